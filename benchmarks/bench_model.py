@@ -1,0 +1,52 @@
+"""Model-only inference throughput (images/s) at several batch sizes: no decoding, no I/O.
+
+    python benchmarks/bench_model.py --device cuda --batch-sizes 256 1024 4096
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from core.checkpoint import load_model  # noqa: E402
+from core.model import build_model  # noqa: E402
+from core.runtime import autocast, describe_device, resolve_device  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None, help="model file (default: a fresh resnet50/digits)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[256, 1024, 4096])
+    p.add_argument("--seconds", type=float, default=3.0)
+    args = p.parse_args()
+    device = resolve_device(args.device)
+    torch.backends.cudnn.benchmark = True
+    model = (load_model(args.model, device)[0] if args.model else build_model().to(device).eval())
+    model = model.to(memory_format=torch.channels_last)
+    precision = "bf16"
+    for bs in args.batch_sizes:
+        x = torch.rand(bs, 1, 40, 168, device=device).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast(device, precision):
+            for _ in range(3):
+                model(x)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            n, t0 = 0, time.time()
+            while time.time() - t0 < args.seconds:
+                model(x)
+                n += bs
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+            rate = n / (time.time() - t0)
+        print(json.dumps({"bench": "model", "device": describe_device(device), "batch_size": bs,
+                          "precision": precision, "images_per_s": round(rate, 1)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Model files (safetensors + metadata) and resumable training checkpoints.
+
+A model file carries everything needed to rebuild its network without guessing, under the
+metadata key ``digitsum`` (JSON): arch, head, input size, channels, normalisation, class
+count, training command, data fingerprint, metrics, creation time, project version.
+Loading never unpickles: model files are safetensors only, and training checkpoints go
+through ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from core import __version__
+from core.model import (
+    ARCHS,
+    HEADS,
+    IMAGE_HEIGHT,
+    IMAGE_WIDTH,
+    NUM_SUMS,
+    DigitSumNet,
+    ModelBuildError,
+    build_model,
+    model_config,
+)
+
+FORMAT = "digitsum-model/1"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
+
+
+class ModelFileError(ValueError):
+    """A file that is not a usable digitsum model. ``str()`` is a one-line reason."""
+
+
+@dataclass
+class ModelInfo:
+    """What a model file says about itself (the ``digitsum`` metadata, parsed)."""
+
+    path: Path
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def arch(self) -> str:
+        return self.meta["arch"]
+
+    @property
+    def head(self) -> str:
+        return self.meta["head"]
+
+    @property
+    def reads_digits(self) -> bool:
+        return self.meta["head"] == "digits"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def metric(self, key: str):
+        """A figure from the metadata's metrics (e.g. ``val_acc``, ``heldout_acc``), or None."""
+        return (self.meta.get("metrics") or {}).get(key)
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename into ``path``: readers never see half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model or CSV is an ordinary file
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = False) -> Path:
+    """Write ``model`` as safetensors with full metadata, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    model : DigitSumNet
+    meta : dict, optional
+        Extra facts (``command``, ``data``, ``metrics``, ...) merged over the model's config.
+    half : bool
+        Store floating-point tensors as fp16 (the shipped default model).
+    """
+    from safetensors.torch import save_file
+
+    model = getattr(model, "module", model)  # unwrap DDP
+    model = getattr(model, "_orig_mod", model)  # unwrap torch.compile
+    info = {
+        "format": FORMAT,
+        **model_config(model),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "version": __version__,
+        **(meta or {}),
+    }
+    tensors = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().to("cpu")
+        if half and v.is_floating_point():
+            v = v.half()
+        tensors[k] = v.contiguous()
+    path = Path(path)
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"digitsum": json.dumps(info)}))
+    return path
+
+
+def _refuse_foreign(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or head[:4] == b"PK\x03\x04":
+        raise ModelFileError(
+            f"{path.name}: a pickle/PyTorch file, not a safetensors model; digitsum never unpickles model files"
+        )
+
+
+def read_model_info(path) -> ModelInfo:
+    """Read only the metadata of a model file (cheap: the header, not the weights)."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    _refuse_foreign(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get("digitsum")
+    except Exception as exc:  # safetensors raises its own error types for bad headers
+        raise ModelFileError(f"{path.name}: not a valid safetensors file ({str(exc).splitlines()[0][:120]})") from None
+    if raw is None:
+        raise ModelFileError(f"{path.name}: safetensors file without digitsum metadata")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ModelFileError(f"{path.name}: unreadable digitsum metadata") from None
+    if meta.get("arch") not in ARCHS or meta.get("head") not in HEADS:
+        raise ModelFileError(f"{path.name}: unknown model {meta.get('arch')}/{meta.get('head')}")
+    if (meta.get("input_height"), meta.get("input_width"), meta.get("num_classes")) != (
+        IMAGE_HEIGHT,
+        IMAGE_WIDTH,
+        NUM_SUMS,
+    ):
+        raise ModelFileError(f"{path.name}: made for another input size or class count")
+    return ModelInfo(path, meta)
+
+
+def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
+    """Rebuild a model from its file and load its weights, refusing anything suspicious.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A ``.safetensors`` model file; ``None`` means the bundled default model.
+    device : str or torch.device
+
+    Returns
+    -------
+    model : DigitSumNet, in eval mode, fp32, on ``device``
+    info : ModelInfo
+
+    Raises
+    ------
+    ModelFileError
+        Missing file, pickle, bad header, foreign metadata, missing or unexpected keys,
+        wrong shapes, NaN or infinite weights. Nothing half-loaded is returned.
+    """
+    from safetensors.torch import load_file
+
+    if path is None:
+        path = DEFAULT_MODEL
+        if not path.is_file():
+            raise ModelFileError(
+                "no default model in resources/models/; pass --model FILE, or train one with "
+                "'digitsum train --data synthetic:200000 --mnist mnist-train.npz'"
+            )
+    info = read_model_info(path)
+    try:
+        state = load_file(str(info.path), device="cpu")
+    except Exception as exc:
+        raise ModelFileError(f"{info.name}: cannot read weights ({str(exc).splitlines()[0][:120]})") from None
+    try:
+        model = build_model(info.arch, info.head)
+    except ModelBuildError as exc:
+        raise ModelFileError(f"{info.name}: {exc}") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        what = f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}"
+        raise ModelFileError(
+            f"{info.name}: weights do not match a {info.arch}/{info.head} model ({what}, "
+            f"{len(missing)} missing, {len(unexpected)} unexpected)"
+        )
+    for k, v in state.items():
+        if v.shape != expected[k].shape:
+            raise ModelFileError(
+                f"{info.name}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+            )
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise ModelFileError(f"{info.name}: {k} holds NaN or infinite values")
+    state = {k: v.to(expected[k].dtype) for k, v in state.items()}
+    model.load_state_dict(state)
+    return model.to(device).eval(), info
+
+
+def save_checkpoint(path, checkpoint: dict) -> None:
+    """Write a resumable training checkpoint (plain tensors and Python values) atomically."""
+    atomic_write(Path(path), lambda tmp: torch.save(checkpoint, tmp))
+
+
+def load_checkpoint(path) -> dict:
+    """Read a training checkpoint with ``weights_only=True``: no code runs from the file."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({str(exc).splitlines()[0][:160]})") from None

@@ -1,0 +1,340 @@
+"""What the user points us at: folders, image files, ``.npy`` arrays and their labels.
+
+``list_inputs`` turns command-line or GUI inputs into a flat, ordered list of ``InputItem``
+without reading any pixels; ``load_item`` reads one of them (through ``core.images``, the
+one preprocessing path). ``load_labelled`` reads a whole labelled set for training: a folder
+with ``labels.csv`` or an assignment-style ``dataN.npy`` with its ``labN.npy`` twin.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.export import atomic_text_file, csv_line
+from core.images import ImageReadError, read_image, to_model_input, value_scale
+from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
+MAX_SUM = 36
+
+
+class InputError(ValueError):
+    """An input that cannot be used at all; ``str()`` is a one-line reason."""
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One image to read: a file, or row ``index`` of an ``.npy`` array.
+
+    ``name`` is what the CSV's ``file`` column shows: the path relative to the input folder,
+    the path as given for single files, ``NAME.npy:INDEX`` for array rows.
+    """
+
+    name: str
+    path: Path
+    index: int | None = None
+
+
+@dataclass
+class LabelledSet:
+    """Images with their labels, ready for training."""
+
+    images: np.ndarray  # uint8 (N, 40, 168)
+    sums: np.ndarray  # int64 (N,)
+    digits: np.ndarray  # int64 (N, 4), -1 where unknown
+    names: list[str]
+    skipped: list[str] = field(default_factory=list)  # "name: reason" for unreadable files
+
+
+def natural_key(text: str) -> list:
+    """Sort key that puts ``img2`` before ``img10`` (digit runs compare as numbers)."""
+    # re.split with a group alternates text, number, text, ... so types line up position-wise
+    return [int(part) if i % 2 else part.casefold() for i, part in enumerate(re.split(r"(\d+)", text))]
+
+
+def _path_key(rel: Path) -> tuple:
+    return tuple(natural_key(part) for part in rel.parts), rel.as_posix()
+
+
+def _scan_folder(root: Path, recursive: bool) -> list[Path]:
+    """Image files under ``root``, relative to it; symlinked folders are entered once."""
+    found: list[Path] = []
+    seen: set[str] = set()
+
+    def walk(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in seen:  # a symlink back up the tree, or two links to one folder
+            return
+        seen.add(real)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):  # .DS_Store, macOS ._img.png, .git, ...
+                    continue
+                if entry.is_dir():
+                    if recursive:
+                        walk(Path(entry.path))
+                elif entry.is_file() and Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
+                    found.append(Path(entry.path).relative_to(root))
+
+    walk(root)
+    return sorted(found, key=_path_key)
+
+
+def _npy_rows(path: Path) -> int:
+    """Number of images in an ``.npy`` file, read from its header only."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable .npy array ({' '.join(str(exc).split())})") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive renamed to .npy
+        raise InputError(f"{path}: not a single .npy array")
+    if arr.ndim != 3 or arr.shape[1:] != (IMAGE_HEIGHT, IMAGE_WIDTH):
+        raise InputError(f"{path}: expected shape (N, {IMAGE_HEIGHT}, {IMAGE_WIDTH}), got {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{path}: expected numbers (uint8 or float), got dtype {arr.dtype}")
+    return arr.shape[0]
+
+
+def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) -> list[InputItem]:
+    """Expand folders, image files and ``.npy`` arrays into items, in order.
+
+    Parameters
+    ----------
+    inputs : sequence of str or path
+        Folders (their image files, by extension, in natural order), single files (tried
+        whatever their extension) and ``.npy`` arrays of shape (N, 40, 168).
+    recursive : bool
+        Also list images in sub-folders.
+
+    Returns
+    -------
+    list of InputItem
+        Possibly empty: a folder without images is the caller's to report.
+
+    Raises
+    ------
+    InputError
+        If an input does not exist, a folder cannot be listed or an array has the wrong shape.
+    """
+    items: list[InputItem] = []
+    for given in inputs:
+        shown = os.fspath(given)
+        path = Path(given)
+        if path.is_dir():
+            try:
+                files = _scan_folder(path, recursive)
+            except OSError as exc:
+                raise InputError(f"{shown}: cannot list folder ({exc.strerror or exc})") from None
+            items.extend(InputItem(rel.as_posix(), path / rel) for rel in files)
+        elif not path.exists():
+            raise InputError(f"{shown}: no such file or folder")
+        elif path.suffix.lower() == ".npy":
+            items.extend(InputItem(f"{shown}:{i}", path, i) for i in range(_npy_rows(path)))
+        else:
+            items.append(InputItem(shown, path))
+    return items
+
+
+@functools.lru_cache(maxsize=4)
+def _open_npy(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray, float]:
+    """A memory map of the array and its white value, computed once per file version.
+
+    ``mtime_ns`` and ``size`` are only part of the key: a file rewritten between runs in the
+    same GUI session gets a fresh map instead of stale pixels.
+    """
+    arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    return arr, value_scale(arr)
+
+
+def load_item(item: InputItem) -> np.ndarray:
+    """Read one item as uint8 (40, 168), white on black.
+
+    Raises
+    ------
+    ImageReadError
+        For anything unreadable; ``str()`` is a one-line reason for the error row.
+    """
+    if item.index is None:
+        return read_image(item.path)
+    try:
+        st = os.stat(item.path)
+        arr, scale = _open_npy(os.fspath(item.path), st.st_mtime_ns, st.st_size)
+        row = np.array(arr[item.index])  # copy: the result must not pin the memory map
+    except (OSError, ValueError, IndexError, EOFError) as exc:
+        raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
+    return to_model_input(row, scale=scale)
+
+
+def _parse_digits(text: str, total: int, where: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) != 4 or not text.isascii() or not text.isdigit():
+        raise InputError(f"{where}: digits must be four digits 0-9, got {text!r}")
+    if sum(int(c) for c in text) != total:
+        raise InputError(f"{where}: digits {text} do not add up to sum {total}")
+    return text
+
+
+def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]]:
+    """Read ``labels.csv``: header ``filename,sum`` and optionally ``digits``.
+
+    Returns
+    -------
+    dict
+        filename -> (sum, digits or None), in file order.
+
+    Raises
+    ------
+    InputError
+        Missing file or columns, a sum that is not an integer 0..36, bad digits, duplicates.
+    """
+    path = Path(path)
+    labels: dict[str, tuple[int, str | None]] = {}
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: Excel writes a BOM
+            reader = csv.reader(f)
+            header = [h.strip().lower() for h in next(reader, [])]
+            if "filename" not in header or "sum" not in header:
+                raise InputError(f"{path.name}: expected a header row 'filename,sum[,digits]'")
+            i_name, i_sum = header.index("filename"), header.index("sum")
+            i_digits = header.index("digits") if "digits" in header else None
+            for row in reader:
+                where = f"{path.name} line {reader.line_num}"
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) <= max(i_name, i_sum):
+                    raise InputError(f"{where}: expected filename and sum")
+                name, total = row[i_name].strip(), row[i_sum].strip()
+                if not name:
+                    raise InputError(f"{where}: empty filename")
+                if not re.fullmatch(r"\d+", total) or int(total) > MAX_SUM:
+                    raise InputError(f"{where}: sum must be an integer 0..{MAX_SUM}, got {total!r}")
+                digits = None
+                if i_digits is not None and i_digits < len(row):
+                    digits = _parse_digits(row[i_digits], int(total), where)
+                if name in labels:
+                    raise InputError(f"{where}: {name} is listed twice")
+                labels[name] = (int(total), digits)
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text") from None
+    except csv.Error as exc:
+        raise InputError(f"{path.name}: not a valid CSV file ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return labels
+
+
+def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str | None]]) -> None:
+    """Write ``labels.csv`` atomically (a ``digits`` column only if some digits are known).
+
+    Raises
+    ------
+    core.export.ExportError
+        If the file cannot be written; an existing file is left as it was.
+    """
+    with_digits = any(digits for _, digits in labels.values())
+    with atomic_text_file(path, encoding="utf-8") as f:
+        f.write(csv_line(["filename", "sum", "digits"] if with_digits else ["filename", "sum"]))
+        for name, (total, digits) in labels.items():
+            f.write(csv_line([name, int(total), digits or ""] if with_digits else [name, int(total)]))
+
+
+def label_twin(npy_path: str | os.PathLike) -> Path:
+    """The labels beside an assignment data file: ``data0.npy`` -> ``lab0.npy``."""
+    npy_path = Path(npy_path)
+    match = re.fullmatch(r"data(.*)\.npy", npy_path.name, flags=re.IGNORECASE)
+    if not match:
+        raise InputError(f"{npy_path.name}: cannot find its labels: expected a name like data0.npy with lab0.npy beside it")
+    twin = npy_path.with_name(f"lab{match.group(1)}.npy")
+    if not twin.is_file():
+        raise InputError(f"{npy_path.name}: label file {twin.name} not found beside it")
+    return twin
+
+
+def read_npy_labels(path: str | os.PathLike) -> np.ndarray:
+    """Sums from a ``labN.npy`` file as int64 (N,), checked to be whole numbers 0..36."""
+    path = Path(path)
+    try:
+        raw = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path.name}: not a readable .npy array ({' '.join(str(exc).split())})") from None
+    if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iuf":
+        raise InputError(f"{path.name}: expected an array of sums")
+    sums = raw.reshape(-1) if raw.ndim == 2 and raw.shape[1] == 1 else raw
+    if sums.ndim != 1:
+        raise InputError(f"{path.name}: expected shape (N,), got {raw.shape}")
+    if sums.size and (not np.isfinite(sums).all() or (sums != np.round(sums)).any() or sums.min() < 0 or sums.max() > MAX_SUM):
+        raise InputError(f"{path.name}: sums must be whole numbers 0..{MAX_SUM}")
+    return sums.astype(np.int64)
+
+
+def load_labelled(spec: str | os.PathLike) -> LabelledSet:
+    """Read a labelled set: a folder with ``labels.csv``, or ``dataN.npy`` with ``labN.npy``.
+
+    Files listed in ``labels.csv`` that cannot be read are left out and named in ``skipped``.
+
+    Raises
+    ------
+    InputError
+        If the spec is neither, its labels are bad, or no labelled image could be read.
+    """
+    path = Path(spec)
+    images: list[np.ndarray] = []
+    sums: list[int] = []
+    digits: list[list[int]] = []
+    names: list[str] = []
+    skipped: list[str] = []
+    if path.is_dir():
+        labels = read_labels_csv(path / "labels.csv") if (path / "labels.csv").is_file() else None
+        if labels is None:
+            raise InputError(f"{spec}: no labels.csv in this folder")
+        for name, (total, known) in labels.items():
+            rel = Path(name)
+            if rel.is_absolute() or ".." in rel.parts:  # a shared labels.csv must not read elsewhere
+                skipped.append(f"{name}: outside the data folder")
+                continue
+            try:
+                images.append(load_item(InputItem(name, path / rel)))
+            except ImageReadError as exc:
+                skipped.append(f"{name}: {exc}")
+                continue
+            sums.append(total)
+            digits.append([int(c) for c in known] if known else [-1] * 4)
+            names.append(name)
+    elif path.is_file() and path.suffix.lower() == ".npy":
+        n = _npy_rows(path)
+        labels = read_npy_labels(label_twin(path))
+        if len(labels) != n:
+            raise InputError(f"{path.name} has {n} images but {label_twin(path).name} has {len(labels)} sums")
+        for i in range(n):
+            item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
+            try:
+                images.append(load_item(item))
+            except ImageReadError as exc:
+                skipped.append(f"{item.name}: {exc}")
+                continue
+            sums.append(int(labels[i]))
+            digits.append([-1] * 4)
+            names.append(item.name)
+    elif path.exists():
+        raise InputError(f"{spec}: expected a folder with labels.csv or an .npy data file")
+    else:
+        raise InputError(f"{spec}: no such file or folder")
+    if not images:
+        raise InputError(f"{spec}: no readable labelled images")
+    return LabelledSet(
+        images=np.stack(images),
+        sums=np.asarray(sums, dtype=np.int64),
+        digits=np.asarray(digits, dtype=np.int64).reshape(-1, 4),
+        names=names,
+        skipped=skipped,
+    )

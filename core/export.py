@@ -1,0 +1,177 @@
+"""The prediction CSV: ``file,predicted_sum,confidence,digits,error``, UTF-8 with BOM.
+
+Spreadsheets are where these files end up, so text cells that Excel or LibreOffice would
+run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading ``'``; numbers are
+written as plain numbers. A file is written to a temporary file beside it and renamed into
+place, so a crash, a full disk or a cancelled run never leaves half a CSV behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportError(OSError):
+    """A CSV that could not be written; ``str()`` is a one-line reason."""
+
+
+def escape_cell(text: str) -> str:
+    """Prefix ``'`` to a text cell that a spreadsheet would take for a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unescape_cell(text: str) -> str:
+    """Undo ``escape_cell`` (a name really starting with ``'=`` reads back without the ``'``)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
+@contextlib.contextmanager
+def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """Open a temporary text file beside ``dest``; rename it onto ``dest`` if the block succeeds.
+
+    On any failure the temporary file is removed and ``dest`` is untouched. ``OSError`` (and
+    encoding errors) come out as ``ExportError`` with a one-line reason; other exceptions,
+    e.g. from the caller's row generator, come out unchanged.
+    """
+    dest = Path(dest)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        with open(fd, "w", encoding=encoding, newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())  # the rename must not land before the data on a crash
+        # mkstemp makes the file private (0600); a CSV should be as readable as any other.
+        os.chmod(tmp, dest.stat().st_mode & 0o777 if dest.is_file() else 0o644)
+        os.replace(tmp, dest)
+        tmp = None
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def csv_line(cells: Iterable[Any]) -> str:
+    """One CSV record ending in ``\\n``, with cells holding CR or LF quoted.
+
+    The csv module quotes only the characters of its own line terminator, so a writer
+    ending lines in ``\\n`` leaves a bare CR in a file name unquoted and the row splits in
+    two for every reader. Writing with ``\\r\\n`` and swapping the ending avoids that.
+    """
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()[:-2] + "\n"
+
+
+def _get(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, Mapping) else getattr(row, key)
+
+
+def _cell(value: Any) -> str:
+    """A value from an extra column: text is escaped, numbers are not, None is empty."""
+    if value is None:
+        return ""
+    return escape_cell(value) if isinstance(value, str) else str(value)
+
+
+def _format_row(row: Any, extra: Mapping[str, Callable[[Any], Any]]) -> list[str]:
+    total, confidence = _get(row, "predicted_sum"), _get(row, "confidence")
+    error = " ".join((_get(row, "error") or "").splitlines())  # error stays one line
+    cells = [
+        escape_cell(str(_get(row, "file"))),
+        "" if total is None else str(int(total)),
+        "" if confidence is None else f"{confidence:.4f}",
+        escape_cell(_get(row, "digits") or ""),
+        escape_cell(error),
+    ]
+    return cells + [_cell(func(row)) for func in extra.values()]
+
+
+def _write_rows(f: IO[str], rows: Iterable[Any], extra: Mapping[str, Callable[[Any], Any]]) -> int:
+    f.write(csv_line([*CSV_COLUMNS, *extra]))
+    count = 0
+    for row in rows:
+        f.write(csv_line(_format_row(row, extra)))
+        count += 1
+    return count
+
+
+def write_predictions_csv(
+    rows: Iterable[Any],
+    dest: str | os.PathLike | IO[str],
+    extra_columns: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> int:
+    """Write prediction rows as CSV.
+
+    Parameters
+    ----------
+    rows : iterable
+        Objects (or mappings) with ``file``, ``predicted_sum`` (int or None), ``confidence``
+        (float or None), ``digits`` (str) and ``error`` (str). A generator is consumed as it
+        goes, so the CLI can stream.
+    dest : str, path or text stream
+        A file path (written atomically), ``"-"`` for stdout, or an open text stream.
+    extra_columns : mapping of str to callable, optional
+        Column name -> function of a row, appended after the fixed columns.
+
+    Returns
+    -------
+    int
+        Number of rows written.
+
+    Raises
+    ------
+    ExportError
+        If the file or stream cannot be written. A previous file at ``dest`` is unchanged.
+    """
+    extra = dict(extra_columns or {})
+    if isinstance(dest, (str, os.PathLike)) and os.fspath(dest) != "-":
+        with atomic_text_file(dest, encoding="utf-8-sig") as f:  # -sig writes the BOM
+            return _write_rows(f, rows, extra)
+
+    stream = dest if hasattr(dest, "write") else sys.stdout
+    wrapped = None
+    if stream is sys.stdout and hasattr(stream, "buffer"):
+        # The console's encoding may be cp1252 or ASCII; the contract says UTF-8.
+        stream.flush()
+        wrapped = stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        stream.write("\ufeff")
+        count = _write_rows(stream, rows, extra)
+        stream.flush()
+        return count
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ExportError(f"cannot write CSV: {' '.join(reason.split())}") from exc
+    finally:
+        if wrapped is not None:
+            wrapped.detach()  # closing the wrapper would close the real stdout
+
+
+def read_predictions_csv(path: str | os.PathLike, unescape: bool = True) -> list[dict[str, str]]:
+    """Read a prediction CSV back as a list of dicts of strings (BOM or not).
+
+    With ``unescape`` the ``'`` added against formula injection is removed again.
+    """
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if unescape:
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, str):
+                    row[key] = unescape_cell(value)
+    return rows

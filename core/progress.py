@@ -1,0 +1,108 @@
+"""Training progress: JSON lines for machines (the GUI), a tqdm bar for people.
+
+Every event is also appended to the run's ``progress.jsonl``. JSON events on stdout are
+exactly DESIGN.md's: ``{"event": "start"|"step"|"epoch"|"done"|"error", ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+class ProgressReporter:
+    """Emit training events; only rank 0's reporter is ``enabled``.
+
+    Parameters
+    ----------
+    mode : {"json", "bar"}
+    enabled : bool
+    min_interval : float
+        Seconds between ``step`` events (a few per second is plenty for a chart).
+    """
+
+    def __init__(self, mode: str = "bar", enabled: bool = True, min_interval: float = 0.25):
+        self.mode, self.enabled, self.min_interval = mode, enabled, min_interval
+        self.log_path = None
+        self.t0 = time.time()
+        self._last = 0.0
+        self._bar = None
+        self.total_steps = self.steps_per_epoch = 0
+        self.start_epoch = 0
+
+    def log_to(self, path) -> None:
+        """Append every later event to ``path`` as well."""
+        self.log_path = path
+
+    def due(self) -> bool:
+        """True when the next ``step`` event should be sent (throttled)."""
+        return time.time() - self._last >= self.min_interval
+
+    def _emit(self, event: str, **fields) -> None:
+        self._last = time.time()
+        if not self.enabled:
+            return
+        record = {"event": event, "elapsed": round(time.time() - self.t0, 3), **fields}
+        line = json.dumps(record, default=str)
+        if self.log_path is not None:
+            with open(self.log_path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        if self.mode == "json":
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    def _eta(self, done_steps: int) -> float | None:
+        run_steps = done_steps - self.start_epoch * self.steps_per_epoch
+        if run_steps <= 0:
+            return None
+        return (time.time() - self.t0) / run_steps * (self.total_steps - done_steps)
+
+    def start(self, **fields) -> None:
+        self.total_steps, self.steps_per_epoch = fields["total_steps"], fields["steps_per_epoch"]
+        self.start_epoch = fields.get("start_epoch", 0)
+        self.t0 = time.time()
+        self._emit("start", **fields)
+        if self.enabled and self.mode == "bar":
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total_steps, initial=self.start_epoch * self.steps_per_epoch,
+                             unit="step", file=sys.stderr, dynamic_ncols=True)
+            self._bar.write(f"training {fields['arch']}/{fields['head']} on {fields['device']}: "
+                            f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}")
+
+    def step(self, epoch: int, step: int, loss: float, lr: float, images_per_s: float) -> None:
+        done = epoch * self.steps_per_epoch + step
+        eta = self._eta(done)
+        self._emit("step", epoch=epoch + 1, step=step, global_step=done, total_steps=self.total_steps,
+                   loss=loss, lr=lr, images_per_s=round(images_per_s, 1), eta=None if eta is None else round(eta, 1))
+        if self._bar is not None:
+            self._bar.n = done
+            self._bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{images_per_s:.0f}", refresh=False)
+            self._bar.refresh()
+
+    def epoch(self, epoch: int, epochs: int, **metrics) -> None:
+        done = epoch * self.steps_per_epoch
+        eta = self._eta(done)
+        self._emit("epoch", epoch=epoch, epochs=epochs, step=done, total_steps=self.total_steps,
+                   eta=None if eta is None else round(eta, 1), **metrics)
+        if self._bar is not None:
+            self._bar.n = done
+            text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "elapsed")
+            self._bar.write(f"epoch {epoch}/{epochs}: {text}")
+
+    def done(self, **fields) -> None:
+        self._close_bar()
+        self._emit("done", **fields)
+        if self.enabled and self.mode == "bar":
+            m = fields["metrics"]
+            print(f"best model: {fields['model']} (epoch {m['epoch']}, val_acc {m['val_acc']:.4f})", file=sys.stderr)
+
+    def error(self, message: str) -> None:
+        self._close_bar()
+        self._emit("error", message=message)
+
+    def _close_bar(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,107 @@
+"""Devices, precision and torchrun: the runtime facts shared by prediction and training."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+import torch
+
+
+class DeviceError(ValueError):
+    """A --device that this machine does not have; ``str()`` is a one-line reason."""
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """Turn ``auto | cpu | cuda | cuda:N`` into a device that exists here.
+
+    ``auto`` picks CUDA when a GPU is usable, else the CPU. Asking for CUDA on a machine
+    without one raises :class:`DeviceError` instead of failing later inside torch.
+    """
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise DeviceError(f"unknown device {spec!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {spec}: no CUDA GPU is usable on this machine; use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {spec}: this machine has {torch.cuda.device_count()} GPU(s)")
+    elif device.type != "cpu":
+        raise DeviceError(f"unsupported device {spec!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """What the status bar and the logs say: ``CUDA: <GPU name>`` or ``CPU``."""
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    return "CPU"
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast for ``precision == "bf16"``, a no-op context otherwise."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@dataclass
+class DistContext:
+    """This process's place in a torchrun job (or a job of one)."""
+
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def describe(self) -> str:
+        text = describe_device(self.device)
+        return text if self.world == 1 else f"{text} x {self.world} processes"
+
+    def wrap(self, model):
+        if self.world == 1:
+            return model
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+    def all_reduce_sum(self, t: torch.Tensor) -> torch.Tensor:
+        if self.world > 1:
+            t = t.clone()
+            torch.distributed.all_reduce(t)
+        return t
+
+    def all_reduce_mean(self, t: torch.Tensor) -> float:
+        return self.all_reduce_sum(t.detach().float()).item() / self.world
+
+    def barrier(self):
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def close(self):
+        if self.world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def distributed_setup(device: torch.device) -> DistContext:
+    """Join the torchrun job described by RANK / WORLD_SIZE / LOCAL_RANK, if there is one.
+
+    gloo on the CPU, nccl on CUDA, where each process takes the GPU of its LOCAL_RANK.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext(device)
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return DistContext(device, rank, world)

@@ -1,0 +1,334 @@
+"""Train a digitsum model: one script for the laptop, the GPU server, torchrun and the GUI.
+
+    # CPU, a quick check
+    digitsum train --data synthetic:512 --mnist mnist-train.npz --epochs 1 --device cpu
+    # one GPU, the default model's recipe (see resources/models/MODEL_CARD.md)
+    digitsum train --data synthetic:500000 --mnist mnist-train.npz --epochs 10 --batch-size 512
+    # several processes or GPUs (DDP): each rank trains on its shard, rank 0 writes the run
+    torchrun --standalone --nproc-per-node 2 -m core.train --data synthetic:4096 --device cpu
+    # the report's two models, with its hyper-parameters as defaults
+    digitsum train --arch baseline --head sum --data data0.npy
+    digitsum train --arch resnet50 --head sum --data data0.npy
+
+Each run writes its own folder (--out, default runs/<time>-<arch>-<head>/): config.json,
+progress.jsonl, checkpoint.pt (resumable) and best.safetensors (the best validation epoch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
+from core.model import ModelBuildError, build_model
+from core.progress import ProgressReporter
+from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
+from core.trainsets import DataSpecError, TrainData
+
+# The report's recipes are the defaults for its two models; ours for the digits head.
+RECIPES = {
+    ("baseline", "sum"): dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0),
+    ("resnet50", "sum"): dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0),
+    ("resnet50", "digits"): dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05),
+}
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (bad data, non-finite loss, unreadable --init or --resume)."""
+
+
+def get_args_parser(add_help=True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Train a digitsum model", add_help=add_help)
+    p.add_argument("--data", action="append", default=[], metavar="SPEC",
+                   help="training data, repeatable: a folder with labels.csv, an assignment data*.npy "
+                        "(its lab*.npy twin found by name), or synthetic:N (default: none)")
+    p.add_argument("--mnist", default=None,
+                   help="MNIST digits for synthetic:N: .npz with x,y, torchvision's MNIST folder or IDX "
+                        "files (default: the small bank in resources/)")
+    p.add_argument("--arch", default="resnet50", choices=["resnet50", "baseline"], help="network (default: resnet50)")
+    p.add_argument("--head", default=None, choices=["digits", "sum"],
+                   help="digits: read four digits and convolve; sum: 37-way softmax "
+                        "(default: digits for resnet50, sum for baseline)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per step and process (default: 64 report models, 128 digits)")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 1e-3 baseline, 5e-4 resnet50/sum, 2e-3 digits)")
+    p.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (default: 0 report models, 0.05 digits)")
+    p.add_argument("--warmup", type=float, default=0.03, help="share of steps with linear warm-up, cosine schedule only (default: 0.03)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
+    p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
+    p.add_argument("--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)")
+    p.add_argument("--out", default=None, help="run folder (default: runs/<time>-<arch>-<head>/)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="share of real labelled files for validation (default: 0.1)")
+    p.add_argument("--val-size", type=int, default=2000, help="composed validation images with synthetic data (default: 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--progress", default="bar", choices=["bar", "json"],
+                   help="bar: tqdm and epoch lines on stderr; json: one JSON event per line on stdout (default: bar)")
+    return p
+
+
+def resolve_recipe(args) -> argparse.Namespace:
+    """Fill the flags left at None from the recipe of the chosen model."""
+    if args.head is None:
+        args.head = "sum" if args.arch == "baseline" else "digits"
+    recipe = RECIPES.get((args.arch, args.head))
+    if recipe is None:
+        raise TrainingError(f"no recipe for {args.arch}/{args.head}; the baseline CNN has only the sum head")
+    for key in ("lr", "batch_size", "epochs", "weight_decay"):
+        if getattr(args, key) is None:
+            setattr(args, key, recipe[key])
+    args.optimizer, args.schedule = recipe["optimizer"], recipe["schedule"]
+    return args
+
+
+def compute_loss(sum_log_probs, digit_logits, sums, digits):
+    """NLL of the labelled sum, plus digit cross-entropy where the digits are known."""
+    loss = F.nll_loss(sum_log_probs, sums)
+    if digit_logits is not None:
+        known = digits[:, 0] >= 0
+        if known.any():
+            loss = loss + F.cross_entropy(digit_logits[known].reshape(-1, 10), digits[known].reshape(-1))
+    return loss
+
+
+def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop):
+    model.train()
+    total, seen, t0 = torch.zeros((), device=ctx.device), 0, time.time()
+    bad = torch.zeros((), dtype=torch.bool, device=ctx.device)
+    for step, batch in enumerate(data.epoch(epoch, args.batch_size)):
+        x = batch.images.contiguous(memory_format=torch.channels_last)
+        with autocast(ctx.device, args.precision):
+            sum_log_probs, digit_logits = model(x)
+        loss = compute_loss(sum_log_probs, digit_logits, batch.sums, batch.digits)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        # accumulate on the device: reading loss.item() every step would stall a GPU
+        bad |= ~torch.isfinite(loss.detach())
+        total += loss.detach() * len(batch.sums)
+        seen += len(batch.sums)
+        if reporter.due() or stop.requested:
+            if bad.item():
+                raise TrainingError(f"non-finite loss in epoch {epoch + 1} by step {step + 1}; "
+                                    "try a lower --lr; the last good model is kept")
+            reporter.step(epoch, step + 1, loss.item(), scheduler.get_last_lr()[0], seen * ctx.world / (time.time() - t0))
+        if stop.requested:
+            break
+    if bad.item():
+        raise TrainingError(f"non-finite loss in epoch {epoch + 1}; try a lower --lr; the last good model is kept")
+    return ctx.all_reduce_mean(total / max(seen, 1)), seen * ctx.world / (time.time() - t0)
+
+
+@torch.inference_mode()
+def evaluate(model, data, args, ctx) -> dict:
+    """Loss, exact-sum accuracy and per-digit accuracy on this run's validation set."""
+    model.eval()
+    counts = torch.zeros(5, device=ctx.device, dtype=torch.float64)  # n, loss sum, correct, digits right, digits known
+    for batch in data.val_batches(args.batch_size * 2):
+        with autocast(ctx.device, args.precision):
+            sum_log_probs, digit_logits = model(batch.images.contiguous(memory_format=torch.channels_last))
+        counts[0] += len(batch.sums)
+        counts[1] += compute_loss(sum_log_probs, digit_logits, batch.sums, batch.digits).double() * len(batch.sums)
+        counts[2] += (sum_log_probs.argmax(1) == batch.sums).sum()
+        if digit_logits is not None:
+            known = batch.digits >= 0
+            counts[3] += ((digit_logits.argmax(-1) == batch.digits) & known).sum()
+            counts[4] += known.sum()
+    counts = ctx.all_reduce_sum(counts)
+    n = max(counts[0].item(), 1)
+    out = {"val_loss": counts[1].item() / n, "val_acc": counts[2].item() / n, "val_images": int(counts[0].item())}
+    if counts[4] > 0:
+        out["val_digit_acc"] = counts[3].item() / counts[4].item()
+    return out
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM: the loop stops at the next step and keeps the best model."""
+
+    def __init__(self):
+        self.requested = False
+
+    def install(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handler)
+
+    def _handler(self, signum, frame):
+        self.requested = True
+
+
+def make_schedule(optimizer, args, total_steps):
+    if args.schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    warm = max(1, int(args.warmup * total_steps))
+
+    def factor(s):
+        if s < warm:
+            return (s + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (s - warm) / max(1, total_steps - warm))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": json.dumps(np.random.get_state()[1].tolist()),
+             "python": json.dumps(random.getstate()[1])}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    keys = np.array(json.loads(state["numpy"]), dtype=np.uint32)
+    np.random.set_state(("MT19937", keys, 624, 0, 0.0))
+    random.setstate((3, tuple(json.loads(state["python"])), None))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def prepare_run(args, ctx):
+    """Resolve flags (or restore them from --resume) and create the run folder."""
+    checkpoint = None
+    if args.resume:
+        run = Path(args.resume)
+        for stale in run.glob(".checkpoint.pt.*.tmp"):  # left by a run killed while saving
+            stale.unlink(missing_ok=True)
+        checkpoint = load_checkpoint(run / "checkpoint.pt")
+        saved = dict(checkpoint["args"])
+        for keep in ("resume", "progress", "device", "threads"):
+            saved[keep] = getattr(args, keep)
+        if args.epochs is not None:  # a resumed run may be extended
+            saved["epochs"] = args.epochs
+        args = argparse.Namespace(**saved)
+    else:
+        args = resolve_recipe(args)
+        if args.out is None:
+            args.out = str(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}-{args.head}")
+    if ctx.is_main:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    return args, checkpoint
+
+
+def main(args) -> dict:
+    """Run one training; return the metrics of the best model. Raises TrainingError & co."""
+    reporter = ProgressReporter(args.progress)
+    ctx = None
+    try:
+        ctx = distributed_setup(resolve_device(args.device))
+        reporter.enabled = ctx.is_main
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        args, checkpoint = prepare_run(args, ctx)
+        run = Path(args.out)
+        reporter.log_to(run / "progress.jsonl")
+        if ctx.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
+        if args.precision == "auto":
+            args.precision = "bf16" if ctx.device.type == "cuda" else "fp32"
+        random.seed(args.seed)
+        np.random.seed(args.seed)
+        torch.manual_seed(args.seed)
+        data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank, ctx.world)
+        if data.val is None:
+            raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
+
+        if args.init:
+            model, init_info = load_model(args.init, "cpu")
+            if (init_info.arch, init_info.head) != (args.arch, args.head):
+                raise TrainingError(f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, "
+                                    f"not {args.arch}/{args.head}")
+        else:
+            model = build_model(args.arch, args.head, pretrained=args.pretrained)
+        model = model.to(ctx.device).to(memory_format=torch.channels_last)
+        params = [{"params": [p for p in model.parameters() if p.ndim > 1], "weight_decay": args.weight_decay},
+                  {"params": [p for p in model.parameters() if p.ndim <= 1], "weight_decay": 0.0}]
+        optimizer = (torch.optim.AdamW(params, lr=args.lr) if args.optimizer == "adamw" else torch.optim.Adam(params, lr=args.lr))
+        steps = data.steps_per_epoch(args.batch_size)
+        scheduler = make_schedule(optimizer, args, steps * args.epochs)
+        start_epoch, best = 0, {"val_acc": -1.0}
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            start_epoch, best = checkpoint["epoch"], dict(checkpoint["best"])
+            set_rng_state(checkpoint["rng"])
+        train_model = ctx.wrap(model)
+        if args.compile:
+            train_model = torch.compile(train_model)
+        config = {"args": vars(args), "data": data.fingerprint, "world_size": ctx.world, "device": ctx.describe()}
+        if ctx.is_main and checkpoint is None:
+            (run / "config.json").write_text(json.dumps(config, indent=2))
+        reporter.start(epochs=args.epochs, start_epoch=start_epoch, steps_per_epoch=steps, total_steps=steps * args.epochs,
+                       train_images=data.train_size, val_images=len(data.val.sums), device=ctx.describe(),
+                       arch=args.arch, head=args.head, out=str(run))
+        stop = StopFlag()
+        stop.install()
+        meta = {"command": getattr(args, "command", None), "data": data.fingerprint, "seed": args.seed,
+                "init": args.init, "train_images_per_epoch": data.train_size}
+        for epoch in range(start_epoch, args.epochs):
+            train_loss, speed = train_one_epoch(train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop)
+            metrics = evaluate(model, data, args, ctx)
+            improved = metrics["val_acc"] > best["val_acc"]
+            if improved:
+                best = {**metrics, "epoch": epoch + 1, "train_loss": train_loss}
+            if ctx.is_main:
+                if improved:
+                    save_model(run / "best.safetensors", model, {**meta, "metrics": best, "epochs_trained": epoch + 1})
+                save_checkpoint(run / "checkpoint.pt", {
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
+                    "rng": rng_state(), "args": vars(args)})
+            reporter.epoch(epoch + 1, args.epochs, train_loss=train_loss, lr=scheduler.get_last_lr()[0],
+                           images_per_s=speed, best_val_acc=best["val_acc"], best_epoch=best["epoch"], **metrics)
+            if stop.requested:
+                break
+        ctx.barrier()
+        if best["val_acc"] < 0:
+            raise TrainingError("stopped before the first epoch finished: no model was written")
+        result = {"model": str(run / "best.safetensors"), "metrics": best, "out": str(run), "stopped_early": stop.requested}
+        reporter.done(**result)
+        return result
+    except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
+        reporter.error(str(exc))
+        raise
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def run_cli(argv=None) -> int:
+    """Entry point for ``digitsum train`` and ``python -m core.train``: errors as one line."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = get_args_parser().parse_args(argv)
+    if not args.resume:
+        args.command = "digitsum train " + shlex.join(argv)  # goes into the model's metadata
+    try:
+        main(args)
+    except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
+        print(f"digitsum train: error: {exc}", file=sys.stderr)
+        return 1
+    except torch.cuda.OutOfMemoryError:
+        print("digitsum train: error: out of GPU memory; lower --batch-size", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli())
