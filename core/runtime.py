@@ -19,6 +19,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
     ``auto`` picks CUDA when a GPU is usable, else the CPU. Asking for CUDA on a machine
     without one raises :class:`DeviceError` instead of failing later inside torch.
     """
+    if isinstance(spec, torch.device):
+        spec = str(spec)
     spec = (spec or "auto").strip().lower()
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,225 @@
+"""`digitsum`: predict, evaluate, train and synth from a terminal (also `python -m core`).
+
+    digitsum predict folder/ --output sums.csv
+    digitsum evaluate folder/ --labels folder/labels.csv
+    digitsum train --data synthetic:200000 --mnist mnist-train.npz
+    digitsum synth out/ --count 200 --mnist mnist-train.npz
+
+Errors that stop a command print one line, ``digitsum <command>: error: <reason>``, and
+exit 1; unreadable images are not such errors: they become error rows and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from core import __version__
+
+
+class CommandError(Exception):
+    """A reason why a command cannot run at all (exit status 1)."""
+
+
+def _add_predict_args(p):
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="folders, image files or (N,40,168) .npy arrays")
+    p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)")
+    p.add_argument("--workers", type=int, default=None, help="decoding threads (default: up to 4 CPU, 16 CUDA)")
+    p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="digitsum", description="Read the sum of four handwritten digits in 40x168 images.")
+    parser.add_argument("--version", action="version", version=f"digitsum {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="predict sums, write a CSV")
+    _add_predict_args(p)
+    p.add_argument("--output", "-o", default="-", help="CSV file, or - for stdout (default: -)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
+
+    p = sub.add_parser("evaluate", help="accuracy against known sums")
+    _add_predict_args(p)
+    p.add_argument("--labels", required=True, help="labels.csv (filename,sum[,digits]) or lab*.npy")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
+
+    from core.train import get_args_parser
+
+    sub.add_parser("train", help="train a model (see digitsum train --help)", parents=[get_args_parser(add_help=False)])
+
+    p = sub.add_parser("synth", help="compose labelled images from MNIST digits")
+    p.add_argument("out_dir", metavar="OUT_DIR")
+    p.add_argument("--count", type=int, required=True, help="number of images")
+    p.add_argument("--mnist", default=None, help="digits: .npz, torchvision MNIST folder or IDX files (default: bundled bank)")
+    p.add_argument("--split", default="all", choices=["all", "train", "val", "holdout"],
+                   help="which MNIST digits to use, by index (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    return parser
+
+
+def iter_predictions(args, report: dict):
+    """Yield result rows in input order; counts land in ``report["stats"]``.
+
+    A failure of the model mid-run (not of a file: those are error rows) ends the stream
+    early and is kept in ``report["failure"]``, so the caller can still write the rows
+    it had before it exits non-zero. Under torchrun each rank predicts a round-robin shard
+    and rank 0 alone yields the gathered rows.
+    """
+    from tqdm import tqdm
+
+    from core.data import list_inputs
+    from core.predict import Predictor, RunStats
+    from core.runtime import distributed_setup, resolve_device
+
+    items = list_inputs(args.inputs, recursive=args.recursive)
+    if not items:
+        raise CommandError("no images found in " + ", ".join(args.inputs))
+    ctx = distributed_setup(resolve_device(args.device))
+    report["is_main"] = ctx.is_main
+    try:
+        predictor = Predictor(args.model, device=ctx.device, batch_size=args.batch_size, workers=args.workers)
+        shard = items[ctx.rank :: ctx.world]
+        stats = report["stats"] = RunStats(len(items))
+        quiet = getattr(args, "quiet", False) or not ctx.is_main
+        with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
+            if not quiet:
+                bar.write(f"{predictor.info.name} on {predictor.device_name}: {len(items)} inputs")
+            mine = []
+            try:
+                for rows in predictor.predict(shard):
+                    bar.update(len(rows))
+                    if ctx.world == 1:
+                        stats.add(rows)
+                        yield from rows
+                    else:
+                        mine.extend(rows)
+            except (RuntimeError, ValueError) as exc:  # the model failed, not a file
+                report["failure"] = f"prediction stopped after {stats.done} rows: {str(exc).splitlines()[0]}"
+                if ctx.world == 1:
+                    return
+                raise
+        if ctx.world > 1:
+            import torch.distributed as dist
+
+            gathered = [None] * ctx.world if ctx.is_main else None
+            dist.gather_object(mine, gathered, dst=0)
+            if ctx.is_main:  # shards were dealt round-robin: interleave them back into input order
+                for i in range(len(items)):
+                    row = gathered[i % ctx.world][i // ctx.world]
+                    stats.add([row])
+                    yield row
+    finally:
+        ctx.close()
+
+
+def cmd_predict(args) -> int:
+    from core.export import write_predictions_csv
+
+    report: dict = {}
+    rows = iter_predictions(args, report)
+    first = next(rows, None)  # start the run: a rank other than 0 writes nothing
+    if not report.get("is_main", True):
+        for _ in rows:
+            pass
+        return 0
+    import itertools
+
+    stream = itertools.chain([] if first is None else [first], rows)
+    write_predictions_csv(stream, sys.stdout if args.output == "-" else args.output)
+    _summary(report["stats"])
+    if "failure" in report:
+        raise CommandError(report["failure"])
+    return 0
+
+
+def _summary(stats) -> None:
+    ok = stats.done - stats.errors
+    msg = f"{stats.done} inputs: {ok} predicted, {stats.errors} unreadable ({stats.images_per_s:.0f} images/s)"
+    print(msg, file=sys.stderr)
+
+
+def cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from core.data import InputError, read_labels_csv, read_npy_labels
+    from core.predict import score
+
+    labels_path = Path(args.labels)
+    try:
+        if labels_path.suffix == ".npy":
+            sums = read_npy_labels(labels_path)
+            data = [Path(i) for i in args.inputs if Path(i).suffix == ".npy"]
+            if len(data) != 1:
+                raise CommandError("--labels LAB.npy needs exactly one data .npy input")
+            name = args.inputs[[Path(i).suffix for i in args.inputs].index(".npy")]
+            truth = {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}
+        else:
+            truth = read_labels_csv(labels_path)
+    except (InputError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    report: dict = {}
+    rows = list(iter_predictions(args, report))
+    if not report.get("is_main", True):
+        return 0
+    if "failure" in report:
+        raise CommandError(report["failure"])
+    result = score(rows, truth)
+    if result["count"] == 0:
+        raise CommandError("no input matched a label: check that --labels names the same files")
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"images evaluated   {result['count']}")
+        print(f"accuracy (sum)     {result['accuracy']:.4f}")
+        print(f"mean abs. error    {result['mae']:.4f}")
+        if "digit_accuracy" in result:
+            print(f"per-digit accuracy {result['digit_accuracy']:.4f}")
+        if result["errors"] or result["unlabelled"]:
+            print(f"unreadable {result['errors']}, without a label {result['unlabelled']}")
+    return 0
+
+
+def cmd_synth(args) -> int:
+    from tqdm import tqdm
+
+    from core.synth import load_bank, write_synthetic_folder
+
+    if args.count < 1:
+        raise CommandError("--count must be at least 1")
+    bank = load_bank(args.mnist).subset(args.split)
+    with tqdm(total=args.count, unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
+        out = write_synthetic_folder(args.out_dir, args.count, bank, seed=args.seed, progress=bar.update)
+    print(f"wrote {args.count} images and labels.csv to {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Console entry point; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        from core.train import run_cli
+
+        return run_cli(argv[1:])
+    args = build_parser().parse_args(argv)
+    from core.checkpoint import ModelFileError
+    from core.data import InputError
+    from core.export import ExportError
+    from core.runtime import DeviceError
+    from core.synth import BankError
+
+    try:
+        return {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}[args.command](args)
+    except (CommandError, ModelFileError, InputError, ExportError, DeviceError, BankError) as exc:
+        print(f"digitsum {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"digitsum {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # e.g. `| head`: not an error
+        return 0

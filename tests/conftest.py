@@ -1,0 +1,55 @@
+"""Shared fixtures: real model files (tiny and default), composed image folders."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist-train.npz"
+
+
+@pytest.fixture(scope="session")
+def baseline_model(tmp_path_factory) -> Path:
+    """A real (untrained, seeded) baseline CNN model file: fast, reads no digits."""
+    import torch
+
+    from core.checkpoint import save_model
+    from core.model import build_model
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("models") / "baseline.safetensors"
+    save_model(path, build_model("baseline", "sum"), {"metrics": {"val_acc": 0.05}})
+    return path
+
+
+@pytest.fixture(scope="session")
+def digits_model(tmp_path_factory) -> Path:
+    """A real (untrained, seeded) ResNet-50 digits model file, stored fp16 like the default."""
+    import torch
+
+    from core.checkpoint import save_model
+    from core.model import build_model
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("models") / "digits.safetensors"
+    save_model(path, build_model("resnet50", "digits"), {"metrics": {"val_acc": 0.1}}, half=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    """The shipped default model."""
+    from core.checkpoint import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def synth_folder(tmp_path_factory) -> Path:
+    """40 composed PNGs with labels.csv (bundled digit bank, seed 3)."""
+    from core.synth import load_bank, write_synthetic_folder
+
+    return write_synthetic_folder(tmp_path_factory.mktemp("synth"), 40, load_bank(), seed=3)
