@@ -1,0 +1,141 @@
+"""The selected row, up close: the image enlarged, the digits read, the likeliest sums.
+
+The enlargement uses nearest-neighbour scaling by a whole factor (``Qt.FastTransformation``),
+so every source pixel becomes a crisp square: what the model saw, not a blurred guess.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from digitsum_gui.table_model import LOW_CONFIDENCE, format_probability
+
+IMAGE_WIDTH, IMAGE_HEIGHT = 168, 40
+MAX_ZOOM = 4
+
+
+class DetailPane(QWidget):
+    """Shows one PredictionRow and its image; ``show_row(None, None)`` empties it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+
+        self.file_label = QLabel()
+        self.file_label.setWordWrap(True)
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = QFont(self.file_label.font())
+        bold.setBold(True)
+        self.file_label.setFont(bold)
+
+        self.image_label = QLabel()
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setFrameShape(QFrame.Shape.StyledPanel)
+        self.image_label.setMinimumSize(IMAGE_WIDTH + 8, IMAGE_HEIGHT + 8)
+        # Ignored horizontally: the label must not grow with the pixmap it is given, or the
+        # zoom factor would ratchet up with every resize.
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.image_label.setFixedHeight(IMAGE_HEIGHT * MAX_ZOOM + 8)
+
+        self.sum_label = QLabel()
+        big = QFont(self.sum_label.font())
+        big.setPointSizeF(big.pointSizeF() * 1.8)
+        big.setBold(True)
+        self.sum_label.setFont(big)
+
+        # Four digit cells: the digit large, its probability small under it.
+        digits_box = QWidget()
+        grid = QGridLayout(digits_box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.digit_labels: list[QLabel] = []
+        self.digit_conf_labels: list[QLabel] = []
+        digit_font = QFont(big)
+        digit_font.setPointSizeF(big.pointSizeF() * 0.9)
+        for k in range(4):
+            d, c = QLabel(), QLabel()
+            d.setFont(digit_font)
+            for label in (d, c):
+                label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(d, 0, k)
+            grid.addWidget(c, 1, k)
+            self.digit_labels.append(d)
+            self.digit_conf_labels.append(c)
+        self.digits_box = digits_box
+        self.digits_caption = QLabel("Digits read, left to right:")
+
+        self.top3_caption = QLabel("Most likely sums:")
+        self.top3_label = QLabel()
+        self.top3_label.setTextFormat(Qt.TextFormat.RichText)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b02a37;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.placeholder = QLabel("Select a row to see it here.")
+        self.placeholder.setEnabled(False)
+
+        layout = QVBoxLayout(self)
+        for widget in (self.placeholder, self.file_label, self.image_label, self.sum_label, self.digits_caption,
+                       self.digits_box, self.top3_caption, self.top3_label, self.error_label):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self.show_row(None, None)
+
+    def sizeHint(self) -> QSize:
+        return QSize(IMAGE_WIDTH * 3 + 40, 400)
+
+    def show_row(self, row, pixmap: QPixmap | None) -> None:
+        """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None)."""
+        self._pixmap = pixmap
+        empty = row is None
+        self.placeholder.setVisible(empty)
+        for widget in (self.file_label, self.image_label, self.sum_label):
+            widget.setVisible(not empty)
+        reads_digits = not empty and bool(row.digits)
+        self.digits_caption.setVisible(reads_digits)
+        self.digits_box.setVisible(reads_digits)
+        self.top3_caption.setVisible(not empty and bool(row.top3))
+        self.top3_label.setVisible(not empty and bool(row.top3))
+        self.error_label.setVisible(not empty and bool(row.error))
+        if empty:
+            return
+
+        self.file_label.setText(row.file)
+        self._update_image()
+        if row.error:
+            self.sum_label.setText("No sum")
+            self.error_label.setText(f"Could not read this file: {row.error}")
+        else:
+            doubt = "  (doubtful)" if row.confidence < LOW_CONFIDENCE else ""
+            self.sum_label.setText(f"Sum {row.predicted_sum}   {format_probability(row.confidence)}{doubt}")
+        for k, (d, c) in enumerate(zip(self.digit_labels, self.digit_conf_labels)):
+            digit = row.digits[k] if k < len(row.digits) else ""
+            conf = row.digit_confidence[k] if k < len(row.digit_confidence) else None
+            d.setText(digit)
+            c.setText("" if conf is None else format_probability(conf))
+            # a digit the model hesitated over is what a reviewer should look at first
+            c.setStyleSheet("color: #b02a37;" if conf is not None and conf < LOW_CONFIDENCE else "")
+        self.top3_label.setText(
+            # escaped: "<0.01%" would otherwise be read as the start of an HTML tag
+            "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)
+        )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_image()
+
+    def _update_image(self) -> None:
+        if self._pixmap is None or self._pixmap.isNull():
+            self.image_label.setPixmap(QPixmap())
+            self.image_label.setText("(no image)")
+            return
+        room = max(IMAGE_WIDTH, self.image_label.width() - 8)
+        zoom = max(1, min(MAX_ZOOM, room // self._pixmap.width()))  # whole factors stay crisp
+        scaled = self._pixmap.scaled(self._pixmap.width() * zoom, self._pixmap.height() * zoom,
+                                     Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        self.image_label.setPixmap(scaled)

@@ -1,0 +1,112 @@
+"""Message boxes and the two read-only dialogs (About, Model info).
+
+Errors never use ``exec()``: a modal loop inside a slot would stall the rows arriving
+from the worker (and a test). ``show_error`` opens the box window-modally and returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import PySide6
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
+
+from core import __version__
+
+MODEL_CARD = Path(__file__).resolve().parent.parent / "resources" / "models" / "MODEL_CARD.md"
+
+
+def show_error(parent, title: str, reason: str, details: str = "") -> QMessageBox:
+    """A warning with a one-line ``reason`` and, if given, expandable ``details``."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, reason, QMessageBox.StandardButton.Ok, parent)
+    if details and details.strip() != reason.strip():
+        box.setDetailedText(details)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def show_info(parent, title: str, text: str) -> QMessageBox:
+    """An information box that does not block."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)  # no import: torch takes seconds to import
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def about_markdown(summary) -> str:
+    """Versions, device and the model card, as Markdown."""
+    lines = [
+        f"# digitsum {__version__}",
+        "Reads the sum of four handwritten digits in 40x168 images.",
+        "",
+        f"- Python {sys.version.split()[0]}",
+        f"- PyTorch {_package_version('torch')}",
+        f"- PySide6 {PySide6.__version__} (Qt {qVersion()})",
+        f"- Device: {summary.device_name if summary else 'no model loaded yet'}",
+        f"- Model: {summary.path if summary else 'none'}",
+        "",
+    ]
+    if MODEL_CARD.is_file():
+        lines += ["---", "", MODEL_CARD.read_text(encoding="utf-8", errors="replace")]
+    else:
+        lines.append("(No model card: resources/models/MODEL_CARD.md is missing.)")
+    return "\n".join(lines)
+
+
+def model_info_markdown(summary) -> str:
+    """What the model file says about itself, as Markdown."""
+    if summary is None:
+        return "# No model loaded\n\nOpen one with File > Open Model..."
+    meta = dict(summary.meta)
+    metrics = meta.pop("metrics", None) or {}
+    lines = [
+        f"# {summary.name}",
+        f"`{summary.path}`",
+        "",
+        f"- Architecture: **{summary.arch}**, head: **{summary.head}**"
+        + (" (reads the four digits)" if summary.head == "digits" else " (sum only)"),
+        f"- Running on: {summary.device_name}",
+    ]
+    for key, label in (("created", "Created"), ("version", "digitsum version"), ("data", "Training data"),
+                       ("epochs_trained", "Epochs trained"), ("init", "Started from")):
+        if meta.get(key) not in (None, ""):
+            lines.append(f"- {label}: {meta.pop(key)}")
+    if metrics:
+        lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
+        for key, value in metrics.items():
+            shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {key} | {shown} |")
+    if meta.get("command"):
+        lines += ["", "## Training command", "", f"    {meta.pop('command')}"]
+    lines += ["", "## All metadata", "", "```", json.dumps(summary.meta, indent=2, default=str), "```"]
+    return "\n".join(lines)
+
+
+class MarkdownDialog(QDialog):
+    """A resizable read-only text window with a Close button."""
+
+    def __init__(self, title: str, markdown: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(640, 560)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setMarkdown(markdown)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -1,0 +1,417 @@
+"""The main window: open a folder, watch the sums arrive, review them, export a CSV.
+
+The window holds no prediction logic: a ``PredictWorker`` in its own ``QThread`` loads the
+model and runs ``core``'s Predictor; the table is a ``PredictionTableModel`` over the rows
+it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows in input
+order, so it is byte for byte what ``digitsum predict DIR --output X`` writes.
+
+Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
+``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
+entries to, ``table_model.rows`` for the results.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
+
+from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error, show_info
+from digitsum_gui.results_view import ResultsView
+from digitsum_gui.status_bar import RunStatusBar
+from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
+from digitsum_gui.worker import PredictWorker
+
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """The app's window.
+
+    Parameters
+    ----------
+    settings : QSettings, optional
+        Where preferences live (tests pass a temporary INI file). Default: organization and
+        application ``digitsum``.
+    model_path : str or Path, optional
+        Model to load; default: the one remembered in settings, else the bundled model.
+    device, batch_size, workers
+        Passed to ``core.predict.Predictor`` (None: its defaults, the same as the CLI's).
+
+    Signals
+    -------
+    model_changed(ModelSummary)
+        A new model is in use.
+    model_failed(str)
+        A model did not load (after the message box); the previous one is still in use.
+    run_finished(bool cancelled)
+        A run ended and all its rows are in the table.
+    """
+
+    model_changed = Signal(object)
+    model_failed = Signal(str)
+    run_finished = Signal(bool)
+    _request_load = Signal(object)
+    _request_run = Signal(list, object)
+
+    def __init__(self, settings: QSettings | None = None, model_path=None, device: str = "auto",
+                 batch_size: int | None = None, workers: int | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
+        self.source: list[str] = []  # what the table shows results for
+        self.summary = None  # ModelSummary of the model in use
+        self._stop: threading.Event | None = None  # the running run's cancel flag
+        self._model_from_settings = False
+        self._rerun_after_load = False
+        self._pending_run = False  # predict again when the cancelled run has finished
+        self._discard_rows = False  # rows still coming from a run whose table was cleared
+        self.setWindowTitle("digitsum")
+        self.setAcceptDrops(True)
+
+        self.table_model = PredictionTableModel(self)
+        self.proxy = PredictionFilterProxyModel(self)
+        self.proxy.setSourceModel(self.table_model)
+        self._build_central()
+        self.status = RunStatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._restore_settings()
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("digitsum-predict")
+        self.worker = PredictWorker(device=device, batch_size=batch_size, workers=workers)
+        self.worker.moveToThread(self._thread)
+        self._request_load.connect(self.worker.load_model)
+        self._request_run.connect(self.worker.run)
+        # Bound methods of this window: Qt queues them onto the GUI thread.
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.listed.connect(self._on_listed)
+        self.worker.started.connect(self.status.run_started)
+        self.worker.rows.connect(self._on_rows)
+        self.worker.progress.connect(self.status.run_progress)
+        self.worker.error.connect(self._on_run_error)
+        self.worker.finished.connect(self._on_run_finished)
+        self._thread.start()
+
+        if model_path is None:
+            remembered = self.settings.value("model_path", "", type=str)
+            if remembered and Path(remembered).is_file():
+                model_path, self._model_from_settings = remembered, True
+        self.set_model(model_path)
+        self._update_actions()
+
+    # --- building ------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        self.results = ResultsView(self.table_model, self.proxy)
+        # short names for what tests and later features reach for most
+        self.table_view, self.detail, self.filter_bar = self.results.table_view, self.results.detail, self.results.filter_bar
+        for signal in (self.table_model.rowsInserted, self.table_model.modelReset):
+            signal.connect(self._update_actions)
+        self.setCentralWidget(self.results)
+
+    def _action(self, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.open_action = self._action("&Open Folder...", self._ask_folder, QKeySequence.StandardKey.Open,
+                                        sp.SP_DirOpenIcon, "Open a folder of images and predict their sums")
+        self.open_model_action = self._action("Open &Model...", self._ask_model, None, None,
+                                              "Use another model file (.safetensors)")
+        self.export_action = self._action("&Export CSV...", self._ask_export, "Ctrl+E", sp.SP_DialogSaveButton,
+                                          "Write the sums as CSV (the same file as digitsum predict --output)")
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.predict_action = self._action("&Predict", self.predict, "F5", sp.SP_MediaPlay,
+                                           "Predict the sums of the open folder (again)")
+        self.cancel_action = self._action("&Cancel", self.cancel, "Esc", sp.SP_MediaStop,
+                                          "Stop after the current batch; finished rows stay")
+        self.model_info_action = self._action("Model &Info...", self.show_model_info)
+        self.about_action = self._action("&About digitsum", self.show_about)
+        self.auto_predict_action = QAction("Predict When a Folder &Opens", self, checkable=True)
+        self.auto_predict_action.setChecked(self.settings.value("auto_predict", True, type=bool))
+        self.auto_predict_action.toggled.connect(lambda on: self.settings.setValue("auto_predict", on))
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.open_model_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.model_menu = bar.addMenu("&Model")
+        for action in (self.predict_action, self.cancel_action, self.auto_predict_action):
+            self.model_menu.addAction(action)
+        self.model_menu.addSeparator()
+        self.model_menu.addAction(self.model_info_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main_toolbar")  # saveState needs a name
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setMovable(False)
+        for action in (self.open_action, self.predict_action, self.cancel_action, self.export_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if geometry := s.value("geometry"):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1380, 860)
+        if state := s.value("window_state"):
+            self.restoreState(state)
+        self.results.restore_settings(s)
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("window_state", self.saveState())
+        self.results.save_settings(s)
+        s.sync()
+
+    # --- public operations ---------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._stop is not None
+
+    def open_folder(self, folder) -> None:
+        """Show ``folder``'s images; predict them at once unless 'auto_predict' is off."""
+        folder = str(Path(folder))
+        self.settings.setValue("last_folder", folder)
+        recent = [folder] + [f for f in self.recent_folders() if f != folder]
+        self.settings.setValue("recent_folders", recent[:MAX_RECENT])
+        self.open_paths([folder])
+
+    def open_paths(self, paths) -> None:
+        """Show results for folders, image files or .npy arrays (as ``digitsum predict`` takes them)."""
+        if self.running:
+            self.cancel()
+            self._discard_rows = True  # until the next run lists its own items
+        self.source = [str(p) for p in paths]
+        shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
+        self.setWindowTitle(f"{shown} - digitsum")
+        self.table_model.clear()
+        self.status.progress_bar.hide()
+        if self.auto_predict_action.isChecked():
+            self.predict()
+        else:
+            self.status.showMessage(f"Opened {shown}: press Predict (F5) to read the sums")
+        self._update_actions()
+
+    def predict(self) -> bool:
+        """Run the model over the open inputs (a run going on is cancelled and this one follows).
+
+        Returns False if nothing is open.
+        """
+        if not self.source:
+            return False
+        if self.running:
+            self.cancel()
+            self._pending_run = True
+            return True
+        self._stop = threading.Event()
+        self.status.showMessage("Reading the folder..." if self.summary else "Waiting for the model to load...")
+        self._request_run.emit(list(self.source), self._stop)
+        self._update_actions()
+        return True
+
+    def cancel(self) -> None:
+        """Stop the current run after its current batch (rows so far stay)."""
+        if self._stop is not None:
+            self._stop.set()
+            self.status.showMessage("Cancelling after this batch...")
+
+    def set_model(self, path) -> None:
+        """Load another model (None: the bundled one) in the background; keep the current one on failure.
+
+        A run in progress is cancelled first. The outcome arrives as ``model_changed`` or
+        ``model_failed``; after a change the open folder is predicted again (with auto-predict on).
+        """
+        self.cancel()
+        self._rerun_after_load = bool(self.table_model.rows)
+        self.status.set_loading(Path(path).name if path else "the default model")
+        self._request_load.emit(None if path is None else str(path))
+
+    def export_csv(self, dest) -> int | None:
+        """Write the rows done so far, in input order, to ``dest``; the number written, or None on failure."""
+        from core.export import ExportError, write_predictions_csv
+
+        rows = list(self.table_model.rows)  # a snapshot: rows may still arrive during a run
+        if not rows:
+            self.status.showMessage("Nothing to export yet")
+            return None
+        try:
+            count = write_predictions_csv(rows, dest)
+        except ExportError as exc:
+            show_error(self, "Export failed", f"The CSV was not written: {exc}", traceback.format_exc())
+            return None
+        self.settings.setValue("export_dir", str(Path(dest).parent))
+        total = len(self.table_model.items)
+        message = f"Exported {count:,} rows to {dest}"
+        if count < total:
+            state = "prediction is still running" if self.running else "the run did not finish"
+            message = f"Exported {count:,} of {total:,} rows to {dest} ({state}: only finished rows are in the file)"
+            show_info(self, "Partial export", message)
+        self.status.showMessage(message)
+        return count
+
+    def recent_folders(self) -> list[str]:
+        value = self.settings.value("recent_folders", [])
+        if isinstance(value, str):  # an INI file with one entry reads back as a string
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def show_model_info(self) -> None:
+        MarkdownDialog("Model info", model_info_markdown(self.summary), self).show()
+
+    def show_about(self) -> None:
+        MarkdownDialog("About digitsum", about_markdown(self.summary), self).show()
+
+    def shutdown(self) -> None:
+        """Stop any run and the worker thread, and wait for it (idempotent)."""
+        if self._thread is None:
+            return
+        self.worker.shutdown()
+        if self._stop is not None:
+            self._stop.set()
+        self._thread.quit()
+        self._thread.wait()  # at most one batch or one model load: never leave it running
+        self._thread = None
+
+    # --- dialogs --------------------------------------------------------------------------------
+    def _ask_folder(self) -> None:
+        start = self.settings.value("last_folder", str(Path.home()), type=str)
+        folder = QFileDialog.getExistingDirectory(self, "Open Folder", start)
+        if folder:
+            self.open_folder(folder)
+
+    def _ask_model(self) -> None:
+        start = str(self.summary.path.parent) if self.summary else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open Model", start, "Models (*.safetensors);;All files (*)")
+        if path:
+            self.set_model(path)
+
+    def _ask_export(self) -> None:
+        base = Path(self.source[0]) if self.source else Path.home() / "digitsum"
+        folder = Path(self.settings.value("export_dir", str(base.parent), type=str))
+        dest, _ = QFileDialog.getSaveFileName(self, "Export CSV", str(folder / f"{base.stem}-sums.csv"),
+                                              "CSV files (*.csv);;All files (*)")
+        if dest:
+            self.export_csv(dest)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        folders = self.recent_folders()
+        for folder in folders:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+        if not folders:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu").triggered.connect(lambda: self.settings.remove("recent_folders"))
+
+    # --- worker results (GUI thread) ---------------------------------------------------------
+    def _on_model_loaded(self, summary) -> None:
+        self.summary = summary
+        self.settings.setValue("model_path", str(summary.path))
+        self.status.set_model(summary)
+        self.status.showMessage(f"Model {summary.name} loaded on {summary.device_name}", 5000)
+        self.model_changed.emit(summary)
+        if self._rerun_after_load and self.source and self.auto_predict_action.isChecked():
+            self._rerun_after_load = False
+            self.predict()
+
+    def _on_model_failed(self, reason: str, details: str) -> None:
+        self.status.set_model(self.summary)
+        if self._model_from_settings and self.summary is None:
+            # the remembered model went bad since last time: fall back to the bundled one quietly
+            self._model_from_settings = False
+            self.set_model(None)
+            return
+        keep = f"\n\nStill using {self.summary.name}." if self.summary else ""
+        show_error(self, "Model not loaded", reason + keep, details)
+        self.model_failed.emit(reason)
+
+    def _on_listed(self, items: list) -> None:
+        self._discard_rows = False
+        self.table_model.set_items(items)
+
+    def _on_rows(self, rows: list) -> None:
+        if self._discard_rows:
+            return
+        first = self.table_model.rowCount() == 0
+        self.table_model.append_rows(rows)
+        if first:
+            self.results.select_first_if_none()
+
+    def _on_run_error(self, text: str) -> None:
+        reason, _, details = text.partition("\n")
+        show_error(self, "digitsum", reason, details)
+
+    def _on_run_finished(self, cancelled: bool) -> None:
+        self._stop = None
+        rows = self.table_model.rows
+        total = len(self.table_model.items)
+        errors = sum(1 for r in rows if r.error)
+        if self._discard_rows:
+            pass  # a run given up for another folder: nothing to report about it
+        elif cancelled:
+            self.status.run_finished(f"Cancelled: {len(rows):,} of {total:,} rows done")
+        elif rows:
+            unread = f", {errors:,} unreadable" if errors else ""
+            self.status.run_finished(f"Done: {len(rows):,} rows{unread}")
+        else:
+            self.status.clearMessage()
+        self._update_actions()
+        self.run_finished.emit(cancelled)
+        if self._pending_run:
+            self._pending_run = False
+            self.predict()
+
+    def _update_actions(self, *_) -> None:
+        running = self.running
+        self.predict_action.setEnabled(bool(self.source) and not running)
+        self.cancel_action.setEnabled(running)
+        self.export_action.setEnabled(bool(self.table_model.rows))
+
+    # --- Qt events ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls()]
+        if len(paths) == 1 and paths[0].suffix.lower() == ".safetensors":
+            self.set_model(paths[0])
+        elif len(paths) == 1 and paths[0].is_dir():
+            self.open_folder(paths[0])
+        elif paths:
+            self.open_paths(paths)
+        event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:
+        self._save_settings()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,369 @@
+"""The results table: a Qt adapter over a plain Python list of ``core`` prediction rows.
+
+``PredictionTableModel`` owns two parallel lists, ``items`` (what was listed, from
+``core.data.list_inputs``) and ``rows`` (``core.predict.PredictionRow``, appended batch by
+batch in the same input order), so row ``i`` of the table is always file ``items[i]``. It
+creates no widget per row and no thumbnail until the view paints one, which keeps 100,000
+rows as cheap as 100. ``PredictionFilterProxyModel`` sorts (numerically; confidence
+ascending is "doubtful first") and filters (text, errors only, confidence below a threshold).
+
+Why the sort lives in the table model: ``QSortFilterProxyModel`` sorts by calling
+``lessThan`` about ``n log n`` times, and every call crosses from C++ into Python: 100,000
+rows took 17 s. Sorting a Python list with a key takes 50 ms, so the proxy hands ``sort()``
+to the table model, which keeps a display order beside the input order (``rows`` and the
+CSV export stay in input order) and puts rows arriving during a run straight into place.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import OrderedDict
+from enum import IntEnum
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
+
+LOW_CONFIDENCE = 0.9  # below this a row is marked doubtful
+THUMBNAIL_CACHE = 2000  # pixmaps kept (~7 KB each): several screens of scrolling
+
+# Light backgrounds with dark text of the same hue: readable under light and dark palettes.
+ERROR_BACKGROUND, ERROR_FOREGROUND = QColor("#f8d7da"), QColor("#721c24")
+DOUBT_BACKGROUND, DOUBT_FOREGROUND = QColor("#fff3cd"), QColor("#664d03")
+
+SortRole = Qt.ItemDataRole.UserRole + 1  # a plain number or string that orders the column
+RowRole = Qt.ItemDataRole.UserRole + 2  # the PredictionRow itself
+
+_INDEX = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    """Table columns, in display order. New columns go at the end (saved header states)."""
+
+    THUMBNAIL = 0
+    FILE = 1
+    SUM = 2
+    CONFIDENCE = 3
+    DIGITS = 4
+    ERROR = 5
+
+
+HEADERS = {
+    Column.THUMBNAIL: "Image",
+    Column.FILE: "File",
+    Column.SUM: "Sum",
+    Column.CONFIDENCE: "Confidence",
+    Column.DIGITS: "Digits read",
+    Column.ERROR: "Error",
+}
+_NUMERIC = (Column.SUM, Column.CONFIDENCE)
+
+
+def format_probability(p: float) -> str:
+    """``98.77%``; never rounds a near-certainty up to 100% or a tiny chance down to 0%."""
+    if 0.99995 <= p < 1.0:
+        return ">99.99%"
+    if 0.0 < p < 0.00005:
+        return "<0.01%"
+    return f"{p:.2%}"
+
+
+def is_doubtful(row) -> bool:
+    """A row that needs a human look: unreadable, or a sum below ``LOW_CONFIDENCE``."""
+    return bool(row.error) or (row.confidence is not None and row.confidence < LOW_CONFIDENCE)
+
+
+def sort_key(row, index: int, column: int):
+    """What ``column`` sorts by; one type per column so comparisons never mix types.
+
+    Rows without a sum (errors) sort as -1, i.e. first when ascending: doubtful first.
+    """
+    if column == Column.SUM:
+        return -1 if row.predicted_sum is None else row.predicted_sum
+    if column == Column.CONFIDENCE:
+        return -1.0 if row.confidence is None else row.confidence
+    if column == Column.FILE:
+        return row.file.casefold()
+    if column == Column.DIGITS:
+        return row.digits
+    if column == Column.ERROR:
+        return row.error
+    return index  # thumbnail: input order
+
+
+def array_to_pixmap(image) -> QPixmap:
+    """A uint8 (H, W) grey array as a pixmap (``QPixmap.fromImage`` copies the pixels)."""
+    height, width = image.shape
+    data = image.tobytes()  # QImage does not copy: ``data`` must outlive it, which it does here
+    qimage = QImage(data, width, height, width, QImage.Format.Format_Grayscale8)
+    return QPixmap.fromImage(qimage)
+
+
+class PredictionTableModel(QAbstractTableModel):
+    """Rows of predictions with lazily made, cached thumbnails and a fast sort.
+
+    Parameters
+    ----------
+    parent : QObject, optional
+
+    Notes
+    -----
+    Table rows are *display* rows; ``input_index(r)`` says which input a display row is.
+    Without a sort they are the same. ``rows``/``items`` and ``thumbnail`` use input indices.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._items: list = []  # core.data.InputItem, input order
+        self._rows: list = []  # core.predict.PredictionRow, same order, possibly fewer
+        self._thumbs: OrderedDict[int, QPixmap | None] = OrderedDict()  # LRU by input index; None = unreadable
+        self._sort_column = -1  # -1: input order
+        self._descending = False
+        # While sorted: (key, +-input index) ascending, so bisect can place new rows. For a
+        # descending sort the display is this list reversed and the index is negated, which
+        # keeps equal keys in input order either way (what a stable sort would do).
+        self._sorted: list[tuple] = []
+
+    # --- the plain-Python side -------------------------------------------------------------
+    @property
+    def rows(self) -> list:
+        """The rows in input order (do not modify; use the methods below)."""
+        return self._rows
+
+    @property
+    def items(self) -> list:
+        return self._items
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    def input_index(self, row: int) -> int:
+        """The input index shown at display row ``row``."""
+        if self._sort_column < 0:
+            return row
+        entry = self._sorted[len(self._sorted) - 1 - row] if self._descending else self._sorted[row]
+        return abs(entry[1])
+
+    def display_row(self, input_index: int) -> int:
+        """Where input ``input_index`` is shown (linear search while sorted: for tests and selection)."""
+        if self._sort_column < 0:
+            return input_index
+        return next(r for r in range(len(self._rows)) if self.input_index(r) == input_index)
+
+    def row_at(self, row: int):
+        """The PredictionRow at display row ``row``."""
+        return self._rows[self.input_index(row)]
+
+    def item_at(self, row: int):
+        """The input behind display row ``row``, or None when rows came without items."""
+        i = self.input_index(row)
+        return self._items[i] if i < len(self._items) else None
+
+    def set_items(self, items) -> None:
+        """Start over for a new run over ``items`` (no rows yet)."""
+        self.set_rows([], items)
+
+    def set_rows(self, rows, items=None) -> None:
+        """Replace everything: ``rows`` and optionally the ``items`` behind them (in input order)."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._items = list(items) if items is not None else []
+        self._thumbs.clear()
+        self._sorted = self._sorted_entries() if self._sort_column >= 0 else []
+        self.endResetModel()
+
+    def append_rows(self, rows) -> None:
+        """Add a batch of rows (the next inputs in input order); while sorted, each goes into place."""
+        if not rows:
+            return
+        first = len(self._rows)
+        if self._sort_column < 0:
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
+            return
+        for offset, row in enumerate(rows):
+            entry = self._entry(row, first + offset)
+            pos = bisect_right(self._sorted, entry)
+            shown = len(self._sorted) - pos if self._descending else pos
+            self.beginInsertRows(QModelIndex(), shown, shown)
+            self._rows.append(row)
+            self._sorted.insert(pos, entry)
+            self.endInsertRows()
+
+    def clear(self) -> None:
+        self.set_rows([], [])
+
+    def thumbnail(self, input_index: int) -> QPixmap | None:
+        """The image of input ``input_index`` at model size (168x40), read on first use and cached."""
+        if input_index in self._thumbs:
+            self._thumbs.move_to_end(input_index)
+            return self._thumbs[input_index]
+        if input_index >= len(self._items):
+            return None
+        from core.data import load_item  # the one reader: the thumbnail is what the model saw
+        from core.images import ImageReadError
+
+        try:
+            pixmap = array_to_pixmap(load_item(self._items[input_index]))
+        except ImageReadError:
+            pixmap = None  # remembered too: an unreadable file is not retried on every paint
+        self._thumbs[input_index] = pixmap
+        if len(self._thumbs) > THUMBNAIL_CACHE:
+            self._thumbs.popitem(last=False)
+        return pixmap
+
+    def _entry(self, row, index: int) -> tuple:
+        return (sort_key(row, index, self._sort_column), -index if self._descending else index)
+
+    def _sorted_entries(self) -> list[tuple]:
+        return sorted(self._entry(row, i) for i, row in enumerate(self._rows))
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Order the display by ``column`` (-1: input order), keeping selections in place."""
+        column = column if 0 <= column < len(Column) else -1
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        before = [self.input_index(p.row()) for p in persistent]
+        self._sort_column = column
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self._sorted = self._sorted_entries() if column >= 0 else []
+        if persistent:
+            n = len(self._rows)
+            where = list(range(n))  # input index -> display row
+            for pos, (_, signed_index) in enumerate(self._sorted):
+                where[abs(signed_index)] = n - 1 - pos if self._descending else pos
+            self.changePersistentIndexList(persistent, [self.index(where[i], p.column()) for i, p in zip(before, persistent)])
+        self.layoutChanged.emit()
+
+    # --- the Qt side ---------------------------------------------------------------------------
+    def rowCount(self, parent: _INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: _INDEX) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return HEADERS.get(section) if 0 <= section < len(Column) else None
+        return str(section + 1)
+
+    def data(self, index: _INDEX, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) or not 0 <= index.column() < len(Column):
+            return None
+        i = self.input_index(index.row())
+        row, column = self._rows[i], Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnail(i) if column == Column.THUMBNAIL else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row, column, i)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in _NUMERIC or column == Column.DIGITS:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if row.error:
+                return ERROR_BACKGROUND
+            return DOUBT_BACKGROUND if is_doubtful(row) else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if row.error:
+                return ERROR_FOREGROUND
+            return DOUBT_FOREGROUND if is_doubtful(row) else None
+        if role == SortRole:
+            return sort_key(row, i, column)
+        if role == RowRole:
+            return row
+        return None
+
+    @staticmethod
+    def _display(row, column: Column):
+        if column == Column.FILE:
+            return row.file
+        if column == Column.SUM:
+            return "" if row.predicted_sum is None else str(row.predicted_sum)
+        if column == Column.CONFIDENCE:
+            return "" if row.confidence is None else format_probability(row.confidence)
+        if column == Column.DIGITS:
+            return row.digits
+        if column == Column.ERROR:
+            return row.error
+        return None  # thumbnail: picture only
+
+    def _tooltip(self, row, column: Column, index: int):
+        if row.error:
+            return f"{row.file}: {row.error}"
+        if column == Column.FILE:
+            return str(self._items[index].path) if index < len(self._items) else row.file
+        if column in (Column.SUM, Column.CONFIDENCE) and row.top3:
+            return "Most likely sums: " + ", ".join(f"{s} ({format_probability(p)})" for s, p in row.top3)
+        return None
+
+
+class PredictionFilterProxyModel(QSortFilterProxyModel):
+    """Sorting and filtering for the table view, over a ``PredictionTableModel``.
+
+    ``sort()`` is handed to the table model (see the module docstring: a Python ``lessThan``
+    is far too slow for 100,000 rows); this proxy itself only filters. Filters combine (all
+    must hold): ``text`` is a case-insensitive substring of the file name; ``errors_only``
+    keeps unreadable files; ``confidence_below`` keeps rows whose confidence is below it, and
+    error rows (they have none: the most doubtful of all).
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._text = ""
+        self._errors_only = False
+        self._confidence_below: float | None = None
+        self.setSortRole(SortRole)
+
+    @property
+    def filtering(self) -> bool:
+        return bool(self._text or self._errors_only or self._confidence_below is not None)
+
+    def set_filter(self, text: str | None = None, errors_only: bool | None = None,
+                   confidence_below: float | None | bool = False) -> None:
+        """Change any of the filters (arguments left out keep their value).
+
+        ``confidence_below=None`` turns that filter off (``False``, the default, leaves it).
+        """
+        self.beginFilterChange()
+        if text is not None:
+            self._text = text.strip().casefold()
+        if errors_only is not None:
+            self._errors_only = bool(errors_only)
+        if confidence_below is not False:
+            self._confidence_below = confidence_below
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if source is not None:
+            source.sort(column, order)
+
+    def source_row(self, proxy_row: int):
+        """The PredictionRow shown at ``proxy_row`` of this proxy."""
+        source = self.sourceModel()
+        return source.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _INDEX) -> bool:
+        if not self.filtering:  # the common case stays cheap with 100,000 rows
+            return True
+        row = self.sourceModel().row_at(source_row)
+        if self._text and self._text not in row.file.casefold():
+            return False
+        if self._errors_only and not row.error:
+            return False
+        if self._confidence_below is not None and not (
+            row.error or (row.confidence is not None and row.confidence < self._confidence_below)
+        ):
+            return False
+        return True

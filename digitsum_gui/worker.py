@@ -1,0 +1,196 @@
+"""The background half of the window: load a model once, list inputs, predict batch by batch.
+
+``PredictWorker`` is a plain ``QObject`` that lives in a ``QThread`` for the window's whole
+life (napari-style: the Qt layer only relays what ``core`` computes). The window talks to it
+through queued signals, so its slots run one after another in the worker thread, in the
+order they were asked for: a model load asked for before a run is finished before that run
+starts, and a run never sees the model change under it.
+
+Everything heavy happens here, including the first ``import torch`` (seconds on a cold
+disk), so the window is on screen and responsive before the model is ready.
+
+    thread = QThread()
+    worker = PredictWorker(batch_size=64)
+    worker.moveToThread(thread)
+    thread.start()
+    request_load.connect(worker.load_model)      # Signal(object): path or None
+    request_run.connect(worker.run)              # Signal(list, object): inputs, threading.Event
+    ...
+    stop.set(); worker.shutdown(); thread.quit(); thread.wait()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+
+@dataclass
+class ModelSummary:
+    """What the window shows about the model in use (no tensors: safe to pass across threads)."""
+
+    path: Path
+    name: str
+    arch: str
+    head: str
+    device_name: str
+    meta: dict = field(default_factory=dict)
+
+    def metric(self, key: str):
+        """A figure from the model's metadata metrics, or None."""
+        return (self.meta.get("metrics") or {}).get(key)
+
+    @property
+    def accuracy_text(self) -> str:
+        """``held-out 98.7%`` when the file records it, else ``val 98.4%``, else empty."""
+        for key, label in (("heldout_acc", "held-out"), ("val_acc", "val")):
+            value = self.metric(key)
+            if isinstance(value, (int, float)):
+                return f"{label} {value:.1%}"
+        return ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _failure_text(reason: str, exc: BaseException) -> str:
+    """``reason`` on the first line, the traceback below it (the window's 'details')."""
+    return f"{_one_line(reason)}\n{''.join(traceback.format_exception(exc))}"
+
+
+class PredictWorker(QObject):
+    """Loads a ``core.predict.Predictor`` once and runs it over inputs on request.
+
+    Parameters
+    ----------
+    device : str
+        ``auto | cpu | cuda | cuda:N`` for ``Predictor``.
+    batch_size : int, optional
+        Images per forward pass (None: ``Predictor``'s default, the same as the CLI's).
+    workers : int, optional
+        Decoding threads (None: ``Predictor``'s default).
+    recursive : bool
+        List images in sub-folders too.
+
+    Signals
+    -------
+    model_loaded(ModelSummary)
+        A model is loaded and in use.
+    model_failed(str reason, str details)
+        A model did not load; the previous one (if any) stays in use.
+    listed(list of InputItem)
+        The inputs of the run that is starting, in input order (rows come in that order).
+    started(int total)
+    progress(int done, int total, float images_per_s, float eta_s)
+        ``eta_s`` is -1 while unknown.
+    rows(list of PredictionRow)
+        One batch of results.
+    error(str)
+        Why a run could not start or stopped early: one line, then optional details
+        (a traceback) after a newline. Unreadable files are not errors: they are rows.
+    finished(bool cancelled)
+        Always emitted once per ``run`` call, last.
+    """
+
+    model_loaded = Signal(object)
+    model_failed = Signal(str, str)
+    listed = Signal(list)
+    started = Signal(int)
+    progress = Signal(int, int, float, float)
+    rows = Signal(list)
+    error = Signal(str)
+    finished = Signal(bool)
+
+    def __init__(self, device: str = "auto", batch_size: int | None = None, workers: int | None = None,
+                 recursive: bool = False):
+        super().__init__()
+        self.device = device
+        self.batch_size = batch_size
+        self.workers = workers
+        self.recursive = recursive
+        self._predictor = None  # touched only in the worker thread
+        self._closing = threading.Event()  # set from the GUI thread; later requests do nothing
+
+    def shutdown(self) -> None:
+        """Make every request still queued return at once (call from any thread)."""
+        self._closing.set()
+
+    @Slot(object)
+    def load_model(self, path) -> None:
+        """Load ``path`` (None: the bundled default model); keep the old model on failure."""
+        if self._closing.is_set():
+            return
+        try:
+            from core.predict import Predictor  # imports torch: seconds, so never in the GUI thread
+
+            predictor = Predictor(path, device=self.device, batch_size=self.batch_size, workers=self.workers)
+        except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
+            shown = path if path is not None else "the default model"
+            reason = str(exc) or type(exc).__name__
+            self.model_failed.emit(_one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc)))
+            return
+        self._predictor = predictor
+        info = predictor.info
+        self.model_loaded.emit(ModelSummary(Path(info.path), info.name, info.arch, info.head,
+                                            predictor.device_name, dict(info.meta)))
+
+    @Slot(list, object)
+    def run(self, inputs: list, stop: threading.Event) -> None:
+        """List ``inputs`` (folders, image files, .npy) and predict them, batch by batch.
+
+        ``stop`` is this run's own cancel flag, set from the GUI thread; it is checked
+        between batches, so a cancel takes effect within one batch and earlier rows stay.
+        """
+        cancelled = False
+        try:
+            cancelled = self._run(inputs, stop)
+        finally:
+            self.finished.emit(cancelled)
+
+    def _run(self, inputs: list, stop: threading.Event) -> bool:
+        if self._closing.is_set() or stop.is_set():
+            return True
+        from core.data import InputError, list_inputs
+
+        shown = ", ".join(str(i) for i in inputs)
+        try:
+            items = list_inputs(inputs, recursive=self.recursive)
+        except InputError as exc:
+            self.error.emit(f"Cannot open {shown}: {exc}")
+            return False
+        except Exception as exc:  # a permission or I/O error deep in a tree
+            self.error.emit(_failure_text(f"Cannot open {shown}: {exc}", exc))
+            return False
+        if not items:
+            self.error.emit(f"No images found in {shown}")
+            return False
+        if self._predictor is None:
+            self.error.emit("No model is loaded: open one with File > Open Model...")
+            return False
+
+        self.listed.emit(items)
+        total = len(items)
+        self.started.emit(total)
+        from core.predict import RunStats
+
+        stats = RunStats(total)
+        stats.started = time.time()  # measured from here, not from listing
+        should_stop = lambda: stop.is_set() or self._closing.is_set()  # noqa: E731
+        try:
+            for batch in self._predictor.predict(items, should_stop=should_stop):
+                stats.add(batch)
+                self.rows.emit(batch)
+                eta = stats.eta
+                self.progress.emit(stats.done, total, stats.images_per_s, -1.0 if eta is None else eta)
+                # no break on stop here: the generator checks should_stop itself before the
+                # next batch and cancels the decoding it had queued ahead
+        except Exception as exc:  # the model failed (not a file: those are error rows)
+            self.error.emit(_failure_text(f"Prediction stopped after {stats.done} of {total} rows: {exc}", exc))
+            return False
+        return stats.done < total

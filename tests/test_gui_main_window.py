@@ -1,0 +1,193 @@
+"""The main window end to end: real widgets, a real model file, the real CLI to compare with."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from digitsum_gui.main_window import MainWindow  # noqa: E402
+from digitsum_gui.table_model import ERROR_BACKGROUND, Column  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A throwaway settings file: tests never touch the user's real preferences."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, baseline_model):
+    def make(model=baseline_model, **kwargs):
+        window = MainWindow(settings=settings, model_path=model, **kwargs)
+        qtbot.addWidget(window)  # closed at teardown: closeEvent stops and joins the worker
+        window.show()
+        return window
+
+    return make
+
+
+def run_folder(qtbot, window, folder):
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.open_folder(folder)
+    return blocker.args[0]
+
+
+@pytest.fixture(scope="module")
+def cli_csv(tmp_path_factory, synth_folder, baseline_model):
+    """``digitsum predict`` on the composed folder: the reference the GUI must match."""
+    out = tmp_path_factory.mktemp("cli") / "cli.csv"
+    subprocess.run([sys.executable, "-m", "core", "predict", str(synth_folder), "--model", str(baseline_model),
+                    "--output", str(out), "--quiet"], check=True, cwd=ROOT, timeout=120)
+    return out
+
+
+def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_window, synth_folder, cli_csv, tmp_path):
+    from core.export import read_predictions_csv
+
+    window = make_window()
+    assert run_folder(qtbot, window, synth_folder) is False
+    rows = window.table_model.rows
+    expected = read_predictions_csv(cli_csv)
+    assert len(rows) == len(expected) == 40
+    assert [(r.file, str(r.predicted_sum)) for r in rows] == [(e["file"], e["predicted_sum"]) for e in expected]
+    assert window.predict_action.isEnabled() and not window.cancel_action.isEnabled()
+    assert "baseline.safetensors" in window.status.model_label.text()
+    assert "val 5.0%" in window.status.model_label.text()
+    assert window.status.device_label.text() in ("Device: CPU",) or "CUDA" in window.status.device_label.text()
+    assert window.status.progress_bar.value() == 40
+
+    window.table_view.selectRow(0)  # the detail pane follows the selection
+    assert window.detail.file_label.text() == rows[0].file
+    assert window.detail.image_label.pixmap().width() >= 168
+
+    dest = tmp_path / "gui.csv"
+    assert window.export_csv(dest) == 40
+    assert dest.read_bytes() == cli_csv.read_bytes()
+
+
+def test_cancel_keeps_finished_rows(qtbot, make_window, synth_folder, digits_model):
+    # ResNet-50 on the CPU in batches of 4: ten batches, slow enough to cancel in the middle
+    window = make_window(model=digits_model, batch_size=4)
+    window.worker.rows.connect(window.cancel)  # cancel as soon as the first batch is in
+    cancelled = run_folder(qtbot, window, synth_folder)
+    rows = window.table_model.rows
+    assert cancelled is True
+    assert 4 <= len(rows) < 40 and len(rows) % 4 == 0
+    assert [r.file for r in rows] == [i.name for i in window.table_model.items[: len(rows)]]
+    assert rows[0].digits and len(rows[0].digit_confidence) == 4  # a digits model reads digits
+    assert window.predict_action.isEnabled() and not window.cancel_action.isEnabled()
+    assert "Cancelled" in window.status.currentMessage()
+    assert window.export_csv(window.settings.fileName() + ".csv") == len(rows)  # partial export works, says so
+
+
+def test_bad_files_become_error_rows(qtbot, make_window, synth_folder, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("synth_00000.png", "synth_00001.png", "synth_00002.png"):
+        shutil.copy(synth_folder / name, folder / name)
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.png").write_text("this is not an image\n")
+
+    window = make_window()
+    assert run_folder(qtbot, window, folder) is False
+    rows = {r.file: r for r in window.table_model.rows}
+    assert len(rows) == 5
+    assert rows["empty.png"].error == "empty file"
+    assert rows["notes.png"].error.startswith("not an image")
+    assert all(rows[n].predicted_sum is not None for n in ("synth_00000.png", "synth_00001.png", "synth_00002.png"))
+    i = [r.file for r in window.table_model.rows].index("empty.png")
+    assert window.table_model.data(window.table_model.index(i, Column.FILE), Qt.ItemDataRole.BackgroundRole) == ERROR_BACKGROUND
+    assert "2 unreadable" in window.status.currentMessage()
+    window.proxy.set_filter(errors_only=True)
+    assert window.proxy.rowCount() == 2
+
+
+def test_bad_model_keeps_the_old_one(qtbot, make_window, tmp_path, synth_folder):
+    window = make_window()
+    with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"\x80\x04 definitely a pickle")
+    with qtbot.waitSignal(window.model_failed, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.set_model(bad)
+    assert "pickle" in blocker.args[0]
+    assert window.summary.name == "baseline.safetensors"
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and "Still using baseline.safetensors" in boxes[0].text() and boxes[0].detailedText()
+    assert window.settings.value("model_path").endswith("baseline.safetensors")
+    assert run_folder(qtbot, window, synth_folder) is False  # and the app goes on working
+    assert len(window.table_model.rows) == 40
+
+
+def test_missing_folder_and_export_failures_are_reported(qtbot, make_window, synth_folder, tmp_path):
+    window = make_window()
+    assert run_folder(qtbot, window, tmp_path / "nowhere") is False
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert any("no such file or folder" in b.text() for b in boxes)
+
+    run_folder(qtbot, window, synth_folder)
+    assert window.export_csv(tmp_path / "no-such-dir" / "out.csv") is None
+    assert any(b.windowTitle() == "Export failed" for b in window.findChildren(QMessageBox))
+
+
+def test_error_in_the_middle_of_a_run_reaches_the_window(qtbot, make_window, synth_folder):
+    window = make_window(batch_size=8)
+    with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    predictor = window.worker._predictor
+    real_predict = predictor.predict
+
+    def failing_predict(items, should_stop=None):
+        for i, batch in enumerate(real_predict(items, should_stop=should_stop)):
+            if i == 2:
+                raise RuntimeError("CUDA out of memory (simulated)")
+            yield batch
+
+    predictor.predict = failing_predict
+    assert run_folder(qtbot, window, synth_folder) is False
+    assert len(window.table_model.rows) == 16  # the two batches before the failure stay
+    texts = [b.text() for b in window.findChildren(QMessageBox)]
+    assert any("Prediction stopped after 16 of 40 rows: CUDA out of memory" in t for t in texts)
+    assert window.predict_action.isEnabled() and not window.cancel_action.isEnabled()
+
+
+def test_settings_are_remembered(qtbot, settings, baseline_model, synth_folder):
+    first = MainWindow(settings=settings, model_path=baseline_model)
+    qtbot.addWidget(first)
+    with qtbot.waitSignal(first.run_finished, timeout=RUN_TIMEOUT_MS):
+        first.open_folder(synth_folder)
+    first.table_view.setColumnWidth(Column.FILE, 333)
+    first.close()
+
+    settings.setValue("auto_predict", False)
+    second = MainWindow(settings=settings)  # no model given: the remembered one
+    qtbot.addWidget(second)
+    with qtbot.waitSignal(second.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert second.summary.name == "baseline.safetensors"
+    assert second.table_view.columnWidth(Column.FILE) == 333
+    assert second.recent_folders() == [str(synth_folder)]
+    assert second.settings.value("last_folder") == str(synth_folder)
+
+    # auto-predict off: dropping a folder opens it without predicting
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(synth_folder))])
+    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    second.dropEvent(event)
+    assert second.source == [str(synth_folder)] and not second.running
+    assert second.predict_action.isEnabled()
+    with qtbot.waitSignal(second.run_finished, timeout=RUN_TIMEOUT_MS):
+        second.predict_action.trigger()
+    assert len(second.table_model.rows) == 40
