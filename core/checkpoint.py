@@ -144,6 +144,8 @@ def read_model_info(path) -> ModelInfo:
         meta = json.loads(raw)
     except json.JSONDecodeError:
         raise ModelFileError(f"{path.name}: unreadable digitsum metadata") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path.name}: unreadable digitsum metadata")
     if meta.get("arch") not in ARCHS or meta.get("head") not in HEADS:
         raise ModelFileError(f"{path.name}: unknown model {meta.get('arch')}/{meta.get('head')}")
     if (meta.get("input_height"), meta.get("input_width"), meta.get("num_classes")) != (

@@ -24,7 +24,8 @@ class CommandError(Exception):
 
 
 def _add_predict_args(p):
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="folders, image files or (N,40,168) .npy arrays")
+    # nargs="*" and our own check: "no input" is a one-line error with exit 1, like "no model"
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="folders, image files or (N,40,168) .npy arrays (one or more)")
     p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     p.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)")
@@ -76,6 +77,8 @@ def iter_predictions(args, report: dict):
     from core.predict import Predictor, RunStats
     from core.runtime import distributed_setup, resolve_device
 
+    if not args.inputs:
+        raise CommandError("no INPUT given: name a folder, image files or an .npy array")
     items = list_inputs(args.inputs, recursive=args.recursive)
     if not items:
         raise CommandError("no images found in " + ", ".join(args.inputs))
@@ -88,7 +91,8 @@ def iter_predictions(args, report: dict):
         quiet = getattr(args, "quiet", False) or not ctx.is_main
         with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
             if not quiet:
-                bar.write(f"{predictor.info.name} on {predictor.device_name}: {len(items)} inputs")
+                # tqdm.write goes to stdout unless told: that is where the CSV goes
+                bar.write(f"{predictor.info.name} on {predictor.device_name}: {len(items)} inputs", file=sys.stderr)
             mine = []
             try:
                 for rows in predictor.predict(shard):
@@ -98,8 +102,9 @@ def iter_predictions(args, report: dict):
                         yield from rows
                     else:
                         mine.extend(rows)
-            except (RuntimeError, ValueError) as exc:  # the model failed, not a file
-                report["failure"] = f"prediction stopped after {stats.done} rows: {str(exc).splitlines()[0]}"
+            except Exception as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
+                report["failure"] = f"prediction stopped after {stats.done} rows: {reason}"
                 if ctx.world == 1:
                     return
                 raise
@@ -139,7 +144,8 @@ def cmd_predict(args) -> int:
 
 def _summary(stats) -> None:
     ok = stats.done - stats.errors
-    msg = f"{stats.done} inputs: {ok} predicted, {stats.errors} unreadable ({stats.images_per_s:.0f} images/s)"
+    count = f"{stats.done}" if stats.done == stats.total else f"{stats.done} of {stats.total}"
+    msg = f"{count} inputs: {ok} predicted, {stats.errors} unreadable ({stats.images_per_s:.0f} images/s)"
     print(msg, file=sys.stderr)
 
 

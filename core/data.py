@@ -78,21 +78,46 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
             for entry in entries:
                 if entry.name.startswith("."):  # .DS_Store, macOS ._img.png, .git, ...
                     continue
-                if entry.is_dir():
+                try:
+                    is_dir, is_file = entry.is_dir(), entry.is_file()
+                    broken = not is_dir and not is_file and entry.is_symlink() and not os.path.exists(entry.path)
+                except OSError:  # a symlink loop (ELOOP): one bad entry must not hide the folder
+                    is_dir, is_file, broken = False, False, True
+                if is_dir:
                     if recursive:
                         walk(Path(entry.path))
-                elif entry.is_file() and Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
+                elif (is_file or broken) and Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
+                    # a broken link named like an image is listed: its error row says why, nothing
+                    # vanishes silently (pipes and devices named .png are never opened)
                     found.append(Path(entry.path).relative_to(root))
 
     walk(root)
     return sorted(found, key=_path_key)
 
 
+def display_name(text: str) -> str:
+    """``text`` as it can be shown and written to a UTF-8 CSV.
+
+    A file name that is not valid UTF-8 (bytes from an old Latin-1 archive) reaches
+    Python with surrogate escapes, which no UTF-8 writer accepts: one such name would make
+    the whole CSV unwritable. Its undecodable bytes are shown as ``\\xNN`` instead.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _npy_rows(path: Path) -> int:
     """Number of images in an ``.npy`` file, read from its header only."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # a mangled header raises anything (tokenize.TokenError, SyntaxError, ...)
         raise InputError(f"{path}: not a readable .npy array ({' '.join(str(exc).split())})") from None
     if not isinstance(arr, np.ndarray):  # an .npz archive renamed to .npy
         raise InputError(f"{path}: not a single .npy array")
@@ -126,14 +151,14 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
     """
     items: list[InputItem] = []
     for given in inputs:
-        shown = os.fspath(given)
+        shown = display_name(os.fspath(given))
         path = Path(given)
         if path.is_dir():
             try:
                 files = _scan_folder(path, recursive)
             except OSError as exc:
                 raise InputError(f"{shown}: cannot list folder ({exc.strerror or exc})") from None
-            items.extend(InputItem(rel.as_posix(), path / rel) for rel in files)
+            items.extend(InputItem(display_name(rel.as_posix()), path / rel) for rel in files)
         elif not path.exists():
             raise InputError(f"{shown}: no such file or folder")
         elif path.suffix.lower() == ".npy":
@@ -168,7 +193,7 @@ def load_item(item: InputItem) -> np.ndarray:
         st = os.stat(item.path)
         arr, scale = _open_npy(os.fspath(item.path), st.st_mtime_ns, st.st_size)
         row = np.array(arr[item.index])  # copy: the result must not pin the memory map
-    except (OSError, ValueError, IndexError, EOFError) as exc:
+    except Exception as exc:  # any failure of one row is that row's error, as for an image file
         raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
     return to_model_input(row, scale=scale)
 

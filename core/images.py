@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 import warnings
 from pathlib import Path
@@ -66,6 +67,9 @@ def _reason(exc: BaseException) -> str:
         return "truncated image file"
     if isinstance(exc, MemoryError):
         return "not enough memory to decode the image"
+    if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
+        # e.g. ELOOP from a symlink loop; str(exc) would repeat the path
+        return _one_line(f"cannot open: {exc.strerror[:1].lower()}{exc.strerror[1:]}")
     return _one_line(f"unreadable image: {text or type(exc).__name__}")
 
 
@@ -89,7 +93,13 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.is_file() and path.stat().st_size == 0:
+        st = path.stat()  # follows symlinks; a missing file or a link loop is reported from here
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            # opening a named pipe would wait for a writer forever, a device could read forever
+            raise ImageReadError("not a regular file (a pipe, socket or device)")
+        if st.st_size == 0:
             raise ImageReadError("empty file")
         with _OPEN_LOCK, warnings.catch_warnings():
             # Pillow only warns between 89 M and 179 M pixels; make that a refusal too. Its

@@ -6,13 +6,29 @@
     for rows in predictor.predict(list_inputs(["folder/"])):
         ...  # one list of PredictionRow per batch, in input order
 
-Decoding runs in a small pool while the model works on the previous batch; memory stays
-flat in the number of files because only a few batches are ever in flight.
+A pipeline of three stages keeps every core busy while memory stays flat (only a few
+batches are ever in flight, whatever the number of files):
+
+- decoding: a small pool (threads by default; ``process_pool`` for many-core GPU hosts);
+- the model: on the CPU, ``streams`` threads with one batch each and few intra-op threads
+  apiece (ResNet-50 on 40x168 has small feature maps, so one OpenMP team per batch spends
+  much of its time at barriers, and loses badly when another process takes a core); on
+  CUDA, the calling thread launches batch i+1 before it reads back batch i;
+- rows: built with numpy for a whole batch at once.
+
+The model is prepared for inference once: batch norm folded into the preceding
+convolution, channels_last, and under bf16 the convolution weights stored in bf16 so
+autocast does not cast them again on every batch. ``precision="auto"`` is bf16 on CUDA and
+on CPUs with native bf16 dot products (AVX512-BF16 or AMX; about 2x fp32 there, with the
+same held-out accuracy: benchmarks/RESULTS.md), fp32 on other CPUs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import platform
 import time
 from collections import deque
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -21,6 +37,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from core.checkpoint import ModelInfo, load_model
 from core.data import InputItem, load_item
@@ -63,6 +80,90 @@ def decode_chunk(items: Sequence[InputItem]):
     return out, errors
 
 
+def process_pool(workers: int) -> Executor:
+    """An ``executor_factory`` that decodes in processes, for GPU hosts with many cores.
+
+    Threads share the GIL, and Pillow's per-file Python work caps them at a few thousand
+    images/s in all; processes scale with cores. Forked where the OS allows it (the
+    children only decode, never touch CUDA), so they start in milliseconds without
+    importing torch again.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """True where this CPU multiplies bf16 natively (AVX512-BF16 or AMX) and oneDNN uses it.
+
+    oneDNN also runs bf16 on plain AVX-512 by emulation, which is slower than fp32: only
+    native support counts. Read from /proc/cpuinfo (Linux); elsewhere we stay with fp32.
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64") or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+@torch.no_grad()
+def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
+    """Make ``conv`` compute ``bn(conv(x))`` (eval statistics), in place: no copies of the model."""
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)  # (C_out,)
+    conv.weight.mul_(scale.view(-1, 1, 1, 1).to(conv.weight.dtype))
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+    conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
+
+
+def fold_batch_norms(model: nn.Module) -> nn.Module:
+    """Fold each eval-mode BatchNorm2d into the Conv2d right before it, in place.
+
+    Only pairs whose order is certain are folded: neighbours in an ``nn.Sequential`` and
+    the (convN, bnN) attributes of torchvision's ResNet and its blocks. Saves one pass over
+    every feature map; the result differs from the unfolded model by rounding only. The
+    model must not be trained afterwards (the batch norms become identities).
+    """
+
+    def foldable(conv, bn):
+        return type(conv) is nn.Conv2d and type(bn) is nn.BatchNorm2d and bn.track_running_stats and bn.affine
+
+    for module in list(model.modules()):
+        if isinstance(module, nn.Sequential):
+            names = list(module._modules)
+            for a, b in zip(names, names[1:]):
+                if foldable(module._modules[a], module._modules[b]):
+                    _fold(module._modules[a], module._modules[b])
+                    module._modules[b] = nn.Identity()
+        elif type(module).__name__ in ("ResNet", "Bottleneck", "BasicBlock"):
+            for i in range(1, 4):
+                conv, bn = getattr(module, f"conv{i}", None), getattr(module, f"bn{i}", None)
+                if foldable(conv, bn):
+                    _fold(conv, bn)
+                    setattr(module, f"bn{i}", nn.Identity())
+    return model
+
+
+def prepare_for_inference(model: nn.Module, precision: str) -> nn.Module:
+    """Fold batch norms, go channels_last and, for bf16, store conv weights in bf16."""
+    model = fold_batch_norms(model.eval()).to(memory_format=torch.channels_last)
+    if precision == "bf16":
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                m.to(torch.bfloat16)  # autocast leaves bf16 weights as they are: no cast per batch
+    return model
+
+
+def _set_intra_op_threads(n: int) -> None:
+    torch.get_num_threads()  # first touch: torch sets this thread's OpenMP team from the global default ...
+    torch.set_num_threads(n)  # ... which this then overrides (and becomes the default for new threads)
+
+
 class Predictor:
     """A loaded model plus the decode pipeline; load once, predict many folders.
 
@@ -75,24 +176,36 @@ class Predictor:
     batch_size : int, optional
         Images per forward pass (default: 64 on the CPU, 1024 on CUDA).
     workers : int, optional
-        Decoding threads (default: up to 4 on the CPU, up to 16 on CUDA).
+        Decoding threads (default: 2 on the CPU, where decoding is ~1% of the work; up to
+        16 on CUDA).
     precision : {"auto", "fp32", "bf16"}
-        ``auto`` is bf16 on CUDA and fp32 on the CPU.
+        ``auto`` is bf16 on CUDA and on CPUs with native bf16 (``cpu_has_fast_bf16``), else fp32.
     executor_factory : callable, optional
-        ``f(workers) -> concurrent.futures.Executor`` to decode in processes instead.
+        ``f(workers) -> concurrent.futures.Executor`` to decode in processes instead
+        (``process_pool``).
+    streams : int, optional
+        CPU only: batches run by the model at once, each in its own thread with
+        ``torch threads / streams`` intra-op threads (default: up to 4, one per core first).
     """
 
     def __init__(self, model_path=None, device="auto", batch_size=None, workers=None, precision="auto",
-                 executor_factory: Callable[[int], Executor] | None = None):
+                 executor_factory: Callable[[int], Executor] | None = None, streams: int | None = None):
         self.device = resolve_device(device)
-        self.model, self.info = load_model(model_path, self.device)
-        self.model = self.model.to(memory_format=torch.channels_last)
         cuda = self.device.type == "cuda"
+        if precision == "auto":
+            precision = "bf16" if cuda or cpu_has_fast_bf16() else "fp32"
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        self.precision = precision
+        model, self.info = load_model(model_path, "cpu")
+        self.model = prepare_for_inference(model, precision).to(self.device)
         if cuda:
             torch.backends.cudnn.benchmark = True
-        self.precision = ("bf16" if cuda else "fp32") if precision == "auto" else precision
         self.batch_size = batch_size or (1024 if cuda else 64)
-        self.workers = workers or max(1, min(16 if cuda else 4, os.cpu_count() or 1))
+        cores = torch.get_num_threads()  # torch's view of the cores it may use (OMP_NUM_THREADS, affinity)
+        self.workers = workers or max(1, min(16, os.cpu_count() or 1) if cuda else 2)
+        self.streams = 1 if cuda else max(1, min(streams or 4, cores))
+        self.intra_op_threads = max(1, cores // self.streams)
         self.executor_factory = executor_factory or (lambda n: ThreadPoolExecutor(n, thread_name_prefix="decode"))
 
     @property
@@ -105,6 +218,37 @@ class Predictor:
         return self.info
 
     @torch.inference_mode()
+    def _launch(self, images: np.ndarray):
+        """Start the model on uint8 (n, 40, 168) images; returns what ``_collect`` needs.
+
+        On CUDA everything here is asynchronous: a pinned host copy, a non-blocking upload
+        (uint8: a quarter of the bytes of float), the forward pass, and non-blocking copies
+        of the results into pinned memory, with an event that marks their arrival.
+        """
+        x = torch.from_numpy(images)
+        cuda = self.device.type == "cuda"
+        if cuda:
+            x = x.pin_memory().to(self.device, non_blocking=True)
+        x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
+        with autocast(self.device, self.precision):
+            sum_log_probs, digit_logits = self.model(x)
+        probs = sum_log_probs.float().exp()  # (n, 37)
+        digit_probs = None if digit_logits is None else digit_logits.float().softmax(-1)  # (n, 4, 10)
+        if not cuda:
+            return probs, digit_probs, None
+        probs = probs.to("cpu", non_blocking=True)  # pinned: the copy runs after the kernels, in order
+        digit_probs = None if digit_probs is None else digit_probs.to("cpu", non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+        return probs, digit_probs, done
+
+    @staticmethod
+    def _collect(launched):
+        probs, digit_probs, done = launched
+        if done is not None:
+            done.synchronize()
+        return probs.numpy(), None if digit_probs is None else digit_probs.numpy()
+
     def classify(self, images: np.ndarray):
         """Run the model on uint8 (n, 40, 168) images.
 
@@ -113,31 +257,43 @@ class Predictor:
         probs : np.ndarray, float32 (n, 37), sum probabilities
         digit_probs : np.ndarray (n, 4, 10) or None
         """
-        x = torch.from_numpy(images).to(self.device, non_blocking=True).unsqueeze(1)  # (n, 1, 40, 168) uint8
-        x = (x.float() / 255.0).contiguous(memory_format=torch.channels_last)
-        with autocast(self.device, self.precision):
-            sum_log_probs, digit_logits = self.model(x)
-        probs = sum_log_probs.float().exp().cpu().numpy()
-        digit_probs = None if digit_logits is None else digit_logits.float().softmax(-1).cpu().numpy()
-        return probs, digit_probs
+        return self._collect(self._launch(images))
 
-    def _rows(self, items, images, errors) -> list[PredictionRow]:
-        good = [i for i, e in enumerate(errors) if not e]
+    @staticmethod
+    def _rows(items, errors, probs, digit_probs) -> list[PredictionRow]:
+        """Rows for one batch; ``probs`` holds the good items only, in order."""
         rows = [PredictionRow(item.name, error=e) for item, e in zip(items, errors)]
+        good = [row for row, e in zip(rows, errors) if not e]
         if not good:
             return rows
-        probs, digit_probs = self.classify(images[good])
-        top = np.argsort(-probs, axis=1)[:, :3]
-        for j, i in enumerate(good):
-            row = rows[i]
-            row.predicted_sum = int(top[j, 0])
-            row.confidence = float(probs[j, top[j, 0]])
-            row.top3 = tuple((int(s), float(probs[j, s])) for s in top[j])
+        # whole-batch numpy, then plain Python values: per-row numpy calls cost more than the model on a GPU
+        top = np.argsort(-probs, axis=1, kind="stable")[:, :3]  # (n, 3)
+        top_p = np.take_along_axis(probs, top, 1).tolist()
+        top = top.tolist()
+        if digit_probs is not None:
+            read = digit_probs.argmax(-1)  # (n, 4)
+            read_p = np.take_along_axis(digit_probs, read[..., None], -1)[..., 0].tolist()
+            texts = (read.astype(np.uint8) + ord("0")).view("S4").ravel().astype(str).tolist()
+        for j, row in enumerate(good):
+            row.predicted_sum, row.confidence = top[j][0], top_p[j][0]
+            row.top3 = tuple(zip(top[j], top_p[j]))
             if digit_probs is not None:
-                read = digit_probs[j].argmax(-1)
-                row.digits = "".join(str(int(d)) for d in read)
-                row.digit_confidence = tuple(float(digit_probs[j, k, d]) for k, d in enumerate(read))
+                row.digits, row.digit_confidence = texts[j], tuple(read_p[j])
         return rows
+
+    def _decoded(self, parts):
+        results = [f.result() for f in parts]
+        images = np.concatenate([r[0] for r in results])
+        errors = [e for r in results for e in r[1]]
+        good = [i for i, e in enumerate(errors) if not e]
+        return (images if len(good) == len(errors) else images[good]), errors
+
+    def _cpu_batch(self, chunk, parts) -> list[PredictionRow]:
+        """Decode results -> rows, in one of the model's CPU stream threads."""
+        images, errors = self._decoded(parts)
+        if not len(images):
+            return self._rows(chunk, errors, None, None)
+        return self._rows(chunk, errors, *self.classify(images))
 
     def predict(self, items: Sequence[InputItem], should_stop: Callable[[], bool] | None = None,
                 lookahead: int = 2) -> Iterator[list[PredictionRow]]:
@@ -148,35 +304,55 @@ class Predictor:
         items : sequence of InputItem
         should_stop : callable, optional
             Checked between batches; when it returns True the generator ends (cancel).
+            Batches the model is already running finish first (at most ``streams``).
         lookahead : int
             Batches decoded ahead of the model (bounded: memory stays flat).
         """
         chunks = (items[s : s + self.batch_size] for s in range(0, len(items), self.batch_size))
-        with self.executor_factory(self.workers) as pool:
-            pending: deque = deque()
+        cpu = self.device.type == "cpu"
+        with contextlib.ExitStack() as stack:
+            pool = stack.enter_context(self.executor_factory(self.workers))
+            if cpu:
+                model_pool = stack.enter_context(ThreadPoolExecutor(
+                    self.streams, thread_name_prefix="model",
+                    initializer=_set_intra_op_threads, initargs=(self.intra_op_threads,)))
+            pending: deque = deque()  # (chunk, decode futures, CPU model future or None), in input order
 
             def submit_next():
                 chunk = next(chunks, None)
-                if chunk is not None:
-                    # split a batch across workers so decoding is parallel within it
-                    step = max(1, -(-len(chunk) // self.workers))
-                    parts = [pool.submit(decode_chunk, chunk[s : s + step]) for s in range(0, len(chunk), step)]
-                    pending.append((chunk, parts))
+                if chunk is None:
+                    return
+                # split a batch across workers so decoding is parallel within it
+                step = max(1, -(-len(chunk) // self.workers))
+                parts = [pool.submit(decode_chunk, chunk[s : s + step]) for s in range(0, len(chunk), step)]
+                job = model_pool.submit(self._cpu_batch, chunk, parts) if cpu else None
+                pending.append((chunk, parts, job))
 
-            for _ in range(lookahead + 1):
+            for _ in range(self.streams + lookahead):
                 submit_next()
-            while pending:
+            launched = None  # CUDA: (chunk, errors, launch handle) of the batch on the GPU now
+            while pending or launched:
                 if should_stop is not None and should_stop():
-                    for _, parts in pending:
-                        for f in parts:
+                    for _, parts, job in pending:
+                        for f in ([job] if job else []) + parts:
                             f.cancel()
                     return
-                chunk, parts = pending.popleft()
-                results = [f.result() for f in parts]
-                submit_next()
-                images = np.concatenate([r[0] for r in results])
-                errors = [e for r in results for e in r[1]]
-                yield self._rows(chunk, images, errors)
+                if cpu:
+                    chunk, parts, job = pending.popleft()
+                    rows = job.result()
+                    submit_next()
+                    yield rows
+                    continue
+                current = None
+                if pending:
+                    chunk, parts, _ = pending.popleft()
+                    images, errors = self._decoded(parts)
+                    submit_next()
+                    current = (chunk, errors, self._launch(images) if len(images) else None)
+                if launched:  # read back the previous batch while the GPU works on this one
+                    chunk, errors, handle = launched
+                    yield self._rows(chunk, errors, *(self._collect(handle) if handle else (None, None)))
+                launched = current
 
 
 @dataclass

@@ -69,7 +69,8 @@ class ProgressReporter:
             self._bar = tqdm(total=self.total_steps, initial=self.start_epoch * self.steps_per_epoch,
                              unit="step", file=sys.stderr, dynamic_ncols=True)
             self._bar.write(f"training {fields['arch']}/{fields['head']} on {fields['device']}: "
-                            f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}")
+                            f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}",
+                            file=sys.stderr)  # tqdm.write's default is stdout
 
     def step(self, epoch: int, step: int, loss: float, lr: float, images_per_s: float) -> None:
         done = epoch * self.steps_per_epoch + step
@@ -89,7 +90,7 @@ class ProgressReporter:
         if self._bar is not None:
             self._bar.n = done
             text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "elapsed")
-            self._bar.write(f"epoch {epoch}/{epochs}: {text}")
+            self._bar.write(f"epoch {epoch}/{epochs}: {text}", file=sys.stderr)
 
     def done(self, **fields) -> None:
         self._close_bar()

@@ -72,6 +72,9 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
     p.add_argument("--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)")
+    p.add_argument("--compare", default=None, metavar="MODEL",
+                   help="also score this model file on the run's validation set, reported as compare_val_acc "
+                        "(the GUI passes the model in use) (default: none)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<time>-<arch>-<head>/)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="share of real labelled files for validation (default: 0.1)")
@@ -93,6 +96,8 @@ def resolve_recipe(args) -> argparse.Namespace:
     for key in ("lr", "batch_size", "epochs", "weight_decay"):
         if getattr(args, key) is None:
             setattr(args, key, recipe[key])
+    if args.epochs < 1 or args.batch_size < 1:
+        raise TrainingError("--epochs and --batch-size must be at least 1")
     args.optimizer, args.schedule = recipe["optimizer"], recipe["schedule"]
     return args
 
@@ -108,10 +113,16 @@ def compute_loss(sum_log_probs, digit_logits, sums, digits):
 
 
 def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop):
+    """One pass over this rank's batches; returns (mean loss, images/s, whether it ran to the end, steps done)."""
     model.train()
     total, seen, t0 = torch.zeros((), device=ctx.device), 0, time.time()
     bad = torch.zeros((), dtype=torch.bool, device=ctx.device)
+    any_rank_stops = False
     for step, batch in enumerate(data.epoch(epoch, args.batch_size)):
+        # checked before the step: a request during the last step still lets the epoch end whole
+        if stop.requested if ctx.world == 1 else any_rank_stops:
+            completed, steps_done = False, step
+            break
         x = batch.images.contiguous(memory_format=torch.channels_last)
         with autocast(ctx.device, args.precision):
             sum_log_probs, digit_logits = model(x)
@@ -124,16 +135,22 @@ def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporte
         bad |= ~torch.isfinite(loss.detach())
         total += loss.detach() * len(batch.sums)
         seen += len(batch.sums)
-        if reporter.due() or stop.requested:
-            if bad.item():
-                raise TrainingError(f"non-finite loss in epoch {epoch + 1} by step {step + 1}; "
-                                    "try a lower --lr; the last good model is kept")
+        if ctx.world > 1:
+            # every rank must stop (or fail) at the same step, or the others hang in the next all_reduce
+            flags = ctx.all_reduce_sum(torch.stack([torch.tensor(float(stop.requested), device=ctx.device), bad.float()]))
+            any_rank_stops, nonfinite = (flags > 0).tolist()
+        else:
+            nonfinite = (reporter.due() or stop.requested) and bool(bad.item())
+        if nonfinite:
+            raise TrainingError(f"non-finite loss in epoch {epoch + 1} by step {step + 1}; "
+                                "try a lower --lr; the last good model is kept")
+        if step == 0 or reporter.due() or stop.requested:  # each epoch's first step, then a few per second
             reporter.step(epoch, step + 1, loss.item(), scheduler.get_last_lr()[0], seen * ctx.world / (time.time() - t0))
-        if stop.requested:
-            break
+    else:
+        completed, steps_done = True, None
     if bad.item():
         raise TrainingError(f"non-finite loss in epoch {epoch + 1}; try a lower --lr; the last good model is kept")
-    return ctx.all_reduce_mean(total / max(seen, 1)), seen * ctx.world / (time.time() - t0)
+    return ctx.all_reduce_mean(total / max(seen, 1)), seen * ctx.world / (time.time() - t0), completed, steps_done
 
 
 @torch.inference_mode()
@@ -164,12 +181,32 @@ class StopFlag:
 
     def __init__(self):
         self.requested = False
+        self._previous = {}
 
     def install(self):
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread; a caller in a thread stops us its own way
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handler)
+            self._previous[sig] = signal.signal(sig, self._handler)
+
+    def uninstall(self):
+        """Give the signals back to whoever had them (main() may be called in-process, e.g. by tests)."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
+
+    def agreed(self, ctx) -> bool:
+        """Whether any rank was asked to stop: under DDP all ranks must leave the loop together."""
+        if ctx.world == 1:
+            return self.requested
+        return ctx.all_reduce_sum(torch.tensor(float(self.requested), device=ctx.device)).item() > 0
 
     def _handler(self, signum, frame):
+        if self.requested:  # asked twice: the user wants out now, not at the next step
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
         self.requested = True
 
 
@@ -187,7 +224,8 @@ def make_schedule(optimizer, args, total_steps):
 
 
 def rng_state() -> dict:
-    state = {"torch": torch.get_rng_state(), "numpy": json.dumps(np.random.get_state()[1].tolist()),
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "numpy": json.dumps([keys.tolist(), pos, has_gauss, gauss]),
              "python": json.dumps(random.getstate()[1])}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -196,8 +234,12 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    keys = np.array(json.loads(state["numpy"]), dtype=np.uint32)
-    np.random.set_state(("MT19937", keys, 624, 0, 0.0))
+    saved = json.loads(state["numpy"])
+    if len(saved) == 4:
+        keys, pos, has_gauss, gauss = saved
+    else:  # checkpoints written before the position was kept: the 624 keys alone
+        keys, pos, has_gauss, gauss = saved, 624, 0, 0.0
+    np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
     random.setstate((3, tuple(json.loads(state["python"])), None))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -208,12 +250,15 @@ def prepare_run(args, ctx):
     checkpoint = None
     if args.resume:
         run = Path(args.resume)
-        for stale in run.glob(".checkpoint.pt.*.tmp"):  # left by a run killed while saving
-            stale.unlink(missing_ok=True)
+        for stale in [*run.glob(".checkpoint.pt.*.tmp"), *run.glob(".best.safetensors.*.tmp")]:
+            stale.unlink(missing_ok=True)  # left by a run killed while saving
+        if not (run / "checkpoint.pt").is_file():
+            raise TrainingError(f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)")
         checkpoint = load_checkpoint(run / "checkpoint.pt")
         saved = dict(checkpoint["args"])
         for keep in ("resume", "progress", "device", "threads"):
             saved[keep] = getattr(args, keep)
+        saved["out"] = str(run)  # the folder may have been moved or copied since
         if args.epochs is not None:  # a resumed run may be extended
             saved["epochs"] = args.epochs
         args = argparse.Namespace(**saved)
@@ -230,6 +275,7 @@ def main(args) -> dict:
     """Run one training; return the metrics of the best model. Raises TrainingError & co."""
     reporter = ProgressReporter(args.progress)
     ctx = None
+    stop = StopFlag()
     try:
         ctx = distributed_setup(resolve_device(args.device))
         reporter.enabled = ctx.is_main
@@ -275,40 +321,56 @@ def main(args) -> dict:
         config = {"args": vars(args), "data": data.fingerprint, "world_size": ctx.world, "device": ctx.describe()}
         if ctx.is_main and checkpoint is None:
             (run / "config.json").write_text(json.dumps(config, indent=2))
-        reporter.start(epochs=args.epochs, start_epoch=start_epoch, steps_per_epoch=steps, total_steps=steps * args.epochs,
+        compare = {}
+        if getattr(args, "compare", None):
+            compare_model, _ = load_model(args.compare, ctx.device)
+            compare = {"compare_val_acc": evaluate(compare_model, data, args, ctx)["val_acc"], "compare_model": args.compare}
+            del compare_model
+        reporter.start(**compare, epochs=args.epochs, start_epoch=start_epoch, steps_per_epoch=steps, total_steps=steps * args.epochs,
                        train_images=data.train_size, val_images=len(data.val.sums), device=ctx.describe(),
                        arch=args.arch, head=args.head, out=str(run))
-        stop = StopFlag()
         stop.install()
         meta = {"command": getattr(args, "command", None), "data": data.fingerprint, "seed": args.seed,
                 "init": args.init, "train_images_per_epoch": data.train_size}
         for epoch in range(start_epoch, args.epochs):
-            train_loss, speed = train_one_epoch(train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop)
+            train_loss, speed, completed, steps_done = train_one_epoch(train_model, optimizer, scheduler, data, epoch,
+                                                                       args, ctx, reporter, stop)
+            if not completed and (best["val_acc"] >= 0 or steps_done == 0):
+                break  # stopped mid-epoch: keep the best model and the checkpoint of the last whole epoch
+            # a first epoch cut short still gives a usable model (flagged "partial"), never a checkpoint
+            # that claims the epoch finished: --resume redoes it from the last whole epoch
             metrics = evaluate(model, data, args, ctx)
             improved = metrics["val_acc"] > best["val_acc"]
             if improved:
                 best = {**metrics, "epoch": epoch + 1, "train_loss": train_loss}
+                if not completed:
+                    best["partial"] = True
             if ctx.is_main:
                 if improved:
-                    save_model(run / "best.safetensors", model, {**meta, "metrics": best, "epochs_trained": epoch + 1})
-                save_checkpoint(run / "checkpoint.pt", {
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
-                    "rng": rng_state(), "args": vars(args)})
-            reporter.epoch(epoch + 1, args.epochs, train_loss=train_loss, lr=scheduler.get_last_lr()[0],
-                           images_per_s=speed, best_val_acc=best["val_acc"], best_epoch=best["epoch"], **metrics)
-            if stop.requested:
+                    save_model(run / "best.safetensors", model,
+                               {**meta, "metrics": best, "epochs_trained": epoch + 1 if completed else epoch})
+                if completed:
+                    save_checkpoint(run / "checkpoint.pt", {
+                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
+                        "rng": rng_state(), "args": vars(args)})
+            if completed:
+                reporter.epoch(epoch + 1, args.epochs, train_loss=train_loss, lr=scheduler.get_last_lr()[0],
+                               images_per_s=speed, best_val_acc=best["val_acc"], best_epoch=best["epoch"], **metrics)
+            if stop.agreed(ctx):
                 break
         ctx.barrier()
         if best["val_acc"] < 0:
             raise TrainingError("stopped before the first epoch finished: no model was written")
-        result = {"model": str(run / "best.safetensors"), "metrics": best, "out": str(run), "stopped_early": stop.requested}
+        result = {"model": str(run / "best.safetensors"), "metrics": best, "out": str(run),
+                  "stopped_early": stop.agreed(ctx), **compare}
         reporter.done(**result)
         return result
     except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
         reporter.error(str(exc))
         raise
     finally:
+        stop.uninstall()
         if ctx is not None:
             ctx.close()
 

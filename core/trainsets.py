@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.synth import Composer, load_bank
+from core.synth import BankError, Composer, DigitBank, load_bank
 
 
 class DataSpecError(ValueError):
@@ -88,13 +88,15 @@ class TrainData:
             self.real_train = None
 
         if self.synthetic_per_epoch:
-            bank = load_bank(mnist)
-            source = mnist or "bundled bank"
-            digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
-            fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
-            train_bank = bank.subset("train") if mnist else bank
+            try:
+                bank = load_bank(mnist)
+                source = mnist or "bundled bank"
+                digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
+                fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
+                train_bank, val_bank = split_bank(bank)
+            except BankError as exc:
+                raise DataSpecError(f"synthetic data: {exc}") from None
             self.composer = Composer(train_bank, self.device, augment=True)
-            val_bank = bank.subset("val") if mnist else bank
             val_composer = Composer(val_bank, self.device, augment=False)
             g = torch.Generator(self.device).manual_seed(seed + 7919)
             images, digits = val_composer.compose(val_synthetic, g)
@@ -112,8 +114,10 @@ class TrainData:
         return (len(self.real_train.sums) if self.real_train is not None else 0) + self.synthetic_per_epoch
 
     def steps_per_epoch(self, batch_size: int) -> int:
-        per_rank = self.train_size // self.world
-        return max(1, -(-per_rank // batch_size))
+        """Batches per epoch and rank, exactly as many as :meth:`epoch` yields (at least 1 for the schedule)."""
+        real = len(self.real_train.sums) // self.world if self.real_train is not None else 0
+        synth = self.synthetic_per_epoch // self.world
+        return max(1, -(-real // batch_size) + -(-synth // batch_size))
 
     def epoch(self, epoch: int, batch_size: int):
         """Yield this rank's batches for ``epoch``: real and composed batches, interleaved.
@@ -151,6 +155,27 @@ class TrainData:
             images = self.val.images[sl]
             images = images.float() / 255.0 if images.dtype == torch.uint8 else images
             yield Batch(images, self.val.sums[sl], self.val.digits[sl])
+
+
+def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[DigitBank, DigitBank]:
+    """Training and validation digits, disjoint by MNIST index.
+
+    A full MNIST bank is split by :func:`core.synth.split_indices` (its held-out digits are
+    used by neither); a smaller bank that lacks one of those splits (the bundled one holds
+    held-out digits only) is split by a seeded share of its digits, so no handwritten digit
+    is in both training and validation images either way.
+    """
+    try:
+        return bank.subset("train"), bank.subset("val")
+    except BankError:
+        pass
+    if len(bank.y) < 10:
+        raise BankError(f"only {len(bank.y)} digits: too few to split into training and validation")
+    order = np.random.default_rng(seed).permutation(len(bank.y))
+    n_val = max(1, int(len(order) * val_share))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return (DigitBank(bank.x[train], bank.y[train], bank.index[train]),
+            DigitBank(bank.x[val], bank.y[val], bank.index[val]))
 
 
 def _concat(parts) -> Batch:

@@ -1,0 +1,54 @@
+"""`core` never imports Qt (DESIGN.md): the CLI, training and torchrun run on machines without it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from clitools import child_env
+
+CORE = Path(__file__).resolve().parent.parent / "core"
+QT_PACKAGES = ("PySide6", "PySide2", "shiboken6", "shiboken2", "PyQt5", "PyQt6", "qtpy", "pyqtgraph")
+
+
+def core_modules() -> list[str]:
+    return sorted("core" if p.stem == "__init__" else f"core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__main__")
+
+
+def test_importing_every_core_module_loads_no_qt():
+    modules = core_modules()
+    assert {"core.cli", "core.train", "core.predict", "core.model", "core.checkpoint", "core.synth"} <= set(modules)
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from core.cli import build_parser\n"
+        "build_parser()  # pulls in core.train's parser too\n"
+        f"qt = sorted(m for m in sys.modules if m.split('.')[0] in {QT_PACKAGES!r})\n"
+        "print(json.dumps(qt))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_no_file_in_core_imports_qt():
+    for path in sorted(CORE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                "import_module", "__import__"):
+                names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in QT_PACKAGES, f"{path.name}:{node.lineno} imports {name}"
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert not (node.module or "").startswith("digitsum_gui"), f"{path.name}:{node.lineno}"
