@@ -3,7 +3,10 @@
 The window holds no prediction logic: a ``PredictWorker`` in its own ``QThread`` loads the
 model and runs ``core``'s Predictor; the table is a ``PredictionTableModel`` over the rows
 it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows in input
-order, so it is byte for byte what ``digitsum predict DIR --output X`` writes.
+order, so its columns are byte for byte what ``digitsum predict DIR --output X`` writes,
+followed by ``corrected_sum`` (the true sums typed in the table or read from labels.csv).
+The corrections loop (true sums, Model > Retrain..., Model > Manage Models...) is
+``RetrainController``.
 
 Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
 ``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
 
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error, show_info
 from digitsum_gui.results_view import ResultsView
+from digitsum_gui.retrain_actions import RetrainController
 from digitsum_gui.status_bar import RunStatusBar
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.worker import PredictWorker
@@ -41,6 +45,8 @@ class MainWindow(QMainWindow):
         Model to load; default: the one remembered in settings, else the bundled model.
     device, batch_size, workers
         Passed to ``core.predict.Predictor`` (None: its defaults, the same as the CLI's).
+    store : ModelStore, optional
+        Trained models and sidecar corrections (default: the per-user data folder).
 
     Signals
     -------
@@ -59,7 +65,7 @@ class MainWindow(QMainWindow):
     _request_run = Signal(list, object)
 
     def __init__(self, settings: QSettings | None = None, model_path=None, device: str = "auto",
-                 batch_size: int | None = None, workers: int | None = None, parent=None):
+                 batch_size: int | None = None, workers: int | None = None, store=None, parent=None):
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
         self.source: list[str] = []  # what the table shows results for
@@ -69,6 +75,7 @@ class MainWindow(QMainWindow):
         self._rerun_after_load = False
         self._pending_run = False  # predict again when the cancelled run has finished
         self._discard_rows = False  # rows still coming from a run whose table was cleared
+        self.export_columns: dict = {}  # name -> function(row): CSV columns after the standard ones
         self.setWindowTitle("digitsum")
         self.setAcceptDrops(True)
 
@@ -80,6 +87,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_actions()
         self._build_menus_and_toolbar()
+        self.retrain = RetrainController(self, store)
         self._restore_settings()
 
         self._thread = QThread(self)
@@ -242,14 +250,15 @@ class MainWindow(QMainWindow):
             self._stop.set()
             self.status.showMessage("Cancelling after this batch...")
 
-    def set_model(self, path) -> None:
+    def set_model(self, path, rerun: bool = True) -> None:
         """Load another model (None: the bundled one) in the background; keep the current one on failure.
 
         A run in progress is cancelled first. The outcome arrives as ``model_changed`` or
-        ``model_failed``; after a change the open folder is predicted again (with auto-predict on).
+        ``model_failed``; after a change the open folder is predicted again (with auto-predict
+        on and ``rerun``; the model store asks the user first, so it passes False).
         """
         self.cancel()
-        self._rerun_after_load = bool(self.table_model.rows)
+        self._rerun_after_load = rerun and bool(self.table_model.rows)
         self.status.set_loading(Path(path).name if path else "the default model")
         self._request_load.emit(None if path is None else str(path))
 
@@ -262,7 +271,10 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Nothing to export yet")
             return None
         try:
-            count = write_predictions_csv(rows, dest)
+            # an added column appears only when it has something to say: a folder without
+            # labels exports exactly the bytes `digitsum predict --output` writes
+            extra = {k: f for k, f in self.export_columns.items() if any(f(r) not in (None, "") for r in rows)}
+            count = write_predictions_csv(rows, dest, extra_columns=extra)
         except ExportError as exc:
             show_error(self, "Export failed", f"The CSV was not written: {exc}", traceback.format_exc())
             return None

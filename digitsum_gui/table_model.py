@@ -20,8 +20,10 @@ from bisect import bisect_right
 from collections import OrderedDict
 from enum import IntEnum
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPixmap
+
+from digitsum_gui import corrections
 
 LOW_CONFIDENCE = 0.9  # below this a row is marked doubtful
 THUMBNAIL_CACHE = 2000  # pixmaps kept (~7 KB each): several screens of scrolling
@@ -45,6 +47,7 @@ class Column(IntEnum):
     CONFIDENCE = 3
     DIGITS = 4
     ERROR = 5
+    TRUE_SUM = 6  # editable where the open folder's labels are known (``set_labels``)
 
 
 HEADERS = {
@@ -54,8 +57,9 @@ HEADERS = {
     Column.CONFIDENCE: "Confidence",
     Column.DIGITS: "Digits read",
     Column.ERROR: "Error",
+    Column.TRUE_SUM: "True sum",
 }
-_NUMERIC = (Column.SUM, Column.CONFIDENCE)
+_NUMERIC = (Column.SUM, Column.CONFIDENCE, Column.TRUE_SUM)
 
 
 def format_probability(p: float) -> str:
@@ -109,7 +113,20 @@ class PredictionTableModel(QAbstractTableModel):
     -----
     Table rows are *display* rows; ``input_index(r)`` says which input a display row is.
     Without a sort they are the same. ``rows``/``items`` and ``thumbnail`` use input indices.
+
+    The "True sum" column shows and edits ``labels`` (``core.corrections.FolderLabels``, set
+    by ``set_labels``): an edit is validated (0..36, or empty to forget) and saved at once.
+
+    Signals
+    -------
+    labels_changed()
+        A true sum was saved.
+    labels_failed(str)
+        A true sum could not be saved (one line); the cell keeps its old value.
     """
+
+    labels_changed = Signal()
+    labels_failed = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -122,6 +139,7 @@ class PredictionTableModel(QAbstractTableModel):
         # descending sort the display is this list reversed and the index is negated, which
         # keeps equal keys in input order either way (what a stable sort would do).
         self._sorted: list[tuple] = []
+        self._labels = None  # core.corrections.FolderLabels of the open folder, or None
 
     # --- the plain-Python side -------------------------------------------------------------
     @property
@@ -194,6 +212,21 @@ class PredictionTableModel(QAbstractTableModel):
     def clear(self) -> None:
         self.set_rows([], [])
 
+    @property
+    def labels(self):
+        return self._labels
+
+    def set_labels(self, labels) -> None:
+        """Show (and edit) the true sums of ``labels`` (a ``FolderLabels``, or None)."""
+        self._labels = labels
+        self._true_sums_changed()
+
+    def _true_sums_changed(self) -> None:
+        if self._sort_column == Column.TRUE_SUM:  # keep the order true to the column
+            self.sort(self._sort_column, Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+
     def thumbnail(self, input_index: int) -> QPixmap | None:
         """The image of input ``input_index`` at model size (168x40), read on first use and cached."""
         if input_index in self._thumbs:
@@ -213,8 +246,13 @@ class PredictionTableModel(QAbstractTableModel):
             self._thumbs.popitem(last=False)
         return pixmap
 
+    def _key(self, row, index: int, column: int):
+        if column == Column.TRUE_SUM:
+            return corrections.true_sum_sort_key(self._labels, row)
+        return sort_key(row, index, column)
+
     def _entry(self, row, index: int) -> tuple:
-        return (sort_key(row, index, self._sort_column), -index if self._descending else index)
+        return (self._key(row, index, self._sort_column), -index if self._descending else index)
 
     def _sorted_entries(self) -> list[tuple]:
         return sorted(self._entry(row, i) for i, row in enumerate(self._rows))
@@ -246,7 +284,27 @@ class PredictionTableModel(QAbstractTableModel):
     def flags(self, index: _INDEX) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if index.column() == Column.TRUE_SUM and self._labels is not None and 0 <= index.row() < len(self._rows):
+            if not self.row_at(index.row()).error:  # an unreadable image cannot be trained on
+                flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: _INDEX, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """Save a true sum (0..36; None, "" or -1 forgets it) to the folder's labels at once."""
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != Column.TRUE_SUM:
+            return False
+        if not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            return False
+        problem = corrections.save_true_sum(self._labels, self.row_at(index.row()), value)
+        if problem:
+            self.labels_failed.emit(problem)
+            return False
+        self.dataChanged.emit(index.siblingAtColumn(0), index.siblingAtColumn(len(Column) - 1))
+        if self._sort_column == Column.TRUE_SUM:
+            self._true_sums_changed()
+        self.labels_changed.emit()
+        return True
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
@@ -260,6 +318,9 @@ class PredictionTableModel(QAbstractTableModel):
             return None
         i = self.input_index(index.row())
         row, column = self._rows[i], Column(index.column())
+        if column == Column.TRUE_SUM and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
+                                                  Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.FontRole):
+            return corrections.true_sum_cell(self._labels, row, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.DecorationRole:
@@ -273,13 +334,17 @@ class PredictionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if row.error:
                 return ERROR_BACKGROUND
+            if corrections.is_corrected(self._labels, row):
+                return corrections.CORRECTED_BACKGROUND
             return DOUBT_BACKGROUND if is_doubtful(row) else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return ERROR_FOREGROUND
+            if corrections.is_corrected(self._labels, row):
+                return corrections.CORRECTED_FOREGROUND
             return DOUBT_FOREGROUND if is_doubtful(row) else None
         if role == SortRole:
-            return sort_key(row, i, column)
+            return self._key(row, i, column)
         if role == RowRole:
             return row
         return None

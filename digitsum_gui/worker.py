@@ -137,7 +137,9 @@ class PredictWorker(QObject):
             return
         self._predictor = predictor
         info = predictor.info
-        self.model_loaded.emit(ModelSummary(Path(info.path), info.name, info.arch, info.head,
+        from core.store import model_display_name  # a store run's model is named by its run folder
+
+        self.model_loaded.emit(ModelSummary(Path(info.path), model_display_name(info.path), info.arch, info.head,
                                             predictor.device_name, dict(info.meta)))
 
     @Slot(list, object)

@@ -73,7 +73,30 @@ def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_w
 
     dest = tmp_path / "gui.csv"
     assert window.export_csv(dest) == 40
-    assert dest.read_bytes() == cli_csv.read_bytes()
+    # the CLI's file, byte for byte, plus the corrected_sum column (the folder's labels.csv)
+    from core.data import read_labels_csv
+
+    labels = read_labels_csv(synth_folder / "labels.csv")
+    gui_lines, cli_lines = dest.read_bytes().split(b"\n"), cli_csv.read_bytes().split(b"\n")
+    assert gui_lines[0] == cli_lines[0] + b",corrected_sum"
+    assert gui_lines[1:-1] == [c + f",{labels[r.file][0]}".encode() for c, r in zip(cli_lines[1:-1], rows)]
+
+
+def test_unlabelled_folder_exports_exactly_the_cli_bytes(qtbot, make_window, synth_folder, baseline_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "unlabelled"
+    folder.mkdir()
+    for png in sorted(synth_folder.glob("*.png"))[:12]:
+        shutil.copy(png, folder / png.name)
+    cli = tmp_path / "cli.csv"
+    subprocess.run([sys.executable, "-m", "core", "predict", str(folder), "--model", str(baseline_model),
+                    "--output", str(cli), "--quiet"], check=True, cwd=ROOT, timeout=120)
+    window = make_window()
+    assert run_folder(qtbot, window, folder) is False
+    dest = tmp_path / "gui.csv"
+    assert window.export_csv(dest) == 12
+    assert dest.read_bytes() == cli.read_bytes()  # no labels: no corrected_sum column, same bytes
 
 
 def test_cancel_keeps_finished_rows(qtbot, make_window, synth_folder, digits_model):

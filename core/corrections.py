@@ -1,0 +1,185 @@
+"""The known sums of one image folder: its ``labels.csv`` plus the sums a person typed.
+
+A correction is saved at once. Where the folder is writable it goes into the folder's own
+``labels.csv`` (DESIGN.md's labels format; the labels already there are kept; the file is
+replaced atomically). Where it is not (a read-only share, a CD, someone else's folder), it
+goes to a sidecar file in a per-user folder, named by a hash of the folder's path, so the
+same folder finds its corrections again when it is reopened.
+
+    labels = FolderLabels("scans/batch-7", sidecar_dir="~/.local/share/digitsum/corrections")
+    labels.set("img_0042.png", 17)      # -> scans/batch-7/labels.csv (or the sidecar)
+    labels.sum_of("img_0042.png")       # 17
+    spec = labels.training_spec(run_dir / "data")   # what ``digitsum train --data`` reads
+
+Training reads a folder's ``labels.csv``; for sidecar corrections ``training_spec`` builds a
+small folder of links to the labelled images with the merged labels beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from core.data import MAX_SUM, InputError, read_labels_csv, write_labels_csv
+from core.export import ExportError
+
+LABELS_NAME = "labels.csv"
+
+
+def folder_key(folder: str | os.PathLike) -> str:
+    """A stable file-name-safe key for a folder: a hash of its absolute path."""
+    return hashlib.sha256(str(Path(folder).resolve()).encode("utf-8")).hexdigest()[:20]
+
+
+class FolderLabels:
+    """Labels of one folder, merged from its ``labels.csv`` and its sidecar corrections.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The image folder; table rows name files relative to it (``core.data.list_inputs``).
+    sidecar_dir : str or Path
+        Per-user folder for the corrections of folders that cannot be written.
+
+    Attributes
+    ----------
+    labels : dict
+        filename -> (sum, digits or None): everything known, corrections winning.
+    corrected : set of str
+        Files whose sum was typed in this app (this session, or earlier into a sidecar).
+    problem : str
+        Why the folder's own ``labels.csv`` is not used (unreadable), else empty.
+    """
+
+    def __init__(self, folder: str | os.PathLike, sidecar_dir: str | os.PathLike):
+        self.folder = Path(folder).resolve()
+        self.labels_path = self.folder / LABELS_NAME
+        self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
+        self.problem = ""
+        file_labels: dict = {}
+        if self.labels_path.is_file():
+            try:
+                file_labels = read_labels_csv(self.labels_path)
+            except InputError as exc:
+                # never overwrite a file we could not read: the person's labels would be lost
+                self.problem = str(exc)
+        sidecar: dict = {}
+        if self.sidecar_path.is_file():
+            try:
+                sidecar = read_labels_csv(self.sidecar_path)
+            except InputError:
+                sidecar = {}
+        self._file_labels = file_labels
+        self._sidecar = sidecar
+        self.labels = {**file_labels, **sidecar}
+        self.corrected = set(sidecar)
+        self.uses_sidecar = bool(sidecar) or bool(self.problem)
+
+    # --- reading -----------------------------------------------------------------------------
+    def sum_of(self, name: str) -> int | None:
+        """The known sum of ``name`` (a label or a correction), or None."""
+        known = self.labels.get(name)
+        return None if known is None else known[0]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def saved_to(self) -> Path:
+        """Where the next correction will be written."""
+        return self.sidecar_path if self.uses_sidecar else self.labels_path
+
+    def accuracy(self, predictions) -> tuple[int, int]:
+        """(right, known): predictions ``(name, predicted_sum or None)`` against the known sums."""
+        right = known = 0
+        for name, predicted in predictions:
+            truth = self.sum_of(name)
+            if truth is None:
+                continue
+            known += 1
+            right += int(predicted is not None and predicted == truth)
+        return right, known
+
+    # --- writing -----------------------------------------------------------------------------
+    def set(self, name: str, total: int | None) -> Path:
+        """Record ``total`` as the sum of ``name`` (None: forget it) and save at once.
+
+        Returns the file written. Digits already known are kept only while they still add
+        up to the sum. Raises ``ValueError`` for a sum outside 0..36 and
+        ``core.export.ExportError`` when neither the folder nor the sidecar can be written
+        (nothing is changed then).
+        """
+        if total is not None and (isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_SUM):
+            raise ValueError(f"a sum is a whole number 0..{MAX_SUM}, got {total!r}")
+        old = self.labels.get(name)
+        if total is None:
+            entry = None
+        else:
+            digits = old[1] if old and old[1] and sum(int(c) for c in old[1]) == total else None
+            entry = (total, digits)
+        if not self.uses_sidecar:
+            merged = dict(self._file_labels)
+            _put(merged, name, entry)
+            try:
+                write_labels_csv(self.labels_path, merged)
+            except ExportError:
+                self.uses_sidecar = True  # read-only folder: from now on, the sidecar
+            else:
+                self._file_labels = merged
+                self._commit(name, entry)
+                return self.labels_path
+        sidecar = dict(self._sidecar)
+        _put(sidecar, name, entry)
+        self.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
+        write_labels_csv(self.sidecar_path, sidecar)
+        # a note beside the hashed name says which folder it belongs to
+        self.sidecar_path.with_suffix(".folder").write_text(str(self.folder) + "\n", encoding="utf-8")
+        self._sidecar = sidecar
+        self._commit(name, entry)
+        return self.sidecar_path
+
+    def _commit(self, name: str, entry) -> None:
+        _put(self.labels, name, entry)
+        if entry is None:
+            self.corrected.discard(name)
+            if name in self._file_labels and name not in self._sidecar:
+                self.labels[name] = self._file_labels[name]
+        else:
+            self.corrected.add(name)
+
+    # --- training ----------------------------------------------------------------------------
+    def training_spec(self, stage_dir: str | os.PathLike) -> str:
+        """A ``--data`` spec holding these labels: the folder itself, or a staged copy.
+
+        With corrections in a sidecar, ``stage_dir`` is filled with links (copies where the
+        system cannot link) to the labelled images and the merged ``labels.csv``.
+        """
+        if not self.uses_sidecar:
+            return str(self.folder)
+        stage = Path(stage_dir)
+        stage.mkdir(parents=True, exist_ok=True)
+        staged = {}
+        for name, entry in self.labels.items():
+            rel = Path(name)
+            source = self.folder / rel
+            if rel.is_absolute() or ".." in rel.parts or not source.is_file():
+                continue
+            target = stage / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                try:
+                    target.symlink_to(source)
+                except OSError:  # Windows without the symlink privilege
+                    shutil.copy2(source, target)
+            staged[name] = entry
+        write_labels_csv(stage / LABELS_NAME, staged)
+        return str(stage)
+
+
+def _put(labels: dict, name: str, entry) -> None:
+    if entry is None:
+        labels.pop(name, None)
+    else:
+        labels[name] = entry

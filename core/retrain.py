@@ -1,0 +1,129 @@
+"""What the Retrain dialog needs from ``core``: the ``digitsum train`` command it runs.
+
+The dialog collects a ``TrainOptions``; ``train_args`` turns it into the flags of
+``digitsum train`` (one code path with the command line: the child process is
+``python -m core.train`` with exactly these flags, and the dialog shows them as the
+``digitsum train ...`` command a user could type).
+
+    opts = TrainOptions(data=["scans/batch-7", "synthetic:2000"], arch="resnet50", head="digits",
+                        init="current.safetensors", epochs=3, out="runs/20250101-120000-resnet50-digits")
+    display_command(train_args(opts))   # 'digitsum train --data scans/batch-7 ... --progress json'
+    child_argv(train_args(opts))        # [sys.executable, '-m', 'core.train', ...]
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+
+# Rough training cost per image on a CPU (forward + backward, a few cores), for the warning
+# before a long CPU run; validation costs about a third of that per image.
+CPU_SECONDS_PER_IMAGE = {"resnet50": 0.05, "baseline": 0.004}
+LONG_CPU_RUN_S = 10 * 60
+
+
+@dataclass
+class TrainOptions:
+    """One retraining run, as chosen in the dialog (None: ``digitsum train``'s default)."""
+
+    data: list[str] = field(default_factory=list)
+    mnist: str | None = None
+    arch: str = "resnet50"
+    head: str = "digits"
+    init: str | None = None  # fine-tune from this model file (only read)
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    device: str = "auto"
+    val_size: int | None = None  # synthetic validation images
+    compare: str | None = None  # the model in use, scored on the same validation set
+    out: str | None = None
+    extra: list[str] = field(default_factory=list)  # flags typed by the user, passed as they are
+
+
+def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
+    """Epochs, batch size and learning rate to offer: the recipe, gentler when fine-tuning.
+
+    Fine-tuning starts from a model that already works: a tenth of the learning rate and a
+    few epochs adapt it to the corrections without forgetting what it knew.
+    """
+    from core.train import RECIPES  # imports torch: only when the dialog asks, never at GUI start-up
+
+    recipe = RECIPES.get((arch, head))
+    if recipe is None:
+        raise ValueError(f"no recipe for {arch}/{head}")
+    if fine_tune:
+        return {"epochs": min(3, recipe["epochs"]), "batch_size": recipe["batch_size"], "lr": recipe["lr"] / 10}
+    return {"epochs": recipe["epochs"], "batch_size": recipe["batch_size"], "lr": recipe["lr"]}
+
+
+def train_args(opts: TrainOptions) -> list[str]:
+    """The flags of ``digitsum train`` for ``opts``, always with ``--progress json``."""
+    args: list[str] = []
+    for spec in opts.data:
+        args += ["--data", str(spec)]
+    if opts.mnist:
+        args += ["--mnist", str(opts.mnist)]
+    args += ["--arch", opts.arch, "--head", opts.head]
+    if opts.init:
+        args += ["--init", str(opts.init)]
+    if opts.epochs is not None:
+        args += ["--epochs", str(opts.epochs)]
+    if opts.batch_size is not None:
+        args += ["--batch-size", str(opts.batch_size)]
+    if opts.lr is not None:
+        args += ["--lr", f"{opts.lr:g}"]
+    if opts.val_size is not None and any(str(s).startswith("synthetic:") for s in opts.data):
+        args += ["--val-size", str(opts.val_size)]
+    args += ["--device", opts.device]
+    if opts.compare:
+        args += ["--compare", str(opts.compare)]
+    if opts.out:
+        args += ["--out", str(opts.out)]
+    args += list(opts.extra)
+    args += ["--progress", "json"]
+    return args
+
+
+def display_command(args: list[str]) -> str:
+    """The command as a person would type it: ``digitsum train ...``, quoted for a POSIX shell."""
+    return "digitsum train " + shlex.join(args)
+
+
+def child_argv(args: list[str]) -> list[str]:
+    """The child process's argv: this Python running ``core.train`` (same code, same venv)."""
+    return [sys.executable, "-m", "core.train", *args]
+
+
+def estimate_cpu_seconds(arch: str, train_images: int, val_images: int, epochs: int) -> float:
+    """A rough CPU duration of a run, to warn before one that takes long."""
+    per_image = CPU_SECONDS_PER_IMAGE.get(arch, CPU_SECONDS_PER_IMAGE["resnet50"])
+    return epochs * (train_images + val_images / 3) * per_image
+
+
+def gpu_status() -> tuple[list[tuple[str, str]], str]:
+    """The usable GPUs as ``[(device spec, name)]``, and why there is none when empty."""
+    import torch
+
+    if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+        return [], "this PyTorch build has no CUDA support (a CPU-only install)"
+    try:
+        available = torch.cuda.is_available()
+    except Exception as exc:  # a broken driver raises here on some systems
+        return [], f"CUDA is not usable: {' '.join(str(exc).split())}"
+    if not available:
+        return [], "no NVIDIA GPU or driver was found"
+    return [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())], ""
+
+
+def format_duration(seconds: float | None) -> str:
+    """``1 h 05 min``, ``4 min 10 s``, ``12 s``; an em dash when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "\u2014"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"

@@ -1,0 +1,197 @@
+"""Model > Manage models: every trained model in the store, and which one is in use.
+
+Lists the store's runs (newest first), then the bundled default model and the model in use
+when it is a file from elsewhere. Switch to one, reveal its folder in the file manager, or
+delete a run (never the model in use, never a file outside the store).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from core.checkpoint import DEFAULT_MODEL
+from core.store import StoreError
+
+COLUMNS = ("Created", "Model", "Network", "Training images", "Val accuracy", "Held-out accuracy", "In use")
+
+
+def _same(a, b) -> bool:
+    return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
+
+
+def _pct(value) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "\u2014"
+
+
+class ModelsDialog(QDialog):
+    """The Manage models dialog.
+
+    Parameters
+    ----------
+    store : digitsum_gui.model_store.ModelStore
+    current : str or Path or None
+        The model file in use.
+
+    Signals
+    -------
+    model_switch_requested(Path)
+    """
+
+    model_switch_requested = Signal(Path)
+
+    def __init__(self, store, current=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Manage models")
+        self.store = store
+        self.current = Path(current) if current is not None else None
+        self.models: list = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.where = QLabel(f"Trained models are kept in {store.runs_dir}")
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.use_button = QPushButton("Use this model")
+        self.reveal_button = QPushButton("Show in file manager")
+        self.delete_button = QPushButton("Delete\u2026")
+        close = QPushButton("Close")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.where)
+        row = QHBoxLayout()
+        for b in (self.use_button, self.reveal_button, self.delete_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(close)
+        layout.addLayout(row)
+
+        self.use_button.clicked.connect(self.use_selected)
+        self.reveal_button.clicked.connect(self.reveal_selected)
+        self.delete_button.clicked.connect(lambda: self.delete_selected())
+        close.clicked.connect(self.close)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda _index: self.use_selected())
+        store.changed.connect(self.refresh)
+        self.refresh()
+        self.resize(900, 380)
+
+    # --- listing -------------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        """Re-read the store, keeping the selected model selected."""
+        keep = self.selected()
+        self.models = self.store.models(extra=(DEFAULT_MODEL, self.current))
+        self.table.setRowCount(len(self.models))
+        bold = QFont()
+        bold.setBold(True)
+        for r, m in enumerate(self.models):
+            in_use = _same(m.path, self.current)
+            cells = (
+                m.created.strftime("%Y-%m-%d %H:%M") if m.created else "",
+                m.label,
+                f"{m.arch}/{m.head}",
+                f"{m.train_images:,}" if isinstance(m.train_images, int) else "\u2014",
+                _pct(m.val_acc),
+                _pct(m.heldout_acc),
+                "\u2714 in use" if in_use else "",
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(m.path))
+                if c in (3, 4, 5):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if in_use:
+                    item.setFont(bold)
+                self.table.setItem(r, c, item)
+        row = next((r for r, m in enumerate(self.models) if keep is not None and _same(m.path, keep.path)), None)
+        if row is None:
+            rows_in_use = (r for r, m in enumerate(self.models) if _same(m.path, self.current))
+            row = next(rows_in_use, 0 if self.models else None)
+        if row is not None:
+            self.table.selectRow(row)
+        self._update_buttons()
+
+    def set_current(self, path) -> None:
+        """Mark ``path`` as the model in use."""
+        self.current = Path(path) if path is not None else None
+        self.refresh()
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or rows[0].row() >= len(self.models):
+            return None
+        return self.models[rows[0].row()]
+
+    def select_path(self, path) -> bool:
+        """Select the row of ``path``; False when it is not listed."""
+        for r, m in enumerate(self.models):
+            if _same(m.path, path):
+                self.table.selectRow(r)
+                return True
+        return False
+
+    def _update_buttons(self) -> None:
+        m = self.selected()
+        in_use = m is not None and _same(m.path, self.current)
+        self.use_button.setEnabled(m is not None and not in_use)
+        self.reveal_button.setEnabled(m is not None)
+        self.delete_button.setEnabled(m is not None and m.in_store and not in_use)
+        if in_use:
+            tip = "The model in use cannot be deleted"
+        elif m is not None and not m.in_store:
+            tip = "Only trained runs of the store can be deleted"
+        else:
+            tip = ""
+        self.delete_button.setToolTip(tip)
+
+    # --- actions -------------------------------------------------------------------------------
+    @Slot()
+    def use_selected(self) -> None:
+        m = self.selected()
+        if m is not None and not _same(m.path, self.current):
+            self.model_switch_requested.emit(m.path)
+
+    @Slot()
+    def reveal_selected(self) -> bool:
+        m = self.selected()
+        if m is None:
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(m.folder)))
+
+    def delete_selected(self, confirm: bool = True) -> bool:
+        """Delete the selected run after asking; returns True when it was deleted."""
+        m = self.selected()
+        if m is None:
+            return False
+        if confirm:
+            answer = QMessageBox.question(self, "Delete model",
+                                          f"Delete {m.label} and its run folder?\n{m.folder}\nThis cannot be undone.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            self.store.delete(m.path, self.current)
+        except (StoreError, OSError) as exc:
+            QMessageBox.warning(self, "Cannot delete", str(exc))
+            return False
+        return True

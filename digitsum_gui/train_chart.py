@@ -1,0 +1,133 @@
+"""The live training chart: loss on the left axis, validation accuracy on the right.
+
+The x axis is in epochs (a step event at step s of epoch e sits at ``e - 1 + s/steps``), so
+the step loss, the per-epoch losses and the accuracy line up. The best epoch so far gets a
+larger marker on the accuracy line.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
+from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+
+STEP_COLOR = QColor("#9db7d5")
+TRAIN_COLOR = QColor("#1f5fa8")
+VAL_LOSS_COLOR = QColor("#d9822b")
+ACC_COLOR = QColor("#2e8540")
+BEST_COLOR = QColor("#c0392b")
+
+
+def _line(name: str, color: QColor, width: float = 2.0, points: bool = False) -> QLineSeries:
+    series = QLineSeries()
+    series.setName(name)
+    series.setPen(QPen(color, width))
+    series.setPointsVisible(points)
+    return series
+
+
+class TrainingChart(QChartView):
+    """A ``QChartView`` fed with progress events (``start``, ``step``, ``epoch``).
+
+    Parameters
+    ----------
+    parent : QWidget, optional
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        chart = QChart()
+        chart.setTitle("Training")
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.setMargins(QMargins(4, 4, 4, 4))
+        self.setChart(chart)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumHeight(240)
+
+        self.step_loss = _line("step loss", STEP_COLOR, 1.0)
+        self.train_loss = _line("train loss", TRAIN_COLOR, points=True)
+        self.val_loss = _line("val loss", VAL_LOSS_COLOR, points=True)
+        self.val_acc = _line("val accuracy", ACC_COLOR, points=True)
+        self.best = QScatterSeries()
+        self.best.setName("best epoch")
+        self.best.setColor(BEST_COLOR)
+        self.best.setMarkerSize(14.0)
+        self.best.setMarkerShape(QScatterSeries.MarkerShape.MarkerShapeStar)
+
+        self.x_axis = QValueAxis()
+        self.x_axis.setTitleText("epoch")
+        self.x_axis.setLabelFormat("%.0f")
+        self.loss_axis = QValueAxis()
+        self.loss_axis.setTitleText("loss")
+        self.loss_axis.setLabelFormat("%.2f")
+        self.acc_axis = QValueAxis()
+        self.acc_axis.setTitleText("accuracy %")
+        # a little room above 100 and beyond the last epoch: points on the edge are not cut in half
+        self.acc_axis.setRange(-2, 104)
+        self.acc_axis.setTickType(QValueAxis.TickType.TicksDynamic)
+        self.acc_axis.setTickAnchor(0)
+        self.acc_axis.setTickInterval(25)
+        self.acc_axis.setLabelFormat("%.0f")
+        self.x_axis.setTickType(QValueAxis.TickType.TicksDynamic)
+        self.x_axis.setTickAnchor(0)
+        chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(self.loss_axis, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(self.acc_axis, Qt.AlignmentFlag.AlignRight)
+        for series, y_axis in ((self.step_loss, self.loss_axis), (self.train_loss, self.loss_axis),
+                               (self.val_loss, self.loss_axis), (self.val_acc, self.acc_axis),
+                               (self.best, self.acc_axis)):
+            chart.addSeries(series)
+            series.attachAxis(self.x_axis)
+            series.attachAxis(y_axis)
+        self.reset()
+
+    def reset(self, epochs: int = 1, steps_per_epoch: int = 1, start_epoch: int = 0) -> None:
+        """Clear every series for a run of ``epochs`` epochs."""
+        for series in (self.step_loss, self.train_loss, self.val_loss, self.val_acc, self.best):
+            series.clear()
+        self.steps_per_epoch = max(1, steps_per_epoch)
+        self._max_loss = 0.0
+        last = max(epochs, start_epoch + 1)
+        span = last - start_epoch
+        self.x_axis.setRange(start_epoch - 0.02 * span, last + 0.03 * span)
+        self.x_axis.setTickInterval(max(1, math.ceil(span / 10)))
+        self.loss_axis.setRange(0, 1)
+
+    def add_event(self, event: dict) -> None:
+        """Plot one progress event (others are ignored)."""
+        kind = event.get("event")
+        if kind == "start":
+            self.reset(int(event.get("epochs", 1)), int(event.get("steps_per_epoch", 1)),
+                       int(event.get("start_epoch", 0)))
+        elif kind == "step" and _finite(event.get("loss")):
+            x = (event["epoch"] - 1) + event["step"] / self.steps_per_epoch
+            self.step_loss.append(QPointF(x, event["loss"]))
+            self._grow_loss(event["loss"])
+        elif kind == "epoch":
+            x = float(event["epoch"])
+            for series, key in ((self.train_loss, "train_loss"), (self.val_loss, "val_loss")):
+                if _finite(event.get(key)):
+                    series.append(QPointF(x, event[key]))
+                    self._grow_loss(event[key])
+            if _finite(event.get("val_acc")):
+                self.val_acc.append(QPointF(x, 100.0 * event["val_acc"]))
+            if _finite(event.get("best_val_acc")) and event.get("best_epoch") is not None:
+                self.best.clear()
+                self.best.append(QPointF(float(event["best_epoch"]), 100.0 * event["best_val_acc"]))
+
+    def _grow_loss(self, value: float) -> None:
+        if value > self._max_loss:
+            self._max_loss = value
+            self.loss_axis.setRange(0, value * 1.05)
+            self.loss_axis.applyNiceNumbers()  # round ticks (0, 1, 2, ...), not 4.18 / 3.14
+
+    def point_counts(self) -> dict:
+        """How many points each series holds (for tests and the accessibility text)."""
+        return {"step_loss": self.step_loss.count(), "train_loss": self.train_loss.count(),
+                "val_loss": self.val_loss.count(), "val_acc": self.val_acc.count(), "best": self.best.count()}
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")

@@ -1,0 +1,344 @@
+"""The choices of the Retrain dialog: data, starting point, model, schedule, device.
+
+``TrainForm.options()`` returns a ``core.retrain.TrainOptions`` (without ``--out`` and
+``--compare``, which the dialog adds); ``changed`` fires on every edit so the dialog can
+show the exact command it would run.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.retrain import TrainOptions, default_hyperparameters, gpu_status
+
+HEADS_OF = {"resnet50": ("digits", "sum"), "baseline": ("sum",)}
+
+
+def count_labelled(spec: str) -> int:
+    """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
+    from core.data import InputError, _npy_rows, read_labels_csv
+
+    path = Path(spec)
+    try:
+        if path.is_dir():
+            return len(read_labels_csv(path / "labels.csv"))
+        return _npy_rows(path)
+    except (InputError, OSError):
+        return 0
+
+
+class TrainForm(QWidget):
+    """The options form.
+
+    Parameters
+    ----------
+    current : core.store.StoredModel or None
+        The model in use (fine-tuning starts from it).
+    folder_labels : core.corrections.FolderLabels or None
+        The open folder's labels and corrections.
+    """
+
+    changed = Signal()
+
+    def __init__(self, current=None, folder_labels=None, parent=None):
+        super().__init__(parent)
+        self.current = current
+        self.folder_labels = folder_labels
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._data_group())
+        row = QHBoxLayout()
+        row.addWidget(self._model_group())
+        row.addWidget(self._schedule_group())
+        layout.addLayout(row)
+        self._fill_defaults()
+
+    # --- building ------------------------------------------------------------------------------
+    def _data_group(self) -> QGroupBox:
+        box = QGroupBox("Training data")
+        form = QVBoxLayout(box)
+        n = len(self.folder_labels) if self.folder_labels is not None else 0
+        where = (f"{n} labelled images in {self.folder_labels.folder.name}" if self.folder_labels is not None
+                 else "no folder is open")
+        self.this_folder = QCheckBox(f"This folder's labels and corrections ({where})")
+        self.this_folder.setEnabled(n > 0)
+        self.this_folder.setChecked(n > 0)
+        form.addWidget(self.this_folder)
+
+        others = QHBoxLayout()
+        self.other_data = QListWidget()
+        self.other_data.setMaximumHeight(64)
+        self.other_data.setToolTip("Other labelled folders (with labels.csv) and data*.npy files "
+                                   "(with lab*.npy beside them)")
+        buttons = QVBoxLayout()
+        self.add_folder = QPushButton("Add folder\u2026")
+        self.add_npy = QPushButton("Add .npy\u2026")
+        self.remove_data = QPushButton("Remove")
+        for b in (self.add_folder, self.add_npy, self.remove_data):
+            buttons.addWidget(b)
+        others.addWidget(self.other_data, 1)
+        others.addLayout(buttons)
+        form.addLayout(others)
+
+        synth = QHBoxLayout()
+        self.synthetic = QCheckBox("Synthetic images composed from MNIST digits:")
+        self.synthetic_count = QSpinBox()
+        self.synthetic_count.setRange(16, 10_000_000)
+        self.synthetic_count.setValue(2000)
+        self.synthetic_count.setSuffix(" per epoch")
+        self.mnist = QLineEdit()
+        self.mnist.setPlaceholderText("bundled digit bank (or an MNIST .npz / folder)")
+        self.mnist_browse = QPushButton("Browse\u2026")
+        self.val_size = QSpinBox()
+        self.val_size.setRange(16, 100_000)
+        self.val_size.setValue(1000)
+        self.val_size.setPrefix("validation ")
+        for w in (self.synthetic, self.synthetic_count, self.mnist, self.mnist_browse, self.val_size):
+            synth.addWidget(w, 1 if w is self.mnist else 0)
+        form.addLayout(synth)
+        self.data_note = QLabel()
+        self.data_note.setWordWrap(True)
+        form.addWidget(self.data_note)
+
+        self.add_folder.clicked.connect(self._choose_folder)
+        self.add_npy.clicked.connect(self._choose_npy)
+        self.remove_data.clicked.connect(self._remove_selected)
+        self.mnist_browse.clicked.connect(self._choose_mnist)
+        for w in (self.this_folder, self.synthetic):
+            w.toggled.connect(self._on_changed)
+        for w in (self.synthetic_count, self.val_size):
+            w.valueChanged.connect(self._on_changed)
+        self.mnist.textChanged.connect(self._on_changed)
+        return box
+
+    def _model_group(self) -> QGroupBox:
+        box = QGroupBox("Start from")
+        form = QFormLayout(box)
+        self.fine_tune = QRadioButton()
+        self.scratch = QRadioButton("A new model from scratch")
+        self._show_current()
+        (self.fine_tune if self.current is not None else self.scratch).setChecked(True)
+        form.addRow(self.fine_tune)
+        form.addRow(self.scratch)
+        self.arch = QComboBox()
+        self.arch.addItems(list(HEADS_OF))
+        self.head = QComboBox()
+        form.addRow("Network:", self.arch)
+        form.addRow("Head:", self.head)
+        self.device = QComboBox()
+        gpus, why_none = gpu_status()
+        for spec, gpu_name in gpus:
+            self.device.addItem(f"GPU: {gpu_name} ({spec})", spec)
+        self.device.addItem("CPU", "cpu")
+        self.device_note = QLabel("" if gpus else f"No GPU: {why_none}. Training runs on the CPU.")
+        self.device_note.setWordWrap(True)
+        form.addRow("Device:", self.device)
+        form.addRow(self.device_note)
+        self.fine_tune.toggled.connect(self._start_changed)
+        self.arch.currentTextChanged.connect(self._arch_changed)
+        self.head.currentTextChanged.connect(lambda _: self._fill_defaults())
+        self.device.currentIndexChanged.connect(self._on_changed)
+        return box
+
+    def _schedule_group(self) -> QGroupBox:
+        box = QGroupBox("Schedule")
+        form = QFormLayout(box)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 8192)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(6)
+        self.lr.setRange(1e-6, 1.0)
+        self.lr.setSingleStep(1e-4)
+        self.extra = QLineEdit()
+        self.extra.setPlaceholderText("e.g. --seed 1 --threads 4")
+        self.extra.setToolTip("More flags for digitsum train, passed as typed (see digitsum train --help)")
+        form.addRow("Epochs:", self.epochs)
+        form.addRow("Batch size:", self.batch_size)
+        form.addRow("Learning rate:", self.lr)
+        form.addRow("Extra flags:", self.extra)
+        for w in (self.epochs, self.batch_size):
+            w.valueChanged.connect(self._on_changed)
+        self.lr.valueChanged.connect(self._on_changed)
+        self.extra.textChanged.connect(self._on_changed)
+        return box
+
+    # --- behaviour -----------------------------------------------------------------------------
+    def _show_current(self) -> None:
+        name = self.current.label if self.current is not None else "no model in use"
+        self.fine_tune.setText(f"Fine-tune the model in use ({name})")
+        self.fine_tune.setEnabled(self.current is not None)
+
+    def set_current(self, current) -> None:
+        """The model in use changed (loaded, or switched to): fine-tuning starts from ``current``."""
+        self.current = current
+        self._show_current()
+        if current is None:
+            self.scratch.setChecked(True)
+        same_network = current is not None and (current.arch, current.head) == (self.arch.currentText(),
+                                                                                self.head.currentText())
+        if same_network:  # keep the schedule the user chose
+            self.changed.emit()
+        else:
+            self._start_changed()
+
+    def _start_changed(self, _checked=None) -> None:
+        fine = self.fine_tune.isChecked()
+        if fine and self.current is not None:  # a fine-tuned model keeps its network
+            self.arch.setCurrentText(self.current.arch)
+            self.head.setCurrentText(self.current.head)
+        self.arch.setEnabled(not fine)
+        self.head.setEnabled(not fine)
+        self._fill_defaults()
+
+    def _arch_changed(self, arch: str) -> None:
+        wanted = self.head.currentText()
+        self.head.blockSignals(True)
+        self.head.clear()
+        self.head.addItems(list(HEADS_OF.get(arch, ())))
+        if wanted in HEADS_OF.get(arch, ()):
+            self.head.setCurrentText(wanted)
+        self.head.blockSignals(False)
+        self._fill_defaults()
+
+    def _fill_defaults(self) -> None:
+        if self.head.count() == 0:
+            self._arch_changed(self.arch.currentText())
+            if self.fine_tune.isChecked():
+                self._start_changed()
+            return
+        hp = default_hyperparameters(self.arch.currentText(), self.head.currentText(), self.fine_tune.isChecked())
+        for w, value in ((self.epochs, hp["epochs"]), (self.batch_size, hp["batch_size"]), (self.lr, hp["lr"])):
+            w.blockSignals(True)
+            w.setValue(value)
+            w.blockSignals(False)
+        self._on_changed()
+
+    def _on_changed(self, *_args) -> None:
+        real = self.real_image_count()
+        if not self.data_specs():
+            note = "Choose some training data."
+        elif real < 10 and not self.synthetic.isChecked():
+            note = ("Fewer than 10 labelled images: there is nothing to validate on. "
+                    "Add synthetic images (they also keep the model from forgetting what it knew).")
+        else:
+            note = f"{self.train_image_count():,} training images per epoch."
+        self.data_note.setText(note)
+        self.changed.emit()
+
+    def _remove_selected(self) -> None:
+        for item in self.other_data.selectedItems():
+            self.other_data.takeItem(self.other_data.row(item))
+        self._on_changed()
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a labelled folder")
+        if folder:
+            self.add_data(folder)
+
+    def _choose_npy(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a data .npy file", "", "Image arrays (data*.npy *.npy)")
+        if path:
+            self.add_data(path)
+
+    def _choose_mnist(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "MNIST digits", "", "MNIST (*.npz);;All files (*)")
+        if path:
+            self.mnist.setText(path)
+
+    def add_data(self, spec: str) -> bool:
+        """Add a labelled folder or ``.npy`` file; refuses (with a message) one without labels."""
+        from core.data import InputError, label_twin
+
+        path = Path(spec)
+        problem = ""
+        if path.is_dir() and not (path / "labels.csv").is_file():
+            problem = f"{path} has no labels.csv (header filename,sum)."
+        elif path.is_file():
+            try:
+                label_twin(path)
+            except InputError as exc:
+                problem = str(exc)
+        elif not path.exists():
+            problem = f"{path} does not exist."
+        if problem:
+            QMessageBox.warning(self, "Cannot train on this", problem)
+            return False
+        self.other_data.addItem(str(path))
+        self._on_changed()
+        return True
+
+    # --- results -------------------------------------------------------------------------------
+    def data_specs(self, stage_dir=None) -> list[str]:
+        """The ``--data`` specs.
+
+        Corrections kept in a sidecar (a read-only folder) are trained from ``stage_dir``,
+        which ``stage`` fills just before the run starts.
+        """
+        specs = []
+        if self.this_folder.isChecked() and self.folder_labels is not None:
+            if stage_dir is not None and self.folder_labels.uses_sidecar:
+                specs.append(str(stage_dir))
+            else:
+                specs.append(str(self.folder_labels.folder))
+        specs += [self.other_data.item(i).text() for i in range(self.other_data.count())]
+        if self.synthetic.isChecked():
+            specs.append(f"synthetic:{self.synthetic_count.value()}")
+        return specs
+
+    def stage(self, stage_dir) -> None:
+        """Fill ``stage_dir`` with the open folder's labels where they live in a sidecar."""
+        if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_sidecar:
+            self.folder_labels.training_spec(stage_dir)
+
+    def real_image_count(self) -> int:
+        n = len(self.folder_labels) if self.this_folder.isChecked() and self.folder_labels is not None else 0
+        return n + sum(count_labelled(self.other_data.item(i).text()) for i in range(self.other_data.count()))
+
+    def train_image_count(self) -> int:
+        real = self.real_image_count()
+        return real - real // 10 + (self.synthetic_count.value() if self.synthetic.isChecked() else 0)
+
+    def val_image_count(self) -> int:
+        return self.real_image_count() // 10 + (self.val_size.value() if self.synthetic.isChecked() else 0)
+
+    def options(self, stage_dir=None) -> TrainOptions:
+        """The run as chosen (``out`` and ``compare`` left for the dialog)."""
+        fine = self.fine_tune.isChecked() and self.current is not None
+        return TrainOptions(
+            data=self.data_specs(stage_dir),
+            mnist=(self.mnist.text().strip() or None) if self.synthetic.isChecked() else None,
+            arch=self.arch.currentText(), head=self.head.currentText(),
+            init=str(self.current.path) if fine else None,
+            epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
+            device=self.device.currentData(), val_size=self.val_size.value() if self.synthetic.isChecked() else None,
+            extra=self.extra_args(),
+        )
+
+    def extra_args(self) -> list[str]:
+        try:
+            return shlex.split(self.extra.text())
+        except ValueError:  # an unclosed quote while typing
+            return self.extra.text().split()

@@ -1,0 +1,187 @@
+"""One training run in a child process: ``python -m core.train ... --progress json``.
+
+``TrainingRun`` starts the child with ``QProcess`` (the GUI never blocks on it), turns its
+stdout, one JSON object per line (DESIGN.md's progress events), into Qt signals, and keeps
+the tail of its stderr for the log and for error reports.
+
+- ``stop_early()`` sends SIGTERM: the child finishes its step, keeps its best model and
+  ends with a ``done`` event (``stopped_early: true``).
+- ``cancel()`` kills the child and removes the run folder.
+- A child that fails to start, crashes, or exits non-zero ends in ``failed(reason)`` with
+  its error event and stderr tail; a run folder with no model in it is removed.
+
+Every run ends with exactly one of ``succeeded``, ``failed`` or ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, Signal
+
+STDERR_TAIL_LINES = 200
+
+
+class TrainingRun(QObject):
+    """A ``digitsum train`` child process and its progress.
+
+    Parameters
+    ----------
+    argv : list of str
+        The whole command, program first (``core.retrain.child_argv``).
+    run_dir : str or Path
+        The run folder (``--out``): removed on cancel, or when a failed run left no model.
+    parent : QObject, optional
+
+    Signals
+    -------
+    event(dict)
+        Every progress event, as parsed (``start``, ``step``, ``epoch``, ``done``, ``error``).
+    log(str)
+        Text the child wrote to stderr (and stdout lines that were not JSON).
+    succeeded(dict)
+        The child exited 0 after its ``done`` event, which is passed on.
+    failed(str)
+        Why the run ended without a model: one line, a blank line, the stderr tail.
+    cancelled()
+        Cancelled by ``cancel()``; the run folder is gone.
+    """
+
+    event = Signal(dict)
+    log = Signal(str)
+    succeeded = Signal(dict)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, argv: list[str], run_dir, parent=None):
+        super().__init__(parent)
+        self.argv = list(argv)
+        self.run_dir = Path(run_dir)
+        self.state = "idle"  # idle, running, stopping, cancelling, finished
+        self.done_event: dict | None = None
+        self.error_message = ""
+        self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._stdout_buffer = b""
+        self._stderr_buffer = b""
+        self.process = QProcess(self)
+        self.process.setProgram(self.argv[0])
+        self.process.setArguments(self.argv[1:])
+        self.process.setWorkingDirectory(str(self.run_dir.parent))
+        self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error_occurred)
+
+    # --- control -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.state = "running"
+        self.process.start()
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "stopping", "cancelling")
+
+    def stop_early(self) -> None:
+        """Ask the child to stop at its next step and keep its best model (SIGTERM)."""
+        if self.state == "running":
+            self.state = "stopping"
+            self.process.terminate()
+
+    def cancel(self) -> None:
+        """Kill the child now; its run folder is removed when it has exited."""
+        if self.state in ("running", "stopping"):
+            self.state = "cancelling"
+            self.process.kill()
+        elif self.state == "idle":
+            self.state = "finished"
+            self._remove_run_dir()
+            self.cancelled.emit()
+
+    # --- the child's output ----------------------------------------------------------------
+    def _read_stdout(self) -> None:
+        self._stdout_buffer += bytes(self.process.readAllStandardOutput())
+        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
+        for raw in lines:
+            self._handle_line(raw.decode("utf-8", "replace").strip())
+
+    def _handle_line(self, line: str) -> None:
+        if not line:
+            return
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            record = None
+        if not isinstance(record, dict) or "event" not in record:
+            self._add_log(line + "\n")  # a stray print or warning: show it, do not fail on it
+            return
+        if record["event"] == "done":
+            self.done_event = record
+        elif record["event"] == "error":
+            self.error_message = str(record.get("message", ""))
+        self.event.emit(record)
+
+    def _read_stderr(self) -> None:
+        data = bytes(self.process.readAllStandardError())
+        self._stderr_buffer += data
+        *lines, self._stderr_buffer = self._stderr_buffer.split(b"\n")
+        for raw in lines:
+            self.stderr_tail.append(raw.decode("utf-8", "replace"))
+        self._add_log(data.decode("utf-8", "replace"))
+
+    def _add_log(self, text: str) -> None:
+        if text:
+            self.log.emit(text)
+
+    def stderr_text(self) -> str:
+        """The last lines the child wrote to stderr."""
+        tail = list(self.stderr_tail)
+        if self._stderr_buffer:
+            tail.append(self._stderr_buffer.decode("utf-8", "replace"))
+        return "\n".join(tail).strip()
+
+    # --- the end -------------------------------------------------------------------------------
+    def _error_occurred(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self.state != "finished":
+            # no finished() follows a failed start
+            self._end_failed(f"Training could not start: {self.process.errorString()} ({self.argv[0]})")
+
+    def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        if self.state == "finished":
+            return
+        self._read_stdout()
+        if self._stdout_buffer:  # a last line without its newline
+            self._handle_line(self._stdout_buffer.decode("utf-8", "replace").strip())
+            self._stdout_buffer = b""
+        self._read_stderr()
+        was = self.state
+        if was == "cancelling":
+            self.state = "finished"
+            self._remove_run_dir()
+            self.cancelled.emit()
+            return
+        if exit_status == QProcess.ExitStatus.NormalExit and exit_code == 0 and self.done_event is not None:
+            self.state = "finished"
+            self.succeeded.emit(self.done_event)
+            return
+        if was == "stopping" and not self.error_message and exit_status == QProcess.ExitStatus.CrashExit:
+            reason = "Training was stopped before its first epoch finished: no model was written."
+        elif self.error_message:
+            reason = f"Training failed: {self.error_message}"
+        elif exit_status == QProcess.ExitStatus.CrashExit:
+            reason = "The training process crashed."
+        else:
+            reason = f"The training process exited with code {exit_code}."
+        self._end_failed(reason)
+
+    def _end_failed(self, reason: str) -> None:
+        self.state = "finished"
+        if not (self.run_dir / "best.safetensors").is_file():
+            self._remove_run_dir()  # nothing worth keeping; the store lists only finished runs
+        tail = self.stderr_text()
+        self.failed.emit(f"{reason}\n\n{tail}" if tail else reason)
+
+    def _remove_run_dir(self) -> None:
+        shutil.rmtree(self.run_dir, ignore_errors=True)

@@ -1,0 +1,267 @@
+"""Issue 6, hardening, in the GUI: real windows, real model files, real training child processes.
+
+Case 12 (closing the window mid-run, in a child process) is test_gui_close.py; the core and
+command-line cases are test_hardening.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import resource
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings, QStandardPaths, QThread  # noqa: E402
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
+
+from clitools import sha256  # noqa: E402
+from digitsum_gui.main_window import MainWindow  # noqa: E402
+from hostile import failing_on, marker_pickles, write_bad_files  # noqa: E402
+
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, baseline_model):
+    def make(model=baseline_model, **kwargs):
+        window = MainWindow(settings=settings, model_path=model, **kwargs)
+        qtbot.addWidget(window)  # closed at teardown: closeEvent stops and joins the worker
+        window.show()
+        with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
+            pass
+        return window
+
+    return make
+
+
+def run_folder(qtbot, window, folder) -> bool:
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        window.open_folder(folder)
+    return blocker.args[0]
+
+
+def visible_boxes(window) -> list[QMessageBox]:
+    return [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+
+
+def close_boxes(window) -> None:
+    for box in visible_boxes(window):
+        box.close()
+
+
+# ---------------------------------------------------------------- 1 and 4 in the window
+
+
+def test_case01_bad_files_are_error_rows_in_the_window(qtbot, make_window, synth_folder, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(synth_folder / f"synth_{i:05d}.png", folder / f"good{i}.png")
+    import numpy as np
+    from PIL import Image
+
+    bad = write_bad_files(folder, np.asarray(Image.open(synth_folder / "synth_00000.png")))
+    window = make_window()
+    assert run_folder(qtbot, window, folder) is False
+    rows = {r.file: r for r in window.table_model.rows}
+    assert len(rows) == 9
+    for name, words in bad.items():
+        assert words in rows[name].error and rows[name].predicted_sum is None, (name, rows[name].error)
+    assert all(rows[f"good{i}.png"].ok for i in range(4))
+    assert "5 unreadable" in window.status.currentMessage()
+    assert visible_boxes(window) == []  # bad files are rows, not error boxes
+
+
+def test_case04_a_folder_without_images_says_so(qtbot, make_window, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("x")
+    window = make_window()
+    assert run_folder(qtbot, window, tmp_path / "empty") is False
+    assert any("No images found in" in b.text() for b in visible_boxes(window))
+    assert window.table_model.rows == [] and window.predict_action.isEnabled()
+
+
+# ---------------------------------------------------------------- 6: Open Model... with a live pickle
+
+
+def test_case06_open_model_refuses_pickles_and_never_runs_them(qtbot, make_window, synth_folder, tmp_path,
+                                                                 baseline_model, monkeypatch):
+    marker = tmp_path / "MARKER"
+    files = marker_pickles(tmp_path / "models", marker)
+    window = make_window()
+    assert run_folder(qtbot, window, synth_folder) is False
+    before = [(r.file, r.predicted_sum) for r in window.table_model.rows]
+    for suffix, path in files.items():
+        # File > Open Model...: the native file picker is answered with this file
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, p=path, **k: (str(p), "")))
+        with qtbot.waitSignal(window.model_failed, timeout=RUN_TIMEOUT_MS) as failed:
+            window.open_model_action.trigger()
+        assert path.name in failed.args[0] and "never unpickles" in failed.args[0], failed.args[0]
+        assert not marker.exists(), suffix
+        assert window.summary.path == baseline_model and window.summary.name == "baseline.safetensors"
+        assert window.settings.value("model_path") == str(baseline_model)
+        assert any("Still using baseline.safetensors" in b.text() for b in visible_boxes(window))
+        assert "baseline.safetensors" in window.status.model_label.text()
+        close_boxes(window)
+    # the model in use is still in use: the table was kept and a new run gives the same sums
+    assert [(r.file, r.predicted_sum) for r in window.table_model.rows] == before
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.predict()
+    assert [(r.file, r.predicted_sum) for r in window.table_model.rows] == before
+    assert not marker.exists()
+
+
+# ---------------------------------------------------------------- 11: cancel mid-batch
+
+
+def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(qtbot, make_window, synth_folder,
+                                                                           digits_model, tmp_path):
+    window = make_window(model=digits_model, batch_size=4)  # ResNet-50 on the CPU: ten batches of 4
+    thread = window.findChild(QThread, "digitsum-predict")
+    assert thread is not None and thread.isRunning()
+    once = []
+
+    def cancel_like_a_user(*_):  # in the GUI thread, as the Esc key would
+        if not once:
+            once.append(True)
+            window.cancel_action.trigger()
+
+    window.table_model.rowsInserted.connect(cancel_like_a_user)
+    assert run_folder(qtbot, window, synth_folder) is True
+    rows = list(window.table_model.rows)
+    assert 4 <= len(rows) < 40 and len(rows) % 4 == 0  # whole batches only
+    assert [r.file for r in rows] == [i.name for i in window.table_model.items[: len(rows)]]
+    for r in rows:  # no half row: a sum, its confidence and four digits, or an error
+        assert r.ok and r.predicted_sum is not None and r.confidence is not None and len(r.digits) == 4, r
+    qtbot.wait(300)
+    assert len(window.table_model.rows) == len(rows)  # nothing trickles in after the end
+    assert not window.running and window.predict_action.isEnabled() and not window.cancel_action.isEnabled()
+    assert window.status.currentMessage().startswith("Cancelled")
+
+    dest = tmp_path / "partial.csv"
+    assert window.export_csv(dest) == len(rows)
+    close_boxes(window)  # "Partial export" information
+    records = list(csv.reader(io.StringIO(dest.read_bytes().decode("utf-8-sig"), newline="")))
+    assert records[0][:5] == ["file", "predicted_sum", "confidence", "digits", "error"]
+    assert len(records) == len(rows) + 1 and all(len(rec) == len(records[0]) for rec in records)
+    assert [rec[0] for rec in records[1:]] == [r.file for r in rows]
+
+    window.close()
+    assert thread.isFinished()
+
+
+# ---------------------------------------------------------------- 13: the model fails mid-run
+
+
+def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_controls_come_back(
+        qtbot, settings, baseline_model, synth_folder, monkeypatch):
+    from core.images import read_image
+
+    # the worker builds its Predictor from core.predict: it gets a real one whose model fails on
+    # the second batch of 8 (the one holding synth_00008.png)
+    failing = failing_on(read_image(synth_folder / "synth_00008.png"))
+    monkeypatch.setattr("core.predict.Predictor", failing)
+    window = MainWindow(settings=settings, model_path=baseline_model, device="cpu", batch_size=8)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert run_folder(qtbot, window, synth_folder) is False
+    assert [r.file for r in window.table_model.rows] == [f"synth_{i:05d}.png" for i in range(8)]
+    boxes = [b for b in visible_boxes(window) if "Prediction stopped" in b.text()]
+    assert len(boxes) == 1
+    assert boxes[0].text() == ("Prediction stopped after 8 of 40 rows: "
+                               "CUDA error: an illegal memory access was encountered")
+    assert "Traceback" in boxes[0].detailedText()
+    assert boxes[0].thread() is QApplication.instance().thread()  # made in the GUI thread, not the worker's
+    assert not window.running
+    assert window.predict_action.isEnabled() and window.open_action.isEnabled()
+    assert window.export_action.isEnabled() and not window.cancel_action.isEnabled()
+    close_boxes(window)
+    failing.poison = None  # the fault goes away (a GPU that recovers): a new run works
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.predict_action.trigger()
+    assert len(window.table_model.rows) == 40 and visible_boxes(window) == []
+
+
+# ---------------------------------------------------------------- 14: the training child fails
+
+
+def store_snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("how", ["abort", "exit 1", "missing"])
+def test_case14_a_failed_training_child_is_reported_and_changes_nothing(how, qtbot, make_window, tmp_path,
+                                                                          baseline_model, monkeypatch, request):
+    from core.store import describe_model
+    from digitsum_gui.model_store import ModelStore
+    from digitsum_gui.train_dialog import TrainDialog
+
+    QStandardPaths.setTestModeEnabled(True)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    window = make_window()
+    store = ModelStore(tmp_path / "data")
+    earlier = store.runs_dir / "20240101-000000-baseline-sum"  # a finished run already in the store
+    earlier.mkdir(parents=True)
+    shutil.copy(baseline_model, earlier / "best.safetensors")
+    before, model_sha = store_snapshot(store.root), sha256(baseline_model)
+
+    dialog = TrainDialog(store, describe_model(window.summary.path, in_store=False), None)
+    qtbot.addWidget(dialog)
+    dialog.model_switch_requested.connect(window.set_model)
+    form = dialog.form
+    form.synthetic.setChecked(True)
+    form.synthetic_count.setValue(512)
+    form.val_size.setValue(32)
+    form.batch_size.setValue(16)
+    form.epochs.setValue(2)
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+    if how == "exit 1":  # a real failure inside `digitsum train`: the chosen MNIST file is gone
+        form.mnist.setText(str(tmp_path / "no-such-mnist.npz"))
+    if how == "abort":  # the child's folder is the store's runs/: no core file there from this test
+        core_limit = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, core_limit[1]))  # inherited by the child
+        request.addfinalizer(lambda: resource.setrlimit(resource.RLIMIT_CORE, core_limit))
+    if how == "missing":  # the interpreter the child would run is gone (a removed virtual env)
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "venv-gone" / "python"))
+    switched = []
+    dialog.model_switch_requested.connect(switched.append)
+
+    assert dialog.start(confirm_long_cpu_run=False)
+    if how == "abort":  # the child dies the way os.abort() kills it, in the middle of training
+        with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS,
+                              check_params_cb=lambda e: e["event"] == "start"):
+            pass
+        os.kill(dialog.run.process.processId(), signal.SIGABRT)
+    qtbot.waitUntil(lambda: dialog.run is not None and not dialog.run.running, timeout=RUN_TIMEOUT_MS)
+
+    expected = {"abort": "The training process crashed.", "exit 1": "Training failed: ",
+                "missing": "Training could not start"}[how]
+    failure = [b for b in dialog.findChildren(QMessageBox) if b.isVisible() and b.windowTitle() == "Training failed"]
+    assert len(failure) == 1 and failure[0].text().startswith(expected), failure[0].text() if failure else None
+    if how == "exit 1":
+        assert "no-such-mnist.npz" in failure[0].text()
+    assert "The model in use is unchanged." in dialog.outcome.text()
+    assert dialog.status.text() == "Training failed; the model in use is unchanged."
+    assert dialog.start_button.isEnabled() and not dialog.stop_button.isEnabled()
+    # nothing changed: the model in use, its file, the store (the failed run's folder is gone)
+    assert switched == [] and window.summary.path == baseline_model and sha256(baseline_model) == model_sha
+    assert window.settings.value("model_path") == str(baseline_model)
+    assert store_snapshot(store.root) == before
+    assert [m.path for m in store.models()] == [earlier / "best.safetensors"]
+    for box in dialog.findChildren(QMessageBox):
+        box.close()

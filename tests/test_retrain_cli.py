@@ -1,0 +1,37 @@
+"""``digitsum train --init M --data FOLDER``: fine-tunes on a folder's corrections, M untouched."""
+
+import hashlib
+import json
+import shutil
+
+from clitools import events, run_cli
+
+from core.checkpoint import read_model_info
+from core.corrections import FolderLabels
+from core.data import read_labels_csv
+
+
+def test_fine_tune_on_corrections_leaves_the_model_byte_identical(baseline_model, synth_folder, tmp_path):
+    folder = shutil.copytree(synth_folder, tmp_path / "images")
+    labels = FolderLabels(folder, tmp_path / "sidecars")
+    name = next(iter(labels.labels))
+    labels.set(name, 36)  # a correction, saved into the folder's labels.csv
+    model = shutil.copy(baseline_model, tmp_path / "in-use.safetensors")
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    stat = model.stat()
+
+    out = tmp_path / "run"
+    proc = run_cli("train", "--init", model, "--data", folder, "--arch", "baseline", "--epochs", "1",
+                   "--batch-size", "16", "--lr", "1e-4", "--device", "cpu", "--out", out, "--compare", model,
+                   "--progress", "json")
+    assert proc.returncode == 0, proc.stderr
+    done = events(proc.stdout)[-1]
+    assert done["event"] == "done" and isinstance(done["compare_val_acc"], float)
+
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == digest
+    assert model.stat().st_mtime_ns == stat.st_mtime_ns
+    info = read_model_info(out / "best.safetensors")
+    assert info.meta["init"] == str(model)
+    assert info.meta["train_images_per_epoch"] == len(read_labels_csv(folder / "labels.csv")) - 4  # 10% validation
+    assert str(folder) in info.meta["data"]
+    assert json.loads((out / "config.json").read_text())["args"]["init"] == str(model)
