@@ -53,3 +53,22 @@ def synth_folder(tmp_path_factory) -> Path:
     from core.synth import load_bank, write_synthetic_folder
 
     return write_synthetic_folder(tmp_path_factory.mktemp("synth"), 40, load_bank(), seed=3)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models and batches: on a small, shared CPU one thread beats two fighting for it."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A throwaway QSettings file: GUI tests never touch the user's real preferences."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QSettings, QStandardPaths, QThread  # noqa: E402
+from PySide6.QtCore import QStandardPaths, QThread  # noqa: E402
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
 
 from clitools import sha256  # noqa: E402
@@ -27,11 +27,6 @@ from digitsum_gui.main_window import MainWindow  # noqa: E402
 from hostile import failing_on, marker_pickles, write_bad_files  # noqa: E402
 
 RUN_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture

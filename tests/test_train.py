@@ -30,12 +30,8 @@ BASELINE = ["--arch", "baseline", "--head", "sum"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These models and batches are tiny: on a small, shared CPU one thread beats two fighting for it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Tiny models and batches: one torch thread (see conftest)."""
 
 
 def train(capsys, *args) -> tuple[int, list[dict], str]:
