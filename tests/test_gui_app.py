@@ -5,9 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-pytest.importorskip("PySide6")
 
 from digitsum_gui.app import get_args_parser  # noqa: E402
 

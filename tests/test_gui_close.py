@@ -9,9 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-pytest.importorskip("PySide6")
 
 ROOT = Path(__file__).resolve().parent.parent
 

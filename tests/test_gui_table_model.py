@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QModelIndex, Qt  # noqa: E402
 from PySide6.QtGui import QPixmap  # noqa: E402
