@@ -154,6 +154,8 @@ def write_predictions_csv(
         count = _write_rows(stream, rows, extra)
         stream.flush()
         return count
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the caller ends quietly, it is no write failure
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ExportError(f"cannot write CSV: {' '.join(reason.split())}") from exc

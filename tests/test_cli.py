@@ -196,3 +196,21 @@ def test_default_model_reads_the_samples(default_model):
     assert result["count"] == 24 and result["errors"] == 0
     assert result["accuracy"] >= 0.95, result
     assert result["digit_accuracy"] >= 0.95, result
+
+
+def test_predict_into_a_closed_pipe_ends_quietly(synthed, baseline_model):
+    """`digitsum predict DIR | head -2`: the reader leaving early is not an error."""
+    import subprocess
+    import sys
+
+    from clitools import child_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "core", "predict", str(synthed), "--model", str(baseline_model),
+                             "--batch-size", "4", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=ROOT, env=child_env())
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `head -1` exiting
+    _, err = proc.communicate(timeout=120)
+    assert first.startswith(b"\xef\xbb\xbffile,")
+    assert proc.returncode == 0, err
+    assert b"error" not in err and b"Traceback" not in err
