@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from core.checkpoint import load_model  # noqa: E402
+from core.inference import prepare_for_inference  # noqa: E402
 from core.model import build_model  # noqa: E402
 from core.runtime import autocast, describe_device, resolve_device  # noqa: E402
 
@@ -27,9 +28,9 @@ def main():
     args = p.parse_args()
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
-    model = (load_model(args.model, device)[0] if args.model else build_model().to(device).eval())
-    model = model.to(memory_format=torch.channels_last)
     precision = "bf16"
+    model = load_model(args.model, "cpu")[0] if args.model else build_model().eval()
+    model = prepare_for_inference(model, precision).to(device)  # as the Predictor runs it: folded BN, bf16 convs
     for bs in args.batch_sizes:
         x = torch.rand(bs, 1, 40, 168, device=device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), autocast(device, precision):

@@ -9,26 +9,27 @@
 A pipeline of three stages keeps every core busy while memory stays flat (only a few
 batches are ever in flight, whatever the number of files):
 
-- decoding: a small pool (threads by default; ``process_pool`` for many-core GPU hosts);
-- the model: on the CPU, ``streams`` threads with one batch each and few intra-op threads
-  apiece (ResNet-50 on 40x168 has small feature maps, so one OpenMP team per batch spends
-  much of its time at barriers, and loses badly when another process takes a core); on
-  CUDA, the calling thread launches batch i+1 before it reads back batch i;
+- decoding: a small pool of threads (on a GPU host, forked processes: ``process_pool``);
+- the model: on the CPU, ``streams`` threads with one batch each and one intra-op thread
+  apiece (ResNet-50's feature maps at 40x168 are small: one OpenMP team per batch waits
+  at barriers, and stalls whenever another process takes a core); on CUDA, the calling
+  thread launches batch i+1 (pinned, non-blocking copies) before it reads back batch i;
 - rows: built with numpy for a whole batch at once.
 
-The model is prepared for inference once: batch norm folded into the preceding
-convolution, channels_last, and under bf16 the convolution weights stored in bf16 so
-autocast does not cast them again on every batch. ``precision="auto"`` is bf16 on CUDA and
-on CPUs with native bf16 dot products (AVX512-BF16 or AMX; about 2x fp32 there, with the
-same held-out accuracy: benchmarks/RESULTS.md), fp32 on other CPUs.
+``precision="auto"`` picks what measured fastest at unchanged accuracy (benchmarks/RESULTS.md):
+on CUDA bf16; on the CPU int8 where the model's activation ranges are known (``core.inference``:
+shipped for the default model; ~1.9x bf16 on AVX-512 VNNI), else bf16 on CPUs with native
+bf16 (AVX512-BF16, AMX: ~2x fp32), else fp32. Float models are prepared once: batch norm
+folded into the convolution before it, channels_last, and under bf16 the convolution
+weights stored in bf16 so autocast does not cast them again for every batch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import platform
+import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -37,11 +38,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from core.checkpoint import ModelInfo, load_model
 from core.data import InputItem, load_item
 from core.images import ImageReadError
+from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
 from core.runtime import autocast, describe_device, resolve_device
 
@@ -95,73 +96,20 @@ def process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
 
-@functools.lru_cache(maxsize=1)
-def cpu_has_fast_bf16() -> bool:
-    """True where this CPU multiplies bf16 natively (AVX512-BF16 or AMX) and oneDNN uses it.
-
-    oneDNN also runs bf16 on plain AVX-512 by emulation, which is slower than fp32: only
-    native support counts. Read from /proc/cpuinfo (Linux); elsewhere we stay with fp32.
-    """
-    if platform.machine().lower() not in ("x86_64", "amd64") or not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux: per thread) so an event loop's thread comes first."""
+    if nice > 0 and sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        except OSError:
+            pass
 
 
-@torch.no_grad()
-def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
-    """Make ``conv`` compute ``bn(conv(x))`` (eval statistics), in place: no copies of the model."""
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)  # (C_out,)
-    conv.weight.mul_(scale.view(-1, 1, 1, 1).to(conv.weight.dtype))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-    conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
-
-
-def fold_batch_norms(model: nn.Module) -> nn.Module:
-    """Fold each eval-mode BatchNorm2d into the Conv2d right before it, in place.
-
-    Only pairs whose order is certain are folded: neighbours in an ``nn.Sequential`` and
-    the (convN, bnN) attributes of torchvision's ResNet and its blocks. Saves one pass over
-    every feature map; the result differs from the unfolded model by rounding only. The
-    model must not be trained afterwards (the batch norms become identities).
-    """
-
-    def foldable(conv, bn):
-        return type(conv) is nn.Conv2d and type(bn) is nn.BatchNorm2d and bn.track_running_stats and bn.affine
-
-    for module in list(model.modules()):
-        if isinstance(module, nn.Sequential):
-            names = list(module._modules)
-            for a, b in zip(names, names[1:]):
-                if foldable(module._modules[a], module._modules[b]):
-                    _fold(module._modules[a], module._modules[b])
-                    module._modules[b] = nn.Identity()
-        elif type(module).__name__ in ("ResNet", "Bottleneck", "BasicBlock"):
-            for i in range(1, 4):
-                conv, bn = getattr(module, f"conv{i}", None), getattr(module, f"bn{i}", None)
-                if foldable(conv, bn):
-                    _fold(conv, bn)
-                    setattr(module, f"bn{i}", nn.Identity())
-    return model
-
-
-def prepare_for_inference(model: nn.Module, precision: str) -> nn.Module:
-    """Fold batch norms, go channels_last and, for bf16, store conv weights in bf16."""
-    model = fold_batch_norms(model.eval()).to(memory_format=torch.channels_last)
-    if precision == "bf16":
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d):
-                m.to(torch.bfloat16)  # autocast leaves bf16 weights as they are: no cast per batch
-    return model
-
-
-def _set_intra_op_threads(n: int) -> None:
+def _init_model_thread(intra_op_threads: int, nice: int) -> None:
+    _lower_priority(nice)
     torch.get_num_threads()  # first touch: torch sets this thread's OpenMP team from the global default ...
-    torch.set_num_threads(n)  # ... which this then overrides (and becomes the default for new threads)
+    torch.set_num_threads(intra_op_threads)  # ... which this overrides (and becomes the default for new threads)
 
 
 class Predictor:
@@ -176,37 +124,56 @@ class Predictor:
     batch_size : int, optional
         Images per forward pass (default: 64 on the CPU, 1024 on CUDA).
     workers : int, optional
-        Decoding threads (default: 2 on the CPU, where decoding is ~1% of the work; up to
-        16 on CUDA).
-    precision : {"auto", "fp32", "bf16"}
-        ``auto`` is bf16 on CUDA and on CPUs with native bf16 (``cpu_has_fast_bf16``), else fp32.
+        Decoding threads or processes (default: up to 4 on the CPU, where decoding is ~1% of
+        the work; up to 16 on CUDA, as forked processes when ``predict`` runs on the main
+        thread on Linux, since threads share one GIL).
+    precision : {"auto", "fp32", "bf16", "int8"}
+        ``auto``: bf16 on CUDA; on the CPU int8 where the model's activation ranges are known
+        (``core.inference``; shipped for the default model), else bf16 on CPUs with native
+        bf16 (``cpu_has_fast_bf16``), else fp32. ``int8`` (CPU only) measures the ranges if
+        needed; where int8 cannot run it falls back like ``auto`` (``precision_note`` says why).
     executor_factory : callable, optional
-        ``f(workers) -> concurrent.futures.Executor`` to decode in processes instead
-        (``process_pool``).
+        ``f(workers) -> concurrent.futures.Executor`` for decoding (e.g. ``process_pool``),
+        instead of the default above.
     streams : int, optional
         CPU only: batches run by the model at once, each in its own thread with
         ``torch threads / streams`` intra-op threads (default: up to 4, one per core first).
+    nice : int, optional
+        Lower the priority of the decoding and model threads by this much (Linux). Default:
+        10 when ``predict`` is called off the main thread (the GUI's worker: its event loop
+        then keeps the CPU it needs to stay responsive on a small machine), else 0.
     """
 
     def __init__(self, model_path=None, device="auto", batch_size=None, workers=None, precision="auto",
-                 executor_factory: Callable[[int], Executor] | None = None, streams: int | None = None):
+                 executor_factory: Callable[[int], Executor] | None = None, streams: int | None = None,
+                 nice: int | None = None):
         self.device = resolve_device(device)
         cuda = self.device.type == "cuda"
-        if precision == "auto":
-            precision = "bf16" if cuda or cpu_has_fast_bf16() else "fp32"
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
-        self.precision = precision
+        if precision not in ("auto", "fp32", "bf16", "int8"):
+            raise ValueError(f"precision must be auto, fp32, bf16 or int8, not {precision!r}")
         model, self.info = load_model(model_path, "cpu")
-        self.model = prepare_for_inference(model, precision).to(self.device)
+        cores = torch.get_num_threads()  # torch's view of the cores it may use (OMP_NUM_THREADS, affinity)
+        self.streams = 1 if cuda else max(1, min(streams or 4, cores))
+        self.intra_op_threads = max(1, cores // self.streams)
+        self.precision_note = ""  # why int8 was not used, where it was asked for
+        if precision in ("auto", "int8"):
+            chosen = None
+            if not cuda:
+                chosen, self.precision_note = int8_model(model, self.info.path, asked=precision == "int8",
+                                                         threads=self.intra_op_threads)
+            if chosen is not None:
+                model, precision = chosen, "int8"
+            else:
+                precision = "bf16" if cuda or cpu_has_fast_bf16() else "fp32"
+        self.precision = precision
+        # int8: the backbone is quantized already; this folds and arranges the fp32 head
+        self.model = prepare_for_inference(model, "fp32" if precision == "int8" else precision).to(self.device)
         if cuda:
             torch.backends.cudnn.benchmark = True
         self.batch_size = batch_size or (1024 if cuda else 64)
-        cores = torch.get_num_threads()  # torch's view of the cores it may use (OMP_NUM_THREADS, affinity)
-        self.workers = workers or max(1, min(16, os.cpu_count() or 1) if cuda else 2)
-        self.streams = 1 if cuda else max(1, min(streams or 4, cores))
-        self.intra_op_threads = max(1, cores // self.streams)
-        self.executor_factory = executor_factory or (lambda n: ThreadPoolExecutor(n, thread_name_prefix="decode"))
+        self.workers = workers or max(1, min(16 if cuda else 4, os.cpu_count() or 1))
+        self.executor_factory = executor_factory
+        self.nice = nice
 
     @property
     def device_name(self) -> str:
@@ -310,12 +277,23 @@ class Predictor:
         """
         chunks = (items[s : s + self.batch_size] for s in range(0, len(items), self.batch_size))
         cpu = self.device.type == "cpu"
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        nice = self.nice if self.nice is not None else (0 if on_main_thread else 10)
         with contextlib.ExitStack() as stack:
-            pool = stack.enter_context(self.executor_factory(self.workers))
+            if self.executor_factory is not None:
+                pool = stack.enter_context(self.executor_factory(self.workers))
+            elif not cpu and self.workers >= 4 and on_main_thread and sys.platform.startswith("linux"):
+                # a GPU reads tens of thousands of images/s, more than threads can decode under one
+                # GIL. Forking is safe from the main thread of a CLI or script; a GUI's worker
+                # thread keeps threads, as forking beside other threads could inherit a held lock.
+                pool = stack.enter_context(process_pool(self.workers))
+            else:
+                pool = stack.enter_context(ThreadPoolExecutor(
+                    self.workers, thread_name_prefix="decode", initializer=_lower_priority, initargs=(nice,)))
             if cpu:
                 model_pool = stack.enter_context(ThreadPoolExecutor(
                     self.streams, thread_name_prefix="model",
-                    initializer=_set_intra_op_threads, initargs=(self.intra_op_threads,)))
+                    initializer=_init_model_thread, initargs=(self.intra_op_threads, nice)))
             pending: deque = deque()  # (chunk, decode futures, CPU model future or None), in input order
 
             def submit_next():

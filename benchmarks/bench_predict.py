@@ -1,0 +1,111 @@
+"""Whole-process CPU throughput of `digitsum predict` against the report's notebook, same run.
+
+    python benchmarks/bench_predict.py                  # 2000 PNGs, 2 rounds, accuracy check
+    python benchmarks/bench_predict.py --count 10000 --rounds 1 --no-accuracy
+
+Both sides are timed as fresh processes from launch to exit, imports and model loading
+included, on the same folder of composed PNGs (bundled held-out digit bank, seed 1):
+
+- baseline: benchmarks/baseline_predict.py (Pillow, float arrays, batches of 64, torchvision
+  ResNet-50 with the report's head, fp32, eager, NCHW, no_grad);
+- ours: `digitsum predict FOLDER --output X.csv` with the default model and its defaults.
+
+Rounds alternate baseline and ours so that load from other processes hits both alike; the
+ratio is of medians (goal >= 3.0). Then, in this process, the default model's accuracy on
+the folder's labels in the Predictor's chosen precision against fp32 (goal: within 0.1 point).
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import ROOT, digitsum_command, load_average, machine, png_folder  # noqa: E402
+
+
+def timed(cmd: list[str]) -> float:
+    """Wall seconds of ``cmd`` as a fresh process; raises if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def accuracy_check(folder: Path, model) -> dict:
+    """Exact-sum accuracy of the model in fp32 and in the Predictor's automatic precision."""
+    from core.data import list_inputs, read_labels_csv
+    from core.predict import Predictor, score
+
+    truth = read_labels_csv(folder / "labels.csv")
+    items = [i for i in list_inputs([folder]) if i.name in truth]
+    out = {}
+    preds = {}
+    for precision in ("fp32", "auto"):
+        p = Predictor(model, device="cpu", precision=precision)
+        t0 = time.perf_counter()
+        rows = [r for batch in p.predict(items) for r in batch]
+        rate = len(rows) / (time.perf_counter() - t0)
+        key = "fp32" if precision == "fp32" else f"auto={p.precision}"
+        out[key] = {"accuracy": score(rows, truth)["accuracy"], "in_process_images_per_s": round(rate, 1)}
+        preds[key] = [r.predicted_sum for r in rows]
+    a, b = preds.values()
+    auto_key = list(out)[1]
+    out["count"] = len(items)
+    out["agreement"] = sum(x == y for x, y in zip(a, b)) / len(a)
+    out["delta_points"] = round(100 * (out[auto_key]["accuracy"] - out["fp32"]["accuracy"]), 3)
+    out["within_0.1_point"] = abs(out["delta_points"]) <= 0.1
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--count", type=int, default=2000, help="PNGs in the folder (default: 2000)")
+    p.add_argument("--folder", default=None, help="folder to make or reuse (default: a temp folder per count)")
+    p.add_argument("--rounds", type=int, default=2, help="baseline/ours pairs, alternating (default: 2)")
+    p.add_argument("--model", default=None, help="model for `digitsum predict` (default: the bundled model)")
+    p.add_argument("--no-accuracy", action="store_true", help="skip the fp32 vs chosen-precision check")
+    args = p.parse_args()
+
+    folder = png_folder(args.count, args.folder)
+    baseline = [sys.executable, str(ROOT / "benchmarks" / "baseline_predict.py"), str(folder)]
+    runs = {"baseline": [], "digitsum": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = digitsum_command() + ["predict", str(folder), "--output", str(Path(tmp) / "out.csv")]
+        if args.model:
+            ours += ["--model", args.model]
+        for r in range(args.rounds):
+            for name, cmd in (("baseline", baseline), ("digitsum", ours)):
+                load = load_average()
+                seconds = timed(cmd)
+                runs[name].append(seconds)
+                print(f"round {r + 1} {name:8s} {seconds:6.1f} s  {args.count / seconds:6.1f} images/s  "
+                      f"(load before: {load})", flush=True)
+    rate = {k: args.count / statistics.median(v) for k, v in runs.items()}
+    best = {k: args.count / min(v) for k, v in runs.items()}
+    result = {
+        "bench": "predict_cpu_whole_process", "images": args.count, "machine": machine(),
+        "baseline_images_per_s": round(rate["baseline"], 1), "digitsum_images_per_s": round(rate["digitsum"], 1),
+        "ratio": round(rate["digitsum"] / rate["baseline"], 2),
+        "ratio_best_runs": round(best["digitsum"] / best["baseline"], 2),
+        "seconds": {k: [round(s, 1) for s in v] for k, v in runs.items()},
+    }
+    print(f"baseline {result['baseline_images_per_s']} images/s, digitsum {result['digitsum_images_per_s']} images/s: "
+          f"{result['ratio']:.2f}x (goal >= 3.0x; best runs {result['ratio_best_runs']:.2f}x)")
+    if not args.no_accuracy:
+        acc = result["accuracy"] = accuracy_check(folder, args.model)
+        print(f"accuracy on {acc['count']} labelled images: " + ", ".join(
+            f"{k} {v['accuracy']:.4f}" for k, v in acc.items() if isinstance(v, dict))
+            + f"; delta {acc['delta_points']:+.2f} points (goal within 0.1), agreement {acc['agreement']:.4f}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
