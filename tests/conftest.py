@@ -72,3 +72,23 @@ def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings, baseline_model):
+    """A factory of real MainWindows with throwaway settings, closed (and joined) at teardown.
+
+    ``wait_for_model=True`` returns only once the worker thread has loaded the model.
+    """
+    from digitsum_gui.main_window import MainWindow
+
+    def make(model=baseline_model, wait_for_model=False, **kwargs):
+        window = MainWindow(settings=settings, model_path=model, **kwargs)
+        qtbot.addWidget(window)  # closed at teardown: closeEvent stops and joins the worker
+        window.show()
+        if wait_for_model:
+            with qtbot.waitSignal(window.model_changed, timeout=120_000):
+                pass
+        return window
+
+    return make

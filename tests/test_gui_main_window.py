@@ -19,17 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_MS = 60_000
 
 
-@pytest.fixture
-def make_window(qtbot, settings, baseline_model):
-    def make(model=baseline_model, **kwargs):
-        window = MainWindow(settings=settings, model_path=model, **kwargs)
-        qtbot.addWidget(window)  # closed at teardown: closeEvent stops and joins the worker
-        window.show()
-        return window
-
-    return make
-
-
 def run_folder(qtbot, window, folder):
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         window.open_folder(folder)

@@ -12,6 +12,7 @@ import os
 import resource
 import shutil
 import signal
+import functools
 import sys
 from pathlib import Path
 
@@ -29,16 +30,10 @@ RUN_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture
-def make_window(qtbot, settings, baseline_model):
-    def make(model=baseline_model, **kwargs):
-        window = MainWindow(settings=settings, model_path=model, **kwargs)
-        qtbot.addWidget(window)  # closed at teardown: closeEvent stops and joins the worker
-        window.show()
-        with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
-            pass
-        return window
+def make_window(make_window):
+    """conftest's factory, returning only once the model is loaded."""
+    return functools.partial(make_window, wait_for_model=True)
 
-    return make
 
 
 def run_folder(qtbot, window, folder) -> bool:
