@@ -92,7 +92,8 @@ def iter_predictions(args, report: dict):
         with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
             if not quiet:
                 # tqdm.write goes to stdout unless told: that is where the CSV goes
-                bar.write(f"{predictor.info.name} on {predictor.device_name}: {len(items)} inputs", file=sys.stderr)
+                bar.write(f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}): {len(items)} inputs",
+                          file=sys.stderr)
             mine = []
             try:
                 for rows in predictor.predict(shard):
