@@ -10,15 +10,14 @@ through ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from core import __version__
+from core import RESOURCES, __version__
+from core.files import atomic_path
 from core.model import (
     ARCHS,
     HEADS,
@@ -32,7 +31,6 @@ from core.model import (
 )
 
 FORMAT = "digitsum-model/1"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
 
 
@@ -68,20 +66,6 @@ class ModelInfo:
         return (self.meta.get("metrics") or {}).get(key)
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename into ``path``: readers never see half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a model or CSV is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = False) -> Path:
     """Write ``model`` as safetensors with full metadata, atomically.
 
@@ -112,7 +96,8 @@ def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = 
             v = v.half()
         tensors[k] = v.contiguous()
     path = Path(path)
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"digitsum": json.dumps(info)}))
+    with atomic_path(path) as tmp:
+        save_file(tensors, tmp, metadata={"digitsum": json.dumps(info)})
     return path
 
 
@@ -219,7 +204,8 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
 
 def save_checkpoint(path, checkpoint: dict) -> None:
     """Write a resumable training checkpoint (plain tensors and Python values) atomically."""
-    atomic_write(Path(path), lambda tmp: torch.save(checkpoint, tmp))
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
 
 
 def load_checkpoint(path) -> dict:

@@ -13,10 +13,11 @@ import csv
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
+
+from core.files import atomic_path
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,24 +46,14 @@ def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterat
     e.g. from the caller's row generator, come out unchanged.
     """
     dest = Path(dest)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        with open(fd, "w", encoding=encoding, newline="") as f:
+        with atomic_path(dest) as tmp, open(tmp, "w", encoding=encoding, newline="") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())  # the rename must not land before the data on a crash
-        # mkstemp makes the file private (0600); a CSV should be as readable as any other.
-        os.chmod(tmp, dest.stat().st_mode & 0o777 if dest.is_file() else 0o644)
-        os.replace(tmp, dest)
-        tmp = None
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def csv_line(cells: Iterable[Any]) -> str:

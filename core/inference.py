@@ -296,7 +296,7 @@ def read_ranges(model_path, sha256: str | None = None) -> dict | None:
 
 def write_ranges(model_path, observers: dict, dest=None) -> Path:
     """Write a ranges file for ``model_path`` (default: in the cache), atomically."""
-    from core.checkpoint import atomic_write
+    from core.files import atomic_path
 
     sha256 = file_sha256(model_path)
     dest = Path(dest) if dest else cache_path(sha256)
@@ -304,7 +304,8 @@ def write_ranges(model_path, observers: dict, dest=None) -> Path:
     data = {"format": FORMAT, "model": Path(model_path).name, "model_sha256": sha256,
             "torch": torch.__version__.split("+")[0], "calibration": {"images": CALIBRATION_IMAGES,
             "seed": CALIBRATION_SEED, "bank": "bundled"}, "observers": observers}
-    atomic_write(dest, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8"))
+    with atomic_path(dest) as tmp:
+        Path(tmp).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return dest
 
 

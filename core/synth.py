@@ -20,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core import RESOURCES
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 BUNDLED_BANK = RESOURCES / "digit-bank.npz"
 SPLITS = ("train", "val", "holdout", "all")
 # Digits set aside by index (seeded): validation during training, and a held-out set for the

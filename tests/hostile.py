@@ -106,3 +106,13 @@ def failing_on(image: np.ndarray, error: BaseException | None = None) -> type:
     """A ``FailsOnOneBatch`` class that fails on the batch holding ``image``."""
     fields = {"poison": image} if error is None else {"poison": image, "error": error}
     return type("FailingPredictor", (FailsOnOneBatch,), fields)
+
+
+def mutate(data: bytes, edits, cut) -> bytes:
+    """Fuzzing: overwrite bytes at ``edits`` [(position, value), ...], then cut at ``cut`` (or not)."""
+    data = bytearray(data)
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    if cut is not None:
+        data = data[: cut % len(data)]
+    return bytes(data)

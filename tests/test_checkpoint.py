@@ -22,7 +22,6 @@ from core import __version__
 from core.checkpoint import (
     FORMAT,
     ModelFileError,
-    atomic_write,
     load_checkpoint,
     load_model,
     read_model_info,
@@ -96,15 +95,13 @@ def test_default_model_loads(default_model):
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    from core.files import atomic_path
+
     dest = tmp_path / "model.safetensors"
     dest.write_bytes(b"old")
-
-    def fail(tmp):
+    with pytest.raises(OSError), atomic_path(dest) as tmp:
         Path(tmp).write_bytes(b"half a fi")
         raise OSError("disk full")
-
-    with pytest.raises(OSError):
-        atomic_write(dest, fail)
     assert dest.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
 

@@ -36,7 +36,7 @@ from core.data import InputError, InputItem, list_inputs, load_item
 from core.export import ExportError, read_predictions_csv, write_predictions_csv
 from core.images import ImageReadError, read_image
 from core.predict import PredictionRow, Predictor
-from hostile import encoded, failing_on, marker_pickles, png_claiming, write_bad_files
+from hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
 
 SAMPLES = ROOT / "resources" / "samples"
 BASELINE = ["--arch", "baseline", "--head", "sum"]
@@ -289,13 +289,8 @@ for _arr in (np.zeros((2, 40, 168), np.uint8), np.linspace(0, 1, 2 * 40 * 168, d
 def test_case05_fuzzed_npy_arrays_raise_only_typed_one_line_errors(tmp_path, seed, edits, cut):
     """The image reader's fuzzing is test_images.py::test_fuzz_*; this is the other reader, .npy
     (mutations in the header, where numpy's own parser raises anything)."""
-    data = bytearray(NPY_SEEDS[seed])
-    for pos, value in edits:
-        data[pos % len(data)] = value
-    if cut is not None:
-        data = data[: cut % len(data)]
     path = tmp_path / "data0.npy"
-    path.write_bytes(bytes(data))
+    path.write_bytes(mutate(NPY_SEEDS[seed], edits, cut))
     try:
         items = list_inputs([path])
     except InputError as exc:
@@ -586,7 +581,7 @@ def test_case16_resume_also_cleans_a_model_save_cut_short(tmp_path, capsys):
     out = tmp_path / "run"
     assert train_cli(["--data", "synthetic:32", "--val-size", "16", "--batch-size", "16", "--device", "cpu",
                       "--epochs", "1", "--progress", "json", *BASELINE, "--out", str(out)]) == 0
-    # what atomic_write leaves when killed inside save_model: mkstemp's name, part of the bytes
+    # what atomic_path leaves when killed inside save_model: mkstemp's name, part of the bytes
     stale = out / ".best.safetensors.x1y2z3ab.tmp"
     stale.write_bytes((out / "best.safetensors").read_bytes()[:1000])
     assert train_cli(["--resume", str(out), "--epochs", "2", "--device", "cpu", "--progress", "json"]) == 0

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hostile import mutate
 from PIL import Image
 
 from core.images import MAX_PIXELS, ImageReadError, read_image, to_model_input, value_scale
@@ -320,13 +321,8 @@ def test_fuzz_random_bytes(tmp_path, magic, body):
     cut=st.one_of(st.none(), st.integers(0, 10**6)),
 )
 def test_fuzz_mutated_images(tmp_path, fmt, edits, cut):
-    data = bytearray(SEEDS[fmt])
-    for pos, value in edits:
-        data[pos % len(data)] = value
-    if cut is not None:
-        data = data[: cut % len(data)]
     path = tmp_path / "mut.bin"
-    path.write_bytes(bytes(data))
+    path.write_bytes(mutate(SEEDS[fmt], edits, cut))
     only_image_read_errors(path)
 
 
