@@ -119,17 +119,20 @@ class Composer:
     ----------
     bank : DigitBank
     device : torch.device or str
-    augment : bool
-        Training augmentation on top of the assignment's own variation (size 0.6-1.4,
-        height, uneven gaps, touching neighbours): rotation, shear, aspect, stroke
-        thickness, blur, noise, contrast and gamma.
+    augment : float or bool
+        Share of images (0..1; True is 1) that get training augmentation on top of the
+        assignment's own variation (size 0.6-1.4, height, uneven gaps, touching
+        neighbours): rotation, shear, aspect, stroke thickness, blur, noise, contrast and
+        gamma. The rest are composed exactly like ``digitsum synth``'s images.
     """
 
-    def __init__(self, bank: DigitBank, device="cpu", augment: bool = False):
+    def __init__(self, bank: DigitBank, device="cpu", augment: float = 0.0):
         self.device = torch.device(device)
         self.x = torch.from_numpy(bank.x).to(self.device).unsqueeze(1)  # (N, 1, 28, 28) uint8
         self.y = torch.from_numpy(bank.y).to(self.device)  # (N,)
-        self.augment = augment
+        self.augment = float(augment)
+        if not 0.0 <= self.augment <= 1.0:
+            raise ValueError(f"augment must be a share between 0 and 1, not {augment}")
 
     def _rand(self, g, *shape, lo=0.0, hi=1.0):
         return torch.rand(*shape, generator=g, device=self.device) * (hi - lo) + lo
@@ -164,14 +167,21 @@ class Composer:
 
         src = self.x[pick.flatten()].float() / 255.0  # (4n, 1, 28, 28)
         lin = torch.eye(2, device=dev).expand(n * NUM_DIGITS, 2, 2).clone()  # output -> digit axes
+        chosen = None  # images that get augmentation; None: all of them (or none)
         if self.augment:
             m = n * NUM_DIGITS
             angle = self._rand(g, m, lo=-12, hi=12) * math.pi / 180
             shear = self._rand(g, m, lo=-0.25, hi=0.25)
             aspect = self._rand(g, m, lo=0.85, hi=1.15)
             cos, sin = torch.cos(angle), torch.sin(angle)
-            lin = torch.stack([torch.stack([cos * aspect, -sin + shear], 1), torch.stack([sin, cos / aspect], 1)], 1)
-            src = self._thickness(src, g)
+            warped = torch.stack([torch.stack([cos * aspect, -sin + shear], 1), torch.stack([sin, cos / aspect], 1)], 1)
+            thick = self._thickness(src, g)
+            if self.augment < 1.0:  # (drawn only then, so a share of 1 composes as it always did)
+                chosen = self._rand(g, n) < self.augment
+                per_digit = chosen.repeat_interleave(NUM_DIGITS).view(-1, 1, 1)
+                warped = torch.where(per_digit, warped, lin)
+                thick = torch.where(per_digit.unsqueeze(-1), thick, src)
+            lin, src = warped, thick
         # affine_grid wants output-normalised -> input-normalised coordinates
         a, b, c, d = lin[:, 0, 0], lin[:, 0, 1], lin[:, 1, 0], lin[:, 1, 1]
         inv = torch.stack([torch.stack([d, -b], 1), torch.stack([-c, a], 1)], 1) / (a * d - b * c).view(-1, 1, 1)
@@ -184,7 +194,8 @@ class Composer:
         placed = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         images = placed.view(n, NUM_DIGITS, H, W).amax(1, keepdim=True)  # (n, 1, 40, 168)
         if self.augment:
-            images = self._photometric(images, g)
+            altered = self._photometric(images, g)
+            images = altered if chosen is None else torch.where(chosen.view(-1, 1, 1, 1), altered, images)
         return torch.round(images.clamp(0, 1) * 255) / 255, digits
 
     def _thickness(self, src, g):

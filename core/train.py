@@ -49,6 +49,13 @@ class TrainingError(RuntimeError):
     """A run that cannot go on (bad data, non-finite loss, unreadable --init or --resume)."""
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
+    return value
+
+
 def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Train a digitsum model", add_help=add_help)
     p.add_argument("--data", action="append", default=[], metavar="SPEC",
@@ -69,6 +76,9 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)")
+    p.add_argument("--augment", type=_share, default=1.0, metavar="SHARE",
+                   help="share of composed training images that get augmentation (rotation, shear, stroke "
+                        "thickness, blur, noise, contrast); the rest are composed like `digitsum synth` (default: 1.0)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
     p.add_argument("--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)")
@@ -255,7 +265,8 @@ def prepare_run(args, ctx):
         if not (run / "checkpoint.pt").is_file():
             raise TrainingError(f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)")
         checkpoint = load_checkpoint(run / "checkpoint.pt")
-        saved = dict(checkpoint["args"])
+        # flags added since the checkpoint was written take their defaults
+        saved = {**vars(get_args_parser().parse_args([])), **checkpoint["args"]}
         for keep in ("resume", "progress", "device", "threads"):
             saved[keep] = getattr(args, keep)
         saved["out"] = str(run)  # the folder may have been moved or copied since
@@ -291,7 +302,8 @@ def main(args) -> dict:
         random.seed(args.seed)
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
-        data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank, ctx.world)
+        data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank, ctx.world,
+                         args.augment)
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 

@@ -47,9 +47,12 @@ class TrainData:
         Number of composed validation images when synthetic data is used.
     rank, world : int
         This process and the number of processes (torchrun); each rank sees its own shard.
+    augment : float
+        Share of composed training images that get augmentation (``core.synth.Composer``).
     """
 
-    def __init__(self, specs, mnist, device, seed=0, val_fraction=0.1, val_synthetic=2000, rank=0, world=1):
+    def __init__(self, specs, mnist, device, seed=0, val_fraction=0.1, val_synthetic=2000, rank=0, world=1,
+                 augment=1.0):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.synthetic_per_epoch = 0
         self.composer = None
@@ -96,7 +99,7 @@ class TrainData:
                 train_bank, val_bank = split_bank(bank)
             except BankError as exc:
                 raise DataSpecError(f"synthetic data: {exc}") from None
-            self.composer = Composer(train_bank, self.device, augment=True)
+            self.composer = Composer(train_bank, self.device, augment=augment)
             val_composer = Composer(val_bank, self.device, augment=False)
             g = torch.Generator(self.device).manual_seed(seed + 7919)
             images, digits = val_composer.compose(val_synthetic, g)

@@ -232,3 +232,20 @@ def test_bundled_bank_is_held_out_digits_and_splits_disjointly(bank):
     assert len(train.y) + len(val.y) == len(bank.y) and len(val.y) > 0
     assert not set(train.index.tolist()) & set(val.index.tolist())
     assert set(np.unique(val.y)) == set(range(10))
+
+
+def test_augment_share_leaves_the_rest_plain(bank):
+    """`--augment 0.5`: about half the images are altered; the others look like `digitsum synth`'s."""
+
+    def altered_share(augment):
+        images, _ = Composer(bank, "cpu", augment=augment).compose(1000, torch.Generator().manual_seed(3))
+        # a plain composition is mostly exact black (four digits cover < 26% of the canvas);
+        # noise, a background level or blur leave far fewer exactly black pixels
+        black = (images == 0).float().mean(dim=(1, 2, 3))
+        return (black < 0.6).float().mean().item()
+
+    none, half, full = altered_share(0.0), altered_share(0.5), altered_share(1.0)
+    assert none == 0.0
+    assert 0.3 * full < half < 0.7 * full
+    with pytest.raises(ValueError, match="share between 0 and 1"):
+        Composer(bank, "cpu", augment=1.5)
