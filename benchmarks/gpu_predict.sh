@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device call's prediction part (issue #7's GPU goals): folder -> CSV on 100,000 PNGs with
-# `digitsum predict`, whole process timed, and model-only throughput at several batch sizes.
+# `digitsum predict`, whole process timed, then stage by stage, and model-only throughput at
+# several batch sizes (MODEL_BENCH=0 skips it).
 #   OUT=/tmp/o COUNT=2000 DEVICE=cpu bash benchmarks/gpu_predict.sh   # dry run
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD
@@ -38,6 +39,11 @@ print(f"rows {len(rows)}, error rows {sum(bool(r['error']) for r in rows)}, exac
       "(images composed from the bundled held-out digits)")
 PYEOF
 
-log "model-only inference throughput"
-timeout 60 $PY benchmarks/bench_model.py --model $MODEL --device $DEVICE --batch-sizes 256 1024 4096 --seconds 3 | tee -a "$OUT/log.txt"
+log "stage by stage (cudnn.benchmark on, then off)"
+timeout 60 $PY benchmarks/bench_gpu_predict.py $P/part* --model $MODEL --device $DEVICE 2>&1 | tail -n 1 | tee -a "$OUT/log.txt"
+timeout 60 $PY benchmarks/bench_gpu_predict.py $P/part* --model $MODEL --device $DEVICE --no-cudnn-benchmark 2>&1 | tail -n 1 | tee -a "$OUT/log.txt"
+if [ "${MODEL_BENCH:-1}" = 1 ]; then
+  log "model-only inference throughput"
+  timeout 60 $PY benchmarks/bench_model.py --model $MODEL --device $DEVICE --batch-sizes 256 1024 4096 --seconds 3 | tee -a "$OUT/log.txt"
+fi
 log "end of prediction part"

@@ -19,7 +19,7 @@ log "train the report's resnet50/sum for ${SECONDS_} s: synthetic:$PER_EPOCH per
 timeout -s TERM -k 20 $SECONDS_ $PY -m core.train --arch resnet50 --head sum --data synthetic:$PER_EPOCH --mnist $MNIST \
   --device $DEVICE --out $R/resnet-sum --val-size 2000 --progress json > $R/progress.jsonl 2> $R/err
 log "rc=$? $(tail -c 300 $R/err)"
-grep -v '"step"' $R/progress.jsonl | cut -c1-400 | tee -a "$OUT/log.txt"
+grep -v '"event": "step"' $R/progress.jsonl | cut -c1-400 | tee -a "$OUT/log.txt"
 log "held-out evaluation of the report model"
 $PY benchmarks/heldout_eval.py $R/resnet-sum/best.safetensors --count $HELDOUT --seed 1 --mnist $MNIST \
   --device $DEVICE | tee -a "$OUT/log.txt"

@@ -5,6 +5,7 @@
 #   OUT=/tmp/o TRAIN_SECONDS=20 DEVICE=cpu BS=32 EPOCHS=1 bash benchmarks/gpu_train_default.sh   # dry run
 # Session 2 (fine-tune of the first default model, half the images augmented):
 #   INIT=resources/models/digitsum-resnet50.safetensors LR=5e-4 AUGMENT=0.5 EPOCHS=6 TRAIN_SECONDS=190
+# PER_EPOCH=N skips the probe and trains N composed images per epoch.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD
 MNIST=${MNIST:-.data/mnist-train.npz}
@@ -24,18 +25,20 @@ log() { echo "[$(date +%T)] $*" | tee -a "$OUT/log.txt"; }
 log "env"; { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null;
   $PY -c "import torch,torchvision,sys;print('python',sys.version.split()[0],'torch',torch.__version__,'torchvision',torchvision.__version__)"; } | tee -a "$OUT/log.txt"
 
-log "probe training speed"
-$PY benchmarks/bench_train.py --device $DEVICE --batch-size $BS --seconds 8 --mnist $MNIST | tee $W/probe.json | tee -a "$OUT/log.txt"
-RATE=$($PY -c "import json;print(json.load(open('$W/probe.json'))['images_per_s'])") || RATE=100
-PER_EPOCH=$($PY -c "print(max(1, int($RATE*$TRAIN_SECONDS/$EPOCHS/$BS))*$BS)")
-log "rate $RATE img/s -> synthetic:$PER_EPOCH x $EPOCHS epochs, lr $LR, augment $AUGMENT, init '${INIT}'"
+if [ -z "${PER_EPOCH:-}" ]; then  # images per epoch from a measured speed, unless given
+  log "probe training speed"
+  $PY benchmarks/bench_train.py --device $DEVICE --batch-size $BS --seconds 8 --mnist $MNIST | tee $W/probe.json | tee -a "$OUT/log.txt"
+  RATE=$($PY -c "import json;print(json.load(open('$W/probe.json'))['images_per_s'])") || RATE=100
+  PER_EPOCH=$($PY -c "print(max(1, int($RATE*$TRAIN_SECONDS/$EPOCHS/$BS))*$BS)")
+fi
+log "synthetic:$PER_EPOCH x $EPOCHS epochs, lr $LR, augment $AUGMENT, init '${INIT}'"
 
 log "train default"
 $PY -m core.train --data synthetic:$PER_EPOCH --mnist $MNIST --epochs $EPOCHS --batch-size $BS \
   --lr $LR --augment $AUGMENT ${INIT:+--init "$INIT"} --device $DEVICE --out $W/default --val-size 4000 \
   --progress json > $W/progress-default.jsonl 2> $W/default.err
 log "train default rc=$? $(tail -c 600 $W/default.err)"
-grep -v '"step"' $W/progress-default.jsonl > "$OUT/progress-default.jsonl"  # epochs only: $OUT is small
+grep -v '"event": "step"' $W/progress-default.jsonl > "$OUT/progress-default.jsonl"  # epochs only: $OUT is small
 tail -n 2 "$OUT/progress-default.jsonl" | cut -c1-400 | tee -a "$OUT/log.txt"
 $PY - <<PYEOF 2>&1 | tee -a "$OUT/log.txt"
 from core.checkpoint import load_model, save_model

@@ -60,23 +60,28 @@ def natural_key(text: str) -> list:
     return [int(part) if i % 2 else part.casefold() for i, part in enumerate(re.split(r"(\d+)", text))]
 
 
-def _path_key(rel: Path) -> tuple:
-    return tuple(natural_key(part) for part in rel.parts), rel.as_posix()
+def _relative_key(rel: str) -> tuple:
+    return tuple(natural_key(part) for part in rel.split("/")), rel
 
 
-def _scan_folder(root: Path, recursive: bool) -> list[Path]:
-    """Image files under ``root``, relative to it; symlinked folders are entered once."""
-    found: list[Path] = []
+def _scan_folder(root: Path, recursive: bool) -> list[str]:
+    """Image files under ``root`` as relative POSIX paths; symlinked folders are entered once.
+
+    Plain strings and ``scandir``'s cached entry types, no ``Path`` per file: a GPU reads a
+    folder of 100,000 images in a few seconds, and listing it must not take as long.
+    """
+    found: list[str] = []
     seen: set[str] = set()
 
-    def walk(folder: Path) -> None:
+    def walk(folder: str, prefix: str) -> None:
         real = os.path.realpath(folder)
         if real in seen:  # a symlink back up the tree, or two links to one folder
             return
         seen.add(real)
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.startswith("."):  # .DS_Store, macOS ._img.png, .git, ...
+                name = entry.name
+                if name.startswith("."):  # .DS_Store, macOS ._img.png, .git, ...
                     continue
                 try:
                     is_dir, is_file = entry.is_dir(), entry.is_file()
@@ -85,14 +90,14 @@ def _scan_folder(root: Path, recursive: bool) -> list[Path]:
                     is_dir, is_file, broken = False, False, True
                 if is_dir:
                     if recursive:
-                        walk(Path(entry.path))
-                elif (is_file or broken) and Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
+                        walk(entry.path, prefix + name + "/")
+                elif (is_file or broken) and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
                     # a broken link named like an image is listed: its error row says why, nothing
                     # vanishes silently (pipes and devices named .png are never opened)
-                    found.append(Path(entry.path).relative_to(root))
+                    found.append(prefix + name)
 
-    walk(root)
-    return sorted(found, key=_path_key)
+    walk(os.fspath(root), "")
+    return sorted(found, key=_relative_key)
 
 
 def display_name(text: str) -> str:
@@ -158,7 +163,7 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
                 files = _scan_folder(path, recursive)
             except OSError as exc:
                 raise InputError(f"{shown}: cannot list folder ({exc.strerror or exc})") from None
-            items.extend(InputItem(display_name(rel.as_posix()), path / rel) for rel in files)
+            items.extend(InputItem(display_name(rel), path / rel) for rel in files)
         elif not path.exists():
             raise InputError(f"{shown}: no such file or folder")
         elif path.suffix.lower() == ".npy":

@@ -27,6 +27,7 @@ weights stored in bf16 so autocast does not cast them again for every batch.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import threading
@@ -193,14 +194,19 @@ class Predictor:
         of the results into pinned memory, with an event that marks their arrival.
         """
         x = torch.from_numpy(images)
+        n = len(images)
         cuda = self.device.type == "cuda"
         if cuda:
+            if n < self.batch_size:
+                # pad a short (last) batch to the usual shape: with cudnn.benchmark a new shape
+                # costs a new search for the fastest kernels, longer than the batch itself
+                x = torch.cat([x, x.new_zeros((self.batch_size - n, *x.shape[1:]))])
             x = x.pin_memory().to(self.device, non_blocking=True)
         x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
         with autocast(self.device, self.precision):
             sum_log_probs, digit_logits = self.model(x)
-        probs = sum_log_probs.float().exp()  # (n, 37)
-        digit_probs = None if digit_logits is None else digit_logits.float().softmax(-1)  # (n, 4, 10)
+        probs = sum_log_probs[:n].float().exp()  # (n, 37)
+        digit_probs = None if digit_logits is None else digit_logits[:n].float().softmax(-1)  # (n, 4, 10)
         if not cuda:
             return probs, digit_probs, None
         probs = probs.to("cpu", non_blocking=True)  # pinned: the copy runs after the kernels, in order
@@ -229,23 +235,25 @@ class Predictor:
     @staticmethod
     def _rows(items, errors, probs, digit_probs) -> list[PredictionRow]:
         """Rows for one batch; ``probs`` holds the good items only, in order."""
-        rows = [PredictionRow(item.name, error=e) for item, e in zip(items, errors)]
-        good = [row for row, e in zip(rows, errors) if not e]
-        if not good:
-            return rows
+        if probs is None or not len(probs):
+            return [PredictionRow(item.name, error=e) for item, e in zip(items, errors)]
         # whole-batch numpy, then plain Python values: per-row numpy calls cost more than the model on a GPU
         top = np.argsort(-probs, axis=1, kind="stable")[:, :3]  # (n, 3)
         top_p = np.take_along_axis(probs, top, 1).tolist()
         top = top.tolist()
+        texts, read_p = itertools.repeat(""), itertools.repeat(())
         if digit_probs is not None:
             read = digit_probs.argmax(-1)  # (n, 4)
-            read_p = np.take_along_axis(digit_probs, read[..., None], -1)[..., 0].tolist()
+            read_p = map(tuple, np.take_along_axis(digit_probs, read[..., None], -1)[..., 0].tolist())
             texts = (read.astype(np.uint8) + ord("0")).view("S4").ravel().astype(str).tolist()
-        for j, row in enumerate(good):
-            row.predicted_sum, row.confidence = top[j][0], top_p[j][0]
-            row.top3 = tuple(zip(top[j], top_p[j]))
-            if digit_probs is not None:
-                row.digits, row.digit_confidence = texts[j], tuple(read_p[j])
+        results = zip(top, top_p, texts, read_p)  # one per good item, in order
+        rows = []
+        for item, error in zip(items, errors):
+            if error:
+                rows.append(PredictionRow(item.name, error=error))
+                continue
+            sums, p, text, text_p = next(results)
+            rows.append(PredictionRow(item.name, sums[0], p[0], text, "", tuple(zip(sums, p)), text_p))
         return rows
 
     def _decoded(self, parts):
@@ -263,7 +271,7 @@ class Predictor:
         return self._rows(chunk, errors, *self.classify(images))
 
     def predict(self, items: Sequence[InputItem], should_stop: Callable[[], bool] | None = None,
-                lookahead: int = 2) -> Iterator[list[PredictionRow]]:
+                lookahead: int | None = None) -> Iterator[list[PredictionRow]]:
         """Yield one list of rows per batch, in input order.
 
         Parameters
@@ -272,8 +280,9 @@ class Predictor:
         should_stop : callable, optional
             Checked between batches; when it returns True the generator ends (cancel).
             Batches the model is already running finish first (at most ``streams``).
-        lookahead : int
-            Batches decoded ahead of the model (bounded: memory stays flat).
+        lookahead : int, optional
+            Batches decoded ahead of the model (default: 2 on the CPU, 6 on a GPU); bounded,
+            so memory stays flat.
         """
         chunks = (items[s : s + self.batch_size] for s in range(0, len(items), self.batch_size))
         cpu = self.device.type == "cpu"
@@ -306,6 +315,8 @@ class Predictor:
                 job = model_pool.submit(self._cpu_batch, chunk, parts) if cpu else None
                 pending.append((chunk, parts, job))
 
+            if lookahead is None:  # a GPU takes a batch in milliseconds: keep more decoding ahead of it
+                lookahead = 2 if cpu else 6
             for _ in range(self.streams + lookahead):
                 submit_next()
             launched = None  # CUDA: (chunk, errors, launch handle) of the batch on the GPU now
