@@ -141,7 +141,7 @@ def _to_gray(im: Image.Image) -> tuple[np.ndarray, float | None]:
         return _flatten_alpha(im.convert("RGBA")), 255.0
     if mode == "CMYK":
         im = im.convert("RGB")
-    return np.asarray(im.convert("L")), 255.0
+    return np.asarray(im if mode == "L" else im.convert("L")), 255.0  # "L" as is: no copy
 
 
 def _flatten_alpha(rgba: Image.Image) -> np.ndarray:
