@@ -203,6 +203,9 @@ def test_resume_continues_exactly(seeded_runs, capsys, tmp_path):
     shutil.copytree(seeded_runs["b"], run)
     stale = run / ".checkpoint.pt.k2j3h4.tmp"  # left by a run killed while saving
     stale.write_bytes(b"half a checkpoint")
+    older = load_checkpoint(run / "checkpoint.pt")  # written before --augment existed: its default applies
+    del older["args"]["augment"]
+    torch.save(older, run / "checkpoint.pt")
     status, evs, err = train(capsys, "--resume", run, "--epochs", "2", "--progress", "json")
     assert status == 0, err
     assert not stale.exists()
