@@ -1,8 +1,9 @@
 """Where the app keeps its own files: trained models (one folder per run) and corrections.
 
-Both live in the per-user data folder that ``QStandardPaths.AppDataLocation`` names
-(``~/.local/share/digitsum`` on Linux, ``%APPDATA%`` on Windows, ``~/Library/Application
-Support`` on macOS). Tests point ``ModelStore`` at a temporary folder, or turn on
+Both live in the per-user data folder that ``QStandardPaths.AppDataLocation`` names, an
+organisation folder and an application folder, both "digitsum": ``~/.local/share/digitsum/digitsum``
+on Linux, the same under ``%APPDATA%`` on Windows and ``~/Library/Application Support`` on macOS.
+Tests point ``ModelStore`` at a temporary folder, or turn on
 ``QStandardPaths.setTestModeEnabled(True)``, so they never touch the real one.
 The listing and deleting itself is ``core.store`` (Qt-free); this class adds a ``changed``
 signal so every open view refreshes when a run finishes or a model is deleted.

@@ -79,7 +79,8 @@ class TrainDialog(QDialog):
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
         self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.command.setFixedHeight(self.command.fontMetrics().lineSpacing() * 3 + 12)
+        # five lines: a typical command with its absolute paths and run folder wraps to four or five
+        self.command.setFixedHeight(self.command.fontMetrics().lineSpacing() * 5 + 12)
         self.command.setToolTip("The exact command this dialog runs; it works the same in a terminal")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the command: it runs the same training in a terminal")
@@ -145,7 +146,7 @@ class TrainDialog(QDialog):
         self._set_running(False)
         self.use_button.setVisible(False)
         self.update_command()
-        self.resize(940, 860)
+        self.resize(940, 890)
 
     def set_current(self, current) -> None:
         """The model in use changed: the next run fine-tunes and is compared against ``current``."""
