@@ -1,7 +1,5 @@
 """``python -m core`` is ``digitsum``."""
 
-import sys
+from core.cli import run
 
-from core.cli import main
-
-sys.exit(main())
+run()
