@@ -214,10 +214,9 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
             raise ModelFileError(
                 f"{info.name}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
             )
-    state = {k: _converted(v, expected[k].dtype) for k, v in state.items()}
-    for k, v in state.items():
-        if v.is_floating_point() and not _all_finite(v):
+        if v.is_floating_point() and not _all_finite(v):  # as stored, before any conversion
             raise ModelFileError(f"{info.name}: {k} holds NaN or infinite values")
+    state = {k: _converted(v, expected[k].dtype) for k, v in state.items()}
     model.load_state_dict(state, assign=True)  # take the loaded tensors instead of copying into fresh ones
     return model.to(device).eval(), info
 

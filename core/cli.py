@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import sys
@@ -213,16 +214,26 @@ def run() -> None:
     temporary name, flushed to disk and renamed) and only the interpreter's teardown is
     left. For torch's thousands of modules that takes 0.5-0.9 s of CPU on a 2-core machine,
     a tenth of a 2,000-image `predict`, and does nothing a finished command needs. So run
-    the exit handlers, flush the standard streams and leave with the status directly.
-    (Errors in parsing the command line exit the usual way, before torch is imported.)
+    the exit handlers, flush Python's and the C library's output buffers and leave with the
+    status directly. (A bad command line or an uncaught exception exits the usual way.)
     """
     status = main()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except (OSError, ValueError):  # a reader that went away (`| head`), or a closed stream
+            if stream is not None:  # None: started with the stream closed
+                stream.flush()
+        except BrokenPipeError:  # a reader that went away (`| head`): not an error
             pass
+        except (OSError, ValueError) as exc:  # a full disk or a size limit cut the output short
+            if status == 0:
+                status = 120  # what Python itself returns when the final flush fails
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                print(f"digitsum: error: output incomplete ({exc})", file=sys.stderr, flush=True)
+    with contextlib.suppress(Exception):  # native libraries' printf output (NCCL_DEBUG, oneDNN logs)
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
     os._exit(status)
 
 
@@ -251,3 +262,6 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # e.g. `| head`: not an error
         return 0
+    except OSError as exc:  # e.g. printing to a full disk: one line, not a traceback
+        print(f"digitsum {args.command}: error: {exc.strerror or exc}", file=sys.stderr)
+        return 1

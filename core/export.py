@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import os
 import sys
@@ -76,9 +77,9 @@ def _cell(value: Any) -> str:
 
 
 def _format_row(row: Any, extra: Mapping[str, Callable[[Any], Any]]) -> list[str]:
-    get = row.__getitem__ if isinstance(row, Mapping) else row.__getattribute__
+    get = row.__getitem__ if isinstance(row, Mapping) else functools.partial(getattr, row)
     total, confidence, error = get("predicted_sum"), get("confidence"), get("error")
-    if error and ("\n" in error or "\r" in error):
+    if error:
         error = " ".join(error.splitlines())  # error stays one line
     cells = [
         escape_cell(str(get("file"))),

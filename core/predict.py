@@ -197,10 +197,11 @@ class Predictor:
         n = len(images)
         cuda = self.device.type == "cuda"
         if cuda:
-            if n < self.batch_size:
-                # pad a short (last) batch to the usual shape: with cudnn.benchmark a new shape
-                # costs a new search for the fastest kernels, longer than the batch itself
-                x = torch.cat([x, x.new_zeros((self.batch_size - n, *x.shape[1:]))])
+            padded = min(self.batch_size, 1 << max(0, n - 1).bit_length())  # next power of two
+            if n < padded:
+                # a short (last) batch runs at a shape seen before: with cudnn.benchmark each new
+                # shape costs a search for the fastest kernels, longer than the batch itself
+                x = torch.cat([x, x.new_zeros((padded - n, *x.shape[1:]))])
             x = x.pin_memory().to(self.device, non_blocking=True)
         x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
         with autocast(self.device, self.precision):

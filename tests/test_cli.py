@@ -214,3 +214,27 @@ def test_predict_into_a_closed_pipe_ends_quietly(synthed, baseline_model):
     assert first.startswith(b"\xef\xbb\xbffile,")
     assert proc.returncode == 0, err
     assert b"error" not in err and b"Traceback" not in err
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_output_to_a_full_disk_fails_in_one_line(synthed, baseline_model, buffered):
+    """`digitsum evaluate --json > /dev/full`: the lost output is an error, not exit 0 or a traceback.
+
+    Buffered, the failure surfaces only at the final flush in ``core.cli.run``; unbuffered, at
+    the print itself.
+    """
+    import subprocess
+    import sys
+
+    from clitools import child_env
+
+    env = child_env()
+    env.pop("PYTHONUNBUFFERED", None)
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "core", "evaluate", str(synthed), "--labels",
+                               str(synthed / "labels.csv"), "--model", str(baseline_model), "--json", "-q"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1 and "No space left on device" in lines[0], proc.stderr
