@@ -451,7 +451,10 @@ def test_case11_ctrl_c_in_the_cli_keeps_whole_rows_only(synth_folder, digits_mod
     # the progress bar, which on a busy 2-core machine can lag by a good part of a second
     cmd = [sys.executable, "-m", "core", "predict", *[str(synth_folder)] * 5, "--model", str(digits_model),
            "--batch-size", "4", "--device", "cpu"]
-    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    # Ctrl-C as in a terminal: a test run started in the background (`.ci/run &`) inherits an
+    # ignored SIGINT, and Python then never turns it into KeyboardInterrupt
+    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     try:
         os.set_blocking(proc.stderr.fileno(), False)
