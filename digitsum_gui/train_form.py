@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 from core.retrain import TrainOptions, default_hyperparameters, gpu_status
 
 HEADS_OF = {"resnet50": ("digits", "sum"), "baseline": ("sum",)}
+# below this many validation images one image is over 1 point of accuracy: "better" means little
+MIN_USEFUL_VAL = 100
 
 
 def count_labelled(spec: str) -> int:
@@ -238,13 +240,17 @@ class TrainForm(QWidget):
 
     def _on_changed(self, *_args) -> None:
         real = self.real_image_count()
+        val = self.val_image_count()
         if not self.data_specs():
             note = "Choose some training data."
         elif real < 10 and not self.synthetic.isChecked():
             note = ("Fewer than 10 labelled images: there is nothing to validate on. "
                     "Add synthetic images (they also keep the model from forgetting what it knew).")
+        elif val < MIN_USEFUL_VAL and not self.synthetic.isChecked():
+            note = (f"{self.train_image_count():,} training images per epoch, but only {val} to validate on: "
+                    "too few to tell a better model from a worse one. Add synthetic images.")
         else:
-            note = f"{self.train_image_count():,} training images per epoch."
+            note = f"{self.train_image_count():,} training images per epoch, {val:,} for validation."
         self.data_note.setText(note)
         self.changed.emit()
 

@@ -116,3 +116,22 @@ def test_stop_early_keeps_a_usable_model(qtbot, tmp_path, baseline_model):
     assert models.delete_selected(confirm=False)
     assert not dialog.run_dir.exists()
     assert dialog.run_dir / "best.safetensors" not in [m.path for m in models.models]  # refreshed
+
+
+def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_model):
+    """24 labelled images alone leave 2 to validate on: the form says so and suggests synthetic ones."""
+    import shutil
+
+    from core import RESOURCES
+    from core.corrections import FolderLabels
+    from digitsum_gui.train_form import TrainForm
+
+    folder = tmp_path / "digits"
+    shutil.copytree(RESOURCES / "samples", folder)
+    form = TrainForm(describe_model(baseline_model, in_store=False), FolderLabels(folder, tmp_path / "side"))
+    qtbot.addWidget(form)
+    assert form.this_folder.isChecked() and not form.synthetic.isChecked()
+    assert "only 2 to validate on" in form.data_note.text()
+    form.synthetic.setChecked(True)
+    form.val_size.setValue(64)
+    assert form.data_note.text() == f"{22 + form.synthetic_count.value():,} training images per epoch, 66 for validation."
