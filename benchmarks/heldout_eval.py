@@ -1,24 +1,28 @@
 """Exact-sum accuracy of model files on held-out composed images (digits no training saw).
 
     python benchmarks/heldout_eval.py MODEL... --count 10000 --seed 1 --mnist mnist-train.npz
+    python benchmarks/heldout_eval.py resources/models/digitsum-resnet50.safetensors --hardest 8
 
-The images are the ones `digitsum synth OUT --count 10000 --seed 1 --split holdout --mnist
+``--hardest N`` also lists the N held-out digits read wrong most often (each digit fills
+about 13 of the 40,000 digit slots, so a few hard ones move the figure). The images are the ones `digitsum synth OUT --count 10000 --seed 1 --split holdout --mnist
 mnist-train.npz` writes (the same CPU composer and seed), so `digitsum evaluate` on that
 folder reproduces these figures.
 """
 
 import argparse
+import collections
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.checkpoint import load_model  # noqa: E402
 from core.runtime import resolve_device  # noqa: E402
-from core.synth import compose_numpy, load_bank  # noqa: E402
+from core.synth import DigitBank, compose_numpy, load_bank  # noqa: E402
 
 
 def main():
@@ -28,25 +32,37 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--mnist", default=None)
     p.add_argument("--device", default="auto")
+    p.add_argument("--hardest", type=int, default=0, help="list the N digits read wrong most often")
     args = p.parse_args()
     device = resolve_device(args.device)
     bank = load_bank(args.mnist).subset("holdout") if args.mnist else load_bank()
     images, digits = compose_numpy(bank, args.count, args.seed)
+    # the same images again, labelled with each digit's place in the bank instead of its value
+    _, picks = compose_numpy(DigitBank(bank.x, np.arange(len(bank.y)), bank.index), args.count, args.seed)
     x = torch.from_numpy(images).unsqueeze(1)
     sums = torch.from_numpy(digits.sum(1))
     for path in args.models:
         model, info = load_model(path, device)
-        correct, digit_ok = 0, 0
+        correct, digit_ok, read = 0, 0, []
         with torch.inference_mode():
             for s in range(0, len(x), 500):
                 lp, dl = model(x[s:s + 500].to(device).float() / 255)
                 correct += (lp.argmax(1).cpu() == sums[s:s + 500]).sum().item()
                 if dl is not None:
-                    digit_ok += (dl.argmax(-1).cpu() == torch.from_numpy(digits[s:s + 500])).sum().item()
+                    read.append(dl.argmax(-1).cpu().numpy())
+                    digit_ok += (read[-1] == digits[s:s + 500]).sum()
         row = {"model": path, "arch": info.arch, "head": info.head, "heldout_acc": correct / len(x), "count": len(x)}
         if info.reads_digits:
-            row["heldout_digit_acc"] = digit_ok / (4 * len(x))
+            row["heldout_digit_acc"] = int(digit_ok) / (4 * len(x))
         print(json.dumps(row))
+        if args.hardest and read:
+            wrong = np.concatenate(read) != digits
+            misses = collections.Counter(picks[wrong].tolist())
+            uses = collections.Counter(picks.ravel().tolist())
+            for i, n in misses.most_common(args.hardest):
+                read_as = collections.Counter(np.concatenate(read)[wrong & (picks == i)].tolist())
+                print(f"  MNIST #{bank.index[i]} ({bank.y[i]}): wrong in {n} of {uses[i]} images, read as "
+                      + ", ".join(f"{d} x{c}" for d, c in read_as.most_common()))
 
 
 if __name__ == "__main__":
