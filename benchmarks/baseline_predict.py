@@ -21,11 +21,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torchvision  # noqa: E402
 from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
 
-from core.model import build_model  # noqa: E402  torchvision resnet50 + Linear(2048,128)-ReLU-Dropout-Linear(128,37)
+from core.model import IMAGENET_MEAN, IMAGENET_STD, NUM_SUMS  # noqa: E402
 
 BATCH = 64
+
+
+def report_model() -> nn.Module:
+    """torchvision's ResNet-50 with the report's head: Linear(2048, 128), ReLU, Dropout(0.3), Linear(128, 37)."""
+    model = torchvision.models.resnet50()
+    model.fc = nn.Sequential(nn.Linear(2048, 128), nn.ReLU(inplace=True), nn.Dropout(0.3), nn.Linear(128, NUM_SUMS))
+    return model
 
 
 def main():
@@ -34,15 +43,15 @@ def main():
     p.add_argument("--output", default=None, help="write file,predicted_sum lines here (default: none)")
     args = p.parse_args()
     files = sorted(f for f in os.listdir(args.folder) if f.lower().endswith(".png"))
-    model = build_model("resnet50", "sum").eval()  # fp32, NCHW, CPU
+    model = report_model().eval()  # fp32, NCHW, CPU
+    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     preds = []
     with torch.no_grad():
         for s in range(0, len(files), BATCH):
             batch = [np.array(Image.open(os.path.join(args.folder, f)), dtype=np.float32) / 255.0
                      for f in files[s : s + BATCH]]
-            x = torch.tensor(np.stack(batch)).unsqueeze(1)  # (B, 1, 40, 168)
-            log_probs, _ = model(x)
-            preds.extend(log_probs.argmax(1).tolist())
+            x = torch.tensor(np.stack(batch)).unsqueeze(1).repeat(1, 3, 1, 1)  # (B, 3, 40, 168)
+            preds.extend(model((x - mean) / std).argmax(1).tolist())
     if args.output:
         with open(args.output, "w") as f:
             f.writelines(f"{name},{p}\n" for name, p in zip(files, preds))

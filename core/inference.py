@@ -32,6 +32,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.resnet import Bottleneck, ResNet50
+
 FORMAT = "digitsum-int8/2"
 # torch warns once per process that quantized tensors are deprecated: a user of the CLI or
 # the app can do nothing about it (we fall back by ourselves when they are gone). A filter
@@ -71,7 +73,7 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
     """Fold each eval-mode BatchNorm2d into the Conv2d right before it, in place.
 
     Only pairs whose order is certain are folded: neighbours in an ``nn.Sequential`` and
-    the (convN, bnN) attributes of torchvision's ResNet and its blocks. Saves one pass over
+    the (convN, bnN) attributes of ResNet-50 and its blocks. Saves one pass over
     every feature map; the result differs from the unfolded model by rounding only. The
     model must not be trained afterwards (the batch norms become identities).
     """
@@ -86,7 +88,7 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
                 if foldable(module._modules[a], module._modules[b]):
                     _fold(module._modules[a], module._modules[b])
                     module._modules[b] = nn.Identity()
-        elif type(module).__name__ in ("ResNet", "Bottleneck", "BasicBlock"):
+        elif isinstance(module, (ResNet50, Bottleneck)):
             for i in range(1, 4):
                 conv, bn = getattr(module, f"conv{i}", None), getattr(module, f"bn{i}", None)
                 if foldable(conv, bn):
@@ -149,7 +151,7 @@ def _resnet_trunk(model: nn.Module):
     kids = list(model.backbone.children()) if isinstance(model.backbone, nn.Sequential) else []
     if (len(kids) != 8 or type(kids[0]) is not nn.Conv2d or type(kids[1]) is not nn.BatchNorm2d
             or not isinstance(kids[3], nn.MaxPool2d)
-            or not all(type(b).__name__ == "Bottleneck" for layer in kids[4:] for b in layer)):
+            or not all(isinstance(b, Bottleneck) for layer in kids[4:] for b in layer)):
         raise QuantizeError("int8 is built for the resnet50/digits model only")
     blocks = [(f"{i}.{j}", block) for i in range(4, 8) for j, block in enumerate(kids[i])]
     return kids[0], kids[1], kids[3], blocks
@@ -218,7 +220,7 @@ class QConv(nn.Module):
 
 
 class QBottleneck(nn.Module):
-    """torchvision's Bottleneck on quint8 tensors: three QConvs and a quantized add + ReLU."""
+    """ResNet-50's Bottleneck on quint8 tensors: three QConvs and a quantized add + ReLU."""
 
     def __init__(self, block, name: str, ranges: dict):
         super().__init__()

@@ -1,7 +1,7 @@
 """The three networks digitsum ships, built from plain names.
 
 - ``baseline`` + ``sum``: the report's small CNN, 37-way softmax over sums.
-- ``resnet50`` + ``sum``: torchvision ResNet-50 with the report's 128-d head.
+- ``resnet50`` + ``sum``: ResNet-50 (torchvision's, see ``core/resnet.py``) with the report's 128-d head.
 - ``resnet50`` + ``digits``: ResNet-50 reading the four digits (4 x 10 logits); the sum
   distribution is the exact convolution of the four digit distributions.
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from core.resnet import ResNet50
 
 IMAGE_HEIGHT, IMAGE_WIDTH = 40, 168
 NUM_DIGITS = 4
@@ -140,20 +142,21 @@ class DigitSumNet(nn.Module):
 
 
 def _resnet50_trunk(pretrained: bool) -> nn.Module:
-    import torchvision
+    if not pretrained:
+        # zero-init of each block's last BN makes blocks start as identities: steadier from scratch
+        return ResNet50(zero_init_residual=True)
+    import torchvision  # only for its ImageNet weights: its import alone costs ~1.3 s (core/resnet.py)
 
-    weights = None
-    if pretrained:
-        weights = torchvision.models.ResNet50_Weights.IMAGENET1K_V2
-        try:
-            weights.get_state_dict(progress=False, check_hash=True)
-        except Exception as exc:  # offline and not cached, or a corrupt download
-            raise ModelBuildError(
-                f"ImageNet weights for ResNet-50 are not available ({type(exc).__name__}); "
-                "train without --pretrained or put them in torch's hub cache"
-            ) from None
-    # zero-init of each block's last BN makes blocks start as identities: steadier from scratch
-    return torchvision.models.resnet50(weights=weights, zero_init_residual=weights is None)
+    try:
+        state = torchvision.models.ResNet50_Weights.IMAGENET1K_V2.get_state_dict(progress=False, check_hash=True)
+    except Exception as exc:  # offline and not cached, or a corrupt download
+        raise ModelBuildError(
+            f"ImageNet weights for ResNet-50 are not available ({type(exc).__name__}); "
+            "train without --pretrained or put them in torch's hub cache"
+        ) from None
+    trunk = ResNet50()
+    trunk.load_state_dict(state)
+    return trunk
 
 
 def build_model(arch: str = "resnet50", head: str = "digits", pretrained: bool = False) -> DigitSumNet:
