@@ -44,6 +44,14 @@ def run_torchrun(*args, nproc=2, cwd=None, timeout=300) -> subprocess.CompletedP
     return subprocess.run(cmd, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout)
 
 
+def python_json(code: str, timeout=300):
+    """Run ``python -c CODE`` in a child; it must exit 0 and print JSON last. Returns that value."""
+    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def one_line_error(proc: subprocess.CompletedProcess, command: str) -> str:
     """Assert exit 1 with exactly one line on stderr, ``digitsum COMMAND: error: ...``; return it."""
     lines = proc.stderr.strip().splitlines()

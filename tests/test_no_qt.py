@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from clitools import child_env
+from clitools import python_json
 
 CORE = Path(__file__).resolve().parent.parent / "core"
 QT_PACKAGES = ("PySide6", "PySide2", "shiboken6", "shiboken2", "PyQt5", "PyQt6", "qtpy", "pyqtgraph")
@@ -30,9 +27,7 @@ def test_importing_every_core_module_loads_no_qt():
         f"qt = sorted(m for m in sys.modules if m.split('.')[0] in {QT_PACKAGES!r})\n"
         "print(json.dumps(qt))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+    assert python_json(code, timeout=120) == []
 
 
 def test_no_file_in_core_imports_qt():

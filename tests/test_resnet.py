@@ -5,15 +5,11 @@ And the point of having it: predicting never imports torchvision.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 import torch
 import torchvision
 
-from clitools import child_env
+from clitools import python_json
 from core.resnet import ResNet50
 
 
@@ -67,8 +63,6 @@ def test_predicting_does_not_import_torchvision(tmp_path):
         f"rc = main(['predict', {str(folder)!r}, '--output', {str(tmp_path / 'out.csv')!r}])\n"
         "print(json.dumps([rc, sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision')]))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    rc, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    rc, loaded = python_json(code)
     assert rc == 0 and loaded == []
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 1 + 6
