@@ -265,10 +265,17 @@ def prepare_run(args, ctx):
         if not (run / "checkpoint.pt").is_file():
             raise TrainingError(f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)")
         checkpoint = load_checkpoint(run / "checkpoint.pt")
-        # flags added since the checkpoint was written take their defaults
-        saved = {**vars(get_args_parser().parse_args([])), **checkpoint["args"]}
-        for keep in ("resume", "progress", "device", "threads"):
-            saved[keep] = getattr(args, keep)
+        defaults = vars(get_args_parser().parse_args([]))
+        saved = {**defaults, **checkpoint["args"]}  # flags added since the checkpoint was written take their defaults
+        keep = ("resume", "progress", "device", "threads")
+        ignored = [f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                   for k, v in vars(args).items()
+                   if k not in (*keep, "epochs") and v != defaults.get(k) and v != saved.get(k)]
+        if ignored and ctx.is_main:  # a resumed run is the same run: its recipe cannot change halfway
+            print(f"digitsum train: note: --resume keeps the run's own settings; ignoring {', '.join(ignored)}",
+                  file=sys.stderr)
+        for k in keep:
+            saved[k] = getattr(args, k)
         saved["out"] = str(run)  # the folder may have been moved or copied since
         if args.epochs is not None:  # a resumed run may be extended
             saved["epochs"] = args.epochs
