@@ -25,7 +25,7 @@ import torchvision  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.model import IMAGENET_MEAN, IMAGENET_STD, NUM_SUMS  # noqa: E402
+from core.model import IMAGENET_MEAN, IMAGENET_STD, report_head  # noqa: E402
 
 BATCH = 64
 
@@ -33,7 +33,7 @@ BATCH = 64
 def report_model() -> nn.Module:
     """torchvision's ResNet-50 with the report's head: Linear(2048, 128), ReLU, Dropout(0.3), Linear(128, 37)."""
     model = torchvision.models.resnet50()
-    model.fc = nn.Sequential(nn.Linear(2048, 128), nn.ReLU(inplace=True), nn.Dropout(0.3), nn.Linear(128, NUM_SUMS))
+    model.fc = report_head()
     return model
 
 
@@ -50,7 +50,7 @@ def main():
         for s in range(0, len(files), BATCH):
             batch = [np.array(Image.open(os.path.join(args.folder, f)), dtype=np.float32) / 255.0
                      for f in files[s : s + BATCH]]
-            x = torch.tensor(np.stack(batch)).unsqueeze(1).repeat(1, 3, 1, 1)  # (B, 3, 40, 168)
+            x = torch.tensor(np.stack(batch)).unsqueeze(1).expand(-1, 3, -1, -1)  # (B, 3, 40, 168), grey to RGB
             preds.extend(model((x - mean) / std).argmax(1).tolist())
     if args.output:
         with open(args.output, "w") as f:

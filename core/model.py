@@ -141,9 +141,13 @@ class DigitSumNet(nn.Module):
         return F.log_softmax(self.head(feats).float(), dim=-1), None  # (B, 37)
 
 
+def report_head() -> nn.Module:
+    """The report's head on ResNet-50's globally pooled features: 2048 -> 128 -> 37 sums."""
+    return nn.Sequential(nn.Linear(2048, 128), nn.ReLU(inplace=True), nn.Dropout(0.3), nn.Linear(128, NUM_SUMS))
+
+
 def _resnet50_trunk(pretrained: bool) -> nn.Module:
     if not pretrained:
-        # zero-init of each block's last BN makes blocks start as identities: steadier from scratch
         return ResNet50(zero_init_residual=True)
     import torchvision  # only for its ImageNet weights: its import alone costs ~1.3 s (core/resnet.py)
 
@@ -188,10 +192,7 @@ def build_model(arch: str = "resnet50", head: str = "digits", pretrained: bool =
     trunk = _resnet50_trunk(pretrained)
     mean, std = (IMAGENET_MEAN, IMAGENET_STD) if pretrained else (MNIST_MEAN * 3, MNIST_STD * 3)
     if head == "sum":
-        # the report's head on globally pooled features
-        trunk.fc = nn.Sequential(
-            nn.Linear(2048, 128), nn.ReLU(inplace=True), nn.Dropout(0.3), nn.Linear(128, NUM_SUMS)
-        )
+        trunk.fc = report_head()
         return DigitSumNet(arch, head, nn.Identity(), trunk, Normalize(mean, std, 3))
     body = nn.Sequential(*(list(trunk.children())[:-2]))  # drop avgpool and fc: (B, 2048, 2, 6)
     return DigitSumNet(arch, head, body, DigitsHead(), Normalize(mean, std, 3))

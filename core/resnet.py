@@ -69,7 +69,7 @@ class ResNet50(nn.Module):
         self.fc = nn.Linear(512 * EXPANSION, num_classes)
 
         if self.fc.weight.is_meta:
-            return  # shapes only (load_model): values come from a file, and normal_ on meta imports torch._dynamo
+            return  # shapes only, values to come from a file; and normal_ on meta would import torch._dynamo
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

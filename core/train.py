@@ -255,6 +255,14 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _as_flags(name: str, value) -> str:
+    """``value`` of argument ``name`` as it would be typed: ``--lr 0.1``, ``--compile``, ``--data a --data b``."""
+    flag = "--" + name.replace("_", "-")
+    if value is True:
+        return flag
+    return " ".join(f"{flag} {shlex.quote(str(v))}" for v in (value if isinstance(value, list) else [value]))
+
+
 def prepare_run(args, ctx):
     """Resolve flags (or restore them from --resume) and create the run folder."""
     checkpoint = None
@@ -267,13 +275,12 @@ def prepare_run(args, ctx):
         checkpoint = load_checkpoint(run / "checkpoint.pt")
         defaults = vars(get_args_parser().parse_args([]))
         saved = {**defaults, **checkpoint["args"]}  # flags added since the checkpoint was written take their defaults
-        keep = ("resume", "progress", "device", "threads")
-        ignored = [f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                   for k, v in vars(args).items()
-                   if k not in (*keep, "epochs") and v != defaults.get(k) and v != saved.get(k)]
+        keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
+        ignored = [k for k, v in vars(args).items() if k not in (*keep, "epochs", "out")
+                   and v != defaults.get(k) and v != saved.get(k)]  # (a flag given at its default looks not given)
         if ignored and ctx.is_main:  # a resumed run is the same run: its recipe cannot change halfway
-            print(f"digitsum train: note: --resume keeps the run's own settings; ignoring {', '.join(ignored)}",
-                  file=sys.stderr)
+            flags = " ".join(_as_flags(k, getattr(args, k)) for k in ignored)
+            print(f"digitsum train: note: --resume keeps the run's own settings; ignoring {flags}", file=sys.stderr)
         for k in keep:
             saved[k] = getattr(args, k)
         saved["out"] = str(run)  # the folder may have been moved or copied since

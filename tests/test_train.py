@@ -206,9 +206,12 @@ def test_resume_continues_exactly(seeded_runs, capsys, tmp_path):
     older = load_checkpoint(run / "checkpoint.pt")  # written before --augment existed: its default applies
     del older["args"]["augment"]
     torch.save(older, run / "checkpoint.pt")
-    status, evs, err = train(capsys, "--resume", run, "--epochs", "2", "--lr", "0.5", "--progress", "json")
+    status, evs, err = train(capsys, "--resume", run, "--epochs", "2", "--lr", "0.5", "--data", "synthetic:9",
+                             "--data", "synthetic:10", "--out", run, "--progress", "json")
     assert status == 0, err
-    assert "ignoring --lr 0.5" in err  # said, and not done: the weights below match the straight run
+    # said, and not done: the weights below match the straight run
+    assert err.splitlines() == ["digitsum train: note: --resume keeps the run's own settings; ignoring "
+                                "--data synthetic:9 --data synthetic:10 --lr 0.5"]
     assert not stale.exists()
     assert evs[0]["start_epoch"] == 1 and evs[0]["epochs"] == 2 and evs[0]["out"] == str(run)
     assert [e["epoch"] for e in evs if e["event"] == "epoch"] == [2]
