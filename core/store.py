@@ -47,16 +47,20 @@ class StoredModel:
     @property
     def label(self) -> str:
         """A short name: the run folder's name, or the file's name outside the store."""
-        from core.checkpoint import DEFAULT_MODEL
-
-        if self.path == DEFAULT_MODEL:
-            return "Bundled default model"
         return model_display_name(self.path)
 
 
 def model_display_name(path: str | os.PathLike) -> str:
-    """What to call a model file: a run's ``best.safetensors`` goes by its run folder's name."""
+    """What to call a model file, the same in every window.
+
+    A run's ``best.safetensors`` goes by its run folder's name, the bundled default model by
+    its file name and "(bundled)", any other file by its name.
+    """
+    from core.checkpoint import DEFAULT_MODEL
+
     path = Path(path)
+    if path.name == DEFAULT_MODEL.name and path.resolve() == DEFAULT_MODEL.resolve():
+        return f"{path.name} (bundled)"
     return path.parent.name if path.name == MODEL_NAME and path.parent.name else path.name
 
 

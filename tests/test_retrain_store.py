@@ -9,7 +9,7 @@ from core.corrections import FolderLabels, folder_key
 from core.data import read_labels_csv
 from core.export import ExportError
 from core.retrain import TrainOptions, child_argv, default_hyperparameters, display_command, train_args
-from core.store import StoreError, delete_run, list_models, next_run_folder, reserve_run_folder
+from core.store import StoreError, delete_run, list_models, model_display_name, next_run_folder, reserve_run_folder
 
 
 @pytest.fixture()
@@ -105,6 +105,16 @@ def test_store_never_overwrites_and_lists_newest_first(baseline_model, tmp_path)
         delete_run(root, baseline_model, in_use=None)
     delete_run(root, first / "best.safetensors", in_use=baseline_model)
     assert not first.exists() and baseline_model.is_file()
+
+
+def test_models_have_one_name_everywhere(baseline_model, default_model, tmp_path):
+    """The status bar (model_display_name) and the dialogs (ModelEntry.label) call a model alike."""
+    run = reserve_run_folder(tmp_path / "runs", "baseline", "sum", when=1_700_000_000)
+    shutil.copy(baseline_model, run / "best.safetensors")
+    copy = shutil.copy(default_model, tmp_path / default_model.name)  # same file name, not the bundled one
+    listed = list_models(tmp_path / "runs", extra=(default_model, copy))
+    assert [m.label for m in listed] == [run.name, "digitsum-resnet50.safetensors (bundled)", "digitsum-resnet50.safetensors"]
+    assert [model_display_name(m.path) for m in listed] == [m.label for m in listed]
 
 
 def test_train_command_is_what_the_cli_takes():
