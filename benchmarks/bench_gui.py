@@ -32,6 +32,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count", type=int, default=2000, help="PNGs to predict (default: 2000)")
     p.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    p.add_argument("--workers", type=int, default=None, help="decoding threads (default: the app's)")
     p.add_argument("--interval-ms", type=int, default=10)
     p.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     args = p.parse_args()
@@ -45,7 +46,7 @@ def main():
     app = QApplication.instance() or QApplication([sys.argv[0]])
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(str(Path(tmp.name) / "settings.ini"), QSettings.Format.IniFormat)
-    kwargs = {"settings": settings, "model_path": args.model}
+    kwargs = {"settings": settings, "model_path": args.model, "workers": args.workers}
     if "store" in inspect.signature(MainWindow).parameters:  # keep the user's model store out of it
         from digitsum_gui.model_store import ModelStore
 
