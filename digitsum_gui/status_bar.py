@@ -45,7 +45,7 @@ class RunStatusBar(QStatusBar):
             self.model_label.setToolTip("")
             return
         accuracy = summary.accuracy_text
-        self.model_label.setText(f"Model: {summary.name}" + (f" ({accuracy})" if accuracy else ""))
+        self.model_label.setText(f"Model: {summary.name}" + (f", {accuracy}" if accuracy else ""))
         self.model_label.setToolTip(f"{summary.path}\n{summary.arch} / {summary.head} head")
         self.device_label.setText(f"Device: {summary.device_name}")
 
