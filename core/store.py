@@ -46,7 +46,7 @@ class StoredModel:
 
     @property
     def label(self) -> str:
-        """A short name: the run folder's name, or the file's name outside the store."""
+        """A short name, the same as the status bar's (``model_display_name``)."""
         return model_display_name(self.path)
 
 
