@@ -70,10 +70,32 @@ def test_data_roles(model_and_proxy, synth_folder):
     assert model.data(model.index(4, Column.SUM), Qt.ItemDataRole.BackgroundRole) is None  # 0.98: confident
     assert model.data(QModelIndex()) is None
     assert model.data(model.index(0, Column.FILE), Qt.ItemDataRole.UserRole + 99) is None
-    # thumbnails: made on demand at the model's input size, then cached
-    thumb = model.data(model.index(0, Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole)
+    # thumbnails: read when asked for (the detail pane), at the model's input size, then cached
+    thumb = model.thumbnail(0)
     assert isinstance(thumb, QPixmap) and (thumb.width(), thumb.height()) == (168, 40)
-    assert model.thumbnail(0) is thumb
+    assert model.data(model.index(0, Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole) is thumb
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and_proxy, synth_folder, order):
+    """A paint never waits for a disk: data() says None, the reader thread reads, the cell changes."""
+    model, _ = model_and_proxy
+    model.set_items(list_inputs([synth_folder])[:8])
+    model.append_rows(make_rows(8))
+    model.sort(Column.CONFIDENCE, order)
+    assert [model.input_index(model.display_row(i)) for i in range(8)] == list(range(8))
+    cell = model.index(model.display_row(5), Column.THUMBNAIL)
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000,
+                          check_params_cb=lambda first, last, roles: first == cell and last == cell):
+        assert model.data(cell, Qt.ItemDataRole.DecorationRole) is None
+    thumb = model.data(cell, Qt.ItemDataRole.DecorationRole)
+    assert isinstance(thumb, QPixmap) and (thumb.width(), thumb.height()) == (168, 40)
+    assert model.thumbnail(5) is thumb
+    # a read still under way when the folder changes is dropped, not shown against the new rows
+    model.data(model.index(model.display_row(6), Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole)
+    model.set_items(list_inputs([synth_folder])[8:12])
+    qtbot.wait(300)
+    assert model._thumbs == {}
 
 
 def test_probability_text_never_rounds_to_certainty():
