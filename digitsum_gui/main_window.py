@@ -302,6 +302,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop any run and the worker thread, and wait for it (idempotent)."""
+        self.table_model.stop_reading()
         if self._thread is None:
             return
         self.worker.shutdown()

@@ -279,6 +279,14 @@ class PredictionTableModel(QAbstractTableModel):
             self._reader.submit(self._read_for_paint, self._generation, self._items[input_index], input_index)
         return None
 
+    def stop_reading(self) -> None:
+        """Drop the thumbnail reads still queued (scrolling far queues many) and let the reader end."""
+        if self._reader is not None:
+            self._reader.shutdown(wait=False, cancel_futures=True)
+            self._reader = None
+        self._reading.clear()
+        self._generation += 1  # a read under way now is not shown either
+
     def _read_for_paint(self, generation: int, item, input_index: int) -> None:
         """On the reader's thread: skip inputs of an older folder, read, send the image back."""
         if generation == self._generation:

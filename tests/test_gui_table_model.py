@@ -96,6 +96,14 @@ def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and
     model.set_items(list_inputs([synth_folder])[8:12])
     qtbot.wait(300)
     assert model._thumbs == {}
+    # closing the window stops the reader; painting later starts another
+    model.append_rows(make_rows(4))
+    model.stop_reading()
+    cell = model.index(0, Column.THUMBNAIL)
+    with qtbot.waitSignal(model.dataChanged, timeout=10_000):
+        assert model.data(cell, Qt.ItemDataRole.DecorationRole) is None
+    assert isinstance(model.data(cell, Qt.ItemDataRole.DecorationRole), QPixmap)
+    model.stop_reading()
 
 
 def test_probability_text_never_rounds_to_certainty():
