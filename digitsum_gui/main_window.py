@@ -19,7 +19,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
 
@@ -376,8 +376,8 @@ class MainWindow(QMainWindow):
             return
         first = self.table_model.rowCount() == 0
         self.table_model.append_rows(rows)
-        if first:
-            self.results.select_first_if_none()
+        if first:  # after this batch's paint, not in it: one long stall becomes two short ones
+            QTimer.singleShot(0, self.results.select_first_if_none)
 
     def _on_run_error(self, text: str) -> None:
         reason, _, details = text.partition("\n")

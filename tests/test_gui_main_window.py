@@ -49,8 +49,11 @@ def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_w
     assert window.status.device_label.text() in ("Device: CPU",) or "CUDA" in window.status.device_label.text()
     assert window.status.progress_bar.value() == 40
 
-    window.table_view.selectRow(0)  # the detail pane follows the selection
+    # the first row selects itself once the first rows are painted: the detail pane is never idle
+    qtbot.waitUntil(lambda: window.table_view.selectionModel().hasSelection(), timeout=5000)
     assert window.detail.file_label.text() == rows[0].file
+    window.table_view.selectRow(1)  # the detail pane follows the selection
+    assert window.detail.file_label.text() == rows[1].file
     assert window.detail.image_label.pixmap().width() >= 168
 
     dest = tmp_path / "gui.csv"
