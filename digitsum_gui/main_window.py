@@ -23,6 +23,7 @@ from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
 
+from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error, show_info
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain_actions import RetrainController
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, model_path=None, device: str = "auto",
                  batch_size: int | None = None, workers: int | None = None, store=None, parent=None):
         super().__init__(parent)
+        self._collector = collect_on_gui_thread()  # cycles holding widgets must not be freed on the worker's thread
         self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
         self.source: list[str] = []  # what the table shows results for
         self.summary = None  # ModelSummary of the model in use
@@ -347,6 +349,7 @@ class MainWindow(QMainWindow):
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_model_loaded(self, summary) -> None:
+        self._collector.settle()  # torch and the model are in memory now: see digitsum_gui/collector.py
         self.summary = summary
         self.settings.setValue("model_path", str(summary.path))
         self.status.set_model(summary)
