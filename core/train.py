@@ -289,6 +289,9 @@ def prepare_run(args, ctx):
         args = argparse.Namespace(**saved)
     else:
         args = resolve_recipe(args)
+        if args.augment != 1.0 and not any(spec.startswith("synthetic:") for spec in args.data or []) and ctx.is_main:
+            print("digitsum train: note: --augment applies to synthetic:N images only; this run has none",
+                  file=sys.stderr)
         if args.out is None:
             args.out = str(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}-{args.head}")
     if ctx.is_main:

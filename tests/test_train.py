@@ -131,10 +131,11 @@ def test_acceptance_run_prints_json_and_leaves_a_model_predict_loads(kind, tmp_p
 def test_train_on_a_labelled_folder_with_a_progress_bar(capsys, synth_folder, tmp_path):
     """Without --progress json: nothing on stdout, the bar and an epoch line on stderr."""
     status = train_cli(["--data", str(synth_folder), "--epochs", "1", "--device", "cpu", "--batch-size", "16",
-                        *BASELINE, "--out", str(tmp_path / "run")])
+                        *BASELINE, "--out", str(tmp_path / "run"), "--augment", "0.5"])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out == "" and "epoch 1/1" in err and "best model:" in err
+    assert err.startswith("digitsum train: note: --augment applies to synthetic:N images only; this run has none\n")
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert info.metric("val_images") == 4  # 10% of 40 files held out, by file
     assert f"{synth_folder}#40" in info.meta["data"]
