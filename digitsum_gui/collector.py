@@ -2,13 +2,13 @@
 
 Python collects reference cycles in whichever thread happens to allocate when a threshold is
 crossed: in this app often the prediction worker's thread. A cycle that holds Qt widgets
-(a closed window whose slots are lambdas over itself) then destroys them off the GUI thread,
+(a closed window is not freed by reference counting) then destroys them off the GUI thread,
 which Qt does not allow: a fresh-clone test run crashed that way ("Fatal Python error:
 Segmentation fault", "Garbage-collecting" on the worker thread while it built a model). So
 the automatic collector is switched off and a timer on the GUI thread does its work, one
 generation at a time when its threshold is passed, as pyqtgraph does.
 
-A full collection in a process that holds torch takes ~110 ms (measured), a stall the GUI
+A full collection in a process that holds torch takes 113-120 ms (measured), a stall the GUI
 cannot afford during a run; ``settle`` does one and freezes what survives (``gc.freeze``:
 torch, Qt, the model) once a model has loaded, so later full collections only look at what
 came after.

@@ -6,8 +6,8 @@ batch in the same input order), so row ``i`` of the table is always file ``items
 creates no widget per row and no thumbnail until the view paints one, which keeps 100,000
 rows as cheap as 100. Thumbnails for painting are read by a thread of their own and arrive as
 ``dataChanged`` for their cell: a paint never waits for a disk (measured: under a run's load
-each read on the GUI thread took 5 ms, a fifth of the app's longest stall). ``PredictionFilterProxyModel`` sorts (numerically; confidence
-ascending is "doubtful first") and filters (text, errors only, confidence below a threshold).
+each read on the GUI thread took 5 ms, a fifth of the app's longest stall).
+``PredictionFilterProxyModel`` sorts (numerically; confidence ascending is "doubtful first") and filters (text, errors only, confidence below a threshold).
 
 Why the sort lives in the table model: ``QSortFilterProxyModel`` sorts by calling
 ``lessThan`` about ``n log n`` times, and every call crosses from C++ into Python: 100,000
@@ -102,11 +102,6 @@ def array_to_image(image) -> QImage:
     height, width = image.shape
     data = image.tobytes()  # a QImage made on a buffer does not copy it: .copy() does
     return QImage(data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-
-
-def array_to_pixmap(image) -> QPixmap:
-    """A uint8 (H, W) grey array as a pixmap."""
-    return QPixmap.fromImage(array_to_image(image))
 
 
 def _read_thumbnail(item) -> QImage | None:
@@ -259,19 +254,14 @@ class PredictionTableModel(QAbstractTableModel):
 
     def thumbnail(self, input_index: int) -> QPixmap | None:
         """The image of input ``input_index`` at model size (168x40), read now if not cached."""
-        if input_index in self._thumbs:
-            self._thumbs.move_to_end(input_index)
-            return self._thumbs[input_index]
-        if input_index >= len(self._items):
-            return None
-        image = _read_thumbnail(self._items[input_index])
-        return self._remember(input_index, None if image is None else QPixmap.fromImage(image))
+        if input_index in self._thumbs or input_index >= len(self._items):
+            return self._cached(input_index)
+        return self._remember(input_index, _read_thumbnail(self._items[input_index]))
 
     def _thumbnail_for_paint(self, input_index: int) -> QPixmap | None:
         """The cached thumbnail, else None now and a ``dataChanged`` for its cell once read."""
         if input_index in self._thumbs:
-            self._thumbs.move_to_end(input_index)
-            return self._thumbs[input_index]
+            return self._cached(input_index)
         if input_index < len(self._items) and input_index not in self._reading:
             if self._reader is None:
                 self._reader = ThreadPoolExecutor(1, thread_name_prefix="thumbnails")
@@ -296,13 +286,22 @@ class PredictionTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._reading.discard(input_index)
-        self._remember(input_index, None if image is None else QPixmap.fromImage(image))
+        self._remember(input_index, image)
         row = self.display_row(input_index)
         if row is not None:
             cell = self.index(row, Column.THUMBNAIL)
             self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
 
-    def _remember(self, input_index: int, pixmap: QPixmap | None) -> QPixmap | None:
+    def _cached(self, input_index: int) -> QPixmap | None:
+        """A cached thumbnail (None if not cached or unreadable), now the most recently used."""
+        if input_index not in self._thumbs:
+            return None
+        self._thumbs.move_to_end(input_index)
+        return self._thumbs[input_index]
+
+    def _remember(self, input_index: int, image: QImage | None) -> QPixmap | None:
+        """Cache ``image`` (None: unreadable, remembered too) as the pixmap painting needs."""
+        pixmap = None if image is None else QPixmap.fromImage(image)  # pixmaps only on the GUI thread
         self._thumbs[input_index] = pixmap
         if len(self._thumbs) > THUMBNAIL_CACHE:
             self._thumbs.popitem(last=False)
