@@ -58,6 +58,7 @@ class FolderLabels:
         self.labels_path = self.folder / LABELS_NAME
         self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
         self.problem = ""
+        self._read_state = self._files_state()  # taken before reading: a change meanwhile reads again
         file_labels: dict = {}
         if self.labels_path.is_file():
             try:
@@ -78,6 +79,21 @@ class FolderLabels:
         self.uses_sidecar = bool(sidecar) or bool(self.problem)
 
     # --- reading -----------------------------------------------------------------------------
+    def _files_state(self) -> tuple:
+        state = []
+        for path in (self.labels_path, self.sidecar_path):
+            try:
+                st = path.stat()
+                state.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                state.append(None)
+        return tuple(state)
+
+    def is_current(self) -> bool:
+        """True while neither ``labels.csv`` nor the sidecar has changed on disk since it was
+        read (or written here): reading them again would give the same labels."""
+        return self._read_state == self._files_state()
+
     def sum_of(self, name: str) -> int | None:
         """The known sum of ``name`` (a label or a correction), or None."""
         known = self.labels.get(name)
@@ -141,6 +157,7 @@ class FolderLabels:
         return self.sidecar_path
 
     def _commit(self, name: str, entry) -> None:
+        self._read_state = self._files_state()  # what was just written is what is in memory
         _put(self.labels, name, entry)
         if entry is None:
             self.corrected.discard(name)

@@ -203,14 +203,15 @@ def load_item(item: InputItem) -> np.ndarray:
     return to_model_input(row, scale=scale)
 
 
-def _parse_digits(text: str, total: int, where: str) -> str | None:
+def _parse_digits(text: str, total: int, where) -> str | None:
+    """The four digits of a labels row (None when empty); ``where()`` names the row in errors."""
     text = text.strip()
     if not text:
         return None
     if len(text) != 4 or not text.isascii() or not text.isdigit():
-        raise InputError(f"{where}: digits must be four digits 0-9, got {text!r}")
-    if sum(int(c) for c in text) != total:
-        raise InputError(f"{where}: digits {text} do not add up to sum {total}")
+        raise InputError(f"{where()}: digits must be four digits 0-9, got {text!r}")
+    if sum(map(int, text)) != total:
+        raise InputError(f"{where()}: digits {text} do not add up to sum {total}")
     return text
 
 
@@ -237,23 +238,26 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
                 raise InputError(f"{path.name}: expected a header row 'filename,sum[,digits]'")
             i_name, i_sum = header.index("filename"), header.index("sum")
             i_digits = header.index("digits") if "digits" in header else None
+            def where() -> str:  # made only for an error: 100,000 rows are read on the GUI thread
+                return f"{path.name} line {reader.line_num}"
+
             for row in reader:
-                where = f"{path.name} line {reader.line_num}"
-                if not any(cell.strip() for cell in row):
+                if not "".join(row).strip():  # a blank line, or only commas
                     continue
                 if len(row) <= max(i_name, i_sum):
-                    raise InputError(f"{where}: expected filename and sum")
+                    raise InputError(f"{where()}: expected filename and sum")
                 name, total = row[i_name].strip(), row[i_sum].strip()
                 if not name:
-                    raise InputError(f"{where}: empty filename")
-                if not re.fullmatch(r"\d+", total) or int(total) > MAX_SUM:
-                    raise InputError(f"{where}: sum must be an integer 0..{MAX_SUM}, got {total!r}")
+                    raise InputError(f"{where()}: empty filename")
+                if not (total.isascii() and total.isdigit()) or int(total) > MAX_SUM:
+                    raise InputError(f"{where()}: sum must be an integer 0..{MAX_SUM}, got {total!r}")
+                total = int(total)
                 digits = None
                 if i_digits is not None and i_digits < len(row):
-                    digits = _parse_digits(row[i_digits], int(total), where)
+                    digits = _parse_digits(row[i_digits], total, where)
                 if name in labels:
-                    raise InputError(f"{where}: {name} is listed twice")
-                labels[name] = (int(total), digits)
+                    raise InputError(f"{where()}: {name} is listed twice")
+                labels[name] = (total, digits)
     except UnicodeDecodeError:
         raise InputError(f"{path.name}: not UTF-8 text") from None
     except csv.Error as exc:

@@ -85,11 +85,13 @@ def save_true_sum(labels, row, value) -> str:
     return ""
 
 
-def accuracy_text(labels, rows) -> str:
-    """``Right: 23/24 labelled (95.8%)`` for the status bar, or empty with no folder open."""
+def accuracy_text(labels, right: int, known: int) -> str:
+    """``Right: 23/24 labelled (95.8%)`` for the status bar, or empty with no folder open.
+
+    ``right`` and ``known`` are counted by ``labels.accuracy``.
+    """
     if labels is None:
         return ""
-    right, known = labels.accuracy((r.file, r.predicted_sum) for r in rows)
     if not known:
         return "No true sums yet"
     return f"Right: {right}/{known} labelled ({right / known:.1%})"

@@ -24,6 +24,7 @@ class DetailPane(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
+        self._reading = False  # the image of the row shown is still being read
 
         self.file_label = QLabel()
         self.file_label.setWordWrap(True)
@@ -89,9 +90,13 @@ class DetailPane(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(IMAGE_WIDTH * 3 + 40, 400)
 
-    def show_row(self, row, pixmap: QPixmap | None) -> None:
-        """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None)."""
-        self._pixmap = pixmap
+    def show_row(self, row, pixmap: QPixmap | None, reading: bool = False) -> None:
+        """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None).
+
+        ``reading``: the image is on its way (``set_image`` follows); until then the image
+        area stays blank rather than saying there is none.
+        """
+        self._pixmap, self._reading = pixmap, reading
         empty = row is None
         self.placeholder.setVisible(empty)
         for widget in (self.file_label, self.image_label, self.sum_label):
@@ -125,6 +130,11 @@ class DetailPane(QWidget):
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)
         )
 
+    def set_image(self, pixmap: QPixmap | None) -> None:
+        """The image of the row shown, once read (None: it could not be read)."""
+        self._pixmap, self._reading = pixmap, False
+        self._update_image()
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._update_image()
@@ -132,7 +142,7 @@ class DetailPane(QWidget):
     def _update_image(self) -> None:
         if self._pixmap is None or self._pixmap.isNull():
             self.image_label.setPixmap(QPixmap())
-            self.image_label.setText("(no image)")
+            self.image_label.setText("" if self._reading else "(no image)")
             return
         room = max(IMAGE_WIDTH, self.image_label.width() - 8)
         zoom = max(1, min(MAX_ZOOM, room // self._pixmap.width()))  # whole factors stay crisp

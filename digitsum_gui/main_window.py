@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.results = ResultsView(self.table_model, self.proxy)
         # short names for what tests and later features reach for most
         self.table_view, self.detail, self.filter_bar = self.results.table_view, self.results.detail, self.results.filter_bar
-        for signal in (self.table_model.rowsInserted, self.table_model.modelReset):
+        for signal in (self.table_model.rows_appended, self.table_model.modelReset):
             signal.connect(self._update_actions)
         self.setCentralWidget(self.results)
 

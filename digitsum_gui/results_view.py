@@ -72,8 +72,10 @@ class ResultsView(QSplitter):
         self.setStretchFactor(1, 0)
         self.setSizes([960, 420])
 
+        self._detail_input: int | None = None  # the input shown in the detail pane
         self.table_view.selectionModel().currentRowChanged.connect(self._show_current)
-        model.modelReset.connect(lambda: self.detail.show_row(None, None))
+        model.modelReset.connect(self._show_current)
+        model.thumbnail_ready.connect(self._on_thumbnail_ready)
 
     def sort_doubtful_first(self) -> None:
         self.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.AscendingOrder)
@@ -93,9 +95,16 @@ class ResultsView(QSplitter):
         settings.setValue("table_header", self.table_view.horizontalHeader().saveState())  # column widths, sort
         settings.setValue("splitter", self.saveState())
 
-    def _show_current(self, current, _previous=None) -> None:
-        if not current.isValid():
+    def _show_current(self, current=None, _previous=None) -> None:
+        if current is None or not current.isValid():
+            self._detail_input = None
             self.detail.show_row(None, None)
             return
         row = self.proxy.mapToSource(current).row()
-        self.detail.show_row(self.model.row_at(row), self.model.thumbnail(self.model.input_index(row)))
+        # the image comes from the thumbnail reader: a slow disk never stalls a click
+        self._detail_input = i = self.model.input_index(row)
+        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i), self.model.is_reading(i))
+
+    def _on_thumbnail_ready(self, input_index: int) -> None:
+        if input_index == self._detail_input:
+            self.detail.set_image(self.model.thumbnail_when_ready(input_index))

@@ -139,6 +139,8 @@ class PredictionTableModel(QAbstractTableModel):
 
     labels_changed = Signal()
     labels_failed = Signal(str)
+    rows_appended = Signal(int)  # how many rows one ``append_rows`` added (after all their inserts)
+    thumbnail_ready = Signal(int)  # input index whose thumbnail ``thumbnail_when_ready`` has read
     _thumbnail_read = Signal(int, int, object)  # generation, input index, QImage or None (from the reader)
 
     def __init__(self, parent=None):
@@ -224,6 +226,7 @@ class PredictionTableModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+            self.rows_appended.emit(len(rows))
             return
         for offset, row in enumerate(rows):
             entry = self._entry(row, first + offset)
@@ -233,6 +236,7 @@ class PredictionTableModel(QAbstractTableModel):
             self._rows.append(row)
             self._sorted.insert(pos, entry)
             self.endInsertRows()
+        self.rows_appended.emit(len(rows))
 
     def clear(self) -> None:
         self.set_rows([], [])
@@ -258,8 +262,9 @@ class PredictionTableModel(QAbstractTableModel):
             return self._cached(input_index)
         return self._remember(input_index, _read_thumbnail(self._items[input_index]))
 
-    def _thumbnail_for_paint(self, input_index: int) -> QPixmap | None:
-        """The cached thumbnail, else None now and a ``dataChanged`` for its cell once read."""
+    def thumbnail_when_ready(self, input_index: int) -> QPixmap | None:
+        """The cached thumbnail, else None now: a thread reads it, then ``thumbnail_ready``
+        and a ``dataChanged`` for its cell follow (painting never waits for a disk)."""
         if input_index in self._thumbs:
             return self._cached(input_index)
         if input_index < len(self._items) and input_index not in self._reading:
@@ -268,6 +273,10 @@ class PredictionTableModel(QAbstractTableModel):
             self._reading.add(input_index)
             self._reader.submit(self._read_for_paint, self._generation, self._items[input_index], input_index)
         return None
+
+    def is_reading(self, input_index: int) -> bool:
+        """True while the thumbnail of ``input_index`` is being read for ``thumbnail_when_ready``."""
+        return input_index in self._reading
 
     def stop_reading(self) -> None:
         """Drop the thumbnail reads still queued (scrolling far queues many) and let the reader end."""
@@ -291,6 +300,7 @@ class PredictionTableModel(QAbstractTableModel):
         if row is not None:
             cell = self.index(row, Column.THUMBNAIL)
             self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
+        self.thumbnail_ready.emit(input_index)
 
     def _cached(self, input_index: int) -> QPixmap | None:
         """A cached thumbnail (None if not cached or unreadable), now the most recently used."""
@@ -385,7 +395,7 @@ class PredictionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbnail_for_paint(i) if column == Column.THUMBNAIL else None
+            return self.thumbnail_when_ready(i) if column == Column.THUMBNAIL else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column, i)
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -54,7 +54,9 @@ def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_w
     assert window.detail.file_label.text() == rows[0].file
     window.table_view.selectRow(1)  # the detail pane follows the selection
     assert window.detail.file_label.text() == rows[1].file
-    assert window.detail.image_label.pixmap().width() >= 168
+    # its image comes from the thumbnail reader's thread, a moment later (or is there already)
+    qtbot.waitUntil(lambda: window.detail.image_label.pixmap().width() >= 168, timeout=5000)
+    assert window.detail.image_label.text() == ""
 
     dest = tmp_path / "gui.csv"
     assert window.export_csv(dest) == 40
@@ -99,6 +101,30 @@ def test_cancel_keeps_finished_rows(qtbot, make_window, synth_folder, digits_mod
     assert window.export_csv(window.settings.fileName() + ".csv") == len(rows)  # partial export works, says so
 
 
+def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, make_window, synth_folder, monkeypatch):
+    import digitsum_gui.worker as worker
+
+    # an interval longer than the run: the first batch at once, then everything else at the end
+    monkeypatch.setattr(worker, "UPDATE_INTERVAL_S", 3600.0)
+    window = make_window(batch_size=4)
+    deliveries, progress = [], []
+    window.worker.rows.connect(lambda rows: deliveries.append([r.file for r in rows]))
+    window.worker.progress.connect(lambda done, total, *_: progress.append((done, total)))
+    assert run_folder(qtbot, window, synth_folder) is False
+    assert [len(d) for d in deliveries] == [4, 36]
+    assert sum(deliveries, []) == [i.name for i in window.table_model.items]
+    assert progress == [(4, 40), (40, 40)]  # progress follows each delivery
+
+    monkeypatch.setattr(worker, "UPDATE_INTERVAL_S", 0.0)  # no waiting: every batch as it comes
+    deliveries.clear()
+    assert run_folder(qtbot, window, synth_folder) is False
+    assert [len(d) for d in deliveries] == [4] * 10
+    # the accuracy on labelled rows, counted batch by batch, is the count over all rows
+    labels = window.retrain.labels
+    right, known = labels.accuracy((r.file, r.predicted_sum) for r in window.table_model.rows)
+    assert known == 40 and window.retrain.accuracy_label.text() == f"Right: {right}/40 labelled ({right / 40:.1%})"
+
+
 def test_bad_files_become_error_rows(qtbot, make_window, synth_folder, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -117,6 +143,8 @@ def test_bad_files_become_error_rows(qtbot, make_window, synth_folder, tmp_path)
     i = [r.file for r in window.table_model.rows].index("empty.png")
     assert window.table_model.data(window.table_model.index(i, Column.FILE), Qt.ItemDataRole.BackgroundRole) == ERROR_BACKGROUND
     assert "2 unreadable" in window.status.currentMessage()
+    window.table_view.selectRow(i)  # an unreadable file's detail pane says there is no image
+    qtbot.waitUntil(lambda: window.detail.image_label.text() == "(no image)", timeout=5000)
     window.proxy.set_filter(errors_only=True)
     assert window.proxy.rowCount() == 2
 

@@ -9,7 +9,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings, QStandardPaths, Qt  # noqa: E402
 from PySide6.QtWidgets import QSpinBox  # noqa: E402
 
-from core.data import read_labels_csv  # noqa: E402
+from core.data import read_labels_csv, write_labels_csv  # noqa: E402
 from core.export import read_predictions_csv  # noqa: E402
 from digitsum_gui.corrections import CORRECTED_BACKGROUND  # noqa: E402
 from digitsum_gui.main_window import MainWindow  # noqa: E402
@@ -95,6 +95,14 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     reopened = make_window()
     open_and_wait(qtbot, reopened, folder)
     assert true_sum_index(reopened, name).data() == str(wrong)
+
+    # labels.csv edited outside the app: the next run reads it again (an unchanged one is kept)
+    edited = read_labels_csv(folder / "labels.csv")
+    edited[name] = ((wrong + 1) % 37, None)
+    write_labels_csv(folder / "labels.csv", edited)
+    with qtbot.waitSignal(reopened.run_finished, timeout=TIMEOUT_MS):
+        reopened.predict()
+    assert true_sum_index(reopened, name).data() == str((wrong + 1) % 37)
 
 
 def test_retrain_from_the_menu_then_switch_and_predict_again(qtbot, make_window, folder):

@@ -88,6 +88,17 @@ def test_accuracy_counts_known_rows_only(folder, tmp_path):
     assert labels.accuracy([(a, sa), (b, (sb + 1) % 37), ("unknown.png", 3), (a + "x", None)]) == (1, 2)
 
 
+def test_labels_know_when_the_files_changed_on_disk(folder, tmp_path):
+    labels = FolderLabels(folder, tmp_path / "s")
+    assert labels.is_current()
+    labels.set("synth_00000.png", 7)  # written here: memory and file agree
+    assert labels.is_current()
+    text = (folder / "labels.csv").read_text(encoding="utf-8")
+    (folder / "labels.csv").write_text(text + "extra.png,3\n", encoding="utf-8")  # edited elsewhere
+    assert not labels.is_current()
+    assert FolderLabels(folder, tmp_path / "s").sum_of("extra.png") == 3
+
+
 def test_store_never_overwrites_and_lists_newest_first(baseline_model, tmp_path):
     root = tmp_path / "runs"
     first = reserve_run_folder(root, "baseline", "sum", when=1_700_000_000)
