@@ -2,6 +2,7 @@
 
     python benchmarks/bench_gui.py                 # 2000 PNGs, offscreen
     python benchmarks/bench_gui.py --count 500 --model resources/models/x.safetensors
+    python benchmarks/bench_gui.py --doubtful-first   # the table sorted while rows come in
 
 Opens the real MainWindow (offscreen, throwaway settings and model store), waits for its
 model, then runs a 10 ms QTimer on the GUI thread and opens the folder; between the
@@ -33,6 +34,8 @@ def main():
     p.add_argument("--count", type=int, default=2000, help="PNGs to predict (default: 2000)")
     p.add_argument("--model", default=None, help="model file (default: the bundled model)")
     p.add_argument("--workers", type=int, default=None, help="decoding threads (default: the app's)")
+    p.add_argument("--doubtful-first", action="store_true",
+                   help="sort the table by confidence before the run (each new row goes into place)")
     p.add_argument("--interval-ms", type=int, default=10)
     p.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
     args = p.parse_args()
@@ -53,6 +56,8 @@ def main():
         kwargs["store"] = ModelStore(Path(tmp.name) / "store")
     window = MainWindow(**kwargs)
     window.show()
+    if args.doubtful_first:
+        window.results.sort_doubtful_first()
 
     state = {"phase": "loading", "last": None, "gaps": [], "t_open": None, "t_done": None, "cancelled": None}
 

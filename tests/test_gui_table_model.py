@@ -14,10 +14,12 @@ from core.predict import PredictionRow  # noqa: E402
 from digitsum_gui.table_model import (  # noqa: E402
     ERROR_BACKGROUND,
     DOUBT_BACKGROUND,
+    MANY_ROWS,
     Column,
     PredictionFilterProxyModel,
     PredictionTableModel,
     format_probability,
+    sort_key,
 )
 
 
@@ -153,6 +155,28 @@ def test_sort_keeps_the_selection(qtbot, model_and_proxy):
     proxy.sort(Column.CONFIDENCE)
     selected = view.selectionModel().selectedRows()
     assert [proxy.source_row(i.row()).file for i in selected] == [chosen]
+
+
+@pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+@pytest.mark.parametrize("batch", [7, MANY_ROWS + 1])  # rows put in place one by one / in one layout change
+def test_rows_arriving_while_sorted_go_into_place(qtbot, qtmodeltester, model_and_proxy, order, batch):
+    model, proxy = model_and_proxy
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    rows = make_rows(3 * batch + 5)
+    model.append_rows(rows[:5])
+    proxy.sort(Column.CONFIDENCE, order)
+    view.selectRow(2)
+    chosen = proxy.source_row(2).file
+    for s in range(5, len(rows), batch):
+        model.append_rows(rows[s : s + batch])
+    expected = sorted(range(len(rows)), key=lambda i: sort_key(rows[i], i, Column.CONFIDENCE),
+                      reverse=order == Qt.SortOrder.DescendingOrder)  # stable: equal keys in input order
+    assert [proxy.source_row(r).file for r in range(proxy.rowCount())] == [rows[i].file for i in expected]
+    assert [model.display_row(i) for i in expected] == list(range(len(rows)))
+    assert [proxy.source_row(i.row()).file for i in view.selectionModel().selectedRows()] == [chosen]
+    qtmodeltester.check(model)
 
 
 def test_hundred_thousand_rows_are_cheap(qtbot, model_and_proxy):
