@@ -84,6 +84,21 @@ def test_bad_files_become_error_rows(baseline_predictor, synth_folder, tmp_path)
             assert r.error and "\n" not in r.error and r.predicted_sum is None and r.confidence is None
 
 
+def test_decoding_processes_give_the_threads_rows(baseline_model, baseline_predictor, synth_folder, tmp_path):
+    # the GPU host's decoding (forked processes, each holding the run's inputs), here on the CPU
+    for i, src in enumerate(sorted(synth_folder.glob("*.png"))[:20]):
+        shutil.copy(src, tmp_path / f"img{i:02d}.png")
+    (tmp_path / "img05b.png").write_bytes(b"")
+    (tmp_path / "img11b.png").write_text("hello, not a png")
+    items = list_inputs([tmp_path])
+    threads = flatten(baseline_predictor.predict(items))
+    in_processes = Predictor(baseline_model, device="cpu", batch_size=8, workers=3, precision="fp32", processes=True)
+    rows = flatten(in_processes.predict(items))
+    assert [(r.file, r.predicted_sum, r.error) for r in rows] == [(r.file, r.predicted_sum, r.error) for r in threads]
+    assert [r.file for r in rows if r.error] == ["img05b.png", "img11b.png"]
+    np.testing.assert_allclose([r.confidence or 0 for r in rows], [r.confidence or 0 for r in threads], rtol=1e-5)
+
+
 def test_all_bad_batch(baseline_predictor, tmp_path):
     (tmp_path / "a.png").write_bytes(b"")
     rows = flatten(baseline_predictor.predict([InputItem("a.png", tmp_path / "a.png")]))
