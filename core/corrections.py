@@ -28,6 +28,15 @@ from core.export import ExportError
 LABELS_NAME = "labels.csv"
 
 
+def _file_state(path: Path):
+    """What tells a file's versions apart: inode (files are replaced, not rewritten), mtime, size."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def folder_key(folder: str | os.PathLike) -> str:
     """A stable file-name-safe key for a folder: a hash of its absolute path."""
     return hashlib.sha256(str(Path(folder).resolve()).encode("utf-8")).hexdigest()[:20]
@@ -58,7 +67,8 @@ class FolderLabels:
         self.labels_path = self.folder / LABELS_NAME
         self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
         self.problem = ""
-        self._read_state = self._files_state()  # taken before reading: a change meanwhile reads again
+        # taken before reading: a change made meanwhile shows as a change
+        self._read_state = {path: _file_state(path) for path in (self.labels_path, self.sidecar_path)}
         file_labels: dict = {}
         if self.labels_path.is_file():
             try:
@@ -79,20 +89,10 @@ class FolderLabels:
         self.uses_sidecar = bool(sidecar) or bool(self.problem)
 
     # --- reading -----------------------------------------------------------------------------
-    def _files_state(self) -> tuple:
-        state = []
-        for path in (self.labels_path, self.sidecar_path):
-            try:
-                st = path.stat()
-                state.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                state.append(None)
-        return tuple(state)
-
     def is_current(self) -> bool:
         """True while neither ``labels.csv`` nor the sidecar has changed on disk since it was
         read (or written here): reading them again would give the same labels."""
-        return self._read_state == self._files_state()
+        return all(state == _file_state(path) for path, state in self._read_state.items())
 
     def sum_of(self, name: str) -> int | None:
         """The known sum of ``name`` (a label or a correction), or None."""
@@ -144,7 +144,7 @@ class FolderLabels:
                 self.uses_sidecar = True  # read-only folder: from now on, the sidecar
             else:
                 self._file_labels = merged
-                self._commit(name, entry)
+                self._commit(name, entry, self.labels_path)
                 return self.labels_path
         sidecar = dict(self._sidecar)
         _put(sidecar, name, entry)
@@ -153,11 +153,11 @@ class FolderLabels:
         # a note beside the hashed name says which folder it belongs to
         self.sidecar_path.with_suffix(".folder").write_text(str(self.folder) + "\n", encoding="utf-8")
         self._sidecar = sidecar
-        self._commit(name, entry)
+        self._commit(name, entry, self.sidecar_path)
         return self.sidecar_path
 
-    def _commit(self, name: str, entry) -> None:
-        self._read_state = self._files_state()  # what was just written is what is in memory
+    def _commit(self, name: str, entry, written: Path) -> None:
+        self._read_state[written] = _file_state(written)  # what was just written is what is in memory
         _put(self.labels, name, entry)
         if entry is None:
             self.corrected.discard(name)

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -203,7 +203,7 @@ def load_item(item: InputItem) -> np.ndarray:
     return to_model_input(row, scale=scale)
 
 
-def _parse_digits(text: str, total: int, where) -> str | None:
+def _parse_digits(text: str, total: int, where: Callable[[], str]) -> str | None:
     """The four digits of a labels row (None when empty); ``where()`` names the row in errors."""
     text = text.strip()
     if not text:
@@ -249,7 +249,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
                 name, total = row[i_name].strip(), row[i_sum].strip()
                 if not name:
                     raise InputError(f"{where()}: empty filename")
-                if not (total.isascii() and total.isdigit()) or int(total) > MAX_SUM:
+                if not total.isdecimal() or int(total) > MAX_SUM:  # (what the former \d+ took)
                     raise InputError(f"{where()}: sum must be an integer 0..{MAX_SUM}, got {total!r}")
                 total = int(total)
                 digits = None

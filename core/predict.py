@@ -103,6 +103,17 @@ def process_pool(workers: int, items: Sequence[InputItem]) -> Executor:
     children only decode, never touch CUDA), so they start in milliseconds without
     importing torch again, with ``items`` already in their memory: a task names a range
     instead of carrying pickled paths (~5 us an input, in the parent and the child).
+
+    Parameters
+    ----------
+    workers : int
+        Number of processes.
+    items : sequence of InputItem
+        The run's inputs; submit ``decode_range(start, stop)`` to decode ``items[start:stop]``.
+
+    Returns
+    -------
+    concurrent.futures.ProcessPoolExecutor
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -103,7 +103,7 @@ class ResultsView(QSplitter):
         row = self.proxy.mapToSource(current).row()
         # the image comes from the thumbnail reader: a slow disk never stalls a click
         self._detail_input = i = self.model.input_index(row)
-        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i), self.model.is_reading(i))
+        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i, urgent=True), self.model.is_reading(i))
 
     def _on_thumbnail_ready(self, input_index: int) -> None:
         if input_index == self._detail_input:

@@ -97,8 +97,9 @@ class RetrainController(QObject):
     # --- the open folder's labels ------------------------------------------------------------
     @Slot()
     def _sync_labels(self) -> None:
-        """(Re)read the open folder's labels: on every open and every run, so edits made
-        outside the app (or by another window) show up."""
+        """The open folder's labels, on every open and every run: read again when the folder
+        is another or its labels files changed on disk (edits made outside the app or by
+        another window show up), else kept."""
         from core.corrections import FolderLabels  # imports torch (core.data): not at start-up
 
         source = list(self.window.source)

@@ -149,7 +149,8 @@ class PredictionTableModel(QAbstractTableModel):
         self._items: list = []  # core.data.InputItem, input order
         self._rows: list = []  # core.predict.PredictionRow, same order, possibly fewer
         self._thumbs: OrderedDict[int, QPixmap | None] = OrderedDict()  # LRU by input index; None = unreadable
-        self._reader: ThreadPoolExecutor | None = None  # reads thumbnails for painting, made on first use
+        # thumbnail readers, made on first use: for painting, and (urgent) for the detail pane
+        self._readers: dict[bool, ThreadPoolExecutor | None] = {False: None, True: None}
         self._reading: set[int] = set()  # input indices asked of the reader
         self._generation = 0  # bumped whenever items change: late reads of the old ones are dropped
         self._thumbnail_read.connect(self._on_thumbnail_read)  # queued: emitted on the reader's thread
@@ -234,7 +235,8 @@ class PredictionTableModel(QAbstractTableModel):
             for offset, row in enumerate(rows):
                 entry = self._entry(row, first + offset)
                 pos = bisect_right(self._sorted, entry)
-                self.beginInsertRows(QModelIndex(), *[len(self._sorted) - pos if self._descending else pos] * 2)
+                shown = len(self._sorted) - pos if self._descending else pos
+                self.beginInsertRows(QModelIndex(), shown, shown)
                 self._rows.append(row)
                 self._sorted.insert(pos, entry)
                 self.endInsertRows()
@@ -265,22 +267,31 @@ class PredictionTableModel(QAbstractTableModel):
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
 
-    def thumbnail(self, input_index: int) -> QPixmap | None:
-        """The image of input ``input_index`` at model size (168x40), read now if not cached."""
-        if input_index in self._thumbs or input_index >= len(self._items):
-            return self._cached(input_index)
-        return self._remember(input_index, _read_thumbnail(self._items[input_index]))
+    def thumbnail_when_ready(self, input_index: int, urgent: bool = False) -> QPixmap | None:
+        """The thumbnail of input ``input_index`` (168x40) if cached, else None and a read.
 
-    def thumbnail_when_ready(self, input_index: int) -> QPixmap | None:
-        """The cached thumbnail, else None now: a thread reads it, then ``thumbnail_ready``
-        and a ``dataChanged`` for its cell follow (painting never waits for a disk)."""
+        A reader thread reads it; ``thumbnail_ready(input_index)`` and a ``dataChanged`` for
+        its cell follow, so neither a paint nor a click waits for a disk.
+
+        Parameters
+        ----------
+        input_index : int
+        urgent : bool
+            Read it on a second reader of its own (the detail pane's one image), not behind
+            the cells a fast scroll asked for.
+
+        Returns
+        -------
+        QPixmap or None
+            None also for a file that could not be read (remembered: not read again).
+        """
         if input_index in self._thumbs:
             return self._cached(input_index)
-        if input_index < len(self._items) and input_index not in self._reading:
-            if self._reader is None:
-                self._reader = ThreadPoolExecutor(1, thread_name_prefix="thumbnails")
+        if input_index < len(self._items) and (urgent or input_index not in self._reading):
+            if self._readers[urgent] is None:
+                self._readers[urgent] = ThreadPoolExecutor(1, thread_name_prefix="thumbnails")
             self._reading.add(input_index)
-            self._reader.submit(self._read_for_paint, self._generation, self._items[input_index], input_index)
+            self._readers[urgent].submit(self._read_for_paint, self._generation, self._items[input_index], input_index)
         return None
 
     def is_reading(self, input_index: int) -> bool:
@@ -288,10 +299,11 @@ class PredictionTableModel(QAbstractTableModel):
         return input_index in self._reading
 
     def stop_reading(self) -> None:
-        """Drop the thumbnail reads still queued (scrolling far queues many) and let the reader end."""
-        if self._reader is not None:
-            self._reader.shutdown(wait=False, cancel_futures=True)
-            self._reader = None
+        """Drop the thumbnail reads still queued (scrolling far queues many) and let the readers end."""
+        for urgent, reader in self._readers.items():
+            if reader is not None:
+                reader.shutdown(wait=False, cancel_futures=True)
+                self._readers[urgent] = None
         self._reading.clear()
         self._generation += 1  # a read under way now is not shown either
 
@@ -355,7 +367,7 @@ class PredictionTableModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         before = [self.input_index(p.row()) for p in persistent]
         reorder()
-        if persistent:
+        if persistent:  # (every input has a display row: a true-sum edit re-sorts before anything else)
             self.changePersistentIndexList(
                 persistent, [self.index(self.display_row(i), p.column()) for i, p in zip(before, persistent)])
         self.layoutChanged.emit()

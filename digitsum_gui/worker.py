@@ -95,8 +95,9 @@ class PredictWorker(QObject):
     progress(int done, int total, float images_per_s, float eta_s)
         ``eta_s`` is -1 while unknown.
     rows(list of PredictionRow)
-        The next results, in input order: the first batch at once, then whatever batches
-        came in the last ``UPDATE_INTERVAL_S`` (``progress`` follows each delivery).
+        The next results, in input order: the first batch at once, then, with the next
+        batch that comes ``UPDATE_INTERVAL_S`` or more after the last delivery, all rows
+        since (and the rest at the end of the run). ``progress`` follows each delivery.
     error(str)
         Why a run could not start or stopped early: one line, then optional details
         (a traceback) after a newline. Unreadable files are not errors: they are rows.
@@ -191,7 +192,7 @@ class PredictWorker(QObject):
         stats.started = time.time()  # measured from here, not from listing
         should_stop = lambda: stop.is_set() or self._closing.is_set()  # noqa: E731
         waiting: list = []  # rows not yet sent to the window
-        sent_at = -UPDATE_INTERVAL_S  # the first batch goes at once
+        sent_at = float("-inf")  # the first batch goes at once
 
         def deliver():
             if waiting:

@@ -101,7 +101,8 @@ def test_cancel_keeps_finished_rows(qtbot, make_window, synth_folder, digits_mod
     assert window.export_csv(window.settings.fileName() + ".csv") == len(rows)  # partial export works, says so
 
 
-def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, make_window, synth_folder, monkeypatch):
+def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, make_window, synth_folder, digits_model,
+                                                                         monkeypatch):
     import digitsum_gui.worker as worker
 
     # an interval longer than the run: the first batch at once, then everything else at the end
@@ -123,6 +124,18 @@ def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, 
     labels = window.retrain.labels
     right, known = labels.accuracy((r.file, r.predicted_sum) for r in window.table_model.rows)
     assert known == 40 and window.retrain.accuracy_label.text() == f"Right: {right}/40 labelled ({right / 40:.1%})"
+
+    # cancelled after the first delivery: the batches already under way still arrive, whole, in order
+    # (ResNet-50 on the CPU: slow enough that the cancel lands mid-run)
+    monkeypatch.setattr(worker, "UPDATE_INTERVAL_S", 3600.0)
+    window = make_window(model=digits_model, batch_size=4)
+    deliveries.clear()
+    window.worker.rows.connect(lambda rows: deliveries.append([r.file for r in rows]))
+    window.worker.rows.connect(window.cancel)
+    assert run_folder(qtbot, window, synth_folder) is True
+    rows = window.table_model.rows
+    assert len(deliveries) <= 2 and len(rows) == sum(len(d) for d in deliveries) and len(rows) % 4 == 0
+    assert [r.file for r in rows] == [i.name for i in window.table_model.items[: len(rows)]]
 
 
 def test_bad_files_become_error_rows(qtbot, make_window, synth_folder, tmp_path):

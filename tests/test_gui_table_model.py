@@ -57,7 +57,7 @@ def test_model_passes_qt_model_tester(qtmodeltester, model_and_proxy, synth_fold
     qtmodeltester.check(proxy)
 
 
-def test_data_roles(model_and_proxy, synth_folder):
+def test_data_roles(qtbot, model_and_proxy, synth_folder):
     model, _ = model_and_proxy
     items = list_inputs([synth_folder])[:8]
     model.set_items(items)
@@ -72,10 +72,14 @@ def test_data_roles(model_and_proxy, synth_folder):
     assert model.data(model.index(4, Column.SUM), Qt.ItemDataRole.BackgroundRole) is None  # 0.98: confident
     assert model.data(QModelIndex()) is None
     assert model.data(model.index(0, Column.FILE), Qt.ItemDataRole.UserRole + 99) is None
-    # thumbnails: read when asked for (the detail pane), at the model's input size, then cached
-    thumb = model.thumbnail(0)
+    # thumbnails: read when asked for (the detail pane's urgent reader), at the model's input size, then cached
+    with qtbot.waitSignal(model.thumbnail_ready, timeout=10_000, check_params_cb=lambda i: i == 0):
+        assert model.thumbnail_when_ready(0, urgent=True) is None and model.is_reading(0)
+    thumb = model.thumbnail_when_ready(0)
     assert isinstance(thumb, QPixmap) and (thumb.width(), thumb.height()) == (168, 40)
     assert model.data(model.index(0, Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole) is thumb
+    assert not model.is_reading(0)
+    model.stop_reading()
 
 
 @pytest.mark.parametrize("order", [Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
@@ -92,7 +96,7 @@ def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and
         assert model.data(cell, Qt.ItemDataRole.DecorationRole) is None
     thumb = model.data(cell, Qt.ItemDataRole.DecorationRole)
     assert isinstance(thumb, QPixmap) and (thumb.width(), thumb.height()) == (168, 40)
-    assert model.thumbnail(5) is thumb
+    assert model.thumbnail_when_ready(5) is thumb
     # a read still under way when the folder changes is dropped, not shown against the new rows
     model.data(model.index(model.display_row(6), Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole)
     model.set_items(list_inputs([synth_folder])[8:12])
@@ -169,6 +173,7 @@ def test_rows_arriving_while_sorted_go_into_place(qtbot, qtmodeltester, model_an
     proxy.sort(Column.CONFIDENCE, order)
     view.selectRow(2)
     chosen = proxy.source_row(2).file
+    qtmodeltester.check(model)  # from here on it checks every insert and layout change as it happens
     for s in range(5, len(rows), batch):
         model.append_rows(rows[s : s + batch])
     expected = sorted(range(len(rows)), key=lambda i: sort_key(rows[i], i, Column.CONFIDENCE),
@@ -176,7 +181,14 @@ def test_rows_arriving_while_sorted_go_into_place(qtbot, qtmodeltester, model_an
     assert [proxy.source_row(r).file for r in range(proxy.rowCount())] == [rows[i].file for i in expected]
     assert [model.display_row(i) for i in expected] == list(range(len(rows)))
     assert [proxy.source_row(i.row()).file for i in view.selectionModel().selectedRows()] == [chosen]
-    qtmodeltester.check(model)
+
+    proxy.set_filter(confidence_below=0.8)  # a filtered view takes them in place too
+    more = make_rows(len(rows) + batch)[len(rows):]
+    model.append_rows(more)
+    doubtful = [r for r in rows + more if r.error or r.confidence < 0.8]
+    keys = [sort_key(proxy.source_row(i), 0, Column.CONFIDENCE) for i in range(proxy.rowCount())]
+    assert proxy.rowCount() == len(doubtful)
+    assert keys == sorted(keys, reverse=order == Qt.SortOrder.DescendingOrder)
 
 
 def test_hundred_thousand_rows_are_cheap(qtbot, model_and_proxy):

@@ -96,13 +96,18 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     open_and_wait(qtbot, reopened, folder)
     assert true_sum_index(reopened, name).data() == str(wrong)
 
-    # labels.csv edited outside the app: the next run reads it again (an unchanged one is kept)
+    kept = reopened.retrain.labels
+    with qtbot.waitSignal(reopened.run_finished, timeout=TIMEOUT_MS):
+        reopened.predict()
+    assert reopened.retrain.labels is kept  # unchanged on disk: not read again
+    # labels.csv edited outside the app: the next run reads it again
     edited = read_labels_csv(folder / "labels.csv")
     edited[name] = ((wrong + 1) % 37, None)
     write_labels_csv(folder / "labels.csv", edited)
     with qtbot.waitSignal(reopened.run_finished, timeout=TIMEOUT_MS):
         reopened.predict()
     assert true_sum_index(reopened, name).data() == str((wrong + 1) % 37)
+    assert reopened.retrain.labels is not kept
 
 
 def test_retrain_from_the_menu_then_switch_and_predict_again(qtbot, make_window, folder):

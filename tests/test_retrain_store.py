@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from core.corrections import FolderLabels, folder_key
-from core.data import read_labels_csv
+from core.data import read_labels_csv, write_labels_csv
 from core.export import ExportError
 from core.retrain import TrainOptions, child_argv, default_hyperparameters, display_command, train_args
 from core.store import StoreError, delete_run, list_models, model_display_name, next_run_folder, reserve_run_folder
@@ -97,6 +97,14 @@ def test_labels_know_when_the_files_changed_on_disk(folder, tmp_path):
     (folder / "labels.csv").write_text(text + "extra.png,3\n", encoding="utf-8")  # edited elsewhere
     assert not labels.is_current()
     assert FolderLabels(folder, tmp_path / "s").sum_of("extra.png") == 3
+
+    # a sidecar written by another window, then a correction here into labels.csv: still a change
+    labels = FolderLabels(folder, tmp_path / "s")
+    labels.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
+    write_labels_csv(labels.sidecar_path, {"b.png": (5, None)})
+    labels.set("synth_00001.png", 8)
+    assert not labels.is_current()
+    assert FolderLabels(folder, tmp_path / "s").sum_of("b.png") == 5
 
 
 def test_store_never_overwrites_and_lists_newest_first(baseline_model, tmp_path):
