@@ -9,7 +9,9 @@
 A pipeline of three stages keeps every core busy while memory stays flat (only a few
 batches are ever in flight, whatever the number of files):
 
-- decoding: a small pool of threads (on a GPU host, forked processes: ``process_pool``);
+- decoding: a small pool of threads (on a GPU host, forked processes: ``process_pool``),
+  each image straight into its batch's slot of a ring (``SlotDecoder``; shared memory for
+  processes), so no batch is ever concatenated, pickled or sent through a pipe;
 - the model: on the CPU, ``streams`` threads with one batch each and one intra-op thread
   apiece (ResNet-50's feature maps at 40x168 are small: one OpenMP team per batch waits
   at barriers, and stalls whenever another process takes a core); on CUDA, the calling
@@ -27,7 +29,9 @@ weights stored in bf16 so autocast does not cast them again for every batch.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import multiprocessing
 import os
 import sys
 import threading
@@ -65,51 +69,69 @@ class PredictionRow:
         return not self.error
 
 
-def decode_chunk(items: Sequence[InputItem]):
-    """Decode ``items``; returns uint8 (n, 40, 168) for the good ones and a list of errors.
+class SlotDecoder:
+    """Decodes a run's inputs into a ring of batch slots, in threads or forked processes.
 
-    ``errors[i]`` is ``""`` when item i decoded, else its one-line reason. Runs in worker
-    threads or processes: keep it a plain top-level function.
+    Parameters
+    ----------
+    items : sequence of InputItem
+        The run's inputs.
+    slots : np.ndarray
+        uint8 (n, 40, 168): where decoded images go, batch after batch round the ring. For
+        processes it lies in memory shared with them (``shared_slots``), so an image crosses
+        from a process to the model without being pickled, sent through a pipe or copied.
     """
-    out = np.zeros((len(items), IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8)
-    errors = []
-    for i, item in enumerate(items):
-        try:
-            out[i] = load_item(item)
-            errors.append("")
-        except ImageReadError as exc:
-            errors.append(str(exc))
-    return out, errors
+
+    def __init__(self, items: Sequence[InputItem], slots: np.ndarray):
+        self.items, self.slots = items, slots
+
+    def __call__(self, start: int, stop: int, at: int) -> list[str]:
+        """Decode ``items[start:stop]`` into ``slots[at:]``; one error per item, ``""`` where it decoded."""
+        errors = []
+        for offset, i in enumerate(range(start, stop)):
+            try:
+                self.slots[at + offset] = load_item(self.items[i])
+                errors.append("")
+            except ImageReadError as exc:
+                errors.append(str(exc))
+        return errors
 
 
-_POOL_ITEMS: Sequence[InputItem] = ()  # in a decoding process: the inputs of its run
+def shared_slots(count: int) -> np.ndarray:
+    """uint8 (count, 40, 168) in an anonymous shared mapping: forked children write, we read."""
+    import mmap
+
+    return np.frombuffer(mmap.mmap(-1, count * IMAGE_HEIGHT * IMAGE_WIDTH), np.uint8).reshape(count, IMAGE_HEIGHT, IMAGE_WIDTH)
 
 
-def _hold_items(items: Sequence[InputItem]) -> None:
-    global _POOL_ITEMS
-    _POOL_ITEMS = items
+_PROCESS_DECODER: SlotDecoder | None = None  # in a decoding process: its run's decoder
 
 
-def decode_range(start: int, stop: int):
-    """``decode_chunk`` of the run's inputs ``start:stop``, in a process made by ``process_pool``."""
-    return decode_chunk(_POOL_ITEMS[start:stop])
+def _hold_decoder(decoder: SlotDecoder) -> None:
+    global _PROCESS_DECODER
+    _PROCESS_DECODER = decoder
 
 
-def process_pool(workers: int, items: Sequence[InputItem]) -> Executor:
-    """Processes that decode ``items`` (by ``decode_range``), for GPU hosts with many cores.
+def decode_in_process(start: int, stop: int, at: int) -> list[str]:
+    """The task of a ``process_pool`` process: its ``SlotDecoder(start, stop, at)``."""
+    return _PROCESS_DECODER(start, stop, at)
+
+
+def process_pool(workers: int, decoder: SlotDecoder) -> Executor:
+    """Forked processes that decode for ``decoder`` (submit ``decode_in_process``), for GPU hosts.
 
     Threads share the GIL, and Pillow's per-file Python work caps them at a few thousand
-    images/s in all; processes scale with cores. Forked where the OS allows it (the
-    children only decode, never touch CUDA), so they start in milliseconds without
-    importing torch again, with ``items`` already in their memory: a task names a range
-    instead of carrying pickled paths (~5 us an input, in the parent and the child).
+    images/s in all; processes scale with cores. Forked (Linux; the children only decode,
+    never touch CUDA), they start in milliseconds without importing torch again, holding
+    the run's inputs and the shared slots: a task names a range and a slot, and returns
+    only the errors (no pickled paths or arrays: ~5 us an image in the parent before).
 
     Parameters
     ----------
     workers : int
         Number of processes.
-    items : sequence of InputItem
-        The run's inputs; submit ``decode_range(start, stop)`` to decode ``items[start:stop]``.
+    decoder : SlotDecoder
+        Over ``shared_slots``, so that what the children write is seen here.
 
     Returns
     -------
@@ -118,9 +140,8 @@ def process_pool(workers: int, items: Sequence[InputItem]) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                               initializer=_hold_items, initargs=(items,))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_hold_decoder, initargs=(decoder,))
 
 
 def _lower_priority(nice: int) -> None:
@@ -160,9 +181,9 @@ class Predictor:
         bf16 (``cpu_has_fast_bf16``), else fp32. ``int8`` (CPU only) measures the ranges if
         needed; where int8 cannot run it falls back like ``auto`` (``precision_note`` says why).
     processes : bool, optional
-        Decode in processes (``process_pool``) instead of threads. Default: on CUDA with 4
-        or more workers when ``predict`` runs on the main thread on Linux (forking beside a
-        GUI's threads could inherit a held lock).
+        Decode in forked processes (``process_pool``; threads where the OS cannot fork)
+        instead of threads. Default: on CUDA with 4 or more workers when ``predict`` runs
+        on the main thread on Linux (forking beside a GUI's threads could inherit a held lock).
     streams : int, optional
         CPU only: batches run by the model at once, each in its own thread with
         ``torch threads / streams`` intra-op threads (default: up to 4, one per core first).
@@ -284,16 +305,16 @@ class Predictor:
             rows.append(PredictionRow(item.name, sums[0], p[0], text, "", tuple(zip(sums, p)), text_p))
         return rows
 
-    def _decoded(self, parts):
-        results = [f.result() for f in parts]
-        images = np.concatenate([r[0] for r in results])
-        errors = [e for r in results for e in r[1]]
+    @staticmethod
+    def _decoded(parts, images: np.ndarray):
+        """Wait for a batch's decoding; its good images (a view of its slot when all are) and errors."""
+        errors = [e for f in parts for e in f.result()]
         good = [i for i, e in enumerate(errors) if not e]
         return (images if len(good) == len(errors) else images[good]), errors
 
-    def _cpu_batch(self, chunk, parts) -> list[PredictionRow]:
+    def _cpu_batch(self, chunk, parts, slot) -> list[PredictionRow]:
         """Decode results -> rows, in one of the model's CPU stream threads."""
-        images, errors = self._decoded(parts)
+        images, errors = self._decoded(parts, slot)
         if not len(images):
             return self._rows(chunk, errors, None, None)
         return self._rows(chunk, errors, *self.classify(images))
@@ -316,56 +337,64 @@ class Predictor:
         cpu = self.device.type == "cpu"
         on_main_thread = threading.current_thread() is threading.main_thread()
         nice = self.nice if self.nice is not None else (0 if on_main_thread else 10)
+        if lookahead is None:  # a GPU takes a batch in milliseconds: keep more decoding ahead of it
+            lookahead = 2 if cpu else 6
+        # Batches alive at once: those decoding or waiting (streams + lookahead) and one more
+        # (on CUDA the batch being copied out; on the CPU the next is submitted after one is done).
+        ring = (self.streams + lookahead + 1) * self.batch_size
+        processes = self.processes
+        if processes is None:
+            # a GPU reads tens of thousands of images/s, more than threads can decode under one GIL
+            processes = not cpu and self.workers >= 4 and on_main_thread and sys.platform.startswith("linux")
+        processes = processes and "fork" in multiprocessing.get_all_start_methods()  # (else threads)
+        decoder = SlotDecoder(items, shared_slots(ring) if processes else np.empty((ring, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8))
         with contextlib.ExitStack() as stack:
-            processes = self.processes
-            if processes is None:
-                # a GPU reads tens of thousands of images/s, more than threads can decode under one GIL
-                processes = not cpu and self.workers >= 4 and on_main_thread and sys.platform.startswith("linux")
             if processes:
-                pool = stack.enter_context(process_pool(self.workers, items))
-                decode = lambda lo, hi: pool.submit(decode_range, lo, hi)  # noqa: E731
+                pool = stack.enter_context(process_pool(self.workers, decoder))
+                decode = functools.partial(pool.submit, decode_in_process)
             else:
                 pool = stack.enter_context(ThreadPoolExecutor(
                     self.workers, thread_name_prefix="decode", initializer=_lower_priority, initargs=(nice,)))
-                decode = lambda lo, hi: pool.submit(decode_chunk, items[lo:hi])  # noqa: E731
+                decode = functools.partial(pool.submit, decoder)
             if cpu:
                 model_pool = stack.enter_context(ThreadPoolExecutor(
                     self.streams, thread_name_prefix="model",
                     initializer=_init_model_thread, initargs=(self.intra_op_threads, nice)))
-            pending: deque = deque()  # (chunk, decode futures, CPU model future or None), in input order
+            pending: deque = deque()  # (chunk, decode futures, its slot, CPU model future or None), in input order
 
             def submit_next():
                 start = next(starts, None)
                 if start is None:
                     return
                 chunk = items[start : start + self.batch_size]
+                at = start % ring  # batch k goes to slot k mod (ring / batch size)
+                slot = decoder.slots[at : at + len(chunk)]
                 # split a batch across workers so decoding is parallel within it
                 step = max(1, -(-len(chunk) // self.workers))
-                parts = [decode(lo, min(lo + step, start + len(chunk))) for lo in range(start, start + len(chunk), step)]
-                job = model_pool.submit(self._cpu_batch, chunk, parts) if cpu else None
-                pending.append((chunk, parts, job))
+                parts = [decode(lo, min(lo + step, start + len(chunk)), at + lo - start)
+                         for lo in range(start, start + len(chunk), step)]
+                job = model_pool.submit(self._cpu_batch, chunk, parts, slot) if cpu else None
+                pending.append((chunk, parts, slot, job))
 
-            if lookahead is None:  # a GPU takes a batch in milliseconds: keep more decoding ahead of it
-                lookahead = 2 if cpu else 6
             for _ in range(self.streams + lookahead):
                 submit_next()
             launched = None  # CUDA: (chunk, errors, launch handle) of the batch on the GPU now
             while pending or launched:
                 if should_stop is not None and should_stop():
-                    for _, parts, job in pending:
+                    for _, parts, _, job in pending:
                         for f in ([job] if job else []) + parts:
                             f.cancel()
                     return
                 if cpu:
-                    chunk, parts, job = pending.popleft()
+                    chunk, parts, _, job = pending.popleft()
                     rows = job.result()
                     submit_next()
                     yield rows
                     continue
                 current = None
                 if pending:
-                    chunk, parts, _ = pending.popleft()
-                    images, errors = self._decoded(parts)
+                    chunk, parts, slot, _ = pending.popleft()
+                    images, errors = self._decoded(parts, slot)  # (_launch copies them to pinned memory)
                     submit_next()
                     current = (chunk, errors, self._launch(images) if len(images) else None)
                 if launched:  # read back the previous batch while the GPU works on this one

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from core.checkpoint import ModelFileError
-from core.data import InputItem, list_inputs
+from core.data import InputItem, list_inputs, load_item
 from core.predict import PredictionRow, Predictor, RunStats, score
 from core.runtime import DeviceError
 
@@ -92,11 +92,17 @@ def test_decoding_processes_give_the_threads_rows(baseline_model, baseline_predi
     (tmp_path / "img11b.png").write_text("hello, not a png")
     items = list_inputs([tmp_path])
     threads = flatten(baseline_predictor.predict(items))
-    in_processes = Predictor(baseline_model, device="cpu", batch_size=8, workers=3, precision="fp32", processes=True)
+    # batches of 2: eleven batches go round the ring of decoded-image slots (5 batches) twice
+    in_processes = Predictor(baseline_model, device="cpu", batch_size=2, workers=3, precision="fp32", processes=True)
     rows = flatten(in_processes.predict(items))
     assert [(r.file, r.predicted_sum, r.error) for r in rows] == [(r.file, r.predicted_sum, r.error) for r in threads]
     assert [r.file for r in rows if r.error] == ["img05b.png", "img11b.png"]
     np.testing.assert_allclose([r.confidence or 0 for r in rows], [r.confidence or 0 for r in threads], rtol=1e-5)
+    # and each image is the one its row names: the model on that image alone
+    for item, row in zip(items, rows):
+        if not row.error:
+            probs, _ = baseline_predictor.classify(load_item(item)[None].copy())
+            assert row.predicted_sum == int(probs[0].argmax())
 
 
 def test_all_bad_batch(baseline_predictor, tmp_path):
