@@ -137,7 +137,6 @@ def process_pool(workers: int, decoder: SlotDecoder) -> Executor:
     -------
     concurrent.futures.ProcessPoolExecutor
     """
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
