@@ -238,6 +238,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
                 raise InputError(f"{path.name}: expected a header row 'filename,sum[,digits]'")
             i_name, i_sum = header.index("filename"), header.index("sum")
             i_digits = header.index("digits") if "digits" in header else None
+
             def where() -> str:  # made only for an error: 100,000 rows are read on the GUI thread
                 return f"{path.name} line {reader.line_num}"
 
