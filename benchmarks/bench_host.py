@@ -4,8 +4,9 @@
     python benchmarks/bench_host.py --count 20000 --workers 4
 
 On a GPU the model takes a batch of 1,024 in ~12 ms (84k images/s, RESULTS.md), so the
-main process, which hands work to the decoding processes, gathers their arrays, builds
-rows and writes the CSV, sets the ceiling of `digitsum predict`. This runs that path
+main process, which hands work to the decoding processes, collects their errors (the
+images come through shared batch slots), builds rows and writes the CSV, sets the ceiling
+of `digitsum predict`. This runs that path
 (``Predictor.predict`` with decoding processes, the CUDA branch, the CLI's CSV writer and
 its ``gc.freeze``) with the model replaced by precomputed outputs, and prints the main
 process's CPU time per image and the ceiling it implies (1 / that time), next to the wall
