@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--count", type=int, required=True, help="number of images")
     p.add_argument("--mnist", default=None, help="digits: .npz, torchvision MNIST folder or IDX files (default: bundled bank)")
-    p.add_argument("--split", default="all", choices=["all", "train", "val", "holdout"],
-                   help="which MNIST digits to use, by index (default: all)")
+    p.add_argument("--split", default=None, choices=["all", "train", "val", "holdout"],
+                   help="whose digits to use, by writer where the source names writers, else by index "
+                        "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return parser
 
@@ -202,11 +203,15 @@ def cmd_evaluate(args) -> int:
 def cmd_synth(args) -> int:
     from tqdm import tqdm
 
-    from core.synth import load_bank, write_synthetic_folder
+    from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
     if args.count < 1:
         raise CommandError("--count must be at least 1")
-    bank = load_bank(args.mnist).subset(args.split)
+    bank = load_bank(args.mnist)
+    split = args.split or ("all" if args.mnist else "holdout")
+    if split != "all" and bank.split_by == "index":
+        print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
+    bank = bank.subset(split)
     with tqdm(total=args.count, unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
         out = write_synthetic_folder(args.out_dir, args.count, bank, seed=args.seed, progress=bar.update)
     print(f"wrote {args.count} images and labels.csv to {out}", file=sys.stderr)

@@ -171,7 +171,7 @@ def calibrate(model: nn.Module, count: int = CALIBRATION_IMAGES, seed: int = CAL
 
     conv1, bn1, pool, blocks = _resnet_trunk(model)
     model = model.eval()
-    images, _ = compose_numpy(load_bank(), count, seed)
+    images, _ = compose_numpy(load_bank().subset("train"), count, seed)  # no held-out writer's digit
     x = torch.from_numpy(images).unsqueeze(1).float() / 255.0  # (count, 1, 40, 168)
     observers: dict = {}
 

@@ -321,6 +321,8 @@ def main(args) -> dict:
         torch.manual_seed(args.seed)
         data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank, ctx.world,
                          args.augment)
+        for note in data.notes if ctx.is_main else []:
+            print(f"digitsum train: {note}", file=sys.stderr)
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 

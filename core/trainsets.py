@@ -5,8 +5,9 @@ found by name), or ``synthetic:N``: N images composed afresh every epoch from th
 training digits, on the device itself so a GPU never waits for a DataLoader.
 
 Validation is fixed by seed: real data is split by file; synthetic validation images are
-composed from digits set aside by MNIST index (``core.synth.split_indices``), so no
-handwritten digit appears in both training and validation images.
+composed from the digits of writers set aside (``core.synth.writer_split``; by MNIST index
+where the source has no writer IDs), so no hand appears in both training and validation
+images, and held-out writers in neither.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.synth import BankError, Composer, DigitBank, load_bank
+from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, writer_split
 
 
 class DataSpecError(ValueError):
@@ -56,6 +57,7 @@ class TrainData:
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.synthetic_per_epoch = 0
         self.composer = None
+        self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
         fingerprint = []
         real = []
         for spec in specs:
@@ -97,6 +99,8 @@ class TrainData:
                 digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
                 fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
                 train_bank, val_bank = split_bank(bank)
+                if bank.split_by == "index":
+                    self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
             except BankError as exc:
                 raise DataSpecError(f"synthetic data: {exc}") from None
             self.composer = Composer(train_bank, self.device, augment=augment)
@@ -161,24 +165,34 @@ class TrainData:
 
 
 def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[DigitBank, DigitBank]:
-    """Training and validation digits, disjoint by MNIST index.
+    """Training and validation digits: by writer where the bank knows its writers, else by index.
 
-    A full MNIST bank is split by :func:`core.synth.split_indices` (its held-out digits are
-    used by neither); a smaller bank that lacks one of those splits (the bundled one holds
-    held-out digits only) is split by a seeded share of its digits, so no handwritten digit
-    is in both training and validation images either way.
+    A full MNIST bank is split by :meth:`core.synth.DigitBank.subset` (its held-out writers
+    are used by neither side). A smaller bank that lacks one of those splits is split by a
+    seeded share of its writers (or, without writer IDs, of its digits), so no writer (or
+    digit) is in both training and validation images either way. Held-out writers are left
+    out first whatever the bank: a model trained here never sees the writers its held-out
+    figure is measured on.
     """
+    if bank.writer is not None:
+        held_out = writer_split(bank.writer) == "holdout"
+        if held_out.all():
+            raise BankError("this digit bank holds held-out writers only: nothing to train on")
+        bank = bank.take(~held_out)
     try:
         return bank.subset("train"), bank.subset("val")
     except BankError:
         pass
     if len(bank.y) < 10:
         raise BankError(f"only {len(bank.y)} digits: too few to split into training and validation")
-    order = np.random.default_rng(seed).permutation(len(bank.y))
-    n_val = max(1, int(len(order) * val_share))
-    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return (DigitBank(bank.x[train], bank.y[train], bank.index[train]),
-            DigitBank(bank.x[val], bank.y[val], bank.index[val]))
+    units = bank.writer if bank.writer is not None else np.arange(len(bank.y))  # who may not be on two sides
+    ids = np.unique(units)
+    if len(ids) < 2:
+        raise BankError("all digits are by one writer: too few writers to split into training and validation")
+    order = np.random.default_rng(seed).permutation(len(ids))
+    val_ids = ids[order[: max(1, int(len(ids) * val_share))]]
+    in_val = np.isin(units, val_ids)
+    return bank.take(~in_val), bank.take(in_val)
 
 
 def _concat(parts) -> Batch:

@@ -21,7 +21,6 @@ from core.synth import (
     split_indices,
     write_synthetic_folder,
 )
-from core.trainsets import split_bank
 
 
 @pytest.fixture(scope="module")
@@ -206,32 +205,6 @@ def test_split_indices_are_disjoint_and_cover_mnist():
     assert len(sets["val"]) == len(sets["holdout"]) == 3000
     assert all((np.diff(v) > 0).all() for v in splits.values())  # sorted, no repeats
     np.testing.assert_array_equal(split_indices()["val"], splits["val"])  # fixed, not random per call
-
-
-def test_subsets_are_disjoint_by_mnist_index():
-    x = np.zeros((60000, 28, 28), np.uint8)
-    bank = DigitBank(x, np.arange(60000) % 10, np.arange(60000))
-    parts = {s: bank.subset(s) for s in ("train", "val", "holdout")}
-    assert sum(len(p.y) for p in parts.values()) == 60000
-    assert not set(parts["train"].index) & set(parts["val"].index)
-    assert not set(parts["train"].index) & set(parts["holdout"].index)
-    assert bank.subset("all") is bank
-    with pytest.raises(BankError):
-        bank.subset("test")
-    train, val = split_bank(bank)
-    np.testing.assert_array_equal(train.index, parts["train"].index)
-    np.testing.assert_array_equal(val.index, parts["val"].index)
-
-
-def test_bundled_bank_is_held_out_digits_and_splits_disjointly(bank):
-    """The bundled bank is drawn from MNIST's held-out digits; training still splits it without overlap."""
-    assert set(bank.index) <= set(split_indices()["holdout"].tolist())
-    with pytest.raises(BankError):
-        bank.subset("train")
-    train, val = split_bank(bank)
-    assert len(train.y) + len(val.y) == len(bank.y) and len(val.y) > 0
-    assert not set(train.index.tolist()) & set(val.index.tolist())
-    assert set(np.unique(val.y)) == set(range(10))
 
 
 def test_augment_share_leaves_the_rest_plain(bank):
