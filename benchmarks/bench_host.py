@@ -54,7 +54,7 @@ def main():
     digit_probs = rng.random((args.batch_size, 4, 10), dtype=np.float32)
     digit_probs /= digit_probs.sum(2, keepdims=True)
     predictor._launch = lambda images: (probs[: len(images)], digit_probs[: len(images)])
-    predictor._collect = lambda handle: handle
+    predictor._read = lambda handle: handle  # (no second look: the made-up rows are all doubtful)
 
     out = Path(folder).parent / "bench-host.csv"
     runs = []

@@ -34,6 +34,9 @@ def _add_predict_args(p):
     p.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)")
     p.add_argument("--workers", type=int, default=None, help="decoding threads (default: up to 4 CPU, 16 CUDA)")
     p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
+    p.add_argument("--no-second-look", action="store_true",
+                   help="do not read doubtful rows (confidence below 0.99) again from shifted copies "
+                        "(default: they are read again, which costs a few percent of the time)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="whose digits to use, by writer where the source names writers, else by index "
                         "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--layout", default="synth", choices=["synth", "grid"],
+                   help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
+                        "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)")
     return parser
 
 
@@ -90,6 +96,8 @@ def iter_predictions(args, report: dict):
     report["is_main"] = ctx.is_main
     try:
         predictor = Predictor(args.model, device=ctx.device, batch_size=args.batch_size, workers=args.workers)
+        if args.no_second_look:
+            predictor.second_look_below = 0.0
         # torch's ~200,000 objects live as long as the process: out of the cycle collector's
         # sight, so the rows' allocations no longer set off scans of them (rows build 4x faster).
         # No collection first (the GUI does one, digitsum_gui/collector.py): this process ends
@@ -101,8 +109,10 @@ def iter_predictions(args, report: dict):
         with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
             if not quiet:
                 # tqdm.write goes to stdout unless told: that is where the CSV goes
-                bar.write(f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}): {len(items)} inputs",
-                          file=sys.stderr)
+                look = (f", second look below {predictor.second_look_below:g}" if predictor.second_look_below
+                        and predictor.info.reads_digits else "")
+                bar.write(f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}{look}): "
+                          f"{len(items)} inputs", file=sys.stderr)
             mine = []
             try:
                 for rows in predictor.predict(shard):
@@ -213,7 +223,7 @@ def cmd_synth(args) -> int:
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
     with tqdm(total=args.count, unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
-        out = write_synthetic_folder(args.out_dir, args.count, bank, seed=args.seed, progress=bar.update)
+        out = write_synthetic_folder(args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout)
     print(f"wrote {args.count} images and labels.csv to {out}", file=sys.stderr)
     return 0
 

@@ -50,6 +50,7 @@ from core.images import ImageReadError
 from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
 from core.runtime import autocast, describe_device, resolve_device
+from core.second_look import SECOND_LOOK_BELOW, look_again
 
 
 @dataclass(slots=True)  # slots: 100,000 rows (the GUI keeps them all) take 15.5 MB instead of 20.3
@@ -190,11 +191,14 @@ class Predictor:
         Lower the priority of the decoding and model threads by this much (Linux). Default:
         10 when ``predict`` is called off the main thread (the GUI's worker: its event loop
         then keeps the CPU it needs to stay responsive on a small machine), else 0.
+    second_look_below : float, optional
+        Rows read with a confidence below this are read again from shifted copies
+        (``core.second_look``); 0 turns that off. An attribute: may change between runs.
     """
 
     def __init__(self, model_path=None, device="auto", batch_size=None, workers=None, precision="auto",
                  processes: bool | None = None, streams: int | None = None,
-                 nice: int | None = None):
+                 nice: int | None = None, second_look_below: float = SECOND_LOOK_BELOW):
         self.device = resolve_device(device)
         cuda = self.device.type == "cuda"
         if precision not in ("auto", "fp32", "bf16", "int8"):
@@ -222,6 +226,7 @@ class Predictor:
         self.workers = workers or max(1, min(16 if cuda else 4, os.cpu_count() or 1))
         self.processes = processes
         self.nice = nice
+        self.second_look_below = second_look_below
 
     @property
     def device_name(self) -> str:
@@ -233,52 +238,62 @@ class Predictor:
         return self.info
 
     @torch.inference_mode()
-    def _launch(self, images: np.ndarray):
+    def _launch(self, images: np.ndarray | torch.Tensor):
         """Start the model on uint8 (n, 40, 168) images; returns what ``_collect`` needs.
 
         On CUDA everything here is asynchronous: a pinned host copy, a non-blocking upload
         (uint8: a quarter of the bytes of float), the forward pass, and non-blocking copies
-        of the results into pinned memory, with an event that marks their arrival.
+        of the results into pinned memory, with an event that marks their arrival. The
+        images stay on the device for a second look (the host's slot is reused meanwhile).
         """
-        x = torch.from_numpy(images)
+        x = torch.from_numpy(images) if isinstance(images, np.ndarray) else images
         n = len(images)
         cuda = self.device.type == "cuda"
-        if cuda:
+        if cuda and x.device != self.device:
             padded = min(self.batch_size, 1 << max(0, n - 1).bit_length())  # next power of two
             if n < padded:
                 # a short (last) batch runs at a shape seen before: with cudnn.benchmark each new
                 # shape costs a search for the fastest kernels, longer than the batch itself
                 x = torch.cat([x, x.new_zeros((padded - n, *x.shape[1:]))])
             x = x.pin_memory().to(self.device, non_blocking=True)
+        seen = x[:n]  # uint8 (n, 40, 168): what a second look reads again
         x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
         with autocast(self.device, self.precision):
             sum_log_probs, digit_logits = self.model(x)
         probs = sum_log_probs[:n].float().exp()  # (n, 37)
         digit_probs = None if digit_logits is None else digit_logits[:n].float().softmax(-1)  # (n, 4, 10)
         if not cuda:
-            return probs, digit_probs, None
+            return probs, digit_probs, None, seen
         probs = probs.to("cpu", non_blocking=True)  # pinned: the copy runs after the kernels, in order
         digit_probs = None if digit_probs is None else digit_probs.to("cpu", non_blocking=True)
         done = torch.cuda.Event()
         done.record()
-        return probs, digit_probs, done
+        return probs, digit_probs, done, seen
 
     @staticmethod
     def _collect(launched):
-        probs, digit_probs, done = launched
+        probs, digit_probs, done, _ = launched
         if done is not None:
             done.synchronize()
         return probs.numpy(), None if digit_probs is None else digit_probs.numpy()
 
+    def _read(self, launched):
+        """``_collect``, then a second look at the doubtful rows (``core.second_look``)."""
+        probs, digit_probs = self._collect(launched)
+        return look_again(self._classify_once, launched[3], probs, digit_probs, self.second_look_below)
+
+    def _classify_once(self, images):
+        return self._collect(self._launch(images))
+
     def classify(self, images: np.ndarray):
-        """Run the model on uint8 (n, 40, 168) images.
+        """Run the model on uint8 (n, 40, 168) images, with a second look at doubtful rows.
 
         Returns
         -------
         probs : np.ndarray, float32 (n, 37), sum probabilities
         digit_probs : np.ndarray (n, 4, 10) or None
         """
-        return self._collect(self._launch(images))
+        return self._read(self._launch(images))
 
     @staticmethod
     def _rows(items, errors, probs, digit_probs) -> list[PredictionRow]:
@@ -398,7 +413,7 @@ class Predictor:
                     current = (chunk, errors, self._launch(images) if len(images) else None)
                 if launched:  # read back the previous batch while the GPU works on this one
                     chunk, errors, handle = launched
-                    yield self._rows(chunk, errors, *(self._collect(handle) if handle else (None, None)))
+                    yield self._rows(chunk, errors, *(self._read(handle) if handle else (None, None)))
                 launched = current
 
 

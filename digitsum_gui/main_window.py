@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
 
         self._thread = QThread(self)
         self._thread.setObjectName("digitsum-predict")
-        self.worker = PredictWorker(device=device, batch_size=batch_size, workers=workers)
+        self.worker = PredictWorker(device=device, batch_size=batch_size, workers=workers,
+                                    second_look=self.second_look_action.isChecked())
         self.worker.moveToThread(self._thread)
         self._request_load.connect(self.worker.load_model)
         self._request_run.connect(self.worker.run)
@@ -155,6 +156,11 @@ class MainWindow(QMainWindow):
         self.auto_predict_action = QAction("Predict When a Folder &Opens", self, checkable=True)
         self.auto_predict_action.setChecked(self.settings.value("auto_predict", True, type=bool))
         self.auto_predict_action.toggled.connect(lambda on: self.settings.setValue("auto_predict", on))
+        self.second_look_action = QAction("&Second Look at Doubtful Rows", self, checkable=True)
+        self.second_look_action.setStatusTip("Read rows below 99% confidence again from shifted copies "
+                                             "(a few percent slower; takes effect at the next Predict)")
+        self.second_look_action.setChecked(self.settings.value("second_look", True, type=bool))
+        self.second_look_action.toggled.connect(self._set_second_look)
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -168,7 +174,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         self.model_menu = bar.addMenu("&Model")
-        for action in (self.predict_action, self.cancel_action, self.auto_predict_action):
+        for action in (self.predict_action, self.cancel_action, self.auto_predict_action, self.second_look_action):
             self.model_menu.addAction(action)
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.model_info_action)
@@ -182,6 +188,10 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.predict_action, self.cancel_action, self.export_action):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
+
+    def _set_second_look(self, on: bool) -> None:
+        self.settings.setValue("second_look", on)
+        self.worker.second_look = on  # a plain bool, read by the worker when a run starts
 
     def _restore_settings(self) -> None:
         s = self.settings

@@ -82,6 +82,9 @@ class PredictWorker(QObject):
         Decoding threads (None: ``Predictor``'s default).
     recursive : bool
         List images in sub-folders too.
+    second_look : bool
+        Read doubtful rows again from shifted copies (``core.second_look``); an attribute
+        the window sets when its menu item is toggled, used from the next run on.
 
     Signals
     -------
@@ -115,9 +118,10 @@ class PredictWorker(QObject):
     finished = Signal(bool)
 
     def __init__(self, device: str = "auto", batch_size: int | None = None, workers: int | None = None,
-                 recursive: bool = False):
+                 recursive: bool = False, second_look: bool = True):
         super().__init__()
         self.device = device
+        self.second_look = second_look  # read doubtful rows again (core.second_look); set from any thread
         self.batch_size = batch_size
         self.workers = workers
         self.recursive = recursive
@@ -183,6 +187,9 @@ class PredictWorker(QObject):
             self.error.emit("No model is loaded: open one with File > Open Model...")
             return False
 
+        from core.second_look import SECOND_LOOK_BELOW
+
+        self._predictor.second_look_below = SECOND_LOOK_BELOW if self.second_look else 0.0
         self.listed.emit(items)
         total = len(items)
         self.started.emit(total)
