@@ -35,7 +35,7 @@ def _add_predict_args(p):
     p.add_argument("--workers", type=int, default=None, help="decoding threads (default: up to 4 CPU, 16 CUDA)")
     p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
     p.add_argument("--no-second-look", action="store_true",
-                   help="do not read doubtful rows (confidence below 0.99) again from shifted copies "
+                   help="do not read doubtful rows (confidence below 0.9) again from shifted copies "
                         "(default: they are read again, which costs a few percent of the time)")
 
 

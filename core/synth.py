@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from core import RESOURCES
+from core.layouts import LAYOUTS, grid_layout, ink_extents, synth_layout, uniform, wide_layout
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 
 BUNDLED_BANK = RESOURCES / "digit-bank.npz"
@@ -179,6 +180,17 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
                      None if writer is None else writer.astype(np.int64))
 
 
+# Elastic distortion, in the 28 px digit's own pixels (it is scaled with the digit): Simard et al.'s
+# MNIST values, sigma 4 and alpha 34. The field then moves a pixel ~1.4 px on average and rarely
+# more than 4 px: strokes bend and wobble the way another hand's do, while the digit stays the
+# digit (sigma 2 or alpha 60 turn strokes into ripples or melt loops shut).
+ELASTIC_ALPHA, ELASTIC_SIGMA = 34.0, 4.0
+ELASTIC_RADIUS = 12  # 3 sigma: the Gaussian's taps beyond it weigh < 1%
+# Share of augmented images also laid out by `wide_layout`; the other half keep ours, so that
+# training still sees our layout (the held-out figure's) as often as a wider one.
+WIDE_LAYOUT_SHARE = 0.5
+
+
 class Composer:
     """Batched four-digit composition on one device.
 
@@ -189,20 +201,26 @@ class Composer:
     augment : float or bool
         Share of images (0..1; True is 1) that get training augmentation on top of the
         assignment's own variation (size 0.6-1.4, height, uneven gaps, touching
-        neighbours): rotation, shear, aspect, stroke thickness, blur, noise, contrast and
-        gamma. The rest are composed exactly like ``digitsum synth``'s images.
+        neighbours): rotation, shear, aspect, stroke thickness, elastic distortion, blur,
+        noise, contrast and gamma, and for half of them a wider layout
+        (``core.layouts.wide_layout``). The rest are composed exactly like ``digitsum synth``'s images.
+    layout : str
+        ``"synth"`` (ours) or ``"grid"`` (an independent layout for evaluation); see ``core.layouts``.
     """
 
-    def __init__(self, bank: DigitBank, device="cpu", augment: float = 0.0):
+    def __init__(self, bank: DigitBank, device="cpu", augment: float = 0.0, layout: str = "synth"):
         self.device = torch.device(device)
         self.x = torch.from_numpy(bank.x).to(self.device).unsqueeze(1)  # (N, 1, 28, 28) uint8
         self.y = torch.from_numpy(bank.y).to(self.device)  # (N,)
         self.augment = float(augment)
         if not 0.0 <= self.augment <= 1.0:
             raise ValueError(f"augment must be a share between 0 and 1, not {augment}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
+        self.layout = layout
 
     def _rand(self, g, *shape, lo=0.0, hi=1.0):
-        return torch.rand(*shape, generator=g, device=self.device) * (hi - lo) + lo
+        return uniform(g, *shape, lo=lo, hi=hi)
 
     @torch.no_grad()
     def compose(self, n: int, generator: torch.Generator):
@@ -216,24 +234,12 @@ class Composer:
         g, dev = generator, self.device
         pick = torch.randint(0, len(self.y), (n, NUM_DIGITS), generator=g, device=dev)  # (n, 4)
         digits = self.y[pick]
-        scale = self._rand(g, n, NUM_DIGITS, lo=0.6, hi=1.4)  # digit box = 28 * scale px
-        box = 28.0 * scale
-        # Uneven gaps: share the free width at random, then pull neighbours together so
-        # that some touch or overlap (an MNIST box has ~4 px of empty margin per side).
-        free = (IMAGE_WIDTH - box.sum(1, keepdim=True)).clamp(min=0)  # (n, 1)
-        shares = -torch.log(self._rand(g, n, NUM_DIGITS + 1, lo=1e-6))  # Dirichlet(1) weights
-        gaps = free * shares / shares.sum(1, keepdim=True)  # (n, 5): left margin, 3 gaps, right
-        squeeze = self._rand(g, n, NUM_DIGITS - 1, lo=0, hi=10) * scale[:, 1:]
-        inner = gaps[:, 1:NUM_DIGITS] - squeeze
-        left = gaps[:, :1] + squeeze.sum(1, keepdim=True) * self._rand(g, n, 1)
-        starts = left + torch.cat([torch.zeros_like(left), (box[:, :-1] + inner).cumsum(1)], 1)
-        cx = starts + box / 2
-        margin = 4.0 * scale  # the box's empty border may leave the canvas, the ink not
-        lo_y, hi_y = box / 2 - margin, IMAGE_HEIGHT - box / 2 + margin
-        cy = lo_y + (hi_y - lo_y).clamp(min=0) * self._rand(g, n, NUM_DIGITS)
-
         src = self.x[pick.flatten()].float() / 255.0  # (4n, 1, 28, 28)
-        lin = torch.eye(2, device=dev).expand(n * NUM_DIGITS, 2, 2).clone()  # output -> digit axes
+        lin = torch.eye(2, device=dev).expand(n * NUM_DIGITS, 2, 2).clone()  # digit axes -> output axes
+        if self.layout == "grid":
+            box, cx, cy = grid_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+        else:
+            box, cx, cy = synth_layout(n, g)
         chosen = None  # images that get augmentation; None: all of them (or none)
         if self.augment:
             m = n * NUM_DIGITS
@@ -242,13 +248,28 @@ class Composer:
             aspect = self._rand(g, m, lo=0.85, hi=1.15)
             cos, sin = torch.cos(angle), torch.sin(angle)
             warped = torch.stack([torch.stack([cos * aspect, -sin + shear], 1), torch.stack([sin, cos / aspect], 1)], 1)
-            thick = self._thickness(src, g)
-            if self.augment < 1.0:  # (drawn only then, so a share of 1 composes as it always did)
+            bent = self._elastic(self._thickness(src, g), g)
+            wide = self._rand(g, n) < WIDE_LAYOUT_SHARE
+            if self.augment < 1.0:  # (drawn only then, so a share of 1 needs no draw for it)
                 chosen = self._rand(g, n) < self.augment
                 per_digit = chosen.repeat_interleave(NUM_DIGITS).view(-1, 1, 1)
                 warped = torch.where(per_digit, warped, lin)
-                thick = torch.where(per_digit.unsqueeze(-1), thick, src)
-            lin, src = warped, thick
+                bent = torch.where(per_digit.unsqueeze(-1), bent, src)
+                wide = wide & chosen
+            lin, src = warped, bent
+            # the wide layout measures the ink as it will be drawn, so the layout keeps it all on the canvas
+            wide_box, wide_cx, wide_cy = wide_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            wide = wide.view(-1, 1)
+            box, cx, cy = torch.where(wide, wide_box, box), torch.where(wide, wide_cx, cx), torch.where(wide, wide_cy, cy)
+        images = self._place(src, lin, box, cx, cy)  # (n, 1, 40, 168)
+        if self.augment:
+            altered = self._photometric(images, g)
+            images = altered if chosen is None else torch.where(chosen.view(-1, 1, 1, 1), altered, images)
+        return torch.round(images.clamp(0, 1) * 255) / 255, digits
+
+    def _place(self, src, lin, box, cx, cy):
+        """Draw each digit ``src`` (4n, 1, 28, 28) mapped by ``lin`` into its ``box`` at (``cx``, ``cy``); merge by max."""
+        dev, n = self.device, box.shape[0]
         # affine_grid wants output-normalised -> input-normalised coordinates
         a, b, c, d = lin[:, 0, 0], lin[:, 0, 1], lin[:, 1, 0], lin[:, 1, 1]
         inv = torch.stack([torch.stack([d, -b], 1), torch.stack([-c, a], 1)], 1) / (a * d - b * c).view(-1, 1, 1)
@@ -259,11 +280,7 @@ class Composer:
         theta = torch.cat([inv @ to_px, (inv @ offset.unsqueeze(-1))], 2)  # (4n, 2, 3)
         grid = F.affine_grid(theta, (n * NUM_DIGITS, 1, H, W), align_corners=False)
         placed = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-        images = placed.view(n, NUM_DIGITS, H, W).amax(1, keepdim=True)  # (n, 1, 40, 168)
-        if self.augment:
-            altered = self._photometric(images, g)
-            images = altered if chosen is None else torch.where(chosen.view(-1, 1, 1, 1), altered, images)
-        return torch.round(images.clamp(0, 1) * 255) / 255, digits
+        return placed.view(n, NUM_DIGITS, H, W).amax(1, keepdim=True)  # (n, 1, 40, 168)
 
     def _thickness(self, src, g):
         """Thicker or thinner strokes: grey dilation / erosion of the 28x28 digit."""
@@ -272,6 +289,26 @@ class Composer:
         # a full 3x3 erosion wipes out thin MNIST strokes; half of it thins them
         eroded = 0.5 * (src - F.max_pool2d(-src, 3, 1, 1))
         return torch.where(choice == 1, dilated, torch.where(choice == 2, eroded, src))
+
+    def _elastic(self, src, g):
+        """Elastic distortion (Simard et al. 2003): each pixel moved along a smooth random field.
+
+        Another writer bends the same strokes differently; this is what helps most with
+        unseen hands on MNIST. Uniform noise per pixel and axis, smoothed by a Gaussian
+        (zero padding, as scipy's ``gaussian_filter(mode="constant")`` in the usual recipe),
+        scaled by ``ELASTIC_ALPHA``, then one ``grid_sample`` for all digits.
+        """
+        m, size = src.shape[0], src.shape[-1]
+        r = ELASTIC_RADIUS
+        taps = torch.arange(-r, r + 1, device=self.device, dtype=torch.float32)
+        kernel = torch.exp(-0.5 * (taps / ELASTIC_SIGMA) ** 2)
+        kernel = kernel / kernel.sum()  # (2r+1,)
+        noise = self._rand(g, 2 * m, 1, size, size, lo=-1, hi=1)  # (2m, 1, 28, 28): x and y of each digit
+        field = F.conv2d(F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, r)), kernel.view(1, 1, -1, 1), padding=(r, 0))
+        shift = field.view(m, 2, size, size).permute(0, 2, 3, 1) * (ELASTIC_ALPHA * 2 / size)  # (m, 28, 28, 2) normalised
+        eye = torch.eye(2, 3, device=self.device).expand(m, 2, 3)
+        grid = F.affine_grid(eye, (m, 1, size, size), align_corners=False) + shift  # (m, 28, 28, 2)
+        return F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     def _photometric(self, img, g):
         n = img.shape[0]
@@ -289,15 +326,18 @@ class Composer:
         return img + sigma * noise
 
 
-def compose_numpy(bank: DigitBank, count: int, seed: int = 0):
-    """Compose ``count`` images on the CPU, reproducibly.
+def compose_numpy(bank: DigitBank, count: int, seed: int = 0, layout: str = "synth"):
+    """Compose ``count`` images on the CPU, reproducibly, without augmentation.
+
+    ``layout`` is ``"synth"`` (ours; these exact images for a seed are what the model card's
+    held-out figure was measured on) or ``"grid"`` (an independent layout, ``core.layouts``).
 
     Returns
     -------
     images : np.ndarray, uint8 (count, 40, 168)
     digits : np.ndarray, int64 (count, 4)
     """
-    composer = Composer(bank, "cpu", augment=False)
+    composer = Composer(bank, "cpu", augment=False, layout=layout)
     g = torch.Generator().manual_seed(seed)
     images, digits = [], []
     for start in range(0, count, 512):
@@ -309,15 +349,16 @@ def compose_numpy(bank: DigitBank, count: int, seed: int = 0):
     return np.concatenate(images), np.concatenate(digits)
 
 
-def write_synthetic_folder(out_dir: str | Path, count: int, bank: DigitBank, seed: int = 0, progress=None) -> Path:
-    """Write ``count`` composed PNGs and ``labels.csv`` (``filename,sum,digits``) to ``out_dir``."""
+def write_synthetic_folder(out_dir: str | Path, count: int, bank: DigitBank, seed: int = 0, progress=None,
+                           layout: str = "synth") -> Path:
+    """Write ``count`` composed PNGs and ``labels.csv`` (``filename,sum,digits``) to ``out_dir`` (see :func:`compose_numpy`)."""
     from PIL import Image
 
     from core.data import write_labels_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images, digits = compose_numpy(bank, count, seed)
+    images, digits = compose_numpy(bank, count, seed, layout=layout)
     width = max(5, len(str(count)))
     labels = {}
     for i, (img, dig) in enumerate(zip(images, digits)):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import struct
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
+from core import synth
 from core.data import read_labels_csv
+from core.layouts import ink_extents, wide_layout
 from core.synth import (
     BUNDLED_BANK,
     BankError,
@@ -222,3 +226,147 @@ def test_augment_share_leaves_the_rest_plain(bank):
     assert 0.3 * full < half < 0.7 * full
     with pytest.raises(ValueError, match="share between 0 and 1"):
         Composer(bank, "cpu", augment=1.5)
+
+
+# --- augmentation for new writers, and the independent grid layout --------------------------
+
+# sha256 of compose_numpy(hash_bank(), 520, seed=7), images then digits, computed with the
+# composer as it was before elastic distortion, wide and grid layouts came in (git show
+# f302cbd:core/synth.py). 520 images are two batches of compose_numpy: one extra random draw in
+# the plain path changes the second. The model card's held-out figure depends on these bytes.
+PLAIN_SHA256 = "ba8151970ca632f2de0e6455b2e80afaba4b6a9ce790d61f0eb4db0593c08608"
+
+
+def hash_bank() -> DigitBank:
+    """Fifty seeded noise 'digits' in MNIST's 20x20 middle: a bank no other change can alter."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((50, 28, 28), np.uint8)
+    x[:, 4:24, 4:24] = rng.integers(0, 256, (50, 20, 20), dtype=np.uint8)
+    return DigitBank(x, np.arange(50) % 10, np.arange(50))
+
+
+def squares_bank() -> DigitBank:
+    """Blank 0s and solid 5s (a 16 px square in the 28 px box): ink shows where the 5s went."""
+    x = np.zeros((20, 28, 28), np.uint8)
+    x[10:, 6:22, 6:22] = 255
+    return DigitBank(x, np.array([0] * 10 + [5] * 10), np.arange(20))
+
+
+def test_plain_composition_is_byte_identical_to_before():
+    images, digits = compose_numpy(hash_bank(), 520, seed=7)
+    assert hashlib.sha256(images.tobytes() + digits.tobytes()).hexdigest() == PLAIN_SHA256
+    same, _ = Composer(hash_bank(), "cpu", augment=0.0).compose(512, torch.Generator().manual_seed(7))
+    np.testing.assert_array_equal((same[:, 0] * 255).round().to(torch.uint8).numpy(), images[:512])
+
+
+def test_elastic_distortion_bends_digits_without_destroying_them(bank):
+    composer = Composer(bank, "cpu", augment=True)
+    src = torch.from_numpy(bank.x[:64]).float().unsqueeze(1) / 255  # (64, 1, 28, 28)
+    bent = composer._elastic(src, torch.Generator().manual_seed(0))
+    assert bent.shape == src.shape
+    change = (bent - src).abs().mean(dim=(1, 2, 3)) / src.mean(dim=(1, 2, 3))  # (64,) relative to the ink
+    assert (change > 0.15).all()  # every digit moved (alpha 8 moves some by less)
+
+    def corr(a, b):  # (64,) correlation of each digit with its distorted self
+        return np.array([np.corrcoef(x.flatten(), y.flatten())[0, 1] for x, y in zip(a.numpy(), b.numpy())])
+
+    assert np.median(corr(src, bent)) < 0.85  # strokes left their places...
+    # ...but at the scale of a stroke's width the shape holds: not mush (alpha 80 or sigma 2 fail here)
+    near = corr(F.avg_pool2d(src, 5, 1, 2), F.avg_pool2d(bent, 5, 1, 2))
+    assert near.min() > 0.5 and np.median(near) > 0.8
+    ratio = bent.sum(dim=(1, 2, 3)) / src.sum(dim=(1, 2, 3))
+    assert ((ratio > 0.6) & (ratio < 1.5)).all()  # strokes stretched or squeezed, not erased or smeared
+    again = composer._elastic(src, torch.Generator().manual_seed(0))
+    assert torch.equal(bent, again)
+
+
+def test_wide_layout_reaches_beyond_ours_and_keeps_ink_on_canvas(bank):
+    n = 2000
+    pick = torch.randint(0, len(bank.y), (4 * n,), generator=torch.Generator().manual_seed(0))
+    src = torch.from_numpy(bank.x)[pick].float().unsqueeze(1) / 255  # (4n, 1, 28, 28)
+    ink = ink_extents(src, torch.eye(2).expand(4 * n, 2, 2)).view(n, 4, 4)
+    box, cx, cy = wide_layout(ink, torch.Generator().manual_seed(0))
+    scale = box / 28
+    assert scale.min() < 0.6 and scale.max() > 1.6  # past ours (0.6-1.4) on both sides
+    px = ink * (box / 2).unsqueeze(-1)  # (n, 4, 4)
+    left, right, top, bottom = cx + px[..., 0], cx + px[..., 1], cy + px[..., 2], cy + px[..., 3]
+    assert left.min() >= 0.99 and right.max() <= 168 - 1 - 0.99
+    assert top.min() >= 0.99 and bottom.max() <= 40 - 1 - 0.99
+    assert (torch.diff(left, dim=1) > 0).all() and (torch.diff(cx, dim=1) > 0).all()  # left to right
+    gaps = left[:, 1:] - right[:, :-1]
+    assert (gaps < -2).any() and (gaps > 30).any()  # overlaps and wide gaps both occur
+    assert (top.amin(1) < 3).any() and (bottom.amax(1) > 36).any()
+
+
+def test_augmented_images_keep_ink_on_canvas_and_digits_in_order(bank, monkeypatch):
+    """Wide layouts only, no photometric noise: the canvas border stays black, the 5s stay in order."""
+    monkeypatch.setattr(synth, "WIDE_LAYOUT_SHARE", 1.0)
+    monkeypatch.setattr(Composer, "_photometric", lambda self, img, g: img)
+    images, _ = Composer(bank, "cpu", augment=True).compose(256, torch.Generator().manual_seed(1))
+    plain, _ = Composer(bank, "cpu", augment=False).compose(256, torch.Generator().manual_seed(1))
+    assert not torch.equal(images, plain)
+    img = images[:, 0]  # (256, 40, 168)
+    assert img[:, [0, -1], :].max() == 0 and img[:, :, [0, -1]].max() == 0
+    rows = (img > 0.5).any(2).float()  # (256, 40): rows with ink
+    span = 40 - rows.argmax(1) - rows.flip(1).argmax(1)  # (256,) ink height of each image
+    assert span.max() >= 34 and span.min() <= 12  # bigger and smaller than ours allows
+
+    dim = squares_bank()
+    dim.x[:10] = dim.x[10:] // 4  # the 0s a dim square, so they take room in the row as the 5s do
+    images, digits = Composer(dim, "cpu", augment=True).compose(400, torch.Generator().manual_seed(2))
+    centres = {k: [] for k in range(4)}
+    for im, dig in zip(images[:, 0].numpy(), digits.numpy()):
+        fives = np.flatnonzero(dig == 5)
+        assert (im.max() > 0.5) == (len(fives) > 0)
+        if len(fives) == 1:
+            cols = (im > 0.5).sum(0)
+            centres[int(fives[0])].append((cols * np.arange(168)).sum() / cols.sum())
+    means = [np.mean(centres[k]) for k in range(4)]
+    assert all(len(centres[k]) > 5 for k in range(4)) and means == sorted(means), means
+
+
+def test_grid_layout_is_seeded_and_independent_of_ours(bank):
+    a_img, a_dig = compose_numpy(bank, 16, seed=3, layout="grid")
+    b_img, b_dig = compose_numpy(bank, 16, seed=3, layout="grid")
+    c_img, _ = compose_numpy(bank, 16, seed=4, layout="grid")
+    ours, our_dig = compose_numpy(bank, 16, seed=3)
+    np.testing.assert_array_equal(a_img, b_img)
+    np.testing.assert_array_equal(a_dig, b_dig)
+    assert not np.array_equal(a_img, c_img)
+    np.testing.assert_array_equal(a_dig, our_dig)  # the same digits are drawn first...
+    assert not np.array_equal(a_img, ours)  # ...and laid out otherwise
+    assert a_img.shape == (16, 40, 168) and a_img.dtype == np.uint8
+    assert a_img[:, [0, -1], :].max() == 0 and a_img[:, :, [0, -1]].max() == 0  # ink on the canvas
+    with pytest.raises(ValueError, match="unknown layout"):
+        Composer(bank, "cpu", layout="diagonal")
+
+
+def test_grid_digits_sit_left_to_right_in_their_cells_and_labels_sum_them(tmp_path):
+    """A 5 (a solid square, at most 1.25 x 16 px, jittered 8 px) never leaves its quarter of the width."""
+    out = write_synthetic_folder(tmp_path / "g", 60, squares_bank(), seed=5, layout="grid")
+    images, digits = compose_numpy(squares_bank(), 60, seed=5, layout="grid")
+    labels = read_labels_csv(out / "labels.csv")
+    assert len(labels) == 60 and {int(s) for s, _ in labels.values()} >= {0, 5, 10, 15}
+    for i, (name, (total, dig)) in enumerate(labels.items()):
+        assert total == int(digits[i].sum()) and dig == "".join(map(str, digits[i]))
+        with Image.open(out / name) as im:
+            np.testing.assert_array_equal(np.asarray(im), images[i])
+        for cell in range(4):
+            ink = images[i][:, 42 * cell : 42 * (cell + 1)].max()
+            assert (ink > 200) if digits[i][cell] == 5 else (ink == 0), (i, cell)
+
+
+def test_synth_command_writes_grid_layout(tmp_path):
+    from core.cli import build_parser, main
+
+    assert build_parser().parse_args(["synth", "x", "--count", "1"]).layout == "synth"
+    assert main(["synth", str(tmp_path / "grid"), "--count", "5", "--layout", "grid"]) == 0
+    assert main(["synth", str(tmp_path / "ours"), "--count", "5"]) == 0
+    pngs = sorted(p.name for p in (tmp_path / "grid").glob("*.png"))
+    assert len(pngs) == 5 and (tmp_path / "grid" / "labels.csv").is_file()
+    labels = read_labels_csv(tmp_path / "grid" / "labels.csv")
+    assert sorted(labels) == pngs
+    assert labels == read_labels_csv(tmp_path / "ours" / "labels.csv")  # same seed, same digits
+    differ = [not np.array_equal(np.asarray(Image.open(tmp_path / "grid" / p)), np.asarray(Image.open(tmp_path / "ours" / p)))
+              for p in pngs]
+    assert all(differ)
