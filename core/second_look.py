@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SECOND_LOOK_BELOW = 0.99  # confidence under which a row is read again
+SECOND_LOOK_BELOW = 0.9  # confidence under which a row is read again (benchmarks/RESULTS.md: why 0.9)
 # (dx, dy) in pixels: two pixels either way along each axis. The issue that asked for this found
 # seven copies shifted by 1-2 px worth +0.5 points on a foreign layout, three worth +0.4.
 SHIFTS = ((-2, 0), (2, 0), (0, -2), (0, 2))
@@ -80,5 +80,6 @@ def look_again(classify: Callable[[torch.Tensor], tuple], images: torch.Tensor, 
     views = len(SHIFTS) + 1
     probs, digit_probs = probs.copy(), digit_probs.copy()
     probs[doubtful] = (probs[doubtful] + copy_probs.reshape(len(SHIFTS), len(doubtful), -1).sum(0)) / views
-    digit_probs[doubtful] = (digit_probs[doubtful] + copy_digits.reshape(len(SHIFTS), len(doubtful), *digit_probs.shape[1:]).sum(0)) / views
+    copy_digits = copy_digits.reshape(len(SHIFTS), len(doubtful), *digit_probs.shape[1:])  # (k, d, 4, 10)
+    digit_probs[doubtful] = (digit_probs[doubtful] + copy_digits.sum(0)) / views
     return probs, digit_probs

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.auto_predict_action.setChecked(self.settings.value("auto_predict", True, type=bool))
         self.auto_predict_action.toggled.connect(lambda on: self.settings.setValue("auto_predict", on))
         self.second_look_action = QAction("&Second Look at Doubtful Rows", self, checkable=True)
-        self.second_look_action.setStatusTip("Read rows below 99% confidence again from shifted copies "
+        self.second_look_action.setStatusTip("Read rows below 90% confidence again from shifted copies "
                                              "(a few percent slower; takes effect at the next Predict)")
         self.second_look_action.setChecked(self.settings.value("second_look", True, type=bool))
         self.second_look_action.toggled.connect(self._set_second_look)

@@ -90,8 +90,8 @@ def test_predict_reads_doubtful_rows_again_and_cli_can_turn_it_off(default_model
     from core.cli import main
 
     items = list_inputs([synth_folder])[:8]
-    on = flatten(Predictor(default_model, device="cpu", precision="fp32", batch_size=4, second_look_below=1.01).predict(items))
-    off = flatten(Predictor(default_model, device="cpu", precision="fp32", batch_size=4, second_look_below=0.0).predict(items))
+    on, off = (flatten(Predictor(default_model, device="cpu", precision="fp32", batch_size=4,
+                                 second_look_below=below).predict(items)) for below in (1.01, 0.0))
     assert [r.file for r in on] == [r.file for r in off]
     assert any(abs(a.confidence - b.confidence) > 1e-4 for a, b in zip(on, off))
     out = synth_folder.parent / "look.csv"
