@@ -2,13 +2,16 @@
 
     python benchmarks/bench_predict.py                  # 2000 PNGs, 2 rounds, accuracy check
     python benchmarks/bench_predict.py --count 10000 --rounds 1 --no-accuracy
+    python benchmarks/bench_predict.py --second-look-cost --folder DIR   # also --no-second-look, same rounds
 
 Both sides are timed as fresh processes from launch to exit, imports and model loading
-included, on the same folder of composed PNGs (bundled held-out digit bank, seed 1):
+included, on the same folder of composed PNGs (the bundled bank's held-out writers, seed 1):
 
 - baseline: benchmarks/baseline_predict.py (Pillow, float arrays, batches of 64, torchvision
   ResNet-50 with the report's head, fp32, eager, NCHW, no_grad);
-- ours: `digitsum predict FOLDER --output X.csv` with the default model and its defaults.
+- ours: `digitsum predict FOLDER --output X.csv` with the default model and its defaults;
+- with ``--second-look-cost``, ours again with ``--no-second-look``: what the second look at
+  doubtful rows costs on this folder (``core.second_look``; goal: at most 15%).
 
 Rounds alternate baseline and ours so that load from other processes hits both alike; the
 ratio is of medians (goal >= 3.0). Then, in this process, the default model's accuracy on
@@ -72,21 +75,23 @@ def main():
     p.add_argument("--rounds", type=int, default=2, help="baseline/ours pairs, alternating (default: 2)")
     p.add_argument("--model", default=None, help="model for `digitsum predict` (default: the bundled model)")
     p.add_argument("--no-accuracy", action="store_true", help="skip the fp32 vs chosen-precision check")
+    p.add_argument("--second-look-cost", action="store_true", help="also time ours with --no-second-look (default: off)")
     args = p.parse_args()
 
     folder = png_folder(args.count, args.folder)
     baseline = [sys.executable, str(ROOT / "benchmarks" / "baseline_predict.py"), str(folder)]
-    runs = {"baseline": [], "digitsum": []}
+    runs = {"baseline": [], "digitsum": []} | ({"no_second_look": []} if args.second_look_cost else {})
     with tempfile.TemporaryDirectory() as tmp:
         ours = digitsum_command() + ["predict", str(folder), "--output", str(Path(tmp) / "out.csv")]
         if args.model:
             ours += ["--model", args.model]
+        sides = {"baseline": baseline, "digitsum": ours, "no_second_look": ours + ["--no-second-look"]}
         for r in range(args.rounds):
-            for name, cmd in (("baseline", baseline), ("digitsum", ours)):
+            for name, cmd in ((name, sides[name]) for name in runs):
                 load = load_average()
                 seconds = timed(cmd)
                 runs[name].append(seconds)
-                print(f"round {r + 1} {name:8s} {seconds:6.1f} s  {args.count / seconds:6.1f} images/s  "
+                print(f"round {r + 1} {name:14s} {seconds:6.1f} s  {args.count / seconds:6.1f} images/s  "
                       f"(load before: {load})", flush=True)
     rate = {k: args.count / statistics.median(v) for k, v in runs.items()}
     best = {k: args.count / min(v) for k, v in runs.items()}
@@ -97,8 +102,14 @@ def main():
         "ratio_best_runs": round(best["digitsum"] / best["baseline"], 2),
         "seconds": {k: [round(s, 1) for s in v] for k, v in runs.items()},
     }
+    if args.second_look_cost:
+        result["no_second_look_images_per_s"] = round(rate["no_second_look"], 1)
+        result["second_look_cost"] = round(1 - rate["digitsum"] / rate["no_second_look"], 3)
     print(f"baseline {result['baseline_images_per_s']} images/s, digitsum {result['digitsum_images_per_s']} images/s: "
           f"{result['ratio']:.2f}x (goal >= 3.0x; best runs {result['ratio_best_runs']:.2f}x)")
+    if args.second_look_cost:
+        print(f"without the second look {result['no_second_look_images_per_s']} images/s: the second look costs "
+              f"{result['second_look_cost']:.1%} (goal at most 15%)")
     if not args.no_accuracy:
         acc = result["accuracy"] = accuracy_check(folder, args.model)
         print(f"accuracy on {acc['count']} labelled images: " + ", ".join(

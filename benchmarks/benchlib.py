@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def png_folder(count: int, folder: str | os.PathLike | None = None, seed: int = 1) -> Path:
-    """A folder of ``count`` composed PNGs + labels.csv (bundled held-out digit bank), reused if complete."""
-    folder = Path(folder or Path(tempfile.gettempdir()) / "digitsum-bench" / f"png-{count}-seed{seed}")
+    """A folder of ``count`` composed PNGs + labels.csv (the bundled bank's held-out writers), reused if complete."""
+    folder = Path(folder or Path(tempfile.gettempdir()) / "digitsum-bench" / f"png-{count}-seed{seed}-holdout-writers")
     labels = folder / "labels.csv"
     if labels.is_file() and sum(1 for _ in folder.glob("*.png")) == count:
         return folder
@@ -25,7 +25,7 @@ def png_folder(count: int, folder: str | os.PathLike | None = None, seed: int = 
     if folder.exists():
         shutil.rmtree(folder)
     t0 = time.time()
-    write_synthetic_folder(folder, count, load_bank(), seed=seed)  # composed in one go, then one PNG per image
+    write_synthetic_folder(folder, count, load_bank().subset("holdout"), seed=seed)  # composed at once, then PNGs
     print(f"made {count} PNGs in {folder} ({time.time() - t0:.1f} s)", file=sys.stderr)
     return folder
 

@@ -1,0 +1,76 @@
+"""What the second look buys and how well confidence finds the wrong sums, on composed images.
+
+    python benchmarks/second_look_eval.py --count 10000 --seed 1                  # bundled bank, held-out writers
+    python benchmarks/second_look_eval.py --mnist mnist-train.npz --split holdout --layout grid
+    python benchmarks/second_look_eval.py --mnist mnist-train.npz --digits index-holdout
+
+Reads every image once with the second look off, then applies it (``core.second_look``) to
+the same readings, so both figures come from the same images and the same first reading.
+Prints exact-sum accuracy off and on, the share of rows read again, and for each confidence
+threshold how many of the wrong sums lie below it and how many rows a person would review.
+``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
+split by writer (``core.synth.split_indices``): digits the shipped model never trained on,
+by writers it did see.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.predict import Predictor  # noqa: E402
+from core.second_look import SECOND_LOOK_BELOW, look_again  # noqa: E402
+from core.synth import compose_numpy, load_bank, split_indices  # noqa: E402
+
+THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def review_table(confidence: np.ndarray, wrong: np.ndarray) -> list[dict]:
+    """For each threshold: wrong sums below it and rows below it (what a reviewer reads)."""
+    return [{"below": t, "wrong_caught": int((wrong & (confidence < t)).sum()), "wrong": int(wrong.sum()),
+             "rows": int((confidence < t).sum()), "of": len(wrong)} for t in THRESHOLDS]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=None, help="model file (default: the bundled model)")
+    p.add_argument("--mnist", default=None, help="digit bank (default: the bundled bank)")
+    p.add_argument("--split", default="holdout", help="writers to compose from (default: holdout)")
+    p.add_argument("--digits", choices=["split", "index-holdout"], default="split",
+                   help="split: --split's writers; index-holdout: the digits set aside by index (default: split)")
+    p.add_argument("--layout", default="synth", help="composer layout, synth or grid (default: synth)")
+    p.add_argument("--count", type=int, default=10000, help="images (default: 10000)")
+    p.add_argument("--seed", type=int, default=1, help="composition seed (default: 1)")
+    p.add_argument("--below", type=float, default=SECOND_LOOK_BELOW, help=f"second look threshold (default: {SECOND_LOOK_BELOW})")
+    args = p.parse_args()
+    bank = load_bank(args.mnist)
+    bank = bank.take(np.isin(bank.index, split_indices()["holdout"])) if args.digits == "index-holdout" else bank.subset(args.split)
+    kwargs = {} if args.layout == "synth" else {"layout": args.layout}
+    images, digits = compose_numpy(bank, args.count, args.seed, **kwargs)
+    sums = digits.sum(1)
+    predictor = Predictor(args.model, device="cpu", second_look_below=0.0)
+    off_p, on_p, read_again = [], [], 0
+    for s in range(0, len(images), 256):
+        batch = images[s : s + 256]
+        probs, digit_probs = predictor.classify(batch)  # second look off
+        off_p.append(probs)
+        read_again += int((probs.max(1) < args.below).sum())
+        on_p.append(look_again(predictor.classify, torch.from_numpy(batch), probs, digit_probs, args.below)[0])
+    result = {"model": predictor.info.name, "precision": predictor.precision, "images": len(sums),
+              "bank": args.mnist or "bundled", "digits": args.digits if args.digits != "split" else f"{args.split} writers",
+              "layout": args.layout, "seed": args.seed, "second_look_below": args.below,
+              "rows_read_again": read_again / len(sums)}
+    for name, probs in (("off", np.concatenate(off_p)), ("on", np.concatenate(on_p))):
+        wrong = probs.argmax(1) != sums
+        result[f"accuracy_{name}"] = 1 - wrong.mean()
+        result[f"review_{name}"] = review_table(probs.max(1), wrong)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
