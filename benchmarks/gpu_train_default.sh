@@ -2,7 +2,12 @@
 # One device call's training part: probe the recipe's speed, train (or fine-tune) the default
 # model for about TRAIN_SECONDS, export it fp16 and score it and the model it would replace on
 # the same held-out images. Everything worth keeping goes to $OUT (the model in three parts).
-#   OUT=/tmp/o TRAIN_SECONDS=20 DEVICE=cpu BS=32 EPOCHS=1 bash benchmarks/gpu_train_default.sh   # dry run
+#   OUT=/tmp/o TRAIN_SECONDS=20 DEVICE=cpu BS=32 EPOCHS=1 HELDOUT=200 bash benchmarks/gpu_train_default.sh  # dry run
+# MNIST must have its writers beside it (mnist-train-writers.npz): training and validation then
+# use other writers than the held-out figure (core.synth.writer_split). A writer-disjoint model
+# must start from scratch (no INIT): the models before the split trained on the held-out writers.
+#   cp ../shared/data/mnist-train*.npz .data/    # then, on the device:
+#   EPOCHS=8 AUGMENT=0.5 TRAIN_SECONDS=300 bash benchmarks/gpu_train_default.sh
 # Session 2 (fine-tune of the first default model, half the images augmented):
 #   INIT=resources/models/digitsum-resnet50.safetensors LR=5e-4 AUGMENT=0.5 EPOCHS=6 TRAIN_SECONDS=190
 # PER_EPOCH=N skips the probe and trains N composed images per epoch.
@@ -52,7 +57,11 @@ PYEOF
 # $OUT takes 8 files of <= 16 MiB: three parts of the ~46 MiB model
 (cd $W && split -n 3 digitsum-resnet50.safetensors "$OUT/digitsum-resnet50.part-" && sha256sum digitsum-resnet50.safetensors | tee -a "$OUT/log.txt")
 
-log "held-out evaluation ($HELDOUT images, seed 1, holdout digits): new model, then ${INIT:-nothing}"
+log "held-out evaluation ($HELDOUT images, seed 1, held-out writers): new model, then ${INIT:-nothing}"
 $PY benchmarks/heldout_eval.py $W/digitsum-resnet50.safetensors $INIT --count $HELDOUT --seed 1 --mnist $MNIST \
   --device $DEVICE | tee -a "$OUT/log.txt"
+for layout in synth grid; do  # the second look and the doubtful rows, on both composers' layouts
+  $PY benchmarks/second_look_eval.py --model $W/digitsum-resnet50.safetensors --mnist $MNIST --count $HELDOUT \
+    --layout $layout --device $DEVICE | tee -a "$OUT/log.txt"
+done
 log "end of training part"

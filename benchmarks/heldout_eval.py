@@ -51,7 +51,8 @@ def main():
                 if dl is not None:
                     read.append(dl.argmax(-1).cpu().numpy())
                     digit_ok += (read[-1] == digits[s:s + 500]).sum()
-        row = {"model": path, "arch": info.arch, "head": info.head, "heldout_acc": correct / len(x), "count": len(x)}
+        row = {"model": path, "arch": info.arch, "head": info.head, "heldout_acc": correct / len(x), "count": len(x),
+               "held_out_by": bank.split_by}  # "writer": writers no training saw; "index": digits only
         if info.reads_digits:
             row["heldout_digit_acc"] = int(digit_ok) / (4 * len(x))
         print(json.dumps(row))

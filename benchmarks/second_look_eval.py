@@ -46,6 +46,7 @@ def main():
     p.add_argument("--layout", default="synth", help="composer layout, synth or grid (default: synth)")
     p.add_argument("--count", type=int, default=10000, help="images (default: 10000)")
     p.add_argument("--seed", type=int, default=1, help="composition seed (default: 1)")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
     p.add_argument("--below", type=float, default=SECOND_LOOK_BELOW, help=f"second look threshold (default: {SECOND_LOOK_BELOW})")
     args = p.parse_args()
     bank = load_bank(args.mnist)
@@ -53,7 +54,7 @@ def main():
     kwargs = {} if args.layout == "synth" else {"layout": args.layout}
     images, digits = compose_numpy(bank, args.count, args.seed, **kwargs)
     sums = digits.sum(1)
-    predictor = Predictor(args.model, device="cpu", second_look_below=0.0)
+    predictor = Predictor(args.model, device=args.device, second_look_below=0.0)
     off_p, on_p, read_again = [], [], 0
     for s in range(0, len(images), 256):
         batch = images[s : s + 256]
@@ -64,10 +65,10 @@ def main():
     result = {"model": predictor.info.name, "precision": predictor.precision, "images": len(sums),
               "bank": args.mnist or "bundled", "digits": args.digits if args.digits != "split" else f"{args.split} writers",
               "layout": args.layout, "seed": args.seed, "second_look_below": args.below,
-              "rows_read_again": read_again / len(sums)}
+              "device": predictor.device_name, "rows_read_again": read_again / len(sums)}
     for name, probs in (("off", np.concatenate(off_p)), ("on", np.concatenate(on_p))):
         wrong = probs.argmax(1) != sums
-        result[f"accuracy_{name}"] = 1 - wrong.mean()
+        result[f"accuracy_{name}"] = round(1 - float(wrong.mean()), 5)
         result[f"review_{name}"] = review_table(probs.max(1), wrong)
     print(json.dumps(result))
 
