@@ -1,6 +1,6 @@
-"""Accuracy of a model on degraded copies of a labelled folder: noise, JPEG, blur, 2x, inverted.
+"""Accuracy of a model on degraded copies of a labelled folder: noise, JPEG, blur, 2x, inverted, RGB, 16-bit.
 
-    digitsum synth /tmp/heldout --count 10000 --seed 1          # held-out digits (bundled bank)
+    digitsum synth /tmp/heldout --count 10000 --seed 1          # held-out writers (bundled bank)
     python benchmarks/robustness_eval.py /tmp/heldout --count 1000 [--model M]
 
 Each variant is written as real image files and scored by `digitsum evaluate`, so the
@@ -25,6 +25,11 @@ VARIANTS = {
     "blur (gaussian r=1)": lambda im, rng: im.filter(ImageFilter.GaussianBlur(1)),
     "2x size (80x336)": lambda im, rng: im.resize((im.width * 2, im.height * 2), Image.BICUBIC),
     "inverted (dark on light)": lambda im, rng: Image.eval(im, lambda v: 255 - v),
+    # a colour scan: white-ish ink with a tint on a dark blue-grey paper, saved as RGB
+    "RGB (tinted)": lambda im, rng: Image.merge("RGB", [Image.eval(im, lambda v, a=a, b=b: int(b + v * a))
+                                                         for a, b in ((0.85, 20), (0.9, 25), (0.8, 40))]),
+    # 16-bit greyscale over the full 0..65535 range: the reader must scale it down, not clip it
+    "16-bit greyscale": lambda im, rng: Image.fromarray(np.asarray(im, np.uint16) * 257),
 }
 
 
