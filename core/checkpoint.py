@@ -187,7 +187,7 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
         path = DEFAULT_MODEL
         if not path.is_file():
             raise ModelFileError(
-                "no default model in resources/models/; pass --model FILE, or train one with "
+                f"no default model in {path.parent}; pass --model FILE, or train one with "
                 "'digitsum train --data synthetic:200000 --mnist mnist-train.npz'"
             )
     info = read_model_info(path)
