@@ -1,0 +1,108 @@
+"""The wheel a user installs carries what digitsum reads at run time and works outside the checkout.
+
+Builds the wheel without dependencies or network, checks the files in it, installs it into a
+fresh venv under tmp_path that borrows this venv's packages (torch, PySide6) through a .pth file,
+then runs the installed commands from tmp_path, with no checkout above it: ``digitsum predict``
+on the bundled samples with no --model, ``digitsum synth`` with no --mnist, and
+``digitsum-gui --install-desktop-entry``. About 15 s on two cores.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "digitsum_resources"
+RESOURCE_FILES = ["models/digitsum-resnet50.safetensors", "models/digitsum-resnet50.int8.json", "models/MODEL_CARD.md",
+                  "digit-bank.npz", "samples/labels.csv", "icons/digitsum.svg", "digitsum.desktop"]
+SAMPLES = sorted(p.name for p in (ROOT / "resources" / "samples").glob("*.png"))
+MAX_WHEEL_BYTES = 60_000_000
+
+
+def run(cmd, cwd, env=None, timeout=300) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(c) for c in cmd], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel, built from a copy of the project: setuptools' build/ in the checkout can hold
+    files deleted since (they would ride along), and other runs may be building there."""
+    src = tmp_path_factory.mktemp("src")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    for name in ("core", "digitsum_gui", "resources"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    out = tmp_path_factory.mktemp("wheel")
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
+         "-w", out, src], cwd=src)
+    (found,) = out.glob("digitsum-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A venv outside the checkout with the wheel installed; its dependencies come from this venv."""
+    home = tmp_path_factory.mktemp("venv") / "v"
+    run([sys.executable, "-m", "venv", "--without-pip", home], cwd=home.parent)
+    python = home / "bin" / "python"
+    purelib = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=home).stdout.strip()
+    # plain folders, not site dirs: this venv's .pth files (the editable install's finder) stay out
+    ours = dict.fromkeys([*site.getsitepackages(), sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    Path(purelib, "digitsum-test-deps.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
+    run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel], cwd=home)
+    return home
+
+
+def clean_env(**extra) -> dict:
+    """No PYTHONPATH: nothing from the checkout may reach the installed commands."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(OMP_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen", **extra)
+    return env
+
+
+def test_wheel_carries_the_model_bank_samples_and_icon(wheel):
+    assert wheel.stat().st_size < MAX_WHEEL_BYTES, f"{wheel.stat().st_size / 1e6:.1f} MB"
+    with zipfile.ZipFile(wheel) as zf:
+        sizes = {info.filename: info.file_size for info in zf.infolist()}
+    for name in [*RESOURCE_FILES, *(f"samples/{s}" for s in SAMPLES)]:
+        assert sizes.get(f"{PACKAGE}/{name}") == (ROOT / "resources" / name).stat().st_size, name
+    assert len(SAMPLES) == 24
+    assert {"core/cli.py", "digitsum_gui/app.py", "digitsum_gui/desktop.py"} <= set(sizes)
+
+
+def test_installed_wheel_predicts_and_composes_outside_the_checkout(venv, tmp_path):
+    env, bin_dir = clean_env(), venv / "bin"
+    where = run([bin_dir / "python", "-c", "import core; print(core.RESOURCES)"], cwd=tmp_path, env=env)
+    resources = Path(where.stdout.strip())
+    assert resources.is_relative_to(venv), resources  # the wheel's copy, not the checkout's
+
+    run([bin_dir / "digitsum", "predict", resources / "samples", "--output", "p.csv"], cwd=tmp_path, env=env)
+    with open(tmp_path / "p.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["file"] for r in rows] == SAMPLES
+    assert all(r["predicted_sum"] and not r["error"] for r in rows)
+
+    run([bin_dir / "digitsum", "synth", "composed", "--count", "3"], cwd=tmp_path, env=env)
+    assert len(list((tmp_path / "composed").glob("*.png"))) == 3
+    assert (tmp_path / "composed" / "labels.csv").read_text(encoding="utf-8").count("\n") == 4
+
+
+def test_installed_gui_writes_its_desktop_entry(venv, tmp_path):
+    env = clean_env(XDG_DATA_HOME=str(tmp_path / "data"))
+    run([venv / "bin" / "digitsum-gui", "--install-desktop-entry"], cwd=tmp_path, env=env)
+    entry = (tmp_path / "data" / "applications" / "digitsum.desktop").read_text(encoding="utf-8")
+    assert f"Exec={venv / 'bin' / 'digitsum-gui'} %f" in entry.splitlines()
+    assert (tmp_path / "data" / "icons" / "hicolor" / "scalable" / "apps" / "digitsum.svg").is_file()
