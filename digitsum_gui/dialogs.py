@@ -7,6 +7,7 @@ from the worker (and a test). ``show_error`` opens the box window-modally and re
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
 
 from core import __version__
+from digitsum_gui.figures import model_figures
 
 MODEL_CARD = Path(__file__).resolve().parent.parent / "resources" / "models" / "MODEL_CARD.md"
 
@@ -80,9 +82,15 @@ def model_info_markdown(summary) -> str:
         f"- Running on: {summary.device_name}",
     ]
     for key, label in (("created", "Created"), ("version", "digitsum version"), ("data", "Training data"),
-                       ("epochs_trained", "Epochs trained"), ("init", "Started from")):
+                       ("init", "Started from")):
         if meta.get(key) not in (None, ""):
             lines.append(f"- {label}: {meta.pop(key)}")
+    if epochs := epochs_text(summary.meta):
+        lines.append(f"- Epochs: {epochs}")
+    if figures := model_figures(metrics):
+        lines += ["", "## Accuracy", ""] + [f"- {f.long_text()}" for f in figures]
+        if len(figures) > 1:
+            lines.append("\nEach figure is on its own images; compare models only on the same kind of figure and set.")
     if metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
         for key, value in metrics.items():
@@ -92,6 +100,29 @@ def model_info_markdown(summary) -> str:
         lines += ["", "## Training command", "", f"    {meta.pop('command')}"]
     lines += ["", "## All metadata", "", "```", json.dumps(summary.meta, indent=2, default=str), "```"]
     return "\n".join(lines)
+
+
+def planned_epochs(command) -> int | None:
+    """The ``--epochs N`` of a ``digitsum train`` command line, or None."""
+    try:
+        words = shlex.split(str(command or ""))
+    except ValueError:
+        return None
+    for flag, value in zip(words, words[1:]):
+        if flag == "--epochs" and value.isdigit():
+            return int(value)
+    return None
+
+
+def epochs_text(meta: dict) -> str:
+    """``best epoch 5 of 6``: the run keeps its best epoch, which need not be its last."""
+    metrics = meta.get("metrics") or {}
+    best = metrics.get("epoch", meta.get("epochs_trained"))
+    if not isinstance(best, int) or isinstance(best, bool):
+        return ""
+    total = planned_epochs(meta.get("command"))
+    text = f"best epoch {best}" + (f" of {total}" if total and total >= best else "")
+    return text + (" (kept from an epoch cut short)" if metrics.get("partial") else "")
 
 
 class MarkdownDialog(QDialog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from digitsum_gui.status_bar import plural
 from digitsum_gui.table_model import LOW_CONFIDENCE, PredictionFilterProxyModel
 
 
@@ -69,4 +70,5 @@ class FilterBar(QWidget):
         source = self.proxy.sourceModel()
         total = source.rowCount() if source is not None else 0
         shown = self.proxy.rowCount()
-        self.count_label.setText(f"{shown:,} of {total:,} rows shown" if shown != total else f"{total:,} rows")
+        text = f"{shown:,} of {plural(total, 'row')} shown" if shown != total else plural(total, "row")
+        self.count_label.setText(text)

@@ -25,13 +25,12 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
 
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error, show_info
+from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain_actions import RetrainController
-from digitsum_gui.status_bar import RunStatusBar
+from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.worker import PredictWorker
-
-MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
@@ -121,7 +120,8 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.results = ResultsView(self.table_model, self.proxy)
         # short names for what tests and later features reach for most
-        self.table_view, self.detail, self.filter_bar = self.results.table_view, self.results.detail, self.results.filter_bar
+        self.table_view, self.detail = self.results.table_view, self.results.detail
+        self.filter_bar = self.results.filter_bar
         for signal in (self.table_model.rows_appended, self.table_model.modelReset):
             signal.connect(self._update_actions)
         self.setCentralWidget(self.results)
@@ -167,7 +167,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(
+            lambda: fill_recent_menu(self.recent_menu, self.settings, self.open_folder))
         file_menu.addAction(self.open_model_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
@@ -197,8 +198,9 @@ class MainWindow(QMainWindow):
         s = self.settings
         if geometry := s.value("geometry"):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1380, 860)
+        else:  # as large as suits the table and the detail pane, but never past a laptop's screen
+            screen = self.screen().availableGeometry()
+            self.resize(min(1380, screen.width()), min(860, screen.height()))
         if state := s.value("window_state"):
             self.restoreState(state)
         self.results.restore_settings(s)
@@ -215,16 +217,29 @@ class MainWindow(QMainWindow):
     def running(self) -> bool:
         return self._stop is not None
 
-    def open_folder(self, folder) -> None:
-        """Show ``folder``'s images; predict them at once unless 'auto_predict' is off."""
-        folder = str(Path(folder))
-        self.settings.setValue("last_folder", folder)
-        recent = [folder] + [f for f in self.recent_folders() if f != folder]
-        self.settings.setValue("recent_folders", recent[:MAX_RECENT])
-        self.open_paths([folder])
+    def open_folder(self, folder) -> bool:
+        """Show ``folder``'s images; predict them at once unless 'auto_predict' is off.
 
-    def open_paths(self, paths) -> None:
-        """Show results for folders, image files or .npy arrays (as ``digitsum predict`` takes them)."""
+        A folder that is not there (a recent one since moved or deleted) changes nothing on
+        screen: the window says so once and drops it from File > Open Recent. Returns False then.
+        """
+        folder = str(Path(folder))
+        if not Path(folder).exists():
+            forget_folder(self.settings, folder)
+        else:
+            remember_folder(self.settings, folder)
+        return self.open_paths([folder])
+
+    def open_paths(self, paths) -> bool:
+        """Show results for folders, image files or .npy arrays (as ``digitsum predict`` takes them).
+
+        Returns False, keeping the folder and rows shown, when one of ``paths`` does not exist.
+        """
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            still = f"\n\nStill showing {self.windowTitle().removesuffix(' - digitsum')}." if self.source else ""
+            show_error(self, "Cannot open", f"Cannot open {missing[0]}: no such file or folder.{still}")
+            return False
         if self.running:
             self.cancel()
             self._discard_rows = True  # until the next run lists its own items
@@ -232,12 +247,13 @@ class MainWindow(QMainWindow):
         shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
-        self.status.progress_bar.hide()
+        self.status.reset()
         if self.auto_predict_action.isChecked():
             self.predict()
         else:
             self.status.showMessage(f"Opened {shown}: press Predict (F5) to read the sums")
         self._update_actions()
+        return True
 
     def predict(self) -> bool:
         """Run the model over the open inputs (a run going on is cancelled and this one follows).
@@ -292,19 +308,17 @@ class MainWindow(QMainWindow):
             return None
         self.settings.setValue("export_dir", str(Path(dest).parent))
         total = len(self.table_model.items)
-        message = f"Exported {count:,} rows to {dest}"
+        message = f"Exported {plural(count, 'row')} to {dest}"
         if count < total:
             state = "prediction is still running" if self.running else "the run did not finish"
-            message = f"Exported {count:,} of {total:,} rows to {dest} ({state}: only finished rows are in the file)"
+            message = (f"Exported {count:,} of {plural(total, 'row')} to {dest} "
+                       f"({state}: only finished rows are in the file)")
             show_info(self, "Partial export", message)
         self.status.showMessage(message)
         return count
 
     def recent_folders(self) -> list[str]:
-        value = self.settings.value("recent_folders", [])
-        if isinstance(value, str):  # an INI file with one entry reads back as a string
-            value = [value]
-        return [str(v) for v in value or []]
+        return recent_folders(self.settings)
 
     def show_model_info(self) -> None:
         MarkdownDialog("Model info", model_info_markdown(self.summary), self).show()
@@ -344,18 +358,6 @@ class MainWindow(QMainWindow):
                                               "CSV files (*.csv);;All files (*)")
         if dest:
             self.export_csv(dest)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        folders = self.recent_folders()
-        for folder in folders:
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
-        if not folders:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Menu").triggered.connect(lambda: self.settings.remove("recent_folders"))
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_model_loaded(self, summary) -> None:
@@ -404,12 +406,12 @@ class MainWindow(QMainWindow):
         if self._discard_rows:
             pass  # a run given up for another folder: nothing to report about it
         elif cancelled:
-            self.status.run_finished(f"Cancelled: {len(rows):,} of {total:,} rows done")
+            self.status.run_finished(f"Cancelled: {len(rows):,} of {plural(total, 'row')} done")
         elif rows:
             unread = f", {errors:,} unreadable" if errors else ""
-            self.status.run_finished(f"Done: {len(rows):,} rows{unread}")
+            self.status.run_finished(f"Done: {plural(len(rows), 'row')}{unread}")
         else:
-            self.status.clearMessage()
+            self.status.run_finished("")
         self._update_actions()
         self.run_finished.emit(cancelled)
         if self._pending_run:

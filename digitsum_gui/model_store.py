@@ -1,8 +1,7 @@
 """Where the app keeps its own files: trained models (one folder per run) and corrections.
 
-Both live in the per-user data folder that ``QStandardPaths.AppDataLocation`` names, an
-organisation folder and an application folder, both "digitsum": ``~/.local/share/digitsum/digitsum``
-on Linux, the same under ``%APPDATA%`` on Windows and ``~/Library/Application Support`` on macOS.
+Both live in the per-user data folder ``app_data_dir()``: ``~/.local/share/digitsum`` on
+Linux, the same under ``%APPDATA%`` on Windows and ``~/Library/Application Support`` on macOS.
 Tests point ``ModelStore`` at a temporary folder, or turn on
 ``QStandardPaths.setTestModeEnabled(True)``, so they never touch the real one.
 The listing and deleting itself is ``core.store`` (Qt-free); this class adds a ``changed``
@@ -19,11 +18,30 @@ from core.store import delete_run, list_models, reserve_run_folder
 
 
 def app_data_dir() -> Path:
-    """The per-user data folder of this app (not created here)."""
+    """The per-user data folder of this app (not created here).
+
+    Qt's ``AppDataLocation`` is ``<data>/<organisation>/<application>``; both are "digitsum",
+    which would name the folder twice (``digitsum/digitsum``), so the app uses the
+    organisation's folder. Runs and corrections that an earlier version kept one level down
+    are moved up once (a rename on the same disk); if that fails they stay where they are
+    and that folder is used.
+    """
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     if not location:  # no home folder at all: fall back to the current folder, visibly
-        location = str(Path.cwd() / "digitsum-data")
-    return Path(location)
+        return Path.cwd() / "digitsum-data"
+    location = Path(location)
+    if location.name != location.parent.name:
+        return location
+    folder, legacy = location.parent, location
+    try:
+        for name in ("runs", "corrections"):
+            if (legacy / name).is_dir() and not (folder / name).exists():
+                (legacy / name).rename(folder / name)
+        if legacy.is_dir() and not any(legacy.iterdir()):
+            legacy.rmdir()
+    except OSError:
+        return legacy
+    return folder
 
 
 class ModelStore(QObject):

@@ -1,8 +1,17 @@
-"""The status bar: device, model and its accuracy, rows done / total, images/s and ETA."""
+"""The status bar: device, model and its accuracy, rows done / total, images/s and ETA.
+
+It must fit a 1250 px window without cutting a word: the progress bar and the speed show
+only while a run goes on (afterwards the message on the left says how it ended), and the
+model's name and figure are elided, never clipped, with everything in its tooltip.
+"""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+MODEL_LABEL_MAX = 520  # px: a long run-folder name gives way to the message, not the other way round
 
 
 def format_eta(seconds: float) -> str:
@@ -15,25 +24,54 @@ def format_eta(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 row``, ``1,004 rows``: the count with thousands separators and the right form."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that, when squeezed, ends in "..." instead of being cut mid-letter."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("Model: \u2026") + 8), hint.height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        self.style().drawItemText(painter, rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                                  self.palette(), self.isEnabled(), text, QPalette.ColorRole.WindowText)
+
+    def is_elided(self) -> bool:
+        """True when the text does not fit and is shown cut short (its tooltip holds all of it)."""
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+
 class RunStatusBar(QStatusBar):
     """Permanent labels on the right, transient messages (``showMessage``) on the left."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.device_label = QLabel("Device: ...")
-        self.model_label = QLabel("Model: loading...")
+        self.model_label = ElidedLabel("Model: loading...")
+        self.model_label.setMaximumWidth(MODEL_LABEL_MAX)
         self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("%v / %m rows")
-        self.progress_bar.setMinimumWidth(200)
-        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setMinimumWidth(160)
+        self.progress_bar.setMaximumWidth(240)
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(170)
         for widget in (self.progress_bar, self.speed_label, self.model_label, self.device_label):
             self.addPermanentWidget(widget)
-        self.progress_bar.hide()
+        self._show_running(False)
+
+    def _show_running(self, running: bool) -> None:
+        self.progress_bar.setVisible(running)
+        self.speed_label.setVisible(running)
+        if not running:
+            self.speed_label.clear()  # a finished run has no rate or ETA to show
 
     def set_loading(self, path_text: str) -> None:
         self.model_label.setText(f"Model: loading {path_text}...")
@@ -45,22 +83,34 @@ class RunStatusBar(QStatusBar):
             self.model_label.setToolTip("")
             return
         accuracy = summary.accuracy_text
-        self.model_label.setText(f"Model: {summary.name}" + (f", {accuracy}" if accuracy else ""))
-        self.model_label.setToolTip(f"{summary.path}\n{summary.arch} / {summary.head} head")
+        self.model_label.setText(f"Model: {summary.name}" + (f" \u00b7 {accuracy}" if accuracy else ""))
+        self.model_label.setToolTip(f"{summary.name}: {summary.arch} / {summary.head} head\n{summary.path}\n\n"
+                                    f"{summary.accuracy_tooltip}")
         self.device_label.setText(f"Device: {summary.device_name}")
 
-    def run_started(self, total: int) -> None:
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(0)
-        self.progress_bar.show()
-        self.speed_label.setText("starting...")
-
-    def run_progress(self, done: int, total: int, images_per_s: float, eta: float) -> None:
+    def _set_count(self, done: int, total: int) -> None:
         self.progress_bar.setRange(0, max(total, 1))
         self.progress_bar.setValue(done)
+        # Qt's %v / %m would print 1004 beside the message's 1,004
+        self.progress_bar.setFormat(f"{done:,} / {plural(total, 'row')}")
+
+    def run_started(self, total: int) -> None:
+        self._set_count(0, total)
+        self._show_running(True)
+        self.speed_label.setText("starting...")
+        self.clearMessage()  # the bar says what is going on; the space is the labels' now
+
+    def run_progress(self, done: int, total: int, images_per_s: float, eta: float) -> None:
+        self._set_count(done, total)
         eta_text = format_eta(eta)
-        self.speed_label.setText(f"{images_per_s:,.0f} images/s" + (f", ETA {eta_text}" if eta_text and done < total else ""))
+        eta_text = f", ETA {eta_text}" if eta_text and done < total else ""
+        self.speed_label.setText(f"{images_per_s:,.0f} images/s{eta_text}")
 
     def run_finished(self, message: str) -> None:
-        """Keep the final count in the bar; say how it ended on the left."""
+        """Say how the run ended on the left; the bar and the rate go (the message has the count)."""
+        self._show_running(False)
         self.showMessage(message)
+
+    def reset(self) -> None:
+        """Nothing has run yet (a folder was opened without predicting, or could not be read)."""
+        self._show_running(False)

@@ -181,7 +181,7 @@ def test_bad_model_keeps_the_old_one(qtbot, make_window, tmp_path, synth_folder)
 
 def test_missing_folder_and_export_failures_are_reported(qtbot, make_window, synth_folder, tmp_path):
     window = make_window()
-    assert run_folder(qtbot, window, tmp_path / "nowhere") is False
+    assert window.open_folder(tmp_path / "nowhere") is False  # nothing runs: it is said at once
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
     assert any("no such file or folder" in b.text() for b in boxes)
 
