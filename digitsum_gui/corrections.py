@@ -2,19 +2,19 @@
 
 The labels themselves (``labels.csv`` or a sidecar, saved at once) are
 ``core.corrections.FolderLabels``; the table model's "True sum" column reads and writes
-them. This module holds the Qt pieces around it: a spin-box editor limited to 0..36
-(with "none" to forget a sum), what the cells show, and the accuracy line for the status
-bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
+them. This module holds the Qt pieces around it: the cell's editor (0..36, empty to forget
+a sum, anything else refused visibly), what the cells show, and the accuracy line for the
+status bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QSpinBox, QStyledItemDelegate
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QRegularExpressionValidator
+from PySide6.QtWidgets import QAbstractItemDelegate, QLineEdit, QStyledItemDelegate
 
 MAX_SUM = 36  # core.data.MAX_SUM (importing core.data would pull torch into the GUI's start-up)
-NO_SUM = -1  # the spin box's "none": forget the sum of this file
+NO_SUM = -1  # what older callers pass to forget the sum of this file
 
 
 def parse_sum(value) -> tuple[bool, int | None]:
@@ -36,37 +36,70 @@ def parse_sum(value) -> tuple[bool, int | None]:
 
 
 class TrueSumDelegate(QStyledItemDelegate):
-    """Edits the "True sum" column with a spin box: 0..36, or "none" below 0.
+    """Edits the "True sum" column in a line edit that keeps every keystroke.
+
+    A spin box limited to 0..36 silently drops the second 9 of 99 and would save 9; here
+    what was typed is what is checked: 0..36 is saved, an empty cell forgets the sum, and
+    anything else is refused visibly (``labels_failed``) with nothing stored. The number
+    turns red while it is out of range.
 
     Parameters
     ----------
     sum_column : int
         The column of the predicted sum: an empty cell starts editing from it.
     parent : QObject, optional
+
+    Signals
+    -------
+    entered()
+        The user pressed Enter and the sum was saved: the review moves on to the next row.
     """
+
+    entered = Signal()
 
     def __init__(self, sum_column: int, parent=None):
         super().__init__(parent)
         self.sum_column = sum_column
+        self._saved = False  # whether the last commit was saved
+        self._refused = None  # (editor, text) of the last refused commit
 
     def createEditor(self, parent, option, index):
-        editor = QSpinBox(parent)
-        editor.setRange(NO_SUM, MAX_SUM)
-        editor.setSpecialValueText("none")
+        editor = QLineEdit(parent)
+        # digits only, a few more than a sum has: 99 stays 99 and is refused, never saved as 9
+        editor.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,3}"), editor))
         editor.setAlignment(Qt.AlignmentFlag.AlignRight)
         editor.setFrame(False)
+        editor.setPlaceholderText("none")
+        editor.setToolTip(f"The true sum, 0-{MAX_SUM}; Enter saves it (empty: forget it), Esc leaves it as it was")
+        editor.textChanged.connect(lambda text: editor.setStyleSheet(
+            "" if parse_sum(text)[0] else "color: #b02a37;"))
         return editor
 
     def setEditorData(self, editor, index) -> None:
         value = index.data(Qt.ItemDataRole.EditRole)
         if value is None:  # nothing known yet: start from what the model read
             value = index.siblingAtColumn(self.sum_column).data(Qt.ItemDataRole.DisplayRole)
-            value = int(value) if isinstance(value, str) and value.isdigit() else value
-        editor.setValue(value if isinstance(value, int) else NO_SUM)
+        editor.setText("" if value is None else str(value))
+        editor.selectAll()  # typing replaces it; Enter keeps it
 
     def setModelData(self, editor, model, index) -> None:
-        editor.interpretText()
-        model.setData(index, editor.value(), Qt.ItemDataRole.EditRole)
+        typed = (editor, editor.text().strip())
+        if typed == self._refused:  # the focus leaving after a refusal: it was said once already
+            self._saved = False
+            return
+        self._saved = model.setData(index, typed[1], Qt.ItemDataRole.EditRole)
+        self._refused = None if self._saved else typed
+
+    def eventFilter(self, editor, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._saved = False
+            self.commitData.emit(editor)
+            if not self._saved:  # refused (said in a message): the editor stays, with what was typed
+                return True
+            self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+            self.entered.emit()
+            return True
+        return super().eventFilter(editor, event)
 
 
 def save_true_sum(labels, row, value) -> str:

@@ -72,6 +72,9 @@ class DetailPane(QWidget):
         self.top3_label = QLabel()
         self.top3_label.setTextFormat(Qt.TextFormat.RichText)
 
+        self.truth_label = QLabel()
+        self.truth_label.setWordWrap(True)
+
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b02a37;")
@@ -81,8 +84,8 @@ class DetailPane(QWidget):
         self.placeholder.setEnabled(False)
 
         layout = QVBoxLayout(self)
-        for widget in (self.placeholder, self.file_label, self.image_label, self.sum_label, self.digits_caption,
-                       self.digits_box, self.top3_caption, self.top3_label, self.error_label):
+        for widget in (self.placeholder, self.file_label, self.image_label, self.sum_label, self.truth_label,
+                       self.digits_caption, self.digits_box, self.top3_caption, self.top3_label, self.error_label):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_row(None, None)
@@ -90,14 +93,17 @@ class DetailPane(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(IMAGE_WIDTH * 3 + 40, 400)
 
-    def show_row(self, row, pixmap: QPixmap | None, reading: bool = False) -> None:
+    def show_row(self, row, pixmap: QPixmap | None, reading: bool = False, truth: int | None = None,
+                 can_label: bool = False) -> None:
         """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None).
 
         ``reading``: the image is on its way (``set_image`` follows); until then the image
-        area stays blank rather than saying there is none.
+        area stays blank rather than saying there is none. ``truth``: the sum a person gave
+        (typed or from labels.csv); ``can_label``: the open folder takes true sums.
         """
         self._pixmap, self._reading = pixmap, reading
         empty = row is None
+        self.set_truth(row, truth, can_label)
         self.placeholder.setVisible(empty)
         for widget in (self.file_label, self.image_label, self.sum_label):
             widget.setVisible(not empty)
@@ -129,6 +135,20 @@ class DetailPane(QWidget):
             # escaped: "<0.01%" would otherwise be read as the start of an HTML tag
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)
         )
+
+    def set_truth(self, row, truth: int | None, can_label: bool = True) -> None:
+        """The true sum of the row shown (after it was typed, cleared, or read from labels.csv)."""
+        if row is None or row.error or (truth is None and not can_label):
+            self.truth_label.hide()
+            return
+        if truth is None:
+            text = "True sum: not given (type it in the table's True sum column)"
+        elif truth == row.predicted_sum:
+            text = f"True sum: {truth}, as read"
+        else:
+            text = f"<b>True sum: {truth}</b>, not {row.predicted_sum}: corrected"
+        self.truth_label.setText(text)
+        self.truth_label.show()
 
     def set_image(self, pixmap: QPixmap | None) -> None:
         """The image of the row shown, once read (None: it could not be read)."""

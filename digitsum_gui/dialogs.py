@@ -13,7 +13,8 @@ from importlib import metadata
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import Qt, qVersion
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
 
 from core import __version__
@@ -38,6 +39,26 @@ def show_info(parent, title: str, text: str) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def open_or_offer_copy(parent, path, what: str) -> bool:
+    """Open ``path`` (a file or folder) with the system's application for it.
+
+    Where nothing opens it (no desktop launcher, as on many minimal Linux systems) the user
+    is told so, with a button that copies the path: never a silent failure.
+    """
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return True
+    box = QMessageBox(QMessageBox.Icon.Warning, f"Cannot open the {what}",
+                      f"No application on this system opened the {what}:\n{path}", QMessageBox.StandardButton.Close,
+                      parent)
+    box.setInformativeText("Copy its path and open it yourself.")
+    copy = box.addButton("Copy Path", QMessageBox.ButtonRole.AcceptRole)
+    copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(str(path)))
+    box.setDefaultButton(copy)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return False
 
 
 def _package_version(name: str) -> str:

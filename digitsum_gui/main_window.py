@@ -28,6 +28,7 @@ from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_mark
 from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain_actions import RetrainController
+from digitsum_gui.review import ReviewController
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.worker import PredictWorker
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus_and_toolbar()
         self.retrain = RetrainController(self, store)
+        self.review = ReviewController(self)  # after the retrain controller: it sets the true sums' editor
         self._restore_settings()
 
         self._thread = QThread(self)

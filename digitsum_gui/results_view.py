@@ -1,17 +1,38 @@
 """The window's centre: filter bar and results table on the left, the detail pane on the right.
 
 ``ResultsView`` wires a ``PredictionTableModel`` (through its filter proxy) to a
-``QTableView`` set up for very long tables, and keeps the detail pane on the current row.
+``QTableView`` set up for very long tables, keeps the detail pane on the current row, and
+keeps that row where the person sees it while a sorted table takes in new rows. A legend
+under the table says what the row colours mean.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
 from digitsum_gui.filter_bar import FilterBar
-from digitsum_gui.table_model import Column, PredictionFilterProxyModel, PredictionTableModel
+from digitsum_gui.table_model import (
+    DOUBT_BACKGROUND,
+    DOUBT_FOREGROUND,
+    ERROR_BACKGROUND,
+    ERROR_FOREGROUND,
+    LOW_CONFIDENCE,
+    Column,
+    PredictionFilterProxyModel,
+    PredictionTableModel,
+)
 
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
 COLUMN_WIDTHS = {Column.THUMBNAIL: 178, Column.FILE: 240, Column.SUM: 56, Column.CONFIDENCE: 96, Column.DIGITS: 96}
@@ -23,6 +44,9 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     view.setModel(proxy)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    # typing on a row goes straight into an editable cell ("True sum"): no double-click needed
+    view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+                         | QAbstractItemView.EditTrigger.AnyKeyPressed)
     view.setIconSize(QSize(168, 40))  # thumbnails at the model's own size: no scaling blur
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)  # error reasons read from the start; tooltips hold the rest
@@ -41,6 +65,32 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # start in input order
     view.setSortingEnabled(True)
     return view
+
+
+def make_legend() -> QWidget:
+    """A strip of the table's row colours with what each means, and the review keys."""
+    legend = QWidget()
+    layout = QHBoxLayout(legend)
+    layout.setContentsMargins(0, 2, 0, 2)
+    for background, foreground, text, tip in (
+        (ERROR_BACKGROUND, ERROR_FOREGROUND, "Unreadable", "The file could not be read: its error says why"),
+        (DOUBT_BACKGROUND, DOUBT_FOREGROUND, f"Doubtful: below {LOW_CONFIDENCE:.0%}",
+         "The model is not sure of this sum: look at these rows first (Doubtful first)"),
+        (corrections.CORRECTED_BACKGROUND, corrections.CORRECTED_FOREGROUND, "Corrected",
+         "The true sum (typed, or from labels.csv) differs from the model's: shown in bold"),
+    ):
+        swatch = QLabel(text)
+        swatch.setStyleSheet(f"background: {background.name()}; color: {foreground.name()}; "
+                             "padding: 1px 6px; border-radius: 3px;")
+        swatch.setToolTip(tip)
+        layout.addWidget(swatch)
+    keys = QLabel("Type a sum on a row and press Enter: saved, and on to the next doubtful row. "
+                  "Delete forgets it.")
+    keys.setEnabled(False)  # a hint, drawn quieter than the data
+    keys.setMinimumWidth(0)
+    layout.addWidget(keys, 1)
+    legend.keys_label = keys
+    return legend
 
 
 class ResultsView(QSplitter):
@@ -66,6 +116,8 @@ class ResultsView(QSplitter):
         layout.setContentsMargins(4, 4, 0, 0)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.table_view)
+        self.legend = make_legend()
+        layout.addWidget(self.legend)
         self.addWidget(left)
         self.addWidget(self.detail)
         self.setStretchFactor(0, 1)
@@ -76,6 +128,10 @@ class ResultsView(QSplitter):
         self.table_view.selectionModel().currentRowChanged.connect(self._show_current)
         model.modelReset.connect(self._show_current)
         model.thumbnail_ready.connect(self._on_thumbnail_ready)
+        model.true_sum_saved.connect(self._update_truth)
+        self._held = None  # (current index, its top in the viewport) while rows are being added
+        model.rows_about_to_append.connect(self._hold_current_row)
+        model.rows_appended.connect(self._restore_current_row)
 
     def sort_doubtful_first(self) -> None:
         self.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.AscendingOrder)
@@ -84,6 +140,32 @@ class ResultsView(QSplitter):
         """Select the top row unless the user has chosen one: the detail pane is never idle."""
         if self.proxy.rowCount() and not self.table_view.selectionModel().hasSelection():
             self.table_view.selectRow(0)
+
+    def _hold_current_row(self) -> None:
+        """Before rows arrive: remember where the current row is on screen, if it is there."""
+        view, current = self.table_view, self.table_view.currentIndex()
+        self._held = None
+        if current.isValid():
+            top = view.visualRect(current).top()
+            if 0 <= top < view.viewport().height():
+                self._held = (QPersistentModelIndex(current), top)
+
+    def _restore_current_row(self, _count: int = 0) -> None:
+        """After rows arrived (sorted rows go in above it too): scroll it back to where it was.
+
+        The selection stays on its row by itself (persistent indexes); without this its row
+        would slide down and out of view as rows are inserted above it.
+        """
+        held, self._held = self._held, None
+        if held is None or not held[0].isValid():
+            return
+        view = self.table_view
+        view.updateGeometries()  # the scroll range must cover the new rows before scrolling
+        index = view.model().index(held[0].row(), held[0].column())
+        shift = view.visualRect(index).top() - held[1]
+        if shift:
+            bar = view.verticalScrollBar()
+            bar.setValue(bar.value() + shift)
 
     def restore_settings(self, settings: QSettings) -> None:
         if header := settings.value("table_header"):
@@ -103,7 +185,17 @@ class ResultsView(QSplitter):
         row = self.proxy.mapToSource(current).row()
         # the image comes from the thumbnail reader: a slow disk never stalls a click
         self._detail_input = i = self.model.input_index(row)
-        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i, urgent=True), self.model.is_reading(i))
+        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i, urgent=True),
+                             self.model.is_reading(i), *self._truth_of(i))
+
+    def _truth_of(self, input_index: int) -> tuple:
+        """(true sum or None, whether the open folder takes true sums) of an input."""
+        labels = self.model.labels
+        return (None, False) if labels is None else (labels.sum_of(self.model.rows[input_index].file), True)
+
+    def _update_truth(self, *_args) -> None:
+        if self._detail_input is not None and self._detail_input < len(self.model.rows):
+            self.detail.set_truth(self.model.rows[self._detail_input], *self._truth_of(self._detail_input))
 
     def _on_thumbnail_ready(self, input_index: int) -> None:
         if input_index == self._detail_input:

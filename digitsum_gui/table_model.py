@@ -134,11 +134,17 @@ class PredictionTableModel(QAbstractTableModel):
     -------
     labels_changed()
         A true sum was saved.
+    true_sum_saved(str file, object sum)
+        The same, saying which file and what (None: the sum was forgotten).
+    rows_about_to_append()
+        ``append_rows`` is about to add rows (views keep the row a person is on in place).
     labels_failed(str)
         A true sum could not be saved (one line); the cell keeps its old value.
     """
 
     labels_changed = Signal()
+    true_sum_saved = Signal(str, object)
+    rows_about_to_append = Signal()
     labels_failed = Signal(str)
     rows_appended = Signal(int)  # how many rows one ``append_rows`` added (after all their inserts)
     thumbnail_ready = Signal(int)  # input index whose thumbnail ``thumbnail_when_ready`` has read
@@ -230,6 +236,7 @@ class PredictionTableModel(QAbstractTableModel):
         """
         if not rows:
             return
+        self.rows_about_to_append.emit()
         first = len(self._rows)
         if self._sort_column >= 0 and len(rows) < MANY_ROWS:
             for offset, row in enumerate(rows):
@@ -394,7 +401,8 @@ class PredictionTableModel(QAbstractTableModel):
             return False
         if not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
             return False
-        problem = corrections.save_true_sum(self._labels, self.row_at(index.row()), value)
+        row = self.row_at(index.row())
+        problem = corrections.save_true_sum(self._labels, row, value)
         if problem:
             self.labels_failed.emit(problem)
             return False
@@ -402,6 +410,7 @@ class PredictionTableModel(QAbstractTableModel):
         if self._sort_column == Column.TRUE_SUM:
             self._true_sums_changed()
         self.labels_changed.emit()
+        self.true_sum_saved.emit(row.file, corrections.known_sum(self._labels, row))
         return True
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):

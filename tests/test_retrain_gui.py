@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt  # noqa: E402
-from PySide6.QtWidgets import QSpinBox  # noqa: E402
+from PySide6.QtWidgets import QLineEdit  # noqa: E402
 
 from core.data import read_labels_csv, write_labels_csv  # noqa: E402
 from core.export import read_predictions_csv  # noqa: E402
@@ -65,14 +65,14 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     index = true_sum_index(window, name)
     assert index.data() == str(before[name][0])
 
-    # through the real editor: a spin box limited to 0..36
+    # through the real editor: a line edit of digits, checked against 0..36 when saved
     view = window.table_view
     view.setCurrentIndex(index)
     view.edit(index)
-    editor = view.viewport().findChild(QSpinBox) or view.findChild(QSpinBox)
-    assert editor is not None and editor.maximum() == 36
+    editor = view.findChild(QLineEdit)
+    assert editor is not None and editor.text() == str(before[name][0])
     with qtbot.waitSignal(window.table_model.labels_changed):
-        editor.setValue(wrong)
+        editor.setText(str(wrong))
         qtbot.keyClick(editor, Qt.Key.Key_Return)
     after = read_labels_csv(folder / "labels.csv")
     assert after[name][0] == wrong

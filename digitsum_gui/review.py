@@ -1,0 +1,227 @@
+"""Reviewing the table by keyboard and by right-click: find the doubtful rows, fix their sums.
+
+``ReviewController`` attaches to a ``MainWindow`` and adds:
+
+- the keyboard flow: with the rows in "doubtful first" order, type a sum (the digits go to
+  the row's "True sum" cell, whichever column is current) and press Enter: it is saved and
+  the next doubtful row below becomes current, so a hundred rows need no mouse. Enter on a
+  row opens its cell with the model's sum in it (Enter again confirms it); Delete forgets a
+  true sum; Ctrl+F goes to the file-name filter;
+- a context menu on the rows: edit or clear the true sum, open the image in the system's
+  viewer, copy the file paths;
+- a line in the status bar each time a sum is saved, saying where.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from digitsum_gui.dialogs import open_or_offer_copy
+from digitsum_gui.table_model import Column, is_doubtful
+
+_DIGIT_KEYS = range(Qt.Key.Key_0, Qt.Key.Key_9 + 1)
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class ReviewController(QObject):
+    """Keyboard review, the rows' context menu and save feedback for one ``MainWindow``.
+
+    Parameters
+    ----------
+    window : MainWindow
+        Its ``table_view`` has the "True sum" delegate (``corrections.TrueSumDelegate``) set.
+    """
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.view, self.proxy, self.model = window.table_view, window.proxy, window.table_model
+
+        def view_action(text, slot, shortcut=None, tip=""):
+            action = QAction(text, self.view)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # not while a cell is edited
+            action.setStatusTip(tip)
+            action.triggered.connect(slot)
+            self.view.addAction(action)
+            return action
+
+        self.edit_action = view_action("&Edit True Sum", self.edit_current, None,
+                                       "Type the right sum of this image (Enter saves it)")
+        self.clear_action = view_action("C&lear True Sum", self.clear_selected, QKeySequence.StandardKey.Delete,
+                                         "Forget the true sum of the selected rows (labels.csv is updated)")
+        self.open_action = view_action("&Open Image", self.open_current, None,
+                                       "Open this image in the system's image viewer")
+        self.copy_action = view_action("&Copy Path", self.copy_paths, None,
+                                       "Copy the full paths of the selected files")
+        self.find_action = QAction("&Find...", window)
+        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        self.find_action.setStatusTip("Filter the rows by file name")
+        self.find_action.triggered.connect(self.focus_filter)
+        window.addAction(self.find_action)
+
+        edit_menu = QMenu("&Edit", window)
+        edit_menu.addAction(self.find_action)
+        edit_menu.addSeparator()
+        for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
+            edit_menu.addAction(action)
+        window.menuBar().insertMenu(window.model_menu.menuAction(), edit_menu)
+        edit_menu.aboutToShow.connect(self.update_row_actions)
+        edit_menu.aboutToHide.connect(self._enable_row_actions)
+        self.edit_menu = edit_menu
+
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self.show_context_menu)
+        self.view.installEventFilter(self)
+        self.delegate = self.view.itemDelegateForColumn(Column.TRUE_SUM)
+        if self.delegate is not None and hasattr(self.delegate, "entered"):
+            self.delegate.entered.connect(self.next_doubtful)
+        self.model.true_sum_saved.connect(self._say_saved)
+
+    # --- where the person is ---------------------------------------------------------------
+    def _current_row(self) -> int | None:
+        """The proxy row of the current index, or None."""
+        current = self.view.currentIndex()
+        return current.row() if current.isValid() else None
+
+    def _true_sum_index(self, proxy_row: int):
+        return self.proxy.index(proxy_row, Column.TRUE_SUM)
+
+    def _editable(self, proxy_row: int) -> bool:
+        return bool(self.proxy.flags(self._true_sum_index(proxy_row)) & Qt.ItemFlag.ItemIsEditable)
+
+    def _selected_rows(self) -> list[int]:
+        rows = {i.row() for i in self.view.selectionModel().selectedRows()}
+        if not rows and (current := self._current_row()) is not None:
+            rows = {current}
+        return sorted(rows)
+
+    def _go_to(self, proxy_row: int) -> None:
+        index = self._true_sum_index(proxy_row)
+        self.view.setCurrentIndex(index)  # selects the row (the view selects whole rows)
+        self.view.scrollTo(index)
+
+    # --- the keyboard flow -------------------------------------------------------------------
+    def next_doubtful(self) -> bool:
+        """Make the next doubtful row below the current one current (in the order shown).
+
+        Rows that cannot take a sum (unreadable files) are passed over. Returns False, and
+        says so, when there is none below.
+        """
+        start = self._current_row()
+        for r in range(0 if start is None else start + 1, self.proxy.rowCount()):
+            if is_doubtful(self.proxy.source_row(r)) and self._editable(r):
+                self._go_to(r)
+                return True
+        self.window.status.showMessage("No more doubtful rows below this one", 5000)
+        return False
+
+    def edit_current(self) -> bool:
+        """Open the current row's "True sum" cell for typing."""
+        row = self._current_row()
+        if row is None or not self._editable(row):
+            return False
+        index = self._true_sum_index(row)
+        self.view.setCurrentIndex(index)
+        self.view.edit(index)
+        return True
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~(
+                Qt.KeyboardModifier.KeypadModifier):
+            row = self._current_row()
+            if event.key() in _ENTER_KEYS and row is not None:
+                return self.edit_current()
+            if event.key() in _DIGIT_KEYS and row is not None and self._editable(row):
+                # a digit typed anywhere on the row is the start of its true sum: move to that
+                # cell and let the view open its editor with this key (edit trigger AnyKeyPressed)
+                self.view.setCurrentIndex(self._true_sum_index(row))
+        return super().eventFilter(watched, event)
+
+    def focus_filter(self) -> None:
+        edit = self.window.filter_bar.text_edit
+        edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        edit.selectAll()
+
+    # --- the context menu ----------------------------------------------------------------------
+    def show_context_menu(self, pos) -> QMenu | None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return None
+        selection = self.view.selectionModel()
+        if not selection.isRowSelected(index.row()):  # right-click on another row: that row alone
+            flags = selection.SelectionFlag
+            selection.setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        self.update_row_actions()
+        menu = QMenu(self.view)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.aboutToHide.connect(self._enable_row_actions)
+        for action in (self.edit_action, self.clear_action, None, self.open_action, self.copy_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+        return menu
+
+    def update_row_actions(self) -> None:
+        """Enable what applies to the selected rows (before a menu shows them)."""
+        rows = self._selected_rows()
+        one = len(rows) == 1
+        self.edit_action.setEnabled(one and self._editable(rows[0]))
+        self.clear_action.setEnabled(any(self._known(r) for r in rows))
+        self.open_action.setEnabled(one and self._image_path(rows[0]) is not None)
+        self.copy_action.setEnabled(bool(rows))
+        self.copy_action.setText("&Copy Path" if len(rows) <= 1 else f"&Copy {len(rows):,} Paths")
+
+    def _enable_row_actions(self) -> None:
+        """Menus closed: the keys (Delete, ...) work on whatever row is current next; each checks it."""
+        for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
+            action.setEnabled(True)
+
+    def _known(self, proxy_row: int) -> bool:
+        return self._true_sum_index(proxy_row).data(Qt.ItemDataRole.EditRole) is not None
+
+    def _item(self, proxy_row: int):
+        return self.model.item_at(self.proxy.mapToSource(self.proxy.index(proxy_row, 0)).row())
+
+    def _image_path(self, proxy_row: int) -> Path | None:
+        """The file a viewer can open (not a row of an .npy array), or None."""
+        item = self._item(proxy_row)
+        if item is None or getattr(item, "index", None) is not None:
+            return None
+        return Path(item.path)
+
+    def clear_selected(self) -> int:
+        """Forget the true sums of the selected rows; how many were cleared."""
+        cleared = 0
+        for r in self._selected_rows():
+            if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
+                cleared += 1
+        return cleared
+
+    def open_current(self) -> bool:
+        rows = self._selected_rows()
+        path = self._image_path(rows[0]) if rows else None
+        return path is not None and open_or_offer_copy(self.window, path, "image")
+
+    def copy_paths(self) -> str:
+        """Copy the selected rows' full paths (``.npy`` rows as ``FILE.npy:INDEX``), one a line."""
+        lines = []
+        for r in self._selected_rows():
+            item = self._item(r)
+            if item is not None:
+                index = getattr(item, "index", None)
+                lines.append(str(item.path) + (f":{index}" if index is not None else ""))
+        text = "\n".join(lines)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    # --- feedback ------------------------------------------------------------------------------
+    def _say_saved(self, file: str, total) -> None:
+        labels = self.model.labels
+        where = labels.saved_to.name if labels is not None else "labels.csv"
+        said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
+        self.window.status.showMessage(f"{said} ({where})", 4000)

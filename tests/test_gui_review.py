@@ -1,0 +1,215 @@
+"""Reviewing and correcting sums in the table with real widgets (issue #16: defects 3, 4, 10 and the review gaps)."""
+
+import shutil
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+from core.data import read_labels_csv
+from core.predict import PredictionRow
+from digitsum_gui.model_store import ModelStore
+from digitsum_gui.table_model import Column
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def folder(synth_folder, tmp_path):
+    return shutil.copytree(synth_folder, tmp_path / "images")
+
+
+@pytest.fixture
+def window(qtbot, make_window, folder, tmp_path):
+    window = make_window(store=ModelStore(tmp_path / "appdata"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.open_folder(folder)
+    window.activateWindow()
+    return window
+
+
+def proxy_row_of(window, name) -> int:
+    return next(r for r in range(window.proxy.rowCount()) if window.proxy.source_row(r).file == name)
+
+
+def cell(window, proxy_row, column=Column.TRUE_SUM):
+    return window.proxy.index(proxy_row, column)
+
+
+def editor_of(view) -> QLineEdit | None:
+    """The cell editor open now (a closed one lingers, hidden, until deleted)."""
+    return next((e for e in view.findChildren(QLineEdit) if e.isVisible()), None)
+
+
+def open_editor(qtbot, window, proxy_row) -> QLineEdit:
+    view = window.table_view
+    view.setCurrentIndex(cell(window, proxy_row))
+    view.edit(cell(window, proxy_row))
+    qtbot.waitUntil(lambda: editor_of(view) is not None, timeout=5000)
+    return editor_of(view)
+
+
+def visible_boxes(window):
+    return [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+
+
+def test_typing_99_is_refused_visibly_and_never_saved_as_9(qtbot, window, folder):
+    before = read_labels_csv(folder / "labels.csv")
+    name = window.proxy.source_row(0).file
+    editor = open_editor(qtbot, window, 0)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "99")
+    assert editor.text() == "99"  # every keystroke kept: nothing is silently dropped
+    with qtbot.waitSignal(window.table_model.labels_failed) as failed:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert "0 to 36" in failed.args[0] and "99" in failed.args[0]
+    assert read_labels_csv(folder / "labels.csv") == before
+    assert any("99" in b.text() for b in visible_boxes(window))
+    assert cell(window, proxy_row_of(window, name)).data() == str(before[name][0])
+
+
+def test_a_true_sum_is_cleared_by_delete_by_an_empty_editor_and_from_the_context_menu(qtbot, window, folder):
+    view = window.table_view
+    names = [window.proxy.source_row(r).file for r in range(3)]
+    assert all(n in read_labels_csv(folder / "labels.csv") for n in names)
+
+    view.setFocus()
+    view.selectRow(0)
+    assert window.detail.truth_label.text().startswith("<b>True sum: ")  # the untrained model read it wrong
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert names[0] not in read_labels_csv(folder / "labels.csv")
+    assert cell(window, 0).data() == ""
+    assert window.detail.truth_label.text().startswith("True sum: not given")  # the detail pane follows
+    assert window.status.currentMessage() == f"True sum of {names[0]} forgotten (labels.csv)"
+
+    editor = open_editor(qtbot, window, 1)
+    editor.clear()
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert names[1] not in read_labels_csv(folder / "labels.csv")
+
+    menu = window.review.show_context_menu(view.visualRect(cell(window, 2)).center())
+    clear = next(a for a in menu.actions() if a.text().replace("&", "") == "Clear True Sum")
+    assert clear.isEnabled()
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        clear.trigger()
+    menu.close()
+    labels = read_labels_csv(folder / "labels.csv")
+    assert names[2] not in labels and len(labels) == 37  # the other labels stay
+
+
+def test_sorted_rows_arriving_keep_the_selected_row_selected_and_in_view(qtbot, window):
+    view, model = window.table_view, window.table_model
+    window.results.sort_doubtful_first()
+    chosen = 3
+    name = window.proxy.source_row(chosen).file
+    view.selectRow(chosen)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(cell(window, chosen, 1)).center())
+    top = view.visualRect(view.currentIndex()).top()
+    assert 0 <= top < view.viewport().height()
+
+    # a run still going: rows more doubtful than any shown arrive and sort in above it
+    model.append_rows([PredictionRow(f"late_{i}.png", 1, 0.001 * i, "0001") for i in range(12)])
+    current = view.currentIndex()
+    assert window.proxy.source_row(current.row()).file == name
+    assert [window.proxy.source_row(i.row()).file for i in view.selectionModel().selectedRows()] == [name]
+    assert view.visualRect(current).top() == top  # it did not slide down under the cursor
+
+
+def test_enter_saves_and_moves_to_the_next_doubtful_row_without_the_mouse(qtbot, window, folder):
+    rows = window.table_model.rows
+    sure = {rows[i].file for i in (1, 2, 5)}
+    for row in rows:  # the untrained model doubts everything: make a few rows sure of themselves
+        if row.file in sure:
+            row.confidence = 0.999
+    window.filter_bar.doubtful_button.click()
+    view = window.table_view
+    doubtful = [window.proxy.source_row(r).file for r in range(window.proxy.rowCount())
+                if window.proxy.source_row(r).file not in sure]
+    view.setFocus()
+    view.selectRow(0)
+    view.setCurrentIndex(cell(window, 0, Column.FILE))  # wherever the cursor is on the row
+
+    for typed, name in zip(("7", "12", "30"), doubtful):
+        assert window.proxy.source_row(view.currentIndex().row()).file == name
+        qtbot.keyClicks(view, typed[0])  # the first digit opens the row's true sum cell
+        editor = editor_of(view)
+        assert editor is not None
+        qtbot.keyClicks(editor, typed[1:])
+        with qtbot.waitSignal(window.table_model.labels_changed):
+            qtbot.keyClick(editor, Qt.Key.Key_Return)
+        assert read_labels_csv(folder / "labels.csv")[name][0] == int(typed)
+        assert f"Saved: {name} is {typed}" in window.status.currentMessage()
+    assert window.proxy.source_row(view.currentIndex().row()).file == doubtful[3]
+
+    # Enter on a row opens its cell with the model's sum; Enter again confirms it
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    editor = editor_of(view)
+    assert editor is not None and editor.text() == cell(window, view.currentIndex().row()).data()
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert window.proxy.source_row(view.currentIndex().row()).file == doubtful[4]
+
+
+def test_ctrl_f_goes_to_the_filter(qtbot, window):
+    window.table_view.setFocus()
+    window.filter_bar.text_edit.setText("synth_0001")
+    qtbot.keyClick(window.table_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.filter_bar.text_edit, timeout=2000)
+    assert window.filter_bar.text_edit.selectedText() == "synth_0001"  # typing replaces the old filter
+
+
+def test_context_menu_opens_the_image_and_copies_paths(qtbot, window, folder, monkeypatch):
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    view = window.table_view
+    name = window.proxy.source_row(4).file
+    menu = window.review.show_context_menu(view.visualRect(cell(window, 4, Column.FILE)).center())
+    actions = {a.text().replace("&", ""): a for a in menu.actions() if a.text()}
+    assert {"Edit True Sum", "Clear True Sum", "Open Image", "Copy Path"} <= set(actions)
+    actions["Open Image"].trigger()
+    menu.close()
+    assert opened == [str(folder / name)]
+    actions["Copy Path"].trigger()
+    assert QGuiApplication.clipboard().text() == str(folder / name)
+
+    flags = view.selectionModel().SelectionFlag
+    view.selectionModel().select(cell(window, 0, 0), flags.ClearAndSelect | flags.Rows)
+    view.selectionModel().select(cell(window, 1, 0), flags.Select | flags.Rows)
+    menu = window.review.show_context_menu(view.visualRect(cell(window, 1, Column.FILE)).center())
+    copy = next(a for a in menu.actions() if "Paths" in a.text())
+    assert copy.text().replace("&", "") == "Copy 2 Paths" and not window.review.open_action.isEnabled()
+    copy.trigger()
+    menu.close()
+    assert QGuiApplication.clipboard().text().splitlines() == [str(folder / window.proxy.source_row(r).file)
+                                                              for r in (0, 1)]
+    window.proxy.set_filter(text="no such file")
+    assert window.review.show_context_menu(QPoint(5, 5)) is None  # no row there: no menu
+
+
+def test_an_image_no_viewer_opens_is_said_with_a_copy_button(qtbot, window, folder, monkeypatch):
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    window.table_view.selectRow(0)
+    assert window.review.open_current() is False
+    box = next(b for b in visible_boxes(window) if "No application" in b.text())
+    copy = next(b for b in box.buttons() if b.text() == "Copy Path")
+    copy.click()
+    assert QGuiApplication.clipboard().text() == str(folder / window.proxy.source_row(0).file)
+
+
+def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
+    from digitsum_gui.corrections import CORRECTED_BACKGROUND
+    from digitsum_gui.table_model import DOUBT_BACKGROUND, ERROR_BACKGROUND
+
+    legend = window.results.legend
+    assert legend.isVisible()
+    styles = {label.text(): label.styleSheet() for label in legend.findChildren(type(window.status.device_label))}
+    assert ERROR_BACKGROUND.name() in styles["Unreadable"]
+    assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 90%"]
+    assert CORRECTED_BACKGROUND.name() in styles["Corrected"]
+    # and the table paints rows in those colours: corrected (this model is untrained), then doubtful
+    assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == CORRECTED_BACKGROUND
+    assert window.proxy.setData(cell(window, 0), None)
+    assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == DOUBT_BACKGROUND
