@@ -73,13 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def iter_predictions(args, report: dict):
+def iter_predictions(args, report: dict, before_run=None):
     """Yield result rows in input order; counts land in ``report["stats"]``.
 
     A failure of the model mid-run (not of a file: those are error rows) ends the stream
     early and is kept in ``report["failure"]``, so the caller can still write the rows
     it had before it exits non-zero. Under torchrun each rank predicts a round-robin shard
-    and rank 0 alone yields the gathered rows.
+    and rank 0 alone yields the gathered rows. ``before_run(items)``, if given, is called
+    once the inputs are listed and before the model loads (to refuse an output early).
     """
     from tqdm import tqdm
 
@@ -92,6 +93,8 @@ def iter_predictions(args, report: dict):
     items = list_inputs(args.inputs, recursive=args.recursive)
     if not items:
         raise CommandError("no images found in " + ", ".join(args.inputs))
+    if before_run is not None:
+        before_run(items)
     ctx = distributed_setup(resolve_device(args.device))
     report["is_main"] = ctx.is_main
     try:
@@ -142,16 +145,26 @@ def iter_predictions(args, report: dict):
         ctx.close()
 
 
+def _run_inputs(args, items) -> list[str]:
+    """The files a run reads (images, arrays, the model): its output may replace none of them."""
+    from core.checkpoint import DEFAULT_MODEL
+
+    return [*dict.fromkeys(os.fspath(item.path) for item in items), os.fspath(args.model or DEFAULT_MODEL)]
+
+
 def cmd_predict(args) -> int:
-    from core.export import write_predictions_csv
+    from core.export import check_output_target, write_predictions_csv
 
     report: dict = {}
-    rows = iter_predictions(args, report)
+    to_file = args.output != "-"
+    rows = iter_predictions(args, report, lambda items: to_file and check_output_target(args.output, _run_inputs(args, items)))
     first = next(rows, None)  # start the run: a rank other than 0 writes nothing
     if not report.get("is_main", True):
         for _ in rows:
             pass
         return 0
+    if first is None and "failure" in report:
+        raise CommandError(report["failure"])  # failed before its first row: an older CSV stays as it was
     import itertools
 
     stream = itertools.chain([] if first is None else [first], rows)

@@ -4,6 +4,10 @@ Spreadsheets are where these files end up, so text cells that Excel or LibreOffi
 run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading ``'``; numbers are
 written as plain numbers. A file is written to a temporary file beside it and renamed into
 place, so a crash, a full disk or a cancelled run never leaves half a CSV behind.
+
+What a CSV may replace (``check_output_target``): never an input of the same run, a labels
+file or a file that is not text (an image, a model, an array); never a disk or a socket.
+Terminals, ``/dev/null`` and named pipes are written through, not replaced.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ import csv
 import functools
 import io
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from core.files import atomic_path
+
+# What names a labels file (DESIGN.md: labels.csv; the assignment's lab0.npy, ...)
+_LABELS_NAME = re.compile(r"labels\.csv|lab.*\.npy", re.IGNORECASE)
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,6 +64,78 @@ def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterat
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
+
+
+def _is_labels_text(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a labels file: a header row naming filename and sum."""
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace")
+    columns = {c.strip().strip('"').lower() for c in first.split(",")}
+    return {"filename", "sum"} <= columns
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes) can be the start of a UTF-8 text file such as a CSV."""
+    if b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # only a character cut at the end of what was read
+    return True
+
+
+def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> bool:
+    """Refuse a CSV destination that would destroy something; say whether to write through.
+
+    Parameters
+    ----------
+    dest : str or path
+        Where the CSV is to go.
+    inputs : iterable of str or path
+        Files this run reads (images, arrays, the model): never replaced by its output.
+        Each is looked at only when ``dest`` exists, with one ``stat`` apiece.
+
+    Returns
+    -------
+    bool
+        True when ``dest`` is a terminal, ``/dev/null`` or a named pipe: the CSV is written
+        into it as it is, never renamed over it. False for a regular file or a new name.
+
+    Raises
+    ------
+    ExportError
+        If ``dest`` is a disk or a socket, an input of this run, a labels file, or an
+        existing file that is not text (one line naming the file and the reason).
+    """
+    try:
+        st = os.stat(dest)
+    except OSError:
+        return False  # nothing there (or an unreachable parent: the write says why)
+    mode = st.st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return True
+    if stat.S_ISDIR(mode):
+        return False  # the rename fails with "Is a directory", which says it all
+    if not stat.S_ISREG(mode):
+        raise ExportError(f"cannot write {dest}: not a regular file (a disk or a socket); it is never replaced")
+    for given in inputs:
+        try:
+            other = os.stat(given)
+        except OSError:
+            continue  # an input that is gone is not this file
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            raise ExportError(f"cannot write {dest}: it is an input of this run; choose another output file")
+    try:
+        with open(dest, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise ExportError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    if _LABELS_NAME.fullmatch(Path(dest).name) or _is_labels_text(head):
+        raise ExportError(f"cannot write {dest}: it is a labels file (filename,sum); predictions never replace labels")
+    if not _is_text(head):
+        raise ExportError(f"cannot write {dest}: it exists and is not a CSV (binary data: an image, array or "
+                          "model?); choose another output file")
+    return False
 
 
 def csv_line(cells: Iterable[Any]) -> str:
@@ -133,12 +214,20 @@ def write_predictions_csv(
     Raises
     ------
     ExportError
-        If the file or stream cannot be written. A previous file at ``dest`` is unchanged.
+        If the file or stream cannot be written, or ``dest`` may not be replaced
+        (``check_output_target``). A previous file at ``dest`` is unchanged.
     """
     extra = dict(extra_columns or {})
     if isinstance(dest, (str, os.PathLike)) and os.fspath(dest) != "-":
-        with atomic_text_file(dest, encoding="utf-8-sig") as f:  # -sig writes the BOM
-            return _write_rows(f, rows, extra)
+        if not check_output_target(dest):
+            with atomic_text_file(dest, encoding="utf-8-sig") as f:  # -sig writes the BOM
+                return _write_rows(f, rows, extra)
+        try:  # a terminal, /dev/null or a pipe: into it, as a shell's `>` would
+            with open(dest, "w", encoding="utf-8-sig", newline="") as f:
+                return _write_rows(f, rows, extra)
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
 
     stream = dest if hasattr(dest, "write") else sys.stdout
     wrapped = None
