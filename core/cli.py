@@ -20,6 +20,7 @@ import os
 import sys
 
 from core import __version__
+from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
 
 
 class CommandError(Exception):
@@ -30,9 +31,11 @@ def _add_predict_args(p):
     # nargs="*" and our own check: "no input" is a one-line error with exit 1, like "no model"
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="folders, image files or (N,40,168) .npy arrays (one or more)")
     p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)")
-    p.add_argument("--workers", type=int, default=None, help="decoding threads (default: up to 4 CPU, 16 CUDA)")
+    p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None,
+                   help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)")
+    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=None,
+                   help=f"decoding threads, 1 to {MAX_WORKERS} (default: up to 4 CPU, 16 CUDA)")
     p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
     p.add_argument("--no-second-look", action="store_true",
                    help="do not read doubtful rows (confidence below 0.9) again from shifted copies "
@@ -61,12 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="compose labelled images from MNIST digits")
     p.add_argument("out_dir", metavar="OUT_DIR")
-    p.add_argument("--count", type=int, required=True, help="number of images")
+    p.add_argument("--count", type=int_in(1), required=True, help="number of images, at least 1")
     p.add_argument("--mnist", default=None, help="digits: .npz, torchvision MNIST folder or IDX files (default: bundled bank)")
     p.add_argument("--split", default=None, choices=["all", "train", "val", "holdout"],
                    help="whose digits to use, by writer where the source names writers, else by index "
                         "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
     p.add_argument("--layout", default="synth", choices=["synth", "grid"],
                    help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
                         "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)")
@@ -156,8 +159,12 @@ def cmd_predict(args) -> int:
     from core.export import check_output_target, write_predictions_csv
 
     report: dict = {}
-    to_file = args.output != "-"
-    rows = iter_predictions(args, report, lambda items: to_file and check_output_target(args.output, _run_inputs(args, items)))
+
+    def refuse_unsafe_output(items):  # before the model loads: a refused output costs no work
+        if args.output != "-":
+            check_output_target(args.output, _run_inputs(args, items))
+
+    rows = iter_predictions(args, report, refuse_unsafe_output)
     first = next(rows, None)  # start the run: a rank other than 0 writes nothing
     if not report.get("is_main", True):
         for _ in rows:
@@ -228,8 +235,6 @@ def cmd_synth(args) -> int:
 
     from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
-    if args.count < 1:
-        raise CommandError("--count must be at least 1")
     bank = load_bank(args.mnist)
     split = args.split or ("all" if args.mnist else "holdout")
     if split != "all" and bank.split_by == "index":

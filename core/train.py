@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_spec, float_in, int_in
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.model import ModelBuildError, build_model
 from core.progress import ProgressReporter
@@ -49,16 +50,9 @@ class TrainingError(RuntimeError):
     """A run that cannot go on (bad data, non-finite loss, unreadable --init or --resume)."""
 
 
-def _share(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
-    return value
-
-
 def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Train a digitsum model", add_help=add_help)
-    p.add_argument("--data", action="append", default=[], metavar="SPEC",
+    p.add_argument("--data", action="append", default=[], metavar="SPEC", type=data_spec,
                    help="training data, repeatable: a folder with labels.csv, an assignment data*.npy "
                         "(its lab*.npy twin found by name), or synthetic:N (default: none)")
     p.add_argument("--mnist", default=None,
@@ -68,15 +62,15 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p.add_argument("--head", default=None, choices=["digits", "sum"],
                    help="digits: read four digits and convolve; sum: 37-way softmax "
                         "(default: digits for resnet50, sum for baseline)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per step and process (default: 64 report models, 128 digits)")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 1e-3 baseline, 5e-4 resnet50/sum, 2e-3 digits)")
-    p.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (default: 0 report models, 0.05 digits)")
-    p.add_argument("--warmup", type=float, default=0.03, help="share of steps with linear warm-up, cosine schedule only (default: 0.03)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.add_argument("--epochs", type=int_in(1), default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)")
+    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None, help="images per step and process (default: 64 report models, 128 digits)")
+    p.add_argument("--lr", type=float_in(0, low_open=True), default=None, help="peak learning rate (default: 1e-3 baseline, 5e-4 resnet50/sum, 2e-3 digits)")
+    p.add_argument("--weight-decay", type=float_in(0), default=None, help="AdamW weight decay (default: 0 report models, 0.05 digits)")
+    p.add_argument("--warmup", type=float_in(0, 1), default=0.03, help="share of steps with linear warm-up, cosine schedule only (default: 0.03)")
+    p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)")
-    p.add_argument("--augment", type=_share, default=1.0, metavar="SHARE",
+    p.add_argument("--augment", type=float_in(0, 1), default=1.0, metavar="SHARE",
                    help="share of composed training images that get augmentation (rotation, shear, stroke "
                         "thickness, blur, noise, contrast); the rest are composed like `digitsum synth` (default: 1.0)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
@@ -87,10 +81,10 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
                         "(the GUI passes the model in use) (default: none)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<time>-<arch>-<head>/)")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="share of real labelled files for validation (default: 0.1)")
-    p.add_argument("--val-size", type=int, default=2000, help="composed validation images with synthetic data (default: 2000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--val-fraction", type=float_in(0, 1), default=0.1, help="share of real labelled files for validation (default: 0.1)")
+    p.add_argument("--val-size", type=int_in(1), default=2000, help="composed validation images with synthetic data (default: 2000)")
+    p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
+    p.add_argument("--threads", type=int_in(1, MAX_WORKERS), default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--progress", default="bar", choices=["bar", "json"],
                    help="bar: tqdm and epoch lines on stderr; json: one JSON event per line on stdout (default: bar)")
     return p
@@ -323,6 +317,10 @@ def main(args) -> dict:
                          args.augment)
         for note in data.notes if ctx.is_main else []:
             print(f"digitsum train: {note}", file=sys.stderr)
+        if data.train_size == 0:  # e.g. --val-fraction 1 with labelled files only: every one went to validation
+            held = 0 if data.val is None else len(data.val.sums)
+            raise TrainingError(f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
+                                "images for validation; lower it or add synthetic:N data")
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 
@@ -409,7 +407,9 @@ def main(args) -> dict:
 def run_cli(argv=None) -> int:
     """Entry point for ``digitsum train`` and ``python -m core.train``: errors as one line."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = get_args_parser().parse_args(argv)
+    parser = get_args_parser()
+    parser.prog = "digitsum train"  # not "__main__.py" in usage lines and errors
+    args = parser.parse_args(argv)
     if not args.resume:
         args.command = "digitsum train " + shlex.join(argv)  # goes into the model's metadata
     try:
