@@ -19,6 +19,9 @@ from datetime import datetime
 from pathlib import Path
 
 MODEL_NAME = "best.safetensors"
+# A file of this name in a run folder asks the training in it to stop at its next step and
+# keep its best model: a channel every OS has (Windows has no SIGTERM for a console child).
+STOP_NAME = "STOP"
 
 
 class StoreError(ValueError):

@@ -12,6 +12,8 @@
 
 Each run writes its own folder (--out, default runs/<time>-<arch>-<head>/): config.json,
 progress.jsonl, checkpoint.pt (resumable) and best.safetensors (the best validation epoch).
+To stop a run early and keep its best model: Ctrl+C, SIGTERM, or a file named STOP in its
+folder (``touch RUN/STOP``; what the GUI does, as it works on every OS).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_ch
 from core.model import ModelBuildError, build_model
 from core.progress import ProgressReporter
 from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
+from core.store import STOP_NAME
 from core.trainsets import DataSpecError, TrainData
 
 # The report's recipes are the defaults for its two models; ours for the digits head.
@@ -181,11 +184,26 @@ def evaluate(model, data, args, ctx) -> dict:
 
 
 class StopFlag:
-    """Set by SIGINT/SIGTERM: the loop stops at the next step and keeps the best model."""
+    """Set by SIGINT/SIGTERM or by a stop file: the loop stops at the next step and keeps the best model.
+
+    The file (``watch``) is the channel that works everywhere: on Windows a console child
+    cannot be sent SIGTERM. Looking for it costs a ``stat`` per check, a few per step.
+    """
 
     def __init__(self):
-        self.requested = False
+        self._requested = False
+        self._file: Path | None = None
         self._previous = {}
+
+    @property
+    def requested(self) -> bool:
+        if not self._requested and self._file is not None and self._file.exists():
+            self._requested = True
+        return self._requested
+
+    def watch(self, path) -> None:
+        """Stop as well when ``path`` appears."""
+        self._file = Path(path)
 
     def install(self):
         import threading
@@ -208,10 +226,10 @@ class StopFlag:
         return ctx.all_reduce_sum(torch.tensor(float(self.requested), device=ctx.device)).item() > 0
 
     def _handler(self, signum, frame):
-        if self.requested:  # asked twice: the user wants out now, not at the next step
+        if self._requested:  # asked twice: the user wants out now, not at the next step
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
-        self.requested = True
+        self._requested = True
 
 
 def make_schedule(optimizer, args, total_steps):
@@ -305,6 +323,10 @@ def main(args) -> dict:
             torch.set_num_threads(args.threads)
         args, checkpoint = prepare_run(args, ctx)
         run = Path(args.out)
+        if ctx.is_main:
+            (run / STOP_NAME).unlink(missing_ok=True)  # the request that stopped it last time (--resume)
+        ctx.barrier()  # no rank may see that old file once the others have started
+        stop.watch(run / STOP_NAME)
         reporter.log_to(run / "progress.jsonl")
         if ctx.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels

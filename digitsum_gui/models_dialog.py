@@ -3,14 +3,19 @@
 Lists the store's runs (newest first), then the bundled default model and the model in use
 when it is a file from elsewhere. Switch to one, reveal its folder in the file manager, or
 delete a run (never the model in use, never a file outside the store).
+
+Accuracy figures say what they were measured on (``digitsum_gui.figures``): a run's own
+validation images and a held-out set are different columns, each with its image count and
+interval, so a validation figure on 100 images is never read as a rival of a held-out one
+on 10,000. Two models are compared on the same images in the Retrain dialog.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,16 +31,32 @@ from PySide6.QtWidgets import (
 
 from core.checkpoint import DEFAULT_MODEL
 from core.store import StoreError
+from digitsum_gui.dialogs import open_or_offer_copy
+from digitsum_gui.figures import figures_tooltip, model_figures
 
-COLUMNS = ("Created", "Model", "Network", "Training images", "Val accuracy", "Held-out accuracy", "In use")
+COLUMNS = ("Created", "Model", "Network", "Training images", "Validation (own images)", "Held-out", "In use")
+VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
+HEADER_TIPS = {
+    VAL_COLUMN: "Accuracy on the run's own validation images, used to pick its best epoch. Each run has its "
+                "own set: compare two runs on it only in the Retrain dialog, which scores both on the same images.",
+    HELDOUT_COLUMN: "Accuracy on images kept out of training. \u201cnew writers\u201d: hands the model never saw "
+                    "(what to expect on new handwriting); \u201cheld-out digits\u201d: digits never trained on, "
+                    "by writers it did see (higher).",
+}
+NOTE = ("Each figure says what it was measured on and how many images (\u00b1: its 95% interval). "
+        "A validation figure and a held-out one are not comparable.")
 
 
 def _same(a, b) -> bool:
     return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
 
 
-def _pct(value) -> str:
-    return f"{value:.1%}" if isinstance(value, (int, float)) else "\u2014"
+def figure_cells(meta) -> tuple[str, str]:
+    """The validation and held-out cells of a model: ``98.6% of 4,000 (±0.4)``, ``held-out digits 98.9% of ...``."""
+    figures = model_figures((meta or {}).get("metrics"))
+    val = next((f.value_text(always_margin=True) for f in figures if f.key == "val_acc"), "\u2014")
+    held = next((f"{f.name} {f.value_text(always_margin=True)}" for f in figures if f.key != "val_acc"), "\u2014")
+    return val, held
 
 
 class ModelsDialog(QDialog):
@@ -69,6 +90,10 @@ class ModelsDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, tip in HEADER_TIPS.items():
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.note = QLabel(NOTE)
+        self.note.setWordWrap(True)
         self.where = QLabel(f"Trained models are kept in {store.runs_dir}")
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.use_button = QPushButton("Use this model")
@@ -78,6 +103,7 @@ class ModelsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
         layout.addWidget(self.where)
         row = QHBoxLayout()
         for b in (self.use_button, self.reveal_button, self.delete_button):
@@ -94,7 +120,7 @@ class ModelsDialog(QDialog):
         self.table.doubleClicked.connect(lambda _index: self.use_selected())
         store.changed.connect(self.refresh)
         self.refresh()
-        self.resize(900, 380)
+        self.resize(1000, 400)
 
     # --- listing -------------------------------------------------------------------------------
     @Slot()
@@ -107,19 +133,21 @@ class ModelsDialog(QDialog):
         bold.setBold(True)
         for r, m in enumerate(self.models):
             in_use = _same(m.path, self.current)
+            val, held = figure_cells(m.meta)
             cells = (
                 m.created.strftime("%Y-%m-%d %H:%M") if m.created else "",
                 m.label,
                 f"{m.arch}/{m.head}",
                 f"{m.train_images:,}" if isinstance(m.train_images, int) else "\u2014",
-                _pct(m.val_acc),
-                _pct(m.heldout_acc),
+                val,
+                held,
                 "\u2714 in use" if in_use else "",
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(str(m.path))
-                if c in (3, 4, 5):
+                item.setToolTip(f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'))}"
+                                if c in (VAL_COLUMN, HELDOUT_COLUMN) else str(m.path))
+                if c in (3, VAL_COLUMN, HELDOUT_COLUMN):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if in_use:
                     item.setFont(bold)
@@ -177,7 +205,7 @@ class ModelsDialog(QDialog):
         m = self.selected()
         if m is None:
             return False
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(m.folder)))
+        return open_or_offer_copy(self, m.folder, "folder")
 
     def delete_selected(self, confirm: bool = True) -> bool:
         """Delete the selected run after asking; returns True when it was deleted."""
@@ -185,8 +213,11 @@ class ModelsDialog(QDialog):
         if m is None:
             return False
         if confirm:
+            # No is the default: Return, pressed out of habit, must not delete a model
             answer = QMessageBox.question(self, "Delete model",
-                                          f"Delete {m.label} and its run folder?\n{m.folder}\nThis cannot be undone.")
+                                          f"Delete {m.label} and its run folder?\n{m.folder}\nThis cannot be undone.",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         try:

@@ -13,18 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QSizePolicy,
-    QToolButton,
+    QScrollArea,
+    QSplitter,
     QVBoxLayout,
+    QWidget,
 )
 
 from core.retrain import (
@@ -36,13 +37,32 @@ from core.retrain import (
     train_args,
 )
 from core.store import next_run_folder
-from digitsum_gui.train_chart import TrainingChart
+from digitsum_gui.figures import wilson_interval
 from digitsum_gui.train_form import TrainForm
 from digitsum_gui.train_process import TrainingRun
+from digitsum_gui.train_progress import TrainingProgress, pct
+
+# The child's error messages speak the command line's language; the dialog says it in its own.
+DIALOG_WORDS = (
+    ("give more labelled files or add synthetic:N data", "add labelled images or tick \u201cSynthetic images\u201d"),
+    ("synthetic:N data", "synthetic images"),
+    ("try a lower --lr", "try a lower learning rate"),
+    ("lower --batch-size", "lower the batch size"),
+)
 
 
-def _pct(value) -> str:
-    return f"{value:.1%}" if isinstance(value, (int, float)) else "not known"
+def in_dialog_words(text: str) -> str:
+    for said, meant in DIALOG_WORDS:
+        text = text.replace(said, meant)
+    return text
+
+
+def _margin(accuracy, images) -> str:
+    """`` (±3.7)``: the 95% interval of an accuracy on ``images`` images, in points."""
+    if not isinstance(accuracy, (int, float)) or not isinstance(images, int) or images <= 0:
+        return ""
+    low, high = wilson_interval(accuracy, images)
+    return f" (\u00b1{max(accuracy - low, high - accuracy) * 100:.1f})"
 
 
 class TrainDialog(QDialog):
@@ -84,26 +104,10 @@ class TrainDialog(QDialog):
         self.command.setToolTip("The exact command this dialog runs; it works the same in a terminal")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the command: it runs the same training in a terminal")
-        self.status = QLabel("Not started.")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.chart = TrainingChart()
-        self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.log_toggle = QToolButton()
-        self.log_toggle.setText("Log")
-        self.log_toggle.setCheckable(True)
-        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.log_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(2000)
-        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log.setVisible(False)
-        self.log.setMaximumHeight(140)
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.panel = TrainingProgress()
+        # short names for what tests and the rest of the dialog reach for
+        self.status, self.progress, self.chart = self.panel.status, self.panel.progress, self.panel.chart
+        self.log, self.log_toggle, self.outcome = self.panel.log, self.panel.log_toggle, self.panel.outcome
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
         self.stop_button = QPushButton("Stop early")
@@ -113,21 +117,29 @@ class TrainDialog(QDialog):
         self.use_button = QPushButton("Use new model")
         self.close_button = QPushButton("Close")
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
+        # The choices scroll, above the run's progress; the two share the height (a splitter),
+        # so the dialog fits a 768 px laptop screen and nothing in it is squeezed or cut off.
+        settings = QWidget()
+        top = QVBoxLayout(settings)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.form)
         row = QHBoxLayout()
         row.addWidget(QLabel("Command:"), 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(self.command, 1)
         row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(self.status, 1)
-        row.addWidget(self.progress, 1)
-        layout.addLayout(row)
-        layout.addWidget(self.chart, 1)
-        layout.addWidget(self.log_toggle)
-        layout.addWidget(self.log)
-        layout.addWidget(self.outcome)
+        top.addLayout(row)
+        self.settings_area = QScrollArea()
+        self.settings_area.setWidget(settings)
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.settings_area)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter, 1)
         row = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.cancel_button, self.use_button):
             row.addWidget(b)
@@ -137,7 +149,6 @@ class TrainDialog(QDialog):
 
         self.form.changed.connect(self.update_command)
         self.copy_button.clicked.connect(self.copy_command)
-        self.log_toggle.toggled.connect(self._toggle_log)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop_early)
         self.cancel_button.clicked.connect(self.cancel)
@@ -146,7 +157,16 @@ class TrainDialog(QDialog):
         self._set_running(False)
         self.use_button.setVisible(False)
         self.update_command()
-        self.resize(940, 890)
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """As tall as the choices and a readable chart need, but never taller than the screen."""
+        settings_height = self.settings_area.widget().sizeHint().height() + 4
+        screen = (self.parentWidget() or self).screen().availableGeometry()
+        height = min(settings_height + 420, screen.height() - 60)  # 60: the title bar and a margin
+        self.resize(min(940, screen.width() - 20), height)
+        room = height - 60  # the buttons' row
+        self.splitter.setSizes([min(settings_height, room - 300), max(300, room - settings_height)])
 
     def set_current(self, current) -> None:
         """The model in use changed: the next run fine-tunes and is compared against ``current``."""
@@ -168,15 +188,11 @@ class TrainDialog(QDialog):
     def update_command(self) -> None:
         if self.run is None or not self.run.running:
             self.command.setPlainText(display_command(self.planned_args()))
-        self.start_button.setEnabled((self.run is None or not self.run.running) and bool(self.form.data_specs()))
+        self._set_running(self.run is not None and self.run.running)
 
     @Slot()
     def copy_command(self) -> None:
         QGuiApplication.clipboard().setText(self.command.toPlainText())
-
-    def _toggle_log(self, shown: bool) -> None:
-        self.log.setVisible(shown)
-        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     # --- running ---------------------------------------------------------------------------------
     @Slot()
@@ -185,8 +201,8 @@ class TrainDialog(QDialog):
         if self.run is not None and self.run.running:
             return False
         opts = self.form.options()
-        if not opts.data:
-            self.outcome.setText("Choose some training data first.")
+        if problem := self.form.start_problem():  # it would fail at once: the note says why
+            self.outcome.setText(problem)
             return False
         if opts.device == "cpu" and confirm_long_cpu_run:
             seconds = estimate_cpu_seconds(opts.arch, self.form.train_image_count(), self.form.val_image_count(),
@@ -208,15 +224,14 @@ class TrainDialog(QDialog):
         self.command.setPlainText(display_command(args))
         self.result = None
         self.events = []
-        self.log.clear()
-        self.outcome.clear()
         self.use_button.setVisible(False)
-        self.chart.reset()
-        self.progress.setRange(0, 0)  # busy until the start event says how many steps
-        self.status.setText("Starting: reading the data and scoring the model in use\u2026")
+        self.panel.started()
+        # the choices are made: the chart gets the room (the command stays in sight; the rest scrolls)
+        total = sum(self.splitter.sizes())
+        self.splitter.setSizes([min(self.splitter.sizes()[0], 180), max(total - 180, self.splitter.sizes()[1])])
         self.run = TrainingRun(child_argv(args), self.run_dir, self)
         self.run.event.connect(self._on_event)
-        self.run.log.connect(self._on_log)
+        self.run.log.connect(self.panel.add_log)
         self.run.succeeded.connect(self._on_succeeded)
         self.run.failed.connect(self._on_failed)
         self.run.cancelled.connect(self._on_cancelled)
@@ -228,6 +243,7 @@ class TrainDialog(QDialog):
     def stop_early(self) -> None:
         if self.run is not None and self.run.running:
             self.run.stop_early()
+            self.panel.stopping = True
             self.stop_button.setEnabled(False)
             self.status.setText("Stopping after this step; the best model so far is kept\u2026")
 
@@ -239,55 +255,24 @@ class TrainDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.form.setEnabled(not running)
-        self.start_button.setEnabled(not running and bool(self.form.data_specs()))
+        problem = self.form.start_problem()
+        self.start_button.setEnabled(not running and not problem)
+        self.start_button.setToolTip(problem or "Train in the background; the model in use stays in use")
         self.stop_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
 
-    def _on_log(self, text: str) -> None:
-        self.log.moveCursor(QTextCursor.MoveOperation.End)
-        self.log.insertPlainText(text)
-
     def _on_event(self, event: dict) -> None:
         self.events.append(event)
-        self.chart.add_event(event)
-        kind = event.get("event")
-        if kind == "start":
-            self.progress.setRange(0, max(1, int(event.get("total_steps", 1))))
-            self.progress.setValue(int(event.get("start_epoch", 0)) * int(event.get("steps_per_epoch", 0)))
-            self.status.setText(f"Epoch 1/{event.get('epochs')} on {event.get('device')}: "
-                                f"{event.get('train_images')} images per epoch, "
-                                f"{event.get('val_images')} for validation")
-        elif kind in ("step", "epoch"):
-            done = event.get("global_step", event.get("step", 0))
-            self.progress.setValue(min(int(done), self.progress.maximum()))
-            speed = event.get("images_per_s")
-            epochs = event.get("epochs") or self._start_field("epochs")
-            text = f"Epoch {event['epoch']}/{epochs}" + (" done" if kind == "epoch" else "")
-            text += f" \u00b7 {speed:,.0f} images/s" if isinstance(speed, (int, float)) else ""
-            text += f" \u00b7 ETA {format_duration(event.get('eta'))}"
-            if kind == "epoch":
-                text += (f" \u00b7 val accuracy {_pct(event.get('val_acc'))}"
-                         f" (best {_pct(event.get('best_val_acc'))}, epoch {event.get('best_epoch')})")
-            if self.run is not None and self.run.state == "stopping":
-                text = "Stopping\u2026 " + text
-            self.status.setText(text)
-
-    def _start_field(self, key: str):
-        for event in self.events:
-            if event.get("event") == "start":
-                return event.get(key)
-        return None
+        self.panel.add_event(event)
 
     # --- the end -------------------------------------------------------------------------------
     def _on_succeeded(self, done: dict) -> None:
         self._set_running(False)
         self.result = done
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
         self.store.notify_changed()
         metrics = done.get("metrics") or {}
         stopped = " (stopped early; the best epoch is kept)" if done.get("stopped_early") else ""
-        self.status.setText(f"Done{stopped}.")
+        self.panel.ended(f"Done{stopped}.", done=True)
         self.outcome.setText(self.comparison_text())
         self.use_button.setVisible(self.current is None or Path(done["model"]) != Path(self.current.path))
         self.use_button.setEnabled(True)
@@ -299,11 +284,17 @@ class TrainDialog(QDialog):
         if self.result is None:
             return ""
         metrics = self.result.get("metrics") or {}
-        text = (f"New model: validation accuracy {_pct(metrics.get('val_acc'))} "
-                f"(epoch {metrics.get('epoch')}, {metrics.get('val_images')} validation images).")
+        images = metrics.get("val_images")
+        on = f"{images:,} validation images" if isinstance(images, int) else "the validation images"
+        accuracy = metrics.get("val_acc")
+        text = (f"New model: validation accuracy {pct(accuracy)}{_margin(accuracy, images)} "
+                f"(epoch {metrics.get('epoch')}, {on} of this run).")
         if self.current is not None:
+            compare = self.result.get("compare_val_acc")
             text += (f" Model in use ({self.current.label}): "
-                     f"{_pct(self.result.get('compare_val_acc'))} on the same images.")
+                     f"{pct(compare)}{_margin(compare, images)} on the same images.")
+        if isinstance(images, int) and images < 1000:
+            text += " Few images: a difference inside the \u00b1 margins may be chance."
         return text
 
     @Slot()
@@ -329,18 +320,18 @@ class TrainDialog(QDialog):
 
     def _on_failed(self, message: str) -> None:
         self._set_running(False)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status.setText("Training failed; the model in use is unchanged.")
+        self.panel.ended("Training failed; the model in use is unchanged.")
         self._show_failure(message)
 
     def _show_failure(self, message: str) -> None:
+        """Say it once: one box in the dialog's words (the child's output under Show Details),
+        the log opened on what the child wrote (it is already there, not added again)."""
         first, _, details = message.partition("\n")
-        self.outcome.setText(f"<b>{_escape(first)}</b> The model in use is unchanged.")
-        if details.strip():
+        self.outcome.setText("The model in use is unchanged. The log below has the training's own output.")
+        if self.log.toPlainText().strip():
             self.log_toggle.setChecked(True)
-            self.log.appendPlainText(details.strip())
-        box = QMessageBox(QMessageBox.Icon.Warning, "Training failed", first, QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Training failed", in_dialog_words(first),
+                          QMessageBox.StandardButton.Ok, self)
         box.setInformativeText("The model in use is unchanged.")
         if details.strip():
             box.setDetailedText(details.strip())
@@ -350,9 +341,7 @@ class TrainDialog(QDialog):
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status.setText("Cancelled; the run's folder was removed.")
+        self.panel.ended("Cancelled; the run's folder was removed.")
 
     def closeEvent(self, event) -> None:
         if self.run is not None and self.run.running:
@@ -365,6 +354,3 @@ class TrainDialog(QDialog):
             self.run.process.waitForFinished(5000)
         super().closeEvent(event)
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

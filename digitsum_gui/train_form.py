@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,6 +35,13 @@ from core.retrain import TrainOptions, default_hyperparameters, gpu_status
 HEADS_OF = {"resnet50": ("digits", "sum"), "baseline": ("sum",)}
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
+# digitsum train validates on this share of the labelled images, and on none below 10 of them
+VAL_FRACTION, MIN_REAL_FOR_VAL = 0.1, 10
+
+
+def real_val_count(real: int) -> int:
+    """How many of ``real`` labelled images ``digitsum train`` keeps for validation (core.trainsets)."""
+    return int(round(real * VAL_FRACTION)) if real >= MIN_REAL_FOR_VAL else 0
 
 
 def count_labelled(spec: str) -> int:
@@ -84,6 +91,8 @@ class TrainForm(QWidget):
         where = (f"{n} labelled images in {self.folder_labels.folder.name}" if self.folder_labels is not None
                  else "no folder is open")
         self.this_folder = QCheckBox(f"This folder's labels and corrections ({where})")
+        self.this_folder.setToolTip("Train on the true sums of the open folder (labels.csv and what you typed); "
+                                    "a tenth of them is kept aside to validate on")
         self.this_folder.setEnabled(n > 0)
         self.this_folder.setChecked(n > 0)
         form.addWidget(self.this_folder)
@@ -95,8 +104,11 @@ class TrainForm(QWidget):
                                    "(with lab*.npy beside them)")
         buttons = QVBoxLayout()
         self.add_folder = QPushButton("Add folder\u2026")
+        self.add_folder.setToolTip("Another folder of images with a labels.csv (header filename,sum)")
         self.add_npy = QPushButton("Add .npy\u2026")
+        self.add_npy.setToolTip("An image array data0.npy of shape (N, 40, 168), with its sums lab0.npy beside it")
         self.remove_data = QPushButton("Remove")
+        self.remove_data.setToolTip("Leave the selected folder or file out of this run")
         for b in (self.add_folder, self.add_npy, self.remove_data):
             buttons.addWidget(b)
         others.addWidget(self.other_data, 1)
@@ -105,22 +117,37 @@ class TrainForm(QWidget):
 
         synth = QHBoxLayout()
         self.synthetic = QCheckBox("Synthetic images composed from MNIST digits:")
+        self.synthetic.setToolTip("Images composed afresh every epoch from handwritten digits whose sums are known. "
+                                  "They give a run images to validate on, and keep a fine-tuned model from "
+                                  "forgetting what it knew while it learns your corrections.")
         self.synthetic_count = QSpinBox()
-        self.synthetic_count.setRange(16, 10_000_000)
+        # any count the command takes; a value typed out of range becomes the nearest one, visibly
+        self.synthetic_count.setRange(1, 10_000_000)
+        self.synthetic_count.setCorrectionMode(QSpinBox.CorrectionMode.CorrectToNearestValue)
         self.synthetic_count.setValue(2000)
         self.synthetic_count.setSuffix(" per epoch")
+        self.synthetic_count.setToolTip("Composed training images per epoch (1 or more). Fine-tuning on corrections: "
+                                        "a few thousand; training a model from scratch: 100,000 or more, on a GPU.")
         self.mnist = QLineEdit()
         self.mnist.setPlaceholderText("bundled digit bank (or an MNIST .npz / folder)")
+        self.mnist.setToolTip("Where the digits come from: empty for the small bank bundled with the app, or "
+                              "MNIST as an .npz (x, y) or torchvision's folder for more variety")
         self.mnist_browse = QPushButton("Browse\u2026")
+        self.mnist_browse.setToolTip("Choose an MNIST .npz file")
         self.val_size = QSpinBox()
-        self.val_size.setRange(16, 100_000)
+        self.val_size.setRange(1, 100_000)
+        self.val_size.setCorrectionMode(QSpinBox.CorrectionMode.CorrectToNearestValue)
         self.val_size.setValue(1000)
         self.val_size.setPrefix("validation ")
+        self.val_size.setToolTip("Composed images (1 or more) the run is scored on after each epoch; it keeps the "
+                                 "best epoch. 1,000 tells models apart to about a point; 100 only to about five.")
         for w in (self.synthetic, self.synthetic_count, self.mnist, self.mnist_browse, self.val_size):
             synth.addWidget(w, 1 if w is self.mnist else 0)
         form.addLayout(synth)
         self.data_note = QLabel()
         self.data_note.setWordWrap(True)
+        # room for two lines at any width: a wrapped label's height is not always asked again
+        self.data_note.setMinimumHeight(self.data_note.fontMetrics().lineSpacing() * 2 + 4)
         form.addWidget(self.data_note)
 
         self.add_folder.clicked.connect(self._choose_folder)
@@ -138,14 +165,22 @@ class TrainForm(QWidget):
         box = QGroupBox("Start from")
         form = QFormLayout(box)
         self.fine_tune = QRadioButton()
+        self.fine_tune.setToolTip("Start from the model in use and adapt it to this data: a few epochs at a tenth "
+                                  "of the learning rate. The model in use itself is never changed.")
         self.scratch = QRadioButton("A new model from scratch")
+        self.scratch.setToolTip("Start from ImageNet weights (ResNet-50) or random ones (baseline): needs far more "
+                                "images and time, best on a GPU")
         self._show_current()
         (self.fine_tune if self.current is not None else self.scratch).setChecked(True)
         form.addRow(self.fine_tune)
         form.addRow(self.scratch)
         self.arch = QComboBox()
         self.arch.addItems(list(HEADS_OF))
+        self.arch.setToolTip("resnet50: the accurate network (slow on a CPU); baseline: the report's small CNN, "
+                             "fast but about 13% accurate")
         self.head = QComboBox()
+        self.head.setToolTip("digits: reads the four digits and adds them up (learns from digits or sums alone; "
+                             "recommended); sum: predicts the sum directly, as in the report")
         form.addRow("Network:", self.arch)
         form.addRow("Head:", self.head)
         self.device = QComboBox()
@@ -153,8 +188,11 @@ class TrainForm(QWidget):
         for spec, gpu_name in gpus:
             self.device.addItem(f"GPU: {gpu_name} ({spec})", spec)
         self.device.addItem("CPU", "cpu")
-        self.device_note = QLabel("" if gpus else f"No GPU: {why_none}. Training runs on the CPU.")
-        self.device_note.setWordWrap(True)
+        self.device.setToolTip("Where the training runs: a GPU is tens of times faster than the CPU")
+        # one short line (the reason in its tooltip): a wrapped note was cut off by the group's border
+        self.device_note = QLabel("" if gpus else "No GPU found: training runs on the CPU.")
+        self.device_note.setToolTip("" if gpus else f"No GPU: {why_none}.")
+        self.device_note.setVisible(not gpus)
         form.addRow("Device:", self.device)
         form.addRow(self.device_note)
         self.fine_tune.toggled.connect(self._start_changed)
@@ -168,12 +206,18 @@ class TrainForm(QWidget):
         form = QFormLayout(box)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
+        self.epochs.setToolTip("Passes over the training images; the run keeps its best epoch on the validation "
+                               "images. Fine-tuning: 2-3; from scratch: 8-25.")
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 8192)
+        self.batch_size.setToolTip("Images per step (1-8192): 64-128 on a CPU, 256-1024 on a GPU with memory to "
+                                   "spare; lower it if a GPU runs out of memory")
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
         self.lr.setSingleStep(1e-4)
+        self.lr.setToolTip("How large each step's change to the weights is. The value offered is the recipe's "
+                           "(a tenth of it to fine-tune); lower it if the loss turns into NaN.")
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("e.g. --seed 1 --threads 4")
         self.extra.setToolTip("More flags for digitsum train, passed as typed (see digitsum train --help)")
@@ -190,7 +234,10 @@ class TrainForm(QWidget):
     # --- behaviour -----------------------------------------------------------------------------
     def _show_current(self) -> None:
         name = self.current.label if self.current is not None else "no model in use"
-        self.fine_tune.setText(f"Fine-tune the model in use ({name})")
+        # a long run name is shortened in the middle (its time and network stay readable), not
+        # allowed to widen the group until the dialog no longer fits a laptop's screen
+        shown = self.fine_tune.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, 300)
+        self.fine_tune.setText(f"Fine-tune the model in use ({shown})")
         self.fine_tune.setEnabled(self.current is not None)
 
     def set_current(self, current) -> None:
@@ -238,14 +285,21 @@ class TrainForm(QWidget):
             w.blockSignals(False)
         self._on_changed()
 
-    def _on_changed(self, *_args) -> None:
-        real = self.real_image_count()
-        val = self.val_image_count()
+    def start_problem(self) -> str:
+        """Why this run would fail at once (Start stays disabled and the note says it), or ""."""
         if not self.data_specs():
-            note = "Choose some training data."
-        elif real < 10 and not self.synthetic.isChecked():
-            note = ("Fewer than 10 labelled images: there is nothing to validate on. "
-                    "Add synthetic images (they also keep the model from forgetting what it knew).")
+            return "Choose some training data."
+        if self.val_image_count() == 0:
+            return (f"Fewer than {MIN_REAL_FOR_VAL} labelled images: a run needs images to validate on. Tick "
+                    "\u201cSynthetic images\u201d (they also keep the model from forgetting what it knew).")
+        return ""
+
+    def _on_changed(self, *_args) -> None:
+        val = self.val_image_count()
+        problem = self.start_problem()
+        self.data_note.setStyleSheet("color: #b02a37;" if problem else "")
+        if problem:
+            note = problem
         elif val < MIN_USEFUL_VAL and not self.synthetic.isChecked():
             note = (f"{self.train_image_count():,} training images per epoch, but only {val} to validate on: "
                     "too few to tell a better model from a worse one. Add synthetic images.")
@@ -325,10 +379,10 @@ class TrainForm(QWidget):
 
     def train_image_count(self) -> int:
         real = self.real_image_count()
-        return real - real // 10 + (self.synthetic_count.value() if self.synthetic.isChecked() else 0)
+        return real - real_val_count(real) + (self.synthetic_count.value() if self.synthetic.isChecked() else 0)
 
     def val_image_count(self) -> int:
-        return self.real_image_count() // 10 + (self.val_size.value() if self.synthetic.isChecked() else 0)
+        return real_val_count(self.real_image_count()) + (self.val_size.value() if self.synthetic.isChecked() else 0)
 
     def options(self, stage_dir=None) -> TrainOptions:
         """The run as chosen (``out`` and ``compare`` left for the dialog)."""

@@ -4,8 +4,10 @@
 stdout, one JSON object per line (DESIGN.md's progress events), into Qt signals, and keeps
 the tail of its stderr for the log and for error reports.
 
-- ``stop_early()`` sends SIGTERM: the child finishes its step, keeps its best model and
-  ends with a ``done`` event (``stopped_early: true``).
+- ``stop_early()`` writes a ``STOP`` file into the run folder, which the training loop looks
+  for between steps (every OS has files; on Windows ``terminate()`` does not reach a console
+  child). The child finishes its step, keeps its best model and ends with a ``done`` event
+  (``stopped_early: true``). SIGTERM is the fallback where the file cannot be written.
 - ``cancel()`` kills the child and removes the run folder.
 - A child that fails to start, crashes, or exits non-zero ends in ``failed(reason)`` with
   its error event and stderr tail; a run folder with no model in it is removed.
@@ -21,6 +23,8 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
+
+from core.store import STOP_NAME
 
 STDERR_TAIL_LINES = 200
 
@@ -85,10 +89,13 @@ class TrainingRun(QObject):
         return self.state in ("running", "stopping", "cancelling")
 
     def stop_early(self) -> None:
-        """Ask the child to stop at its next step and keep its best model (SIGTERM)."""
+        """Ask the child to stop at its next step and keep its best model (a stop file; else SIGTERM)."""
         if self.state == "running":
             self.state = "stopping"
-            self.process.terminate()
+            try:
+                (self.run_dir / STOP_NAME).touch()
+            except OSError:
+                self.process.terminate()
 
     def cancel(self) -> None:
         """Kill the child now; its run folder is removed when it has exited."""

@@ -84,15 +84,21 @@ def test_cancel_removes_the_run_folder(qtbot, tmp_path, baseline_model):
     assert "Cancelled" in dialog.status.text() and dialog.store.models() == []
 
 
-def test_stop_early_keeps_a_usable_model(qtbot, tmp_path, baseline_model):
+def test_stop_early_keeps_a_usable_model(qtbot, tmp_path, baseline_model, monkeypatch):
     dialog = make_dialog(qtbot, tmp_path, baseline_model, images=192, epochs=3)
     assert dialog.start()
+    # the stop goes through a file in the run folder, which every OS has: no signal is sent
+    # (QProcess.terminate() does not reach a console child on Windows)
+    signals = []
+    monkeypatch.setattr(dialog.run.process, "terminate", lambda: signals.append("SIGTERM"))
+    monkeypatch.setattr(dialog.run.process, "kill", lambda: signals.append("SIGKILL"))
     with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "epoch"):
         pass
     with qtbot.waitSignal(dialog.run.succeeded, timeout=RUN_TIMEOUT_MS) as done:
         dialog.stop_button.click()
     event = done.args[0]
-    assert event["stopped_early"] is True and event["metrics"]["epoch"] >= 1
+    assert event["stopped_early"] is True and event["metrics"]["epoch"] >= 1 and signals == []
+    assert (dialog.run_dir / "STOP").is_file()
     model, info = load_model(event["model"])
     assert info.meta["init"] == str(baseline_model)
     counts = dialog.chart.point_counts()
@@ -135,3 +141,227 @@ def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_m
     form.synthetic.setChecked(True)
     form.val_size.setValue(64)
     assert form.data_note.text() == f"{22 + form.synthetic_count.value():,} training images per epoch, 66 for validation."
+
+
+# --- issue #16: what the Retrain dialog and Manage models tell a new user ---------------------------------------
+
+def labelled_folder(tmp_path, count):
+    """A folder of ``count`` sample images with their labels.csv."""
+    import shutil
+
+    from core import RESOURCES
+    from core.data import read_labels_csv, write_labels_csv
+
+    folder = tmp_path / f"labelled-{count}"
+    folder.mkdir()
+    labels = dict(sorted(read_labels_csv(RESOURCES / "samples" / "labels.csv").items())[:count])
+    for name in labels:
+        shutil.copy(RESOURCES / "samples" / name, folder / name)
+    write_labels_csv(folder / "labels.csv", labels)
+    return folder
+
+
+def test_start_is_disabled_with_the_reason_when_nothing_can_validate(qtbot, tmp_path, baseline_model):
+    from core.corrections import FolderLabels
+
+    folder = labelled_folder(tmp_path, 2)
+    store = ModelStore(tmp_path / "data")
+    dialog = TrainDialog(store, describe_model(baseline_model, in_store=False), FolderLabels(folder, tmp_path / "s"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    form = dialog.form
+    assert form.this_folder.isChecked() and not form.synthetic.isChecked()
+    assert not dialog.start_button.isEnabled()
+    assert "needs images to validate on" in form.data_note.text() and "synthetic:N" not in form.data_note.text()
+    assert dialog.start_button.toolTip() == form.data_note.text()  # the reason, where the button is
+    assert dialog.start() is False and dialog.run is None and store.models() == []
+    form.synthetic.setChecked(True)  # what the note asks for
+    assert dialog.start_button.isEnabled() and "validate on" not in form.data_note.text()
+
+
+def test_a_failed_run_is_said_once_in_the_dialogs_words(qtbot, tmp_path, baseline_model):
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.corrections import FolderLabels
+
+    folder = labelled_folder(tmp_path, 12)
+    dialog = TrainDialog(ModelStore(tmp_path / "data"), describe_model(baseline_model, in_store=False),
+                         FolderLabels(folder, tmp_path / "s"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    form = dialog.form
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+    form.extra.setText("--val-fraction 0")  # the child then has nothing to validate on
+    assert dialog.start_button.isEnabled() and dialog.start(confirm_long_cpu_run=False)
+    with qtbot.waitSignal(dialog.run.failed, timeout=RUN_TIMEOUT_MS):
+        pass
+    boxes = [b for b in dialog.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "no validation images" in boxes[0].text()
+    assert "synthetic:N" not in boxes[0].text() and "Synthetic images" in boxes[0].text()
+    assert "no validation images" not in dialog.outcome.text() + dialog.status.text()
+    assert dialog.log.toPlainText().count("no validation images") == 1  # the child's own line, once
+    assert dialog.log.isVisible()
+
+
+def long_named_model(tmp_path, baseline_model):
+    import shutil
+
+    run = tmp_path / "data" / "runs" / "20260101-120000-resnet50-digits-fine-tuned-on-my-corrections-2"
+    run.mkdir(parents=True)
+    shutil.copy(baseline_model, run / "best.safetensors")
+    return describe_model(run / "best.safetensors")
+
+
+def assert_nothing_cut_off(dialog):
+    """Every visible label and button in a group box fits inside it at its full size."""
+    from PySide6.QtWidgets import QAbstractButton, QGroupBox, QLabel
+
+    for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton):
+        box = w.parentWidget()
+        while box is not None and not isinstance(box, QGroupBox):
+            box = box.parentWidget()
+        if not w.isVisible() or box is None:
+            continue
+        rect = w.geometry()
+        rect.moveTopLeft(w.parentWidget().mapTo(box, rect.topLeft()))
+        wraps = isinstance(w, QLabel) and w.wordWrap()
+        needed = w.heightForWidth(w.width()) if wraps else w.sizeHint().height()
+        assert box.contentsRect().contains(rect), (w.text(), rect, box.contentsRect())
+        assert w.height() >= needed and (wraps or w.width() >= w.sizeHint().width()), (w.text(), w.size())
+
+
+def test_the_dialog_fits_a_768_px_screen_and_cuts_nothing_off_after_a_model_switch(qtbot, tmp_path, baseline_model):
+    store = ModelStore(tmp_path / "data")
+    dialog = TrainDialog(store, describe_model(baseline_model, in_store=False), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_current(long_named_model(tmp_path, baseline_model))  # the fine-tune line names it
+    dialog.resize(940, 708)  # a 1366x768 laptop: the screen less its panel and the title bar
+    qtbot.waitUntil(lambda: dialog.height() == 708, timeout=5000)
+    assert dialog.minimumSizeHint().height() <= 708
+    assert_nothing_cut_off(dialog)
+    assert dialog.form.device_note.isVisible() == (dialog.form.device.findData("cpu") == 0)
+    if dialog.form.device_note.isVisible():  # the reason for no GPU is one hover away
+        assert dialog.form.device_note.toolTip().startswith("No GPU: ")
+    assert dialog.chart.height() >= 200  # the live chart stays readable
+
+
+def test_every_retrain_control_says_what_it_does(qtbot, tmp_path, baseline_model):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget
+
+    dialog = TrainDialog(ModelStore(tmp_path / "data"), describe_model(baseline_model, in_store=False), None)
+    qtbot.addWidget(dialog)
+    controls = [w for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget)
+                for w in dialog.form.findChildren(kind) if not isinstance(w.parentWidget(), QAbstractSpinBox)]
+    assert len(controls) >= 18
+    assert [w for w in controls if len(w.toolTip()) < 20] == []
+
+
+def test_spin_boxes_take_small_values_and_say_when_they_cannot(qtbot, tmp_path, baseline_model):
+    from PySide6.QtCore import Qt
+
+    dialog = TrainDialog(ModelStore(tmp_path / "data"), None, None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    form = dialog.form
+    for spin in (form.synthetic_count, form.val_size):
+        for typed, expected in (("50", 50), ("8", 8), ("150", 150), ("3", 3)):
+            spin.setFocus()
+            spin.lineEdit().selectAll()
+            qtbot.keyClicks(spin.lineEdit(), typed)
+            qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Tab)
+            assert spin.value() == expected, (spin.prefix(), typed, spin.value())
+    assert "1 or more" in form.synthetic_count.toolTip() and "1 or more" in form.val_size.toolTip()
+
+
+def test_speed_and_time_left_are_measured_here_and_never_go_stale(qtbot, tmp_path, baseline_model):
+    dialog = make_dialog(qtbot, tmp_path, baseline_model)
+    now = [100.0]
+    dialog.panel.clock.now = lambda: now[0]
+    dialog.panel.started()
+    dialog._on_event({"event": "start", "epochs": 1, "start_epoch": 0, "steps_per_epoch": 2, "total_steps": 2,
+                      "train_images": 3200, "val_images": 16, "device": "CPU"})
+    now[0] += 9  # the first step, warm-up included, took 9 s; the child says "2 images/s, ETA 1 s"
+    dialog._on_event({"event": "step", "epoch": 1, "step": 1, "global_step": 1, "total_steps": 2, "loss": 2.0,
+                      "lr": 1e-4, "images_per_s": 2.0, "eta": 1.0})
+    assert "ETA 1 s" not in dialog.status.text() and "measuring the speed" in dialog.status.text()
+    assert "about 9 s left" in dialog.status.text()
+    now[0] += 9  # nine more seconds and no word from the child: the second step is slow too
+    qtbot.wait(1200)  # the dialog's own one-second refresh
+    assert "about 18 s left" in dialog.status.text(), dialog.status.text()
+    now[0] += 1
+    dialog._on_event({"event": "step", "epoch": 1, "step": 2, "global_step": 2, "total_steps": 2, "loss": 1.0,
+                      "lr": 1e-4, "images_per_s": 1.7, "eta": 0.0})
+    assert "160 images/s" in dialog.status.text()  # the second step: 1,600 images in 10 s, measured here
+    assert "left" not in dialog.status.text()  # every step done: the epoch's validation is what remains
+    dialog.panel.ended("Done.", done=True)
+
+
+def test_manage_models_says_what_each_figure_was_measured_on(qtbot, tmp_path, baseline_model):
+    import shutil
+
+    from core.checkpoint import DEFAULT_MODEL, read_model_info, save_model
+    from core.model import build_model
+    from digitsum_gui.models_dialog import HELDOUT_COLUMN, IN_USE_COLUMN, VAL_COLUMN
+
+    store = ModelStore(tmp_path / "data")
+    run = store.runs_dir / "20260101-120000-baseline-sum"
+    run.mkdir(parents=True)
+    save_model(run / "best.safetensors", build_model("baseline", "sum"),
+               {"metrics": {"val_acc": 1.0, "val_images": 100, "epoch": 1}})
+    models = ModelsDialog(store, current=DEFAULT_MODEL)
+    qtbot.addWidget(models)
+    rows = {m.path: r for r, m in enumerate(models.models)}
+    new, bundled = rows[run / "best.safetensors"], rows[DEFAULT_MODEL]
+    assert models.table.item(new, VAL_COLUMN).text() == "100.0% of 100 (\u00b13.7)"
+    assert models.table.item(new, HELDOUT_COLUMN).text() == "\u2014"
+    assert models.table.item(bundled, VAL_COLUMN).text() == "98.6% of 4,000 (\u00b10.4)"
+    assert models.table.item(bundled, HELDOUT_COLUMN).text() == "held-out digits 98.9% of 10,000 (\u00b10.2)"
+    assert "by writers seen in training" in models.table.item(bundled, HELDOUT_COLUMN).toolTip()
+    assert "MNIST digits set aside by index" in models.table.item(bundled, HELDOUT_COLUMN).toolTip()
+    assert "in use" in models.table.item(bundled, IN_USE_COLUMN).text()
+    assert "not comparable" in models.note.text()
+    assert read_model_info(DEFAULT_MODEL).metric("heldout_acc") == 0.9892
+    shutil.rmtree(run)
+
+
+def test_deleting_a_model_asks_with_no_as_the_default(qtbot, tmp_path, baseline_model):
+    import shutil
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    store = ModelStore(tmp_path / "data")
+    run = store.runs_dir / "20260101-120000-baseline-sum"
+    run.mkdir(parents=True)
+    shutil.copy(baseline_model, run / "best.safetensors")
+    models = ModelsDialog(store, current=baseline_model)
+    qtbot.addWidget(models)
+    models.show()
+    assert models.select_path(run / "best.safetensors")
+    asked = []
+
+    def press_return():  # what a hurried user does when a box pops up
+        box = QApplication.activeModalWidget()
+        asked.append(box.text() if box is not None else None)
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    QTimer.singleShot(300, press_return)
+    assert models.delete_selected() is False
+    assert asked and "cannot be undone" in asked[0] and run.is_dir()
+
+
+def test_show_in_file_manager_says_so_where_nothing_opens_it(qtbot, tmp_path, baseline_model, monkeypatch):
+    from PySide6.QtGui import QDesktopServices, QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # no file manager on this system
+    models = ModelsDialog(ModelStore(tmp_path / "data"), current=baseline_model)
+    qtbot.addWidget(models)
+    models.show()
+    assert models.select_path(baseline_model)
+    assert models.reveal_selected() is False
+    box = next(b for b in models.findChildren(QMessageBox) if b.isVisible())
+    assert str(baseline_model.parent) in box.text()
+    next(b for b in box.buttons() if b.text() == "Copy Path").click()
+    assert QGuiApplication.clipboard().text() == str(baseline_model.parent)

@@ -1,0 +1,141 @@
+"""The lower half of the Retrain dialog: how the run is going, its live chart, its log, the outcome.
+
+``TrainingProgress`` shows the child's progress events (``add_event``); the speed and the
+time left come from ``TrainingClock`` (measured here, from when each step was reported) and
+the status line is redrawn every second while a run goes on, so it never sits on a stale
+"ETA 1 s" while a slow step is under way.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.retrain import format_duration
+from digitsum_gui.train_chart import TrainingChart
+from digitsum_gui.train_clock import TrainingClock
+
+
+def pct(value) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else "not known"
+
+
+class TrainingProgress(QWidget):
+    """Status line, progress bar, chart, log and outcome of one run at a time."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.status = QLabel("Not started.")
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.chart = TrainingChart()
+        self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.chart.setMinimumHeight(200)
+        self.log_toggle = QToolButton()
+        self.log_toggle.setText("Log")
+        self.log_toggle.setToolTip("What the training process writes: warnings and errors in its own words")
+        self.log_toggle.setCheckable(True)
+        self.log_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.log_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log.setVisible(False)
+        self.log.setMaximumHeight(140)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.progress, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.log_toggle)
+        layout.addWidget(self.log)
+        layout.addWidget(self.outcome)
+        self.log_toggle.toggled.connect(self._toggle_log)
+
+        self.clock = TrainingClock()
+        self.stopping = False  # the user asked the run to stop early
+        self._last: dict | None = None  # the last step or epoch event
+        self._epochs = None
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self.refresh)
+
+    def _toggle_log(self, shown: bool) -> None:
+        self.log.setVisible(shown)
+        self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def add_log(self, text: str) -> None:
+        self.log.moveCursor(QTextCursor.MoveOperation.End)
+        self.log.insertPlainText(text)
+
+    def started(self) -> None:
+        """A run is starting: clear what the last one showed."""
+        self.clock.reset()
+        self.stopping = False
+        self._last = self._epochs = None
+        self.log.clear()
+        self.outcome.clear()
+        self.chart.reset()
+        self.progress.setRange(0, 0)  # busy until the start event says how many steps
+        self.status.setText("Starting: reading the data and scoring the model in use\u2026")
+        self._tick.start()
+
+    def ended(self, status: str, done: bool = False) -> None:
+        """The run is over (succeeded, failed or cancelled): a full bar only when it made a model."""
+        self._tick.stop()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if done else 0)
+        self.status.setText(status)
+
+    def add_event(self, event: dict) -> None:
+        self.chart.add_event(event)
+        self.clock.add(event)
+        kind = event.get("event")
+        if kind == "start":
+            self._epochs = event.get("epochs")
+            self.progress.setRange(0, max(1, int(event.get("total_steps", 1))))
+            self.progress.setValue(int(event.get("start_epoch", 0)) * int(event.get("steps_per_epoch", 0)))
+            self.status.setText(f"Epoch 1/{self._epochs} on {event.get('device')}: "
+                                f"{event.get('train_images'):,} images per epoch, "
+                                f"{event.get('val_images'):,} for validation")
+        elif kind in ("step", "epoch"):
+            done = event.get("global_step", event.get("step", 0))
+            self.progress.setValue(min(int(done), self.progress.maximum()))
+            self._last = event
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw the status line from the last event and the clock (every second while running)."""
+        event = self._last
+        if event is None:
+            return
+        kind = event.get("event")
+        text = f"Epoch {event['epoch']}/{event.get('epochs') or self._epochs}" + (" done" if kind == "epoch" else "")
+        speed = self.clock.images_per_s()
+        text += f" \u00b7 {speed:,.0f} images/s" if speed is not None else " \u00b7 measuring the speed\u2026"
+        left = self.clock.seconds_left()
+        if left:  # (0: every step is done and the epoch's validation runs)
+            text += f" \u00b7 about {format_duration(left)} left"
+        if kind == "epoch":
+            count = event.get("val_images")
+            text += (f" \u00b7 val accuracy {pct(event.get('val_acc'))}" + (f" of {count:,}" if count else "")
+                     + f" (best {pct(event.get('best_val_acc'))}, epoch {event.get('best_epoch')})")
+        self.status.setText(("Stopping\u2026 " if self.stopping else "") + text)
