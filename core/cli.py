@@ -17,7 +17,9 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import sys
+import threading
 
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
@@ -25,6 +27,36 @@ from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
 
 class CommandError(Exception):
     """A reason why a command cannot run at all (exit status 1)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so that temporary files are removed on the way out.
+
+    Their default action ends the process on the spot, leaving ``.sums.csv.*.tmp`` behind.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    signal.signal(signum, signal.SIG_DFL)  # a second one ends the process at once, unwinding or not
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_unwinds():
+    """While a command runs, SIGTERM and SIGHUP raise ``Terminated`` (main thread only: Python's rule)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _add_predict_args(p):
@@ -70,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="whose digits to use, by writer where the source names writers, else by index "
                         "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)")
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
+    p.add_argument("--force", action="store_true",
+                   help="write into OUT_DIR even if it holds files: images of the same names and labels.csv "
+                        "are replaced (default: off, a folder that is not empty is refused)")
     p.add_argument("--layout", default="synth", choices=["synth", "grid"],
                    help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
                         "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)")
@@ -230,11 +265,29 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _refuse_used_folder(folder: str, force: bool) -> None:
+    """``synth`` writes synth_NNNNN.png and labels.csv: into a new or empty folder, or with --force."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CommandError(f"{folder}: a file, not a folder")
+    if force or not os.path.isdir(folder):
+        return
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries)
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
+    if names:
+        shown = "labels.csv" if "labels.csv" in names else names[0]
+        raise CommandError(f"{folder} is not empty ({len(names)} entries, e.g. {shown}); give a new or empty "
+                           "folder, or --force to replace images of the same names and labels.csv")
+
+
 def cmd_synth(args) -> int:
     from tqdm import tqdm
 
     from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
+    _refuse_used_folder(args.out_dir, args.force)
     bank = load_bank(args.mnist)
     split = args.split or ("all" if args.mnist else "holdout")
     if split != "all" and bank.split_by == "index":
@@ -291,7 +344,11 @@ def main(argv=None) -> int:
     from core.synth import BankError
 
     try:
-        return {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}[args.command](args)
+        with _termination_unwinds():
+            return {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}[args.command](args)
+    except Terminated as exc:
+        print(f"digitsum {args.command}: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum  # what a shell reports for a command killed by it
     except (CommandError, ModelFileError, InputError, ExportError, DeviceError, BankError) as exc:
         print(f"digitsum {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -37,6 +37,7 @@ from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_sp
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.model import ModelBuildError, build_model
 from core.progress import ProgressReporter
+from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
 from core.store import STOP_NAME
 from core.trainsets import DataSpecError, TrainData
@@ -191,6 +192,7 @@ class StopFlag:
     """
 
     def __init__(self):
+        self.signum = None
         self._requested = False
         self._file: Path | None = None
         self._previous = {}
@@ -226,6 +228,7 @@ class StopFlag:
         return ctx.all_reduce_sum(torch.tensor(float(self.requested), device=ctx.device)).item() > 0
 
     def _handler(self, signum, frame):
+        self.signum = signum  # a signal, unlike the user's own stop request, makes the exit status non-zero
         if self._requested:  # asked twice: the user wants out now, not at the next step
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
@@ -276,10 +279,13 @@ def _as_flags(name: str, value) -> str:
 
 
 def prepare_run(args, ctx):
-    """Resolve flags (or restore them from --resume) and create the run folder."""
+    """Resolve flags (or restore them from --resume) and claim the run folder (``core.runlock``)."""
     checkpoint = None
+    default_name = False
     if args.resume:
         run = Path(args.resume)
+        if ctx.is_main and run.is_dir():  # before the clean-up below: another run's saves in progress are not stale
+            _claim(run, resumed=True, default_name=False)
         for stale in [*run.glob(".checkpoint.pt.*.tmp"), *run.glob(".best.safetensors.*.tmp")]:
             stale.unlink(missing_ok=True)  # left by a run killed while saving
         if not (run / "checkpoint.pt").is_file():
@@ -306,9 +312,17 @@ def prepare_run(args, ctx):
                   file=sys.stderr)
         if args.out is None:
             args.out = str(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}-{args.head}")
+            default_name = True
     if ctx.is_main:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
+        args.out = str(_claim(args.out, resumed=checkpoint is not None, default_name=default_name))
     return args, checkpoint
+
+
+def _claim(folder, resumed: bool, default_name: bool) -> Path:
+    try:
+        return claim_run_folder(folder, resumed=resumed, default_name=default_name)
+    except RunFolderError as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def main(args) -> dict:
@@ -415,6 +429,8 @@ def main(args) -> dict:
             raise TrainingError("stopped before the first epoch finished: no model was written")
         result = {"model": str(run / "best.safetensors"), "metrics": best, "out": str(run),
                   "stopped_early": stop.agreed(ctx), **compare}
+        if stop.signum is not None:
+            result["stopped_by"] = signal.Signals(stop.signum).name
         reporter.done(**result)
         return result
     except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
@@ -422,6 +438,7 @@ def main(args) -> dict:
         raise
     finally:
         stop.uninstall()
+        release_run_folders()
         if ctx is not None:
             ctx.close()
 
@@ -435,13 +452,19 @@ def run_cli(argv=None) -> int:
     if not args.resume:
         args.command = "digitsum train " + shlex.join(argv)  # goes into the model's metadata
     try:
-        main(args)
+        result = main(args)
     except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
         print(f"digitsum train: error: {exc}", file=sys.stderr)
         return 1
     except torch.cuda.OutOfMemoryError:
         print("digitsum train: error: out of GPU memory; lower --batch-size", file=sys.stderr)
         return 1
+    if "stopped_by" in result:  # a scheduler's time limit, a shutdown: scripts must not take this for a full run
+        m = result["metrics"]
+        print(f"digitsum train: stopped by {result['stopped_by']}: the best model so far (epoch {m['epoch']}, "
+              f"val_acc {m['val_acc']:.4f}) is {result['model']}; continue with: "
+              f"digitsum train --resume {shlex.quote(result['out'])}", file=sys.stderr)
+        return 128 + signal.Signals[result["stopped_by"]].value  # what a shell reports for a command killed by it
     return 0
 
 

@@ -6,16 +6,22 @@ with a reader, a real socket, real child processes and real signals.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from clitools import ROOT, read_csv_bytes, sha256
+from clitools import ROOT, child_env, events, read_csv_bytes, run_cli, sha256
 from core.export import ExportError, write_predictions_csv
 from core.images import read_image
 from core.predict import PredictionRow
@@ -148,3 +154,126 @@ def test_class1_a_run_failing_before_its_first_row_keeps_the_old_csv(
     assert status == 1 and stdout == "" and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith("digitsum predict: error: prediction stopped after 0 rows")
     assert sha256(out) == before and os.listdir(tmp_path) == ["sums.csv"]
+
+
+# ================================================================ class 7: runs never clobber each other
+
+TINY_TRAIN = ["--data", "synthetic:64", "--arch", "baseline", "--head", "sum", "--batch-size", "16",
+              "--val-size", "32", "--device", "cpu"]
+
+
+def _wait_for_event(proc, event: str) -> list[dict]:
+    seen = []
+    for line in proc.stdout:
+        seen.append(json.loads(line))
+        if seen[-1]["event"] in (event, "done", "error"):
+            break
+    assert seen and seen[-1]["event"] == event, seen
+    return seen
+
+
+def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop_exits_non_zero(tmp_path, capsys):
+    from core.train import run_cli as train
+
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "core", "train", *TINY_TRAIN, "--epochs", "50", "--progress", "json",
+           "--out", str(run)]
+    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = _wait_for_event(proc, "epoch")
+        files = {p.name: sha256(p) for p in run.iterdir() if p.is_file()}
+        # a second run into the live run's folder, by --out or by --resume: refused, nothing touched
+        for args in (["--out", run], ["--resume", run]):
+            status = train([*TINY_TRAIN, "--epochs", "1", *map(str, args)])
+            err = capsys.readouterr().err.strip().splitlines()
+            assert status == 1 and len(err) == 1, err
+            assert "another training run is writing into this folder now" in err[0]
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert sha256(run / "config.json") == files["config.json"]  # the refused runs wrote nothing there
+    assert [json.loads(line)["event"] for line in (run / "progress.jsonl").read_text().splitlines()].count("start") == 1
+    # stopped by a signal: exit 128 + 15 and a line saying so; the done event names the signal
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1].startswith("digitsum train: stopped by SIGTERM: the best model so far")
+    done = events(rest)[-1]
+    assert done["event"] == "done" and done["stopped_by"] == "SIGTERM" and seen[0]["event"] == "start"
+
+    # the finished run's folder: --out into it is refused (exit 1, one line), every file unchanged
+    files = {p.name: sha256(p) for p in run.iterdir()}
+    status = train([*TINY_TRAIN, "--epochs", "1", "--out", str(run)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and err == [f"digitsum train: error: --out {run} already holds a training run "
+                                   f"(best.safetensors); continue it with --resume {run}, or choose another --out"]
+    assert {p.name: sha256(p) for p in run.iterdir()} == files
+
+
+def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
+    from core.runlock import claim_run_folder, release_run_folders
+
+    taken = tmp_path / "runs" / "20250101-120000-baseline-sum"
+    taken.mkdir(parents=True)
+    (taken / "best.safetensors").write_bytes(b"a model")
+    try:
+        assert claim_run_folder(taken, resumed=False, default_name=True) == taken.with_name(taken.name + "-2")
+        # a run that failed before its first model leaves only its log: the folder is used, the log starts afresh
+        failed = tmp_path / "failed"
+        failed.mkdir()
+        (failed / "progress.jsonl").write_text('{"event": "error"}\n')
+        assert claim_run_folder(failed, resumed=False, default_name=False) == failed
+        assert os.listdir(failed) == []
+    finally:
+        release_run_folders()
+    assert (taken / "best.safetensors").read_bytes() == b"a model"
+
+
+def test_class7_synth_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "labels.csv").write_text("filename,sum\nsynth_00000.png,5\n")
+    shutil.copy(SAMPLES / "synth_00007.png", mine / "synth_00000.png")
+    before = {p.name: sha256(p) for p in mine.iterdir()}
+    proc = run_cli("synth", mine, "--count", "3")
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"digitsum synth: error: {mine} is not empty (2 entries, e.g. labels.csv); give a new or empty folder, "
+        "or --force to replace images of the same names and labels.csv"]
+    assert {p.name: sha256(p) for p in mine.iterdir()} == before
+    proc = run_cli("synth", mine, "--count", "3", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(mine)) == ["labels.csv", "synth_00000.png", "synth_00001.png", "synth_00002.png"]
+    assert (mine / "labels.csv").read_text().count("\n") == 4
+
+
+def test_class7_sigterm_during_predict_leaves_no_temporary_file_and_the_old_csv(synth_folder, digits_model, tmp_path):
+    out = tmp_path / "sums.csv"
+    out.write_bytes(b"\xef\xbb\xbffile,predicted_sum,confidence,digits,error\nold.png,7,0.9000,,\n")
+    before = sha256(out)
+    cmd = [sys.executable, "-m", "core", "predict", *[str(synth_folder)] * 5, "--model", str(digits_model),
+           "--batch-size", "4", "--device", "cpu", "--output", str(out)]
+    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    seen = b""
+    try:
+        os.set_blocking(proc.stderr.fileno(), False)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:  # until rows go into the temporary file
+            try:
+                seen += proc.stderr.read() or b""
+            except BlockingIOError:
+                pass
+            if any(int(n) >= 8 for n in re.findall(rb"\b(\d+)/200\b", seen)) and list(tmp_path.glob(".sums.csv.*.tmp")):
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, seen.decode(errors="replace")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = (seen + err).decode(errors="replace")
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip().splitlines()[-1] == "digitsum predict: terminated by SIGTERM" and "Traceback" not in err
+    assert os.listdir(tmp_path) == ["sums.csv"] and sha256(out) == before

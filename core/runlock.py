@@ -1,0 +1,107 @@
+"""A training run's claim on its folder: no two runs ever write into one.
+
+``digitsum train --out DIR`` refuses a folder that already holds a run's model or checkpoint
+(``--resume DIR`` is how a run goes on), and a folder that another live run is writing,
+whether it started with ``--out`` or ``--resume``. The claim is an exclusive ``flock`` on
+the folder itself: no lock file to leave behind, and the kernel drops it when the process
+ends, however it ends (a SIGKILL included). Where the OS has no ``flock`` (Windows) only
+the first rule holds.
+
+    out = claim_run_folder("runs/a", resumed=False, default_name=False)
+    ...  # train, writing into out
+    release_run_folders()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
+RUN_FILES = ("best.safetensors", "checkpoint.pt")  # what makes a folder a run worth keeping
+LOG_FILES = ("config.json", "progress.jsonl")  # what a run that never wrote a model leaves
+_held: dict[str, int] = {}  # folder -> open descriptor holding its lock, in this process
+
+
+class RunFolderError(ValueError):
+    """A run folder that this run may not write into; ``str()`` is a one-line reason."""
+
+
+def _lock(folder: Path) -> bool:
+    """Take the exclusive lock on ``folder`` for this process; False if another process holds it."""
+    key = os.path.realpath(folder)
+    if key in _held or fcntl is None:
+        return True
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held[key] = fd
+    return True
+
+
+def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) -> Path:
+    """Create (or take) the run folder ``out`` for this process alone.
+
+    Parameters
+    ----------
+    out : str or path
+        The folder: ``--out``, ``--resume`` or the default ``runs/<time>-<arch>-<head>``.
+    resumed : bool
+        ``--resume``: the folder holds this very run; it only must not be in use.
+    default_name : bool
+        ``out`` is the default name: where it is taken, ``out-2``, ``out-3``, ... is used instead.
+
+    Returns
+    -------
+    Path
+        The folder claimed (``out`` itself unless ``default_name`` moved it on).
+
+    Raises
+    ------
+    RunFolderError
+        ``out`` is a file, holds another run's model or checkpoint, or a live run writes into it.
+    """
+    base = Path(out)
+    for attempt in range(1, 1000):
+        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise RunFolderError(f"--out {folder}: a file, not a folder") from None
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the run folder {folder}: {exc.strerror or exc}") from None
+        if not _lock(folder):
+            if default_name:
+                continue
+            raise RunFolderError(f"{folder}: another training run is writing into this folder now; "
+                                 "wait for it, or choose another --out")
+        if resumed:
+            return folder
+        found = [name for name in RUN_FILES if (folder / name).exists()]
+        if not found:
+            for name in LOG_FILES:  # a run that failed before its first model: its log starts afresh
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / name).unlink()
+            return folder
+        release_run_folders(folder)
+        if not default_name:
+            raise RunFolderError(f"--out {folder} already holds a training run ({found[0]}); continue it with "
+                                 f"--resume {folder}, or choose another --out")
+    raise RunFolderError(f"{base}: no free run folder name")
+
+
+def release_run_folders(folder: str | os.PathLike | None = None) -> None:
+    """Give up this process's claim on ``folder`` (None: on every folder it holds)."""
+    keys = list(_held) if folder is None else [os.path.realpath(folder)]
+    for key in keys:
+        fd = _held.pop(key, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops its flock
