@@ -9,6 +9,29 @@ from digitsum_gui.status_bar import plural
 from digitsum_gui.table_model import LOW_CONFIDENCE, PredictionFilterProxyModel
 
 
+class ThresholdSpinBox(QDoubleSpinBox):
+    """A confidence threshold from 0.50 up: steps of 0.01, and of 0.001 from 0.99 on, where a
+    well-trained model's doubtful rows are (0.99, 0.995, 0.999)."""
+
+    FINE_FROM = 0.99
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(3)
+        self.setRange(0.5, 0.999)
+        self.setSingleStep(0.01)
+        self.setToolTip("Show only rows read with less confidence than this (and unreadable files). "
+                        "Steps of 0.01; of 0.001 from 0.99 up.")
+
+    def stepBy(self, steps: int) -> None:
+        fine = self.value() > self.FINE_FROM + 1e-9 or (self.value() >= self.FINE_FROM - 1e-9 and steps > 0)
+        self.setValue(round(self.value() + steps * (0.001 if fine else 0.01), 3))
+
+    def textFromValue(self, value: float) -> str:
+        text = f"{value:.3f}"
+        return text[:-1] if text.endswith("0") else text  # 0.90, 0.995
+
+
 class FilterBar(QWidget):
     """Drives a ``PredictionFilterProxyModel``'s filters; asks the window for a doubtful-first sort.
 
@@ -29,10 +52,7 @@ class FilterBar(QWidget):
         self.text_edit.setClearButtonEnabled(True)
         self.errors_check = QCheckBox("Errors only")
         self.below_check = QCheckBox("Confidence below")
-        self.below_spin = QDoubleSpinBox()
-        self.below_spin.setRange(0.0, 1.0)
-        self.below_spin.setSingleStep(0.05)
-        self.below_spin.setDecimals(2)
+        self.below_spin = ThresholdSpinBox()
         self.below_spin.setValue(LOW_CONFIDENCE)
         self.doubtful_button = QPushButton("Doubtful first")
         self.doubtful_button.setToolTip("Sort by confidence, lowest first (unreadable files on top)")
@@ -59,6 +79,13 @@ class FilterBar(QWidget):
         for signal in (proxy.rowsInserted, proxy.rowsRemoved, proxy.modelReset, proxy.layoutChanged):
             signal.connect(self.update_count)
         self.update_count()
+
+    def restore_settings(self, settings) -> None:
+        """The confidence threshold used last (the filter itself starts off)."""
+        self.below_spin.setValue(settings.value("confidence_below", LOW_CONFIDENCE, type=float))
+
+    def save_settings(self, settings) -> None:
+        settings.setValue("confidence_below", self.below_spin.value())
 
     def _apply_text(self) -> None:
         self.proxy.set_filter(text=self.text_edit.text())

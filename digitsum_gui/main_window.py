@@ -16,21 +16,22 @@ entries to, ``table_model.rows`` for the results.
 from __future__ import annotations
 
 import threading
-import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QToolBar
+from PySide6.QtCore import QSettings, QThread, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
+from core import RESOURCES
 from digitsum_gui.collector import collect_on_gui_thread
-from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error, show_info
-from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders, remember_folder
+from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
+from digitsum_gui.exporting import ask_export, export_rows
+from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain_actions import RetrainController
 from digitsum_gui.review import ReviewController
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
+from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
 from digitsum_gui.worker import PredictWorker
 
 
@@ -87,8 +88,8 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
-        self._build_actions()
-        self._build_menus_and_toolbar()
+        build_actions(self)
+        build_menus_and_toolbar(self)
         self.retrain = RetrainController(self, store)
         self.review = ReviewController(self)  # after the retrain controller: it sets the true sums' editor
         self._restore_settings()
@@ -126,71 +127,9 @@ class MainWindow(QMainWindow):
         self.filter_bar = self.results.filter_bar
         for signal in (self.table_model.rows_appended, self.table_model.modelReset):
             signal.connect(self._update_actions)
+        self.results.hint.open_requested.connect(self._ask_folder)
+        self.results.hint.samples_requested.connect(lambda: self.open_folder(RESOURCES / "samples"))
         self.setCentralWidget(self.results)
-
-    def _action(self, text: str, slot, shortcut=None, icon=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
-        self.open_action = self._action("&Open Folder...", self._ask_folder, QKeySequence.StandardKey.Open,
-                                        sp.SP_DirOpenIcon, "Open a folder of images and predict their sums")
-        self.open_model_action = self._action("Open &Model...", self._ask_model, None, None,
-                                              "Use another model file (.safetensors)")
-        self.export_action = self._action("&Export CSV...", self._ask_export, "Ctrl+E", sp.SP_DialogSaveButton,
-                                          "Write the sums as CSV (the same file as digitsum predict --output)")
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.predict_action = self._action("&Predict", self.predict, "F5", sp.SP_MediaPlay,
-                                           "Predict the sums of the open folder (again)")
-        self.cancel_action = self._action("&Cancel", self.cancel, "Esc", sp.SP_MediaStop,
-                                          "Stop after the current batch; finished rows stay")
-        self.model_info_action = self._action("Model &Info...", self.show_model_info)
-        self.about_action = self._action("&About digitsum", self.show_about)
-        self.auto_predict_action = QAction("Predict When a Folder &Opens", self, checkable=True)
-        self.auto_predict_action.setChecked(self.settings.value("auto_predict", True, type=bool))
-        self.auto_predict_action.toggled.connect(lambda on: self.settings.setValue("auto_predict", on))
-        self.second_look_action = QAction("&Second Look at Doubtful Rows", self, checkable=True)
-        self.second_look_action.setStatusTip("Read rows below 90% confidence again from shifted copies "
-                                             "(a few percent slower; takes effect at the next Predict)")
-        self.second_look_action.setChecked(self.settings.value("second_look", True, type=bool))
-        self.second_look_action.toggled.connect(self._set_second_look)
-
-    def _build_menus_and_toolbar(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(
-            lambda: fill_recent_menu(self.recent_menu, self.settings, self.open_folder))
-        file_menu.addAction(self.open_model_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        self.model_menu = bar.addMenu("&Model")
-        for action in (self.predict_action, self.cancel_action, self.auto_predict_action, self.second_look_action):
-            self.model_menu.addAction(action)
-        self.model_menu.addSeparator()
-        self.model_menu.addAction(self.model_info_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
-
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("main_toolbar")  # saveState needs a name
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.setMovable(False)
-        for action in (self.open_action, self.predict_action, self.cancel_action, self.export_action):
-            toolbar.addAction(action)
-        self.addToolBar(toolbar)
 
     def _set_second_look(self, on: bool) -> None:
         self.settings.setValue("second_look", on)
@@ -246,6 +185,7 @@ class MainWindow(QMainWindow):
             self.cancel()
             self._discard_rows = True  # until the next run lists its own items
         self.source = [str(p) for p in paths]
+        self.results.set_empty(False)
         shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
@@ -294,30 +234,7 @@ class MainWindow(QMainWindow):
 
     def export_csv(self, dest) -> int | None:
         """Write the rows done so far, in input order, to ``dest``; the number written, or None on failure."""
-        from core.export import ExportError, write_predictions_csv
-
-        rows = list(self.table_model.rows)  # a snapshot: rows may still arrive during a run
-        if not rows:
-            self.status.showMessage("Nothing to export yet")
-            return None
-        try:
-            # an added column appears only when it has something to say: a folder without
-            # labels exports exactly the bytes `digitsum predict --output` writes
-            extra = {k: f for k, f in self.export_columns.items() if any(f(r) not in (None, "") for r in rows)}
-            count = write_predictions_csv(rows, dest, extra_columns=extra)
-        except ExportError as exc:
-            show_error(self, "Export failed", f"The CSV was not written: {exc}", traceback.format_exc())
-            return None
-        self.settings.setValue("export_dir", str(Path(dest).parent))
-        total = len(self.table_model.items)
-        message = f"Exported {plural(count, 'row')} to {dest}"
-        if count < total:
-            state = "prediction is still running" if self.running else "the run did not finish"
-            message = (f"Exported {count:,} of {plural(total, 'row')} to {dest} "
-                       f"({state}: only finished rows are in the file)")
-            show_info(self, "Partial export", message)
-        self.status.showMessage(message)
-        return count
+        return export_rows(self, dest)
 
     def recent_folders(self) -> list[str]:
         return recent_folders(self.settings)
@@ -354,12 +271,7 @@ class MainWindow(QMainWindow):
             self.set_model(path)
 
     def _ask_export(self) -> None:
-        base = Path(self.source[0]) if self.source else Path.home() / "digitsum"
-        folder = Path(self.settings.value("export_dir", str(base.parent), type=str))
-        dest, _ = QFileDialog.getSaveFileName(self, "Export CSV", str(folder / f"{base.stem}-sums.csv"),
-                                              "CSV files (*.csv);;All files (*)")
-        if dest:
-            self.export_csv(dest)
+        ask_export(self)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_model_loaded(self, summary) -> None:

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
 from digitsum_gui.filter_bar import FilterBar
+from digitsum_gui.first_run import EmptyHint
+from digitsum_gui.status_bar import ElidedLabel
 from digitsum_gui.table_model import (
     DOUBT_BACKGROUND,
     DOUBT_FOREGROUND,
@@ -35,6 +37,8 @@ from digitsum_gui.table_model import (
 )
 
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
+TRUE_SUM_ROOM = 70  # px of the editable True sum column that must show without scrolling sideways
+DETAIL_MIN, FILE_MIN = 240, 140  # how far the detail pane and the File column give way for it
 COLUMN_WIDTHS = {Column.THUMBNAIL: 178, Column.FILE: 240, Column.SUM: 56, Column.CONFIDENCE: 96, Column.DIGITS: 96}
 
 
@@ -84,10 +88,10 @@ def make_legend() -> QWidget:
                              "padding: 1px 6px; border-radius: 3px;")
         swatch.setToolTip(tip)
         layout.addWidget(swatch)
-    keys = QLabel("Type a sum on a row and press Enter: saved, and on to the next doubtful row. "
-                  "Delete forgets it.")
+    keys = ElidedLabel("Type a sum on a row and press Enter: saved, and on to the next doubtful row. "
+                       "Delete forgets it.")
+    keys.setToolTip(keys.text())
     keys.setEnabled(False)  # a hint, drawn quieter than the data
-    keys.setMinimumWidth(0)
     layout.addWidget(keys, 1)
     legend.keys_label = keys
     return legend
@@ -111,13 +115,20 @@ class ResultsView(QSplitter):
         self.filter_bar.doubtful_first_requested.connect(self.sort_doubtful_first)
         self.detail = DetailPane()
 
-        left = QWidget()
-        layout = QVBoxLayout(left)
-        layout.setContentsMargins(4, 4, 0, 0)
+        self.hint = EmptyHint()  # in place of the table until something is opened
+        self.results_box = QWidget()
+        layout = QVBoxLayout(self.results_box)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.table_view)
         self.legend = make_legend()
         layout.addWidget(self.legend)
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(4, 4, 0, 0)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.results_box)
+        self.set_empty(True)
         self.addWidget(left)
         self.addWidget(self.detail)
         self.setStretchFactor(0, 1)
@@ -132,6 +143,11 @@ class ResultsView(QSplitter):
         self._held = None  # (current index, its top in the viewport) while rows are being added
         model.rows_about_to_append.connect(self._hold_current_row)
         model.rows_appended.connect(self._restore_current_row)
+
+    def set_empty(self, empty: bool) -> None:
+        """Show the first-run hint (nothing open) or the results."""
+        self.hint.setVisible(empty)
+        self.results_box.setVisible(not empty)
 
     def sort_doubtful_first(self) -> None:
         self.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.AscendingOrder)
@@ -172,10 +188,34 @@ class ResultsView(QSplitter):
             self.table_view.horizontalHeader().restoreState(header)
         if splitter := settings.value("splitter"):
             self.restoreState(splitter)
+        self.filter_bar.restore_settings(settings)
+        self.keep_true_sum_in_view()  # a layout saved on a big screen, opened on a laptop
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.keep_true_sum_in_view()
+
+    def keep_true_sum_in_view(self) -> None:
+        """Make the True sum column show without scrolling sideways: first the detail pane gives
+        way (down to ``DETAIL_MIN``), then the File column narrows (down to ``FILE_MIN``)."""
+        view = self.table_view
+        if self.count() < 2 or not self.isVisible():
+            return
+        left, right = self.sizes()
+        short = view.horizontalHeader().sectionPosition(Column.TRUE_SUM) + TRUE_SUM_ROOM - view.viewport().width()
+        if short <= 0:
+            return
+        give = min(short, max(0, right - DETAIL_MIN))
+        if give:
+            self.setSizes([left + give, right - give])
+            short -= give
+        if short > 0:
+            view.setColumnWidth(Column.FILE, max(FILE_MIN, view.columnWidth(Column.FILE) - short))
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("table_header", self.table_view.horizontalHeader().saveState())  # column widths, sort
         settings.setValue("splitter", self.saveState())
+        self.filter_bar.save_settings(settings)
 
     def _show_current(self, current=None, _previous=None) -> None:
         if current is None or not current.isValid():
