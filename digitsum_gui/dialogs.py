@@ -10,17 +10,16 @@ import json
 import shlex
 import sys
 from importlib import metadata
-from pathlib import Path
 
 import PySide6
 from PySide6.QtCore import Qt, QUrl, qVersion
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
 
-from core import __version__
+from core import RESOURCES, __version__
 from digitsum_gui.figures import model_figures
 
-MODEL_CARD = Path(__file__).resolve().parent.parent / "resources" / "models" / "MODEL_CARD.md"
+MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 
 
 def show_error(parent, title: str, reason: str, details: str = "") -> QMessageBox:
