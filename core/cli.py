@@ -227,7 +227,7 @@ def _summary(stats) -> None:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from core.data import InputError, read_labels_csv, read_npy_labels
+    from core.data import InputError, _npy_rows, read_labels_csv, read_npy_labels
     from core.predict import score
 
     labels_path = Path(args.labels)
@@ -238,6 +238,9 @@ def cmd_evaluate(args) -> int:
             if len(data) != 1:
                 raise CommandError("--labels LAB.npy needs exactly one data .npy input")
             name = args.inputs[[Path(i).suffix for i in args.inputs].index(".npy")]
+            images = _npy_rows(Path(name))
+            if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
+                raise CommandError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
             truth = {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}
         else:
             truth = read_labels_csv(labels_path)
@@ -252,6 +255,7 @@ def cmd_evaluate(args) -> int:
     result = score(rows, truth)
     if result["count"] == 0:
         raise CommandError("no input matched a label: check that --labels names the same files")
+    result["labels_without_input"] = len(truth.keys() - {r.file for r in rows})  # not scored: said, not dropped
     if args.json:
         print(json.dumps(result))
     else:
@@ -262,6 +266,8 @@ def cmd_evaluate(args) -> int:
             print(f"per-digit accuracy {result['digit_accuracy']:.4f}")
         if result["errors"] or result["unlabelled"]:
             print(f"unreadable {result['errors']}, without a label {result['unlabelled']}")
+        if result["labels_without_input"]:
+            print(f"labels naming no input {result['labels_without_input']} (not scored)")
     return 0
 
 
@@ -285,10 +291,11 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
 def cmd_synth(args) -> int:
     from tqdm import tqdm
 
-    from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
+    from core.synth import INDEX_SPLIT_NOTE, write_synthetic_folder
+    from core.trainload import check_bank
 
     _refuse_used_folder(args.out_dir, args.force)
-    bank = load_bank(args.mnist)
+    bank = check_bank(args.mnist)  # empty, or labels that are not 0..9: one line
     split = args.split or ("all" if args.mnist else "holdout")
     if split != "all" and bank.split_by == "index":
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)

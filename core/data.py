@@ -12,6 +12,7 @@ import csv
 import functools
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -28,6 +29,16 @@ MAX_SUM = 36
 
 class InputError(ValueError):
     """An input that cannot be used at all; ``str()`` is a one-line reason."""
+
+
+class SkippedFilesWarning(UserWarning):
+    """Labelled files left out of a set because they could not be read; ``str()`` is one line naming a few."""
+
+
+def skipped_names(skipped: list[str], shown: int = 3) -> str:
+    """The first few of ``["name: reason", ...]`` as ``a.png (reason), b.png (reason) and 7 more``."""
+    named = ", ".join(f"{name} ({reason})" for name, _, reason in (s.partition(": ") for s in skipped[:shown]))
+    return named + (f" and {len(skipped) - shown} more" if len(skipped) > shown else "")
 
 
 @dataclass(frozen=True)
@@ -315,7 +326,9 @@ def read_npy_labels(path: str | os.PathLike) -> np.ndarray:
 def load_labelled(spec: str | os.PathLike) -> LabelledSet:
     """Read a labelled set: a folder with ``labels.csv``, or ``dataN.npy`` with ``labN.npy``.
 
-    Files listed in ``labels.csv`` that cannot be read are left out and named in ``skipped``.
+    Files listed in ``labels.csv`` that cannot be read are left out, named in ``skipped`` and
+    reported with a ``SkippedFilesWarning`` (count and the first few names): a user's data is
+    never dropped in silence.
 
     Raises
     ------
@@ -365,7 +378,12 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
     else:
         raise InputError(f"{spec}: no such file or folder")
     if not images:
-        raise InputError(f"{spec}: no readable labelled images")
+        detail = f" (none of {len(skipped)} could be read: {skipped_names(skipped)})" if skipped else ""
+        raise InputError(f"{spec}: no readable labelled images{detail}")
+    if skipped:
+        total = len(skipped) + len(images)
+        warnings.warn(SkippedFilesWarning(f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
+                                          f"are left out: {skipped_names(skipped)}"), stacklevel=2)
     return LabelledSet(
         images=np.stack(images),
         sums=np.asarray(sums, dtype=np.int64),

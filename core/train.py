@@ -40,7 +40,8 @@ from core.progress import ProgressReporter
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
 from core.store import STOP_NAME
-from core.trainsets import DataSpecError, TrainData
+from core.trainload import load_training_data
+from core.trainsets import DataSpecError
 
 # The report's recipes are the defaults for its two models; ours for the digits head.
 RECIPES = {
@@ -349,14 +350,7 @@ def main(args) -> dict:
         random.seed(args.seed)
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
-        data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank, ctx.world,
-                         args.augment)
-        for note in data.notes if ctx.is_main else []:
-            print(f"digitsum train: {note}", file=sys.stderr)
-        if data.train_size == 0:  # e.g. --val-fraction 1 with labelled files only: every one went to validation
-            held = 0 if data.val is None else len(data.val.sums)
-            raise TrainingError(f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
-                                "images for validation; lower it or add synthetic:N data")
+        data = load_training_data(args, ctx)  # the digit bank checked, files left out reported (core.trainload)
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 

@@ -11,6 +11,7 @@ from PIL import Image
 from core.data import (
     InputError,
     InputItem,
+    SkippedFilesWarning,
     label_twin,
     list_inputs,
     load_item,
@@ -297,7 +298,8 @@ def test_load_labelled_folder_skips_unreadable(tmp_path):
         tmp_path / "labels.csv",
         {"a.png": (7, "1222"), "sub/b.png": (9, None), "bad.png": (1, None), "gone.png": (2, None), "../escape.png": (3, None)},
     )
-    got = load_labelled(tmp_path)
+    with pytest.warns(SkippedFilesWarning, match="3 of 5 labelled files could not be read"):  # never in silence
+        got = load_labelled(tmp_path)
     assert got.names == ["a.png", "sub/b.png"]
     assert got.images.dtype == np.uint8 and got.images.shape == (2, 40, 168)
     assert np.array_equal(got.images[0], REF) and np.array_equal(got.images[1], digits_like(2))
