@@ -51,6 +51,14 @@ def _same(a, b) -> bool:
     return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
 
 
+def _home_relative(path: Path) -> str:
+    """``~/.local/share/digitsum/runs``: shorter, and the same on every account."""
+    try:
+        return str(Path("~") / Path(path).relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def figure_cells(meta) -> tuple[str, str]:
     """The validation and held-out cells of a model: ``98.6% of 4,000 (±0.4)``, ``held-out digits 98.9% of ...``."""
     figures = model_figures((meta or {}).get("metrics"))
@@ -88,13 +96,13 @@ class ModelsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names and figures whole
         for column, tip in HEADER_TIPS.items():
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.note = QLabel(NOTE)
         self.note.setWordWrap(True)
-        self.where = QLabel(f"Trained models are kept in {store.runs_dir}")
+        self.where = QLabel(f"Trained models are kept in {_home_relative(store.runs_dir)}")
+        self.where.setToolTip(str(store.runs_dir))
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.use_button = QPushButton("Use this model")
         self.reveal_button = QPushButton("Show in file manager")
@@ -120,7 +128,7 @@ class ModelsDialog(QDialog):
         self.table.doubleClicked.connect(lambda _index: self.use_selected())
         store.changed.connect(self.refresh)
         self.refresh()
-        self.resize(1000, 400)
+        self.resize(min(1200, self.screen().availableGeometry().width() - 40), 400)
 
     # --- listing -------------------------------------------------------------------------------
     @Slot()

@@ -226,9 +226,9 @@ class TrainDialog(QDialog):
         self.events = []
         self.use_button.setVisible(False)
         self.panel.started()
-        # the choices are made: the chart gets the room (the command stays in sight; the rest scrolls)
-        total = sum(self.splitter.sizes())
-        self.splitter.setSizes([min(self.splitter.sizes()[0], 180), max(total - 180, self.splitter.sizes()[1])])
+        # the choices are made: the chart gets the room, the training data stays in sight (the rest scrolls)
+        total, keep = sum(self.splitter.sizes()), self.form.data_box.sizeHint().height() + 8
+        self.splitter.setSizes([min(self.splitter.sizes()[0], keep), max(total - keep, self.splitter.sizes()[1])])
         self.run = TrainingRun(child_argv(args), self.run_dir, self)
         self.run.event.connect(self._on_event)
         self.run.log.connect(self.panel.add_log)

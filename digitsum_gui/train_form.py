@@ -76,7 +76,8 @@ class TrainForm(QWidget):
         self.folder_labels = folder_labels
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._data_group())
+        self.data_box = self._data_group()
+        layout.addWidget(self.data_box)
         row = QHBoxLayout()
         row.addWidget(self._model_group())
         row.addWidget(self._schedule_group())
