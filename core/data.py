@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.export import atomic_text_file, csv_line
+from core.featureless import no_digits_reason
 from core.images import ImageReadError, read_image, to_model_input, value_scale
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
 
@@ -195,23 +196,36 @@ def _open_npy(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray, float]:
     return arr, value_scale(arr)
 
 
-def load_item(item: InputItem) -> np.ndarray:
+def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
     """Read one item as uint8 (40, 168), white on black.
+
+    Parameters
+    ----------
+    item : InputItem
+    require_digits : bool
+        Refuse an image with no digits in it (blank, uniform, noise, specks, stripes:
+        ``core.featureless``), which a model would read as some sum, often with confidence.
+        On for prediction (the decoders call this); training data and thumbnails pass False.
 
     Raises
     ------
     ImageReadError
-        For anything unreadable; ``str()`` is a one-line reason for the error row.
+        For anything unreadable or without digits; ``str()`` is a one-line reason for the error row.
     """
     if item.index is None:
-        return read_image(item.path)
-    try:
-        st = os.stat(item.path)
-        arr, scale = _open_npy(os.fspath(item.path), st.st_mtime_ns, st.st_size)
-        row = np.array(arr[item.index])  # copy: the result must not pin the memory map
-    except Exception as exc:  # any failure of one row is that row's error, as for an image file
-        raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
-    return to_model_input(row, scale=scale)
+        image = read_image(item.path)
+    else:
+        try:
+            st = os.stat(item.path)
+            arr, scale = _open_npy(os.fspath(item.path), st.st_mtime_ns, st.st_size)
+            row = np.array(arr[item.index])  # copy: the result must not pin the memory map
+        except Exception as exc:  # any failure of one row is that row's error, as for an image file
+            raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
+        image = to_model_input(row, scale=scale)
+    reason = no_digits_reason(image) if require_digits else ""
+    if reason:
+        raise ImageReadError(reason)
+    return image
 
 
 def _parse_digits(text: str, total: int, where: Callable[[], str]) -> str | None:
@@ -351,7 +365,7 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
                 skipped.append(f"{name}: outside the data folder")
                 continue
             try:
-                images.append(load_item(InputItem(name, path / rel)))
+                images.append(load_item(InputItem(name, path / rel), require_digits=False))  # the user's label decides
             except ImageReadError as exc:
                 skipped.append(f"{name}: {exc}")
                 continue
@@ -366,7 +380,7 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
         for i in range(n):
             item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
             try:
-                images.append(load_item(item))
+                images.append(load_item(item, require_digits=False))
             except ImageReadError as exc:
                 skipped.append(f"{item.name}: {exc}")
                 continue

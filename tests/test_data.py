@@ -171,7 +171,8 @@ def test_npy_scale_is_decided_per_array_not_per_row(tmp_path):
     results = {}
     for name, arr in variants.items():
         np.save(tmp_path / name, arr)
-        results[name] = [load_item(item) for item in list_inputs([tmp_path / name])]
+        # pixels only: the dim row would be refused as holding no digits (tests/test_hardening_featureless.py)
+        results[name] = [load_item(item, require_digits=False) for item in list_inputs([tmp_path / name])]
     for name, rows in results.items():
         for got, want in zip(rows, results["u8.npy"]):
             assert np.array_equal(got, want), name
@@ -192,7 +193,7 @@ def test_rewritten_npy_is_not_served_from_cache(tmp_path):
     path = tmp_path / "d.npy"
     np.save(path, np.zeros((1, 40, 168), np.uint8))
     item = list_inputs([path])[0]
-    assert not load_item(item).any()
+    assert not load_item(item, require_digits=False).any()  # (a blank row is refused when predicting)
     np.save(path, REF[None])
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
