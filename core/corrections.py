@@ -1,7 +1,7 @@
 """The known sums of one image folder: its ``labels.csv`` plus the sums a person typed.
 
 A correction is saved at once. Where the folder is writable it goes into the folder's own
-``labels.csv`` (DESIGN.md's labels format; the labels already there are kept; the file is
+``labels.csv`` (docs/ARCHITECTURE.md's labels format; the labels already there are kept; the file is
 replaced atomically). Where it is not (a read-only share, a CD, someone else's folder), it
 goes to a sidecar file in a per-user folder, named by a hash of the folder's path, so the
 same folder finds its corrections again when it is reopened.

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from core.files import atomic_path
 
-# What names a labels file (DESIGN.md: labels.csv; the assignment's lab0.npy, ...)
+# What names a labels file (docs/ARCHITECTURE.md: labels.csv; the assignment's lab0.npy, ...)
 _LABELS_NAME = re.compile(r"labels\.csv|lab.*\.npy", re.IGNORECASE)
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")

@@ -1,7 +1,7 @@
 """Training progress: JSON lines for machines (the GUI), a tqdm bar for people.
 
 Every event is also appended to the run's ``progress.jsonl``. JSON events on stdout are
-exactly DESIGN.md's: ``{"event": "start"|"step"|"epoch"|"done"|"error", ...}``.
+exactly docs/ARCHITECTURE.md's: ``{"event": "start"|"step"|"epoch"|"done"|"error", ...}``.
 """
 
 from __future__ import annotations

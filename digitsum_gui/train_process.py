@@ -1,7 +1,7 @@
 """One training run in a child process: ``python -m core.train ... --progress json``.
 
 ``TrainingRun`` starts the child with ``QProcess`` (the GUI never blocks on it), turns its
-stdout, one JSON object per line (DESIGN.md's progress events), into Qt signals, and keeps
+stdout, one JSON object per line (docs/ARCHITECTURE.md's progress events), into Qt signals, and keeps
 the tail of its stderr for the log and for error reports.
 
 - ``stop_early()`` writes a ``STOP`` file into the run folder, which the training loop looks

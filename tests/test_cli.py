@@ -1,6 +1,6 @@
 """The `digitsum` command line, run for real in child processes (``python -m core``).
 
-Covers DESIGN.md's contracts: the prediction CSV, evaluate's figures, `.npy` input in the
+Covers docs/ARCHITECTURE.md's contracts: the prediction CSV, evaluate's figures, `.npy` input in the
 assignment's format, error rows for bad files, one-line errors with exit 1, synth.
 """
 

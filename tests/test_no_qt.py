@@ -1,4 +1,4 @@
-"""`core` never imports Qt (DESIGN.md): the CLI, training and torchrun run on machines without it."""
+"""`core` never imports Qt (docs/ARCHITECTURE.md): the CLI, training and torchrun run on machines without it."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def train(capsys, *args) -> tuple[int, list[dict], str]:
 
 
 def assert_event_stream(evs: list[dict], epochs: int = 1) -> dict:
-    """start, then steps and epochs, then done: DESIGN.md's progress contract. Returns the done event."""
+    """start, then steps and epochs, then done: docs/ARCHITECTURE.md's progress contract. Returns the done event."""
     kinds = [e["event"] for e in evs]
     assert kinds[0] == "start" and kinds[-1] == "done", kinds
     assert "step" in kinds and kinds.count("epoch") == epochs and kinds.count("done") == 1
