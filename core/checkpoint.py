@@ -216,9 +216,30 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
             )
         if v.is_floating_point() and not _all_finite(v):  # as stored, before any conversion
             raise ModelFileError(f"{info.name}: {k} holds NaN or infinite values")
+    for k, v in state.items():
+        if k.endswith("running_var") and (v < 0).any():  # sqrt(var + eps) of a negative variance is NaN
+            raise ModelFileError(f"{info.name}: {k} holds negative batch-norm variances: the network would give NaN")
     state = {k: _converted(v, expected[k].dtype) for k, v in state.items()}
     model.load_state_dict(state, assign=True)  # take the loaded tensors instead of copying into fresh ones
-    return model.to(device).eval(), info
+    model.eval()
+    _refuse_nonfinite_network(model, info.name)
+    return model.to(device), info
+
+
+def _refuse_nonfinite_network(model: DigitSumNet, name: str) -> None:
+    """Run the model once on black, white and noise; refuse weights that give NaN or infinity.
+
+    Finite weights can still overflow (values near fp16's limit, a variance of 1e-45 under a
+    large mean): caught here, at load, rather than as a file of NaN rows. One small batch on
+    the CPU, about the cost of predicting three images.
+    """
+    g = torch.Generator().manual_seed(0)
+    probe = torch.stack([torch.zeros(1, IMAGE_HEIGHT, IMAGE_WIDTH), torch.ones(1, IMAGE_HEIGHT, IMAGE_WIDTH),
+                         torch.rand(1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=g)])  # (3, 1, 40, 168)
+    with torch.inference_mode():
+        outputs = [o for o in model(probe) if o is not None]
+    if not all(bool(torch.isfinite(o).all()) for o in outputs):
+        raise ModelFileError(f"{name}: the network gives NaN or infinite outputs with these weights")
 
 
 def save_checkpoint(path, checkpoint: dict) -> None:

@@ -49,6 +49,7 @@ from core.data import InputItem, load_item
 from core.images import ImageReadError
 from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
+from core.nonfinite import nonfinite_as_errors
 from core.runtime import autocast, describe_device, resolve_device
 from core.second_look import SECOND_LOOK_BELOW, look_again
 
@@ -317,7 +318,7 @@ class Predictor:
                 continue
             sums, p, text, text_p = next(results)
             rows.append(PredictionRow(item.name, sums[0], p[0], text, "", tuple(zip(sums, p)), text_p))
-        return rows
+        return nonfinite_as_errors(rows, probs, digit_probs)  # NaN or infinity: an error row, not a sum
 
     @staticmethod
     def _decoded(parts, images: np.ndarray):
