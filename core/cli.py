@@ -61,7 +61,11 @@ def _termination_unwinds():
 
 def _add_predict_args(p):
     # nargs="*" and our own check: "no input" is a one-line error with exit 1, like "no model"
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="folders, image files or (N,40,168) .npy arrays (one or more)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="folders, image files or (N,40,168) .npy arrays (one or more). An array's scale is decided "
+                        "per file: floats are 0..1 unless over 1%% of their non-zero values exceed 1 (then 0..255), "
+                        "integers 0..255 unless over 1%% exceed 255 (then 0..65535); a row with values outside its "
+                        "file's range, NaN or infinity is an error row of its own")
     p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
     p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
     p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None,

@@ -21,7 +21,7 @@ import numpy as np
 
 from core.export import atomic_text_file, csv_line
 from core.featureless import no_digits_reason
-from core.images import ImageReadError, read_image, to_model_input, value_scale
+from core.images import ImageReadError, out_of_range, read_image, to_model_input, value_scale
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
@@ -221,6 +221,9 @@ def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
             row = np.array(arr[item.index])  # copy: the result must not pin the memory map
         except Exception as exc:  # any failure of one row is that row's error, as for an image file
             raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
+        reason = out_of_range(row, scale)  # an inf or a 256 spoils its own row, not the file's scale
+        if reason:
+            raise ImageReadError(reason)
         image = to_model_input(row, scale=scale)
     reason = no_digits_reason(image) if require_digits else ""
     if reason:

@@ -162,22 +162,53 @@ def _flatten_alpha(rgba: Image.Image) -> np.ndarray:
     return lum * alpha + background * (1.0 - alpha)
 
 
+OUTLIER_SHARE = 0.01  # values beyond 1 (255) that still leave an array 0..1 (0..255): a share of its non-zero values
+_SCALE_CHUNK = 1024  # rows per pass: a 1.6 GB float memory map is read in pieces, never copied whole
+
+
 def value_scale(arr: np.ndarray) -> float:
     """The value that means white in ``arr``: 1.0, 255.0 or 65535.0.
 
     Decided once per array (a whole ``.npy`` file, not each row), so a dim row of a 0..1
-    float array is not mistaken for a 0..255 one. Floats are 0..1 when their largest finite
-    value is at most 1; integers are 0..255 unless some value exceeds 255.
+    float array is not mistaken for a 0..255 one. The rule, robust to a few outliers: floats
+    are 0..1 unless more than 1% of their finite non-zero values exceed 1 (then 0..255);
+    integers are 0..255 unless more than 1% of their non-zero values exceed 255 (then
+    0..65535). A stray ``inf`` or a single 256 no longer rescales every row; the rows that
+    hold such values are errors of their own (``core.data.load_item``).
     """
     if arr.size == 0:
         return 255.0
     if arr.dtype.kind == "b":
         return 1.0
-    if arr.dtype.kind == "f":
-        with np.errstate(invalid="ignore"):
-            finite_max = float(np.fmax.reduce(arr, axis=None))  # fmax skips NaN
-        return 1.0 if finite_max <= 1.0 else 255.0
-    return 255.0 if int(arr.max()) <= 255 else 65535.0
+    is_float = arr.dtype.kind == "f"
+    limit = 1.0 if is_float else 255.0
+    rows = arr.reshape(len(arr), -1) if arr.ndim > 1 else arr.reshape(1, -1)
+    over = nonzero = 0
+    for start in range(0, len(rows), _SCALE_CHUNK):
+        part = rows[start : start + _SCALE_CHUNK]
+        if is_float:
+            part = part[np.isfinite(part)]
+        over += int(np.count_nonzero(part > limit))
+        nonzero += int(np.count_nonzero(part))
+    if over > OUTLIER_SHARE * nonzero:
+        return 255.0 if is_float else 65535.0
+    return limit
+
+
+def out_of_range(arr: np.ndarray, scale: float) -> str:
+    """Why the values of ``arr`` do not fit 0..``scale`` (one line), or ``""`` when they do.
+
+    Half a grey level either side is allowed (rounding in whatever wrote the file).
+    """
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        return "image contains NaN or infinite values"
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return ""
+    low, high = arr.min(), arr.max()
+    slack = 0.5 * scale / 255.0
+    if low < -slack or high > scale + slack:
+        return f"values from {low:g} to {high:g}, outside this file's range 0..{scale:g}"
+    return ""
 
 
 def to_model_input(arr: np.ndarray, scale: float | None = None) -> np.ndarray:

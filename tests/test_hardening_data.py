@@ -113,3 +113,57 @@ def test_class8_a_digit_bank_with_bad_labels_or_no_digits_gives_one_line(case, t
     if case == "label 12":  # and once as a real process
         proc = run_cli("synth", tmp_path / "out", "--count", 3, "--mnist", bank)
         assert proc.returncode == 1 and proc.stderr.strip() == f"digitsum synth: error: {bank}: {reason}"
+
+
+# ================================================================ class 3: one bad value, one bad row
+
+
+def _samples(n: int) -> np.ndarray:
+    return np.stack([np.asarray(Image.open(SAMPLES / f"synth_{i:05d}.png")) for i in range(n)])  # uint8 (n, 40, 168)
+
+
+def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tmp_path, baseline_model):
+    """Real .npy files through one real `digitsum predict`: each poisoned file must give the clean
+    file's rows everywhere but on the poisoned rows, which are error rows naming the values."""
+    from clitools import read_csv_bytes
+
+    clean = _samples(12)
+    cases = {  # name: (array, row, value put at one pixel, the row's error)
+        "float01_inf.npy": (clean / 255.0, 3, np.inf, "image contains NaN or infinite values"),
+        "float01_two.npy": (clean / 255.0, 5, 2.0, "values from 0 to 2, outside this file's range 0..1"),
+        "float255_inf.npy": (clean.astype(np.float64), 3, np.inf, "image contains NaN or infinite values"),
+        "uint16_256.npy": (clean.astype(np.uint16), 7, 256, "values from 0 to 256, outside this file's range 0..255"),
+        "int16_negative.npy": (clean.astype(np.int16), 2, -1,
+                               "values from -1 to 255, outside this file's range 0..255"),
+    }
+    np.save(tmp_path / "clean.npy", clean)
+    np.save(tmp_path / "uint16_full.npy", clean.astype(np.uint16) * 257)  # real 16-bit data stays 16-bit
+    for name, (arr, row, value, _) in cases.items():
+        arr = arr.copy()
+        arr[row, 20, 80] = value
+        np.save(tmp_path / name, arr)
+    names = ["clean.npy", "uint16_full.npy", *cases]
+    out = tmp_path / "out.csv"
+    proc = run_cli("predict", *[tmp_path / n for n in names], "--model", baseline_model, "--device", "cpu",
+                   "--output", out, "-q")
+    assert proc.returncode == 0, proc.stderr
+    rows = read_csv_bytes(out.read_bytes())[1]
+    by_file = {n: rows[12 * k : 12 * (k + 1)] for k, n in enumerate(names)}
+    reference = [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file["clean.npy"]]
+    assert all(r[2] == "" for r in reference)
+    assert [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file["uint16_full.npy"]] == reference
+    for name, (_, bad, _, reason) in cases.items():
+        got = [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file[name]]
+        assert got[bad] == ("", "", reason), (name, got[bad])
+        assert got[:bad] + got[bad + 1 :] == reference[:bad] + reference[bad + 1 :], name
+
+
+def test_class3_the_rule_is_in_the_help_and_the_readme(capsys):
+    from core.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "floats are 0..1 unless over 1% of their non-zero values exceed 1" in text
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "unless more than 1% of their non-zero values exceed 1" in readme
