@@ -167,3 +167,39 @@ def test_class3_the_rule_is_in_the_help_and_the_readme(capsys):
     assert "floats are 0..1 unless over 1% of their non-zero values exceed 1" in text
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "unless more than 1% of their non-zero values exceed 1" in readme
+
+
+# ================================================================ class 10: deep trees
+
+
+def test_class10_a_tree_1500_folders_deep_is_walked_without_recursion(tmp_path, baseline_model):
+    """A real tree 1,500 folders deep (a 3,000-character path) through a real `digitsum predict
+    --recursive`: the images at its top, middle and bottom are all found, in order, with their paths."""
+    from clitools import read_csv_bytes
+
+    root = tmp_path / "deep"
+    depth = 1500
+    png = (SAMPLES / "synth_00000.png").read_bytes()
+    levels = {1: "top.png", 750: "middle.png", depth: "bottom.png"}
+    folder = root
+    try:
+        for level in range(1, depth + 1):
+            folder = folder / "d"
+            folder.mkdir(parents=level == 1)
+            if level in levels:
+                (folder / levels[level]).write_bytes(png)
+        out = tmp_path / "deep.csv"
+        proc = run_cli("predict", root, "--recursive", "--model", baseline_model, "--device", "cpu",
+                       "--output", out, "-q")
+        assert proc.returncode == 0 and "RecursionError" not in proc.stderr, proc.stderr[-2000:]
+        rows = read_csv_bytes(out.read_bytes())[1]
+        # natural order by path parts: a folder "d" sorts before the file "top.png" beside it
+        assert [r["file"] for r in rows] == ["d/" * level + name for level, name in reversed(levels.items())]
+        assert all(r["error"] == "" and r["predicted_sum"].isdigit() for r in rows)
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses: remove the tree bottom-up here
+        while folder != tmp_path:
+            for child in folder.iterdir() if folder.is_dir() else ():
+                child.unlink()
+            if folder.is_dir():
+                folder.rmdir()
+            folder = folder.parent
