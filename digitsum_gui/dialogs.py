@@ -1,7 +1,10 @@
 """Message boxes and the two read-only dialogs (About, Model info).
 
-Errors never use ``exec()``: a modal loop inside a slot would stall the rows arriving
-from the worker (and a test). ``show_error`` opens the box window-modally and returns.
+Boxes that tell (errors, notes, offers) never use ``exec()``: a modal loop inside a slot
+would stall the rows arriving from the worker (and a test). ``open_box`` opens one
+window-modally and returns; every such box in the app goes through it. Only a question
+whose answer the caller must have before it returns (cancel a run on close? delete?) asks
+with ``QMessageBox.question``.
 """
 
 from __future__ import annotations
@@ -22,22 +25,41 @@ from digitsum_gui.figures import model_figures
 MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 
 
-def show_error(parent, title: str, reason: str, details: str = "") -> QMessageBox:
-    """A warning with a one-line ``reason`` and, if given, expandable ``details``."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, reason, QMessageBox.StandardButton.Ok, parent)
-    if details and details.strip() != reason.strip():
+def message_box(parent, icon: QMessageBox.Icon, title: str, text: str,
+                buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok, *,
+                informative: str = "", details: str = "", on_yes=None) -> QMessageBox:
+    """A message box, not yet shown, that deletes itself when closed; ``on_yes`` runs on Yes."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    if informative:
+        box.setInformativeText(informative)
+    if details:
         box.setDetailedText(details)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if on_yes is not None:
+        box.button(QMessageBox.StandardButton.Yes).clicked.connect(on_yes)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # closed boxes never pile up under their parent
+    return box
+
+
+def open_box(parent, icon: QMessageBox.Icon, title: str, text: str,
+             buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok, **kwargs) -> QMessageBox:
+    """``message_box`` shown window-modally with ``open()``: the slot that asked returns at once.
+
+    Keep the box (e.g. ``self._question = open_box(...)``) where a test or a later step needs it.
+    """
+    box = message_box(parent, icon, title, text, buttons, **kwargs)
     box.open()
     return box
+
+
+def show_error(parent, title: str, reason: str, details: str = "") -> QMessageBox:
+    """A warning with a one-line ``reason`` and, if given, expandable ``details``."""
+    details = details if details and details.strip() != reason.strip() else ""
+    return open_box(parent, QMessageBox.Icon.Warning, title, reason, details=details)
 
 
 def show_info(parent, title: str, text: str) -> QMessageBox:
     """An information box that does not block."""
-    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    return box
+    return open_box(parent, QMessageBox.Icon.Information, title, text)
 
 
 def open_or_offer_copy(parent, path, what: str) -> bool:
@@ -48,14 +70,12 @@ def open_or_offer_copy(parent, path, what: str) -> bool:
     """
     if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
         return True
-    box = QMessageBox(QMessageBox.Icon.Warning, f"Cannot open the {what}",
+    box = message_box(parent, QMessageBox.Icon.Warning, f"Cannot open the {what}",
                       f"No application on this system opened the {what}:\n{path}", QMessageBox.StandardButton.Close,
-                      parent)
-    box.setInformativeText("Copy its path and open it yourself.")
+                      informative="Copy its path and open it yourself.")
     copy = box.addButton("Copy Path", QMessageBox.ButtonRole.AcceptRole)
     copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(str(path)))
     box.setDefaultButton(copy)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return False
 

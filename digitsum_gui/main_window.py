@@ -5,8 +5,9 @@ model and runs ``core``'s Predictor; the table is a ``PredictionTableModel`` ove
 it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows in input
 order, so its columns are byte for byte what ``digitsum predict DIR --output X`` writes,
 followed by ``corrected_sum`` (the true sums typed in the table or read from labels.csv).
-The corrections loop (true sums, Model > Retrain..., Model > Manage Models...) is
-``RetrainController``.
+The corrections loop is two controllers: the true sums are ``LabelsController``
+(``labels_controller``), Model > Retrain... and Model > Manage Models... are
+``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
 
 Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
 ``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
@@ -25,9 +26,11 @@ from core import RESOURCES
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.exporting import ask_export, export_rows
+from digitsum_gui.labels_controller import LabelsController
+from digitsum_gui.model_store import ModelStore
 from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
-from digitsum_gui.retrain_actions import RetrainController
+from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
@@ -90,8 +93,10 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         build_actions(self)
         build_menus_and_toolbar(self)
+        store = store if store is not None else ModelStore(parent=self)  # default: the per-user data folder
+        self.labels_controller = LabelsController(self, store.corrections_dir)
         self.retrain = RetrainController(self, store)
-        self.review = ReviewController(self)  # after the retrain controller: it sets the true sums' editor
+        self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
         self._restore_settings()
 
         self._thread = QThread(self)

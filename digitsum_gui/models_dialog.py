@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 
 from core.checkpoint import DEFAULT_MODEL
 from core.store import StoreError
-from digitsum_gui.dialogs import open_or_offer_copy
+from digitsum_gui.dialogs import open_or_offer_copy, show_error
 from digitsum_gui.figures import figures_tooltip, model_figures
+from digitsum_gui.model_store import same_file
 
 COLUMNS = ("Created", "Model", "Network", "Training images", "Validation (own images)", "Held-out", "In use")
 VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
@@ -45,10 +46,6 @@ HEADER_TIPS = {
 }
 NOTE = ("Each figure says what it was measured on and how many images (\u00b1: its 95% interval). "
         "A validation figure and a held-out one are not comparable.")
-
-
-def _same(a, b) -> bool:
-    return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
 
 
 def _home_relative(path: Path) -> str:
@@ -140,7 +137,7 @@ class ModelsDialog(QDialog):
         bold = QFont()
         bold.setBold(True)
         for r, m in enumerate(self.models):
-            in_use = _same(m.path, self.current)
+            in_use = same_file(m.path, self.current)
             val, held = figure_cells(m.meta)
             cells = (
                 m.created.strftime("%Y-%m-%d %H:%M") if m.created else "",
@@ -160,9 +157,9 @@ class ModelsDialog(QDialog):
                 if in_use:
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
-        row = next((r for r, m in enumerate(self.models) if keep is not None and _same(m.path, keep.path)), None)
+        row = next((r for r, m in enumerate(self.models) if keep is not None and same_file(m.path, keep.path)), None)
         if row is None:
-            rows_in_use = (r for r, m in enumerate(self.models) if _same(m.path, self.current))
+            rows_in_use = (r for r, m in enumerate(self.models) if same_file(m.path, self.current))
             row = next(rows_in_use, 0 if self.models else None)
         if row is not None:
             self.table.selectRow(row)
@@ -182,14 +179,14 @@ class ModelsDialog(QDialog):
     def select_path(self, path) -> bool:
         """Select the row of ``path``; False when it is not listed."""
         for r, m in enumerate(self.models):
-            if _same(m.path, path):
+            if same_file(m.path, path):
                 self.table.selectRow(r)
                 return True
         return False
 
     def _update_buttons(self) -> None:
         m = self.selected()
-        in_use = m is not None and _same(m.path, self.current)
+        in_use = m is not None and same_file(m.path, self.current)
         self.use_button.setEnabled(m is not None and not in_use)
         self.reveal_button.setEnabled(m is not None)
         self.delete_button.setEnabled(m is not None and m.in_store and not in_use)
@@ -205,7 +202,7 @@ class ModelsDialog(QDialog):
     @Slot()
     def use_selected(self) -> None:
         m = self.selected()
-        if m is not None and not _same(m.path, self.current):
+        if m is not None and not same_file(m.path, self.current):
             self.model_switch_requested.emit(m.path)
 
     @Slot()
@@ -231,6 +228,6 @@ class ModelsDialog(QDialog):
         try:
             self.store.delete(m.path, self.current)
         except (StoreError, OSError) as exc:
-            QMessageBox.warning(self, "Cannot delete", str(exc))
+            show_error(self, "Cannot delete", str(exc))
             return False
         return True

@@ -121,9 +121,10 @@ def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, 
     assert run_folder(qtbot, window, synth_folder) is False
     assert [len(d) for d in deliveries] == [4] * 10
     # the accuracy on labelled rows, counted batch by batch, is the count over all rows
-    labels = window.retrain.labels
+    labels = window.labels_controller.labels
     right, known = labels.accuracy((r.file, r.predicted_sum) for r in window.table_model.rows)
-    assert known == 40 and window.retrain.accuracy_label.text() == f"Right: {right}/40 labelled ({right / 40:.1%})"
+    assert known == 40
+    assert window.labels_controller.accuracy_label.text() == f"Right: {right}/40 labelled ({right / 40:.1%})"
 
     # cancelled after the first delivery: the batches already under way still arrive, whole, in order
     # (ResNet-50 on the CPU: slow enough that the cancel lands mid-run)

@@ -198,7 +198,7 @@ def test_case14_a_failed_training_child_is_reported_and_changes_nothing(how, qtb
                                                                           baseline_model, monkeypatch, request):
     from core.store import describe_model
     from digitsum_gui.model_store import ModelStore
-    from digitsum_gui.train_dialog import TrainDialog
+    from digitsum_gui.retrain.dialog import TrainDialog
 
     QStandardPaths.setTestModeEnabled(True)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")

@@ -10,8 +10,8 @@ from core.checkpoint import load_model  # noqa: E402
 from core.store import describe_model  # noqa: E402
 from digitsum_gui.model_store import ModelStore  # noqa: E402
 from digitsum_gui.models_dialog import ModelsDialog  # noqa: E402
-from digitsum_gui.train_dialog import TrainDialog  # noqa: E402
-from digitsum_gui.train_process import TrainingRun  # noqa: E402
+from digitsum_gui.retrain.dialog import TrainDialog  # noqa: E402
+from digitsum_gui.retrain.process import TrainingRun  # noqa: E402
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -130,7 +130,7 @@ def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_m
 
     from core import RESOURCES
     from core.corrections import FolderLabels
-    from digitsum_gui.train_form import TrainForm
+    from digitsum_gui.retrain.form import TrainForm
 
     folder = tmp_path / "digits"
     shutil.copytree(RESOURCES / "samples", folder)

@@ -58,7 +58,7 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     before = read_labels_csv(folder / "labels.csv")
     window = make_window()
     open_and_wait(qtbot, window, folder)
-    assert window.retrain.accuracy_label.text().startswith("Right: ")
+    assert window.labels_controller.accuracy_label.text().startswith("Right: ")
     name = window.table_model.rows[0].file
     predicted = window.table_model.rows[0].predicted_sum
     wrong = (predicted + 1) % 37  # a sum the model did not read: the row shows as corrected
@@ -96,10 +96,10 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     open_and_wait(qtbot, reopened, folder)
     assert true_sum_index(reopened, name).data() == str(wrong)
 
-    kept = reopened.retrain.labels
+    kept = reopened.labels_controller.labels
     with qtbot.waitSignal(reopened.run_finished, timeout=TIMEOUT_MS):
         reopened.predict()
-    assert reopened.retrain.labels is kept  # unchanged on disk: not read again
+    assert reopened.labels_controller.labels is kept  # unchanged on disk: not read again
     # labels.csv edited outside the app: the next run reads it again
     edited = read_labels_csv(folder / "labels.csv")
     edited[name] = ((wrong + 1) % 37, None)
@@ -107,7 +107,7 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     with qtbot.waitSignal(reopened.run_finished, timeout=TIMEOUT_MS):
         reopened.predict()
     assert true_sum_index(reopened, name).data() == str((wrong + 1) % 37)
-    assert reopened.retrain.labels is not kept
+    assert reopened.labels_controller.labels is not kept
 
 
 def test_retrain_from_the_menu_then_switch_and_predict_again(qtbot, make_window, folder):

@@ -8,7 +8,8 @@ the tail of its stderr for the log and for error reports.
   for between steps (every OS has files; on Windows ``terminate()`` does not reach a console
   child). The child finishes its step, keeps its best model and ends with a ``done`` event
   (``stopped_early: true``). SIGTERM is the fallback where the file cannot be written.
-- ``cancel()`` kills the child and removes the run folder.
+- ``cancel()`` kills the child and removes the run folder; ``cancel_and_wait()`` also waits
+  for it to exit (closing a window or dialog while a run goes on).
 - A child that fails to start, crashes, or exits non-zero ends in ``failed(reason)`` with
   its error event and stderr tail; a run folder with no model in it is removed.
 
@@ -106,6 +107,12 @@ class TrainingRun(QObject):
             self.state = "finished"
             self._remove_run_dir()
             self.cancelled.emit()
+
+    def cancel_and_wait(self, timeout_ms: int = 5000) -> None:
+        """``cancel()``, then wait for the child to exit: for a window or dialog about to close,
+        so no child outlives it and its run folder is gone when this returns."""
+        self.cancel()
+        self.process.waitForFinished(timeout_ms)
 
     # --- the child's output ----------------------------------------------------------------
     def _read_stdout(self) -> None:

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.retrain import format_duration
-from digitsum_gui.train_chart import TrainingChart
-from digitsum_gui.train_clock import TrainingClock
+from digitsum_gui.retrain.chart import TrainingChart
+from digitsum_gui.retrain.clock import TrainingClock
 
 
 def pct(value) -> str:

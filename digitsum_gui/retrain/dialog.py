@@ -37,10 +37,11 @@ from core.retrain import (
     train_args,
 )
 from core.store import next_run_folder
+from digitsum_gui.dialogs import open_box
 from digitsum_gui.figures import wilson_interval
-from digitsum_gui.train_form import TrainForm
-from digitsum_gui.train_process import TrainingRun
-from digitsum_gui.train_progress import TrainingProgress, pct
+from digitsum_gui.retrain.form import TrainForm
+from digitsum_gui.retrain.process import TrainingRun
+from digitsum_gui.retrain.progress import TrainingProgress, pct
 
 # The child's error messages speak the command line's language; the dialog says it in its own.
 DIALOG_WORDS = (
@@ -300,13 +301,10 @@ class TrainDialog(QDialog):
     @Slot()
     def offer_new_model(self) -> None:
         """Ask whether to switch (non-blocking); ``accept_new_model`` runs on Yes."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Use the new model?",
-                          self.comparison_text() + "\n\nSwitch to the new model?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.button(QMessageBox.StandardButton.Yes).clicked.connect(self.accept_new_model)
-        self._question = box
-        box.open()
+        self._question = open_box(self, QMessageBox.Icon.Question, "Use the new model?",
+                                  self.comparison_text() + "\n\nSwitch to the new model?",
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  on_yes=self.accept_new_model)
 
     @Slot()
     def accept_new_model(self) -> None:
@@ -330,27 +328,26 @@ class TrainDialog(QDialog):
         self.outcome.setText("The model in use is unchanged. The log below has the training's own output.")
         if self.log.toPlainText().strip():
             self.log_toggle.setChecked(True)
-        box = QMessageBox(QMessageBox.Icon.Warning, "Training failed", in_dialog_words(first),
-                          QMessageBox.StandardButton.Ok, self)
-        box.setInformativeText("The model in use is unchanged.")
-        if details.strip():
-            box.setDetailedText(details.strip())
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._question = box
-        box.open()
+        self._question = open_box(self, QMessageBox.Icon.Warning, "Training failed", in_dialog_words(first),
+                                  informative="The model in use is unchanged.", details=details.strip())
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
         self.panel.ended("Cancelled; the run's folder was removed.")
 
+    def ask_to_cancel(self, parent, title: str, question: str) -> bool:
+        """The close guard (this dialog's and the main window's): ask, and on Yes cancel the
+        run and wait for its child to exit. True when nothing is left running."""
+        if self.run is None or not self.run.running:
+            return True
+        if QMessageBox.question(parent, title, question) != QMessageBox.StandardButton.Yes:
+            return False
+        self.run.cancel_and_wait()
+        return True
+
     def closeEvent(self, event) -> None:
-        if self.run is not None and self.run.running:
-            answer = QMessageBox.question(self, "Training is running",
-                                          "Cancel the training run? Its folder will be removed.")
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
-            self.run.cancel()
-            self.run.process.waitForFinished(5000)
+        if not self.ask_to_cancel(self, "Training is running", "Cancel the training run? Its folder will be removed."):
+            event.ignore()
+            return
         super().closeEvent(event)
 

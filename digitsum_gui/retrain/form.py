@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.retrain import TrainOptions, default_hyperparameters, gpu_status
+from digitsum_gui.dialogs import show_error
 
 HEADS_OF = {"resnet50": ("digits", "sum"), "baseline": ("sum",)}
 # below this many validation images one image is over 1 point of accuracy: "better" means little
@@ -345,7 +345,7 @@ class TrainForm(QWidget):
         elif not path.exists():
             problem = f"{path} does not exist."
         if problem:
-            QMessageBox.warning(self, "Cannot train on this", problem)
+            show_error(self, "Cannot train on this", problem)
             return False
         self.other_data.addItem(str(path))
         self._on_changed()

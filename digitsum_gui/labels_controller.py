@@ -1,0 +1,102 @@
+"""The open folder's true sums in the main window: the editable column, the accuracy, the export.
+
+``LabelsController`` attaches to a ``MainWindow`` and adds, without the window knowing
+the details:
+
+- the open folder's labels (``core.corrections.FolderLabels``, ``labels.csv`` or a sidecar)
+  behind the table's editable "True sum" column, read again when the folder or its labels
+  change on disk;
+- the accuracy on the labelled rows in the status bar, counted as rows arrive;
+- the export's ``corrected_sum`` column (the sum a person gave, else empty).
+
+Retraining on these labels is ``digitsum_gui.retrain`` (it reads ``labels`` from here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum
+from digitsum_gui.dialogs import open_box
+from digitsum_gui.table_model import Column
+
+if TYPE_CHECKING:
+    from core.corrections import FolderLabels
+
+
+class LabelsController(QObject):
+    """The true sums of the folder open in one ``MainWindow``.
+
+    Parameters
+    ----------
+    window : MainWindow
+    corrections_dir : Path
+        Where corrections go for a folder that cannot be written (``ModelStore.corrections_dir``).
+    """
+
+    def __init__(self, window, corrections_dir: Path):
+        super().__init__(window)
+        self.window = window
+        self.corrections_dir = corrections_dir
+        self.labels: FolderLabels | None = None
+        self._labels_source: list[str] | None = None
+        self._question = None
+
+        self.accuracy_label = QLabel()
+        self._counted = self._right = self._known = 0  # rows counted so far, and their tally
+        window.status.insertPermanentWidget(0, self.accuracy_label)
+        window.table_view.setItemDelegateForColumn(Column.TRUE_SUM, TrueSumDelegate(Column.SUM, window.table_view))
+        model = window.table_model
+        model.modelReset.connect(self._sync_labels)
+        model.rows_appended.connect(self._count_new_rows)
+        model.labels_changed.connect(self._update_accuracy)
+        model.labels_failed.connect(self._on_labels_failed)
+        # the export's corrected_sum: the sum a person gave (labels.csv or typed), else empty
+        window.export_columns["corrected_sum"] = lambda row: known_sum(self.labels, row)
+
+    @Slot()
+    def _sync_labels(self) -> None:
+        """The open folder's labels, on every open and every run: read again when the folder
+        is another or its labels files changed on disk (edits made outside the app or by
+        another window show up), else kept."""
+        from core.corrections import FolderLabels  # imports torch (core.data): not at start-up
+
+        source = list(self.window.source)
+        folder = Path(source[0]) if len(source) == 1 else None
+        if source != self._labels_source or self.labels is None or not self.labels.is_current():
+            # (opening a folder resets the table twice; 100,000 labels take ~0.2 s to read)
+            self.labels = FolderLabels(folder, self.corrections_dir) if folder and folder.is_dir() else None
+        self.window.table_model.set_labels(self.labels)
+        if self.labels is not None and self.labels.problem and source != self._labels_source:
+            self.window.status.showMessage(f"labels.csv not used ({self.labels.problem}); "
+                                           f"corrections go to {self.labels.sidecar_path}", 10000)
+        self._labels_source = source
+        self._update_accuracy()
+
+    @Slot()
+    def _update_accuracy(self, *_args) -> None:
+        """Count the accuracy on the labelled rows again from the first row."""
+        self._counted = self._right = self._known = 0
+        self._count_new_rows()
+
+    @Slot()
+    def _count_new_rows(self, *_args) -> None:
+        # only the rows added since the last count: a run of 100,000 rows in 1,000 deliveries
+        # would otherwise recount 50 million rows on the GUI thread
+        rows = self.window.table_model.rows
+        if self.labels is not None and self._counted < len(rows):
+            right, known = self.labels.accuracy((r.file, r.predicted_sum) for r in rows[self._counted:])
+            self._right, self._known = self._right + right, self._known + known
+        self._counted = len(rows)
+        self.accuracy_label.setText(accuracy_text(self.labels, self._right, self._known))
+        if self.labels is not None:
+            self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")
+
+    def _on_labels_failed(self, message: str) -> None:
+        self.window.status.showMessage(message, 10000)
+        # window-modal, not a nested event loop: the table keeps its state
+        self._question = open_box(self.window, QMessageBox.Icon.Warning, "Sum not saved", message)
