@@ -19,6 +19,7 @@ import torch
 
 from core import RESOURCES, __version__
 from core.files import atomic_path
+from core.modelmeta import MetadataError, parse_metadata
 from core.model import (
     ARCHS,
     HEADS,
@@ -36,7 +37,14 @@ DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
 
 
 class ModelFileError(ValueError):
-    """A file that is not a usable digitsum model. ``str()`` is a one-line reason."""
+    """A file that is not a usable digitsum model. ``str()`` is a one-line reason.
+
+    One line whatever went into it: a tensor's name, a file name or a value quoted from a
+    hostile file may hold line breaks, and a caller prints ``str()`` as one line of a log.
+    """
+
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())
 
 
 @dataclass
@@ -104,7 +112,12 @@ def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = 
 
 def _refuse_foreign(path: Path) -> None:
     with open(path, "rb") as f:
-        head = f.read(8)
+        head = f.read(9)
+    # safetensors first: its header length is 8 little-endian bytes, and one of 640, 896, 1152 or
+    # 1408 bytes starts with a pickle's b"\x80\x02".."\x80\x05" (a real model was refused so)
+    length = int.from_bytes(head[:8], "little")
+    if len(head) == 9 and head[8:9] == b"{" and 0 < length <= path.stat().st_size - 8:
+        return
     if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or head[:4] == b"PK\x03\x04":
         raise ModelFileError(
             f"{path.name}: a pickle/PyTorch file, not a safetensors model; digitsum never unpickles model files"
@@ -123,17 +136,15 @@ def read_model_info(path) -> ModelInfo:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get("digitsum")
     except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise ModelFileError(f"{path.name}: not a valid safetensors file ({str(exc).splitlines()[0][:120]})") from None
+        raise ModelFileError(f"{path.name}: not a valid safetensors file ({first_line(exc)[:120]})") from None
     if raw is None:
         raise ModelFileError(f"{path.name}: safetensors file without digitsum metadata")
     try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError:
-        raise ModelFileError(f"{path.name}: unreadable digitsum metadata") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path.name}: unreadable digitsum metadata")
-    if meta.get("arch") not in ARCHS or meta.get("head") not in HEADS:
-        raise ModelFileError(f"{path.name}: unknown model {meta.get('arch')}/{meta.get('head')}")
+        meta = parse_metadata(raw)  # every field a reader uses has its type (core.modelmeta)
+    except MetadataError as exc:
+        raise ModelFileError(f"{path.name}: {exc}") from None
+    if meta["arch"] not in ARCHS or meta["head"] not in HEADS:
+        raise ModelFileError(f"{path.name}: unknown model {meta['arch'][:40]}/{meta['head'][:40]}")
     if (meta.get("input_height"), meta.get("input_width"), meta.get("num_classes")) != (
         IMAGE_HEIGHT,
         IMAGE_WIDTH,
@@ -147,6 +158,9 @@ def read_model_info(path) -> ModelInfo:
 # busy elsewhere, torch's threaded kernels for the same work took 0.4 s and 0.7 s per model
 # load, numpy 0.14 s and 0.01 s (most of `digitsum predict`'s start-up after the imports).
 _NUMPY_FLOATS = (torch.float16, torch.float32, torch.float64)
+# what a stored tensor may be for each dtype the network holds: floats as floats (fp16 is how the
+# default model ships), counters as integers; an int8, bool or float8 weight is refused, not cast
+_STORED = {torch.float32: (torch.float16, torch.bfloat16, torch.float32, torch.float64), torch.int64: (torch.int64,)}
 
 
 def _converted(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -194,7 +208,7 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
     try:
         state = load_file(str(info.path), device="cpu")
     except Exception as exc:
-        raise ModelFileError(f"{info.name}: cannot read weights ({str(exc).splitlines()[0][:120]})") from None
+        raise ModelFileError(f"{info.name}: cannot read weights ({first_line(exc)[:120]})") from None
     try:
         with torch.device("meta"):  # shapes only: every weight comes from the file, no random init to discard
             model = build_model(info.arch, info.head)
@@ -210,6 +224,10 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
             f"{len(missing)} missing, {len(unexpected)} unexpected)"
         )
     for k, v in state.items():
+        allowed = _STORED.get(expected[k].dtype, (expected[k].dtype,))
+        if v.dtype not in allowed:  # never cast ints, bools or float8 into weights
+            names = " or ".join(str(t).removeprefix("torch.") for t in allowed)
+            raise ModelFileError(f"{info.name}: {k} is stored as {str(v.dtype).removeprefix('torch.')}, not as {names}")
         if v.shape != expected[k].shape:
             raise ModelFileError(
                 f"{info.name}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
@@ -253,4 +271,9 @@ def load_checkpoint(path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({str(exc).splitlines()[0][:160]})") from None
+        raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({first_line(exc)[:160]})") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its type's name when it has none (a bare ``EOFError``)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

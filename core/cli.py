@@ -143,6 +143,8 @@ def iter_predictions(args, report: dict, before_run=None):
         predictor = Predictor(args.model, device=ctx.device, batch_size=args.batch_size, workers=args.workers)
         if args.no_second_look:
             predictor.second_look_below = 0.0
+        if predictor.precision_note and ctx.is_main:  # e.g. a damaged MODEL.int8.json beside the model, ignored
+            print(f"digitsum {args.command}: note: {predictor.precision_note}", file=sys.stderr)
         # torch's ~200,000 objects live as long as the process: out of the cycle collector's
         # sight, so the rows' allocations no longer set off scans of them (rows build 4x faster).
         # No collection first (the GUI does one, digitsum_gui/collector.py): this process ends

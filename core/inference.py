@@ -270,14 +270,40 @@ def quantize(model: nn.Module, ranges: dict) -> nn.Module:
     except KeyError as exc:
         raise QuantizeError(f"int8 ranges do not fit this model (no {exc.args[0]})") from None
     except Exception as exc:
-        raise QuantizeError(f"int8 unavailable: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}") from None
+        raise QuantizeError(f"int8 unavailable: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}") from None
     model.backbone = trunk
     return model
 
 
+def observers_problem(observers) -> str:
+    """Why ``observers`` (a ranges file's ``observers``) cannot build an int8 model, or ``""``.
+
+    Each point maps to ``[scale, zero_point]``: a finite scale > 0 and a zero point 0..255
+    (quint8). A file that says otherwise is ignored, never half-used.
+    """
+    if not isinstance(observers, dict) or not observers:
+        return "no observers mapping"
+    for point, value in observers.items():
+        point = " ".join(str(point).split())  # a key of the file's own: one line in a note
+        if not (isinstance(value, list) and len(value) == 2):
+            return f"observers.{point[:40]}: expected [scale, zero_point]"
+        scale, zero = value
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf"):
+            return f"observers.{point[:40]}: scale must be a finite number > 0"
+        if isinstance(zero, bool) or not isinstance(zero, int) or not 0 <= zero <= 255:
+            return f"observers.{point[:40]}: zero point must be a whole number 0..255"
+    return ""
+
+
 def read_ranges(model_path, sha256: str | None = None) -> dict | None:
     """The activation ranges for this model file from its sidecar or the cache, or None."""
+    return read_ranges_noting(model_path, sha256)[0]
+
+
+def read_ranges_noting(model_path, sha256: str | None = None) -> tuple[dict | None, str]:
+    """``read_ranges``, and a one-line note when the sidecar beside the model was there but ignored."""
     model_path = Path(model_path)
+    note = ""
     for path in (sidecar_path(model_path), None):
         if path is None:
             sha256 = sha256 or file_sha256(model_path)
@@ -286,14 +312,21 @@ def read_ranges(model_path, sha256: str | None = None) -> dict | None:
             continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # (a nesting too deep for the parser is RecursionError)
+            data = None
+        problem = "not a JSON mapping" if not isinstance(data, dict) else ""
+        if not problem and data.get("format") != FORMAT:  # another format's file: not ours to judge
             continue
-        if data.get("format") != FORMAT:  # the torch it was made with is informative: quantize() checks the fit
-            continue
-        sha256 = sha256 or file_sha256(model_path)
-        if data.get("model_sha256") == sha256 and isinstance(data.get("observers"), dict):
-            return data["observers"]
-    return None
+        if not problem:
+            sha256 = sha256 or file_sha256(model_path)
+            if data.get("model_sha256") != sha256:
+                continue  # the ranges of another (older) version of the model: stale, not damaged
+            problem = observers_problem(data.get("observers"))
+            if not problem:
+                return data["observers"], ""
+        if path == sidecar_path(model_path):
+            note = f"{path.name} ignored ({problem}); int8 needs valid activation ranges"
+    return None, note
 
 
 def write_ranges(model_path, observers: dict, dest=None) -> Path:
@@ -322,20 +355,20 @@ def int8_model(model: nn.Module, model_path, asked: bool, threads: int):
     """
     if not int8_supported():
         return None, "int8 needs an x86-64 CPU with AVX2" if asked else ""
-    ranges = read_ranges(model_path)
+    ranges, note = read_ranges_noting(model_path)
     if ranges is None and asked:
         try:
             ranges = calibrate(model)
         except QuantizeError as exc:
             return None, str(exc)
         except Exception as exc:  # torch.ao's observers gone or failing
-            return None, f"int8 calibration failed: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+            return None, f"int8 calibration failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
         try:
             write_ranges(model_path, ranges)
         except OSError:
             pass  # no cache folder: measure again next time
     if ranges is None:
-        return None, ""
+        return None, note
     try:
         default = torch.get_num_threads()
         torch.set_num_threads(threads)

@@ -37,6 +37,7 @@ from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_sp
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.model import ModelBuildError, build_model
 from core.progress import ProgressReporter
+from core.resumecheck import check_checkpoint
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
 from core.store import STOP_NAME
@@ -292,9 +293,13 @@ def prepare_run(args, ctx):
         if not (run / "checkpoint.pt").is_file():
             raise TrainingError(f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)")
         checkpoint = load_checkpoint(run / "checkpoint.pt")
+        keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
+        try:  # its structure, flags, shapes and random states, before anything is built from it
+            check_checkpoint(checkpoint, get_args_parser(), keep)
+        except ModelFileError as exc:
+            raise TrainingError(f"--resume {run}: checkpoint.pt: {exc}") from None
         defaults = vars(get_args_parser().parse_args([]))
         saved = {**defaults, **checkpoint["args"]}  # flags added since the checkpoint was written take their defaults
-        keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
         ignored = [k for k, v in vars(args).items() if k not in (*keep, "epochs", "out")
                    and v != defaults.get(k) and v != saved.get(k)]  # (a flag given at its default looks not given)
         if ignored and ctx.is_main:  # a resumed run is the same run: its recipe cannot change halfway

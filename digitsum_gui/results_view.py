@@ -26,6 +26,7 @@ from digitsum_gui.filter_bar import FilterBar
 from digitsum_gui.first_run import EmptyHint
 from digitsum_gui.status_bar import ElidedLabel
 from digitsum_gui.table_model import (
+    COLUMNS,
     DOUBT_BACKGROUND,
     DOUBT_FOREGROUND,
     ERROR_BACKGROUND,
@@ -39,7 +40,6 @@ from digitsum_gui.table_model import (
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
 TRUE_SUM_ROOM = 70  # px of the editable True sum column that must show without scrolling sideways
 DETAIL_MIN, FILE_MIN = 240, 140  # how far the detail pane and the File column give way for it
-COLUMN_WIDTHS = {Column.THUMBNAIL: 178, Column.FILE: 240, Column.SUM: 56, Column.CONFIDENCE: 96, Column.DIGITS: 96}
 
 
 def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
@@ -63,8 +63,9 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     header = view.horizontalHeader()
     header.setStretchLastSection(True)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for column, width in COLUMN_WIDTHS.items():
-        view.setColumnWidth(column, width)
+    for column, spec in COLUMNS.items():
+        if spec.width is not None:
+            view.setColumnWidth(column, spec.width)
     header.setSortIndicatorClearable(True)  # a third click goes back to input order
     header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # start in input order
     view.setSortingEnabled(True)

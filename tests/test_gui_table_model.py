@@ -101,7 +101,7 @@ def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and
     model.data(model.index(model.display_row(6), Column.THUMBNAIL), Qt.ItemDataRole.DecorationRole)
     model.set_items(list_inputs([synth_folder])[8:12])
     qtbot.wait(300)
-    assert model._thumbs == {}
+    assert model.thumbnails._pixmaps == {}
     # closing the window stops the reader; painting later starts another
     model.append_rows(make_rows(4))
     model.stop_reading()
@@ -208,7 +208,7 @@ def test_hundred_thousand_rows_are_cheap(qtbot, model_and_proxy):
     qtbot.wait(10)
     assert time.perf_counter() - start < 5
     assert proxy.rowCount() == 100_000
-    assert model._thumbs == {}  # no thumbnails were made for rows nobody looked at
+    assert model.thumbnails._pixmaps == {}  # no thumbnails were made for rows nobody looked at
 
     start = time.perf_counter()
     proxy.sort(Column.CONFIDENCE)

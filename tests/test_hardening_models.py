@@ -112,3 +112,301 @@ def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
     assert proc.returncode == 1 and proc.stderr.strip() == \
         f"digitsum train: error: {path.name}: the network gives NaN or infinite outputs with these weights"
     assert sha256(path) == before and not (tmp_path / "run" / "best.safetensors").exists()
+
+
+# ================================================================ class 6: malformed model and checkpoint files
+
+
+def one_line_refusal(capsys, path, tmp_path) -> str:
+    """``load_model`` and ``read_model_info`` refuse ``path`` with one line; so does ``predict`` (exit 1)."""
+    from core.checkpoint import read_model_info
+
+    for loader in (read_model_info, load_model):
+        try:
+            loader(path)
+        except ModelFileError as exc:
+            assert "\n" not in str(exc) and path.name in str(exc), str(exc)
+        else:
+            if loader is load_model:
+                raise AssertionError(f"{path.name} was loaded")
+    status, out, err = cli(capsys, "predict", SAMPLES, "--model", path, "--output", tmp_path / "o.csv")
+    lines = err.strip().splitlines()
+    assert status == 1 and len(lines) == 1 and lines[0].startswith("digitsum predict: error: "), err
+    assert not (tmp_path / "o.csv").exists()
+    return lines[0]
+
+
+def with_metadata(source: Path, dest: Path, change) -> Path:
+    """``source`` with its digitsum metadata replaced by ``change(metadata dict)`` (a str: the raw text)."""
+    from safetensors import safe_open
+
+    with safe_open(str(source), framework="pt") as f:
+        meta = json.loads(f.metadata()["digitsum"])
+    raw = change(meta)
+    save_file(load_file(str(source)), str(dest), metadata={"digitsum": raw if isinstance(raw, str) else json.dumps(raw)})
+    return dest
+
+
+def test_class6_hostile_metadata_and_tensor_dtypes_are_one_line(tmp_path, baseline_model, digits_model, capsys):
+    deep = "[" * 100_000 + "]" * 100_000
+    metadata = {
+        "100,000 deep": (lambda m: deep, "unreadable digitsum metadata (not JSON)"),
+        "40 deep": (lambda m: {**m, "extra": json.loads("[" * 40 + "]" * 40)}, "nested more than 32 deep"),
+        "a list": (lambda m: [m], "unreadable digitsum metadata (a list, not a mapping)"),
+        "metrics a string": (lambda m: {**m, "metrics": "great"}, "metadata field metrics must be a mapping"),
+        "val_acc a string": (lambda m: {**m, "metrics": {"val_acc": "high"}}, "metrics.val_acc must be a finite"),
+        "val_acc NaN": (lambda m: {**m, "metrics": {"val_acc": float("nan")}}, "metrics.val_acc must be a finite"),
+        "arch a list": (lambda m: {**m, "arch": ["baseline"]}, "unknown model: metadata field arch is ['baseline']"),
+        "arch 1 MB": (lambda m: {**m, "arch": "x" * 1_000_000}, "unknown model xxxxxxxx"),
+        "created a mapping": (lambda m: {**m, "created": {"a": 1}}, "metadata field created must be text"),
+        "epochs_trained text": (lambda m: {**m, "epochs_trained": "5"}, "epochs_trained must be a whole number"),
+    }
+    for what, (change, reason) in metadata.items():
+        line = one_line_refusal(capsys, with_metadata(baseline_model, tmp_path / "meta.safetensors", change), tmp_path)
+        assert reason in line and len(line) < 300, (what, line[:300])
+
+    dtypes = {"int32": torch.int32, "bool": torch.bool, "float8": torch.float8_e4m3fn, "uint8": torch.uint8}
+    for what, dtype in dtypes.items():
+        def cast(t, dtype=dtype):
+            t["head.4.weight"] = t["head.4.weight"].to(dtype)
+
+        line = one_line_refusal(capsys, rewritten(baseline_model, tmp_path / f"{what}.safetensors", cast), tmp_path)
+        assert f"head.4.weight is stored as {str(dtype).removeprefix('torch.')}, not as float16 or " in line, line
+
+    def counter_as_float(t):  # the ResNet's batch counters are integers; a float there is refused too
+        t["backbone.1.num_batches_tracked"] = t["backbone.1.num_batches_tracked"].float()
+
+    line = one_line_refusal(capsys, rewritten(digits_model, tmp_path / "counter.safetensors", counter_as_float),
+                            tmp_path)
+    assert "backbone.1.num_batches_tracked is stored as float32, not as int64" in line, line
+
+
+@pytest.fixture(scope="module")
+def shipped_copy(tmp_path_factory, default_model) -> Path:
+    """A copy of the shipped model (with its int8 ranges file), to put damaged sidecars beside."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("shipped")
+    shutil.copy(default_model, folder / default_model.name)
+    return folder / default_model.name
+
+
+def test_class6_a_damaged_int8_ranges_file_is_ignored_with_a_note(shipped_copy, default_model):
+    from core.inference import int8_supported, read_ranges_noting, sidecar_path
+
+    if not int8_supported():
+        pytest.skip("int8 needs an x86-64 CPU with AVX2")
+    good = json.loads(sidecar_path(default_model).read_text())
+    first = next(iter(good["observers"]))
+    damaged = {
+        "not JSON": "{",
+        "100,000 deep": "[" * 100_000 + "]" * 100_000,
+        "a list": json.dumps([good]),
+        "observers a string": json.dumps({**good, "observers": "x"}),
+        "NaN scale": json.dumps({**good, "observers": {**good["observers"], first: [float("nan"), 0]}}),
+        "zero point 300": json.dumps({**good, "observers": {**good["observers"], first: [0.1, 300]}}),
+        "scale text": json.dumps({**good, "observers": {**good["observers"], first: ["0.1", 3]}}),
+    }
+    sidecar = sidecar_path(shipped_copy)
+    for what, text in damaged.items():
+        sidecar.write_text(text)
+        ranges, note = read_ranges_noting(shipped_copy)
+        assert ranges is None and note.startswith(f"{sidecar.name} ignored ("), (what, note)
+    predictor = Predictor(shipped_copy, device="cpu")  # the zero point of 300, as the window would load it
+    assert predictor.precision != "int8" and predictor.precision_note == note
+    sidecar.write_text(damaged["NaN scale"])  # and once through a real process: a note, then the usual run
+    proc = run_cli("predict", SAMPLES, "--model", shipped_copy, "--device", "cpu", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[0].startswith(f"digitsum predict: note: {sidecar.name} ignored (observers.")
+    _, rows = read_csv_bytes(proc.stdout.encode("utf-8"))
+    assert len(rows) == 24 and all(r["predicted_sum"].isdigit() for r in rows)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A real 1-epoch baseline run (its checkpoint.pt is what the damaged ones are made from)."""
+    from core.train import run_cli as train
+
+    out = tmp_path_factory.mktemp("resume") / "run"
+    assert train(["--data", "synthetic:32", "--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-size",
+                  "16", "--val-size", "16", "--device", "cpu", "--out", str(out), "--progress", "json"]) == 0
+    return out
+
+
+def _damaged(checkpoint: dict, path: tuple, value) -> dict:
+    """``checkpoint`` with the entry at ``path`` set to ``value`` (``_DELETE``: removed); the
+    mappings along the path are copied, the rest shared (the original is left as it was)."""
+    out = node = dict(checkpoint)
+    for key in path[:-1]:
+        node[key] = dict(node[key])
+        node = node[key]
+    if value is _DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return out
+
+
+_DELETE = object()
+
+
+def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_path, capsys):
+    import shutil
+
+    from core.checkpoint import load_checkpoint
+    from core.train import run_cli as train
+
+    good = load_checkpoint(finished_run / "checkpoint.pt")
+    cases = {
+        "a list": ([1, 2], "not a training checkpoint (a list, not a mapping)"),
+        "no optimizer": (_damaged(good, ("optimizer",), _DELETE), "not a training checkpoint (no optimizer)"),
+        "args a list": (_damaged(good, ("args",), []), "args: expected a mapping, got a list"),
+        "lr -1": (_damaged(good, ("args", "lr"), -1.0), "args.lr: must be a finite number > 0, got '-1.0'"),
+        "arch vgg": (_damaged(good, ("args", "arch"), "vgg"), "args.arch: not a value of --arch: 'vgg'"),
+        "data synthetic:-5": (_damaged(good, ("args", "data"), ["synthetic:-5"]), "args.data: synthetic:N needs N"),
+        "epoch text": (_damaged(good, ("epoch",), "1"), "epoch: expected a whole number >= 0, got 1"),
+        "wrong shape": (_damaged(good, ("model", "head.4.weight"), torch.zeros(3, 3)),
+                        "model: head.4.weight is (3, 3) torch.float32, expected (37, 256) torch.float32"),
+        "a weight as int": (_damaged(good, ("model", "head.4.bias"), torch.zeros(37, dtype=torch.int32)),
+                            "model: head.4.bias is (37,) torch.int32"),
+        "NaN weight": (_damaged(good, ("model", "head.4.bias"), torch.full((37,), float("nan"))),
+                       "model: head.4.bias holds NaN or infinite values"),
+        "moment of the wrong shape": (_damaged(good, ("optimizer", "state", 0, "exp_avg"), torch.zeros(2)),
+                                      "optimizer: exp_avg of parameter 0 does not fit its shape"),
+        "one parameter group": (_damaged(good, ("optimizer", "param_groups"), good["optimizer"]["param_groups"][:1]),
+                                "optimizer: not the state of core.train's optimizer"),
+        "scheduler text": (_damaged(good, ("scheduler", "last_epoch"), "x"), "scheduler: not the state of"),
+        "rng cut": (_damaged(good, ("rng", "torch"), good["rng"]["torch"][:10]), "rng: the saved random states cannot"),
+        "rng numpy text": (_damaged(good, ("rng", "numpy"), "[1, 2"), "rng: the saved random states cannot"),
+    }
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    for what, (content, reason) in cases.items():
+        torch.save(content, run / "checkpoint.pt")
+        before = sha256(run / "checkpoint.pt")
+        status = train(["--resume", str(run), "--epochs", "2", "--progress", "json"])
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert status == 1 and len(lines) == 1, (what, err)
+        assert lines[0].startswith(f"digitsum train: error: --resume {run}: checkpoint.pt: "), (what, lines[0])
+        assert reason in lines[0], (what, lines[0])
+        assert sha256(run / "checkpoint.pt") == before
+    # an empty file and a cut one, as a real process: str(EOFError()) is empty, and that was an IndexError
+    for what, data in {"empty": b"", "cut": (finished_run / "checkpoint.pt").read_bytes()[:3000]}.items():
+        (run / "checkpoint.pt").write_bytes(data)
+        proc = run_cli("train", "--resume", run, "--epochs", "2")
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in proc.stderr, (what, proc.stderr)
+        assert lines[0].startswith("digitsum train: error: checkpoint.pt: not a usable training checkpoint ("), lines[0]
+
+
+# ---------------------------------------------------------------- fuzzing: only typed one-line errors come out
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=20)
+DTYPES = ["F32", "F16", "BF16", "F64", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2", "X", 7]
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _header(entries: dict, metadata) -> bytes:
+    header = dict(entries)
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    raw = json.dumps(header).encode()
+    return len(raw).to_bytes(8, "little") + raw
+
+
+def _only_one_line_model_errors(path: Path) -> None:
+    from core.checkpoint import read_model_info
+
+    for loader in (read_model_info, load_model):
+        try:
+            info = loader(path)
+        except ModelFileError as exc:
+            assert "\n" not in str(exc) and str(exc), repr(exc)
+            continue
+        if loader is read_model_info:  # what its readers do with it must not fail either
+            info.metric("val_acc"), info.reads_digits, info.name, json.dumps(info.meta, default=str)
+
+
+@FUZZ
+@given(tensors=st.dictionaries(st.text(min_size=1, max_size=12), st.fixed_dictionaries({
+           "dtype": st.sampled_from(DTYPES),
+           "shape": st.lists(st.integers(-2, 2**40), max_size=4),
+           "data_offsets": st.lists(st.integers(-1, 2**40), min_size=0, max_size=3)}), max_size=3),
+       metadata=st.none() | st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=3) | JSON,
+       body=st.binary(max_size=64))
+def test_class6_fuzzed_safetensors_headers_give_only_one_line_errors(tmp_path, tensors, metadata, body):
+    path = tmp_path / "fuzz.safetensors"
+    path.write_bytes(_header(tensors, metadata) + body)
+    _only_one_line_model_errors(path)
+
+
+@pytest.fixture(scope="module")
+def baseline_tensors(baseline_model) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(baseline_model), framework="pt") as f:
+        meta = json.loads(f.metadata()["digitsum"])
+    return {"tensors": load_file(str(baseline_model)), "meta": meta}
+
+
+@FUZZ
+@given(data=st.data())
+def test_class6_fuzzed_digitsum_metadata_gives_only_one_line_errors(tmp_path, baseline_tensors, data):
+    """Real weights, metadata of any JSON structure and depth: the fields the readers use replaced at random."""
+    meta = dict(baseline_tensors["meta"])
+    choice = data.draw(st.sampled_from(["replace field", "replace metrics entry", "whole value", "text"]))
+    if choice == "replace field":
+        meta[data.draw(st.sampled_from([*meta, "metrics", "extra"]))] = data.draw(JSON)
+    elif choice == "replace metrics entry":
+        meta["metrics"] = {**(meta.get("metrics") or {}), data.draw(st.sampled_from(["val_acc", "epoch", "x"])):
+                           data.draw(JSON)}
+    raw = (json.dumps(data.draw(JSON)) if choice == "whole value" else data.draw(st.text(max_size=50))
+           if choice == "text" else json.dumps(meta))
+    path = tmp_path / "fuzz.safetensors"
+    save_file(baseline_tensors["tensors"], str(path), metadata={"digitsum": raw})
+    _only_one_line_model_errors(path)
+
+
+TENSOR = st.builds(lambda shape, dtype: torch.zeros(shape, dtype=dtype),
+                   st.lists(st.integers(0, 3), max_size=3), st.sampled_from([torch.float32, torch.int64, torch.bool]))
+
+
+@pytest.fixture(scope="module")
+def good_checkpoint(finished_run) -> dict:
+    from core.checkpoint import load_checkpoint
+
+    return load_checkpoint(finished_run / "checkpoint.pt")
+
+
+@settings(FUZZ, max_examples=80)
+@given(data=st.data())
+def test_class6_fuzzed_checkpoint_contents_give_only_one_line_errors(tmp_path, good_checkpoint, data):
+    """A real run's checkpoint with any one entry (at any depth) replaced, deleted or added, or a random value."""
+    from core.checkpoint import load_checkpoint
+    from core.resumecheck import check_checkpoint
+    from core.train import get_args_parser
+
+    good = good_checkpoint
+    value = st.one_of(JSON, TENSOR, st.lists(TENSOR, max_size=2))
+    if data.draw(st.booleans()):
+        path, node = [], good
+        while isinstance(node, dict) and node and data.draw(st.booleans()):
+            key = data.draw(st.sampled_from(sorted(node, key=str)))
+            path.append(key)
+            node = node[key]
+        content = _damaged(good, tuple(path), data.draw(st.one_of(value, st.just(_DELETE)))) if path else \
+            data.draw(value)
+    else:
+        content = data.draw(value)
+    torch.save(content, tmp_path / "checkpoint.pt")
+    try:
+        check_checkpoint(load_checkpoint(tmp_path / "checkpoint.pt"), get_args_parser(),
+                         ("resume", "progress", "device", "threads", "precision", "compile"))
+    except ModelFileError as exc:
+        assert "\n" not in str(exc) and str(exc), repr(exc)
