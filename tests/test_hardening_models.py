@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 
 from clitools import ROOT, read_csv_bytes, run_cli, sha256
@@ -143,7 +145,8 @@ def with_metadata(source: Path, dest: Path, change) -> Path:
     with safe_open(str(source), framework="pt") as f:
         meta = json.loads(f.metadata()["digitsum"])
     raw = change(meta)
-    save_file(load_file(str(source)), str(dest), metadata={"digitsum": raw if isinstance(raw, str) else json.dumps(raw)})
+    text = raw if isinstance(raw, str) else json.dumps(raw)
+    save_file(load_file(str(source)), str(dest), metadata={"digitsum": text})
     return dest
 
 
@@ -302,8 +305,6 @@ def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_pat
 
 # ---------------------------------------------------------------- fuzzing: only typed one-line errors come out
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
