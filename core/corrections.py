@@ -13,19 +13,67 @@ same folder finds its corrections again when it is reopened.
 
 Training reads a folder's ``labels.csv``; for sidecar corrections ``training_spec`` builds a
 small folder of links to the labelled images with the merged labels beside them.
+
+Two windows (or processes) may correct one folder at once. Each save therefore reads the
+file again and changes only its own entry, under an exclusive ``flock`` on the folder that
+holds the file: no correction of another process is ever lost, and each process sees the
+others' corrections from its next save on. (Without ``flock``, on Windows, the file is read
+again just before it is replaced, which narrows the window to milliseconds.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 from core.data import MAX_SUM, InputError, read_labels_csv, write_labels_csv
 from core.export import ExportError
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 LABELS_NAME = "labels.csv"
+LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a process hung while holding it
+
+
+@contextlib.contextmanager
+def _saving(folder: Path):
+    """Hold an exclusive ``flock`` on ``folder`` while a labels file in it is read, merged and replaced.
+
+    The lock is on the folder itself: nothing is left in it, and the kernel drops the lock
+    when the process ends, however it ends.
+
+    Raises
+    ------
+    core.export.ExportError
+        If another process has held the lock for ``LOCK_WAIT_S`` seconds.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY) if fcntl is not None else None
+    except OSError:
+        fd = None  # a folder we cannot open cannot be written either: the write will say so
+    if fd is None:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ExportError(f"cannot save to {folder}: another program holds its labels") from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor drops the lock
 
 
 def _file_state(path: Path):
@@ -136,28 +184,52 @@ class FolderLabels:
             digits = old[1] if old and old[1] and sum(int(c) for c in old[1]) == total else None
             entry = (total, digits)
         if not self.uses_sidecar:
-            merged = dict(self._file_labels)
-            _put(merged, name, entry)
             try:
-                write_labels_csv(self.labels_path, merged)
-            except ExportError:
-                self.uses_sidecar = True  # read-only folder: from now on, the sidecar
+                with _saving(self.folder):
+                    merged = self._current(self.labels_path, self._file_labels)
+                    _put(merged, name, entry)
+                    write_labels_csv(self.labels_path, merged)
+                    self._read_state[self.labels_path] = _file_state(self.labels_path)
+            except (ExportError, InputError):  # read-only folder, or a labels.csv now unreadable: the sidecar
+                self.uses_sidecar = True
             else:
                 self._file_labels = merged
                 self._commit(name, entry, self.labels_path)
                 return self.labels_path
-        sidecar = dict(self._sidecar)
-        _put(sidecar, name, entry)
         self.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
-        write_labels_csv(self.sidecar_path, sidecar)
+        with _saving(self.sidecar_path.parent):
+            try:
+                sidecar = self._current(self.sidecar_path, self._sidecar)
+            except InputError:
+                sidecar = dict(self._sidecar)  # (ours alone: never read as broken by us, so replace it)
+            _put(sidecar, name, entry)
+            write_labels_csv(self.sidecar_path, sidecar)
+            self._read_state[self.sidecar_path] = _file_state(self.sidecar_path)
         # a note beside the hashed name says which folder it belongs to
         self.sidecar_path.with_suffix(".folder").write_text(str(self.folder) + "\n", encoding="utf-8")
         self._sidecar = sidecar
         self._commit(name, entry, self.sidecar_path)
         return self.sidecar_path
 
+    def _current(self, path: Path, known: dict) -> dict:
+        """The labels in ``path`` now (a copy of ``known`` when it has not changed since we read or wrote it).
+
+        Another process may have saved corrections meanwhile: they are merged in, not lost.
+        Raises ``InputError`` if the file has become unreadable.
+        """
+        if _file_state(path) == self._read_state.get(path):
+            return dict(known)
+        if not path.is_file():
+            return {}
+        theirs = read_labels_csv(path)
+        for other, value in theirs.items():  # what others saved is now known here too
+            if path == self.sidecar_path:
+                self.corrected.add(other)
+            if other not in self._sidecar or path == self.sidecar_path:
+                self.labels[other] = value
+        return theirs
+
     def _commit(self, name: str, entry, written: Path) -> None:
-        self._read_state[written] = _file_state(written)  # what was just written is what is in memory
         _put(self.labels, name, entry)
         if entry is None:
             self.corrected.discard(name)
