@@ -8,7 +8,9 @@
 Every model takes float images in [0, 1] shaped (B, 1, 40, 168) and returns
 ``(sum_log_probs, digit_logits)``: (B, 37) log-probabilities of the sum and (B, 4, 10)
 digit logits, or ``None`` for models that do not read digits. Normalisation lives inside
-the model (a buffer), so callers only ever scale uint8 pixels to [0, 1].
+the model (a buffer), so callers only ever scale uint8 pixels to [0, 1]. Which
+architecture has which heads is ``core.spec.MODELS``; the image size and class count are
+``core.spec``'s too (torch-free, so modules that only need the facts do not import torch).
 """
 
 from __future__ import annotations
@@ -18,12 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.resnet import ResNet50
-
-IMAGE_HEIGHT, IMAGE_WIDTH = 40, 168
-NUM_DIGITS = 4
-NUM_SUMS = 9 * NUM_DIGITS + 1  # 0..36
-ARCHS = ("resnet50", "baseline")
-HEADS = ("digits", "sum")
+from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS, NUM_SUMS  # noqa: F401 (here too, as before)
 
 # MNIST statistics for models trained from scratch; ImageNet's grey mean for pretrained ones
 # is applied per channel after the grey image is repeated to three channels.

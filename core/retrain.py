@@ -17,9 +17,8 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-# Rough training cost per image on a CPU (forward + backward, a few cores), for the warning
-# before a long CPU run; validation costs about a third of that per image.
-CPU_SECONDS_PER_IMAGE = {"resnet50": 0.05, "baseline": 0.004}
+from core.spec import MODELS
+
 LONG_CPU_RUN_S = 10 * 60
 
 
@@ -98,7 +97,9 @@ def child_argv(args: list[str]) -> list[str]:
 
 def estimate_cpu_seconds(arch: str, train_images: int, val_images: int, epochs: int) -> float:
     """A rough CPU duration of a run, to warn before one that takes long."""
-    per_image = CPU_SECONDS_PER_IMAGE.get(arch, CPU_SECONDS_PER_IMAGE["resnet50"])
+    # (core.spec.ModelSpec.cpu_seconds_per_image: validation costs about a third of training)
+    per_image = next((m.cpu_seconds_per_image for m in MODELS.values() if m.arch == arch),
+                     MODELS["resnet50", "digits"].cpu_seconds_per_image)
     return epochs * (train_images + val_images / 3) * per_image
 
 

@@ -13,7 +13,8 @@ from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QRegularExpressionValidator
 from PySide6.QtWidgets import QAbstractItemDelegate, QLineEdit, QStyledItemDelegate
 
-MAX_SUM = 36  # core.data.MAX_SUM (importing core.data would pull torch into the GUI's start-up)
+from core.spec import MAX_SUM  # torch-free: the GUI's start-up stays light
+
 NO_SUM = -1  # what older callers pass to forget the sum of this file
 
 
@@ -163,7 +164,7 @@ def true_sum_cell(labels, row, role: int):
         if row.error:
             return f"{row.file}: {row.error}"
         if truth is None:
-            return f"Double-click to type the true sum (0-36); it is saved to {labels.saved_to}"
+            return f"Double-click to type the true sum (0-{MAX_SUM}); it is saved to {labels.saved_to}"
         if truth == row.predicted_sum:
             return f"The model read it right: {truth}"
         read = "nothing" if row.predicted_sum is None else row.predicted_sum

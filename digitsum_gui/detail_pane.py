@@ -12,9 +12,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 from digitsum_gui.table_model import LOW_CONFIDENCE, format_probability
 
-IMAGE_WIDTH, IMAGE_HEIGHT = 168, 40
 MAX_ZOOM = 4
 
 
@@ -56,7 +56,7 @@ class DetailPane(QWidget):
         self.digit_conf_labels: list[QLabel] = []
         digit_font = QFont(big)
         digit_font.setPointSizeF(big.pointSizeF() * 0.9)
-        for k in range(4):
+        for k in range(NUM_DIGITS):
             d, c = QLabel(), QLabel()
             d.setFont(digit_font)
             for label in (d, c):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
 from digitsum_gui.filter_bar import FilterBar
@@ -51,7 +52,7 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     # typing on a row goes straight into an editable cell ("True sum"): no double-click needed
     view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
                          | QAbstractItemView.EditTrigger.AnyKeyPressed)
-    view.setIconSize(QSize(168, 40))  # thumbnails at the model's own size: no scaling blur
+    view.setIconSize(QSize(IMAGE_WIDTH, IMAGE_HEIGHT))  # thumbnails at the model's own size: no scaling blur
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)  # error reasons read from the start; tooltips hold the rest
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.retrain import TrainOptions, default_hyperparameters, gpu_status
+from core.spec import ARCHS, heads_of
 from digitsum_gui.dialogs import show_error
 
-HEADS_OF = {"resnet50": ("digits", "sum"), "baseline": ("sum",)}
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
 # digitsum train validates on this share of the labelled images, and on none below 10 of them
@@ -176,7 +176,7 @@ class TrainForm(QWidget):
         form.addRow(self.fine_tune)
         form.addRow(self.scratch)
         self.arch = QComboBox()
-        self.arch.addItems(list(HEADS_OF))
+        self.arch.addItems(list(ARCHS))
         self.arch.setToolTip("resnet50: the accurate network (slow on a CPU); baseline: the report's small CNN, "
                              "fast but about 13% accurate")
         self.head = QComboBox()
@@ -267,8 +267,8 @@ class TrainForm(QWidget):
         wanted = self.head.currentText()
         self.head.blockSignals(True)
         self.head.clear()
-        self.head.addItems(list(HEADS_OF.get(arch, ())))
-        if wanted in HEADS_OF.get(arch, ()):
+        self.head.addItems(list(heads_of(arch)))
+        if wanted in heads_of(arch):
             self.head.setCurrentText(wanted)
         self.head.blockSignals(False)
         self._fill_defaults()

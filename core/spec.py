@@ -1,0 +1,51 @@
+"""What a digitsum image and a digitsum model are, without torch: the constants and the model registry.
+
+Everything that only needs to *know* these facts (the GUI at start-up, the readers of images
+and labels, the Retrain form) imports them from here, so it never pays for ``import torch``
+(seconds on a cold disk). ``core.model`` builds the networks the registry names.
+
+    from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM, MODELS, heads_of
+    heads_of("baseline")                          # ("sum",)
+    MODELS["resnet50", "digits"].cpu_seconds_per_image
+
+A new architecture is one ``ModelSpec`` entry here plus its network in ``core.model``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IMAGE_HEIGHT, IMAGE_WIDTH = 40, 168
+NUM_DIGITS = 4
+NUM_SUMS = 9 * NUM_DIGITS + 1  # 0..36
+MAX_SUM = NUM_SUMS - 1
+HEADS = ("digits", "sum")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One shipped network: an architecture with one head.
+
+    ``cpu_seconds_per_image`` is the rough training cost per image on a CPU (forward +
+    backward, a few cores), for the Retrain dialog's warning before a long CPU run;
+    validation costs about a third of that per image.
+    """
+
+    arch: str
+    head: str
+    summary: str
+    cpu_seconds_per_image: float
+
+
+# The first entry of an architecture names its default head (``digitsum train --arch A``).
+MODELS = {(m.arch, m.head): m for m in (
+    ModelSpec("resnet50", "digits", "ResNet-50 reading the four digits; the sum's exact distribution", 0.05),
+    ModelSpec("resnet50", "sum", "ResNet-50 with the report's 128-d head, 37-way softmax over sums", 0.05),
+    ModelSpec("baseline", "sum", "the report's small CNN, 37-way softmax over sums", 0.004),
+)}
+ARCHS = tuple(dict.fromkeys(arch for arch, _ in MODELS))  # ("resnet50", "baseline")
+
+
+def heads_of(arch: str) -> tuple[str, ...]:
+    """The heads ``arch`` is built with, its default first (empty for an unknown arch)."""
+    return tuple(head for a, head in MODELS if a == arch)
