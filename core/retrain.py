@@ -47,11 +47,9 @@ def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
     Fine-tuning starts from a model that already works: a tenth of the learning rate and a
     few epochs adapt it to the corrections without forgetting what it knew.
     """
-    from core.train import RECIPES  # imports torch: only when the dialog asks, never at GUI start-up
-
-    recipe = RECIPES.get((arch, head))
-    if recipe is None:
+    if (arch, head) not in MODELS:
         raise ValueError(f"no recipe for {arch}/{head}")
+    recipe = MODELS[arch, head].recipe
     if fine_tune:
         return {"epochs": min(3, recipe["epochs"]), "batch_size": recipe["batch_size"], "lr": recipe["lr"] / 10}
     return {"epochs": recipe["epochs"], "batch_size": recipe["batch_size"], "lr": recipe["lr"]}

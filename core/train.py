@@ -40,16 +40,12 @@ from core.progress import ProgressReporter
 from core.resumecheck import check_checkpoint
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
+from core.spec import ARCHS, HEADS, MODELS, heads_of
 from core.store import STOP_NAME
 from core.trainload import load_training_data
 from core.trainsets import DataSpecError
 
-# The report's recipes are the defaults for its two models; ours for the digits head.
-RECIPES = {
-    ("baseline", "sum"): dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0),
-    ("resnet50", "sum"): dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0),
-    ("resnet50", "digits"): dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05),
-}
+RECIPES = {key: m.recipe for key, m in MODELS.items()}  # the defaults of each model (core.spec)
 
 
 class TrainingError(RuntimeError):
@@ -64,8 +60,8 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p.add_argument("--mnist", default=None,
                    help="MNIST digits for synthetic:N: .npz with x,y, torchvision's MNIST folder or IDX "
                         "files (default: the small bank in resources/)")
-    p.add_argument("--arch", default="resnet50", choices=["resnet50", "baseline"], help="network (default: resnet50)")
-    p.add_argument("--head", default=None, choices=["digits", "sum"],
+    p.add_argument("--arch", default=ARCHS[0], choices=ARCHS, help="network (default: resnet50)")
+    p.add_argument("--head", default=None, choices=HEADS,
                    help="digits: read four digits and convolve; sum: 37-way softmax "
                         "(default: digits for resnet50, sum for baseline)")
     p.add_argument("--epochs", type=int_in(1), default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)")
@@ -99,7 +95,8 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
 def resolve_recipe(args) -> argparse.Namespace:
     """Fill the flags left at None from the recipe of the chosen model."""
     if args.head is None:
-        args.head = "sum" if args.arch == "baseline" else "digits"
+        heads = heads_of(args.arch)
+        args.head = heads[0] if heads else "digits"  # an unknown arch is refused just below, by name
     recipe = RECIPES.get((args.arch, args.head))
     if recipe is None:
         raise TrainingError(f"no recipe for {args.arch}/{args.head}; the baseline CNN has only the sum head")
