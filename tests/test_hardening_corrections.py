@@ -13,8 +13,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from clitools import child_env
 from core.data import read_labels_csv, write_labels_csv
 
@@ -38,13 +36,15 @@ ORIGINAL = {f"orig{i}.png": (i, None) for i in range(5)}
 
 def _two_savers(folder, sidecar_dir, tmp_path, count=40) -> list[str]:
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(folder), str(sidecar_dir), prefix, str(go), str(count),
-                               forget], env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(folder), str(sidecar_dir), prefix, str(go),
+                               str(count), forget], env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
              for prefix, forget in (("a", "orig0.png"), ("b", "orig1.png"))]
     try:
         deadline = time.monotonic() + 120
         while not all((tmp_path / f"go.{p}").exists() for p in "ab"):
-            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), [p.stderr.read() for p in procs]
+            alive = all(p.poll() is None for p in procs)
+            assert time.monotonic() < deadline and alive, [p.stderr.read() for p in procs]
             time.sleep(0.01)
         go.touch()  # both start saving at once
         results = [p.communicate(timeout=120) for p in procs]
