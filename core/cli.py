@@ -51,7 +51,8 @@ def _termination_unwinds():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, hangup) if sig is not None}
     try:
         yield
     finally:
