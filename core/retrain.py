@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from core.spec import MODELS
 
@@ -34,8 +34,8 @@ class TrainOptions:
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
-    device: str = "auto"
     val_size: int | None = None  # synthetic validation images
+    device: str = "auto"
     compare: str | None = None  # the model in use, scored on the same validation set
     out: str | None = None
     extra: list[str] = field(default_factory=list)  # flags typed by the user, passed as they are
@@ -56,31 +56,22 @@ def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
 
 
 def train_args(opts: TrainOptions) -> list[str]:
-    """The flags of ``digitsum train`` for ``opts``, always with ``--progress json``."""
+    """The flags of ``digitsum train`` for ``opts``, always with ``--progress json``.
+
+    Each field is the flag of its name (``batch_size`` -> ``--batch-size``), in field order;
+    None and "" are left out (``digitsum train``'s default), ``data`` repeats, ``extra`` goes
+    last as typed. A new option is a new field, and a flag of that name in ``core.train``.
+    """
     args: list[str] = []
-    for spec in opts.data:
-        args += ["--data", str(spec)]
-    if opts.mnist:
-        args += ["--mnist", str(opts.mnist)]
-    args += ["--arch", opts.arch, "--head", opts.head]
-    if opts.init:
-        args += ["--init", str(opts.init)]
-    if opts.epochs is not None:
-        args += ["--epochs", str(opts.epochs)]
-    if opts.batch_size is not None:
-        args += ["--batch-size", str(opts.batch_size)]
-    if opts.lr is not None:
-        args += ["--lr", f"{opts.lr:g}"]
-    if opts.val_size is not None and any(str(s).startswith("synthetic:") for s in opts.data):
-        args += ["--val-size", str(opts.val_size)]
-    args += ["--device", opts.device]
-    if opts.compare:
-        args += ["--compare", str(opts.compare)]
-    if opts.out:
-        args += ["--out", str(opts.out)]
-    args += list(opts.extra)
-    args += ["--progress", "json"]
-    return args
+    for f in fields(opts):
+        value, flag = getattr(opts, f.name), "--" + f.name.replace("_", "-")
+        if f.name == "data":
+            args += [word for spec in value for word in (flag, str(spec))]
+        elif f.name == "val_size" and not any(str(s).startswith("synthetic:") for s in opts.data):
+            continue  # composed validation images exist only with synthetic data
+        elif f.name != "extra" and value is not None and value != "":
+            args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return args + list(opts.extra) + ["--progress", "json"]
 
 
 def display_command(args: list[str]) -> str:
@@ -99,21 +90,6 @@ def estimate_cpu_seconds(arch: str, train_images: int, val_images: int, epochs: 
     per_image = next((m.cpu_seconds_per_image for m in MODELS.values() if m.arch == arch),
                      MODELS["resnet50", "digits"].cpu_seconds_per_image)
     return epochs * (train_images + val_images / 3) * per_image
-
-
-def gpu_status() -> tuple[list[tuple[str, str]], str]:
-    """The usable GPUs as ``[(device spec, name)]``, and why there is none when empty."""
-    import torch
-
-    if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
-        return [], "this PyTorch build has no CUDA support (a CPU-only install)"
-    try:
-        available = torch.cuda.is_available()
-    except Exception as exc:  # a broken driver raises here on some systems
-        return [], f"CUDA is not usable: {' '.join(str(exc).split())}"
-    if not available:
-        return [], "no NVIDIA GPU or driver was found"
-    return [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())], ""
 
 
 def format_duration(seconds: float | None) -> str:

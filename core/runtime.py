@@ -38,6 +38,19 @@ def resolve_device(spec: str = "auto") -> torch.device:
     return device
 
 
+def gpu_status() -> tuple[list[tuple[str, str]], str]:
+    """The usable GPUs as ``[(device spec, name)]``, and why there is none when empty."""
+    if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+        return [], "this PyTorch build has no CUDA support (a CPU-only install)"
+    try:
+        available = torch.cuda.is_available()
+    except Exception as exc:  # a broken driver raises here on some systems
+        return [], f"CUDA is not usable: {' '.join(str(exc).split())}"
+    if not available:
+        return [], "no NVIDIA GPU or driver was found"
+    return [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())], ""
+
+
 def describe_device(device: torch.device) -> str:
     """What the status bar and the logs say: ``CUDA: <GPU name>`` or ``CPU``."""
     if device.type == "cuda":

@@ -43,7 +43,7 @@ from core.runtime import DeviceError, autocast, distributed_setup, resolve_devic
 from core.spec import ARCHS, HEADS, MODELS, heads_of
 from core.store import STOP_NAME
 from core.trainload import load_training_data
-from core.trainsets import DataSpecError
+from core.trainsets import VAL_FRACTION, DataSpecError
 
 RECIPES = {key: m.recipe for key, m in MODELS.items()}  # the defaults of each model (core.spec)
 
@@ -83,7 +83,7 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
                         "(the GUI passes the model in use) (default: none)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<time>-<arch>-<head>/)")
-    p.add_argument("--val-fraction", type=float_in(0, 1), default=0.1, help="share of real labelled files for validation (default: 0.1)")
+    p.add_argument("--val-fraction", type=float_in(0, 1), default=VAL_FRACTION, help="share of real labelled files for validation (default: 0.1)")
     p.add_argument("--val-size", type=int_in(1), default=2000, help="composed validation images with synthetic data (default: 2000)")
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
     p.add_argument("--threads", type=int_in(1, MAX_WORKERS), default=None, help="CPU threads for torch (default: torch's choice)")

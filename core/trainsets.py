@@ -20,6 +20,14 @@ import torch
 
 from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, writer_split
 
+VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
+MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
+
+
+def real_val_count(n: int, val_fraction: float = VAL_FRACTION) -> int:
+    """How many of ``n`` labelled images a run keeps for validation (the Retrain form counts them too)."""
+    return int(round(n * val_fraction)) if n >= MIN_REAL_FOR_VAL else 0
+
 
 class DataSpecError(ValueError):
     """A ``--data`` spec that cannot be used; ``str()`` is a one-line reason."""
@@ -52,7 +60,7 @@ class TrainData:
         Share of composed training images that get augmentation (``core.synth.Composer``).
     """
 
-    def __init__(self, specs, mnist, device, seed=0, val_fraction=0.1, val_synthetic=2000, rank=0, world=1,
+    def __init__(self, specs, mnist, device, seed=0, val_fraction=VAL_FRACTION, val_synthetic=2000, rank=0, world=1,
                  augment=1.0):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.synthetic_per_epoch = 0
@@ -84,7 +92,7 @@ class TrainData:
             digits = np.concatenate([r.digits for r in real]).astype(np.int64)
             fingerprint.append(hashlib.sha256(images.tobytes() + sums.tobytes()).hexdigest()[:16])
             order = np.random.default_rng(seed).permutation(len(sums))
-            n_val = int(round(len(sums) * val_fraction)) if len(sums) >= 10 else 0
+            n_val = real_val_count(len(sums), val_fraction)
             val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
             self.real_train = self._to_device(images[train_idx], sums[train_idx], digits[train_idx])
             if n_val:

@@ -79,7 +79,7 @@ class RetrainController(QObject):
     @Slot()
     def show_retrain_dialog(self):
         """Open Model > Retrain... (the same dialog again while a run is going on)."""
-        from digitsum_gui.retrain.dialog import TrainDialog  # imports torch via core.train: not at start-up
+        from digitsum_gui.retrain.dialog import TrainDialog  # imports torch (core.runtime): not at start-up
 
         dialog = self.train_dialog
         if not self.training:

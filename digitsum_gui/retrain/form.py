@@ -29,21 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.retrain import TrainOptions, default_hyperparameters, gpu_status
+from core.retrain import TrainOptions, default_hyperparameters
+from core.runtime import gpu_status
 from core.spec import ARCHS, heads_of
+from core.trainsets import MIN_REAL_FOR_VAL, real_val_count
 from digitsum_gui.dialogs import show_error
 
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
-# digitsum train validates on this share of the labelled images, and on none below 10 of them
-VAL_FRACTION, MIN_REAL_FOR_VAL = 0.1, 10
-
-
-def real_val_count(real: int) -> int:
-    """How many of ``real`` labelled images ``digitsum train`` keeps for validation (core.trainsets)."""
-    return int(round(real * VAL_FRACTION)) if real >= MIN_REAL_FOR_VAL else 0
-
-
 def count_labelled(spec: str) -> int:
     """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
     from core.data import InputError, _npy_rows, read_labels_csv
