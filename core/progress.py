@@ -1,7 +1,9 @@
 """Training progress: JSON lines for machines (the GUI), a tqdm bar for people.
 
 Every event is also appended to the run's ``progress.jsonl``. JSON events on stdout are
-exactly docs/ARCHITECTURE.md's: ``{"event": "start"|"step"|"epoch"|"done"|"error", ...}``.
+exactly docs/ARCHITECTURE.md's: ``{"event": "start"|"step"|"epoch"|"done"|"error", ...}``;
+their fields are the ``TypedDict``s below, which the GUI's readers are annotated with.
+Epochs in events count from 1; ``eta`` and ``elapsed`` are seconds.
 """
 
 from __future__ import annotations
@@ -9,6 +11,84 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Literal, TypedDict
+
+
+class Metrics(TypedDict, total=False):
+    """A validation pass (``core.train.evaluate``), and in ``done`` the best epoch's."""
+
+    val_loss: float
+    val_acc: float
+    val_images: int
+    val_digit_acc: float  # only where digits are known
+    epoch: int  # in ``done``: the best epoch
+    train_loss: float
+    partial: bool  # in ``done``: the best epoch was cut short by a stop
+
+
+class StartEvent(TypedDict, total=False):
+    event: Literal["start"]
+    elapsed: float
+    epochs: int
+    start_epoch: int  # > 0 when resumed
+    steps_per_epoch: int
+    total_steps: int
+    train_images: int
+    val_images: int
+    device: str
+    arch: str
+    head: str
+    out: str
+    compare_val_acc: float  # with --compare: the other model on the same validation images
+    compare_model: str
+
+
+class StepEvent(TypedDict, total=False):
+    event: Literal["step"]
+    elapsed: float
+    epoch: int
+    step: int
+    global_step: int
+    total_steps: int
+    loss: float
+    lr: float
+    images_per_s: float
+    eta: float | None
+
+
+class EpochEvent(Metrics, total=False):
+    event: Literal["epoch"]
+    elapsed: float
+    epochs: int
+    step: int
+    total_steps: int
+    eta: float | None
+    lr: float
+    images_per_s: float
+    best_val_acc: float
+    best_epoch: int
+
+
+class DoneEvent(TypedDict, total=False):
+    event: Literal["done"]
+    elapsed: float
+    model: str  # the best model's file
+    metrics: Metrics
+    out: str
+    stopped_early: bool
+    stopped_by: str  # the signal's name, when a signal stopped it
+    compare_val_acc: float
+    compare_model: str
+
+
+class ErrorEvent(TypedDict, total=False):
+    event: Literal["error"]
+    elapsed: float
+    message: str
+
+
+ProgressEvent = StartEvent | StepEvent | EpochEvent | DoneEvent | ErrorEvent
+EVENT_TYPES = {"start": StartEvent, "step": StepEvent, "epoch": EpochEvent, "done": DoneEvent, "error": ErrorEvent}
 
 
 class ProgressReporter:

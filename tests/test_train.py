@@ -92,6 +92,16 @@ ACCEPTANCE = {
 }  # fmt: skip
 
 
+def test_every_event_field_is_one_core_progress_declares(capsys, tmp_path):
+    from core.progress import EVENT_TYPES, Metrics
+
+    status, evs, _ = train(capsys, *TINY, *BASELINE, "--out", tmp_path / "run")
+    assert status == 0
+    for e in evs:
+        assert set(e) <= set(EVENT_TYPES[e["event"]].__annotations__), e
+    assert set(evs[-1]["metrics"]) <= set(Metrics.__annotations__)
+
+
 @pytest.mark.parametrize("kind", list(ACCEPTANCE))
 def test_acceptance_run_prints_json_and_leaves_a_model_predict_loads(kind, tmp_path, small_folder, capsys):
     from core.cli import main as digitsum

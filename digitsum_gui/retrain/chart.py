@@ -13,6 +13,8 @@ from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QV
 from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from core.progress import ProgressEvent
+
 STEP_COLOR = QColor("#9db7d5")
 TRAIN_COLOR = QColor("#1f5fa8")
 VAL_LOSS_COLOR = QColor("#d9822b")
@@ -95,7 +97,7 @@ class TrainingChart(QChartView):
         self.x_axis.setTickInterval(max(1, math.ceil(span / 10)))
         self.loss_axis.setRange(0, 1)
 
-    def add_event(self, event: dict) -> None:
+    def add_event(self, event: ProgressEvent) -> None:
         """Plot one progress event (others are ignored)."""
         kind = event.get("event")
         if kind == "start":

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import time
 
+from core.progress import ProgressEvent
+
 
 class TrainingClock:
     """Feed it the run's events (``add``); ask ``images_per_s()`` and ``seconds_left()`` any time."""
@@ -32,7 +34,7 @@ class TrainingClock:
         self.images_per_step = 0.0
         self.points: list[tuple[float, int]] = []  # (time here, global step done), steps increasing
 
-    def add(self, event: dict) -> None:
+    def add(self, event: ProgressEvent) -> None:
         """Take a progress event (others than start / step / epoch are ignored)."""
         kind = event.get("event")
         if kind == "start":

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.progress import DoneEvent, ProgressEvent
 from core.retrain import (
     LONG_CPU_RUN_S,
     child_argv,
@@ -93,8 +94,8 @@ class TrainDialog(QDialog):
         self.current = current
         self.run: TrainingRun | None = None
         self.run_dir: Path | None = None
-        self.result: dict | None = None
-        self.events: list[dict] = []
+        self.result: DoneEvent | None = None
+        self.events: list[ProgressEvent] = []
 
         self.form = TrainForm(current, folder_labels, self)
         self.command = QPlainTextEdit()
@@ -262,12 +263,12 @@ class TrainDialog(QDialog):
         self.stop_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
 
-    def _on_event(self, event: dict) -> None:
+    def _on_event(self, event: ProgressEvent) -> None:
         self.events.append(event)
         self.panel.add_event(event)
 
     # --- the end -------------------------------------------------------------------------------
-    def _on_succeeded(self, done: dict) -> None:
+    def _on_succeeded(self, done: DoneEvent) -> None:
         self._set_running(False)
         self.result = done
         self.store.notify_changed()

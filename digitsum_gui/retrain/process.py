@@ -25,6 +25,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from core.progress import DoneEvent
 from core.store import STOP_NAME
 
 STDERR_TAIL_LINES = 200
@@ -66,7 +67,7 @@ class TrainingRun(QObject):
         self.argv = list(argv)
         self.run_dir = Path(run_dir)
         self.state = "idle"  # idle, running, stopping, cancelling, finished
-        self.done_event: dict | None = None
+        self.done_event: DoneEvent | None = None
         self.error_message = ""
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._stdout_buffer = b""

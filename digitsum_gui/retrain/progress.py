@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.progress import EpochEvent, ProgressEvent, StepEvent
 from core.retrain import format_duration
 from digitsum_gui.retrain.chart import TrainingChart
 from digitsum_gui.retrain.clock import TrainingClock
@@ -73,7 +74,7 @@ class TrainingProgress(QWidget):
 
         self.clock = TrainingClock()
         self.stopping = False  # the user asked the run to stop early
-        self._last: dict | None = None  # the last step or epoch event
+        self._last: StepEvent | EpochEvent | None = None  # the last step or epoch event
         self._epochs = None
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self.refresh)
@@ -105,7 +106,7 @@ class TrainingProgress(QWidget):
         self.progress.setValue(1 if done else 0)
         self.status.setText(status)
 
-    def add_event(self, event: dict) -> None:
+    def add_event(self, event: ProgressEvent) -> None:
         self.chart.add_event(event)
         self.clock.add(event)
         kind = event.get("event")
