@@ -164,12 +164,12 @@ def iter_predictions(args, report: dict, before_run=None):
             mine = []
             try:
                 for rows in predictor.predict(shard):
-                    bar.update(len(rows))
                     if ctx.world == 1:
                         stats.add(rows)
-                        yield from rows
+                        yield from rows  # written before the bar counts them: "4/200" means 4 rows are out
                     else:
                         mine.extend(rows)
+                    bar.update(len(rows))
             except Exception as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
                 report["failure"] = f"prediction stopped after {stats.done} rows: {reason}"
@@ -254,7 +254,7 @@ def _summary(stats, nonfinite: int = 0) -> None:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from core.data import InputError, _npy_rows, read_labels_csv, read_npy_labels
+    from core.data import InputError, npy_rows, read_labels_csv, read_npy_labels
     from core.predict import score
 
     labels_path = Path(args.labels)
@@ -265,7 +265,7 @@ def cmd_evaluate(args) -> int:
             if len(data) != 1:
                 raise CommandError("--labels LAB.npy needs exactly one data .npy input")
             name = args.inputs[[Path(i).suffix for i in args.inputs].index(".npy")]
-            images = _npy_rows(Path(name))
+            images = npy_rows(Path(name))
             if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
                 raise CommandError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
             truth = {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}
