@@ -22,10 +22,9 @@ import numpy as np
 from core.export import atomic_text_file, csv_line
 from core.featureless import no_digits_reason
 from core.images import ImageReadError, out_of_range, read_image, to_model_input, value_scale
-from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM, NUM_DIGITS
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
-MAX_SUM = 36
 
 
 class InputError(ValueError):
@@ -141,7 +140,7 @@ def display_name(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _npy_rows(path: Path) -> int:
+def npy_rows(path: Path) -> int:
     """Number of images in an ``.npy`` file, read from its header only."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -190,7 +189,7 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
         elif not path.exists():
             raise InputError(f"{shown}: no such file or folder")
         elif path.suffix.lower() == ".npy":
-            items.extend(InputItem(f"{shown}:{i}", path, i) for i in range(_npy_rows(path)))
+            items.extend(InputItem(f"{shown}:{i}", path, i) for i in range(npy_rows(path)))
         else:
             items.append(InputItem(shown, path))
     return items
@@ -384,10 +383,10 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
                 skipped.append(f"{name}: {exc}")
                 continue
             sums.append(total)
-            digits.append([int(c) for c in known] if known else [-1] * 4)
+            digits.append([int(c) for c in known] if known else [-1] * NUM_DIGITS)
             names.append(name)
     elif path.is_file() and path.suffix.lower() == ".npy":
-        n = _npy_rows(path)
+        n = npy_rows(path)
         labels = read_npy_labels(label_twin(path))
         if len(labels) != n:
             raise InputError(f"{path.name} has {n} images but {label_twin(path).name} has {len(labels)} sums")
@@ -399,7 +398,7 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
                 skipped.append(f"{item.name}: {exc}")
                 continue
             sums.append(int(labels[i]))
-            digits.append([-1] * 4)
+            digits.append([-1] * NUM_DIGITS)
             names.append(item.name)
     elif path.exists():
         raise InputError(f"{spec}: expected a folder with labels.csv or an .npy data file")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
 # Formats a user can reasonably mean by "an image"; the other ~40 Pillow plugins (EPS runs
 # Ghostscript, some are barely maintained) only widen the attack surface.

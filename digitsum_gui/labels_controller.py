@@ -63,7 +63,7 @@ class LabelsController(QObject):
         """The open folder's labels, on every open and every run: read again when the folder
         is another or its labels files changed on disk (edits made outside the app or by
         another window show up), else kept."""
-        from core.corrections import FolderLabels  # imports torch (core.data): not at start-up
+        from core.corrections import FolderLabels  # numpy and Pillow (core.data): not at start-up
 
         source = list(self.window.source)
         folder = Path(source[0]) if len(source) == 1 else None

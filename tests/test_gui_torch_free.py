@@ -20,3 +20,12 @@ def test_importing_the_main_window_leaves_torch_out():
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
     )
     assert python_json(code, timeout=120) == []
+
+
+def test_the_readers_of_images_and_labels_need_no_torch():
+    code = (
+        "import json, sys\n"
+        "import core.images, core.data, core.corrections, core.retrain\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+    )
+    assert python_json(code, timeout=120) == []

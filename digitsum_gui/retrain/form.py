@@ -39,13 +39,13 @@ from digitsum_gui.dialogs import show_error
 MIN_USEFUL_VAL = 100
 def count_labelled(spec: str) -> int:
     """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
-    from core.data import InputError, _npy_rows, read_labels_csv
+    from core.data import InputError, npy_rows, read_labels_csv
 
     path = Path(spec)
     try:
         if path.is_dir():
             return len(read_labels_csv(path / "labels.csv"))
-        return _npy_rows(path)
+        return npy_rows(path)
     except (InputError, OSError):
         return 0
 
