@@ -31,7 +31,8 @@ def read_thumbnail(item) -> QImage | None:
     from core.images import ImageReadError
 
     try:
-        return array_to_image(load_item(item))
+        # an image with no digits is an error row, but the person reviewing it should see it
+        return array_to_image(load_item(item, require_digits=False))
     except ImageReadError:
         return None  # remembered too: an unreadable file is not retried on every paint
 

@@ -214,3 +214,19 @@ def test_hundred_thousand_rows_are_cheap(qtbot, model_and_proxy):
     proxy.sort(Column.CONFIDENCE)
     assert time.perf_counter() - start < 5
     assert proxy.source_row(0).confidence == 0.0
+
+
+def test_an_image_with_no_digits_still_has_a_thumbnail(tmp_path):
+    """Its row is an error ('no digits found'), and the person reviewing it sees why."""
+    from PIL import Image
+
+    from core.data import InputItem, load_item
+    from core.images import ImageReadError
+    from digitsum_gui.thumbnails import read_thumbnail
+
+    Image.new("L", (168, 40), 128).save(tmp_path / "grey.png")
+    item = InputItem("grey.png", tmp_path / "grey.png")
+    with pytest.raises(ImageReadError, match="no digits"):
+        load_item(item)
+    thumb = read_thumbnail(item)
+    assert thumb is not None and (thumb.width(), thumb.height()) == (168, 40)
