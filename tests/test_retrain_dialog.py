@@ -72,6 +72,26 @@ def test_a_child_that_cannot_start_is_reported(qtbot, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_stop_early_by_sigterm_where_no_stop_file_can_be_written_still_succeeds(qtbot, tmp_path):
+    """The fallback: the child ends with 128 + SIGTERM after its done event, as `digitsum train` does."""
+    import sys
+
+    child = ("import json, signal, sys, time\n"
+             "def bye(*_):\n"
+             "    print(json.dumps({'event': 'done', 'model': 'best.safetensors', 'metrics': {}, 'stopped_by': 'SIGTERM'}),"
+             " flush=True)\n"
+             "    sys.exit(128 + signal.SIGTERM)\n"
+             "signal.signal(signal.SIGTERM, bye)\n"
+             "print(json.dumps({'event': 'start'}), flush=True)\n"
+             "time.sleep(60)\n")
+    run = TrainingRun([sys.executable, "-c", child], tmp_path / "run")  # no run folder: the STOP file fails
+    with qtbot.waitSignal(run.event, timeout=10_000, check_params_cb=lambda e: e["event"] == "start"):
+        run.start()
+    with qtbot.waitSignal(run.succeeded, timeout=10_000) as done:
+        run.stop_early()
+    assert done.args[0]["stopped_by"] == "SIGTERM" and run.state == "finished"
+
+
 def test_cancel_removes_the_run_folder(qtbot, tmp_path, baseline_model):
     dialog = make_dialog(qtbot, tmp_path, baseline_model, images=512, epochs=3)
     assert dialog.start()
