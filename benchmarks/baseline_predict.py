@@ -48,16 +48,20 @@ def main():
     preds = []
     with torch.no_grad():
         for s in range(0, len(files), BATCH):
-            batch = [np.array(Image.open(os.path.join(args.folder, f)), dtype=np.float32) / 255.0
-                     for f in files[s : s + BATCH]]
+            batch = [
+                np.array(Image.open(os.path.join(args.folder, f)), dtype=np.float32) / 255.0
+                for f in files[s : s + BATCH]
+            ]
             x = torch.tensor(np.stack(batch)).unsqueeze(1).expand(-1, 3, -1, -1)  # (B, 3, 40, 168), grey to RGB
             preds.extend(model((x - mean) / std).argmax(1).tolist())
     if args.output:
         with open(args.output, "w") as f:
-            f.writelines(f"{name},{p}\n" for name, p in zip(files, preds))
+            f.writelines(f"{name},{p}\n" for name, p in zip(files, preds, strict=True))
     elapsed = time.time() - T0
-    print(f"baseline: {len(preds)} images in {elapsed:.1f} s in-process ({len(preds) / elapsed:.1f} images/s)",
-          file=sys.stderr)
+    print(
+        f"baseline: {len(preds)} images in {elapsed:.1f} s in-process ({len(preds) / elapsed:.1f} images/s)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

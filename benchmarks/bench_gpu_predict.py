@@ -61,14 +61,23 @@ def main():
     t["first_batch"] = marks["first_batch"] - s
     t["rest"] = end - marks["first_batch"]
     t["pipeline"] = end - s
-    print(json.dumps({
-        "bench": "predict-stages", "device": predictor.device_name, "precision": predictor.precision,
-        "images": count, "batch_size": predictor.batch_size, "workers": predictor.workers,
-        "cudnn_benchmark": not args.no_cudnn_benchmark, "seconds": {k: round(v, 3) for k, v in t.items()},
-        "pipeline_images_per_s": round(count / t["pipeline"]),
-        "after_first_batch_images_per_s": round((count - predictor.batch_size) / max(t["rest"], 1e-9)),
-        "in_process_total_s": round(end - T0, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "predict-stages",
+                "device": predictor.device_name,
+                "precision": predictor.precision,
+                "images": count,
+                "batch_size": predictor.batch_size,
+                "workers": predictor.workers,
+                "cudnn_benchmark": not args.no_cudnn_benchmark,
+                "seconds": {k: round(v, 3) for k, v in t.items()},
+                "pipeline_images_per_s": round(count / t["pipeline"]),
+                "after_first_batch_images_per_s": round((count - predictor.batch_size) / max(t["rest"], 1e-9)),
+                "in_process_total_s": round(end - T0, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import machine, png_folder  # noqa: E402
+from benchlib import machine, png_folder
 
 
 def main():
@@ -64,10 +64,19 @@ def main():
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         runs.append({"images_per_s": round(count / wall), "main_process_us_per_image": round(cpu / count * 1e6, 2)})
     best = min(r["main_process_us_per_image"] for r in runs)
-    result = {"bench": "host_pipeline", "images": len(items), "workers": args.workers, "batch_size": args.batch_size,
-              "machine": machine(), "runs": runs, "ceiling_images_per_s": round(1e6 / best)}
-    print(f"main process: {best} us per image at best (ceiling {result['ceiling_images_per_s']:,} images/s); "
-          f"wall {max(r['images_per_s'] for r in runs):,} images/s with {args.workers} decoding processes")
+    result = {
+        "bench": "host_pipeline",
+        "images": len(items),
+        "workers": args.workers,
+        "batch_size": args.batch_size,
+        "machine": machine(),
+        "runs": runs,
+        "ceiling_images_per_s": round(1e6 / best),
+    }
+    print(
+        f"main process: {best} us per image at best (ceiling {result['ceiling_images_per_s']:,} images/s); "
+        f"wall {max(r['images_per_s'] for r in runs):,} images/s with {args.workers} decoding processes"
+    )
     print(json.dumps(result))
 
 

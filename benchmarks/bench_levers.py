@@ -21,14 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import digitsum_command, load_average, machine, png_folder  # noqa: E402
+import torch
+from benchlib import digitsum_command, load_average, machine, png_folder
 
-import torch  # noqa: E402
-
-from core.checkpoint import load_model  # noqa: E402
-from core.data import list_inputs  # noqa: E402
-from core.inference import fold_batch_norms  # noqa: E402
-from core.predict import Predictor  # noqa: E402
+from core.checkpoint import load_model
+from core.data import list_inputs
+from core.inference import fold_batch_norms
+from core.predict import Predictor
 
 # name: (channels_last, fold BN, precision, streams, batch size); streams None: one per core
 CONFIGS = {
@@ -72,8 +71,12 @@ def startup_seconds(repeats: int = 3) -> float:
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            subprocess.run(digitsum_command() + ["predict", str(one), "-q", "--output", str(Path(tmp) / "o.csv")],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                digitsum_command() + ["predict", str(one), "-q", "--output", str(Path(tmp) / "o.csv")],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -98,8 +101,17 @@ def main():
             print(f"round {r + 1} {name:45s} {rates[name][-1]:6.1f} images/s (load {load})", flush=True)
     summary = {name: round(statistics.median(v), 1) for name, v in rates.items()}
     start = startup_seconds()
-    print(json.dumps({"bench": "levers", "images": len(items), "machine": machine(),
-                      "median_images_per_s": summary, "startup_s": round(start, 2)}))
+    print(
+        json.dumps(
+            {
+                "bench": "levers",
+                "images": len(items),
+                "machine": machine(),
+                "median_images_per_s": summary,
+                "startup_s": round(start, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import digitsum_command, machine  # noqa: E402
+from benchlib import digitsum_command, machine
 
 GOAL_MB = 50.0
 
@@ -48,21 +48,37 @@ def main():
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:
         for count in args.counts:
-            folder = Path(subprocess.run(  # made (or found) by a child: this process stays small
-                [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                 f"from benchlib import png_folder; print(png_folder({count}))"],
-                check=True, capture_output=True, text=True).stdout.strip())
+            folder = Path(
+                subprocess.run(  # made (or found) by a child: this process stays small
+                    [
+                        sys.executable,
+                        "-c",
+                        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                        f"from benchlib import png_folder; print(png_folder({count}))",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+            )
             cmd = digitsum_command() + ["predict", str(folder), "--quiet", "--output", str(Path(tmp) / f"{count}.csv")]
             if args.model:
                 cmd += ["--model", args.model]
             mb, seconds = peak_rss_mb(cmd)
             peaks[count] = mb
-            print(f"{count:6d} files: peak RSS {mb:7.1f} MB ({seconds:.1f} s, {count / seconds:.0f} images/s)", flush=True)
+            print(
+                f"{count:6d} files: peak RSS {mb:7.1f} MB ({seconds:.1f} s, {count / seconds:.0f} images/s)", flush=True
+            )
     small, large = min(args.counts), max(args.counts)
     growth = peaks[large] - peaks[small]
-    result = {"bench": "predict_memory", "machine": machine(),
-              "peak_rss_mb": {str(k): round(v, 1) for k, v in peaks.items()},
-              "growth_mb": round(growth, 1), "goal_mb": GOAL_MB, "goal_met": growth <= GOAL_MB}
+    result = {
+        "bench": "predict_memory",
+        "machine": machine(),
+        "peak_rss_mb": {str(k): round(v, 1) for k, v in peaks.items()},
+        "growth_mb": round(growth, 1),
+        "goal_mb": GOAL_MB,
+        "goal_met": growth <= GOAL_MB,
+    }
     print(f"peak RSS grows by {growth:.1f} MB from {small} to {large} files (goal <= {GOAL_MB:.0f} MB)")
     print(json.dumps(result))
     return 0 if result["goal_met"] else 1

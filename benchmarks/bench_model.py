@@ -1,6 +1,6 @@
 """Model-only inference throughput (images/s) at several batch sizes: no decoding, no I/O.
 
-    python benchmarks/bench_model.py --device cuda --batch-sizes 256 1024 4096
+python benchmarks/bench_model.py --device cuda --batch-sizes 256 1024 4096
 """
 
 import argparse
@@ -11,12 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from core.checkpoint import load_model  # noqa: E402
-from core.inference import prepare_for_inference  # noqa: E402
-from core.model import build_model  # noqa: E402
-from core.runtime import autocast, describe_device, resolve_device  # noqa: E402
+from core.checkpoint import load_model
+from core.inference import prepare_for_inference
+from core.model import build_model
+from core.runtime import autocast, describe_device, resolve_device
 
 
 def main():
@@ -45,8 +45,17 @@ def main():
                 if device.type == "cuda":
                     torch.cuda.synchronize()
             rate = n / (time.time() - t0)
-        print(json.dumps({"bench": "model", "device": describe_device(device), "batch_size": bs,
-                          "precision": precision, "images_per_s": round(rate, 1)}))
+        print(
+            json.dumps(
+                {
+                    "bench": "model",
+                    "device": describe_device(device),
+                    "batch_size": bs,
+                    "precision": precision,
+                    "images_per_s": round(rate, 1),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

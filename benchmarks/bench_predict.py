@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import ROOT, digitsum_command, load_average, machine, png_folder  # noqa: E402
+from benchlib import ROOT, digitsum_command, load_average, machine, png_folder
 
 
 def timed(cmd: list[str]) -> float:
@@ -62,7 +62,7 @@ def accuracy_check(folder: Path, model) -> dict:
     a, b = preds.values()
     auto_key = list(out)[1]
     out["count"] = len(items)
-    out["agreement"] = sum(x == y for x, y in zip(a, b)) / len(a)
+    out["agreement"] = sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
     out["delta_points"] = round(100 * (out[auto_key]["accuracy"] - out["fp32"]["accuracy"]), 3)
     out["within_0.1_point"] = abs(out["delta_points"]) <= 0.1
     return out
@@ -75,7 +75,9 @@ def main():
     p.add_argument("--rounds", type=int, default=2, help="baseline/ours pairs, alternating (default: 2)")
     p.add_argument("--model", default=None, help="model for `digitsum predict` (default: the bundled model)")
     p.add_argument("--no-accuracy", action="store_true", help="skip the fp32 vs chosen-precision check")
-    p.add_argument("--second-look-cost", action="store_true", help="also time ours with --no-second-look (default: off)")
+    p.add_argument(
+        "--second-look-cost", action="store_true", help="also time ours with --no-second-look (default: off)"
+    )
     args = p.parse_args()
 
     folder = png_folder(args.count, args.folder)
@@ -91,13 +93,19 @@ def main():
                 load = load_average()
                 seconds = timed(cmd)
                 runs[name].append(seconds)
-                print(f"round {r + 1} {name:14s} {seconds:6.1f} s  {args.count / seconds:6.1f} images/s  "
-                      f"(load before: {load})", flush=True)
+                print(
+                    f"round {r + 1} {name:14s} {seconds:6.1f} s  {args.count / seconds:6.1f} images/s  "
+                    f"(load before: {load})",
+                    flush=True,
+                )
     rate = {k: args.count / statistics.median(v) for k, v in runs.items()}
     best = {k: args.count / min(v) for k, v in runs.items()}
     result = {
-        "bench": "predict_cpu_whole_process", "images": args.count, "machine": machine(),
-        "baseline_images_per_s": round(rate["baseline"], 1), "digitsum_images_per_s": round(rate["digitsum"], 1),
+        "bench": "predict_cpu_whole_process",
+        "images": args.count,
+        "machine": machine(),
+        "baseline_images_per_s": round(rate["baseline"], 1),
+        "digitsum_images_per_s": round(rate["digitsum"], 1),
         "ratio": round(rate["digitsum"] / rate["baseline"], 2),
         "ratio_best_runs": round(best["digitsum"] / best["baseline"], 2),
         "seconds": {k: [round(s, 1) for s in v] for k, v in runs.items()},
@@ -105,16 +113,22 @@ def main():
     if args.second_look_cost:
         result["no_second_look_images_per_s"] = round(rate["no_second_look"], 1)
         result["second_look_cost"] = round(1 - rate["digitsum"] / rate["no_second_look"], 3)
-    print(f"baseline {result['baseline_images_per_s']} images/s, digitsum {result['digitsum_images_per_s']} images/s: "
-          f"{result['ratio']:.2f}x (goal >= 3.0x; best runs {result['ratio_best_runs']:.2f}x)")
+    print(
+        f"baseline {result['baseline_images_per_s']} images/s, digitsum {result['digitsum_images_per_s']} images/s: "
+        f"{result['ratio']:.2f}x (goal >= 3.0x; best runs {result['ratio_best_runs']:.2f}x)"
+    )
     if args.second_look_cost:
-        print(f"without the second look {result['no_second_look_images_per_s']} images/s: the second look costs "
-              f"{result['second_look_cost']:.1%} (goal at most 15%)")
+        print(
+            f"without the second look {result['no_second_look_images_per_s']} images/s: the second look costs "
+            f"{result['second_look_cost']:.1%} (goal at most 15%)"
+        )
     if not args.no_accuracy:
         acc = result["accuracy"] = accuracy_check(folder, args.model)
-        print(f"accuracy on {acc['count']} labelled images: " + ", ".join(
-            f"{k} {v['accuracy']:.4f}" for k, v in acc.items() if isinstance(v, dict))
-            + f"; delta {acc['delta_points']:+.2f} points (goal within 0.1), agreement {acc['agreement']:.4f}")
+        print(
+            f"accuracy on {acc['count']} labelled images: "
+            + ", ".join(f"{k} {v['accuracy']:.4f}" for k, v in acc.items() if isinstance(v, dict))
+            + f"; delta {acc['delta_points']:+.2f} points (goal within 0.1), agreement {acc['agreement']:.4f}"
+        )
     print(json.dumps(result))
 
 

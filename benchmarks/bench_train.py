@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from core.model import build_model  # noqa: E402
-from core.runtime import autocast, describe_device, resolve_device  # noqa: E402
-from core.train import compute_loss  # noqa: E402
-from core.trainsets import TrainData  # noqa: E402
+from core.model import build_model
+from core.runtime import autocast, describe_device, resolve_device
+from core.train import compute_loss
+from core.trainsets import TrainData
 
 
 def main():
@@ -62,9 +62,20 @@ def main():
                 if time.time() - t0 >= args.seconds:
                     break
     rate = images / (time.time() - t0)
-    print(json.dumps({"bench": "train", "device": describe_device(device), "arch": args.arch, "head": args.head,
-                      "batch_size": args.batch_size, "precision": precision, "images_per_s": round(rate, 1),
-                      "torch": torch.__version__}))
+    print(
+        json.dumps(
+            {
+                "bench": "train",
+                "device": describe_device(device),
+                "arch": args.arch,
+                "head": args.head,
+                "batch_size": args.batch_size,
+                "precision": precision,
+                "images_per_s": round(rate, 1),
+                "torch": torch.__version__,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import list_inputs, read_labels_csv  # noqa: E402
-from core.predict import Predictor  # noqa: E402
+from core.data import list_inputs, read_labels_csv
+from core.predict import Predictor
 
 
 def main():
@@ -33,14 +33,16 @@ def main():
         if r.predicted_sum != true_sum:
             wrong.append(r)
         if true_digits and r.digits:
-            for k, (t, d) in enumerate(zip(true_digits, r.digits)):
+            for k, (t, d) in enumerate(zip(true_digits, r.digits, strict=True)):
                 if t != d:
                     confusions[(t, d)] += 1
                     positions[k + 1] += 1
     n = len(rows)
     print(f"{n} images, {len(wrong)} wrong sums ({1 - len(wrong) / n:.4%} right)")
-    print("most frequent digit confusions (true -> read):",
-          ", ".join(f"{t}->{d} x{c}" for (t, d), c in confusions.most_common(8)))
+    print(
+        "most frequent digit confusions (true -> read):",
+        ", ".join(f"{t}->{d} x{c}" for (t, d), c in confusions.most_common(8)),
+    )
     print("digit errors by position (1 = leftmost):", dict(sorted(positions.items())))
     print("| confidence below | wrong sums caught | rows to review |")
     print("|---|---|---|")

@@ -4,9 +4,10 @@
     python benchmarks/heldout_eval.py resources/models/digitsum-resnet50.safetensors --hardest 8
 
 ``--hardest N`` also lists the N held-out digits read wrong most often (each digit fills
-about 13 of the 40,000 digit slots, so a few hard ones move the figure). The images are the ones `digitsum synth OUT --count 10000 --seed 1 --split holdout --mnist
-mnist-train.npz` writes (the same CPU composer and seed), so `digitsum evaluate` on that
-folder reproduces these figures.
+about 13 of the 40,000 digit slots, so a few hard ones move the figure). The images are the
+ones `digitsum synth OUT --count 10000 --seed 1 --split holdout --mnist mnist-train.npz`
+writes (the same CPU composer and seed), so `digitsum evaluate` on that folder reproduces
+these figures.
 """
 
 import argparse
@@ -17,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from core.checkpoint import load_model  # noqa: E402
-from core.runtime import resolve_device  # noqa: E402
-from core.synth import DigitBank, compose_numpy, load_bank  # noqa: E402
+from core.checkpoint import load_model
+from core.runtime import resolve_device
+from core.synth import DigitBank, compose_numpy, load_bank
 
 
 def main():
@@ -46,13 +47,19 @@ def main():
         correct, digit_ok, read = 0, 0, []
         with torch.inference_mode():
             for s in range(0, len(x), 500):
-                lp, dl = model(x[s:s + 500].to(device).float() / 255)
-                correct += (lp.argmax(1).cpu() == sums[s:s + 500]).sum().item()
+                lp, dl = model(x[s : s + 500].to(device).float() / 255)
+                correct += (lp.argmax(1).cpu() == sums[s : s + 500]).sum().item()
                 if dl is not None:
                     read.append(dl.argmax(-1).cpu().numpy())
-                    digit_ok += (read[-1] == digits[s:s + 500]).sum()
-        row = {"model": path, "arch": info.arch, "head": info.head, "heldout_acc": correct / len(x), "count": len(x),
-               "held_out_by": bank.split_by}  # "writer": writers no training saw; "index": digits only
+                    digit_ok += (read[-1] == digits[s : s + 500]).sum()
+        row = {
+            "model": path,
+            "arch": info.arch,
+            "head": info.head,
+            "heldout_acc": correct / len(x),
+            "count": len(x),
+            "held_out_by": bank.split_by,
+        }  # "writer": writers no training saw; "index": digits only
         if info.reads_digits:
             row["heldout_digit_acc"] = int(digit_ok) / (4 * len(x))
         print(json.dumps(row))
@@ -62,8 +69,10 @@ def main():
             uses = collections.Counter(picks.ravel().tolist())
             for i, n in misses.most_common(args.hardest):
                 read_as = collections.Counter(np.concatenate(read)[wrong & (picks == i)].tolist())
-                print(f"  MNIST #{bank.index[i]} ({bank.y[i]}): wrong in {n} of {uses[i]} images, read as "
-                      + ", ".join(f"{d} x{c}" for d, c in read_as.most_common()))
+                print(
+                    f"  MNIST #{bank.index[i]} ({bank.y[i]}): wrong in {n} of {uses[i]} images, read as "
+                    + ", ".join(f"{d} x{c}" for d, c in read_as.most_common())
+                )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from core.synth import BUNDLED_BANK, load_bank, writer_split  # noqa: E402
+from core.synth import BUNDLED_BANK, load_bank, writer_split
 
 
 def main():
@@ -39,8 +39,13 @@ def main():
         keep.append(rng.choice(pool, size=min(count, len(pool)), replace=False))
     keep = np.sort(np.concatenate(keep))
     sub = bank.take(keep)
-    np.savez_compressed(args.out, x=sub.x, y=sub.y.astype(np.uint8), index=sub.index.astype(np.int32),
-                        writer=sub.writer.astype(np.int16))
+    np.savez_compressed(
+        args.out,
+        x=sub.x,
+        y=sub.y.astype(np.uint8),
+        index=sub.index.astype(np.int32),
+        writer=sub.writer.astype(np.int16),
+    )
     counts = {s: int((writer_split(sub.writer) == s).sum()) for s in ("train", "val", "holdout")}
     print(f"wrote {len(keep)} digits to {args.out}: {counts}")
 

@@ -20,14 +20,16 @@ from PIL import Image, ImageFilter
 VARIANTS = {
     "clean": lambda im, rng: im,
     "noise (sigma 20/255)": lambda im, rng: Image.fromarray(
-        np.clip(np.asarray(im, np.float32) + rng.normal(0, 20, (im.height, im.width)), 0, 255).astype(np.uint8)),
+        np.clip(np.asarray(im, np.float32) + rng.normal(0, 20, (im.height, im.width)), 0, 255).astype(np.uint8)
+    ),
     "jpeg (quality 50)": None,  # saved as JPEG instead of PNG
     "blur (gaussian r=1)": lambda im, rng: im.filter(ImageFilter.GaussianBlur(1)),
     "2x size (80x336)": lambda im, rng: im.resize((im.width * 2, im.height * 2), Image.BICUBIC),
     "inverted (dark on light)": lambda im, rng: Image.eval(im, lambda v: 255 - v),
     # a colour scan: white-ish ink with a tint on a dark blue-grey paper, saved as RGB
-    "RGB (tinted)": lambda im, rng: Image.merge("RGB", [Image.eval(im, lambda v, a=a, b=b: int(b + v * a))
-                                                         for a, b in ((0.85, 20), (0.9, 25), (0.8, 40))]),
+    "RGB (tinted)": lambda im, rng: Image.merge(
+        "RGB", [Image.eval(im, lambda v, a=a, b=b: int(b + v * a)) for a, b in ((0.85, 20), (0.9, 25), (0.8, 40))]
+    ),
     # 16-bit greyscale over the full 0..65535 range: the reader must scale it down, not clip it
     "16-bit greyscale": lambda im, rng: Image.fromarray(np.asarray(im, np.uint16) * 257),
 }
@@ -61,13 +63,26 @@ def main():
                     fn(im, rng).save(out / new)
                 new_labels[new] = labels[name]
             write_labels_csv(out / "labels.csv", new_labels)
-            cmd = [sys.executable, "-m", "core", "evaluate", str(out), "--labels", str(out / "labels.csv"), "--json", "-q"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "core",
+                "evaluate",
+                str(out),
+                "--labels",
+                str(out / "labels.csv"),
+                "--json",
+                "-q",
+            ]
             if args.model:
                 cmd += ["--model", args.model]
             res = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
             results[variant] = res
-            print(f"{variant:28s} accuracy {res['accuracy']:.4f}  per-digit {res.get('digit_accuracy', float('nan')):.4f}"
-                  f"  ({res['count']} images)", flush=True)
+            print(
+                f"{variant:28s} accuracy {res['accuracy']:.4f}  per-digit {res.get('digit_accuracy', float('nan')):.4f}"
+                f"  ({res['count']} images)",
+                flush=True,
+            )
     return results
 
 

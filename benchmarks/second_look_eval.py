@@ -20,20 +20,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from core.predict import Predictor  # noqa: E402
-from core.second_look import SECOND_LOOK_BELOW, look_again  # noqa: E402
-from core.synth import compose_numpy, load_bank, split_indices  # noqa: E402
+from core.predict import Predictor
+from core.second_look import SECOND_LOOK_BELOW, look_again
+from core.synth import compose_numpy, load_bank, split_indices
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
 def review_table(confidence: np.ndarray, wrong: np.ndarray) -> list[dict]:
     """For each threshold: wrong sums below it and rows below it (what a reviewer reads)."""
-    return [{"below": t, "wrong_caught": int((wrong & (confidence < t)).sum()), "wrong": int(wrong.sum()),
-             "rows": int((confidence < t).sum()), "of": len(wrong)} for t in THRESHOLDS]
+    return [
+        {
+            "below": t,
+            "wrong_caught": int((wrong & (confidence < t)).sum()),
+            "wrong": int(wrong.sum()),
+            "rows": int((confidence < t).sum()),
+            "of": len(wrong),
+        }
+        for t in THRESHOLDS
+    ]
 
 
 def main():
@@ -41,16 +49,26 @@ def main():
     p.add_argument("--model", default=None, help="model file (default: the bundled model)")
     p.add_argument("--mnist", default=None, help="digit bank (default: the bundled bank)")
     p.add_argument("--split", default="holdout", help="writers to compose from (default: holdout)")
-    p.add_argument("--digits", choices=["split", "index-holdout"], default="split",
-                   help="split: --split's writers; index-holdout: the digits set aside by index (default: split)")
+    p.add_argument(
+        "--digits",
+        choices=["split", "index-holdout"],
+        default="split",
+        help="split: --split's writers; index-holdout: the digits set aside by index (default: split)",
+    )
     p.add_argument("--layout", default="synth", help="composer layout, synth or grid (default: synth)")
     p.add_argument("--count", type=int, default=10000, help="images (default: 10000)")
     p.add_argument("--seed", type=int, default=1, help="composition seed (default: 1)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
-    p.add_argument("--below", type=float, default=SECOND_LOOK_BELOW, help=f"second look threshold (default: {SECOND_LOOK_BELOW})")
+    p.add_argument(
+        "--below", type=float, default=SECOND_LOOK_BELOW, help=f"second look threshold (default: {SECOND_LOOK_BELOW})"
+    )
     args = p.parse_args()
     bank = load_bank(args.mnist)
-    bank = bank.take(np.isin(bank.index, split_indices()["holdout"])) if args.digits == "index-holdout" else bank.subset(args.split)
+    bank = (
+        bank.take(np.isin(bank.index, split_indices()["holdout"]))
+        if args.digits == "index-holdout"
+        else bank.subset(args.split)
+    )
     kwargs = {} if args.layout == "synth" else {"layout": args.layout}
     images, digits = compose_numpy(bank, args.count, args.seed, **kwargs)
     sums = digits.sum(1)
@@ -62,10 +80,18 @@ def main():
         off_p.append(probs)
         read_again += int((probs.max(1) < args.below).sum())
         on_p.append(look_again(predictor.classify, torch.from_numpy(batch), probs, digit_probs, args.below)[0])
-    result = {"model": predictor.info.name, "precision": predictor.precision, "images": len(sums),
-              "bank": args.mnist or "bundled", "digits": args.digits if args.digits != "split" else f"{args.split} writers",
-              "layout": args.layout, "seed": args.seed, "second_look_below": args.below,
-              "device": predictor.device_name, "rows_read_again": read_again / len(sums)}
+    result = {
+        "model": predictor.info.name,
+        "precision": predictor.precision,
+        "images": len(sums),
+        "bank": args.mnist or "bundled",
+        "digits": args.digits if args.digits != "split" else f"{args.split} writers",
+        "layout": args.layout,
+        "seed": args.seed,
+        "second_look_below": args.below,
+        "device": predictor.device_name,
+        "rows_read_again": read_again / len(sums),
+    }
     for name, probs in (("off", np.concatenate(off_p)), ("on", np.concatenate(on_p))):
         wrong = probs.argmax(1) != sums
         result[f"accuracy_{name}"] = round(1 - float(wrong.mean()), 5)

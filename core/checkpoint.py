@@ -19,7 +19,6 @@ import torch
 
 from core import RESOURCES, __version__
 from core.files import atomic_path
-from core.modelmeta import MetadataError, parse_metadata
 from core.model import (
     ARCHS,
     HEADS,
@@ -31,6 +30,7 @@ from core.model import (
     build_model,
     model_config,
 )
+from core.modelmeta import MetadataError, parse_metadata
 
 FORMAT = "digitsum-model/1"
 DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
@@ -229,9 +229,7 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
             names = " or ".join(str(t).removeprefix("torch.") for t in allowed)
             raise ModelFileError(f"{info.name}: {k} is stored as {str(v.dtype).removeprefix('torch.')}, not as {names}")
         if v.shape != expected[k].shape:
-            raise ModelFileError(
-                f"{info.name}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-            )
+            raise ModelFileError(f"{info.name}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}")
         if v.is_floating_point() and not _all_finite(v):  # as stored, before any conversion
             raise ModelFileError(f"{info.name}: {k} holds NaN or infinite values")
     for k, v in state.items():
@@ -252,8 +250,13 @@ def _refuse_nonfinite_network(model: DigitSumNet, name: str) -> None:
     the CPU, about the cost of predicting three images.
     """
     g = torch.Generator().manual_seed(0)
-    probe = torch.stack([torch.zeros(1, IMAGE_HEIGHT, IMAGE_WIDTH), torch.ones(1, IMAGE_HEIGHT, IMAGE_WIDTH),
-                         torch.rand(1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=g)])  # (3, 1, 40, 168)
+    probe = torch.stack(
+        [
+            torch.zeros(1, IMAGE_HEIGHT, IMAGE_WIDTH),
+            torch.ones(1, IMAGE_HEIGHT, IMAGE_WIDTH),
+            torch.rand(1, IMAGE_HEIGHT, IMAGE_WIDTH, generator=g),
+        ]
+    )  # (3, 1, 40, 168)
     with torch.inference_mode():
         outputs = [o for o in model(probe) if o is not None]
     if not all(bool(torch.isfinite(o).all()) for o in outputs):

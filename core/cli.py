@@ -62,25 +62,42 @@ def _termination_unwinds():
 
 def _add_predict_args(p):
     # nargs="*" and our own check: "no input" is a one-line error with exit 1, like "no model"
-    p.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="folders, image files or (N,40,168) .npy arrays (one or more). An array's scale is decided "
-                        "per file: floats are 0..1 unless over 1%% of their non-zero values exceed 1 (then 0..255), "
-                        "integers 0..255 unless over 1%% exceed 255 (then 0..65535); a row with values outside its "
-                        "file's range, NaN or infinity is an error row of its own")
+    p.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="folders, image files or (N,40,168) .npy arrays (one or more). An array's scale is decided "
+        "per file: floats are 0..1 unless over 1%% of their non-zero values exceed 1 (then 0..255), "
+        "integers 0..255 unless over 1%% exceed 255 (then 0..65535); a row with values outside its "
+        "file's range, NaN or infinity is an error row of its own",
+    )
     p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
     p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None,
-                   help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)")
-    p.add_argument("--workers", type=int_in(1, MAX_WORKERS), default=None,
-                   help=f"decoding threads, 1 to {MAX_WORKERS} (default: up to 4 CPU, 16 CUDA)")
+    p.add_argument(
+        "--batch-size",
+        type=int_in(1, MAX_BATCH),
+        default=None,
+        help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, MAX_WORKERS),
+        default=None,
+        help=f"decoding threads, 1 to {MAX_WORKERS} (default: up to 4 CPU, 16 CUDA)",
+    )
     p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
-    p.add_argument("--no-second-look", action="store_true",
-                   help="do not read doubtful rows (confidence below 0.9) again from shifted copies "
-                        "(default: they are read again, which costs a few percent of the time)")
+    p.add_argument(
+        "--no-second-look",
+        action="store_true",
+        help="do not read doubtful rows (confidence below 0.9) again from shifted copies "
+        "(default: they are read again, which costs a few percent of the time)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="digitsum", description="Read the sum of four handwritten digits in 40x168 images.")
+    parser = argparse.ArgumentParser(
+        prog="digitsum", description="Read the sum of four handwritten digits in 40x168 images."
+    )
     parser.add_argument("--version", action="version", version=f"digitsum {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -102,17 +119,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="compose labelled images from MNIST digits")
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--count", type=int_in(1), required=True, help="number of images, at least 1")
-    p.add_argument("--mnist", default=None, help="digits: .npz, torchvision MNIST folder or IDX files (default: bundled bank)")
-    p.add_argument("--split", default=None, choices=["all", "train", "val", "holdout"],
-                   help="whose digits to use, by writer where the source names writers, else by index "
-                        "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)")
+    p.add_argument(
+        "--mnist", default=None, help="digits: .npz, torchvision MNIST folder or IDX files (default: bundled bank)"
+    )
+    p.add_argument(
+        "--split",
+        default=None,
+        choices=["all", "train", "val", "holdout"],
+        help="whose digits to use, by writer where the source names writers, else by index "
+        "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)",
+    )
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
-    p.add_argument("--force", action="store_true",
-                   help="write into OUT_DIR even if it holds files: images of the same names and labels.csv "
-                        "are replaced (default: off, a folder that is not empty is refused)")
-    p.add_argument("--layout", default="synth", choices=["synth", "grid"],
-                   help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
-                        "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into OUT_DIR even if it holds files: images of the same names and labels.csv "
+        "are replaced (default: off, a folder that is not empty is refused)",
+    )
+    p.add_argument(
+        "--layout",
+        default="synth",
+        choices=["synth", "grid"],
+        help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
+        "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)",
+    )
     return parser
 
 
@@ -157,10 +187,16 @@ def iter_predictions(args, report: dict, before_run=None):
         with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
             if not quiet:
                 # tqdm.write goes to stdout unless told: that is where the CSV goes
-                look = (f", second look below {predictor.second_look_below:g}" if predictor.second_look_below
-                        and predictor.info.reads_digits else "")
-                bar.write(f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}{look}): "
-                          f"{len(items)} inputs", file=sys.stderr)
+                look = (
+                    f", second look below {predictor.second_look_below:g}"
+                    if predictor.second_look_below and predictor.info.reads_digits
+                    else ""
+                )
+                bar.write(
+                    f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}{look}): "
+                    f"{len(items)} inputs",
+                    file=sys.stderr,
+                )
             mine = []
             try:
                 for rows in predictor.predict(shard):
@@ -170,7 +206,9 @@ def iter_predictions(args, report: dict, before_run=None):
                     else:
                         mine.extend(rows)
                     bar.update(len(rows))
-            except Exception as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
+            except (
+                Exception
+            ) as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
                 report["failure"] = f"prediction stopped after {stats.done} rows: {reason}"
                 if ctx.world == 1:
@@ -238,16 +276,20 @@ def _counting_nonfinite(rows, report: dict):
 def _refuse_nonfinite(report: dict) -> None:
     """NaN or infinite model outputs end the command with exit 1 (after the rows are written): the model is at fault."""
     if report.get("nonfinite"):
-        raise CommandError(f"the model gave NaN or infinite outputs for {report['nonfinite']} of "
-                           f"{report['stats'].total} inputs (error rows in the CSV); is the model file damaged?")
+        raise CommandError(
+            f"the model gave NaN or infinite outputs for {report['nonfinite']} of "
+            f"{report['stats'].total} inputs (error rows in the CSV); is the model file damaged?"
+        )
 
 
 def _summary(stats, nonfinite: int = 0) -> None:
     ok = stats.done - stats.errors
     count = f"{stats.done}" if stats.done == stats.total else f"{stats.done} of {stats.total}"
     bad = f", {nonfinite} without a number (NaN model output)" if nonfinite else ""
-    msg = (f"{count} inputs: {ok} predicted, {stats.errors - nonfinite} unreadable{bad} "
-           f"({stats.images_per_s:.0f} images/s)")
+    msg = (
+        f"{count} inputs: {ok} predicted, {stats.errors - nonfinite} unreadable{bad} "
+        f"({stats.images_per_s:.0f} images/s)"
+    )
     print(msg, file=sys.stderr)
 
 
@@ -312,8 +354,10 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
         raise CommandError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
     if names:
         shown = "labels.csv" if "labels.csv" in names else names[0]
-        raise CommandError(f"{folder} is not empty ({len(names)} entries, e.g. {shown}); give a new or empty "
-                           "folder, or --force to replace images of the same names and labels.csv")
+        raise CommandError(
+            f"{folder} is not empty ({len(names)} entries, e.g. {shown}); give a new or empty "
+            "folder, or --force to replace images of the same names and labels.csv"
+        )
 
 
 def cmd_synth(args) -> int:
@@ -329,7 +373,9 @@ def cmd_synth(args) -> int:
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
     with tqdm(total=args.count, unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
-        out = write_synthetic_folder(args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout)
+        out = write_synthetic_folder(
+            args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout
+        )
     print(f"wrote {args.count} images and labels.csv to {out}", file=sys.stderr)
     return 0
 

@@ -13,9 +13,9 @@ import functools
 import os
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -326,7 +326,9 @@ def label_twin(npy_path: str | os.PathLike) -> Path:
     npy_path = Path(npy_path)
     match = re.fullmatch(r"data(.*)\.npy", npy_path.name, flags=re.IGNORECASE)
     if not match:
-        raise InputError(f"{npy_path.name}: cannot find its labels: expected a name like data0.npy with lab0.npy beside it")
+        raise InputError(
+            f"{npy_path.name}: cannot find its labels: expected a name like data0.npy with lab0.npy beside it"
+        )
     twin = npy_path.with_name(f"lab{match.group(1)}.npy")
     if not twin.is_file():
         raise InputError(f"{npy_path.name}: label file {twin.name} not found beside it")
@@ -345,7 +347,9 @@ def read_npy_labels(path: str | os.PathLike) -> np.ndarray:
     sums = raw.reshape(-1) if raw.ndim == 2 and raw.shape[1] == 1 else raw
     if sums.ndim != 1:
         raise InputError(f"{path.name}: expected shape (N,), got {raw.shape}")
-    if sums.size and (not np.isfinite(sums).all() or (sums != np.round(sums)).any() or sums.min() < 0 or sums.max() > MAX_SUM):
+    if sums.size and (
+        not np.isfinite(sums).all() or (sums != np.round(sums)).any() or sums.min() < 0 or sums.max() > MAX_SUM
+    ):
         raise InputError(f"{path.name}: sums must be whole numbers 0..{MAX_SUM}")
     return sums.astype(np.int64)
 
@@ -409,8 +413,13 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
         raise InputError(f"{spec}: no readable labelled images{detail}")
     if skipped:
         total = len(skipped) + len(images)
-        warnings.warn(SkippedFilesWarning(f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
-                                          f"are left out: {skipped_names(skipped)}"), stacklevel=2)
+        warnings.warn(
+            SkippedFilesWarning(
+                f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
+                f"are left out: {skipped_names(skipped)}"
+            ),
+            stacklevel=2,
+        )
     return LabelledSet(
         images=np.stack(images),
         sums=np.asarray(sums, dtype=np.int64),

@@ -133,8 +133,10 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
     if _LABELS_NAME.fullmatch(Path(dest).name) or _is_labels_text(head):
         raise ExportError(f"cannot write {dest}: it is a labels file (filename,sum); predictions never replace labels")
     if not _is_text(head):
-        raise ExportError(f"cannot write {dest}: it exists and is not a CSV (binary data: an image, array or "
-                          "model?); choose another output file")
+        raise ExportError(
+            f"cannot write {dest}: it exists and is not a CSV (binary data: an image, array or "
+            "model?); choose another output file"
+        )
     return False
 
 

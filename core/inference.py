@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -38,8 +39,9 @@ FORMAT = "digitsum-int8/2"
 # torch warns once per process that quantized tensors are deprecated: a user of the CLI or
 # the app can do nothing about it (we fall back by ourselves when they are gone). A filter
 # rather than catch_warnings, which is not thread-safe (the GUI reads images meanwhile).
-warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel",
-                        category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel", category=UserWarning
+)
 CALIBRATION_IMAGES, CALIBRATION_SEED = 256, 20261126
 
 
@@ -84,7 +86,7 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
     for module in list(model.modules()):
         if isinstance(module, nn.Sequential):
             names = list(module._modules)
-            for a, b in zip(names, names[1:]):
+            for a, b in itertools.pairwise(names):
                 if foldable(module._modules[a], module._modules[b]):
                     _fold(module._modules[a], module._modules[b])
                     module._modules[b] = nn.Identity()
@@ -149,9 +151,13 @@ def cache_path(sha256: str) -> Path:
 def _resnet_trunk(model: nn.Module):
     """(conv1, bn1, maxpool, [(name, Bottleneck), ...]) of a resnet50/digits backbone."""
     kids = list(model.backbone.children()) if isinstance(model.backbone, nn.Sequential) else []
-    if (len(kids) != 8 or type(kids[0]) is not nn.Conv2d or type(kids[1]) is not nn.BatchNorm2d
-            or not isinstance(kids[3], nn.MaxPool2d)
-            or not all(isinstance(b, Bottleneck) for layer in kids[4:] for b in layer)):
+    if (
+        len(kids) != 8
+        or type(kids[0]) is not nn.Conv2d
+        or type(kids[1]) is not nn.BatchNorm2d
+        or not isinstance(kids[3], nn.MaxPool2d)
+        or not all(isinstance(b, Bottleneck) for layer in kids[4:] for b in layer)
+    ):
         raise QuantizeError("int8 is built for the resnet50/digits model only")
     blocks = [(f"{i}.{j}", block) for i in range(4, 8) for j, block in enumerate(kids[i])]
     return kids[0], kids[1], kids[3], blocks
@@ -193,8 +199,11 @@ def calibrate(model: nn.Module, count: int = CALIBRATION_IMAGES, seed: int = CAL
                 out = seen(f"{name}.conv3", b.bn3(b.conv3(out)))
                 identity = h if b.downsample is None else seen(f"{name}.downsample", b.downsample(h))
                 h = seen(f"{name}.out", relu(out + identity))
-        return {point: [float(scale), int(zero)] for point, obs in observers.items()
-                for scale, zero in [obs.calculate_qparams()]}
+        return {
+            point: [float(scale), int(zero)]
+            for point, obs in observers.items()
+            for scale, zero in [obs.calculate_qparams()]
+        }
 
 
 class QConv(nn.Module):
@@ -208,10 +217,12 @@ class QConv(nn.Module):
             bias = (0 if conv.bias is None else conv.bias) * scale + bn.bias - bn.running_mean * scale
             # per output channel, symmetric, as PyTorch's x86 recipe
             w_scale = (weight.abs().amax(dim=(1, 2, 3)) / 127.5).clamp(min=torch.finfo(torch.float32).eps)
-            q_weight = torch.quantize_per_channel(weight, w_scale.double(), torch.zeros_like(w_scale, dtype=torch.long),
-                                                  0, torch.qint8)
+            q_weight = torch.quantize_per_channel(
+                weight, w_scale.double(), torch.zeros_like(w_scale, dtype=torch.long), 0, torch.qint8
+            )
             self.packed = torch.ops.quantized.conv2d_prepack(
-                q_weight, bias.float(), list(conv.stride), list(conv.padding), list(conv.dilation), conv.groups)
+                q_weight, bias.float(), list(conv.stride), list(conv.padding), list(conv.dilation), conv.groups
+            )
         self.op = torch.ops.quantized.conv2d_relu if relu else torch.ops.quantized.conv2d
         self.scale, self.zero_point = float(qparams[0]), int(qparams[1])
 
@@ -270,7 +281,9 @@ def quantize(model: nn.Module, ranges: dict) -> nn.Module:
     except KeyError as exc:
         raise QuantizeError(f"int8 ranges do not fit this model (no {exc.args[0]})") from None
     except Exception as exc:
-        raise QuantizeError(f"int8 unavailable: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}") from None
+        raise QuantizeError(
+            f"int8 unavailable: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
+        ) from None
     model.backbone = trunk
     return model
 
@@ -336,9 +349,14 @@ def write_ranges(model_path, observers: dict, dest=None) -> Path:
     sha256 = file_sha256(model_path)
     dest = Path(dest) if dest else cache_path(sha256)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    data = {"format": FORMAT, "model": Path(model_path).name, "model_sha256": sha256,
-            "torch": torch.__version__.split("+")[0], "calibration": {"images": CALIBRATION_IMAGES,
-            "seed": CALIBRATION_SEED, "bank": "bundled"}, "observers": observers}
+    data = {
+        "format": FORMAT,
+        "model": Path(model_path).name,
+        "model_sha256": sha256,
+        "torch": torch.__version__.split("+")[0],
+        "calibration": {"images": CALIBRATION_IMAGES, "seed": CALIBRATION_SEED, "bank": "bundled"},
+        "observers": observers,
+    }
     with atomic_path(dest) as tmp:
         Path(tmp).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return dest
@@ -385,10 +403,13 @@ def main(argv=None) -> int:
 
     from core.checkpoint import load_model
 
-    p = argparse.ArgumentParser(description="Measure a model's int8 activation ranges; write MODEL.int8.json beside it.")
+    p = argparse.ArgumentParser(
+        description="Measure a model's int8 activation ranges; write MODEL.int8.json beside it."
+    )
     p.add_argument("model", help="a .safetensors model file")
-    p.add_argument("--cache", action="store_true",
-                   help="write to the user's cache folder instead (default: beside the model)")
+    p.add_argument(
+        "--cache", action="store_true", help="write to the user's cache folder instead (default: beside the model)"
+    )
     args = p.parse_args(argv)
     model, _ = load_model(args.model, "cpu")
     dest = write_ranges(args.model, calibrate(model), None if args.cache else sidecar_path(args.model))

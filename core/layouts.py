@@ -89,10 +89,13 @@ def ink_extents(src: torch.Tensor, lin: torch.Tensor) -> torch.Tensor:
     r0, r1 = span(ink.any(2))
     # bilinear sampling lets a pixel reach half a pixel past its own cell: pixel k spans k-0.5..k+1.5
     x0, x1, y0, y1 = ((2 * v + d) / size - 1 for v, d in ((c0, -1), (c1, 1), (r0, -1), (r1, 1)))
-    corners = torch.stack([torch.stack([x0, y0], 1), torch.stack([x1, y0], 1),
-                           torch.stack([x0, y1], 1), torch.stack([x1, y1], 1)], 1)  # (m, 4, 2)
+    corners = torch.stack(
+        [torch.stack([x0, y0], 1), torch.stack([x1, y0], 1), torch.stack([x0, y1], 1), torch.stack([x1, y1], 1)], 1
+    )  # (m, 4, 2)
     mapped = corners @ lin.transpose(1, 2)  # (m, 4, 2)
-    return torch.stack([mapped[..., 0].amin(1), mapped[..., 0].amax(1), mapped[..., 1].amin(1), mapped[..., 1].amax(1)], 1)
+    return torch.stack(
+        [mapped[..., 0].amin(1), mapped[..., 0].amax(1), mapped[..., 1].amin(1), mapped[..., 1].amax(1)], 1
+    )
 
 
 def _keep_inside(centre, lo_ink, hi_ink, size):
@@ -116,7 +119,11 @@ def grid_layout(ink: torch.Tensor, g: torch.Generator):
     cx = centres + uniform(g, n, NUM_DIGITS, lo=-GRID_JITTER_X, hi=GRID_JITTER_X)
     cy = (IMAGE_HEIGHT - 1) / 2 + uniform(g, n, NUM_DIGITS, lo=-GRID_JITTER_Y, hi=GRID_JITTER_Y)
     px = ink * (box / 2).unsqueeze(-1)  # (n, 4, 4) ink reach in pixels
-    return box, _keep_inside(cx, px[..., 0], px[..., 1], IMAGE_WIDTH), _keep_inside(cy, px[..., 2], px[..., 3], IMAGE_HEIGHT)
+    return (
+        box,
+        _keep_inside(cx, px[..., 0], px[..., 1], IMAGE_WIDTH),
+        _keep_inside(cy, px[..., 2], px[..., 3], IMAGE_HEIGHT),
+    )
 
 
 def wide_layout(ink: torch.Tensor, g: torch.Generator):

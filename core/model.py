@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.resnet import ResNet50
-from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS, NUM_SUMS  # noqa: F401 (here too, as before)
+from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS, NUM_SUMS
 
 # MNIST statistics for models trained from scratch; ImageNet's grey mean for pretrained ones
 # is applied per channel after the grey image is repeated to three channels.

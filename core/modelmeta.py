@@ -14,11 +14,27 @@ import math
 
 MAX_DEPTH = 32  # nesting of lists and mappings (ours: 2); deeper JSON is an attack, not a model
 # figures the readers format as numbers (``ModelInfo.metric``, the window's tables)
-NUMBER_METRICS = ("val_acc", "val_loss", "val_digit_acc", "val_images", "heldout_acc", "heldout_digit_acc",
-                  "train_loss", "epoch", "compare_val_acc")
+NUMBER_METRICS = (
+    "val_acc",
+    "val_loss",
+    "val_digit_acc",
+    "val_images",
+    "heldout_acc",
+    "heldout_digit_acc",
+    "train_loss",
+    "epoch",
+    "compare_val_acc",
+)
 TEXT_FIELDS = ("format", "created", "version", "command", "data", "init", "hardware")
-WHOLE_FIELDS = ("input_height", "input_width", "num_classes", "channels", "seed", "epochs_trained",
-                "train_images_per_epoch")
+WHOLE_FIELDS = (
+    "input_height",
+    "input_width",
+    "num_classes",
+    "channels",
+    "seed",
+    "epochs_trained",
+    "train_images_per_epoch",
+)
 
 
 class MetadataError(ValueError):

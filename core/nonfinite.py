@@ -33,7 +33,7 @@ def nonfinite_as_errors(rows: list, probs: np.ndarray, digit_probs: np.ndarray |
         bad |= ~np.isfinite(digit_probs).all((1, 2))
     if not bad.any():
         return rows
-    for row, nonfinite in zip([r for r in rows if not r.error], bad.tolist()):
+    for row, nonfinite in zip([r for r in rows if not r.error], bad.tolist(), strict=True):
         if nonfinite:
             row.predicted_sum, row.confidence, row.digits = None, None, ""
             row.top3, row.digit_confidence, row.error = (), (), NON_FINITE_OUTPUT

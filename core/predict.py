@@ -37,9 +37,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -103,7 +103,9 @@ def shared_slots(count: int) -> np.ndarray:
     """uint8 (count, 40, 168) in an anonymous shared mapping: forked children write, we read."""
     import mmap
 
-    return np.frombuffer(mmap.mmap(-1, count * IMAGE_HEIGHT * IMAGE_WIDTH), np.uint8).reshape(count, IMAGE_HEIGHT, IMAGE_WIDTH)
+    return np.frombuffer(mmap.mmap(-1, count * IMAGE_HEIGHT * IMAGE_WIDTH), np.uint8).reshape(
+        count, IMAGE_HEIGHT, IMAGE_WIDTH
+    )
 
 
 _PROCESS_DECODER: SlotDecoder | None = None  # in a decoding process: its run's decoder
@@ -141,8 +143,9 @@ def process_pool(workers: int, decoder: SlotDecoder) -> Executor:
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_hold_decoder, initargs=(decoder,))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_hold_decoder, initargs=(decoder,)
+    )
 
 
 def _lower_priority(nice: int) -> None:
@@ -197,9 +200,18 @@ class Predictor:
         (``core.second_look``); 0 turns that off. An attribute: may change between runs.
     """
 
-    def __init__(self, model_path=None, device="auto", batch_size=None, workers=None, precision="auto",
-                 processes: bool | None = None, streams: int | None = None,
-                 nice: int | None = None, second_look_below: float = SECOND_LOOK_BELOW):
+    def __init__(
+        self,
+        model_path=None,
+        device="auto",
+        batch_size=None,
+        workers=None,
+        precision="auto",
+        processes: bool | None = None,
+        streams: int | None = None,
+        nice: int | None = None,
+        second_look_below: float = SECOND_LOOK_BELOW,
+    ):
         self.device = resolve_device(device)
         cuda = self.device.type == "cuda"
         if precision not in ("auto", "fp32", "bf16", "int8"):
@@ -212,8 +224,9 @@ class Predictor:
         if precision in ("auto", "int8"):
             chosen = None
             if not cuda:
-                chosen, self.precision_note = int8_model(model, self.info.path, asked=precision == "int8",
-                                                         threads=self.intra_op_threads)
+                chosen, self.precision_note = int8_model(
+                    model, self.info.path, asked=precision == "int8", threads=self.intra_op_threads
+                )
             if chosen is not None:
                 model, precision = chosen, "int8"
             else:
@@ -300,7 +313,7 @@ class Predictor:
     def _rows(items, errors, probs, digit_probs) -> list[PredictionRow]:
         """Rows for one batch; ``probs`` holds the good items only, in order."""
         if probs is None or not len(probs):
-            return [PredictionRow(item.name, error=e) for item, e in zip(items, errors)]
+            return [PredictionRow(item.name, error=e) for item, e in zip(items, errors, strict=True)]
         # whole-batch numpy, then plain Python values: per-row numpy calls cost more than the model on a GPU
         top = np.argsort(-probs, axis=1, kind="stable")[:, :3]  # (n, 3)
         top_p = np.take_along_axis(probs, top, 1).tolist()
@@ -310,14 +323,15 @@ class Predictor:
             read = digit_probs.argmax(-1)  # (n, 4)
             read_p = map(tuple, np.take_along_axis(digit_probs, read[..., None], -1)[..., 0].tolist())
             texts = (read.astype(np.uint8) + ord("0")).view("S4").ravel().astype(str).tolist()
-        results = zip(top, top_p, texts, read_p)  # one per good item, in order
+        # texts and read_p repeat endlessly for a model that reads no digits: the first two set the length
+        results = zip(top, top_p, texts, read_p, strict=False)  # one per good item, in order
         rows = []
-        for item, error in zip(items, errors):
+        for item, error in zip(items, errors, strict=True):
             if error:
                 rows.append(PredictionRow(item.name, error=error))
                 continue
             sums, p, text, text_p = next(results)
-            rows.append(PredictionRow(item.name, sums[0], p[0], text, "", tuple(zip(sums, p)), text_p))
+            rows.append(PredictionRow(item.name, sums[0], p[0], text, "", tuple(zip(sums, p, strict=True)), text_p))
         return nonfinite_as_errors(rows, probs, digit_probs)  # NaN or infinity: an error row, not a sum
 
     @staticmethod
@@ -334,8 +348,9 @@ class Predictor:
             return self._rows(chunk, errors, None, None)
         return self._rows(chunk, errors, *self.classify(images))
 
-    def predict(self, items: Sequence[InputItem], should_stop: Callable[[], bool] | None = None,
-                lookahead: int | None = None) -> Iterator[list[PredictionRow]]:
+    def predict(
+        self, items: Sequence[InputItem], should_stop: Callable[[], bool] | None = None, lookahead: int | None = None
+    ) -> Iterator[list[PredictionRow]]:
         """Yield one list of rows per batch, in input order.
 
         Parameters
@@ -362,19 +377,29 @@ class Predictor:
             # a GPU reads tens of thousands of images/s, more than threads can decode under one GIL
             processes = not cpu and self.workers >= 4 and on_main_thread and sys.platform.startswith("linux")
         processes = processes and "fork" in multiprocessing.get_all_start_methods()  # (else threads)
-        decoder = SlotDecoder(items, shared_slots(ring) if processes else np.empty((ring, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8))
+        decoder = SlotDecoder(
+            items, shared_slots(ring) if processes else np.empty((ring, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8)
+        )
         with contextlib.ExitStack() as stack:
             if processes:
                 pool = stack.enter_context(process_pool(self.workers, decoder))
                 decode = functools.partial(pool.submit, decode_in_process)
             else:
-                pool = stack.enter_context(ThreadPoolExecutor(
-                    self.workers, thread_name_prefix="decode", initializer=_lower_priority, initargs=(nice,)))
+                pool = stack.enter_context(
+                    ThreadPoolExecutor(
+                        self.workers, thread_name_prefix="decode", initializer=_lower_priority, initargs=(nice,)
+                    )
+                )
                 decode = functools.partial(pool.submit, decoder)
             if cpu:
-                model_pool = stack.enter_context(ThreadPoolExecutor(
-                    self.streams, thread_name_prefix="model",
-                    initializer=_init_model_thread, initargs=(self.intra_op_threads, nice)))
+                model_pool = stack.enter_context(
+                    ThreadPoolExecutor(
+                        self.streams,
+                        thread_name_prefix="model",
+                        initializer=_init_model_thread,
+                        initargs=(self.intra_op_threads, nice),
+                    )
+                )
             pending: deque = deque()  # (chunk, decode futures, its slot, CPU model future or None), in input order
 
             def submit_next():
@@ -386,8 +411,10 @@ class Predictor:
                 slot = decoder.slots[at : at + len(chunk)]
                 # split a batch across workers so decoding is parallel within it
                 step = max(1, -(-len(chunk) // self.workers))
-                parts = [decode(lo, min(lo + step, start + len(chunk)), at + lo - start)
-                         for lo in range(start, start + len(chunk), step)]
+                parts = [
+                    decode(lo, min(lo + step, start + len(chunk)), at + lo - start)
+                    for lo in range(start, start + len(chunk), step)
+                ]
                 job = model_pool.submit(self._cpu_batch, chunk, parts, slot) if cpu else None
                 pending.append((chunk, parts, slot, job))
 
@@ -462,9 +489,14 @@ def score(rows: Sequence[PredictionRow], truth: dict) -> dict:
         abs_err += abs(r.predicted_sum - true_sum)
         if true_digits and r.digits:
             digit_n += len(true_digits)
-            digit_ok += sum(a == b for a, b in zip(r.digits, true_digits))
-    out = {"count": n, "accuracy": correct / n if n else None, "mae": abs_err / n if n else None,
-           "errors": errors, "unlabelled": unlabelled}
+            digit_ok += sum(a == b for a, b in zip(r.digits, true_digits, strict=True))
+    out = {
+        "count": n,
+        "accuracy": correct / n if n else None,
+        "mae": abs_err / n if n else None,
+        "errors": errors,
+        "unlabelled": unlabelled,
+    }
     if digit_n:
         out["digit_accuracy"] = digit_ok / digit_n
     return out

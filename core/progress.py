@@ -146,17 +146,33 @@ class ProgressReporter:
         if self.enabled and self.mode == "bar":
             from tqdm import tqdm
 
-            self._bar = tqdm(total=self.total_steps, initial=self.start_epoch * self.steps_per_epoch,
-                             unit="step", file=sys.stderr, dynamic_ncols=True)
-            self._bar.write(f"training {fields['arch']}/{fields['head']} on {fields['device']}: "
-                            f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}",
-                            file=sys.stderr)  # tqdm.write's default is stdout
+            self._bar = tqdm(
+                total=self.total_steps,
+                initial=self.start_epoch * self.steps_per_epoch,
+                unit="step",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+            self._bar.write(
+                f"training {fields['arch']}/{fields['head']} on {fields['device']}: "
+                f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}",
+                file=sys.stderr,
+            )  # tqdm.write's default is stdout
 
     def step(self, epoch: int, step: int, loss: float, lr: float, images_per_s: float) -> None:
         done = epoch * self.steps_per_epoch + step
         eta = self._eta(done)
-        self._emit("step", epoch=epoch + 1, step=step, global_step=done, total_steps=self.total_steps,
-                   loss=loss, lr=lr, images_per_s=round(images_per_s, 1), eta=None if eta is None else round(eta, 1))
+        self._emit(
+            "step",
+            epoch=epoch + 1,
+            step=step,
+            global_step=done,
+            total_steps=self.total_steps,
+            loss=loss,
+            lr=lr,
+            images_per_s=round(images_per_s, 1),
+            eta=None if eta is None else round(eta, 1),
+        )
         if self._bar is not None:
             self._bar.n = done
             self._bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{images_per_s:.0f}", refresh=False)
@@ -165,8 +181,15 @@ class ProgressReporter:
     def epoch(self, epoch: int, epochs: int, **metrics) -> None:
         done = epoch * self.steps_per_epoch
         eta = self._eta(done)
-        self._emit("epoch", epoch=epoch, epochs=epochs, step=done, total_steps=self.total_steps,
-                   eta=None if eta is None else round(eta, 1), **metrics)
+        self._emit(
+            "epoch",
+            epoch=epoch,
+            epochs=epochs,
+            step=done,
+            total_steps=self.total_steps,
+            eta=None if eta is None else round(eta, 1),
+            **metrics,
+        )
         if self._bar is not None:
             self._bar.n = done
             text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "elapsed")

@@ -55,7 +55,7 @@ class ResNet50(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         inplanes = 64
-        for i, (width, blocks) in enumerate(zip((64, 128, 256, 512), LAYERS)):
+        for i, (width, blocks) in enumerate(zip((64, 128, 256, 512), LAYERS, strict=True)):
             stride = 1 if i == 0 else 2
             downsample = nn.Sequential(
                 nn.Conv2d(inplanes, width * EXPANSION, 1, stride=stride, bias=False),

@@ -138,9 +138,13 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
     # core.train's two groups: weights (ndim > 1), then biases and norms, each in parameter order
     params = [p for p in model.parameters() if p.ndim > 1] + [p for p in model.parameters() if p.ndim <= 1]
     groups, moments = optimizer.get("param_groups"), optimizer.get("state")
-    if (not isinstance(groups, list) or len(groups) != 2 or not isinstance(moments, dict)
-            or not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups)
-            or [i for g in groups for i in g["params"]] != list(range(len(params)))):
+    if (
+        not isinstance(groups, list)
+        or len(groups) != 2
+        or not isinstance(moments, dict)
+        or not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups)
+        or [i for g in groups for i in g["params"]] != list(range(len(params)))
+    ):
         raise ModelFileError(f"optimizer: not the state of core.train's optimizer for a {arch}/{head} network")
     for group in groups:
         if not all(_number(group.get(key)) for key in ("lr", "weight_decay")):
@@ -156,10 +160,16 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
 
 def _check_scheduler(state: dict) -> None:
     lambdas = state.get("lr_lambdas", [None, None])
-    if (not _whole(state.get("last_epoch")) or state["last_epoch"] < -1
-            or not isinstance(state.get("base_lrs"), list) or len(state["base_lrs"]) != 2
-            or not all(_number(v) for v in state["base_lrs"])
-            or not isinstance(lambdas, list) or len(lambdas) != 2 or any(f is not None for f in lambdas)):
+    if (
+        not _whole(state.get("last_epoch"))
+        or state["last_epoch"] < -1
+        or not isinstance(state.get("base_lrs"), list)
+        or len(state["base_lrs"]) != 2
+        or not all(_number(v) for v in state["base_lrs"])
+        or not isinstance(lambdas, list)
+        or len(lambdas) != 2
+        or any(f is not None for f in lambdas)
+    ):
         raise ModelFileError("scheduler: not the state of core.train's schedule")
 
 

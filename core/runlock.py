@@ -81,8 +81,9 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
         if not _lock(folder):
             if default_name:
                 continue
-            raise RunFolderError(f"{folder}: another training run is writing into this folder now; "
-                                 "wait for it, or choose another --out")
+            raise RunFolderError(
+                f"{folder}: another training run is writing into this folder now; wait for it, or choose another --out"
+            )
         if resumed:
             return folder
         found = [name for name in RUN_FILES if (folder / name).exists()]
@@ -93,8 +94,10 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
             return folder
         release_run_folders(folder)
         if not default_name:
-            raise RunFolderError(f"--out {folder} already holds a training run ({found[0]}); continue it with "
-                                 f"--resume {folder}, or choose another --out")
+            raise RunFolderError(
+                f"--out {folder} already holds a training run ({found[0]}); continue it with "
+                f"--resume {folder}, or choose another --out"
+            )
     raise RunFolderError(f"{base}: no free run folder name")
 
 

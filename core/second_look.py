@@ -15,7 +15,7 @@ for models that read digits; a row the model is sure of is left exactly as it wa
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -46,8 +46,13 @@ def shifted_copies(images: torch.Tensor) -> torch.Tensor:
     return torch.cat(views)
 
 
-def look_again(classify: Callable[[torch.Tensor], tuple], images: torch.Tensor, probs: np.ndarray,
-               digit_probs: np.ndarray | None, below: float = SECOND_LOOK_BELOW):
+def look_again(
+    classify: Callable[[torch.Tensor], tuple],
+    images: torch.Tensor,
+    probs: np.ndarray,
+    digit_probs: np.ndarray | None,
+    below: float = SECOND_LOOK_BELOW,
+):
     """Replace the readings of rows with confidence below ``below`` by the average over shifted copies.
 
     Parameters

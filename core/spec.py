@@ -41,14 +41,32 @@ class ModelSpec:
 
 # The first entry of an architecture names its default head (``digitsum train --arch A``).
 # The report's recipes are the defaults for its two models; ours for the digits head.
-MODELS = {(m.arch, m.head): m for m in (
-    ModelSpec("resnet50", "digits", "ResNet-50 reading the four digits; the sum's exact distribution", 0.05,
-              dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05)),
-    ModelSpec("resnet50", "sum", "ResNet-50 with the report's 128-d head, 37-way softmax over sums", 0.05,
-              dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0)),
-    ModelSpec("baseline", "sum", "the report's small CNN, 37-way softmax over sums", 0.004,
-              dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0)),
-)}
+MODELS = {
+    (m.arch, m.head): m
+    for m in (
+        ModelSpec(
+            "resnet50",
+            "digits",
+            "ResNet-50 reading the four digits; the sum's exact distribution",
+            0.05,
+            dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05),
+        ),
+        ModelSpec(
+            "resnet50",
+            "sum",
+            "ResNet-50 with the report's 128-d head, 37-way softmax over sums",
+            0.05,
+            dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0),
+        ),
+        ModelSpec(
+            "baseline",
+            "sum",
+            "the report's small CNN, 37-way softmax over sums",
+            0.004,
+            dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0),
+        ),
+    )
+}
 ARCHS = tuple(dict.fromkeys(arch for arch, _ in MODELS))  # ("resnet50", "baseline")
 
 

@@ -110,10 +110,16 @@ def describe_model(path: str | os.PathLike, in_store: bool = True) -> StoredMode
         created = datetime.fromtimestamp(Path(path).stat().st_mtime).astimezone()
     epochs = meta.get("epochs_trained")
     return StoredModel(
-        path=Path(path), arch=info.arch, head=info.head, created=created,
-        train_images=meta.get("train_images_per_epoch"), val_acc=info.metric("val_acc"),
-        heldout_acc=info.metric("heldout_acc"), epochs=epochs if isinstance(epochs, int) else None,
-        in_store=in_store, meta=meta,
+        path=Path(path),
+        arch=info.arch,
+        head=info.head,
+        created=created,
+        train_images=meta.get("train_images_per_epoch"),
+        val_acc=info.metric("val_acc"),
+        heldout_acc=info.metric("heldout_acc"),
+        epochs=epochs if isinstance(epochs, int) else None,
+        in_store=in_store,
+        meta=meta,
     )
 
 

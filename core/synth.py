@@ -41,8 +41,10 @@ SPLIT_SEED = 20261552
 # Sources without writer IDs (torchvision's folder, IDX files) fall back to digits set aside by
 # index (seeded): disjoint digits, but shared writers.
 VAL_DIGITS, HOLDOUT_DIGITS, INDEX_SPLIT_SEED = 3000, 3000, 20261126
-INDEX_SPLIT_NOTE = ("note: {source} has no writer IDs (no 'writer' array, no *-writers.npz beside it): split by digit "
-                    "index, so validation and held-out digits share writers with training")
+INDEX_SPLIT_NOTE = (
+    "note: {source} has no writer IDs (no 'writer' array, no *-writers.npz beside it): split by digit "
+    "index, so validation and held-out digits share writers with training"
+)
 
 
 class BankError(ValueError):
@@ -67,11 +69,13 @@ class DigitBank:
         """``"writer"`` or ``"index"``: how :meth:`subset` keeps splits apart."""
         return "index" if self.writer is None else "writer"
 
-    def take(self, keep: np.ndarray) -> "DigitBank":
+    def take(self, keep: np.ndarray) -> DigitBank:
         """The digits selected by a boolean mask or index array."""
-        return DigitBank(self.x[keep], self.y[keep], self.index[keep], None if self.writer is None else self.writer[keep])
+        return DigitBank(
+            self.x[keep], self.y[keep], self.index[keep], None if self.writer is None else self.writer[keep]
+        )
 
-    def subset(self, split: str) -> "DigitBank":
+    def subset(self, split: str) -> DigitBank:
         """The digits of one split ("train", "val", "holdout" or "all"), by writer where known."""
         if split == "all":
             return self
@@ -94,8 +98,16 @@ def writer_split(writer: np.ndarray) -> np.ndarray:
     writer can be on two sides, and the answer does not depend on which digits a bank holds.
     """
     ids, inverse = np.unique(np.asarray(writer, dtype=np.int64), return_inverse=True)
-    place = np.array([int.from_bytes(hashlib.blake2b(f"{SPLIT_SEED}:{w}".encode(), digest_size=8).digest(), "big")
-                      for w in ids.tolist()], dtype=np.float64) / 2.0**64
+    place = (
+        np.array(
+            [
+                int.from_bytes(hashlib.blake2b(f"{SPLIT_SEED}:{w}".encode(), digest_size=8).digest(), "big")
+                for w in ids.tolist()
+            ],
+            dtype=np.float64,
+        )
+        / 2.0**64
+    )
     side = np.where(place < HOLDOUT_WRITERS, "holdout", np.where(place < HOLDOUT_WRITERS + VAL_WRITERS, "val", "train"))
     return side[inverse.reshape(-1)]
 
@@ -135,7 +147,9 @@ def _read_writers(path: Path, count: int) -> np.ndarray:
     with np.load(path, allow_pickle=False) as z:
         writer = z["writer"]
     if writer.shape != (count,) or writer.dtype.kind not in "iu":
-        raise BankError(f"{path.name}: expected {count} integer writer IDs, one per digit, got {writer.shape} {writer.dtype}")
+        raise BankError(
+            f"{path.name}: expected {count} integer writer IDs, one per digit, got {writer.shape} {writer.dtype}"
+        )
     return writer
 
 
@@ -176,8 +190,12 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
         raise BankError(f"{path}: expected uint8 digits of shape (N, 28, 28) and N labels")
     if writer is not None and (writer.shape != y.shape or writer.dtype.kind not in "iu"):
         raise BankError(f"{path}: expected one integer writer ID per digit")
-    return DigitBank(np.ascontiguousarray(x), y.astype(np.int64), index.astype(np.int64),
-                     None if writer is None else writer.astype(np.int64))
+    return DigitBank(
+        np.ascontiguousarray(x),
+        y.astype(np.int64),
+        index.astype(np.int64),
+        None if writer is None else writer.astype(np.int64),
+    )
 
 
 # Elastic distortion, in the 28 px digit's own pixels (it is scaled with the digit): Simard et al.'s
@@ -260,7 +278,11 @@ class Composer:
             # the wide layout measures the ink as it will be drawn, so the layout keeps it all on the canvas
             wide_box, wide_cx, wide_cy = wide_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
             wide = wide.view(-1, 1)
-            box, cx, cy = torch.where(wide, wide_box, box), torch.where(wide, wide_cx, cx), torch.where(wide, wide_cy, cy)
+            box, cx, cy = (
+                torch.where(wide, wide_box, box),
+                torch.where(wide, wide_cx, cx),
+                torch.where(wide, wide_cy, cy),
+            )
         images = self._place(src, lin, box, cx, cy)  # (n, 1, 40, 168)
         if self.augment:
             altered = self._photometric(images, g)
@@ -268,7 +290,7 @@ class Composer:
         return torch.round(images.clamp(0, 1) * 255) / 255, digits
 
     def _place(self, src, lin, box, cx, cy):
-        """Draw each digit ``src`` (4n, 1, 28, 28) mapped by ``lin`` into its ``box`` at (``cx``, ``cy``); merge by max."""
+        """Draw each digit ``src`` (4n, 1, 28, 28), mapped by ``lin``, into its ``box`` at (cx, cy); merge by max."""
         dev, n = self.device, box.shape[0]
         # affine_grid wants output-normalised -> input-normalised coordinates
         a, b, c, d = lin[:, 0, 0], lin[:, 0, 1], lin[:, 1, 0], lin[:, 1, 1]
@@ -304,8 +326,12 @@ class Composer:
         kernel = torch.exp(-0.5 * (taps / ELASTIC_SIGMA) ** 2)
         kernel = kernel / kernel.sum()  # (2r+1,)
         noise = self._rand(g, 2 * m, 1, size, size, lo=-1, hi=1)  # (2m, 1, 28, 28): x and y of each digit
-        field = F.conv2d(F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, r)), kernel.view(1, 1, -1, 1), padding=(r, 0))
-        shift = field.view(m, 2, size, size).permute(0, 2, 3, 1) * (ELASTIC_ALPHA * 2 / size)  # (m, 28, 28, 2) normalised
+        field = F.conv2d(
+            F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, r)), kernel.view(1, 1, -1, 1), padding=(r, 0)
+        )
+        shift = field.view(m, 2, size, size).permute(0, 2, 3, 1) * (
+            ELASTIC_ALPHA * 2 / size
+        )  # (m, 28, 28, 2) normalised
         eye = torch.eye(2, 3, device=self.device).expand(m, 2, 3)
         grid = F.affine_grid(eye, (m, 1, size, size), align_corners=False) + shift  # (m, 28, 28, 2)
         return F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
@@ -349,9 +375,13 @@ def compose_numpy(bank: DigitBank, count: int, seed: int = 0, layout: str = "syn
     return np.concatenate(images), np.concatenate(digits)
 
 
-def write_synthetic_folder(out_dir: str | Path, count: int, bank: DigitBank, seed: int = 0, progress=None,
-                           layout: str = "synth") -> Path:
-    """Write ``count`` composed PNGs and ``labels.csv`` (``filename,sum,digits``) to ``out_dir`` (see :func:`compose_numpy`)."""
+def write_synthetic_folder(
+    out_dir: str | Path, count: int, bank: DigitBank, seed: int = 0, progress=None, layout: str = "synth"
+) -> Path:
+    """Write ``count`` composed PNGs and ``labels.csv`` (``filename,sum,digits``) to ``out_dir``.
+
+    See :func:`compose_numpy` for ``layout``.
+    """
     from PIL import Image
 
     from core.data import write_labels_csv
@@ -361,7 +391,7 @@ def write_synthetic_folder(out_dir: str | Path, count: int, bank: DigitBank, see
     images, digits = compose_numpy(bank, count, seed, layout=layout)
     width = max(5, len(str(count)))
     labels = {}
-    for i, (img, dig) in enumerate(zip(images, digits)):
+    for i, (img, dig) in enumerate(zip(images, digits, strict=True)):
         name = f"synth_{i:0{width}d}.png"
         Image.fromarray(img, mode="L").save(out / name, optimize=False)
         labels[name] = (int(dig.sum()), "".join(map(str, dig)))

@@ -54,41 +54,109 @@ class TrainingError(RuntimeError):
 
 def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Train a digitsum model", add_help=add_help)
-    p.add_argument("--data", action="append", default=[], metavar="SPEC", type=data_spec,
-                   help="training data, repeatable: a folder with labels.csv, an assignment data*.npy "
-                        "(its lab*.npy twin found by name), or synthetic:N (default: none)")
-    p.add_argument("--mnist", default=None,
-                   help="MNIST digits for synthetic:N: .npz with x,y, torchvision's MNIST folder or IDX "
-                        "files (default: the small bank in resources/)")
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        type=data_spec,
+        help="training data, repeatable: a folder with labels.csv, an assignment data*.npy "
+        "(its lab*.npy twin found by name), or synthetic:N (default: none)",
+    )
+    p.add_argument(
+        "--mnist",
+        default=None,
+        help="MNIST digits for synthetic:N: .npz with x,y, torchvision's MNIST folder or IDX "
+        "files (default: the small bank in resources/)",
+    )
     p.add_argument("--arch", default=ARCHS[0], choices=ARCHS, help="network (default: resnet50)")
-    p.add_argument("--head", default=None, choices=HEADS,
-                   help="digits: read four digits and convolve; sum: 37-way softmax "
-                        "(default: digits for resnet50, sum for baseline)")
-    p.add_argument("--epochs", type=int_in(1), default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)")
-    p.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None, help="images per step and process (default: 64 report models, 128 digits)")
-    p.add_argument("--lr", type=float_in(0, low_open=True), default=None, help="peak learning rate (default: 1e-3 baseline, 5e-4 resnet50/sum, 2e-3 digits)")
-    p.add_argument("--weight-decay", type=float_in(0), default=None, help="AdamW weight decay (default: 0 report models, 0.05 digits)")
-    p.add_argument("--warmup", type=float_in(0, 1), default=0.03, help="share of steps with linear warm-up, cosine schedule only (default: 0.03)")
+    p.add_argument(
+        "--head",
+        default=None,
+        choices=HEADS,
+        help="digits: read four digits and convolve; sum: 37-way softmax "
+        "(default: digits for resnet50, sum for baseline)",
+    )
+    p.add_argument(
+        "--epochs", type=int_in(1), default=None, help="epochs (default: 8 baseline, 25 resnet50/sum, 10 digits)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int_in(1, MAX_BATCH),
+        default=None,
+        help="images per step and process (default: 64 report models, 128 digits)",
+    )
+    p.add_argument(
+        "--lr",
+        type=float_in(0, low_open=True),
+        default=None,
+        help="peak learning rate (default: 1e-3 baseline, 5e-4 resnet50/sum, 2e-3 digits)",
+    )
+    p.add_argument(
+        "--weight-decay",
+        type=float_in(0),
+        default=None,
+        help="AdamW weight decay (default: 0 report models, 0.05 digits)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=float_in(0, 1),
+        default=0.03,
+        help="share of steps with linear warm-up, cosine schedule only (default: 0.03)",
+    )
     p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                   help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)")
-    p.add_argument("--augment", type=float_in(0, 1), default=1.0, metavar="SHARE",
-                   help="share of composed training images that get augmentation (rotation, shear, stroke "
-                        "thickness, blur, noise, contrast); the rest are composed like `digitsum synth` (default: 1.0)")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16"],
+        help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)",
+    )
+    p.add_argument(
+        "--augment",
+        type=float_in(0, 1),
+        default=1.0,
+        metavar="SHARE",
+        help="share of composed training images that get augmentation (rotation, shear, stroke "
+        "thickness, blur, noise, contrast); the rest are composed like `digitsum synth` (default: 1.0)",
+    )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
-    p.add_argument("--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)")
-    p.add_argument("--compare", default=None, metavar="MODEL",
-                   help="also score this model file on the run's validation set, reported as compare_val_acc "
-                        "(the GUI passes the model in use) (default: none)")
-    p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)")
+    p.add_argument(
+        "--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)"
+    )
+    p.add_argument(
+        "--compare",
+        default=None,
+        metavar="MODEL",
+        help="also score this model file on the run's validation set, reported as compare_val_acc "
+        "(the GUI passes the model in use) (default: none)",
+    )
+    p.add_argument(
+        "--resume", default=None, metavar="DIR", help="continue the run in DIR from its checkpoint (default: none)"
+    )
     p.add_argument("--out", default=None, help="run folder (default: runs/<time>-<arch>-<head>/)")
-    p.add_argument("--val-fraction", type=float_in(0, 1), default=VAL_FRACTION, help="share of real labelled files for validation (default: 0.1)")
-    p.add_argument("--val-size", type=int_in(1), default=2000, help="composed validation images with synthetic data (default: 2000)")
+    p.add_argument(
+        "--val-fraction",
+        type=float_in(0, 1),
+        default=VAL_FRACTION,
+        help="share of real labelled files for validation (default: 0.1)",
+    )
+    p.add_argument(
+        "--val-size",
+        type=int_in(1),
+        default=2000,
+        help="composed validation images with synthetic data (default: 2000)",
+    )
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
-    p.add_argument("--threads", type=int_in(1, MAX_WORKERS), default=None, help="CPU threads for torch (default: torch's choice)")
-    p.add_argument("--progress", default="bar", choices=["bar", "json"],
-                   help="bar: tqdm and epoch lines on stderr; json: one JSON event per line on stdout (default: bar)")
+    p.add_argument(
+        "--threads", type=int_in(1, MAX_WORKERS), default=None, help="CPU threads for torch (default: torch's choice)"
+    )
+    p.add_argument(
+        "--progress",
+        default="bar",
+        choices=["bar", "json"],
+        help="bar: tqdm and epoch lines on stderr; json: one JSON event per line on stdout (default: bar)",
+    )
     return p
 
 
@@ -144,15 +212,21 @@ def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporte
         seen += len(batch.sums)
         if ctx.world > 1:
             # every rank must stop (or fail) at the same step, or the others hang in the next all_reduce
-            flags = ctx.all_reduce_sum(torch.stack([torch.tensor(float(stop.requested), device=ctx.device), bad.float()]))
+            flags = ctx.all_reduce_sum(
+                torch.stack([torch.tensor(float(stop.requested), device=ctx.device), bad.float()])
+            )
             any_rank_stops, nonfinite = (flags > 0).tolist()
         else:
             nonfinite = (reporter.due() or stop.requested) and bool(bad.item())
         if nonfinite:
-            raise TrainingError(f"non-finite loss in epoch {epoch + 1} by step {step + 1}; "
-                                "try a lower --lr; the last good model is kept")
+            raise TrainingError(
+                f"non-finite loss in epoch {epoch + 1} by step {step + 1}; "
+                "try a lower --lr; the last good model is kept"
+            )
         if step == 0 or reporter.due() or stop.requested:  # each epoch's first step, then a few per second
-            reporter.step(epoch, step + 1, loss.item(), scheduler.get_last_lr()[0], seen * ctx.world / (time.time() - t0))
+            reporter.step(
+                epoch, step + 1, loss.item(), scheduler.get_last_lr()[0], seen * ctx.world / (time.time() - t0)
+            )
     else:
         completed, steps_done = True, None
     if bad.item():
@@ -249,8 +323,11 @@ def make_schedule(optimizer, args, total_steps):
 
 def rng_state() -> dict:
     _, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = {"torch": torch.get_rng_state(), "numpy": json.dumps([keys.tolist(), pos, has_gauss, gauss]),
-             "python": json.dumps(random.getstate()[1])}
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": json.dumps([keys.tolist(), pos, has_gauss, gauss]),
+        "python": json.dumps(random.getstate()[1]),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -288,7 +365,9 @@ def prepare_run(args, ctx):
         for stale in [*run.glob(".checkpoint.pt.*.tmp"), *run.glob(".best.safetensors.*.tmp")]:
             stale.unlink(missing_ok=True)  # left by a run killed while saving
         if not (run / "checkpoint.pt").is_file():
-            raise TrainingError(f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)")
+            raise TrainingError(
+                f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)"
+            )
         checkpoint = load_checkpoint(run / "checkpoint.pt")
         keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
         try:  # its structure, flags, shapes and random states, before anything is built from it
@@ -297,8 +376,11 @@ def prepare_run(args, ctx):
             raise TrainingError(f"--resume {run}: checkpoint.pt: {exc}") from None
         defaults = vars(get_args_parser().parse_args([]))
         saved = {**defaults, **checkpoint["args"]}  # flags added since the checkpoint was written take their defaults
-        ignored = [k for k, v in vars(args).items() if k not in (*keep, "epochs", "out")
-                   and v != defaults.get(k) and v != saved.get(k)]  # (a flag given at its default looks not given)
+        ignored = [
+            k
+            for k, v in vars(args).items()
+            if k not in (*keep, "epochs", "out") and v != defaults.get(k) and v != saved.get(k)
+        ]  # (a flag given at its default looks not given)
         if ignored and ctx.is_main:  # a resumed run is the same run: its recipe cannot change halfway
             flags = " ".join(_as_flags(k, getattr(args, k)) for k in ignored)
             print(f"digitsum train: note: --resume keeps the run's own settings; ignoring {flags}", file=sys.stderr)
@@ -311,8 +393,9 @@ def prepare_run(args, ctx):
     else:
         args = resolve_recipe(args)
         if args.augment != 1.0 and not any(spec.startswith("synthetic:") for spec in args.data or []) and ctx.is_main:
-            print("digitsum train: note: --augment applies to synthetic:N images only; this run has none",
-                  file=sys.stderr)
+            print(
+                "digitsum train: note: --augment applies to synthetic:N images only; this run has none", file=sys.stderr
+            )
         if args.out is None:
             args.out = str(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}-{args.head}")
             default_name = True
@@ -359,14 +442,19 @@ def main(args) -> dict:
         if args.init:
             model, init_info = load_model(args.init, "cpu")
             if (init_info.arch, init_info.head) != (args.arch, args.head):
-                raise TrainingError(f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, "
-                                    f"not {args.arch}/{args.head}")
+                raise TrainingError(
+                    f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
+                )
         else:
             model = build_model(args.arch, args.head, pretrained=args.pretrained)
         model = model.to(ctx.device).to(memory_format=torch.channels_last)
-        params = [{"params": [p for p in model.parameters() if p.ndim > 1], "weight_decay": args.weight_decay},
-                  {"params": [p for p in model.parameters() if p.ndim <= 1], "weight_decay": 0.0}]
-        optimizer = (torch.optim.AdamW(params, lr=args.lr) if args.optimizer == "adamw" else torch.optim.Adam(params, lr=args.lr))
+        params = [
+            {"params": [p for p in model.parameters() if p.ndim > 1], "weight_decay": args.weight_decay},
+            {"params": [p for p in model.parameters() if p.ndim <= 1], "weight_decay": 0.0},
+        ]
+        optimizer = (
+            torch.optim.AdamW(params, lr=args.lr) if args.optimizer == "adamw" else torch.optim.Adam(params, lr=args.lr)
+        )
         steps = data.steps_per_epoch(args.batch_size)
         scheduler = make_schedule(optimizer, args, steps * args.epochs)
         start_epoch, best = 0, {"val_acc": -1.0}
@@ -385,17 +473,36 @@ def main(args) -> dict:
         compare = {}
         if getattr(args, "compare", None):
             compare_model, _ = load_model(args.compare, ctx.device)
-            compare = {"compare_val_acc": evaluate(compare_model, data, args, ctx)["val_acc"], "compare_model": args.compare}
+            compare = {
+                "compare_val_acc": evaluate(compare_model, data, args, ctx)["val_acc"],
+                "compare_model": args.compare,
+            }
             del compare_model
-        reporter.start(**compare, epochs=args.epochs, start_epoch=start_epoch, steps_per_epoch=steps, total_steps=steps * args.epochs,
-                       train_images=data.train_size, val_images=len(data.val.sums), device=ctx.describe(),
-                       arch=args.arch, head=args.head, out=str(run))
+        reporter.start(
+            **compare,
+            epochs=args.epochs,
+            start_epoch=start_epoch,
+            steps_per_epoch=steps,
+            total_steps=steps * args.epochs,
+            train_images=data.train_size,
+            val_images=len(data.val.sums),
+            device=ctx.describe(),
+            arch=args.arch,
+            head=args.head,
+            out=str(run),
+        )
         stop.install()
-        meta = {"command": getattr(args, "command", None), "data": data.fingerprint, "seed": args.seed,
-                "init": args.init, "train_images_per_epoch": data.train_size}
+        meta = {
+            "command": getattr(args, "command", None),
+            "data": data.fingerprint,
+            "seed": args.seed,
+            "init": args.init,
+            "train_images_per_epoch": data.train_size,
+        }
         for epoch in range(start_epoch, args.epochs):
-            train_loss, speed, completed, steps_done = train_one_epoch(train_model, optimizer, scheduler, data, epoch,
-                                                                       args, ctx, reporter, stop)
+            train_loss, speed, completed, steps_done = train_one_epoch(
+                train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop
+            )
             if not completed and (best["val_acc"] >= 0 or steps_done == 0):
                 break  # stopped mid-epoch: keep the best model and the checkpoint of the last whole epoch
             # a first epoch cut short still gives a usable model (flagged "partial"), never a checkpoint
@@ -408,23 +515,47 @@ def main(args) -> dict:
                     best["partial"] = True
             if ctx.is_main:
                 if improved:
-                    save_model(run / "best.safetensors", model,
-                               {**meta, "metrics": best, "epochs_trained": epoch + 1 if completed else epoch})
+                    save_model(
+                        run / "best.safetensors",
+                        model,
+                        {**meta, "metrics": best, "epochs_trained": epoch + 1 if completed else epoch},
+                    )
                 if completed:
-                    save_checkpoint(run / "checkpoint.pt", {
-                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
-                        "rng": rng_state(), "args": vars(args)})
+                    save_checkpoint(
+                        run / "checkpoint.pt",
+                        {
+                            "model": model.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(),
+                            "epoch": epoch + 1,
+                            "best": best,
+                            "rng": rng_state(),
+                            "args": vars(args),
+                        },
+                    )
             if completed:
-                reporter.epoch(epoch + 1, args.epochs, train_loss=train_loss, lr=scheduler.get_last_lr()[0],
-                               images_per_s=speed, best_val_acc=best["val_acc"], best_epoch=best["epoch"], **metrics)
+                reporter.epoch(
+                    epoch + 1,
+                    args.epochs,
+                    train_loss=train_loss,
+                    lr=scheduler.get_last_lr()[0],
+                    images_per_s=speed,
+                    best_val_acc=best["val_acc"],
+                    best_epoch=best["epoch"],
+                    **metrics,
+                )
             if stop.agreed(ctx):
                 break
         ctx.barrier()
         if best["val_acc"] < 0:
             raise TrainingError("stopped before the first epoch finished: no model was written")
-        result = {"model": str(run / "best.safetensors"), "metrics": best, "out": str(run),
-                  "stopped_early": stop.agreed(ctx), **compare}
+        result = {
+            "model": str(run / "best.safetensors"),
+            "metrics": best,
+            "out": str(run),
+            "stopped_early": stop.agreed(ctx),
+            **compare,
+        }
         if stop.signum is not None:
             result["stopped_by"] = signal.Signals(stop.signum).name
         reporter.done(**result)
@@ -457,9 +588,12 @@ def run_cli(argv=None) -> int:
         return 1
     if "stopped_by" in result:  # a scheduler's time limit, a shutdown: scripts must not take this for a full run
         m = result["metrics"]
-        print(f"digitsum train: stopped by {result['stopped_by']}: the best model so far (epoch {m['epoch']}, "
-              f"val_acc {m['val_acc']:.4f}) is {result['model']}; continue with: "
-              f"digitsum train --resume {shlex.quote(result['out'])}", file=sys.stderr)
+        print(
+            f"digitsum train: stopped by {result['stopped_by']}: the best model so far (epoch {m['epoch']}, "
+            f"val_acc {m['val_acc']:.4f}) is {result['model']}; continue with: "
+            f"digitsum train --resume {shlex.quote(result['out'])}",
+            file=sys.stderr,
+        )
         return 128 + signal.Signals[result["stopped_by"]].value  # what a shell reports for a command killed by it
     return 0
 

@@ -50,8 +50,10 @@ def check_bank(path: str | Path | None):
     bad = (bank.y < 0) | (bank.y > 9)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise BankError(f"{source}: digit labels must be 0..9, got {int(bank.y[first])} at index {first} "
-                        f"({int(bad.sum())} of {len(bank.y)} outside)")
+        raise BankError(
+            f"{source}: digit labels must be 0..9, got {int(bank.y[first])} at index {first} "
+            f"({int(bad.sum())} of {len(bank.y)} outside)"
+        )
     return bank
 
 
@@ -70,8 +72,17 @@ def load_training_data(args, ctx) -> TrainData:
             raise DataSpecError(f"synthetic data: {exc}") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SkippedFilesWarning)
-        data = TrainData(args.data, args.mnist, ctx.device, args.seed, args.val_fraction, args.val_size, ctx.rank,
-                         ctx.world, args.augment)
+        data = TrainData(
+            args.data,
+            args.mnist,
+            ctx.device,
+            args.seed,
+            args.val_fraction,
+            args.val_size,
+            ctx.rank,
+            ctx.world,
+            args.augment,
+        )
     notes = list(data.notes)
     for w in caught:
         if issubclass(w.category, SkippedFilesWarning):
@@ -82,6 +93,8 @@ def load_training_data(args, ctx) -> TrainData:
         print(f"digitsum train: {note}", file=sys.stderr)
     if data.train_size == 0:  # e.g. --val-fraction 1 with labelled files only: every one went to validation
         held = 0 if data.val is None else len(data.val.sums)
-        raise DataSpecError(f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
-                            "images for validation; lower it or add synthetic:N data")
+        raise DataSpecError(
+            f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
+            "images for validation; lower it or add synthetic:N data"
+        )
     return data

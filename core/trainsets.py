@@ -60,8 +60,9 @@ class TrainData:
         Share of composed training images that get augmentation (``core.synth.Composer``).
     """
 
-    def __init__(self, specs, mnist, device, seed=0, val_fraction=VAL_FRACTION, val_synthetic=2000, rank=0, world=1,
-                 augment=1.0):
+    def __init__(
+        self, specs, mnist, device, seed=0, val_fraction=VAL_FRACTION, val_synthetic=2000, rank=0, world=1, augment=1.0
+    ):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.synthetic_per_epoch = 0
         self.composer = None
@@ -206,4 +207,3 @@ def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[
 def _concat(parts) -> Batch:
     as_float = [p.images.float() / 255.0 if p.images.dtype == torch.uint8 else p.images for p in parts]
     return Batch(torch.cat(as_float), torch.cat([p.sums for p in parts]), torch.cat([p.digits for p in parts]))
-

@@ -1,9 +1,9 @@
 """`digitsum-gui [FOLDER]`: the desktop app's entry point.
 
-    digitsum-gui resources/samples
-    digitsum-gui photos/ --model runs/2024-05-01/model.safetensors --device cpu
-    python -m digitsum_gui resources/samples
-    digitsum-gui --install-desktop-entry     # into the desktop's menu (--uninstall-desktop-entry)
+digitsum-gui resources/samples
+digitsum-gui photos/ --model runs/2024-05-01/model.safetensors --device cpu
+python -m digitsum_gui resources/samples
+digitsum-gui --install-desktop-entry     # into the desktop's menu (--uninstall-desktop-entry)
 """
 
 from __future__ import annotations
@@ -25,19 +25,27 @@ DESKTOP_FLAGS = {"--install-desktop-entry", "--uninstall-desktop-entry"}
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="digitsum-gui", description="Open a folder of digit images and read their sums.")
+    parser = argparse.ArgumentParser(
+        prog="digitsum-gui", description="Open a folder of digit images and read their sums."
+    )
     parser.add_argument("folder", nargs="?", help="folder (or image/.npy file) to open and predict (default: none)")
-    parser.add_argument("--model", default=None,
-                        help="model file (default: the last one used, else the bundled resources/models model)")
+    parser.add_argument(
+        "--model", default=None, help="model file (default: the last one used, else the bundled resources/models model)"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    parser.add_argument("--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)"
+    )
     parser.add_argument("--version", action="version", version=f"digitsum {__version__}")
     entry = parser.add_mutually_exclusive_group()
-    entry.add_argument("--install-desktop-entry", action="store_true",
-                       help="add the app and its icon to the desktop's menu (under $XDG_DATA_HOME, "
-                            "default ~/.local/share) and exit")
-    entry.add_argument("--uninstall-desktop-entry", action="store_true",
-                       help="remove what --install-desktop-entry wrote and exit")
+    entry.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add the app and its icon to the desktop's menu (under $XDG_DATA_HOME, default ~/.local/share) and exit",
+    )
+    entry.add_argument(
+        "--uninstall-desktop-entry", action="store_true", help="remove what --install-desktop-entry wrote and exit"
+    )
     return parser
 
 
@@ -66,6 +74,7 @@ def create_application(argv: list[str]) -> QApplication:
     libxcb-cursor0; its fatal message reaches this handler first, so one ``ldd`` runs then, and
     never on a start that works.
     """
+
     def handler(kind, context, message):
         category = context.category if context.category and context.category != "default" else ""
         print(f"{category}: {message}" if category else message, file=sys.stderr, flush=True)

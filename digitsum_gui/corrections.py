@@ -72,8 +72,7 @@ class TrueSumDelegate(QStyledItemDelegate):
         editor.setFrame(False)
         editor.setPlaceholderText("none")
         editor.setToolTip(f"The true sum, 0-{MAX_SUM}; Enter saves it (empty: forget it), Esc leaves it as it was")
-        editor.textChanged.connect(lambda text: editor.setStyleSheet(
-            "" if parse_sum(text)[0] else "color: #b02a37;"))
+        editor.textChanged.connect(lambda text: editor.setStyleSheet("" if parse_sum(text)[0] else "color: #b02a37;"))
         return editor
 
     def setEditorData(self, editor, index) -> None:

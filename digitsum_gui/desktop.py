@@ -28,11 +28,31 @@ ICON = RESOURCES / "icons" / f"{APP_ID}.svg"
 # system has (libc6, libstdc++6, zlib1g, libzstd1) are left out; apt brings the libraries these
 # need in turn. README.md gives the same line (a test keeps them equal).
 XCB_PACKAGES = (
-    "libdbus-1-3", "libegl1", "libfontconfig1", "libfreetype6", "libgl1", "libglib2.0-0",
-    "libx11-6", "libx11-xcb1", "libxcb1", "libxcb-cursor0", "libxcb-glx0", "libxcb-icccm4",
-    "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render0", "libxcb-render-util0",
-    "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0",
-    "libxcb-xkb1", "libxkbcommon0", "libxkbcommon-x11-0",
+    "libdbus-1-3",
+    "libegl1",
+    "libfontconfig1",
+    "libfreetype6",
+    "libgl1",
+    "libglib2.0-0",
+    "libx11-6",
+    "libx11-xcb1",
+    "libxcb1",
+    "libxcb-cursor0",
+    "libxcb-glx0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
 )
 APT_LINE = "sudo apt-get install " + " ".join(XCB_PACKAGES)
 
@@ -46,8 +66,10 @@ def data_home() -> Path:
 def entry_paths(base: Path | None = None) -> tuple[Path, Path]:
     """Where the desktop entry and the icon go: ``(applications/digitsum.desktop, hicolor icon)``."""
     base = data_home() if base is None else base
-    return (base / "applications" / f"{APP_ID}.desktop",
-            base / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg")
+    return (
+        base / "applications" / f"{APP_ID}.desktop",
+        base / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg",
+    )
 
 
 def launch_command() -> str:
@@ -140,8 +162,12 @@ def explain_platform_failure() -> str | None:
     plugin = xcb_plugin()
     missing = missing_libraries(plugin) if plugin.is_file() else []
     if missing:
-        return (f"digitsum-gui: Qt's xcb plugin needs {', '.join(missing)}, not installed here. "
-                f"On Debian/Ubuntu: {APT_LINE}")
+        return (
+            f"digitsum-gui: Qt's xcb plugin needs {', '.join(missing)}, not installed here. "
+            f"On Debian/Ubuntu: {APT_LINE}"
+        )
     display = os.environ.get("DISPLAY", "")
-    return (f"digitsum-gui: no library of Qt's xcb plugin is missing (ldd); the X display could not be "
-            f"opened (DISPLAY={display!r})")
+    return (
+        f"digitsum-gui: no library of Qt's xcb plugin is missing (ldd); the X display could not be "
+        f"opened (DISPLAY={display!r})"
+    )

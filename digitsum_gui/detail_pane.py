@@ -84,8 +84,18 @@ class DetailPane(QWidget):
         self.placeholder.setEnabled(False)
 
         layout = QVBoxLayout(self)
-        for widget in (self.placeholder, self.file_label, self.image_label, self.sum_label, self.truth_label,
-                       self.digits_caption, self.digits_box, self.top3_caption, self.top3_label, self.error_label):
+        for widget in (
+            self.placeholder,
+            self.file_label,
+            self.image_label,
+            self.sum_label,
+            self.truth_label,
+            self.digits_caption,
+            self.digits_box,
+            self.top3_caption,
+            self.top3_label,
+            self.error_label,
+        ):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_row(None, None)
@@ -93,8 +103,9 @@ class DetailPane(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(IMAGE_WIDTH * 3 + 40, 400)
 
-    def show_row(self, row, pixmap: QPixmap | None, reading: bool = False, truth: int | None = None,
-                 can_label: bool = False) -> None:
+    def show_row(
+        self, row, pixmap: QPixmap | None, reading: bool = False, truth: int | None = None, can_label: bool = False
+    ) -> None:
         """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None).
 
         ``reading``: the image is on its way (``set_image`` follows); until then the image
@@ -124,7 +135,7 @@ class DetailPane(QWidget):
         else:
             doubt = "  (doubtful)" if row.confidence < LOW_CONFIDENCE else ""
             self.sum_label.setText(f"Sum {row.predicted_sum}   {format_probability(row.confidence)}{doubt}")
-        for k, (d, c) in enumerate(zip(self.digit_labels, self.digit_conf_labels)):
+        for k, (d, c) in enumerate(zip(self.digit_labels, self.digit_conf_labels, strict=True)):
             digit = row.digits[k] if k < len(row.digits) else ""
             conf = row.digit_confidence[k] if k < len(row.digit_confidence) else None
             d.setText(digit)
@@ -166,6 +177,10 @@ class DetailPane(QWidget):
             return
         room = max(IMAGE_WIDTH, self.image_label.width() - 8)
         zoom = max(1, min(MAX_ZOOM, room // self._pixmap.width()))  # whole factors stay crisp
-        scaled = self._pixmap.scaled(self._pixmap.width() * zoom, self._pixmap.height() * zoom,
-                                     Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        scaled = self._pixmap.scaled(
+            self._pixmap.width() * zoom,
+            self._pixmap.height() * zoom,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
         self.image_label.setPixmap(scaled)

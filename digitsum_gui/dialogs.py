@@ -9,6 +9,7 @@ with ``QMessageBox.question``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 import sys
@@ -25,9 +26,17 @@ from digitsum_gui.figures import model_figures
 MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 
 
-def message_box(parent, icon: QMessageBox.Icon, title: str, text: str,
-                buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok, *,
-                informative: str = "", details: str = "", on_yes=None) -> QMessageBox:
+def message_box(
+    parent,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+    *,
+    informative: str = "",
+    details: str = "",
+    on_yes=None,
+) -> QMessageBox:
     """A message box, not yet shown, that deletes itself when closed; ``on_yes`` runs on Yes."""
     box = QMessageBox(icon, title, text, buttons, parent)
     if informative:
@@ -40,8 +49,14 @@ def message_box(parent, icon: QMessageBox.Icon, title: str, text: str,
     return box
 
 
-def open_box(parent, icon: QMessageBox.Icon, title: str, text: str,
-             buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok, **kwargs) -> QMessageBox:
+def open_box(
+    parent,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+    **kwargs,
+) -> QMessageBox:
     """``message_box`` shown window-modally with ``open()``: the slot that asked returns at once.
 
     Keep the box (e.g. ``self._question = open_box(...)``) where a test or a later step needs it.
@@ -70,9 +85,14 @@ def open_or_offer_copy(parent, path, what: str) -> bool:
     """
     if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
         return True
-    box = message_box(parent, QMessageBox.Icon.Warning, f"Cannot open the {what}",
-                      f"No application on this system opened the {what}:\n{path}", QMessageBox.StandardButton.Close,
-                      informative="Copy its path and open it yourself.")
+    box = message_box(
+        parent,
+        QMessageBox.Icon.Warning,
+        f"Cannot open the {what}",
+        f"No application on this system opened the {what}:\n{path}",
+        QMessageBox.StandardButton.Close,
+        informative="Copy its path and open it yourself.",
+    )
     copy = box.addButton("Copy Path", QMessageBox.ButtonRole.AcceptRole)
     copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(str(path)))
     box.setDefaultButton(copy)
@@ -121,8 +141,12 @@ def model_info_markdown(summary) -> str:
         + (" (reads the four digits)" if summary.head == "digits" else " (sum only)"),
         f"- Running on: {summary.device_name}",
     ]
-    for key, label in (("created", "Created"), ("version", "digitsum version"), ("data", "Training data"),
-                       ("init", "Started from")):
+    for key, label in (
+        ("created", "Created"),
+        ("version", "digitsum version"),
+        ("data", "Training data"),
+        ("init", "Started from"),
+    ):
         if meta.get(key) not in (None, ""):
             lines.append(f"- {label}: {meta.pop(key)}")
     if epochs := epochs_text(summary.meta):
@@ -148,7 +172,7 @@ def planned_epochs(command) -> int | None:
         words = shlex.split(str(command or ""))
     except ValueError:
         return None
-    for flag, value in zip(words, words[1:]):
+    for flag, value in itertools.pairwise(words):
         if flag == "--epochs" and value.isdigit():
             return int(value)
     return None

@@ -35,8 +35,9 @@ def export_rows(window, dest) -> int | None:
     message = f"Exported {plural(count, 'row')} to {dest}"
     if count < total:
         state = "prediction is still running" if window.running else "the run did not finish"
-        message = (f"Exported {count:,} of {plural(total, 'row')} to {dest} "
-                   f"({state}: only finished rows are in the file)")
+        message = (
+            f"Exported {count:,} of {plural(total, 'row')} to {dest} ({state}: only finished rows are in the file)"
+        )
         show_info(window, "Partial export", message)
     window.status.showMessage(message)
     return count
@@ -46,6 +47,7 @@ def ask_export(window) -> int | None:
     """Ask where (beside the last export, named after the folder), then ``export_rows``."""
     base = Path(window.source[0]) if window.source else Path.home() / "digitsum"
     folder = Path(window.settings.value("export_dir", str(base.parent), type=str))
-    dest, _ = QFileDialog.getSaveFileName(window, "Export CSV", str(folder / f"{base.stem}-sums.csv"),
-                                          "CSV files (*.csv);;All files (*)")
+    dest, _ = QFileDialog.getSaveFileName(
+        window, "Export CSV", str(folder / f"{base.stem}-sums.csv"), "CSV files (*.csv);;All files (*)"
+    )
     return export_rows(window, dest) if dest else None

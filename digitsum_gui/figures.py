@@ -22,10 +22,20 @@ from dataclasses import dataclass
 
 # (metrics key, description key, count key, short name, long name), the most telling first
 KINDS = (
-    ("heldout_writers_acc", "heldout_writers", "heldout_writers_images", "new writers",
-     "held-out writers (writer-disjoint: hands the model never saw)"),
-    ("heldout_acc", "heldout", "heldout_images", "held-out digits",
-     "held-out digits (never trained on, but by writers seen in training)"),
+    (
+        "heldout_writers_acc",
+        "heldout_writers",
+        "heldout_writers_images",
+        "new writers",
+        "held-out writers (writer-disjoint: hands the model never saw)",
+    ),
+    (
+        "heldout_acc",
+        "heldout",
+        "heldout_images",
+        "held-out digits",
+        "held-out digits (never trained on, but by writers seen in training)",
+    ),
     ("val_acc", None, "val_images", "val", "validation (the run's own, used to pick its best epoch)"),
 )
 # below this interval the figure is shown without one: it would only clutter a short line

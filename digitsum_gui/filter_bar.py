@@ -20,8 +20,10 @@ class ThresholdSpinBox(QDoubleSpinBox):
         self.setDecimals(3)
         self.setRange(0.5, 0.999)
         self.setSingleStep(0.01)
-        self.setToolTip("Show only rows read with less confidence than this (and unreadable files). "
-                        "Steps of 0.01; of 0.001 from 0.99 up.")
+        self.setToolTip(
+            "Show only rows read with less confidence than this (and unreadable files). "
+            "Steps of 0.01; of 0.001 from 0.99 up."
+        )
 
     def stepBy(self, steps: int) -> None:
         fine = self.value() > self.FINE_FROM + 1e-9 or (self.value() >= self.FINE_FROM - 1e-9 and steps > 0)

@@ -28,14 +28,17 @@ class EmptyHint(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         title.setFont(font)
-        text = QLabel("Open a folder of images, each four handwritten digits in a row (40x168 pixels), "
-                      "or drop one on this window. Every image's digits are read and added up; the rows "
-                      "the model is unsure of are marked, so you can check them and type the right sums.")
+        text = QLabel(
+            "Open a folder of images, each four handwritten digits in a row (40x168 pixels), "
+            "or drop one on this window. Every image's digits are read and added up; the rows "
+            "the model is unsure of are marked, so you can check them and type the right sums."
+        )
         text.setWordWrap(True)
         text.setFixedWidth(560)
         text.setMinimumHeight(text.heightForWidth(560))  # a centred wrapped label is not asked for its height
-        self.open_button = QPushButton(self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon),
-                                       "Open Folder... (Ctrl+O)")
+        self.open_button = QPushButton(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Open Folder... (Ctrl+O)"
+        )
         self.samples_button = QPushButton("Try the Sample Images")
         self.samples_button.setToolTip("24 images that come with the app, with their true sums")
         self.open_button.clicked.connect(self.open_requested)

@@ -72,8 +72,9 @@ class LabelsController(QObject):
             self.labels = FolderLabels(folder, self.corrections_dir) if folder and folder.is_dir() else None
         self.window.table_model.set_labels(self.labels)
         if self.labels is not None and self.labels.problem and source != self._labels_source:
-            self.window.status.showMessage(f"labels.csv not used ({self.labels.problem}); "
-                                           f"corrections go to {self.labels.sidecar_path}", 10000)
+            self.window.status.showMessage(
+                f"labels.csv not used ({self.labels.problem}); corrections go to {self.labels.sidecar_path}", 10000
+            )
         self._labels_source = source
         self._update_accuracy()
 
@@ -89,7 +90,7 @@ class LabelsController(QObject):
         # would otherwise recount 50 million rows on the GUI thread
         rows = self.window.table_model.rows
         if self.labels is not None and self._counted < len(rows):
-            right, known = self.labels.accuracy((r.file, r.predicted_sum) for r in rows[self._counted:])
+            right, known = self.labels.accuracy((r.file, r.predicted_sum) for r in rows[self._counted :])
             self._right, self._known = self._right + right, self._known + known
         self._counted = len(rows)
         self.accuracy_label.setText(accuracy_text(self.labels, self._right, self._known))

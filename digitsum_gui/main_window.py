@@ -69,8 +69,16 @@ class MainWindow(QMainWindow):
     _request_load = Signal(object)
     _request_run = Signal(list, object)
 
-    def __init__(self, settings: QSettings | None = None, model_path=None, device: str = "auto",
-                 batch_size: int | None = None, workers: int | None = None, store=None, parent=None):
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        model_path=None,
+        device: str = "auto",
+        batch_size: int | None = None,
+        workers: int | None = None,
+        store=None,
+        parent=None,
+    ):
         super().__init__(parent)
         self._collector = collect_on_gui_thread()  # cycles holding widgets must not be freed on the worker's thread
         self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
@@ -101,8 +109,9 @@ class MainWindow(QMainWindow):
 
         self._thread = QThread(self)
         self._thread.setObjectName("digitsum-predict")
-        self.worker = PredictWorker(device=device, batch_size=batch_size, workers=workers,
-                                    second_look=self.second_look_action.isChecked())
+        self.worker = PredictWorker(
+            device=device, batch_size=batch_size, workers=workers, second_look=self.second_look_action.isChecked()
+        )
         self.worker.moveToThread(self._thread)
         self._request_load.connect(self.worker.load_model)
         self._request_run.connect(self.worker.run)

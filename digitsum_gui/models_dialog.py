@@ -39,13 +39,15 @@ COLUMNS = ("Created", "Model", "Network", "Training images", "Validation (own im
 VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
 HEADER_TIPS = {
     VAL_COLUMN: "Accuracy on the run's own validation images, used to pick its best epoch. Each run has its "
-                "own set: compare two runs on it only in the Retrain dialog, which scores both on the same images.",
+    "own set: compare two runs on it only in the Retrain dialog, which scores both on the same images.",
     HELDOUT_COLUMN: "Accuracy on images kept out of training. \u201cnew writers\u201d: hands the model never saw "
-                    "(what to expect on new handwriting); \u201cheld-out digits\u201d: digits never trained on, "
-                    "by writers it did see (higher).",
+    "(what to expect on new handwriting); \u201cheld-out digits\u201d: digits never trained on, "
+    "by writers it did see (higher).",
 }
-NOTE = ("Each figure says what it was measured on and how many images (\u00b1: its 95% interval). "
-        "A validation figure and a held-out one are not comparable.")
+NOTE = (
+    "Each figure says what it was measured on and how many images (\u00b1: its 95% interval). "
+    "A validation figure and a held-out one are not comparable."
+)
 
 
 def _home_relative(path: Path) -> str:
@@ -150,8 +152,11 @@ class ModelsDialog(QDialog):
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'))}"
-                                if c in (VAL_COLUMN, HELDOUT_COLUMN) else str(m.path))
+                item.setToolTip(
+                    f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'))}"
+                    if c in (VAL_COLUMN, HELDOUT_COLUMN)
+                    else str(m.path)
+                )
                 if c in (3, VAL_COLUMN, HELDOUT_COLUMN):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if in_use:
@@ -219,10 +224,13 @@ class ModelsDialog(QDialog):
             return False
         if confirm:
             # No is the default: Return, pressed out of habit, must not delete a model
-            answer = QMessageBox.question(self, "Delete model",
-                                          f"Delete {m.label} and its run folder?\n{m.folder}\nThis cannot be undone.",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                          QMessageBox.StandardButton.No)
+            answer = QMessageBox.question(
+                self,
+                "Delete model",
+                f"Delete {m.label} and its run folder?\n{m.folder}\nThis cannot be undone.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         try:

@@ -50,8 +50,11 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     # typing on a row goes straight into an editable cell ("True sum"): no double-click needed
-    view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
-                         | QAbstractItemView.EditTrigger.AnyKeyPressed)
+    view.setEditTriggers(
+        QAbstractItemView.EditTrigger.DoubleClicked
+        | QAbstractItemView.EditTrigger.EditKeyPressed
+        | QAbstractItemView.EditTrigger.AnyKeyPressed
+    )
     view.setIconSize(QSize(IMAGE_WIDTH, IMAGE_HEIGHT))  # thumbnails at the model's own size: no scaling blur
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)  # error reasons read from the start; tooltips hold the rest
@@ -80,18 +83,28 @@ def make_legend() -> QWidget:
     layout.setContentsMargins(0, 2, 0, 2)
     for background, foreground, text, tip in (
         (ERROR_BACKGROUND, ERROR_FOREGROUND, "Unreadable", "The file could not be read: its error says why"),
-        (DOUBT_BACKGROUND, DOUBT_FOREGROUND, f"Doubtful: below {LOW_CONFIDENCE:.0%}",
-         "The model is not sure of this sum: look at these rows first (Doubtful first)"),
-        (corrections.CORRECTED_BACKGROUND, corrections.CORRECTED_FOREGROUND, "Corrected",
-         "The true sum (typed, or from labels.csv) differs from the model's: shown in bold"),
+        (
+            DOUBT_BACKGROUND,
+            DOUBT_FOREGROUND,
+            f"Doubtful: below {LOW_CONFIDENCE:.0%}",
+            "The model is not sure of this sum: look at these rows first (Doubtful first)",
+        ),
+        (
+            corrections.CORRECTED_BACKGROUND,
+            corrections.CORRECTED_FOREGROUND,
+            "Corrected",
+            "The true sum (typed, or from labels.csv) differs from the model's: shown in bold",
+        ),
     ):
         swatch = QLabel(text)
-        swatch.setStyleSheet(f"background: {background.name()}; color: {foreground.name()}; "
-                             "padding: 1px 6px; border-radius: 3px;")
+        swatch.setStyleSheet(
+            f"background: {background.name()}; color: {foreground.name()}; padding: 1px 6px; border-radius: 3px;"
+        )
         swatch.setToolTip(tip)
         layout.addWidget(swatch)
-    keys = ElidedLabel("Type a sum on a row and press Enter: saved, and on to the next doubtful row. "
-                       "Delete forgets it.")
+    keys = ElidedLabel(
+        "Type a sum on a row and press Enter: saved, and on to the next doubtful row. Delete forgets it."
+    )
     keys.setToolTip(keys.text())
     keys.setEnabled(False)  # a hint, drawn quieter than the data
     layout.addWidget(keys, 1)
@@ -227,8 +240,12 @@ class ResultsView(QSplitter):
         row = self.proxy.mapToSource(current).row()
         # the image comes from the thumbnail reader: a slow disk never stalls a click
         self._detail_input = i = self.model.input_index(row)
-        self.detail.show_row(self.model.row_at(row), self.model.thumbnail_when_ready(i, urgent=True),
-                             self.model.is_reading(i), *self._truth_of(i))
+        self.detail.show_row(
+            self.model.row_at(row),
+            self.model.thumbnail_when_ready(i, urgent=True),
+            self.model.is_reading(i),
+            *self._truth_of(i),
+        )
 
     def _truth_of(self, input_index: int) -> tuple:
         """(true sum or None, whether the open folder takes true sums) of an input."""

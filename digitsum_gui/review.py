@@ -51,14 +51,19 @@ class ReviewController(QObject):
             self.view.addAction(action)
             return action
 
-        self.edit_action = view_action("&Edit True Sum", self.edit_current, None,
-                                       "Type the right sum of this image (Enter saves it)")
-        self.clear_action = view_action("C&lear True Sum", self.clear_selected, QKeySequence.StandardKey.Delete,
-                                         "Forget the true sum of the selected rows (labels.csv is updated)")
-        self.open_action = view_action("&Open Image", self.open_current, None,
-                                       "Open this image in the system's image viewer")
-        self.copy_action = view_action("&Copy Path", self.copy_paths, None,
-                                       "Copy the full paths of the selected files")
+        self.edit_action = view_action(
+            "&Edit True Sum", self.edit_current, None, "Type the right sum of this image (Enter saves it)"
+        )
+        self.clear_action = view_action(
+            "C&lear True Sum",
+            self.clear_selected,
+            QKeySequence.StandardKey.Delete,
+            "Forget the true sum of the selected rows (labels.csv is updated)",
+        )
+        self.open_action = view_action(
+            "&Open Image", self.open_current, None, "Open this image in the system's image viewer"
+        )
+        self.copy_action = view_action("&Copy Path", self.copy_paths, None, "Copy the full paths of the selected files")
         self.find_action = QAction("&Find...", window)
         self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
         self.find_action.setStatusTip("Filter the rows by file name")
@@ -132,8 +137,11 @@ class ReviewController(QObject):
         return True
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.view and event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~(
-                Qt.KeyboardModifier.KeypadModifier):
+        if (
+            watched is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and not event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier)
+        ):
             row = self._current_row()
             if event.key() in _ENTER_KEYS and row is not None:
                 return self.edit_current()

@@ -40,8 +40,15 @@ class ElidedLabel(QLabel):
         painter = QPainter(self)
         rect = self.contentsRect()
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
-        self.style().drawItemText(painter, rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                                  self.palette(), self.isEnabled(), text, QPalette.ColorRole.WindowText)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            QPalette.ColorRole.WindowText,
+        )
 
     def is_elided(self) -> bool:
         """True when the text does not fit and is shown cut short (its tooltip holds all of it)."""
@@ -84,8 +91,9 @@ class RunStatusBar(QStatusBar):
             return
         accuracy = summary.accuracy_text
         self.model_label.setText(f"Model: {summary.name}" + (f" \u00b7 {accuracy}" if accuracy else ""))
-        self.model_label.setToolTip(f"{summary.name}: {summary.arch} / {summary.head} head\n{summary.path}\n\n"
-                                    f"{summary.accuracy_tooltip}")
+        self.model_label.setToolTip(
+            f"{summary.name}: {summary.arch} / {summary.head} head\n{summary.path}\n\n{summary.accuracy_tooltip}"
+        )
         self.device_label.setText(f"Device: {summary.device_name}")
 
     def _set_count(self, done: int, total: int) -> None:

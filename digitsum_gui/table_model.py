@@ -20,9 +20,10 @@ CSV export stay in input order) and puts rows arriving during a run straight int
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
@@ -94,21 +95,40 @@ def _top3(row, item) -> str | None:
 
 COLUMNS = {
     Column.THUMBNAIL: ColumnSpec("Image", lambda row: None, lambda row, index, labels: index, width=178),  # input order
-    Column.FILE: ColumnSpec("File", lambda row: row.file, lambda row, index, labels: row.file.casefold(),
-                            tooltip=lambda row, item: str(item.path) if item is not None else row.file, width=240),
-    Column.SUM: ColumnSpec("Sum", lambda row: "" if row.predicted_sum is None else str(row.predicted_sum),
-                           lambda row, index, labels: -1 if row.predicted_sum is None else row.predicted_sum,
-                           tooltip=_top3, width=56, numeric=True),
-    Column.CONFIDENCE: ColumnSpec("Confidence",
-                                  lambda row: "" if row.confidence is None else format_probability(row.confidence),
-                                  lambda row, index, labels: -1.0 if row.confidence is None else row.confidence,
-                                  tooltip=_top3, width=96, numeric=True),
-    Column.DIGITS: ColumnSpec("Digits read", lambda row: row.digits, lambda row, index, labels: row.digits,
-                              width=96, numeric=True),
+    Column.FILE: ColumnSpec(
+        "File",
+        lambda row: row.file,
+        lambda row, index, labels: row.file.casefold(),
+        tooltip=lambda row, item: str(item.path) if item is not None else row.file,
+        width=240,
+    ),
+    Column.SUM: ColumnSpec(
+        "Sum",
+        lambda row: "" if row.predicted_sum is None else str(row.predicted_sum),
+        lambda row, index, labels: -1 if row.predicted_sum is None else row.predicted_sum,
+        tooltip=_top3,
+        width=56,
+        numeric=True,
+    ),
+    Column.CONFIDENCE: ColumnSpec(
+        "Confidence",
+        lambda row: "" if row.confidence is None else format_probability(row.confidence),
+        lambda row, index, labels: -1.0 if row.confidence is None else row.confidence,
+        tooltip=_top3,
+        width=96,
+        numeric=True,
+    ),
+    Column.DIGITS: ColumnSpec(
+        "Digits read", lambda row: row.digits, lambda row, index, labels: row.digits, width=96, numeric=True
+    ),
     Column.ERROR: ColumnSpec("Error", lambda row: row.error, lambda row, index, labels: row.error),
     # editable: its text, tooltip and font are corrections.true_sum_cell's (PredictionTableModel.data)
-    Column.TRUE_SUM: ColumnSpec("True sum", lambda row: None,
-                                lambda row, index, labels: corrections.true_sum_sort_key(labels, row), numeric=True),
+    Column.TRUE_SUM: ColumnSpec(
+        "True sum",
+        lambda row: None,
+        lambda row, index, labels: corrections.true_sum_sort_key(labels, row),
+        numeric=True,
+    ),
 }
 HEADERS = {column: spec.header for column, spec in COLUMNS.items()}
 
@@ -266,7 +286,9 @@ class PredictionTableModel(QAbstractTableModel):
 
     def _true_sums_changed(self) -> None:
         if self._sort_column == Column.TRUE_SUM:  # keep the order true to the column
-            self.sort(self._sort_column, Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder)
+            self.sort(
+                self._sort_column, Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
+            )
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
 
@@ -325,7 +347,9 @@ class PredictionTableModel(QAbstractTableModel):
         reorder()
         if persistent:  # (every input has a display row: a true-sum edit re-sorts before anything else)
             self.changePersistentIndexList(
-                persistent, [self.index(self.display_row(i), p.column()) for i, p in zip(before, persistent)])
+                persistent,
+                [self.index(self.display_row(i), p.column()) for i, p in zip(before, persistent, strict=True)],
+            )
         self.layoutChanged.emit()
 
     # --- the Qt side ---------------------------------------------------------------------------
@@ -374,8 +398,12 @@ class PredictionTableModel(QAbstractTableModel):
             return None
         i = self.input_index(index.row())
         row, column = self._rows[i], Column(index.column())
-        if column == Column.TRUE_SUM and role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
-                                                  Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.FontRole):
+        if column == Column.TRUE_SUM and role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.EditRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.FontRole,
+        ):
             return corrections.true_sum_cell(self._labels, row, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[column].display(row)
@@ -429,8 +457,9 @@ class PredictionFilterProxyModel(QSortFilterProxyModel):
     def filtering(self) -> bool:
         return bool(self._text or self._errors_only or self._confidence_below is not None)
 
-    def set_filter(self, text: str | None = None, errors_only: bool | None = None,
-                   confidence_below: float | None | bool = False) -> None:
+    def set_filter(
+        self, text: str | None = None, errors_only: bool | None = None, confidence_below: float | None | bool = False
+    ) -> None:
         """Change any of the filters (arguments left out keep their value).
 
         ``confidence_below=None`` turns that filter off (``False``, the default, leaves it).

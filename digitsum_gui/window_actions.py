@@ -31,25 +31,42 @@ def _action(window, text: str, slot, shortcut=None, icon=None, tip: str = "") ->
 def build_actions(window) -> None:
     """The window's actions, as attributes of it (``open_action``, ``predict_action``, ...)."""
     sp = QStyle.StandardPixmap
-    window.open_action = _action(window, "&Open Folder...", window._ask_folder, QKeySequence.StandardKey.Open,
-                                 sp.SP_DirOpenIcon, "Open a folder of images and predict their sums")
-    window.open_model_action = _action(window, "Open &Model...", window._ask_model, None, None,
-                                       "Use another model file (.safetensors)")
-    window.export_action = _action(window, "&Export CSV...", window._ask_export, "Ctrl+E", sp.SP_DialogSaveButton,
-                                   "Write the sums as CSV (the same file as digitsum predict --output)")
+    window.open_action = _action(
+        window,
+        "&Open Folder...",
+        window._ask_folder,
+        QKeySequence.StandardKey.Open,
+        sp.SP_DirOpenIcon,
+        "Open a folder of images and predict their sums",
+    )
+    window.open_model_action = _action(
+        window, "Open &Model...", window._ask_model, None, None, "Use another model file (.safetensors)"
+    )
+    window.export_action = _action(
+        window,
+        "&Export CSV...",
+        window._ask_export,
+        "Ctrl+E",
+        sp.SP_DialogSaveButton,
+        "Write the sums as CSV (the same file as digitsum predict --output)",
+    )
     window.quit_action = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit)
-    window.predict_action = _action(window, "&Predict", window.predict, "F5", sp.SP_MediaPlay,
-                                    "Predict the sums of the open folder (again)")
-    window.cancel_action = _action(window, "&Cancel", window.cancel, "Esc", sp.SP_MediaStop,
-                                   "Stop after the current batch; finished rows stay")
+    window.predict_action = _action(
+        window, "&Predict", window.predict, "F5", sp.SP_MediaPlay, "Predict the sums of the open folder (again)"
+    )
+    window.cancel_action = _action(
+        window, "&Cancel", window.cancel, "Esc", sp.SP_MediaStop, "Stop after the current batch; finished rows stay"
+    )
     window.model_info_action = _action(window, "Model &Info...", window.show_model_info)
     window.about_action = _action(window, "&About digitsum", window.show_about)
     window.auto_predict_action = QAction("Predict When a Folder &Opens", window, checkable=True)
     window.auto_predict_action.setChecked(window.settings.value("auto_predict", True, type=bool))
     window.auto_predict_action.toggled.connect(lambda on: window.settings.setValue("auto_predict", on))
     window.second_look_action = QAction("&Second Look at Doubtful Rows", window, checkable=True)
-    window.second_look_action.setStatusTip("Read rows below 90% confidence again from shifted copies "
-                                           "(a few percent slower; takes effect at the next Predict)")
+    window.second_look_action.setStatusTip(
+        "Read rows below 90% confidence again from shifted copies "
+        "(a few percent slower; takes effect at the next Predict)"
+    )
     window.second_look_action.setChecked(window.settings.value("second_look", True, type=bool))
     window.second_look_action.toggled.connect(window._set_second_look)
 
@@ -61,7 +78,8 @@ def build_menus_and_toolbar(window) -> None:
     file_menu.addAction(window.open_action)
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(
-        lambda: fill_recent_menu(window.recent_menu, window.settings, window.open_folder))
+        lambda: fill_recent_menu(window.recent_menu, window.settings, window.open_folder)
+    )
     file_menu.addAction(window.open_model_action)
     file_menu.addSeparator()
     file_menu.addAction(window.export_action)

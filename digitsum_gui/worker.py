@@ -124,8 +124,14 @@ class PredictWorker(QObject):
     error = Signal(str)
     finished = Signal(bool)
 
-    def __init__(self, device: str = "auto", batch_size: int | None = None, workers: int | None = None,
-                 recursive: bool = False, second_look: bool = True):
+    def __init__(
+        self,
+        device: str = "auto",
+        batch_size: int | None = None,
+        workers: int | None = None,
+        recursive: bool = False,
+        second_look: bool = True,
+    ):
         super().__init__()
         self.device = device
         self.second_look = second_look  # read doubtful rows again (core.second_look); set from any thread
@@ -151,15 +157,24 @@ class PredictWorker(QObject):
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
             reason = str(exc) or type(exc).__name__
-            self.model_failed.emit(_one_line(f"Cannot load {shown}: {reason}"),
-                                   "".join(traceback.format_exception(exc)))
+            self.model_failed.emit(
+                _one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc))
+            )
             return
         self._predictor = predictor
         info = predictor.info
         from core.store import model_display_name  # a store run's model is named by its run folder
 
-        self.model_loaded.emit(ModelSummary(Path(info.path), model_display_name(info.path), info.arch, info.head,
-                                            predictor.device_name, dict(info.meta)))
+        self.model_loaded.emit(
+            ModelSummary(
+                Path(info.path),
+                model_display_name(info.path),
+                info.arch,
+                info.head,
+                predictor.device_name,
+                dict(info.meta),
+            )
+        )
 
     @Slot(list, object)
     def run(self, inputs: list, stop: threading.Event) -> None:

@@ -39,15 +39,23 @@ def run_cli(*args, cwd=None, timeout=300, module="core") -> subprocess.Completed
 
 def run_torchrun(*args, nproc=2, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     """``torchrun --standalone --nproc-per-node N -m ARGS...`` through ``python -m torch.distributed.run``."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m",
-           *map(str, args)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        *map(str, args),
+    ]
     return subprocess.run(cmd, cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def python_json(code: str, timeout=300):
     """Run ``python -c CODE`` in a child; it must exit 0 and print JSON last. Returns that value."""
-    proc = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -71,7 +79,7 @@ def read_csv_bytes(data: bytes) -> tuple[list[str], list[dict]]:
     assert data.startswith(b"\xef\xbb\xbf"), data[:10]
     reader = csv.reader(io.StringIO(data[3:].decode("utf-8"), newline=""))
     header = next(reader)
-    return header, [dict(zip(header, row)) for row in reader]
+    return header, [dict(zip(header, row, strict=True)) for row in reader]
 
 
 def sha256(path) -> str:

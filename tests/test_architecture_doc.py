@@ -37,7 +37,10 @@ def test_the_ci_script_it_names_exists():
 
 
 def test_no_code_cites_a_design_file_the_repository_lacks():
-    cited = [p.relative_to(ROOT) for folder in ("core", "digitsum_gui", "tests")
-             for p in (ROOT / folder).rglob("*.py")
-             if p != Path(__file__).resolve() and "DESIGN.md" in p.read_text(encoding="utf-8")]
+    cited = [
+        p.relative_to(ROOT)
+        for folder in ("core", "digitsum_gui", "tests")
+        for p in (ROOT / folder).rglob("*.py")
+        if p != Path(__file__).resolve() and "DESIGN.md" in p.read_text(encoding="utf-8")
+    ]
     assert cited == []

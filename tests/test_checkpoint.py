@@ -162,8 +162,13 @@ def test_load_checkpoint_refuses_pickled_code(tmp_path):
 
 
 def test_checkpoint_round_trip_is_plain_data(tmp_path):
-    state = {"model": {"w": torch.arange(6.0).view(2, 3)}, "epoch": 3, "best": {"val_acc": 0.5},
-             "args": {"lr": 1e-3, "data": ["synthetic:64"], "init": None}, "rng": {"torch": torch.get_rng_state()}}
+    state = {
+        "model": {"w": torch.arange(6.0).view(2, 3)},
+        "epoch": 3,
+        "best": {"val_acc": 0.5},
+        "args": {"lr": 1e-3, "data": ["synthetic:64"], "init": None},
+        "rng": {"torch": torch.get_rng_state()},
+    }
     save_checkpoint(tmp_path / "checkpoint.pt", state)
     back = load_checkpoint(tmp_path / "checkpoint.pt")
     assert torch.equal(back["model"]["w"], state["model"]["w"])
@@ -257,10 +262,14 @@ def test_metadata_of_another_model_is_refused(tmp_path, baseline_state):
         reasons[what] = refused(path)
     assert "do not match a resnet50/digits model" in reasons["resnet50 digits"]
     assert "unknown model vit/sum" in reasons["unknown arch"]
-    for what, m in {"no metadata": None, "not json": {"digitsum": "{arch:"}, "json list": {"digitsum": "[1, 2]"},
-                    "someone else's": {"format": "pt"}}.items():
+    for what, m in {
+        "no metadata": None,
+        "not json": {"digitsum": "{arch:"},
+        "json list": {"digitsum": "[1, 2]"},
+        "someone else's": {"format": "pt"},
+    }.items():
         path = write_variant(tmp_path / "meta.safetensors", tensors, m)
-        refused(path)
+        assert refused(path), what
 
 
 def test_a_missing_file_is_refused(tmp_path):

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from clitools import ROOT, one_line_error, read_csv_bytes, run_cli
+from PIL import Image
 
 HEADER = ["file", "predicted_sum", "confidence", "digits", "error"]
 SAMPLES = ROOT / "resources" / "samples"
@@ -99,6 +98,7 @@ def test_evaluate_and_npy_input(synthed, baseline_model, predicted, tmp_path):
     header, rows = read_csv_bytes((tmp_path / "p.csv").read_bytes())
     assert header == HEADER
     assert [r["file"] for r in rows] == [f"data0.npy:{i}" for i in range(12)]
+
     def sums(table):
         return [(r["predicted_sum"], r["confidence"]) for r in table]
 
@@ -161,8 +161,9 @@ def cli_in_process(capsys, *args) -> tuple[int, str, str]:
     return status, out, err
 
 
-@pytest.mark.parametrize("case", ["no model", "foreign model", "no input", "missing input", "empty folder",
-                                  "no labels", "no digit bank"])  # bad flag values: test_hardening_arguments.py
+@pytest.mark.parametrize(
+    "case", ["no model", "foreign model", "no input", "missing input", "empty folder", "no labels", "no digit bank"]
+)  # bad flag values: test_hardening_arguments.py
 def test_commands_that_cannot_run_exit_1_with_one_line(case, tmp_path, synth_folder, baseline_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "model.pt").write_bytes(b"\x80\x04\x95" + b"\0" * 20)  # a pickle header
@@ -204,9 +205,24 @@ def test_predict_into_a_closed_pipe_ends_quietly(synthed, baseline_model):
 
     from clitools import child_env
 
-    proc = subprocess.Popen([sys.executable, "-m", "core", "predict", str(synthed), "--model", str(baseline_model),
-                             "--batch-size", "4", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=ROOT, env=child_env())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "predict",
+            str(synthed),
+            "--model",
+            str(baseline_model),
+            "--batch-size",
+            "4",
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=child_env(),
+    )
     first = proc.stdout.readline()
     proc.stdout.close()  # like `head -1` exiting
     _, err = proc.communicate(timeout=120)
@@ -232,8 +248,26 @@ def test_output_to_a_full_disk_fails_in_one_line(synthed, baseline_model, buffer
     if not buffered:
         env["PYTHONUNBUFFERED"] = "1"
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "core", "evaluate", str(synthed), "--labels",
-                               str(synthed / "labels.csv"), "--model", str(baseline_model), "--json", "-q"],
-                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, timeout=120)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "core",
+                "evaluate",
+                str(synthed),
+                "--labels",
+                str(synthed / "labels.csv"),
+                "--model",
+                str(baseline_model),
+                "--json",
+                "-q",
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode != 0 and len(lines) == 1 and "No space left on device" in lines[0], proc.stderr

@@ -174,7 +174,7 @@ def test_npy_scale_is_decided_per_array_not_per_row(tmp_path):
         # pixels only: the dim row would be refused as holding no digits (tests/test_hardening_featureless.py)
         results[name] = [load_item(item, require_digits=False) for item in list_inputs([tmp_path / name])]
     for name, rows in results.items():
-        for got, want in zip(rows, results["u8.npy"]):
+        for got, want in zip(rows, results["u8.npy"], strict=True):
             assert np.array_equal(got, want), name
     assert np.array_equal(results["f64.npy"][0], REF)
     assert results["f64.npy"][1].max() == 1  # the dim row stays dim
@@ -217,7 +217,11 @@ def test_npy_row_errors_are_image_read_errors(tmp_path):
 def test_read_labels_with_or_without_bom(tmp_path, bom):
     text = "filename,sum,digits\r\na.png,7,0124\nb c.png,36,\n\n=x.png,0,0000\n"
     (tmp_path / "labels.csv").write_bytes(bom + text.encode())
-    assert read_labels_csv(tmp_path / "labels.csv") == {"a.png": (7, "0124"), "b c.png": (36, None), "=x.png": (0, "0000")}
+    assert read_labels_csv(tmp_path / "labels.csv") == {
+        "a.png": (7, "0124"),
+        "b c.png": (36, None),
+        "=x.png": (0, "0000"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -250,7 +254,13 @@ def test_labels_not_utf8_or_missing(tmp_path):
         read_labels_csv(tmp_path / "absent.csv")
 
 
-@pytest.mark.parametrize("labels", [{"a.png": (3, None), "ü b.png": (0, None), "cr\rlf\n,q\".png": (1, None)}, {"a.png": (3, "0012"), "b.png": (9, None)}])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"a.png": (3, None), "ü b.png": (0, None), 'cr\rlf\n,q".png': (1, None)},
+        {"a.png": (3, "0012"), "b.png": (9, None)},
+    ],
+)
 def test_write_labels_round_trip(tmp_path, labels):
     path = tmp_path / "labels.csv"
     path.write_text("old")
@@ -297,7 +307,13 @@ def test_load_labelled_folder_skips_unreadable(tmp_path):
     write_png(tmp_path.parent / "escape.png")
     write_labels_csv(
         tmp_path / "labels.csv",
-        {"a.png": (7, "1222"), "sub/b.png": (9, None), "bad.png": (1, None), "gone.png": (2, None), "../escape.png": (3, None)},
+        {
+            "a.png": (7, "1222"),
+            "sub/b.png": (9, None),
+            "bad.png": (1, None),
+            "gone.png": (2, None),
+            "../escape.png": (3, None),
+        },
     )
     with pytest.warns(SkippedFilesWarning, match="3 of 5 labelled files could not be read"):  # never in silence
         got = load_labelled(tmp_path)

@@ -64,11 +64,14 @@ def test_readme_gives_the_apt_line():
 def fake_ldd(folder: Path) -> Path:
     """An ``ldd`` that reports two of the xcb plugin's libraries missing, as on a bare Debian 12."""
     script = folder / "ldd"
-    script.write_text("#!/bin/sh\n"
-                      "echo '\tlibxcb-icccm.so.4 => not found'\n"
-                      "echo '\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)'\n"
-                      "echo '\tlibxcb-keysyms.so.1 => not found'\n"
-                      "echo '\tlibxcb-icccm.so.4 => not found'\n", encoding="utf-8")
+    script.write_text(
+        "#!/bin/sh\n"
+        "echo '\tlibxcb-icccm.so.4 => not found'\n"
+        "echo '\tlibxcb.so.1 => /lib/x86_64-linux-gnu/libxcb.so.1 (0x00007f)'\n"
+        "echo '\tlibxcb-keysyms.so.1 => not found'\n"
+        "echo '\tlibxcb-icccm.so.4 => not found'\n",
+        encoding="utf-8",
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
 
@@ -83,8 +86,15 @@ def start_without_x(tmp_path, path) -> subprocess.CompletedProcess:
     """``python -m digitsum_gui`` on Qt's xcb plugin with no X display: Qt gives up and aborts."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(QT_QPA_PLATFORM="xcb", PATH=path)
-    return subprocess.run([sys.executable, "-m", "digitsum_gui"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "digitsum_gui"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("ldd") is None, reason="ldd: Linux only")
@@ -98,5 +108,7 @@ def test_a_window_that_cannot_open_names_the_missing_libraries(tmp_path):
     # the real ldd on the real plugin: names what this machine lacks, or says that nothing is
     proc = start_without_x(tmp_path, os.environ["PATH"])
     assert proc.returncode != 0
-    assert any(s.startswith(("digitsum-gui: Qt's xcb plugin needs", "digitsum-gui: no library of Qt's xcb plugin"))
-               for s in proc.stderr.splitlines()), proc.stderr
+    assert any(
+        s.startswith(("digitsum-gui: Qt's xcb plugin needs", "digitsum-gui: no library of Qt's xcb plugin"))
+        for s in proc.stderr.splitlines()
+    ), proc.stderr

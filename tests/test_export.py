@@ -56,7 +56,7 @@ def test_formula_cells_are_escaped_numbers_are_not(tmp_path):
 
 
 def test_unicode_commas_quotes_newlines_round_trip(tmp_path):
-    names = ['ünï cødé.png', 'a,b.png', 'say "hi".png', "two\nlines.png", "cr\rmid.png", "日本語.png"]
+    names = ["ünï cødé.png", "a,b.png", 'say "hi".png', "two\nlines.png", "cr\rmid.png", "日本語.png"]
     dest = tmp_path / "out.csv"
     write_predictions_csv([Row(n, 1, 0.25) for n in names], dest)
     assert [r["file"] for r in read_predictions_csv(dest)] == names

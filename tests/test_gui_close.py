@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-
 ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = r"""
@@ -43,8 +41,14 @@ def test_closing_during_a_run_exits_cleanly(tmp_path, synth_folder, digits_model
     script = tmp_path / "close_mid_run.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(script), str(synth_folder), str(digits_model), str(tmp_path / "s.ini")],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(synth_folder), str(digits_model), str(tmp_path / "s.ini")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Destroyed while thread" not in proc.stderr
     assert "Traceback" not in proc.stderr

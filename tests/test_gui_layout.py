@@ -20,8 +20,9 @@ def test_the_true_sum_column_shows_on_a_laptop_screen(qtbot, make_window, synth_
     window.resize(width, height)
     qtbot.waitUntil(lambda: window.width() == width, timeout=5000)
     view = window.table_view
-    qtbot.waitUntil(lambda: view.columnViewportPosition(Column.TRUE_SUM) + TRUE_SUM_ROOM <= view.viewport().width(),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: view.columnViewportPosition(Column.TRUE_SUM) + TRUE_SUM_ROOM <= view.viewport().width(), timeout=5000
+    )
     assert view.horizontalScrollBar().value() == 0  # no scrolling sideways needed
     assert window.detail.isVisible() and window.detail.width() >= 200  # the detail pane gave way, and stays
 
@@ -31,7 +32,8 @@ def test_the_empty_window_says_what_to_do_and_offers_the_samples(qtbot, make_win
     hint = window.results.hint
     assert hint.isVisible() and not window.table_view.isVisible()
     assert "Ctrl+O" in hint.open_button.text() and "drop one" in " ".join(
-        label.text() for label in hint.findChildren(type(window.status.device_label)))
+        label.text() for label in hint.findChildren(type(window.status.device_label))
+    )
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         hint.samples_button.click()
     assert not hint.isVisible() and window.table_view.isVisible()

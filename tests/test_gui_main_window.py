@@ -6,14 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
 
-
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
-from digitsum_gui.main_window import MainWindow  # noqa: E402
-from digitsum_gui.table_model import ERROR_BACKGROUND, Column  # noqa: E402
+from digitsum_gui.main_window import MainWindow
+from digitsum_gui.table_model import ERROR_BACKGROUND, Column
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT_MS = 60_000
@@ -29,8 +27,23 @@ def run_folder(qtbot, window, folder):
 def cli_csv(tmp_path_factory, synth_folder, baseline_model):
     """``digitsum predict`` on the composed folder: the reference the GUI must match."""
     out = tmp_path_factory.mktemp("cli") / "cli.csv"
-    subprocess.run([sys.executable, "-m", "core", "predict", str(synth_folder), "--model", str(baseline_model),
-                    "--output", str(out), "--quiet"], check=True, cwd=ROOT, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "predict",
+            str(synth_folder),
+            "--model",
+            str(baseline_model),
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     return out
 
 
@@ -66,7 +79,7 @@ def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_w
     labels = read_labels_csv(synth_folder / "labels.csv")
     gui_lines, cli_lines = dest.read_bytes().split(b"\n"), cli_csv.read_bytes().split(b"\n")
     assert gui_lines[0] == cli_lines[0] + b",corrected_sum"
-    assert gui_lines[1:-1] == [c + f",{labels[r.file][0]}".encode() for c, r in zip(cli_lines[1:-1], rows)]
+    assert gui_lines[1:-1] == [c + f",{labels[r.file][0]}".encode() for c, r in zip(cli_lines[1:-1], rows, strict=True)]
 
 
 def test_unlabelled_folder_exports_exactly_the_cli_bytes(qtbot, make_window, synth_folder, baseline_model, tmp_path):
@@ -77,8 +90,23 @@ def test_unlabelled_folder_exports_exactly_the_cli_bytes(qtbot, make_window, syn
     for png in sorted(synth_folder.glob("*.png"))[:12]:
         shutil.copy(png, folder / png.name)
     cli = tmp_path / "cli.csv"
-    subprocess.run([sys.executable, "-m", "core", "predict", str(folder), "--model", str(baseline_model),
-                    "--output", str(cli), "--quiet"], check=True, cwd=ROOT, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "predict",
+            str(folder),
+            "--model",
+            str(baseline_model),
+            "--output",
+            str(cli),
+            "--quiet",
+        ],
+        check=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     window = make_window()
     assert run_folder(qtbot, window, folder) is False
     dest = tmp_path / "gui.csv"
@@ -101,8 +129,9 @@ def test_cancel_keeps_finished_rows(qtbot, make_window, synth_folder, digits_mod
     assert window.export_csv(window.settings.fileName() + ".csv") == len(rows)  # partial export works, says so
 
 
-def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(qtbot, make_window, synth_folder, digits_model,
-                                                                         monkeypatch):
+def test_rows_reach_the_window_whole_and_in_order_at_most_every_interval(
+    qtbot, make_window, synth_folder, digits_model, monkeypatch
+):
     import digitsum_gui.worker as worker
 
     # an interval longer than the run: the first batch at once, then everything else at the end
@@ -155,7 +184,10 @@ def test_bad_files_become_error_rows(qtbot, make_window, synth_folder, tmp_path)
     assert rows["notes.png"].error.startswith("not an image")
     assert all(rows[n].predicted_sum is not None for n in ("synth_00000.png", "synth_00001.png", "synth_00002.png"))
     i = [r.file for r in window.table_model.rows].index("empty.png")
-    assert window.table_model.data(window.table_model.index(i, Column.FILE), Qt.ItemDataRole.BackgroundRole) == ERROR_BACKGROUND
+    assert (
+        window.table_model.data(window.table_model.index(i, Column.FILE), Qt.ItemDataRole.BackgroundRole)
+        == ERROR_BACKGROUND
+    )
     assert "2 unreadable" in window.status.currentMessage()
     window.table_view.selectRow(i)  # an unreadable file's detail pane says there is no image
     qtbot.waitUntil(lambda: window.detail.image_label.text() == "(no image)", timeout=5000)
@@ -233,8 +265,9 @@ def test_settings_are_remembered(qtbot, settings, baseline_model, synth_folder):
     # auto-predict off: dropping a folder opens it without predicting
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(synth_folder))])
-    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     second.dropEvent(event)
     assert second.source == [str(synth_folder)] and not second.running
     assert second.predict_action.isEnabled()

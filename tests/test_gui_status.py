@@ -38,8 +38,9 @@ def bundled_summary():
     return ModelSummary(DEFAULT_MODEL, model_display_name(DEFAULT_MODEL), info.arch, info.head, "CPU", dict(info.meta))
 
 
-def test_open_recent_with_a_missing_folder_keeps_the_rows_says_so_once_and_drops_it(qtbot, make_window, synth_folder,
-                                                                                   tmp_path):
+def test_open_recent_with_a_missing_folder_keeps_the_rows_says_so_once_and_drops_it(
+    qtbot, make_window, synth_folder, tmp_path
+):
     window = make_window()
     assert run_folder(qtbot, window, synth_folder) is False
     gone = tmp_path / "moved-away"
@@ -155,16 +156,33 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
     assert "validation (the run's own, used to pick its best epoch): 98.6% of 4,000 images" in text
 
 
-@pytest.mark.parametrize("metrics, expected", [
-    ({"val_acc": 1.0, "val_images": 100}, "val 100.0% of 100 (\u00b13.7)"),
-    ({"val_acc": 0.984, "val_images": 4000}, "val 98.4% of 4,000"),
-    ({"val_acc": 0.98, "val_images": 4000, "heldout_acc": 0.989,
-      "heldout": "10,000 images: ... (MNIST digits set aside by index)"}, "held-out digits 98.9% of 10,000"),
-    ({"heldout_acc": 0.989, "heldout": "10,000 images: x", "heldout_writers_acc": 0.991,
-      "heldout_writers": "10,000 images: writers never trained on"}, "new writers 99.1% of 10,000"),
-    ({"val_acc": 0.05}, "val 5.0%"),
-    ({}, ""),
-])
+@pytest.mark.parametrize(
+    "metrics, expected",
+    [
+        ({"val_acc": 1.0, "val_images": 100}, "val 100.0% of 100 (\u00b13.7)"),
+        ({"val_acc": 0.984, "val_images": 4000}, "val 98.4% of 4,000"),
+        (
+            {
+                "val_acc": 0.98,
+                "val_images": 4000,
+                "heldout_acc": 0.989,
+                "heldout": "10,000 images: ... (MNIST digits set aside by index)",
+            },
+            "held-out digits 98.9% of 10,000",
+        ),
+        (
+            {
+                "heldout_acc": 0.989,
+                "heldout": "10,000 images: x",
+                "heldout_writers_acc": 0.991,
+                "heldout_writers": "10,000 images: writers never trained on",
+            },
+            "new writers 99.1% of 10,000",
+        ),
+        ({"val_acc": 0.05}, "val 5.0%"),
+        ({}, ""),
+    ],
+)
 def test_the_model_figure_says_its_kind_and_its_image_count(metrics, expected):
     from digitsum_gui.worker import ModelSummary
 

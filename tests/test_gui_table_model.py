@@ -3,17 +3,15 @@
 import time
 
 import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QTableView
 
-
-from PySide6.QtCore import QModelIndex, Qt  # noqa: E402
-from PySide6.QtGui import QPixmap  # noqa: E402
-from PySide6.QtWidgets import QTableView  # noqa: E402
-
-from core.data import list_inputs  # noqa: E402
-from core.predict import PredictionRow  # noqa: E402
-from digitsum_gui.table_model import (  # noqa: E402
-    ERROR_BACKGROUND,
+from core.data import list_inputs
+from core.predict import PredictionRow
+from digitsum_gui.table_model import (
     DOUBT_BACKGROUND,
+    ERROR_BACKGROUND,
     MANY_ROWS,
     Column,
     PredictionFilterProxyModel,
@@ -31,8 +29,16 @@ def make_rows(n):
             rows.append(PredictionRow(f"img{i}.png", error="not an image (or not a supported format)"))
         else:
             conf = 0.5 + (i * 37 % 50) / 100
-            rows.append(PredictionRow(f"img{i}.png", i % 37, conf, "1234", top3=((i % 37, conf), (1, 0.01), (2, 0.001)),
-                                      digit_confidence=(0.9, 0.9, 0.9, 0.9)))
+            rows.append(
+                PredictionRow(
+                    f"img{i}.png",
+                    i % 37,
+                    conf,
+                    "1234",
+                    top3=((i % 37, conf), (1, 0.01), (2, 0.001)),
+                    digit_confidence=(0.9, 0.9, 0.9, 0.9),
+                )
+            )
     return rows
 
 
@@ -91,8 +97,9 @@ def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and
     model.sort(Column.CONFIDENCE, order)
     assert [model.input_index(model.display_row(i)) for i in range(8)] == list(range(8))
     cell = model.index(model.display_row(5), Column.THUMBNAIL)
-    with qtbot.waitSignal(model.dataChanged, timeout=10_000,
-                          check_params_cb=lambda first, last, roles: first == cell and last == cell):
+    with qtbot.waitSignal(
+        model.dataChanged, timeout=10_000, check_params_cb=lambda first, last, roles: first == cell and last == cell
+    ):
         assert model.data(cell, Qt.ItemDataRole.DecorationRole) is None
     thumb = model.data(cell, Qt.ItemDataRole.DecorationRole)
     assert isinstance(thumb, QPixmap) and (thumb.width(), thumb.height()) == (168, 40)
@@ -176,14 +183,17 @@ def test_rows_arriving_while_sorted_go_into_place(qtbot, qtmodeltester, model_an
     qtmodeltester.check(model)  # from here on it checks every insert and layout change as it happens
     for s in range(5, len(rows), batch):
         model.append_rows(rows[s : s + batch])
-    expected = sorted(range(len(rows)), key=lambda i: sort_key(rows[i], i, Column.CONFIDENCE),
-                      reverse=order == Qt.SortOrder.DescendingOrder)  # stable: equal keys in input order
+    expected = sorted(
+        range(len(rows)),
+        key=lambda i: sort_key(rows[i], i, Column.CONFIDENCE),
+        reverse=order == Qt.SortOrder.DescendingOrder,
+    )  # stable: equal keys in input order
     assert [proxy.source_row(r).file for r in range(proxy.rowCount())] == [rows[i].file for i in expected]
     assert [model.display_row(i) for i in expected] == list(range(len(rows)))
     assert [proxy.source_row(i.row()).file for i in view.selectionModel().selectedRows()] == [chosen]
 
     proxy.set_filter(confidence_below=0.8)  # a filtered view takes them in place too
-    more = make_rows(len(rows) + batch)[len(rows):]
+    more = make_rows(len(rows) + batch)[len(rows) :]
     model.append_rows(more)
     doubtful = [r for r in rows + more if r.error or r.confidence < 0.8]
     keys = [sort_key(proxy.source_row(i), 0, Column.CONFIDENCE) for i in range(proxy.rowCount())]

@@ -26,17 +26,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from clitools import ROOT, child_env, events, read_csv_bytes, sha256
+from hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from clitools import ROOT, child_env, events, read_csv_bytes, sha256
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, read_model_info
 from core.data import InputError, InputItem, list_inputs, load_item
 from core.export import ExportError, read_predictions_csv, write_predictions_csv
 from core.images import ImageReadError, read_image
 from core.predict import PredictionRow, Predictor
-from hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
 
 SAMPLES = ROOT / "resources" / "samples"
 BASELINE = ["--arch", "baseline", "--head", "sum"]
@@ -85,8 +85,9 @@ def test_case01_bad_files_in_a_folder_are_error_rows_and_the_run_goes_on_in_seco
         assert words in str(info.value) and "\n" not in str(info.value), (name, str(info.value))
 
     t0 = time.monotonic()
-    status, _, err = cli(capsys, "predict", folder, "--model", baseline_model, "--output", tmp_path / "p.csv",
-                         "--batch-size", "4")
+    status, _, err = cli(
+        capsys, "predict", folder, "--model", baseline_model, "--output", tmp_path / "p.csv", "--batch-size", "4"
+    )
     elapsed = time.monotonic() - t0
     assert status == 0, err
     assert elapsed < 30, elapsed  # the 30000x30000 PNG is refused from its header, never decoded
@@ -101,7 +102,8 @@ def test_case01_bad_files_in_a_folder_are_error_rows_and_the_run_goes_on_in_seco
 
 
 def test_case02_just_over_pillows_pixel_limit_is_an_error_row_not_a_warning_never_decoded(
-        tmp_path, baseline_predictor, monkeypatch):
+    tmp_path, baseline_predictor, monkeypatch
+):
     width, height = 9460, 9459  # 89,482,140 pixels: just over Pillow's 89,478,485
     assert Image.MAX_IMAGE_PIXELS < width * height < 2 * Image.MAX_IMAGE_PIXELS  # Pillow would only warn
     over = tmp_path / "over.png"
@@ -195,8 +197,19 @@ def odd_folder(tmp_path):
     (folder / "sub").mkdir(parents=True)
     outside.mkdir()
     png = encoded(good_images(1)[0], "PNG")
-    good = ["ünïcödé 日本語.png", "with  two spaces .png", "-dash.png", "=SUM(A1).png", "+plus.png", "@at.png",
-            "\ttab.png", "\rcr.png", "long-" + "x" * 240 + ".png", "ü" * 120 + ".png", "sub/deep.png"]
+    good = [
+        "ünïcödé 日本語.png",
+        "with  two spaces .png",
+        "-dash.png",
+        "=SUM(A1).png",
+        "+plus.png",
+        "@at.png",
+        "\ttab.png",
+        "\rcr.png",
+        "long-" + "x" * 240 + ".png",
+        "ü" * 120 + ".png",
+        "sub/deep.png",
+    ]
     for name in good:
         (folder / name).write_bytes(png)
     assert max(len(os.fsencode(n)) for n in good) >= 240
@@ -212,8 +225,11 @@ def odd_folder(tmp_path):
     os.symlink(folder / "loopA.png", folder / "loopB.png")
     os.symlink(folder / "gone.png", folder / "dangling.png")
     os.mkfifo(folder / "pipe.png")  # never opened: it would wait for a writer forever
-    errors = {"loopA.png": "too many levels of symbolic links", "loopB.png": "too many levels of symbolic links",
-              "dangling.png": "file not found"}
+    errors = {
+        "loopA.png": "too many levels of symbolic links",
+        "loopB.png": "too many levels of symbolic links",
+        "dangling.png": "file not found",
+    }
     return folder, good, errors
 
 
@@ -240,11 +256,25 @@ def test_case04_odd_names_and_symlinks_through_the_cli(odd_folder, tmp_path, bas
 
     # the same names given one by one (after --, as any command needs for a leading -)
     monkeypatch.chdir(folder)
-    status, _, err = cli(capsys, "predict", "--model", baseline_model, "--output", tmp_path / "q.csv", "-q",
-                         "--", "-dash.png", "=SUM(A1).png", "sub/deep.png")
+    status, _, err = cli(
+        capsys,
+        "predict",
+        "--model",
+        baseline_model,
+        "--output",
+        tmp_path / "q.csv",
+        "-q",
+        "--",
+        "-dash.png",
+        "=SUM(A1).png",
+        "sub/deep.png",
+    )
     assert status == 0, err
     assert [(r["file"], r["error"]) for r in read_predictions_csv(tmp_path / "q.csv")] == [
-        ("-dash.png", ""), ("=SUM(A1).png", ""), ("sub/deep.png", "")]
+        ("-dash.png", ""),
+        ("=SUM(A1).png", ""),
+        ("sub/deep.png", ""),
+    ]
 
     # a folder with no images says so, in one line
     (tmp_path / "nothing").mkdir()
@@ -275,17 +305,22 @@ def _try_load(item):
 
 
 NPY_SEEDS = []
-for _arr in (np.zeros((2, 40, 168), np.uint8), np.linspace(0, 1, 2 * 40 * 168, dtype=np.float32).reshape(2, 40, 168),
-             np.full((1, 40, 168), 300, np.uint16)):
+for _arr in (
+    np.zeros((2, 40, 168), np.uint8),
+    np.linspace(0, 1, 2 * 40 * 168, dtype=np.float32).reshape(2, 40, 168),
+    np.full((1, 40, 168), 300, np.uint16),
+):
     _buf = io.BytesIO()
     np.save(_buf, _arr)
     NPY_SEEDS.append(_buf.getvalue())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.sampled_from(range(len(NPY_SEEDS))),
-       edits=st.lists(st.tuples(st.integers(0, 160), st.integers(0, 255)), min_size=1, max_size=6),
-       cut=st.one_of(st.none(), st.integers(0, 30000)))
+@given(
+    seed=st.sampled_from(range(len(NPY_SEEDS))),
+    edits=st.lists(st.tuples(st.integers(0, 160), st.integers(0, 255)), min_size=1, max_size=6),
+    cut=st.one_of(st.none(), st.integers(0, 30000)),
+)
 def test_case05_fuzzed_npy_arrays_raise_only_typed_one_line_errors(tmp_path, seed, edits, cut):
     """The image reader's fuzzing is test_images.py::test_fuzz_*; this is the other reader, .npy
     (mutations in the header, where numpy's own parser raises anything)."""
@@ -324,8 +359,23 @@ def test_case06_pickles_given_to_init_are_refused_and_never_run(tmp_path, capsys
     marker = tmp_path / "MARKER"
     for suffix, path in marker_pickles(tmp_path / "models", marker).items():
         before = sha256(path)
-        status = train_cli(["--data", "synthetic:16", "--val-size", "8", "--epochs", "1", "--device", "cpu",
-                            *BASELINE, "--init", str(path), "--out", str(tmp_path / f"run{suffix}")])
+        status = train_cli(
+            [
+                "--data",
+                "synthetic:16",
+                "--val-size",
+                "8",
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                *BASELINE,
+                "--init",
+                str(path),
+                "--out",
+                str(tmp_path / f"run{suffix}"),
+            ]
+        )
         out, err = capsys.readouterr()
         lines = err.strip().splitlines()
         assert status == 1 and len(lines) == 1 and lines[0].startswith("digitsum train: error: "), err
@@ -346,8 +396,9 @@ def test_case07_hostile_safetensors_headers_are_refused_in_one_line(tmp_path, ba
         "length past the end": struct.pack("<Q", len(body) + 1000) + body,
         "not json": struct.pack("<Q", 6) + b'{"w": ',
         "offsets past the end": struct.pack("<Q", len(body)) + body + b"\0" * 4,
-        "huge shape": struct.pack("<Q", 80) + json.dumps(
-            {"w": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 16]}}).encode().ljust(80) + b"\0" * 16,
+        "huge shape": struct.pack("<Q", 80)
+        + json.dumps({"w": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 16]}}).encode().ljust(80)
+        + b"\0" * 16,
         "metadata not strings": _with_header({"__metadata__": {"digitsum": {"arch": "baseline"}}}),
     }
     for what, data in cases.items():
@@ -373,8 +424,12 @@ def rows_for(n: int) -> list[PredictionRow]:
     return [PredictionRow(f"img{i}.png", i % 37, 0.5) for i in range(n)]
 
 
-@pytest.mark.skipif(subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0
-                    if shutil.which("unshare") else True, reason="needs unshare (user and mount namespaces)")
+@pytest.mark.skipif(
+    subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0
+    if shutil.which("unshare")
+    else True,
+    reason="needs unshare (user and mount namespaces)",
+)
 def test_case10_a_read_only_filesystem_keeps_the_previous_csv(tmp_path):
     """A real read-only mount (tmpfs remounted ro in a private mount namespace): chmod would not
     stop root, who runs these tests. The previous CSV must be byte-identical, no temporary left."""
@@ -394,10 +449,13 @@ def test_case10_a_read_only_filesystem_keeps_the_previous_csv(tmp_path):
         "after = hashlib.sha256(open(dest, 'rb').read()).hexdigest()\n"
         "print(json.dumps({'error': error, 'same': before == after, 'files': os.listdir(os.path.dirname(dest))}))\n"
     )
-    shell = (f'mount -t tmpfs tmpfs "{mount}" && printf "old,csv\\n" > "{mount}/sums.csv" && '
-             f'mount -o remount,ro "{mount}" && exec "{sys.executable}" -c "$0" "{mount}/sums.csv"')
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", shell, script], capture_output=True, text=True,
-                          env=child_env(), timeout=60)
+    shell = (
+        f'mount -t tmpfs tmpfs "{mount}" && printf "old,csv\\n" > "{mount}/sums.csv" && '
+        f'mount -o remount,ro "{mount}" && exec "{sys.executable}" -c "$0" "{mount}/sums.csv"'
+    )
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", shell, script], capture_output=True, text=True, env=child_env(), timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["error"] and "Read-only file system" in result["error"] and "\n" not in result["error"]
@@ -430,11 +488,14 @@ def test_case10_cli_output_onto_a_directory_or_under_a_file_fails_cleanly(tmp_pa
     (tmp_path / "taken.csv").mkdir()
     (tmp_path / "taken.csv" / "inside.txt").write_text("keep")
     (tmp_path / "afile").write_text("x")
-    line = one_line(*cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output",
-                         tmp_path / "taken.csv"), "predict")
+    line = one_line(
+        *cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", tmp_path / "taken.csv"), "predict"
+    )
     assert "cannot write" in line and "directory" in line.lower()
-    line = one_line(*cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output",
-                         tmp_path / "afile" / "out.csv"), "predict")
+    line = one_line(
+        *cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", tmp_path / "afile" / "out.csv"),
+        "predict",
+    )
     assert "cannot write" in line and "Not a directory" in line
     assert sorted(os.listdir(tmp_path)) == ["afile", "previous.csv", "taken.csv"]
     assert os.listdir(tmp_path / "taken.csv") == ["inside.txt"]
@@ -449,12 +510,29 @@ def test_case11_ctrl_c_in_the_cli_keeps_whole_rows_only(synth_folder, digits_mod
     With --output FILE the same interruption leaves no file (never half a file: case 10)."""
     # the folder five times over (200 inputs): the run must outlast this process's reaction to
     # the progress bar, which on a busy 2-core machine can lag by a good part of a second
-    cmd = [sys.executable, "-m", "core", "predict", *[str(synth_folder)] * 5, "--model", str(digits_model),
-           "--batch-size", "4", "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "core",
+        "predict",
+        *[str(synth_folder)] * 5,
+        "--model",
+        str(digits_model),
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+    ]
     # Ctrl-C as in a terminal: a test run started in the background (`.ci/run &`) inherits an
     # ignored SIGINT, and Python then never turns it into KeyboardInterrupt
-    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     seen = b""
     try:
         os.set_blocking(proc.stderr.fileno(), False)
@@ -484,15 +562,31 @@ def test_case11_ctrl_c_in_the_cli_keeps_whole_rows_only(synth_folder, digits_mod
     assert all(len(r) == 5 and r["predicted_sum"].isdigit() and len(r["digits"]) == 4 for r in rows)
 
 
-@pytest.mark.parametrize("error", [RuntimeError("CUDA error: an illegal memory access was encountered"), MemoryError()],
-                         ids=["RuntimeError", "bare MemoryError"])
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("CUDA error: an illegal memory access was encountered"), MemoryError()],
+    ids=["RuntimeError", "bare MemoryError"],
+)
 def test_case13_the_model_failing_mid_run_exits_1_after_writing_the_rows_it_had(
-        error, synth_folder, baseline_model, tmp_path, capsys, monkeypatch):
+    error, synth_folder, baseline_model, tmp_path, capsys, monkeypatch
+):
     # batches of 8: the model fails on the second one, which holds synth_00008.png
     monkeypatch.setattr("core.predict.Predictor", failing_on(read_image(synth_folder / "synth_00008.png"), error))
     out = tmp_path / "p.csv"
-    status, stdout, stderr = cli(capsys, "predict", synth_folder, "--model", baseline_model, "--batch-size", "8",
-                                 "--device", "cpu", "--output", out, "-q")  # classify is the CPU path's model call
+    status, stdout, stderr = cli(
+        capsys,
+        "predict",
+        synth_folder,
+        "--model",
+        baseline_model,
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--output",
+        out,
+        "-q",
+    )  # classify is the CPU path's model call
     summary, line = stderr.strip().splitlines()
     assert status == 1 and stdout == "" and "Traceback" not in stderr
     assert summary.startswith("8 of 40 inputs: 8 predicted, 0 unreadable")
@@ -542,8 +636,21 @@ def _size(path: Path) -> int:
 
 
 def test_case16_sigkill_during_a_checkpoint_save_then_resume(tmp_path):
-    args = ["--data", "synthetic:64", "--val-size", "32", "--batch-size", "16", "--device", "cpu",
-            "--progress", "json", "--seed", "5", *BASELINE]
+    args = [
+        "--data",
+        "synthetic:64",
+        "--val-size",
+        "32",
+        "--batch-size",
+        "16",
+        "--device",
+        "cpu",
+        "--progress",
+        "json",
+        "--seed",
+        "5",
+        *BASELINE,
+    ]
     for attempt in range(3):  # the kill must land inside the save; a lost race is retried
         out = tmp_path / f"run{attempt}"
         evs, stale = _kill_while_saving(out, args)
@@ -560,11 +667,33 @@ def test_case16_sigkill_during_a_checkpoint_save_then_resume(tmp_path):
 
     # resume to epoch k+1 and, beside it, a run that was never interrupted
     ref = tmp_path / "straight"
-    resume = subprocess.Popen([sys.executable, "-m", "core", "train", "--resume", str(out), "--epochs", str(k + 1),
-                               "--device", "cpu", "--progress", "json"], env=child_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    straight = subprocess.run([sys.executable, "-m", "core", "train", *args, "--epochs", str(k + 1), "--out", str(ref)],
-                              env=child_env(), capture_output=True, text=True, timeout=300)
+    resume = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "--resume",
+            str(out),
+            "--epochs",
+            str(k + 1),
+            "--device",
+            "cpu",
+            "--progress",
+            "json",
+        ],
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    straight = subprocess.run(
+        [sys.executable, "-m", "core", "train", *args, "--epochs", str(k + 1), "--out", str(ref)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     r_out, r_err = resume.communicate(timeout=300)
     assert resume.returncode == 0 and straight.returncode == 0, (r_err, straight.stderr)
     assert not [n for n in os.listdir(out) if n.endswith(".tmp")]  # stale temporaries cleaned
@@ -575,8 +704,10 @@ def test_case16_sigkill_during_a_checkpoint_save_then_resume(tmp_path):
     for key in reference["model"]:
         assert torch.equal(resumed["model"][key], reference["model"][key]), key
     assert torch.equal(resumed["rng"]["torch"], reference["rng"]["torch"])
-    assert resumed["rng"]["numpy"] == reference["rng"]["numpy"] and resumed["rng"]["python"] == reference["rng"]["python"]
-    for a, b in zip(resumed["optimizer"]["state"].values(), reference["optimizer"]["state"].values()):
+    assert (
+        resumed["rng"]["numpy"] == reference["rng"]["numpy"] and resumed["rng"]["python"] == reference["rng"]["python"]
+    )
+    for a, b in zip(resumed["optimizer"]["state"].values(), reference["optimizer"]["state"].values(), strict=True):
         assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
 
 
@@ -584,8 +715,28 @@ def test_case16_resume_also_cleans_a_model_save_cut_short(tmp_path, capsys):
     from core.train import run_cli as train_cli
 
     out = tmp_path / "run"
-    assert train_cli(["--data", "synthetic:32", "--val-size", "16", "--batch-size", "16", "--device", "cpu",
-                      "--epochs", "1", "--progress", "json", *BASELINE, "--out", str(out)]) == 0
+    assert (
+        train_cli(
+            [
+                "--data",
+                "synthetic:32",
+                "--val-size",
+                "16",
+                "--batch-size",
+                "16",
+                "--device",
+                "cpu",
+                "--epochs",
+                "1",
+                "--progress",
+                "json",
+                *BASELINE,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     # what atomic_path leaves when killed inside save_model: mkstemp's name, part of the bytes
     stale = out / ".best.safetensors.x1y2z3ab.tmp"
     stale.write_bytes((out / "best.safetensors").read_bytes()[:1000])

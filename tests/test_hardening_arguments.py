@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 import pytest
-
 from clitools import ROOT, run_cli, sha256
 
 SAMPLES = ROOT / "resources" / "samples"
@@ -58,15 +57,25 @@ def _command(command: str, flag: str, value: str, tmp_path) -> list[str]:
         "predict": ["predict", str(SAMPLES), "--output", str(tmp_path / "out.csv")],
         "evaluate": ["evaluate", str(SAMPLES), "--labels", str(SAMPLES / "labels.csv")],
         "synth": ["synth", str(tmp_path / "synth"), "--count", "2"],
-        "train": ["train", "--data", "synthetic:16", "--arch", "baseline", "--epochs", "1",
-                  "--out", str(tmp_path / "run")],
+        "train": [
+            "train",
+            "--data",
+            "synthetic:16",
+            "--arch",
+            "baseline",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
     }[command]
     return [*base, f"{flag}={value}"]  # "=": a value starting with '-' stays a value
 
 
 @pytest.mark.parametrize(("command", "flag", "value", "allowed"), BAD, ids=[f"{c} {f} {v}" for c, f, v, _ in BAD])
 def test_class2_a_bad_value_is_an_argparse_error_naming_the_flag_and_range(
-        command, flag, value, allowed, tmp_path, capsys, monkeypatch):
+    command, flag, value, allowed, tmp_path, capsys, monkeypatch
+):
     from core.cli import main
 
     monkeypatch.chdir(tmp_path)  # a default output (runs/...) would land here
@@ -84,10 +93,12 @@ def test_class2_bad_values_in_real_processes_write_nothing(tmp_path):
     old = tmp_path / "old.csv"
     old.write_text("file,predicted_sum\nx.png,3\n")
     before = sha256(old)
-    for args in (["predict", SAMPLES, "--batch-size", "-1", "--output", old],
-                 ["train", "--data", "synthetic:-5", "--arch", "baseline", "--out", tmp_path / "run"],
-                 ["train", "--data", "synthetic:16", "--lr", "-1", "--out", tmp_path / "run"],
-                 ["synth", tmp_path / "s", "--count", "-5"]):
+    for args in (
+        ["predict", SAMPLES, "--batch-size", "-1", "--output", old],
+        ["train", "--data", "synthetic:-5", "--arch", "baseline", "--out", tmp_path / "run"],
+        ["train", "--data", "synthetic:16", "--lr", "-1", "--out", tmp_path / "run"],
+        ["synth", tmp_path / "s", "--count", "-5"],
+    ):
         proc = run_cli(*args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith(f"digitsum {args[0]}: error: argument ")
@@ -100,9 +111,22 @@ def test_class2_val_fraction_1_with_labelled_files_only_says_there_is_nothing_to
     rng = np.random.default_rng(0)
     np.save(tmp_path / "data0.npy", rng.integers(0, 255, (12, 40, 168), dtype=np.uint8))
     np.save(tmp_path / "lab0.npy", rng.integers(0, 37, 12))
-    status = train(["--data", str(tmp_path / "data0.npy"), "--arch", "baseline", "--val-fraction", "1",
-                    "--device", "cpu", "--out", str(tmp_path / "run")])
+    status = train(
+        [
+            "--data",
+            str(tmp_path / "data0.npy"),
+            "--arch",
+            "baseline",
+            "--val-fraction",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 1 and err.strip().splitlines() == [
         "digitsum train: error: no training images: --val-fraction 1 keeps all 12 labelled images for validation; "
-        "lower it or add synthetic:N data"]
+        "lower it or add synthetic:N data"
+    ]

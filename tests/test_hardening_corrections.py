@@ -14,6 +14,7 @@ import sys
 import time
 
 from clitools import child_env
+
 from core.data import read_labels_csv, write_labels_csv
 
 SAVER = """
@@ -36,10 +37,16 @@ ORIGINAL = {f"orig{i}.png": (i, None) for i in range(5)}
 
 def _two_savers(folder, sidecar_dir, tmp_path, count=40) -> list[str]:
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(folder), str(sidecar_dir), prefix, str(go),
-                               str(count), forget], env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-             for prefix, forget in (("a", "orig0.png"), ("b", "orig1.png"))]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(folder), str(sidecar_dir), prefix, str(go), str(count), forget],
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for prefix, forget in (("a", "orig0.png"), ("b", "orig1.png"))
+    ]
     try:
         deadline = time.monotonic() + 120
         while not all((tmp_path / f"go.{p}").exists() for p in "ab"):

@@ -12,9 +12,8 @@ import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from clitools import ROOT, run_cli
+from PIL import Image
 
 SAMPLES = ROOT / "resources" / "samples"
 TINY_TRAIN = ["--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-size", "16", "--device", "cpu"]
@@ -48,9 +47,11 @@ def test_class8_unreadable_labelled_files_are_counted_and_named_and_all_gone_is_
     proc = run_cli("train", "--data", data, *TINY_TRAIN, "--out", tmp_path / "run")
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if "left out" in line]
-    assert notes == [f"digitsum train: note: {data}: 4 of 28 labelled files could not be read and are left out: "
-                     "cut.png (truncated image file), empty.png (empty file), notes.png (not an image (or not a "
-                     "supported format)) and 1 more"]
+    assert notes == [
+        f"digitsum train: note: {data}: 4 of 28 labelled files could not be read and are left out: "
+        "cut.png (truncated image file), empty.png (empty file), notes.png (not an image (or not a "
+        "supported format)) and 1 more"
+    ]
 
     # every labelled file unreadable: refused in one line that says why
     bad = tmp_path / "bad"
@@ -61,8 +62,9 @@ def test_class8_unreadable_labelled_files_are_counted_and_named_and_all_gone_is_
     proc = run_cli("train", "--data", bad, *TINY_TRAIN, "--out", tmp_path / "run2")
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"digitsum train: error: {bad}: ")
-    assert lines[0].endswith("no readable labelled images (none of 2 could be read: cut.png (truncated image file), "
-                             "empty.png (empty file))")
+    assert lines[0].endswith(
+        "no readable labelled images (none of 2 could be read: cut.png (truncated image file), empty.png (empty file))"
+    )
 
 
 def test_class8_evaluate_refuses_labels_of_another_length_as_train_does(tmp_path, capsys):
@@ -70,9 +72,19 @@ def test_class8_evaluate_refuses_labels_of_another_length_as_train_does(tmp_path
     np.save(tmp_path / "data0.npy", images)
     for count in (12, 8):
         np.save(tmp_path / "lab0.npy", np.arange(count) % 37)
-        line = one_line(*in_process(capsys, "evaluate", tmp_path / "data0.npy", "--labels", tmp_path / "lab0.npy",
-                                    "--model", SAMPLES.parent / "models" / "digitsum-resnet50.safetensors", "-q"),
-                        "evaluate")
+        line = one_line(
+            *in_process(
+                capsys,
+                "evaluate",
+                tmp_path / "data0.npy",
+                "--labels",
+                tmp_path / "lab0.npy",
+                "--model",
+                SAMPLES.parent / "models" / "digitsum-resnet50.safetensors",
+                "-q",
+            ),
+            "evaluate",
+        )
         assert line.endswith(f"data0.npy has 10 images but lab0.npy has {count} sums")
         from core.train import run_cli as train
 
@@ -133,8 +145,12 @@ def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tm
         "float01_two.npy": (clean / 255.0, 5, 2.0, "values from 0 to 2, outside this file's range 0..1"),
         "float255_inf.npy": (clean.astype(np.float64), 3, np.inf, "image contains NaN or infinite values"),
         "uint16_256.npy": (clean.astype(np.uint16), 7, 256, "values from 0 to 256, outside this file's range 0..255"),
-        "int16_negative.npy": (clean.astype(np.int16), 2, -1,
-                               "values from -1 to 255, outside this file's range 0..255"),
+        "int16_negative.npy": (
+            clean.astype(np.int16),
+            2,
+            -1,
+            "values from -1 to 255, outside this file's range 0..255",
+        ),
     }
     np.save(tmp_path / "clean.npy", clean)
     np.save(tmp_path / "uint16_full.npy", clean.astype(np.uint16) * 257)  # real 16-bit data stays 16-bit
@@ -144,8 +160,9 @@ def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tm
         np.save(tmp_path / name, arr)
     names = ["clean.npy", "uint16_full.npy", *cases]
     out = tmp_path / "out.csv"
-    proc = run_cli("predict", *[tmp_path / n for n in names], "--model", baseline_model, "--device", "cpu",
-                   "--output", out, "-q")
+    proc = run_cli(
+        "predict", *[tmp_path / n for n in names], "--model", baseline_model, "--device", "cpu", "--output", out, "-q"
+    )
     assert proc.returncode == 0, proc.stderr
     rows = read_csv_bytes(out.read_bytes())[1]
     by_file = {n: rows[12 * k : 12 * (k + 1)] for k, n in enumerate(names)}
@@ -189,8 +206,9 @@ def test_class10_a_tree_1500_folders_deep_is_walked_without_recursion(tmp_path, 
             if level in levels:
                 (folder / levels[level]).write_bytes(png)
         out = tmp_path / "deep.csv"
-        proc = run_cli("predict", root, "--recursive", "--model", baseline_model, "--device", "cpu",
-                       "--output", out, "-q")
+        proc = run_cli(
+            "predict", root, "--recursive", "--model", baseline_model, "--device", "cpu", "--output", out, "-q"
+        )
         assert proc.returncode == 0 and "RecursionError" not in proc.stderr, proc.stderr[-2000:]
         rows = read_csv_bytes(out.read_bytes())[1]
         # natural order by path parts: a folder "d" sorts before the file "top.png" beside it

@@ -13,9 +13,9 @@ import io
 
 import numpy as np
 import pytest
+from clitools import ROOT, read_csv_bytes, run_cli
 from PIL import Image, ImageFilter
 
-from clitools import ROOT, read_csv_bytes, run_cli
 from core.featureless import no_digits_reason
 from core.images import to_model_input
 
@@ -29,8 +29,9 @@ def featureless_images(rng) -> dict[str, np.ndarray]:
     images = {f"uniform{v}.png": np.full((H, W), v, np.uint8) for v in (0, 1, 64, 128, 200, 254, 255)}
     images["hgrad.png"] = np.tile(np.linspace(0, 255, W), (H, 1)).astype(np.uint8)
     images["vgrad.png"] = np.tile(np.linspace(0, 255, H)[:, None], (1, W)).astype(np.uint8)
-    images["radial.png"] = (255 * np.exp(-(((np.arange(W)[None] - 84) / 40) ** 2
-                                           + ((np.arange(H)[:, None] - 20) / 15) ** 2))).astype(np.uint8)
+    images["radial.png"] = (
+        255 * np.exp(-(((np.arange(W)[None] - 84) / 40) ** 2 + ((np.arange(H)[:, None] - 20) / 15) ** 2))
+    ).astype(np.uint8)
     for i in range(2):
         images[f"noise_uniform{i}.png"] = rng.integers(0, 256, (H, W), dtype=np.uint8)
         images[f"noise_gauss128_{i}.png"] = np.clip(rng.normal(128, 40, (H, W)), 0, 255).astype(np.uint8)
@@ -46,11 +47,17 @@ def featureless_images(rng) -> dict[str, np.ndarray]:
             images[f"salt{share}_{i}.png"] = (rng.random((H, W)) < share).astype(np.uint8) * 255
     images["noise_4000x4000.png"] = rng.integers(0, 256, (4000, 4000), dtype=np.uint8)
     blank = np.zeros((H, W), np.uint8)
-    near_empty = {"dot": (slice(20, 21), slice(80, 81)), "blob": (slice(18, 23), slice(60, 65)),
-                  "vline": (slice(10, 30), slice(84, 86)), "hline": (slice(20, 22), slice(30, 130)),
-                  "rect": (slice(15, 25), slice(70, 100)), "corner": (slice(0, 3), slice(0, 3)),
-                  "half": (slice(None), slice(0, 84)), "stripes_h": (slice(None, None, 4), slice(None)),
-                  "stripes_v": (slice(None), slice(None, None, 4))}
+    near_empty = {
+        "dot": (slice(20, 21), slice(80, 81)),
+        "blob": (slice(18, 23), slice(60, 65)),
+        "vline": (slice(10, 30), slice(84, 86)),
+        "hline": (slice(20, 22), slice(30, 130)),
+        "rect": (slice(15, 25), slice(70, 100)),
+        "corner": (slice(0, 3), slice(0, 3)),
+        "half": (slice(None), slice(0, 84)),
+        "stripes_h": (slice(None, None, 4), slice(None)),
+        "stripes_v": (slice(None), slice(None, None, 4)),
+    }
     for name, where in near_empty.items():
         img = blank.copy()
         img[where] = 255
@@ -88,8 +95,19 @@ def write_featureless_folder(folder) -> list[str]:
 def test_class4_no_featureless_image_gets_a_confident_sum_and_digit_images_all_pass(tmp_path, default_model):
     folder = tmp_path / "featureless"
     names = write_featureless_folder(folder)
-    proc = run_cli("predict", folder, tmp_path / "blank.npy", SAMPLES, "--model", default_model, "--device", "cpu",
-                   "--output", tmp_path / "out.csv", "-q")
+    proc = run_cli(
+        "predict",
+        folder,
+        tmp_path / "blank.npy",
+        SAMPLES,
+        "--model",
+        default_model,
+        "--device",
+        "cpu",
+        "--output",
+        tmp_path / "out.csv",
+        "-q",
+    )
     assert proc.returncode == 0, proc.stderr
     _, rows = read_csv_bytes((tmp_path / "out.csv").read_bytes())
     featureless = [r for r in rows if not r["file"].startswith("synth_")]
@@ -97,13 +115,23 @@ def test_class4_no_featureless_image_gets_a_confident_sum_and_digit_images_all_p
     confident = [r for r in featureless if r["confidence"] and float(r["confidence"]) >= DOUBTFUL_BELOW]
     refused = [r for r in featureless if r["error"].startswith("no digits found")]
     doubtful = [r for r in featureless if r["confidence"] and float(r["confidence"]) < DOUBTFUL_BELOW]
-    print(f"\n{len(featureless)} featureless images: {len(confident)} confident, {len(refused)} 'no digits found', "
-          f"{len(doubtful)} doubtful: {[(r['file'], r['confidence']) for r in doubtful]}")
+    print(
+        f"\n{len(featureless)} featureless images: {len(confident)} confident, {len(refused)} 'no digits found', "
+        f"{len(doubtful)} doubtful: {[(r['file'], r['confidence']) for r in doubtful]}"
+    )
     assert confident == [], confident
     assert len(refused) + len(doubtful) == len(featureless)
     # the model was sure of these before the check (0.98-1.00): now they never reach it
-    for name in ("uniform128.png", "vgrad.png", "noise_4000x4000.png", "stripes_h.png", "stripes_v.png",
-                 "noise_binary0.png", "grey_noise0.png", "blank.npy:1"):
+    for name in (
+        "uniform128.png",
+        "vgrad.png",
+        "noise_4000x4000.png",
+        "stripes_h.png",
+        "stripes_v.png",
+        "noise_binary0.png",
+        "grey_noise0.png",
+        "blank.npy:1",
+    ):
         row = next(r for r in featureless if r["file"].endswith(name))
         assert row["error"].startswith("no digits found (") and row["predicted_sum"] == "", row
     samples = [r for r in rows if r["file"].startswith("synth_")]
@@ -136,10 +164,13 @@ def test_class4_digit_images_in_every_usual_condition_pass_the_check(composed):
         "blurred": [np.asarray(Image.fromarray(x).filter(ImageFilter.GaussianBlur(2))) for x in composed[200:300]],
         "a third of the contrast": [(x * 0.3).astype(np.uint8) for x in composed[300:400]],
         "grey background": [np.clip(x * 0.6 + 60, 0, 255).astype(np.uint8) for x in composed[400:500]],
-        "half size": [to_model_input(np.asarray(Image.fromarray(x).resize((84, 20), Image.Resampling.BILINEAR)))
-                      for x in composed[500:600]],
-        "noise sigma 25": [to_model_input(np.clip(x + rng.normal(0, 25, x.shape), 0, 255).astype(np.uint8))
-                           for x in composed[600:700]],
+        "half size": [
+            to_model_input(np.asarray(Image.fromarray(x).resize((84, 20), Image.Resampling.BILINEAR)))
+            for x in composed[500:600]
+        ],
+        "noise sigma 25": [
+            to_model_input(np.clip(x + rng.normal(0, 25, x.shape), 0, 255).astype(np.uint8)) for x in composed[600:700]
+        ],
     }
     for what, images in variants.items():
         flagged = [no_digits_reason(x) for x in images if no_digits_reason(x)]

@@ -7,24 +7,22 @@ command-line cases are test_hardening.py.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import resource
 import shutil
 import signal
-import functools
 import sys
 from pathlib import Path
 
 import pytest
+from clitools import sha256
+from hostile import failing_on, marker_pickles, write_bad_files
+from PySide6.QtCore import QStandardPaths, QThread
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-
-from PySide6.QtCore import QStandardPaths, QThread  # noqa: E402
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox  # noqa: E402
-
-from clitools import sha256  # noqa: E402
-from digitsum_gui.main_window import MainWindow  # noqa: E402
-from hostile import failing_on, marker_pickles, write_bad_files  # noqa: E402
+from digitsum_gui.main_window import MainWindow
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -33,7 +31,6 @@ RUN_TIMEOUT_MS = 120_000
 def make_window(make_window):
     """conftest's factory, returning only once the model is loaded."""
     return functools.partial(make_window, wait_for_model=True)
-
 
 
 def run_folder(qtbot, window, folder) -> bool:
@@ -86,8 +83,9 @@ def test_case04_a_folder_without_images_says_so(qtbot, make_window, tmp_path):
 # ---------------------------------------------------------------- 6: Open Model... with a live pickle
 
 
-def test_case06_open_model_refuses_pickles_and_never_runs_them(qtbot, make_window, synth_folder, tmp_path,
-                                                                 baseline_model, monkeypatch):
+def test_case06_open_model_refuses_pickles_and_never_runs_them(
+    qtbot, make_window, synth_folder, tmp_path, baseline_model, monkeypatch
+):
     marker = tmp_path / "MARKER"
     files = marker_pickles(tmp_path / "models", marker)
     window = make_window()
@@ -116,8 +114,9 @@ def test_case06_open_model_refuses_pickles_and_never_runs_them(qtbot, make_windo
 # ---------------------------------------------------------------- 11: cancel mid-batch
 
 
-def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(qtbot, make_window, synth_folder,
-                                                                           digits_model, tmp_path):
+def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(
+    qtbot, make_window, synth_folder, digits_model, tmp_path
+):
     window = make_window(model=digits_model, batch_size=4)  # ResNet-50 on the CPU: ten batches of 4
     thread = window.findChild(QThread, "digitsum-predict")
     assert thread is not None and thread.isRunning()
@@ -156,7 +155,8 @@ def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(qtbot
 
 
 def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_controls_come_back(
-        qtbot, settings, baseline_model, synth_folder, monkeypatch):
+    qtbot, settings, baseline_model, synth_folder, monkeypatch
+):
     from core.images import read_image
 
     # the worker builds its Predictor from core.predict: it gets a real one whose model fails on
@@ -172,8 +172,9 @@ def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_contro
     assert [r.file for r in window.table_model.rows] == [f"synth_{i:05d}.png" for i in range(8)]
     boxes = [b for b in visible_boxes(window) if "Prediction stopped" in b.text()]
     assert len(boxes) == 1
-    assert boxes[0].text() == ("Prediction stopped after 8 of 40 rows: "
-                               "CUDA error: an illegal memory access was encountered")
+    assert boxes[0].text() == (
+        "Prediction stopped after 8 of 40 rows: CUDA error: an illegal memory access was encountered"
+    )
     assert "Traceback" in boxes[0].detailedText()
     assert boxes[0].thread() is QApplication.instance().thread()  # made in the GUI thread, not the worker's
     assert not window.running
@@ -194,8 +195,9 @@ def store_snapshot(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("how", ["abort", "exit 1", "missing"])
-def test_case14_a_failed_training_child_is_reported_and_changes_nothing(how, qtbot, make_window, tmp_path,
-                                                                          baseline_model, monkeypatch, request):
+def test_case14_a_failed_training_child_is_reported_and_changes_nothing(
+    how, qtbot, make_window, tmp_path, baseline_model, monkeypatch, request
+):
     from core.store import describe_model
     from digitsum_gui.model_store import ModelStore
     from digitsum_gui.retrain.dialog import TrainDialog
@@ -232,14 +234,18 @@ def test_case14_a_failed_training_child_is_reported_and_changes_nothing(how, qtb
 
     assert dialog.start(confirm_long_cpu_run=False)
     if how == "abort":  # the child dies the way os.abort() kills it, in the middle of training
-        with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS,
-                              check_params_cb=lambda e: e["event"] == "start"):
+        with qtbot.waitSignal(
+            dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "start"
+        ):
             pass
         os.kill(dialog.run.process.processId(), signal.SIGABRT)
     qtbot.waitUntil(lambda: dialog.run is not None and not dialog.run.running, timeout=RUN_TIMEOUT_MS)
 
-    expected = {"abort": "The training process crashed.", "exit 1": "Training failed: ",
-                "missing": "Training could not start"}[how]
+    expected = {
+        "abort": "The training process crashed.",
+        "exit 1": "Training failed: ",
+        "missing": "Training could not start",
+    }[how]
     failure = [b for b in dialog.findChildren(QMessageBox) if b.isVisible() and b.windowTitle() == "Training failed"]
     assert len(failure) == 1 and failure[0].text().startswith(expected), failure[0].text() if failure else None
     if how == "exit 1":

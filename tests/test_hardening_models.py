@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from clitools import ROOT, read_csv_bytes, run_cli, sha256
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 
-from clitools import ROOT, read_csv_bytes, run_cli, sha256
 from core.checkpoint import ModelFileError, load_model
 from core.images import read_image
 from core.nonfinite import NON_FINITE_OUTPUT
@@ -64,7 +64,8 @@ class NanOnOneBatch(Predictor):
 
 @pytest.mark.parametrize("command", ["predict", "evaluate"])
 def test_class5_nan_outputs_are_error_rows_and_the_exit_status_says_so(
-        command, synth_folder, baseline_model, tmp_path, capsys, monkeypatch):
+    command, synth_folder, baseline_model, tmp_path, capsys, monkeypatch
+):
     poisoned = type("NanPredictor", (NanOnOneBatch,), {"poison": read_image(synth_folder / "synth_00009.png")})
     monkeypatch.setattr("core.predict.Predictor", poisoned)
     out = tmp_path / "p.csv"
@@ -75,8 +76,10 @@ def test_class5_nan_outputs_are_error_rows_and_the_exit_status_says_so(
         status, stdout, stderr = cli(capsys, "evaluate", synth_folder, "--labels", synth_folder / "labels.csv", *run)
     lines = stderr.strip().splitlines()
     assert status == 1 and "Traceback" not in stderr
-    assert lines[-1] == ("digitsum " + command + ": error: the model gave NaN or infinite outputs for 8 of 40 inputs "
-                         "(error rows in the CSV); is the model file damaged?")
+    assert lines[-1] == (
+        "digitsum " + command + ": error: the model gave NaN or infinite outputs for 8 of 40 inputs "
+        "(error rows in the CSV); is the model file damaged?"
+    )
     if command == "predict":
         assert lines[0].startswith("40 inputs: 32 predicted, 0 unreadable, 8 without a number (NaN model output)")
         _, rows = read_csv_bytes(out.read_bytes())
@@ -87,7 +90,8 @@ def test_class5_nan_outputs_are_error_rows_and_the_exit_status_says_so(
 
 
 def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
-        tmp_path, baseline_model, digits_model, capsys):
+    tmp_path, baseline_model, digits_model, capsys
+):
     def negative_variance(t):
         t["backbone.1.running_var"] = -t["backbone.1.running_var"]
 
@@ -95,10 +99,14 @@ def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
         t["head.4.weight"] = torch.full_like(t["head.4.weight"], 3e38)
 
     cases = {
-        "negative variance": (rewritten(digits_model, tmp_path / "negvar.safetensors", negative_variance),
-                              "backbone.1.running_var holds negative batch-norm variances: the network would give NaN"),
-        "overflow": (rewritten(baseline_model, tmp_path / "overflow.safetensors", overflowing),
-                     "the network gives NaN or infinite outputs with these weights"),
+        "negative variance": (
+            rewritten(digits_model, tmp_path / "negvar.safetensors", negative_variance),
+            "backbone.1.running_var holds negative batch-norm variances: the network would give NaN",
+        ),
+        "overflow": (
+            rewritten(baseline_model, tmp_path / "overflow.safetensors", overflowing),
+            "the network gives NaN or infinite outputs with these weights",
+        ),
     }
     for what, (path, reason) in cases.items():
         with pytest.raises(ModelFileError, match=reason):
@@ -109,10 +117,26 @@ def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
     # a real process, and --init (only read, never written)
     path = cases["overflow"][0]
     before = sha256(path)
-    proc = run_cli("train", "--data", "synthetic:16", "--arch", "baseline", "--init", path, "--epochs", "1",
-                   "--device", "cpu", "--out", tmp_path / "run")
-    assert proc.returncode == 1 and proc.stderr.strip() == \
-        f"digitsum train: error: {path.name}: the network gives NaN or infinite outputs with these weights"
+    proc = run_cli(
+        "train",
+        "--data",
+        "synthetic:16",
+        "--arch",
+        "baseline",
+        "--init",
+        path,
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "run",
+    )
+    assert (
+        proc.returncode == 1
+        and proc.stderr.strip()
+        == f"digitsum train: error: {path.name}: the network gives NaN or infinite outputs with these weights"
+    )
     assert sha256(path) == before and not (tmp_path / "run" / "best.safetensors").exists()
 
 
@@ -170,6 +194,7 @@ def test_class6_hostile_metadata_and_tensor_dtypes_are_one_line(tmp_path, baseli
 
     dtypes = {"int32": torch.int32, "bool": torch.bool, "float8": torch.float8_e4m3fn, "uint8": torch.uint8}
     for what, dtype in dtypes.items():
+
         def cast(t, dtype=dtype):
             t["head.4.weight"] = t["head.4.weight"].to(dtype)
 
@@ -179,8 +204,9 @@ def test_class6_hostile_metadata_and_tensor_dtypes_are_one_line(tmp_path, baseli
     def counter_as_float(t):  # the ResNet's batch counters are integers; a float there is refused too
         t["backbone.1.num_batches_tracked"] = t["backbone.1.num_batches_tracked"].float()
 
-    line = one_line_refusal(capsys, rewritten(digits_model, tmp_path / "counter.safetensors", counter_as_float),
-                            tmp_path)
+    line = one_line_refusal(
+        capsys, rewritten(digits_model, tmp_path / "counter.safetensors", counter_as_float), tmp_path
+    )
     assert "backbone.1.num_batches_tracked is stored as float32, not as int64" in line, line
 
 
@@ -231,8 +257,31 @@ def finished_run(tmp_path_factory) -> Path:
     from core.train import run_cli as train
 
     out = tmp_path_factory.mktemp("resume") / "run"
-    assert train(["--data", "synthetic:32", "--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-size",
-                  "16", "--val-size", "16", "--device", "cpu", "--out", str(out), "--progress", "json"]) == 0
+    assert (
+        train(
+            [
+                "--data",
+                "synthetic:32",
+                "--arch",
+                "baseline",
+                "--head",
+                "sum",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "16",
+                "--val-size",
+                "16",
+                "--device",
+                "cpu",
+                "--out",
+                str(out),
+                "--progress",
+                "json",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -268,16 +317,26 @@ def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_pat
         "arch vgg": (_damaged(good, ("args", "arch"), "vgg"), "args.arch: not a value of --arch: 'vgg'"),
         "data synthetic:-5": (_damaged(good, ("args", "data"), ["synthetic:-5"]), "args.data: synthetic:N needs N"),
         "epoch text": (_damaged(good, ("epoch",), "1"), "epoch: expected a whole number >= 0, got 1"),
-        "wrong shape": (_damaged(good, ("model", "head.4.weight"), torch.zeros(3, 3)),
-                        "model: head.4.weight is (3, 3) torch.float32, expected (37, 256) torch.float32"),
-        "a weight as int": (_damaged(good, ("model", "head.4.bias"), torch.zeros(37, dtype=torch.int32)),
-                            "model: head.4.bias is (37,) torch.int32"),
-        "NaN weight": (_damaged(good, ("model", "head.4.bias"), torch.full((37,), float("nan"))),
-                       "model: head.4.bias holds NaN or infinite values"),
-        "moment of the wrong shape": (_damaged(good, ("optimizer", "state", 0, "exp_avg"), torch.zeros(2)),
-                                      "optimizer: exp_avg of parameter 0 does not fit its shape"),
-        "one parameter group": (_damaged(good, ("optimizer", "param_groups"), good["optimizer"]["param_groups"][:1]),
-                                "optimizer: not the state of core.train's optimizer"),
+        "wrong shape": (
+            _damaged(good, ("model", "head.4.weight"), torch.zeros(3, 3)),
+            "model: head.4.weight is (3, 3) torch.float32, expected (37, 256) torch.float32",
+        ),
+        "a weight as int": (
+            _damaged(good, ("model", "head.4.bias"), torch.zeros(37, dtype=torch.int32)),
+            "model: head.4.bias is (37,) torch.int32",
+        ),
+        "NaN weight": (
+            _damaged(good, ("model", "head.4.bias"), torch.full((37,), float("nan"))),
+            "model: head.4.bias holds NaN or infinite values",
+        ),
+        "moment of the wrong shape": (
+            _damaged(good, ("optimizer", "state", 0, "exp_avg"), torch.zeros(2)),
+            "optimizer: exp_avg of parameter 0 does not fit its shape",
+        ),
+        "one parameter group": (
+            _damaged(good, ("optimizer", "param_groups"), good["optimizer"]["param_groups"][:1]),
+            "optimizer: not the state of core.train's optimizer",
+        ),
         "scheduler text": (_damaged(good, ("scheduler", "last_epoch"), "x"), "scheduler: not the state of"),
         "rng cut": (_damaged(good, ("rng", "torch"), good["rng"]["torch"][:10]), "rng: the saved random states cannot"),
         "rng numpy text": (_damaged(good, ("rng", "numpy"), "[1, 2"), "rng: the saved random states cannot"),
@@ -306,9 +365,11 @@ def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_pat
 # ---------------------------------------------------------------- fuzzing: only typed one-line errors come out
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                    max_leaves=20)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 DTYPES = ["F32", "F16", "BF16", "F64", "I64", "I32", "I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2", "X", 7]
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -335,12 +396,21 @@ def _only_one_line_model_errors(path: Path) -> None:
 
 
 @FUZZ
-@given(tensors=st.dictionaries(st.text(min_size=1, max_size=12), st.fixed_dictionaries({
-           "dtype": st.sampled_from(DTYPES),
-           "shape": st.lists(st.integers(-2, 2**40), max_size=4),
-           "data_offsets": st.lists(st.integers(-1, 2**40), min_size=0, max_size=3)}), max_size=3),
-       metadata=st.none() | st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=3) | JSON,
-       body=st.binary(max_size=64))
+@given(
+    tensors=st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.fixed_dictionaries(
+            {
+                "dtype": st.sampled_from(DTYPES),
+                "shape": st.lists(st.integers(-2, 2**40), max_size=4),
+                "data_offsets": st.lists(st.integers(-1, 2**40), min_size=0, max_size=3),
+            }
+        ),
+        max_size=3,
+    ),
+    metadata=st.none() | st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=3) | JSON,
+    body=st.binary(max_size=64),
+)
 def test_class6_fuzzed_safetensors_headers_give_only_one_line_errors(tmp_path, tensors, metadata, body):
     path = tmp_path / "fuzz.safetensors"
     path.write_bytes(_header(tensors, metadata) + body)
@@ -365,17 +435,27 @@ def test_class6_fuzzed_digitsum_metadata_gives_only_one_line_errors(tmp_path, ba
     if choice == "replace field":
         meta[data.draw(st.sampled_from([*meta, "metrics", "extra"]))] = data.draw(JSON)
     elif choice == "replace metrics entry":
-        meta["metrics"] = {**(meta.get("metrics") or {}), data.draw(st.sampled_from(["val_acc", "epoch", "x"])):
-                           data.draw(JSON)}
-    raw = (json.dumps(data.draw(JSON)) if choice == "whole value" else data.draw(st.text(max_size=50))
-           if choice == "text" else json.dumps(meta))
+        meta["metrics"] = {
+            **(meta.get("metrics") or {}),
+            data.draw(st.sampled_from(["val_acc", "epoch", "x"])): data.draw(JSON),
+        }
+    raw = (
+        json.dumps(data.draw(JSON))
+        if choice == "whole value"
+        else data.draw(st.text(max_size=50))
+        if choice == "text"
+        else json.dumps(meta)
+    )
     path = tmp_path / "fuzz.safetensors"
     save_file(baseline_tensors["tensors"], str(path), metadata={"digitsum": raw})
     _only_one_line_model_errors(path)
 
 
-TENSOR = st.builds(lambda shape, dtype: torch.zeros(shape, dtype=dtype),
-                   st.lists(st.integers(0, 3), max_size=3), st.sampled_from([torch.float32, torch.int64, torch.bool]))
+TENSOR = st.builds(
+    lambda shape, dtype: torch.zeros(shape, dtype=dtype),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.sampled_from([torch.float32, torch.int64, torch.bool]),
+)
 
 
 @pytest.fixture(scope="module")
@@ -401,13 +481,17 @@ def test_class6_fuzzed_checkpoint_contents_give_only_one_line_errors(tmp_path, g
             key = data.draw(st.sampled_from(sorted(node, key=str)))
             path.append(key)
             node = node[key]
-        content = _damaged(good, tuple(path), data.draw(st.one_of(value, st.just(_DELETE)))) if path else \
-            data.draw(value)
+        content = (
+            _damaged(good, tuple(path), data.draw(st.one_of(value, st.just(_DELETE)))) if path else data.draw(value)
+        )
     else:
         content = data.draw(value)
     torch.save(content, tmp_path / "checkpoint.pt")
     try:
-        check_checkpoint(load_checkpoint(tmp_path / "checkpoint.pt"), get_args_parser(),
-                         ("resume", "progress", "device", "threads", "precision", "compile"))
+        check_checkpoint(
+            load_checkpoint(tmp_path / "checkpoint.pt"),
+            get_args_parser(),
+            ("resume", "progress", "device", "threads", "precision", "compile"),
+        )
     except ModelFileError as exc:
         assert "\n" not in str(exc) and str(exc), repr(exc)

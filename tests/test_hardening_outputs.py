@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from clitools import ROOT, child_env, events, read_csv_bytes, run_cli, sha256
+from hostile import failing_on
+
 from core.export import ExportError, write_predictions_csv
 from core.images import read_image
 from core.predict import PredictionRow
-from hostile import failing_on
 
 SAMPLES = ROOT / "resources" / "samples"
 ROWS = [PredictionRow("a.png", 3, 0.5)]
@@ -58,7 +58,8 @@ def imgs(tmp_path) -> Path:
 
 
 def test_class1_an_output_never_replaces_an_input_a_labels_file_or_a_file_that_is_not_text(
-        imgs, tmp_path, baseline_model, capsys):
+    imgs, tmp_path, baseline_model, capsys
+):
     model = tmp_path / "model.safetensors"
     shutil.copy(baseline_model, model)
     np_labels = tmp_path / "lab0.npy"
@@ -129,8 +130,9 @@ def test_class1_devices_and_pipes_are_written_through_disks_and_sockets_refused(
     server.bind(str(tmp_path / "sock"))
     try:
         for dest in (disk, tmp_path / "sock"):
-            assert "not a regular file" in refused(capsys, "predict", SAMPLES, "--model", baseline_model, "-q",
-                                                   "--output", dest)
+            assert "not a regular file" in refused(
+                capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", dest
+            )
     finally:
         server.close()
     assert stat.S_ISBLK(os.lstat(disk).st_mode) and stat.S_ISSOCK(os.lstat(tmp_path / "sock").st_mode)
@@ -144,13 +146,26 @@ def test_class1_devices_and_pipes_are_written_through_disks_and_sockets_refused(
 
 
 def test_class1_a_run_failing_before_its_first_row_keeps_the_old_csv(
-        synth_folder, baseline_model, tmp_path, capsys, monkeypatch):
+    synth_folder, baseline_model, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "sums.csv"
     out.write_bytes(b"\xef\xbb\xbffile,predicted_sum,confidence,digits,error\nold.png,7,0.9000,,\n")
     before = sha256(out)
     monkeypatch.setattr("core.predict.Predictor", failing_on(read_image(synth_folder / "synth_00000.png")))
-    status, stdout, stderr = cli(capsys, "predict", synth_folder, "--model", baseline_model, "--batch-size", "8",
-                                 "--device", "cpu", "--output", out, "-q")
+    status, stdout, stderr = cli(
+        capsys,
+        "predict",
+        synth_folder,
+        "--model",
+        baseline_model,
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--output",
+        out,
+        "-q",
+    )
     assert status == 1 and stdout == "" and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1].startswith("digitsum predict: error: prediction stopped after 0 rows")
     assert sha256(out) == before and os.listdir(tmp_path) == ["sums.csv"]
@@ -158,8 +173,20 @@ def test_class1_a_run_failing_before_its_first_row_keeps_the_old_csv(
 
 # ================================================================ class 7: runs never clobber each other
 
-TINY_TRAIN = ["--data", "synthetic:64", "--arch", "baseline", "--head", "sum", "--batch-size", "16",
-              "--val-size", "32", "--device", "cpu"]
+TINY_TRAIN = [
+    "--data",
+    "synthetic:64",
+    "--arch",
+    "baseline",
+    "--head",
+    "sum",
+    "--batch-size",
+    "16",
+    "--val-size",
+    "32",
+    "--device",
+    "cpu",
+]
 
 
 def _wait_for_event(proc, event: str) -> list[dict]:
@@ -176,8 +203,19 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
     from core.train import run_cli as train
 
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "core", "train", *TINY_TRAIN, "--epochs", "50", "--progress", "json",
-           "--out", str(run)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "core",
+        "train",
+        *TINY_TRAIN,
+        "--epochs",
+        "50",
+        "--progress",
+        "json",
+        "--out",
+        str(run),
+    ]
     proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         seen = _wait_for_event(proc, "epoch")
@@ -206,8 +244,10 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
     files = {p.name: sha256(p) for p in run.iterdir()}
     status = train([*TINY_TRAIN, "--epochs", "1", "--out", str(run)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert status == 1 and err == [f"digitsum train: error: --out {run} already holds a training run "
-                                   f"(best.safetensors); continue it with --resume {run}, or choose another --out"]
+    assert status == 1 and err == [
+        f"digitsum train: error: --out {run} already holds a training run "
+        f"(best.safetensors); continue it with --resume {run}, or choose another --out"
+    ]
     assert {p.name: sha256(p) for p in run.iterdir()} == files
 
 
@@ -239,7 +279,8 @@ def test_class7_synth_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path)
     proc = run_cli("synth", mine, "--count", "3")
     assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
         f"digitsum synth: error: {mine} is not empty (2 entries, e.g. labels.csv); give a new or empty folder, "
-        "or --force to replace images of the same names and labels.csv"]
+        "or --force to replace images of the same names and labels.csv"
+    ]
     assert {p.name: sha256(p) for p in mine.iterdir()} == before
     proc = run_cli("synth", mine, "--count", "3", "--force")
     assert proc.returncode == 0, proc.stderr
@@ -251,8 +292,21 @@ def test_class7_sigterm_during_predict_leaves_no_temporary_file_and_the_old_csv(
     out = tmp_path / "sums.csv"
     out.write_bytes(b"\xef\xbb\xbffile,predicted_sum,confidence,digits,error\nold.png,7,0.9000,,\n")
     before = sha256(out)
-    cmd = [sys.executable, "-m", "core", "predict", *[str(synth_folder)] * 5, "--model", str(digits_model),
-           "--batch-size", "4", "--device", "cpu", "--output", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "core",
+        "predict",
+        *[str(synth_folder)] * 5,
+        "--model",
+        str(digits_model),
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+        "--output",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     seen = b""
     try:

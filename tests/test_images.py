@@ -8,9 +8,9 @@ import zlib
 
 import numpy as np
 import pytest
+from hostile import mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hostile import mutate
 from PIL import Image
 
 from core.images import MAX_PIXELS, ImageReadError, read_image, to_model_input, value_scale
@@ -59,7 +59,15 @@ def png_claiming(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize(
     "name, kw",
-    [("a.png", {}), ("a.bmp", {}), ("a.tif", {}), ("a.gif", {}), ("a.pgm", {}), ("a.ppm", {}), ("a.webp", {"lossless": True})],
+    [
+        ("a.png", {}),
+        ("a.bmp", {}),
+        ("a.tif", {}),
+        ("a.gif", {}),
+        ("a.pgm", {}),
+        ("a.ppm", {}),
+        ("a.webp", {"lossless": True}),
+    ],
 )
 def test_lossless_formats_read_exactly(tmp_path, name, kw):
     im = Image.fromarray(REF)
@@ -249,8 +257,14 @@ def test_fast_path_returns_input_memory():
 
 
 def test_same_pixels_in_any_dtype_give_same_bytes():
-    for arr in [REF.astype(np.float64), REF.astype(np.float32), REF / 255.0, (REF / 255.0).astype(np.float32),
-                REF.astype(np.int64), REF.astype(np.uint16) * 257]:
+    for arr in [
+        REF.astype(np.float64),
+        REF.astype(np.float32),
+        REF / 255.0,
+        (REF / 255.0).astype(np.float32),
+        REF.astype(np.int64),
+        REF.astype(np.uint16) * 257,
+    ]:
         assert np.array_equal(to_model_input(arr), REF), arr.dtype
 
 

@@ -12,7 +12,9 @@ QT_PACKAGES = ("PySide6", "PySide2", "shiboken6", "shiboken2", "PyQt5", "PyQt6",
 
 
 def core_modules() -> list[str]:
-    return sorted("core" if p.stem == "__init__" else f"core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__main__")
+    return sorted(
+        "core" if p.stem == "__init__" else f"core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__main__"
+    )
 
 
 def test_importing_every_core_module_loads_no_qt():
@@ -39,7 +41,9 @@ def test_no_file_in_core_imports_qt():
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-                "import_module", "__import__"):
+                "import_module",
+                "__import__",
+            ):
                 names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             else:
                 continue

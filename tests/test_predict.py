@@ -99,7 +99,7 @@ def test_decoding_processes_give_the_threads_rows(baseline_model, baseline_predi
     assert [r.file for r in rows if r.error] == ["img05b.png", "img11b.png"]
     np.testing.assert_allclose([r.confidence or 0 for r in rows], [r.confidence or 0 for r in threads], rtol=1e-5)
     # and each image is the one its row names: the model on that image alone
-    for item, row in zip(items, rows):
+    for item, row in zip(items, rows, strict=True):
         if not row.error:
             probs, _ = baseline_predictor.classify(load_item(item)[None].copy())
             assert row.predicted_sum == int(probs[0].argmax())

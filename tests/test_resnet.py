@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
-
 from clitools import python_json
+
 from core.resnet import ResNet50
 
 

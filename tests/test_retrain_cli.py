@@ -21,9 +21,29 @@ def test_fine_tune_on_corrections_leaves_the_model_byte_identical(baseline_model
     stat = model.stat()
 
     out = tmp_path / "run"
-    proc = run_cli("train", "--init", model, "--data", folder, "--arch", "baseline", "--epochs", "1",
-                   "--batch-size", "16", "--lr", "1e-4", "--device", "cpu", "--out", out, "--compare", model,
-                   "--progress", "json")
+    proc = run_cli(
+        "train",
+        "--init",
+        model,
+        "--data",
+        folder,
+        "--arch",
+        "baseline",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--lr",
+        "1e-4",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--compare",
+        model,
+        "--progress",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     done = events(proc.stdout)[-1]
     assert done["event"] == "done" and isinstance(done["compare_val_acc"], float)
@@ -54,8 +74,25 @@ def test_a_stop_file_in_the_run_folder_stops_training_like_sigterm(tmp_path):
 def test_resuming_a_stopped_run_does_not_stop_at_once(baseline_model, tmp_path):
     """The STOP file that ended a run is not a request to stop its --resume."""
     out = tmp_path / "run"
-    proc = run_cli("train", "--data", "synthetic:32", "--arch", "baseline", "--epochs", "1", "--batch-size", "16",
-                   "--val-size", "16", "--device", "cpu", "--out", out, "--progress", "json")
+    proc = run_cli(
+        "train",
+        "--data",
+        "synthetic:32",
+        "--arch",
+        "baseline",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--val-size",
+        "16",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--progress",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr
     (out / "STOP").touch()
     proc = run_cli("train", "--resume", out, "--epochs", "2", "--progress", "json")

@@ -4,14 +4,14 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QStandardPaths  # noqa: E402
+from PySide6.QtCore import QStandardPaths
 
-from core.checkpoint import load_model  # noqa: E402
-from core.store import describe_model  # noqa: E402
-from digitsum_gui.model_store import ModelStore  # noqa: E402
-from digitsum_gui.models_dialog import ModelsDialog  # noqa: E402
-from digitsum_gui.retrain.dialog import TrainDialog  # noqa: E402
-from digitsum_gui.retrain.process import TrainingRun  # noqa: E402
+from core.checkpoint import load_model
+from core.store import describe_model
+from digitsum_gui.model_store import ModelStore
+from digitsum_gui.models_dialog import ModelsDialog
+from digitsum_gui.retrain.dialog import TrainDialog
+from digitsum_gui.retrain.process import TrainingRun
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -76,14 +76,16 @@ def test_stop_early_by_sigterm_where_no_stop_file_can_be_written_still_succeeds(
     """The fallback: the child ends with 128 + SIGTERM after its done event, as `digitsum train` does."""
     import sys
 
-    child = ("import json, signal, sys, time\n"
-             "def bye(*_):\n"
-             "    print(json.dumps({'event': 'done', 'model': 'best.safetensors', 'metrics': {}, 'stopped_by': 'SIGTERM'}),"
-             " flush=True)\n"
-             "    sys.exit(128 + signal.SIGTERM)\n"
-             "signal.signal(signal.SIGTERM, bye)\n"
-             "print(json.dumps({'event': 'start'}), flush=True)\n"
-             "time.sleep(60)\n")
+    child = (
+        "import json, signal, sys, time\n"
+        "def bye(*_):\n"
+        "    print(json.dumps({'event': 'done', 'model': 'best.safetensors', 'metrics': {}, 'stopped_by': 'SIGTERM'}),"
+        " flush=True)\n"
+        "    sys.exit(128 + signal.SIGTERM)\n"
+        "signal.signal(signal.SIGTERM, bye)\n"
+        "print(json.dumps({'event': 'start'}), flush=True)\n"
+        "time.sleep(60)\n"
+    )
     run = TrainingRun([sys.executable, "-c", child], tmp_path / "run")  # no run folder: the STOP file fails
     with qtbot.waitSignal(run.event, timeout=10_000, check_params_cb=lambda e: e["event"] == "start"):
         run.start()
@@ -160,10 +162,13 @@ def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_m
     assert "only 2 to validate on" in form.data_note.text()
     form.synthetic.setChecked(True)
     form.val_size.setValue(64)
-    assert form.data_note.text() == f"{22 + form.synthetic_count.value():,} training images per epoch, 66 for validation."
+    assert (
+        form.data_note.text() == f"{22 + form.synthetic_count.value():,} training images per epoch, 66 for validation."
+    )
 
 
 # --- issue #16: what the Retrain dialog and Manage models tell a new user ---------------------------------------
+
 
 def labelled_folder(tmp_path, count):
     """A folder of ``count`` sample images with their labels.csv."""
@@ -205,8 +210,11 @@ def test_a_failed_run_is_said_once_in_the_dialogs_words(qtbot, tmp_path, baselin
     from core.corrections import FolderLabels
 
     folder = labelled_folder(tmp_path, 12)
-    dialog = TrainDialog(ModelStore(tmp_path / "data"), describe_model(baseline_model, in_store=False),
-                         FolderLabels(folder, tmp_path / "s"))
+    dialog = TrainDialog(
+        ModelStore(tmp_path / "data"),
+        describe_model(baseline_model, in_store=False),
+        FolderLabels(folder, tmp_path / "s"),
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     form = dialog.form
@@ -271,8 +279,12 @@ def test_every_retrain_control_says_what_it_does(qtbot, tmp_path, baseline_model
 
     dialog = TrainDialog(ModelStore(tmp_path / "data"), describe_model(baseline_model, in_store=False), None)
     qtbot.addWidget(dialog)
-    controls = [w for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget)
-                for w in dialog.form.findChildren(kind) if not isinstance(w.parentWidget(), QAbstractSpinBox)]
+    controls = [
+        w
+        for kind in (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget)
+        for w in dialog.form.findChildren(kind)
+        if not isinstance(w.parentWidget(), QAbstractSpinBox)
+    ]
     assert len(controls) >= 18
     assert [w for w in controls if len(w.toolTip()) < 20] == []
 
@@ -299,19 +311,51 @@ def test_speed_and_time_left_are_measured_here_and_never_go_stale(qtbot, tmp_pat
     now = [100.0]
     dialog.panel.clock.now = lambda: now[0]
     dialog.panel.started()
-    dialog._on_event({"event": "start", "epochs": 1, "start_epoch": 0, "steps_per_epoch": 2, "total_steps": 2,
-                      "train_images": 3200, "val_images": 16, "device": "CPU"})
+    dialog._on_event(
+        {
+            "event": "start",
+            "epochs": 1,
+            "start_epoch": 0,
+            "steps_per_epoch": 2,
+            "total_steps": 2,
+            "train_images": 3200,
+            "val_images": 16,
+            "device": "CPU",
+        }
+    )
     now[0] += 9  # the first step, warm-up included, took 9 s; the child says "2 images/s, ETA 1 s"
-    dialog._on_event({"event": "step", "epoch": 1, "step": 1, "global_step": 1, "total_steps": 2, "loss": 2.0,
-                      "lr": 1e-4, "images_per_s": 2.0, "eta": 1.0})
+    dialog._on_event(
+        {
+            "event": "step",
+            "epoch": 1,
+            "step": 1,
+            "global_step": 1,
+            "total_steps": 2,
+            "loss": 2.0,
+            "lr": 1e-4,
+            "images_per_s": 2.0,
+            "eta": 1.0,
+        }
+    )
     assert "ETA 1 s" not in dialog.status.text() and "measuring the speed" in dialog.status.text()
     assert "about 9 s left" in dialog.status.text()
     now[0] += 9  # nine more seconds and no word from the child: the second step is slow too
     qtbot.wait(1200)  # the dialog's own one-second refresh
     assert "about 18 s left" in dialog.status.text(), dialog.status.text()
     now[0] += 1
-    dialog._on_event({"event": "step", "epoch": 1, "step": 2, "global_step": 2, "total_steps": 2, "loss": 1.0,
-                      "lr": 1e-4, "images_per_s": 1.7, "eta": 0.0})
+    dialog._on_event(
+        {
+            "event": "step",
+            "epoch": 1,
+            "step": 2,
+            "global_step": 2,
+            "total_steps": 2,
+            "loss": 1.0,
+            "lr": 1e-4,
+            "images_per_s": 1.7,
+            "eta": 0.0,
+        }
+    )
     assert "160 images/s" in dialog.status.text()  # the second step: 1,600 images in 10 s, measured here
     assert "left" not in dialog.status.text()  # every step done: the epoch's validation is what remains
     dialog.panel.ended("Done.", done=True)
@@ -327,8 +371,11 @@ def test_manage_models_says_what_each_figure_was_measured_on(qtbot, tmp_path, ba
     store = ModelStore(tmp_path / "data")
     run = store.runs_dir / "20260101-120000-baseline-sum"
     run.mkdir(parents=True)
-    save_model(run / "best.safetensors", build_model("baseline", "sum"),
-               {"metrics": {"val_acc": 1.0, "val_images": 100, "epoch": 1}})
+    save_model(
+        run / "best.safetensors",
+        build_model("baseline", "sum"),
+        {"metrics": {"val_acc": 1.0, "val_images": 100, "epoch": 1}},
+    )
     models = ModelsDialog(store, current=DEFAULT_MODEL)
     qtbot.addWidget(models)
     rows = {m.path: r for r, m in enumerate(models.models)}

@@ -6,15 +6,15 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt  # noqa: E402
-from PySide6.QtWidgets import QLineEdit  # noqa: E402
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtWidgets import QLineEdit
 
-from core.data import read_labels_csv, write_labels_csv  # noqa: E402
-from core.export import read_predictions_csv  # noqa: E402
-from digitsum_gui.corrections import CORRECTED_BACKGROUND  # noqa: E402
-from digitsum_gui.main_window import MainWindow  # noqa: E402
-from digitsum_gui.model_store import ModelStore  # noqa: E402
-from digitsum_gui.table_model import Column  # noqa: E402
+from core.data import read_labels_csv, write_labels_csv
+from core.export import read_predictions_csv
+from digitsum_gui.corrections import CORRECTED_BACKGROUND
+from digitsum_gui.main_window import MainWindow
+from digitsum_gui.model_store import ModelStore
+from digitsum_gui.table_model import Column
 
 TIMEOUT_MS = 120_000
 
@@ -34,8 +34,9 @@ def folder(synth_folder, tmp_path):
 def make_window(qtbot, tmp_path, baseline_model):
     def make():
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings, model_path=baseline_model, device="cpu",
-                            store=ModelStore(tmp_path / "appdata"))
+        window = MainWindow(
+            settings=settings, model_path=baseline_model, device="cpu", store=ModelStore(tmp_path / "appdata")
+        )
         qtbot.addWidget(window)
         window.show()
         return window
@@ -153,8 +154,9 @@ def test_retrain_from_the_menu_then_switch_and_predict_again(qtbot, make_window,
     from core.data import list_inputs
     from core.predict import Predictor
 
-    expected = [r.predicted_sum for batch in Predictor(new_model, device="cpu").predict(list_inputs([folder]))
-                for r in batch]
+    expected = [
+        r.predicted_sum for batch in Predictor(new_model, device="cpu").predict(list_inputs([folder])) for r in batch
+    ]
     assert [r.predicted_sum for r in window.table_model.rows] == expected
 
 

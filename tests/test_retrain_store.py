@@ -132,14 +132,29 @@ def test_models_have_one_name_everywhere(baseline_model, default_model, tmp_path
     shutil.copy(baseline_model, run / "best.safetensors")
     copy = shutil.copy(default_model, tmp_path / default_model.name)  # same file name, not the bundled one
     listed = list_models(tmp_path / "runs", extra=(default_model, copy))
-    assert [m.label for m in listed] == [run.name, "digitsum-resnet50.safetensors (bundled)", "digitsum-resnet50.safetensors"]
+    assert [m.label for m in listed] == [
+        run.name,
+        "digitsum-resnet50.safetensors (bundled)",
+        "digitsum-resnet50.safetensors",
+    ]
     assert [model_display_name(m.path) for m in listed] == [m.label for m in listed]
 
 
 def test_train_command_is_what_the_cli_takes():
-    opts = TrainOptions(data=["my folder", "synthetic:64"], arch="baseline", head="sum", init="m.safetensors",
-                        epochs=1, batch_size=16, lr=1e-4, device="cpu", val_size=32, compare="m.safetensors",
-                        out="runs/x", extra=["--seed", "3"])
+    opts = TrainOptions(
+        data=["my folder", "synthetic:64"],
+        arch="baseline",
+        head="sum",
+        init="m.safetensors",
+        epochs=1,
+        batch_size=16,
+        lr=1e-4,
+        device="cpu",
+        val_size=32,
+        compare="m.safetensors",
+        out="runs/x",
+        extra=["--seed", "3"],
+    )
     args = train_args(opts)
     assert args[-2:] == ["--progress", "json"]
     assert display_command(args).startswith("digitsum train --data 'my folder' --data synthetic:64 ")
@@ -148,6 +163,13 @@ def test_train_command_is_what_the_cli_takes():
 
     parsed = get_args_parser().parse_args(args)
     assert (parsed.data, parsed.init, parsed.lr, parsed.val_size, parsed.seed) == (
-        ["my folder", "synthetic:64"], "m.safetensors", 1e-4, 32, 3)
-    assert default_hyperparameters("resnet50", "digits", fine_tune=True)["lr"] < \
-        default_hyperparameters("resnet50", "digits", fine_tune=False)["lr"]
+        ["my folder", "synthetic:64"],
+        "m.safetensors",
+        1e-4,
+        32,
+        3,
+    )
+    assert (
+        default_hyperparameters("resnet50", "digits", fine_tune=True)["lr"]
+        < default_hyperparameters("resnet50", "digits", fine_tune=False)["lr"]
+    )

@@ -47,8 +47,10 @@ def test_doubtful_rows_become_the_mean_of_the_copies(digits_model, composed):
     images = composed[0][:6]
     once = predictor.classify(images)  # second look off
     probs, digit_probs = look_again(predictor.classify, torch.from_numpy(images), *once, below=1.01)
-    views = [once] + [predictor.classify(shifted_copies(torch.from_numpy(images))[k * 6 : (k + 1) * 6].numpy())
-                      for k in range(len(SHIFTS))]
+    views = [once] + [
+        predictor.classify(shifted_copies(torch.from_numpy(images))[k * 6 : (k + 1) * 6].numpy())
+        for k in range(len(SHIFTS))
+    ]
     np.testing.assert_allclose(probs, np.mean([v[0] for v in views], 0), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(digit_probs, np.mean([v[1] for v in views], 0), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
@@ -90,10 +92,16 @@ def test_predict_reads_doubtful_rows_again_and_cli_can_turn_it_off(default_model
     from core.cli import main
 
     items = list_inputs([synth_folder])[:8]
-    on, off = (flatten(Predictor(default_model, device="cpu", precision="fp32", batch_size=4,
-                                 second_look_below=below).predict(items)) for below in (1.01, 0.0))
+    on, off = (
+        flatten(
+            Predictor(default_model, device="cpu", precision="fp32", batch_size=4, second_look_below=below).predict(
+                items
+            )
+        )
+        for below in (1.01, 0.0)
+    )
     assert [r.file for r in on] == [r.file for r in off]
-    assert any(abs(a.confidence - b.confidence) > 1e-4 for a, b in zip(on, off))
+    assert any(abs(a.confidence - b.confidence) > 1e-4 for a, b in zip(on, off, strict=True))
     out = synth_folder.parent / "look.csv"
     for flag, said in (([], True), (["--no-second-look"], False)):
         assert main(["predict", str(synth_folder), "--model", str(digits_model), "--output", str(out), *flag]) == 0

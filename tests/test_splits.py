@@ -7,8 +7,8 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-
 from conftest import SHARED_MNIST
+
 from core.synth import (
     HOLDOUT_WRITERS,
     VAL_WRITERS,
@@ -58,8 +58,8 @@ def test_a_writers_side_does_not_depend_on_the_bank():
     np.testing.assert_array_equal(writer_split(writers[pick]), full[pick])
     bundled = load_bank()
     assert bundled.split_by == "writer"
-    mine = dict(zip(bundled.writer.tolist(), writer_split(bundled.writer).tolist()))
-    for w, s in zip(writers.tolist(), full.tolist()):
+    mine = dict(zip(bundled.writer.tolist(), writer_split(bundled.writer).tolist(), strict=True))
+    for w, s in zip(writers.tolist(), full.tolist(), strict=True):
         if w in mine:
             assert mine[w] == s
 
@@ -78,7 +78,7 @@ def test_small_bank_splits_by_writer_without_held_out_writers():
     """A bank without a full validation side is split by a share of writers, held-out ones left out."""
     writers = np.repeat(np.arange(1000, 1539), 3)
     side = writer_split(writers)
-    keep = (side != "val")  # no validation writers: split_bank must make its own from training writers
+    keep = side != "val"  # no validation writers: split_bank must make its own from training writers
     bank = writer_bank(writers[keep])
     train, val = split_bank(bank)
     held = set(writers[side == "holdout"].tolist())
@@ -128,7 +128,21 @@ def test_without_writer_ids_the_split_goes_by_index_and_says_so(tmp_path, capsys
     bank = load_bank(tmp_path / "mnist.npz")
     assert bank.split_by == "index"
     np.testing.assert_array_equal(bank.subset("holdout").index, split_indices()["holdout"])
-    assert main(["synth", str(tmp_path / "out"), "--count", "2", "--split", "holdout", "--mnist", str(tmp_path / "mnist.npz")]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                str(tmp_path / "out"),
+                "--count",
+                "2",
+                "--split",
+                "holdout",
+                "--mnist",
+                str(tmp_path / "mnist.npz"),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     notes = [line for line in err.splitlines() if "no writer IDs" in line]
     assert len(notes) == 1 and "split by digit index" in notes[0]

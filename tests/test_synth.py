@@ -70,7 +70,7 @@ def test_digits_are_returned_left_to_right():
     images, digits = compose_numpy(synthetic, 300, seed=1)
     assert set(np.unique(digits)) == {0, 5}
     centres = {k: [] for k in range(4)}
-    for img, dig in zip(images, digits):
+    for img, dig in zip(images, digits, strict=True):
         fives = np.flatnonzero(dig == 5)
         if len(fives) == 0:
             assert img.max() == 0  # four blank digits: a black image
@@ -268,7 +268,9 @@ def test_elastic_distortion_bends_digits_without_destroying_them(bank):
     assert (change > 0.15).all()  # every digit moved (alpha 8 moves some by less)
 
     def corr(a, b):  # (64,) correlation of each digit with its distorted self
-        return np.array([np.corrcoef(x.flatten(), y.flatten())[0, 1] for x, y in zip(a.numpy(), b.numpy())])
+        return np.array(
+            [np.corrcoef(x.flatten(), y.flatten())[0, 1] for x, y in zip(a.numpy(), b.numpy(), strict=True)]
+        )
 
     assert np.median(corr(src, bent)) < 0.85  # strokes left their places...
     # ...but at the scale of a stroke's width the shape holds: not mush (alpha 80 or sigma 2 fail here)
@@ -315,7 +317,7 @@ def test_augmented_images_keep_ink_on_canvas_and_digits_in_order(bank, monkeypat
     dim.x[:10] = dim.x[10:] // 4  # the 0s a dim square, so they take room in the row as the 5s do
     images, digits = Composer(dim, "cpu", augment=True).compose(400, torch.Generator().manual_seed(2))
     centres = {k: [] for k in range(4)}
-    for im, dig in zip(images[:, 0].numpy(), digits.numpy()):
+    for im, dig in zip(images[:, 0].numpy(), digits.numpy(), strict=True):
         fives = np.flatnonzero(dig == 5)
         assert (im.max() > 0.5) == (len(fives) > 0)
         if len(fives) == 1:
@@ -367,6 +369,8 @@ def test_synth_command_writes_grid_layout(tmp_path):
     labels = read_labels_csv(tmp_path / "grid" / "labels.csv")
     assert sorted(labels) == pngs
     assert labels == read_labels_csv(tmp_path / "ours" / "labels.csv")  # same seed, same digits
-    differ = [not np.array_equal(np.asarray(Image.open(tmp_path / "grid" / p)), np.asarray(Image.open(tmp_path / "ours" / p)))
-              for p in pngs]
+    differ = [
+        not np.array_equal(np.asarray(Image.open(tmp_path / "grid" / p)), np.asarray(Image.open(tmp_path / "ours" / p)))
+        for p in pngs
+    ]
     assert all(differ)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from clitools import child_env, events, read_csv_bytes, run_cli, run_torchrun, sha256
 from PIL import Image
 from safetensors.torch import load_file
 
-from clitools import child_env, events, read_csv_bytes, run_cli, run_torchrun, sha256
 from core.checkpoint import load_checkpoint, load_model, save_checkpoint
 from core.train import run_cli as train_cli
 
@@ -48,7 +48,17 @@ def assert_event_stream(evs: list[dict], epochs: int = 1) -> dict:
     assert "step" in kinds and kinds.count("epoch") == epochs and kinds.count("done") == 1
     assert set(kinds) <= {"start", "step", "epoch", "done"}
     start = evs[0]
-    for key in ("epochs", "total_steps", "steps_per_epoch", "train_images", "val_images", "device", "arch", "head", "out"):
+    for key in (
+        "epochs",
+        "total_steps",
+        "steps_per_epoch",
+        "train_images",
+        "val_images",
+        "device",
+        "arch",
+        "head",
+        "out",
+    ):
         assert key in start, key
     for e in evs:
         assert isinstance(e["elapsed"], float | int)
@@ -140,8 +150,23 @@ def test_acceptance_run_prints_json_and_leaves_a_model_predict_loads(kind, tmp_p
 
 def test_train_on_a_labelled_folder_with_a_progress_bar(capsys, synth_folder, tmp_path):
     """Without --progress json: nothing on stdout, the bar and an epoch line on stderr."""
-    status = train_cli(["--data", str(synth_folder), "--epochs", "1", "--device", "cpu", "--batch-size", "16",
-                        *BASELINE, "--out", str(tmp_path / "run"), "--augment", "0.5"])
+    status = train_cli(
+        [
+            "--data",
+            str(synth_folder),
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--batch-size",
+            "16",
+            *BASELINE,
+            "--out",
+            str(tmp_path / "run"),
+            "--augment",
+            "0.5",
+        ]
+    )
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out == "" and "epoch 1/1" in err and "best model:" in err
@@ -155,7 +180,9 @@ def test_train_on_an_assignment_npy_pair(capsys, synth_folder, tmp_path):
     names = sorted(p.name for p in synth_folder.glob("*.png"))
     images = np.stack([np.asarray(Image.open(synth_folder / n), dtype=np.float64) for n in names])
     np.save(tmp_path / "data0.npy", images)
-    sums = {ln.split(",")[0]: int(ln.split(",")[1]) for ln in (synth_folder / "labels.csv").read_text().splitlines()[1:]}
+    sums = {
+        ln.split(",")[0]: int(ln.split(",")[1]) for ln in (synth_folder / "labels.csv").read_text().splitlines()[1:]
+    }
     np.save(tmp_path / "lab0.npy", np.array([sums[n] for n in names]))
     status, evs, err = train(capsys, "--data", tmp_path / "data0.npy", *TINY[2:], *BASELINE, "--out", tmp_path / "run")
     assert status == 0, err
@@ -163,8 +190,9 @@ def test_train_on_an_assignment_npy_pair(capsys, synth_folder, tmp_path):
     assert evs[0]["train_images"] == 36 and done["metrics"]["val_images"] == 4
 
 
-@pytest.mark.parametrize("case", ["missing data", "no data", "bad mnist", "resume without checkpoint",
-                                  "unreadable checkpoint"])  # bad values of flags: test_hardening_arguments.py (exit 2)
+@pytest.mark.parametrize(
+    "case", ["missing data", "no data", "bad mnist", "resume without checkpoint", "unreadable checkpoint"]
+)  # bad values of flags: test_hardening_arguments.py (exit 2)
 def test_runs_that_cannot_start_fail_in_one_line(case, capsys, tmp_path):
     (tmp_path / "empty-run").mkdir()
     (tmp_path / "bad-run").mkdir()
@@ -215,21 +243,41 @@ def test_resume_continues_exactly(seeded_runs, capsys, tmp_path):
     older = load_checkpoint(run / "checkpoint.pt")  # written before --augment existed: its default applies
     del older["args"]["augment"]
     torch.save(older, run / "checkpoint.pt")
-    status, evs, err = train(capsys, "--resume", run, "--epochs", "2", "--lr", "0.5", "--data", "synthetic:9",
-                             "--data", "synthetic:10", "--out", run, "--progress", "json")
+    status, evs, err = train(
+        capsys,
+        "--resume",
+        run,
+        "--epochs",
+        "2",
+        "--lr",
+        "0.5",
+        "--data",
+        "synthetic:9",
+        "--data",
+        "synthetic:10",
+        "--out",
+        run,
+        "--progress",
+        "json",
+    )
     assert status == 0, err
     # said, and not done: the weights below match the straight run
-    assert err.splitlines() == ["digitsum train: note: --resume keeps the run's own settings; ignoring "
-                                "--data synthetic:9 --data synthetic:10 --lr 0.5"]
+    assert err.splitlines() == [
+        "digitsum train: note: --resume keeps the run's own settings; ignoring "
+        "--data synthetic:9 --data synthetic:10 --lr 0.5"
+    ]
     assert not stale.exists()
     assert evs[0]["start_epoch"] == 1 and evs[0]["epochs"] == 2 and evs[0]["out"] == str(run)
     assert [e["epoch"] for e in evs if e["event"] == "epoch"] == [2]
-    resumed, straight = load_checkpoint(run / "checkpoint.pt"), load_checkpoint(seeded_runs["straight"] / "checkpoint.pt")
+    resumed, straight = (
+        load_checkpoint(run / "checkpoint.pt"),
+        load_checkpoint(seeded_runs["straight"] / "checkpoint.pt"),
+    )
     assert resumed["epoch"] == straight["epoch"] == 2
     assert_same_tensors(resumed["model"], straight["model"])
     assert torch.equal(resumed["rng"]["torch"], straight["rng"]["torch"])
     assert resumed["rng"]["numpy"] == straight["rng"]["numpy"] and resumed["rng"]["python"] == straight["rng"]["python"]
-    for sa, sb in zip(resumed["optimizer"]["state"].values(), straight["optimizer"]["state"].values()):
+    for sa, sb in zip(resumed["optimizer"]["state"].values(), straight["optimizer"]["state"].values(), strict=True):
         assert torch.equal(sa["exp_avg"], sb["exp_avg"]) and torch.equal(sa["exp_avg_sq"], sb["exp_avg_sq"])
     assert resumed["best"] == straight["best"]
     assert (run / "progress.jsonl").read_text().count('"event": "start"') == 2  # appended, not replaced
@@ -354,13 +402,37 @@ def test_sigterm_in_the_first_epoch_keeps_a_partial_model_and_no_checkpoint(tmp_
 
 def test_torchrun_two_processes_write_one_model(tmp_path):
     out = tmp_path / "run"
-    proc = run_torchrun("core.train", "--data", "synthetic:64", "--arch", "baseline", "--head", "sum", "--epochs", "1",
-                        "--device", "cpu", "--out", out, "--batch-size", "16", "--val-size", "32", "--progress", "json")
+    proc = run_torchrun(
+        "core.train",
+        "--data",
+        "synthetic:64",
+        "--arch",
+        "baseline",
+        "--head",
+        "sum",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--batch-size",
+        "16",
+        "--val-size",
+        "32",
+        "--progress",
+        "json",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     evs = events(proc.stdout)  # rank 0 alone reports
     done = assert_event_stream(evs)
     assert evs[0]["device"] == "CPU x 2 processes" and evs[0]["steps_per_epoch"] == 2
-    assert sorted(p.name for p in out.iterdir()) == ["best.safetensors", "checkpoint.pt", "config.json", "progress.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "best.safetensors",
+        "checkpoint.pt",
+        "config.json",
+        "progress.jsonl",
+    ]
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
     assert done["metrics"]["val_images"] == 32  # both ranks' validation shards counted
     load_model(out / "best.safetensors")

@@ -23,14 +23,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "digitsum_resources"
-RESOURCE_FILES = ["models/digitsum-resnet50.safetensors", "models/digitsum-resnet50.int8.json", "models/MODEL_CARD.md",
-                  "digit-bank.npz", "samples/labels.csv", "icons/digitsum.svg", "digitsum.desktop"]
+RESOURCE_FILES = [
+    "models/digitsum-resnet50.safetensors",
+    "models/digitsum-resnet50.int8.json",
+    "models/MODEL_CARD.md",
+    "digit-bank.npz",
+    "samples/labels.csv",
+    "icons/digitsum.svg",
+    "digitsum.desktop",
+]
 SAMPLES = sorted(p.name for p in (ROOT / "resources" / "samples").glob("*.png"))
 MAX_WHEEL_BYTES = 60_000_000
 
 
 def run(cmd, cwd, env=None, timeout=300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(c) for c in cmd], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -46,8 +55,10 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("core", "digitsum_gui", "resources"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-         "-w", out, src], cwd=src)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", out, src],
+        cwd=src,
+    )
     (found,) = out.glob("digitsum-*.whl")
     return found
 

@@ -77,9 +77,13 @@ class TrainingChart(QChartView):
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.loss_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(self.acc_axis, Qt.AlignmentFlag.AlignRight)
-        for series, y_axis in ((self.step_loss, self.loss_axis), (self.train_loss, self.loss_axis),
-                               (self.val_loss, self.loss_axis), (self.val_acc, self.acc_axis),
-                               (self.best, self.acc_axis)):
+        for series, y_axis in (
+            (self.step_loss, self.loss_axis),
+            (self.train_loss, self.loss_axis),
+            (self.val_loss, self.loss_axis),
+            (self.val_acc, self.acc_axis),
+            (self.best, self.acc_axis),
+        ):
             chart.addSeries(series)
             series.attachAxis(self.x_axis)
             series.attachAxis(y_axis)
@@ -101,8 +105,9 @@ class TrainingChart(QChartView):
         """Plot one progress event (others are ignored)."""
         kind = event.get("event")
         if kind == "start":
-            self.reset(int(event.get("epochs", 1)), int(event.get("steps_per_epoch", 1)),
-                       int(event.get("start_epoch", 0)))
+            self.reset(
+                int(event.get("epochs", 1)), int(event.get("steps_per_epoch", 1)), int(event.get("start_epoch", 0))
+            )
         elif kind == "step" and _finite(event.get("loss")):
             x = (event["epoch"] - 1) + event["step"] / self.steps_per_epoch
             self.step_loss.append(QPointF(x, event["loss"]))
@@ -127,8 +132,13 @@ class TrainingChart(QChartView):
 
     def point_counts(self) -> dict:
         """How many points each series holds (for tests and the accessibility text)."""
-        return {"step_loss": self.step_loss.count(), "train_loss": self.train_loss.count(),
-                "val_loss": self.val_loss.count(), "val_acc": self.val_acc.count(), "best": self.best.count()}
+        return {
+            "step_loss": self.step_loss.count(),
+            "train_loss": self.train_loss.count(),
+            "val_loss": self.val_loss.count(),
+            "val_acc": self.val_acc.count(),
+            "best": self.best.count(),
+        }
 
 
 def _finite(value) -> bool:

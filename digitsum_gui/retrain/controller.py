@@ -60,8 +60,9 @@ class RetrainController(QObject):
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close and self.training:
-            if not self.train_dialog.ask_to_cancel(self.window, "A model is training",
-                                                   "Quit and cancel the training run? Its folder will be removed."):
+            if not self.train_dialog.ask_to_cancel(
+                self.window, "A model is training", "Quit and cancel the training run? Its folder will be removed."
+            ):
                 event.ignore()
                 return True  # the window stays open (its closeEvent does not run)
         return super().eventFilter(watched, event)
@@ -127,10 +128,14 @@ class RetrainController(QObject):
     def offer_repredict(self) -> None:
         """Ask (non-blocking) whether to predict the open folder again; ``repredict`` runs on Yes."""
         shown = Path(self.window.source[0]).name
-        self._question = open_box(self.window, QMessageBox.Icon.Question, "Predict again?",
-                                  f"Now using {self.window.summary.name}. Predict {shown} again with it?",
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  on_yes=self.repredict)
+        self._question = open_box(
+            self.window,
+            QMessageBox.Icon.Question,
+            "Predict again?",
+            f"Now using {self.window.summary.name}. Predict {shown} again with it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            on_yes=self.repredict,
+        )
 
     @Slot()
     def repredict(self) -> bool:

@@ -207,13 +207,16 @@ class TrainDialog(QDialog):
             self.outcome.setText(problem)
             return False
         if opts.device == "cpu" and confirm_long_cpu_run:
-            seconds = estimate_cpu_seconds(opts.arch, self.form.train_image_count(), self.form.val_image_count(),
-                                           opts.epochs or 1)
+            seconds = estimate_cpu_seconds(
+                opts.arch, self.form.train_image_count(), self.form.val_image_count(), opts.epochs or 1
+            )
             if seconds > LONG_CPU_RUN_S:
                 answer = QMessageBox.question(
-                    self, "Long run on the CPU",
+                    self,
+                    "Long run on the CPU",
                     f"This run may take about {format_duration(seconds)} on the CPU "
-                    f"({opts.arch}, {self.form.train_image_count():,} images x {opts.epochs} epochs). Start it anyway?")
+                    f"({opts.arch}, {self.form.train_image_count():,} images x {opts.epochs} epochs). Start it anyway?",
+                )
                 if answer != QMessageBox.StandardButton.Yes:
                     return False
         self.run_dir = self.store.reserve(opts.arch, opts.head)
@@ -289,12 +292,15 @@ class TrainDialog(QDialog):
         images = metrics.get("val_images")
         on = f"{images:,} validation images" if isinstance(images, int) else "the validation images"
         accuracy = metrics.get("val_acc")
-        text = (f"New model: validation accuracy {pct(accuracy)}{_margin(accuracy, images)} "
-                f"(epoch {metrics.get('epoch')}, {on} of this run).")
+        text = (
+            f"New model: validation accuracy {pct(accuracy)}{_margin(accuracy, images)} "
+            f"(epoch {metrics.get('epoch')}, {on} of this run)."
+        )
         if self.current is not None:
             compare = self.result.get("compare_val_acc")
-            text += (f" Model in use ({self.current.label}): "
-                     f"{pct(compare)}{_margin(compare, images)} on the same images.")
+            text += (
+                f" Model in use ({self.current.label}): {pct(compare)}{_margin(compare, images)} on the same images."
+            )
         if isinstance(images, int) and images < 1000:
             text += " Few images: a difference inside the \u00b1 margins may be chance."
         return text
@@ -302,10 +308,14 @@ class TrainDialog(QDialog):
     @Slot()
     def offer_new_model(self) -> None:
         """Ask whether to switch (non-blocking); ``accept_new_model`` runs on Yes."""
-        self._question = open_box(self, QMessageBox.Icon.Question, "Use the new model?",
-                                  self.comparison_text() + "\n\nSwitch to the new model?",
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  on_yes=self.accept_new_model)
+        self._question = open_box(
+            self,
+            QMessageBox.Icon.Question,
+            "Use the new model?",
+            self.comparison_text() + "\n\nSwitch to the new model?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            on_yes=self.accept_new_model,
+        )
 
     @Slot()
     def accept_new_model(self) -> None:
@@ -329,8 +339,14 @@ class TrainDialog(QDialog):
         self.outcome.setText("The model in use is unchanged. The log below has the training's own output.")
         if self.log.toPlainText().strip():
             self.log_toggle.setChecked(True)
-        self._question = open_box(self, QMessageBox.Icon.Warning, "Training failed", in_dialog_words(first),
-                                  informative="The model in use is unchanged.", details=details.strip())
+        self._question = open_box(
+            self,
+            QMessageBox.Icon.Warning,
+            "Training failed",
+            in_dialog_words(first),
+            informative="The model in use is unchanged.",
+            details=details.strip(),
+        )
 
     def _on_cancelled(self) -> None:
         self._set_running(False)
@@ -351,4 +367,3 @@ class TrainDialog(QDialog):
             event.ignore()
             return
         super().closeEvent(event)
-

@@ -37,6 +37,8 @@ from digitsum_gui.dialogs import show_error
 
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
+
+
 def count_labelled(spec: str) -> int:
     """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
     from core.data import InputError, npy_rows, read_labels_csv
@@ -82,11 +84,16 @@ class TrainForm(QWidget):
         box = QGroupBox("Training data")
         form = QVBoxLayout(box)
         n = len(self.folder_labels) if self.folder_labels is not None else 0
-        where = (f"{n} labelled images in {self.folder_labels.folder.name}" if self.folder_labels is not None
-                 else "no folder is open")
+        where = (
+            f"{n} labelled images in {self.folder_labels.folder.name}"
+            if self.folder_labels is not None
+            else "no folder is open"
+        )
         self.this_folder = QCheckBox(f"This folder's labels and corrections ({where})")
-        self.this_folder.setToolTip("Train on the true sums of the open folder (labels.csv and what you typed); "
-                                    "a tenth of them is kept aside to validate on")
+        self.this_folder.setToolTip(
+            "Train on the true sums of the open folder (labels.csv and what you typed); "
+            "a tenth of them is kept aside to validate on"
+        )
         self.this_folder.setEnabled(n > 0)
         self.this_folder.setChecked(n > 0)
         form.addWidget(self.this_folder)
@@ -94,8 +101,9 @@ class TrainForm(QWidget):
         others = QHBoxLayout()
         self.other_data = QListWidget()
         self.other_data.setMaximumHeight(64)
-        self.other_data.setToolTip("Other labelled folders (with labels.csv) and data*.npy files "
-                                   "(with lab*.npy beside them)")
+        self.other_data.setToolTip(
+            "Other labelled folders (with labels.csv) and data*.npy files (with lab*.npy beside them)"
+        )
         buttons = QVBoxLayout()
         self.add_folder = QPushButton("Add folder\u2026")
         self.add_folder.setToolTip("Another folder of images with a labels.csv (header filename,sum)")
@@ -111,21 +119,27 @@ class TrainForm(QWidget):
 
         synth = QHBoxLayout()
         self.synthetic = QCheckBox("Synthetic images composed from MNIST digits:")
-        self.synthetic.setToolTip("Images composed afresh every epoch from handwritten digits whose sums are known. "
-                                  "They give a run images to validate on, and keep a fine-tuned model from "
-                                  "forgetting what it knew while it learns your corrections.")
+        self.synthetic.setToolTip(
+            "Images composed afresh every epoch from handwritten digits whose sums are known. "
+            "They give a run images to validate on, and keep a fine-tuned model from "
+            "forgetting what it knew while it learns your corrections."
+        )
         self.synthetic_count = QSpinBox()
         # any count the command takes; a value typed out of range becomes the nearest one, visibly
         self.synthetic_count.setRange(1, 10_000_000)
         self.synthetic_count.setCorrectionMode(QSpinBox.CorrectionMode.CorrectToNearestValue)
         self.synthetic_count.setValue(2000)
         self.synthetic_count.setSuffix(" per epoch")
-        self.synthetic_count.setToolTip("Composed training images per epoch (1 or more). Fine-tuning on corrections: "
-                                        "a few thousand; training a model from scratch: 100,000 or more, on a GPU.")
+        self.synthetic_count.setToolTip(
+            "Composed training images per epoch (1 or more). Fine-tuning on corrections: "
+            "a few thousand; training a model from scratch: 100,000 or more, on a GPU."
+        )
         self.mnist = QLineEdit()
         self.mnist.setPlaceholderText("bundled digit bank (or an MNIST .npz / folder)")
-        self.mnist.setToolTip("Where the digits come from: empty for the small bank bundled with the app, or "
-                              "MNIST as an .npz (x, y) or torchvision's folder for more variety")
+        self.mnist.setToolTip(
+            "Where the digits come from: empty for the small bank bundled with the app, or "
+            "MNIST as an .npz (x, y) or torchvision's folder for more variety"
+        )
         self.mnist_browse = QPushButton("Browse\u2026")
         self.mnist_browse.setToolTip("Choose an MNIST .npz file")
         self.val_size = QSpinBox()
@@ -133,8 +147,10 @@ class TrainForm(QWidget):
         self.val_size.setCorrectionMode(QSpinBox.CorrectionMode.CorrectToNearestValue)
         self.val_size.setValue(1000)
         self.val_size.setPrefix("validation ")
-        self.val_size.setToolTip("Composed images (1 or more) the run is scored on after each epoch; it keeps the "
-                                 "best epoch. 1,000 tells models apart to about a point; 100 only to about five.")
+        self.val_size.setToolTip(
+            "Composed images (1 or more) the run is scored on after each epoch; it keeps the "
+            "best epoch. 1,000 tells models apart to about a point; 100 only to about five."
+        )
         for w in (self.synthetic, self.synthetic_count, self.mnist, self.mnist_browse, self.val_size):
             synth.addWidget(w, 1 if w is self.mnist else 0)
         form.addLayout(synth)
@@ -159,22 +175,30 @@ class TrainForm(QWidget):
         box = QGroupBox("Start from")
         form = QFormLayout(box)
         self.fine_tune = QRadioButton()
-        self.fine_tune.setToolTip("Start from the model in use and adapt it to this data: a few epochs at a tenth "
-                                  "of the learning rate. The model in use itself is never changed.")
+        self.fine_tune.setToolTip(
+            "Start from the model in use and adapt it to this data: a few epochs at a tenth "
+            "of the learning rate. The model in use itself is never changed."
+        )
         self.scratch = QRadioButton("A new model from scratch")
-        self.scratch.setToolTip("Start from ImageNet weights (ResNet-50) or random ones (baseline): needs far more "
-                                "images and time, best on a GPU")
+        self.scratch.setToolTip(
+            "Start from ImageNet weights (ResNet-50) or random ones (baseline): needs far more "
+            "images and time, best on a GPU"
+        )
         self._show_current()
         (self.fine_tune if self.current is not None else self.scratch).setChecked(True)
         form.addRow(self.fine_tune)
         form.addRow(self.scratch)
         self.arch = QComboBox()
         self.arch.addItems(list(ARCHS))
-        self.arch.setToolTip("resnet50: the accurate network (slow on a CPU); baseline: the report's small CNN, "
-                             "fast but about 13% accurate")
+        self.arch.setToolTip(
+            "resnet50: the accurate network (slow on a CPU); baseline: the report's small CNN, "
+            "fast but about 13% accurate"
+        )
         self.head = QComboBox()
-        self.head.setToolTip("digits: reads the four digits and adds them up (learns from digits or sums alone; "
-                             "recommended); sum: predicts the sum directly, as in the report")
+        self.head.setToolTip(
+            "digits: reads the four digits and adds them up (learns from digits or sums alone; "
+            "recommended); sum: predicts the sum directly, as in the report"
+        )
         form.addRow("Network:", self.arch)
         form.addRow("Head:", self.head)
         self.device = QComboBox()
@@ -200,18 +224,24 @@ class TrainForm(QWidget):
         form = QFormLayout(box)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
-        self.epochs.setToolTip("Passes over the training images; the run keeps its best epoch on the validation "
-                               "images. Fine-tuning: 2-3; from scratch: 8-25.")
+        self.epochs.setToolTip(
+            "Passes over the training images; the run keeps its best epoch on the validation "
+            "images. Fine-tuning: 2-3; from scratch: 8-25."
+        )
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 8192)
-        self.batch_size.setToolTip("Images per step (1-8192): 64-128 on a CPU, 256-1024 on a GPU with memory to "
-                                   "spare; lower it if a GPU runs out of memory")
+        self.batch_size.setToolTip(
+            "Images per step (1-8192): 64-128 on a CPU, 256-1024 on a GPU with memory to "
+            "spare; lower it if a GPU runs out of memory"
+        )
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
         self.lr.setSingleStep(1e-4)
-        self.lr.setToolTip("How large each step's change to the weights is. The value offered is the recipe's "
-                           "(a tenth of it to fine-tune); lower it if the loss turns into NaN.")
+        self.lr.setToolTip(
+            "How large each step's change to the weights is. The value offered is the recipe's "
+            "(a tenth of it to fine-tune); lower it if the loss turns into NaN."
+        )
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("e.g. --seed 1 --threads 4")
         self.extra.setToolTip("More flags for digitsum train, passed as typed (see digitsum train --help)")
@@ -240,8 +270,10 @@ class TrainForm(QWidget):
         self._show_current()
         if current is None:
             self.scratch.setChecked(True)
-        same_network = current is not None and (current.arch, current.head) == (self.arch.currentText(),
-                                                                                self.head.currentText())
+        same_network = current is not None and (current.arch, current.head) == (
+            self.arch.currentText(),
+            self.head.currentText(),
+        )
         if same_network:  # keep the schedule the user chose
             self.changed.emit()
         else:
@@ -284,8 +316,10 @@ class TrainForm(QWidget):
         if not self.data_specs():
             return "Choose some training data."
         if self.val_image_count() == 0:
-            return (f"Fewer than {MIN_REAL_FOR_VAL} labelled images: a run needs images to validate on. Tick "
-                    "\u201cSynthetic images\u201d (they also keep the model from forgetting what it knew).")
+            return (
+                f"Fewer than {MIN_REAL_FOR_VAL} labelled images: a run needs images to validate on. Tick "
+                "\u201cSynthetic images\u201d (they also keep the model from forgetting what it knew)."
+            )
         return ""
 
     def _on_changed(self, *_args) -> None:
@@ -295,8 +329,10 @@ class TrainForm(QWidget):
         if problem:
             note = problem
         elif val < MIN_USEFUL_VAL and not self.synthetic.isChecked():
-            note = (f"{self.train_image_count():,} training images per epoch, but only {val} to validate on: "
-                    "too few to tell a better model from a worse one. Add synthetic images.")
+            note = (
+                f"{self.train_image_count():,} training images per epoch, but only {val} to validate on: "
+                "too few to tell a better model from a worse one. Add synthetic images."
+            )
         else:
             note = f"{self.train_image_count():,} training images per epoch, {val:,} for validation."
         self.data_note.setText(note)
@@ -384,10 +420,14 @@ class TrainForm(QWidget):
         return TrainOptions(
             data=self.data_specs(stage_dir),
             mnist=(self.mnist.text().strip() or None) if self.synthetic.isChecked() else None,
-            arch=self.arch.currentText(), head=self.head.currentText(),
+            arch=self.arch.currentText(),
+            head=self.head.currentText(),
             init=str(self.current.path) if fine else None,
-            epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
-            device=self.device.currentData(), val_size=self.val_size.value() if self.synthetic.isChecked() else None,
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            device=self.device.currentData(),
+            val_size=self.val_size.value() if self.synthetic.isChecked() else None,
             extra=self.extra_args(),
         )
 

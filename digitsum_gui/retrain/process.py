@@ -179,7 +179,11 @@ class TrainingRun(QObject):
             return
         # a run stopped by SIGTERM (stop_early's fallback) exits 128 + 15 after its done event
         stopped = was == "stopping" and exit_code == 128 + 15
-        if exit_status == QProcess.ExitStatus.NormalExit and (exit_code == 0 or stopped) and self.done_event is not None:
+        if (
+            exit_status == QProcess.ExitStatus.NormalExit
+            and (exit_code == 0 or stopped)
+            and self.done_event is not None
+        ):
             self.state = "finished"
             self.succeeded.emit(self.done_event)
             return

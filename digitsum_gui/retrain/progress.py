@@ -114,9 +114,11 @@ class TrainingProgress(QWidget):
             self._epochs = event.get("epochs")
             self.progress.setRange(0, max(1, int(event.get("total_steps", 1))))
             self.progress.setValue(int(event.get("start_epoch", 0)) * int(event.get("steps_per_epoch", 0)))
-            self.status.setText(f"Epoch 1/{self._epochs} on {event.get('device')}: "
-                                f"{event.get('train_images'):,} images per epoch, "
-                                f"{event.get('val_images'):,} for validation")
+            self.status.setText(
+                f"Epoch 1/{self._epochs} on {event.get('device')}: "
+                f"{event.get('train_images'):,} images per epoch, "
+                f"{event.get('val_images'):,} for validation"
+            )
         elif kind in ("step", "epoch"):
             done = event.get("global_step", event.get("step", 0))
             self.progress.setValue(min(int(done), self.progress.maximum()))
@@ -137,6 +139,9 @@ class TrainingProgress(QWidget):
             text += f" \u00b7 about {format_duration(left)} left"
         if kind == "epoch":
             count = event.get("val_images")
-            text += (f" \u00b7 val accuracy {pct(event.get('val_acc'))}" + (f" of {count:,}" if count else "")
-                     + f" (best {pct(event.get('best_val_acc'))}, epoch {event.get('best_epoch')})")
+            text += (
+                f" \u00b7 val accuracy {pct(event.get('val_acc'))}"
+                + (f" of {count:,}" if count else "")
+                + f" (best {pct(event.get('best_val_acc'))}, epoch {event.get('best_epoch')})"
+            )
         self.status.setText(("Stopping\u2026 " if self.stopping else "") + text)
