@@ -116,8 +116,9 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
         type=float_in(0, 1),
         default=1.0,
         metavar="SHARE",
-        help="share of composed training images that get augmentation (rotation, shear, stroke "
-        "thickness, blur, noise, contrast); the rest are composed like `digitsum synth` (default: 1.0)",
+        help="share of composed training images that get augmentation (rotation, shear, elastic distortion, "
+        "stroke thickness, wider layouts, blur, noise, contrast); the rest are composed like `digitsum synth` "
+        "(default: 1.0)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
