@@ -440,11 +440,21 @@ def main(args) -> dict:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 
+        init_saw_held_out = False  # an --init trained on digits not split by writer has seen the held-out writers
         if args.init:
             model, init_info = load_model(args.init, "cpu")
             if (init_info.arch, init_info.head) != (args.arch, args.head):
                 raise TrainingError(
                     f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
+                )
+            # the shipped model (and anything tuned from it) trained on digits chosen by index, held-out
+            # writers' included: fine-tuning cannot make it unsee them
+            init_saw_held_out = data.digit_split == "writer" and init_info.meta.get("digit_split") != "writer"
+            if init_saw_held_out and ctx.is_main:
+                print(
+                    f"digitsum train: note: --init {init_info.name} was not trained with digits split by writer: "
+                    "it has seen the held-out writers, so held-out figures of this run overstate a stranger's hand",
+                    file=sys.stderr,
                 )
         else:
             model = build_model(args.arch, args.head, pretrained=args.pretrained)
@@ -499,6 +509,8 @@ def main(args) -> dict:
             "seed": args.seed,
             "init": args.init,
             "train_images_per_epoch": data.train_size,
+            # "writer": validation and held-out writers never trained on, by this run or its --init
+            "digit_split": "writer, from an --init that was not" if init_saw_held_out else data.digit_split,
         }
         for epoch in range(start_epoch, args.epochs):
             train_loss, speed, completed, steps_done = train_one_epoch(

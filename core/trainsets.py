@@ -67,6 +67,7 @@ class TrainData:
         self.synthetic_per_epoch = 0
         self.composer = None
         self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
+        self.digit_split: str | None = None  # how composed digits were split: "writer", "index" or None (none)
         fingerprint = []
         real = []
         for spec in specs:
@@ -108,6 +109,7 @@ class TrainData:
                 digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
                 fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
                 train_bank, val_bank = split_bank(bank)
+                self.digit_split = bank.split_by
                 if bank.split_by == "index":
                     self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
             except BankError as exc:

@@ -136,6 +136,7 @@ def test_acceptance_run_prints_json_and_leaves_a_model_predict_loads(kind, tmp_p
     assert (info.arch, info.head) == (arch, head)
     assert info.meta["command"] == "digitsum train " + " ".join([*ACCEPTANCE[kind], "--out", str(out)])
     assert info.metric("val_acc") == done["metrics"]["val_acc"] and info.meta["epochs_trained"] == 1
+    assert info.meta["digit_split"] == "writer"  # composed from the bundled bank's training writers
 
     # `digitsum predict` loads it (in this process: the child-process path is test_cli's)
     model = str(out / "best.safetensors")
@@ -174,6 +175,7 @@ def test_train_on_a_labelled_folder_with_a_progress_bar(capsys, synth_folder, tm
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert info.metric("val_images") == 4  # 10% of 40 files held out, by file
     assert f"{synth_folder}#40" in info.meta["data"]
+    assert info.meta["digit_split"] is None  # no composed digits
 
 
 def test_train_on_an_assignment_npy_pair(capsys, synth_folder, tmp_path):
@@ -333,6 +335,9 @@ def test_init_reads_the_model_and_never_writes_it(baseline_model, digits_model, 
     assert sha256(baseline_model) == before and baseline_model.stat().st_mtime_ns == stat.st_mtime_ns
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert info.meta["init"] == str(baseline_model)
+    # the bundled bank splits by writer, the --init did not: said once, and recorded in the model
+    assert err.count("has seen the held-out writers") == 1
+    assert info.meta["digit_split"] == "writer, from an --init that was not"
     start, tuned = weights(baseline_model), weights(tmp_path / "run" / "best.safetensors")
     assert torch.equal(start["norm.mean"], tuned["norm.mean"])
     assert not torch.equal(start["head.4.weight"], tuned["head.4.weight"])  # it trained from there
