@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from core import RESOURCES, __version__
+from core.errors import DigitsumError
 from core.files import atomic_path
 from core.model import (
     ARCHS,
@@ -36,7 +37,7 @@ FORMAT = "digitsum-model/1"
 DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
 
 
-class ModelFileError(ValueError):
+class ModelFileError(DigitsumError, ValueError):
     """A file that is not a usable digitsum model. ``str()`` is a one-line reason.
 
     One line whatever went into it: a tensor's name, a file name or a value quoted from a

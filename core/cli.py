@@ -23,9 +23,10 @@ import threading
 
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
+from core.errors import DigitsumError
 
 
-class CommandError(Exception):
+class CommandError(DigitsumError):
     """A reason why a command cannot run at all (exit status 1)."""
 
 
@@ -418,19 +419,13 @@ def main(argv=None) -> int:
 
         return run_cli(argv[1:])
     args = build_parser().parse_args(argv)
-    from core.checkpoint import ModelFileError
-    from core.data import InputError
-    from core.export import ExportError
-    from core.runtime import DeviceError
-    from core.synth import BankError
-
     try:
         with _termination_unwinds():
             return {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}[args.command](args)
     except Terminated as exc:
         print(f"digitsum {args.command}: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum  # what a shell reports for a command killed by it
-    except (CommandError, ModelFileError, InputError, ExportError, DeviceError, BankError) as exc:
+    except DigitsumError as exc:  # every reason a command cannot run: one line
         print(f"digitsum {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import DigitsumError
 from core.export import atomic_text_file, csv_line
 from core.featureless import no_digits_reason
 from core.images import ImageReadError, out_of_range, read_image, to_model_input, value_scale
@@ -27,7 +28,7 @@ from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM, NUM_DIGITS
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
 
 
-class InputError(ValueError):
+class InputError(DigitsumError, ValueError):
     """An input that cannot be used at all; ``str()`` is a one-line reason."""
 
 

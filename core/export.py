@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from core.errors import DigitsumError
 from core.files import atomic_path
 
 # What names a labels file (docs/ARCHITECTURE.md: labels.csv; the assignment's lab0.npy, ...)
@@ -33,7 +34,7 @@ CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ExportError(OSError):
+class ExportError(DigitsumError, OSError):
     """A CSV that could not be written; ``str()`` is a one-line reason."""
 
 

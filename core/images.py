@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from core.errors import DigitsumError
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
 # Formats a user can reasonably mean by "an image"; the other ~40 Pillow plugins (EPS runs
@@ -39,7 +40,7 @@ MAX_PIXELS = 4096 * 4096
 _OPEN_LOCK = threading.Lock()
 
 
-class ImageReadError(Exception):
+class ImageReadError(DigitsumError):
     """A file that cannot be used as an image; ``str()`` is a one-line reason."""
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.errors import DigitsumError
 from core.resnet import Bottleneck, ResNet50
 
 FORMAT = "digitsum-int8/2"
@@ -109,7 +110,7 @@ def prepare_for_inference(model: nn.Module, precision: str) -> nn.Module:
     return model
 
 
-class QuantizeError(RuntimeError):
+class QuantizeError(DigitsumError, RuntimeError):
     """int8 is not possible here or for this model; ``str()`` is a one-line reason."""
 
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.errors import DigitsumError
 from core.resnet import ResNet50
 from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS, NUM_SUMS
 
@@ -28,7 +29,7 @@ MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
-class ModelBuildError(ValueError):
+class ModelBuildError(DigitsumError, ValueError):
     """An architecture/head combination or initialisation that cannot be built."""
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 
+from core.errors import DigitsumError
+
 MAX_DEPTH = 32  # nesting of lists and mappings (ours: 2); deeper JSON is an attack, not a model
 # figures the readers format as numbers (``ModelInfo.metric``, the window's tables)
 NUMBER_METRICS = (
@@ -37,7 +39,7 @@ WHOLE_FIELDS = (
 )
 
 
-class MetadataError(ValueError):
+class MetadataError(DigitsumError, ValueError):
     """Metadata that no reader of a model could use; ``str()`` is one line without the file's name."""
 
 

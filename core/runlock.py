@@ -18,6 +18,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from core.errors import DigitsumError
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -28,7 +30,7 @@ LOG_FILES = ("config.json", "progress.jsonl")  # what a run that never wrote a m
 _held: dict[str, int] = {}  # folder -> open descriptor holding its lock, in this process
 
 
-class RunFolderError(ValueError):
+class RunFolderError(DigitsumError, ValueError):
     """A run folder that this run may not write into; ``str()`` is a one-line reason."""
 
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import torch
 
+from core.errors import DigitsumError
 
-class DeviceError(ValueError):
+
+class DeviceError(DigitsumError, ValueError):
     """A --device that this machine does not have; ``str()`` is a one-line reason."""
 
 

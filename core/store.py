@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from core.errors import DigitsumError
+
 MODEL_NAME = "best.safetensors"
 # A file of this name in a run folder asks the training in it to stop at its next step and
 # keep its best model: a channel every OS has (Windows has no SIGTERM for a console child).
 STOP_NAME = "STOP"
 
 
-class StoreError(ValueError):
+class StoreError(DigitsumError, ValueError):
     """A store operation that is refused; ``str()`` is a one-line reason."""
 
 

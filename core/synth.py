@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from core import RESOURCES
+from core.errors import DigitsumError
 from core.layouts import LAYOUTS, grid_layout, ink_extents, synth_layout, uniform, wide_layout
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 
@@ -47,7 +48,7 @@ INDEX_SPLIT_NOTE = (
 )
 
 
-class BankError(ValueError):
+class BankError(DigitsumError, ValueError):
     """A digit bank that cannot be read."""
 
 

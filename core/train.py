@@ -35,20 +35,21 @@ import torch.nn.functional as F
 
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_spec, float_in, int_in
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
-from core.model import ModelBuildError, build_model
+from core.errors import DigitsumError
+from core.model import build_model
 from core.progress import ProgressReporter
 from core.resumecheck import check_checkpoint
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
-from core.runtime import DeviceError, autocast, distributed_setup, resolve_device
+from core.runtime import autocast, distributed_setup, resolve_device
 from core.spec import ARCHS, HEADS, MODELS, heads_of
 from core.store import STOP_NAME
 from core.trainload import load_training_data
-from core.trainsets import VAL_FRACTION, DataSpecError
+from core.trainsets import VAL_FRACTION
 
 RECIPES = {key: m.recipe for key, m in MODELS.items()}  # the defaults of each model (core.spec)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(DigitsumError, RuntimeError):
     """A run that cannot go on (bad data, non-finite loss, unreadable --init or --resume)."""
 
 
@@ -573,7 +574,7 @@ def main(args) -> dict:
             result["stopped_by"] = signal.Signals(stop.signum).name
         reporter.done(**result)
         return result
-    except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
+    except DigitsumError as exc:
         reporter.error(str(exc))
         raise
     finally:
@@ -593,7 +594,7 @@ def run_cli(argv=None) -> int:
         args.command = "digitsum train " + shlex.join(argv)  # goes into the model's metadata
     try:
         result = main(args)
-    except (TrainingError, DataSpecError, ModelFileError, ModelBuildError, DeviceError) as exc:
+    except DigitsumError as exc:
         print(f"digitsum train: error: {exc}", file=sys.stderr)
         return 1
     except torch.cuda.OutOfMemoryError:

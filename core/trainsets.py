@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.errors import DigitsumError
 from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
@@ -29,7 +30,7 @@ def real_val_count(n: int, val_fraction: float = VAL_FRACTION) -> int:
     return int(round(n * val_fraction)) if n >= MIN_REAL_FOR_VAL else 0
 
 
-class DataSpecError(ValueError):
+class DataSpecError(DigitsumError, ValueError):
     """A ``--data`` spec that cannot be used; ``str()`` is a one-line reason."""
 
 

@@ -1,0 +1,11 @@
+"""One base for every error digitsum reports to a user as a line of text.
+
+A command catches ``DigitsumError`` and prints ``str(exc)``: each subclass (a bad input, a
+model file that does not fit, a device that is not there, ...) is raised with a one-line
+reason. Each subclass also keeps the built-in base it always had (``ValueError``, ``OSError``,
+``RuntimeError``), so code that caught those still does.
+"""
+
+
+class DigitsumError(Exception):
+    """A reason why an input, a file, a device or a run cannot be used; ``str()`` is one line."""

@@ -1,0 +1,39 @@
+"""Every error core reports as a line derives from one base, and keeps its built-in base."""
+
+import importlib
+import inspect
+import pkgutil
+
+import core
+from core.errors import DigitsumError
+
+
+def core_error_classes() -> list[type]:
+    found = []
+    for info in pkgutil.iter_modules(core.__path__):
+        if info.name == "__main__":
+            continue
+        module = importlib.import_module(f"core.{info.name}")
+        found += [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, Exception) and not issubclass(cls, Warning) and cls.__module__ == module.__name__
+        ]
+    return found
+
+
+def test_every_core_error_is_a_digitsum_error():
+    classes = core_error_classes()
+    names = {cls.__name__ for cls in classes}
+    assert {"InputError", "ModelFileError", "ExportError", "DeviceError", "TrainingError", "CommandError"} <= names
+    assert [cls.__name__ for cls in classes if not issubclass(cls, DigitsumError)] == []
+
+
+def test_built_in_bases_are_kept():
+    from core.data import InputError
+    from core.export import ExportError
+    from core.train import TrainingError
+
+    assert issubclass(InputError, ValueError) and issubclass(ExportError, OSError)
+    assert issubclass(TrainingError, RuntimeError)
+    assert str(ExportError("cannot write x: disk full")) == "cannot write x: disk full"
