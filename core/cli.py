@@ -161,6 +161,7 @@ def iter_predictions(args, report: dict, before_run=None):
     from core.data import list_inputs
     from core.predict import Predictor, RunStats
     from core.runtime import distributed_setup, resolve_device
+    from core.second_look import SECOND_LOOK_BELOW
 
     if not args.inputs:
         raise CommandError("no INPUT given: name a folder, image files or an .npy array")
@@ -172,9 +173,13 @@ def iter_predictions(args, report: dict, before_run=None):
     ctx = distributed_setup(resolve_device(args.device))
     report["is_main"] = ctx.is_main
     try:
-        predictor = Predictor(args.model, device=ctx.device, batch_size=args.batch_size, workers=args.workers)
-        if args.no_second_look:
-            predictor.second_look_below = 0.0
+        predictor = Predictor(
+            args.model,
+            device=ctx.device,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            second_look_below=0.0 if args.no_second_look else SECOND_LOOK_BELOW,
+        )
         if predictor.precision_note and ctx.is_main:  # e.g. a damaged MODEL.int8.json beside the model, ignored
             print(f"digitsum {args.command}: note: {predictor.precision_note}", file=sys.stderr)
         # torch's ~200,000 objects live as long as the process: out of the cycle collector's
