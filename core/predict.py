@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,6 +162,78 @@ def _init_model_thread(intra_op_threads: int, nice: int) -> None:
     _lower_priority(nice)
     torch.get_num_threads()  # first touch: torch sets this thread's OpenMP team from the global default ...
     torch.set_num_threads(intra_op_threads)  # ... which this overrides (and becomes the default for new threads)
+
+
+@dataclass(slots=True)
+class QueuedBatch:
+    """One batch on its way: its inputs, their decoding and the slot they are decoded into."""
+
+    items: Sequence[InputItem]
+    parts: list[Future]  # decoding, split across the workers; each gives a list of errors
+    slot: np.ndarray  # uint8 (len(items), 40, 168), a view of the ring
+    job: Future | None = None  # CPU: the model thread's rows for it
+
+
+class BatchQueue:
+    """A run's batches in input order, each decoding into its slot of a ring from when it is queued.
+
+    Batch k goes to slot k mod (ring / batch size); the ring has room for every batch alive
+    at once, so a slot is written again only after its batch has been read.
+
+    Parameters
+    ----------
+    items : sequence of InputItem
+    batch_size : int
+    slots : np.ndarray
+        The ring (``SlotDecoder.slots``), a whole number of batches long.
+    decode : callable
+        ``decode(start, stop, at)`` -> a future of the errors of ``items[start:stop]`` decoded into ``slots[at:]``.
+    workers : int
+        Decoders a batch is split across, so that decoding is parallel within it.
+    then : callable, optional
+        Called with each batch as it is queued; its result is the batch's ``job`` (CPU: a model thread's future).
+    """
+
+    def __init__(self, items, batch_size: int, slots: np.ndarray, decode, workers: int, then=None):
+        self.items, self.batch_size, self.slots, self.decode, self.workers = items, batch_size, slots, decode, workers
+        self.then = then
+        self._starts = iter(range(0, len(items), batch_size))
+        self._pending: deque[QueuedBatch] = deque()
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def fill(self, count: int) -> None:
+        """Queue up to ``count`` batches."""
+        for _ in range(count):
+            self.push()
+
+    def push(self) -> None:
+        """Queue the next batch, if any is left."""
+        start = next(self._starts, None)
+        if start is None:
+            return
+        chunk = self.items[start : start + self.batch_size]
+        at = start % len(self.slots)
+        step = max(1, -(-len(chunk) // self.workers))
+        parts = [
+            self.decode(lo, min(lo + step, start + len(chunk)), at + lo - start)
+            for lo in range(start, start + len(chunk), step)
+        ]
+        batch = QueuedBatch(chunk, parts, self.slots[at : at + len(chunk)])
+        if self.then is not None:
+            batch.job = self.then(batch)
+        self._pending.append(batch)
+
+    def popleft(self) -> QueuedBatch:
+        """The oldest batch (its decoding may still run)."""
+        return self._pending.popleft()
+
+    def cancel(self) -> None:
+        """Cancel what has not started of the queued batches (a stop)."""
+        for batch in self._pending:
+            for f in ([batch.job] if batch.job else []) + batch.parts:
+                f.cancel()
 
 
 class Predictor:
@@ -341,12 +413,12 @@ class Predictor:
         good = [i for i, e in enumerate(errors) if not e]
         return (images if len(good) == len(errors) else images[good]), errors
 
-    def _cpu_batch(self, chunk, parts, slot) -> list[PredictionRow]:
+    def _cpu_batch(self, batch: QueuedBatch) -> list[PredictionRow]:
         """Decode results -> rows, in one of the model's CPU stream threads."""
-        images, errors = self._decoded(parts, slot)
+        images, errors = self._decoded(batch.parts, batch.slot)
         if not len(images):
-            return self._rows(chunk, errors, None, None)
-        return self._rows(chunk, errors, *self.classify(images))
+            return self._rows(batch.items, errors, None, None)
+        return self._rows(batch.items, errors, *self.classify(images))
 
     def predict(
         self, items: Sequence[InputItem], should_stop: Callable[[], bool] | None = None, lookahead: int | None = None
@@ -363,20 +435,19 @@ class Predictor:
             Batches decoded ahead of the model (default: 2 on the CPU, 6 on a GPU); bounded,
             so memory stays flat.
         """
-        starts = iter(range(0, len(items), self.batch_size))
         cpu = self.device.type == "cpu"
         on_main_thread = threading.current_thread() is threading.main_thread()
         nice = self.nice if self.nice is not None else (0 if on_main_thread else 10)
         if lookahead is None:  # a GPU takes a batch in milliseconds: keep more decoding ahead of it
             lookahead = 2 if cpu else 6
-        # Batches alive at once: those decoding or waiting (streams + lookahead) and one more
-        # (on CUDA the batch being copied out; on the CPU the next is submitted after one is done).
-        ring = (self.streams + lookahead + 1) * self.batch_size
         processes = self.processes
         if processes is None:
             # a GPU reads tens of thousands of images/s, more than threads can decode under one GIL
             processes = not cpu and self.workers >= 4 and on_main_thread and sys.platform.startswith("linux")
         processes = processes and "fork" in multiprocessing.get_all_start_methods()  # (else threads)
+        # Batches alive at once: those decoding or waiting (streams + lookahead) and one more
+        # (on CUDA the batch being copied out; on the CPU the next is queued after one is done).
+        ring = (self.streams + lookahead + 1) * self.batch_size
         decoder = SlotDecoder(
             items, shared_slots(ring) if processes else np.empty((ring, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8)
         )
@@ -391,6 +462,7 @@ class Predictor:
                     )
                 )
                 decode = functools.partial(pool.submit, decoder)
+            queue = BatchQueue(items, self.batch_size, decoder.slots, decode, self.workers)
             if cpu:
                 model_pool = stack.enter_context(
                     ThreadPoolExecutor(
@@ -400,49 +472,44 @@ class Predictor:
                         initargs=(self.intra_op_threads, nice),
                     )
                 )
-            pending: deque = deque()  # (chunk, decode futures, its slot, CPU model future or None), in input order
-
-            def submit_next():
-                start = next(starts, None)
-                if start is None:
-                    return
-                chunk = items[start : start + self.batch_size]
-                at = start % ring  # batch k goes to slot k mod (ring / batch size)
-                slot = decoder.slots[at : at + len(chunk)]
-                # split a batch across workers so decoding is parallel within it
-                step = max(1, -(-len(chunk) // self.workers))
-                parts = [
-                    decode(lo, min(lo + step, start + len(chunk)), at + lo - start)
-                    for lo in range(start, start + len(chunk), step)
-                ]
-                job = model_pool.submit(self._cpu_batch, chunk, parts, slot) if cpu else None
-                pending.append((chunk, parts, slot, job))
-
-            for _ in range(self.streams + lookahead):
-                submit_next()
-            launched = None  # CUDA: (chunk, errors, launch handle) of the batch on the GPU now
-            while pending or launched:
-                if should_stop is not None and should_stop():
-                    for _, parts, _, job in pending:
-                        for f in ([job] if job else []) + parts:
-                            f.cancel()
-                    return
-                if cpu:
-                    chunk, parts, _, job = pending.popleft()
-                    rows = job.result()
-                    submit_next()
+                queue.then = functools.partial(model_pool.submit, self._cpu_batch)
+                batches = self._cpu_batches(queue)
+            else:
+                batches = self._cuda_batches(queue)
+            queue.fill(self.streams + lookahead)
+            try:
+                while not (should_stop is not None and should_stop()):
+                    rows = next(batches, None)
+                    if rows is None:
+                        return
                     yield rows
-                    continue
-                current = None
-                if pending:
-                    chunk, parts, slot, _ = pending.popleft()
-                    images, errors = self._decoded(parts, slot)  # (_launch copies them to pinned memory)
-                    submit_next()
-                    current = (chunk, errors, self._launch(images) if len(images) else None)
-                if launched:  # read back the previous batch while the GPU works on this one
-                    chunk, errors, handle = launched
-                    yield self._rows(chunk, errors, *(self._read(handle) if handle else (None, None)))
-                launched = current
+            finally:  # a stop, or a caller that stops iterating: what has not started never will
+                queue.cancel()
+                batches.close()
+
+    @staticmethod
+    def _cpu_batches(queue: BatchQueue) -> Iterator[list[PredictionRow]]:
+        """The CPU loop: each batch was handed to a model thread when queued; collect in order."""
+        while queue:
+            batch = queue.popleft()
+            rows = batch.job.result()
+            queue.push()
+            yield rows
+
+    def _cuda_batches(self, queue: BatchQueue) -> Iterator[list[PredictionRow]]:
+        """The CUDA loop: launch batch i+1 on the GPU before reading back batch i."""
+        launched = None  # (batch, errors, launch handle) of the batch on the GPU now
+        while queue or launched:
+            current = None
+            if queue:
+                batch = queue.popleft()
+                images, errors = self._decoded(batch.parts, batch.slot)  # (_launch copies them to pinned memory)
+                queue.push()
+                current = (batch, errors, self._launch(images) if len(images) else None)
+            if launched:  # read back the previous batch while the GPU works on this one
+                batch, errors, handle = launched
+                yield self._rows(batch.items, errors, *(self._read(handle) if handle else (None, None)))
+            launched = current
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import torch
 
 from core.checkpoint import ModelFileError
 from core.data import InputItem, list_inputs, load_item
-from core.predict import PredictionRow, Predictor, RunStats, score
+from core.predict import BatchQueue, PredictionRow, Predictor, RunStats, SlotDecoder, score
 from core.runtime import DeviceError
 
 
@@ -103,6 +105,27 @@ def test_decoding_processes_give_the_threads_rows(baseline_model, baseline_predi
         if not row.error:
             probs, _ = baseline_predictor.classify(load_item(item)[None].copy())
             assert row.predicted_sum == int(probs[0].argmax())
+
+
+def test_the_gpu_loop_gives_the_cpu_loop_rows(baseline_predictor, synth_folder, tmp_path):
+    # The CUDA loop (launch batch i+1, then read back batch i) run on the CPU device: the same
+    # rows in the same order; a batch with a bad file, an all-bad one and a short last one included.
+    for i, src in enumerate(sorted(synth_folder.glob("*.png"))[:9]):
+        shutil.copy(src, tmp_path / f"img{i:02d}.png")
+    for name in ("img01a.png", "img06a.png", "img06b.png", "img06c.png", "img06d.png"):  # batch 3 of 4: all bad
+        (tmp_path / name).write_bytes(b"")
+    items = list_inputs([tmp_path])
+    predictor = Predictor(baseline_predictor.info.path, device="cpu", batch_size=4, workers=2, precision="fp32")
+    expected = flatten(predictor.predict(items))
+    slots = np.empty((len(items), 40, 168), np.uint8)  # room for all: on the CPU a second look reads the slot
+    with ThreadPoolExecutor(2) as pool:
+        queue = BatchQueue(items, 4, slots, functools.partial(pool.submit, SlotDecoder(items, slots)), 2)
+        queue.fill(2)
+        batches = list(predictor._cuda_batches(queue))
+    assert [[r.ok for r in b] for b in batches] == [[True, True, False, True], [True] * 4, [False] * 4, [True] * 2]
+    rows = flatten(batches)
+    assert [(r.file, r.predicted_sum, r.error) for r in rows] == [(r.file, r.predicted_sum, r.error) for r in expected]
+    np.testing.assert_allclose([r.confidence or 0 for r in rows], [r.confidence or 0 for r in expected], rtol=1e-5)
 
 
 def test_all_bad_batch(baseline_predictor, tmp_path):
