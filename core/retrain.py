@@ -92,15 +92,3 @@ def estimate_cpu_seconds(arch: str, train_images: int, val_images: int, epochs: 
         MODELS["resnet50", "digits"].cpu_seconds_per_image,
     )
     return epochs * (train_images + val_images / 3) * per_image
-
-
-def format_duration(seconds: float | None) -> str:
-    """``1 h 05 min``, ``4 min 10 s``, ``12 s``; an em dash when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "\u2014"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"

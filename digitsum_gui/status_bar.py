@@ -1,4 +1,4 @@
-"""The status bar: device, model and its accuracy, rows done / total, images/s and ETA.
+"""The status bar: device, model and its accuracy, rows done / total, images/s and time left.
 
 It must fit a 1250 px window without cutting a word: the progress bar and the speed show
 only while a run goes on (afterwards the message on the left says how it ended), and the
@@ -11,17 +11,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from core.durations import format_duration
+
 MODEL_LABEL_MAX = 520  # px: a long run-folder name gives way to the message, not the other way round
-
-
-def format_eta(seconds: float) -> str:
-    """``0:42`` or ``1:02:03``; empty while unknown (negative)."""
-    if seconds < 0:
-        return ""
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -110,9 +102,8 @@ class RunStatusBar(QStatusBar):
 
     def run_progress(self, done: int, total: int, images_per_s: float, eta: float) -> None:
         self._set_count(done, total)
-        eta_text = format_eta(eta)
-        eta_text = f", ETA {eta_text}" if eta_text and done < total else ""
-        self.speed_label.setText(f"{images_per_s:,.0f} images/s{eta_text}")
+        left = f", about {format_duration(eta)} left" if eta >= 0 and done < total else ""
+        self.speed_label.setText(f"{images_per_s:,.0f} images/s{left}")
 
     def run_finished(self, message: str) -> None:
         """Say how the run ended on the left; the bar and the rate go (the message has the count)."""

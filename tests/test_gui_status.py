@@ -104,7 +104,8 @@ def test_the_status_bar_fits_1250_px_without_cutting_text(qtbot, make_window, sy
 
     assert_nothing_cut()  # "Done: 40 rows", the accuracy on labelled rows, the bundled model
     window.status.run_started(1004)
-    window.status.run_progress(500, 1004, 199.0, 3.0)
+    window.status.run_progress(500, 1004, 199.0, 4 * 60 + 14.4)  # the widest time left: "N min NN s"
+    assert window.status.speed_label.text() == "199 images/s, about 4 min 14 s left"  # as Retrain writes it
     assert_nothing_cut()
     window.status.run_finished("Cancelled: 500 of 1,004 rows done")
     assert_nothing_cut()

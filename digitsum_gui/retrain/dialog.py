@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.durations import format_duration
 from core.progress import DoneEvent, ProgressEvent
 from core.retrain import (
     LONG_CPU_RUN_S,
     child_argv,
     display_command,
     estimate_cpu_seconds,
-    format_duration,
     train_args,
 )
 from core.store import next_run_folder

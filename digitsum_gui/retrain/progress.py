@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.durations import format_duration
 from core.progress import EpochEvent, ProgressEvent, StepEvent
-from core.retrain import format_duration
 from digitsum_gui.retrain.chart import TrainingChart
 from digitsum_gui.retrain.clock import TrainingClock
 
