@@ -119,11 +119,11 @@ class ProgressReporter:
         """True when the next ``step`` event should be sent (throttled)."""
         return time.time() - self._last >= self.min_interval
 
-    def _emit(self, event: str, **fields) -> None:
+    def _emit(self, kind: str, event: ProgressEvent) -> None:
         self._last = time.time()
         if not self.enabled:
             return
-        record = {"event": event, "elapsed": round(time.time() - self.t0, 3), **fields}
+        record = {"event": kind, "elapsed": round(time.time() - self.t0, 3), **event}
         line = json.dumps(record, default=str)
         if self.log_path is not None:
             with open(self.log_path, "a", encoding="utf-8") as f:
@@ -138,11 +138,12 @@ class ProgressReporter:
             return None
         return (time.time() - self.t0) / run_steps * (self.total_steps - done_steps)
 
-    def start(self, **fields) -> None:
-        self.total_steps, self.steps_per_epoch = fields["total_steps"], fields["steps_per_epoch"]
-        self.start_epoch = fields.get("start_epoch", 0)
+    def start(self, event: StartEvent) -> None:
+        """The run begins (``total_steps`` and ``steps_per_epoch`` set the ETA)."""
+        self.total_steps, self.steps_per_epoch = event["total_steps"], event["steps_per_epoch"]
+        self.start_epoch = event.get("start_epoch", 0)
         self.t0 = time.time()
-        self._emit("start", **fields)
+        self._emit("start", event)
         if self.enabled and self.mode == "bar":
             from tqdm import tqdm
 
@@ -154,57 +155,56 @@ class ProgressReporter:
                 dynamic_ncols=True,
             )
             self._bar.write(
-                f"training {fields['arch']}/{fields['head']} on {fields['device']}: "
-                f"{fields['train_images']} images/epoch, {fields['val_images']} validation -> {fields['out']}",
+                f"training {event['arch']}/{event['head']} on {event['device']}: "
+                f"{event['train_images']} images/epoch, {event['val_images']} validation -> {event['out']}",
                 file=sys.stderr,
             )  # tqdm.write's default is stdout
 
     def step(self, epoch: int, step: int, loss: float, lr: float, images_per_s: float) -> None:
+        """A training step (``epoch`` from 0, ``step`` from 1): throttled by the caller with ``due``."""
         done = epoch * self.steps_per_epoch + step
         eta = self._eta(done)
         self._emit(
             "step",
-            epoch=epoch + 1,
-            step=step,
-            global_step=done,
-            total_steps=self.total_steps,
-            loss=loss,
-            lr=lr,
-            images_per_s=round(images_per_s, 1),
-            eta=None if eta is None else round(eta, 1),
+            StepEvent(
+                epoch=epoch + 1,
+                step=step,
+                global_step=done,
+                total_steps=self.total_steps,
+                loss=loss,
+                lr=lr,
+                images_per_s=round(images_per_s, 1),
+                eta=None if eta is None else round(eta, 1),
+            ),
         )
         if self._bar is not None:
             self._bar.n = done
             self._bar.set_postfix(loss=f"{loss:.4f}", img_s=f"{images_per_s:.0f}", refresh=False)
             self._bar.refresh()
 
-    def epoch(self, epoch: int, epochs: int, **metrics) -> None:
-        done = epoch * self.steps_per_epoch
+    def epoch(self, event: EpochEvent) -> None:
+        """An epoch ended and was validated (``epoch`` from 1); the step count and ETA are added here."""
+        done = event["epoch"] * self.steps_per_epoch
         eta = self._eta(done)
-        self._emit(
-            "epoch",
-            epoch=epoch,
-            epochs=epochs,
-            step=done,
-            total_steps=self.total_steps,
-            eta=None if eta is None else round(eta, 1),
-            **metrics,
-        )
+        eta = None if eta is None else round(eta, 1)
+        self._emit("epoch", EpochEvent(**event, step=done, total_steps=self.total_steps, eta=eta))
         if self._bar is not None:
             self._bar.n = done
-            text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float) and k != "elapsed")
-            self._bar.write(f"epoch {epoch}/{epochs}: {text}", file=sys.stderr)
+            text = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float))
+            self._bar.write(f"epoch {event['epoch']}/{event['epochs']}: {text}", file=sys.stderr)
 
-    def done(self, **fields) -> None:
+    def done(self, event: DoneEvent) -> None:
+        """The run ended with a model."""
         self._close_bar()
-        self._emit("done", **fields)
+        self._emit("done", event)
         if self.enabled and self.mode == "bar":
-            m = fields["metrics"]
-            print(f"best model: {fields['model']} (epoch {m['epoch']}, val_acc {m['val_acc']:.4f})", file=sys.stderr)
+            m = event["metrics"]
+            print(f"best model: {event['model']} (epoch {m['epoch']}, val_acc {m['val_acc']:.4f})", file=sys.stderr)
 
     def error(self, message: str) -> None:
+        """The run failed; ``message`` is one line."""
         self._close_bar()
-        self._emit("error", message=message)
+        self._emit("error", ErrorEvent(message=message))
 
     def _close_bar(self):
         if self._bar is not None:

@@ -37,7 +37,7 @@ from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_sp
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.errors import DigitsumError
 from core.model import build_model
-from core.progress import ProgressReporter
+from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, StartEvent
 from core.resumecheck import check_checkpoint
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import autocast, distributed_setup, resolve_device
@@ -237,7 +237,7 @@ def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporte
 
 
 @torch.inference_mode()
-def evaluate(model, data, args, ctx) -> dict:
+def evaluate(model, data, args, ctx) -> Metrics:
     """Loss, exact-sum accuracy and per-digit accuracy on this run's validation set."""
     model.eval()
     counts = torch.zeros(5, device=ctx.device, dtype=torch.float64)  # n, loss sum, correct, digits right, digits known
@@ -253,7 +253,7 @@ def evaluate(model, data, args, ctx) -> dict:
             counts[4] += known.sum()
     counts = ctx.all_reduce_sum(counts)
     n = max(counts[0].item(), 1)
-    out = {"val_loss": counts[1].item() / n, "val_acc": counts[2].item() / n, "val_images": int(counts[0].item())}
+    out = Metrics(val_loss=counts[1].item() / n, val_acc=counts[2].item() / n, val_images=int(counts[0].item()))
     if counts[4] > 0:
         out["val_digit_acc"] = counts[3].item() / counts[4].item()
     return out
@@ -413,8 +413,8 @@ def _claim(folder, resumed: bool, default_name: bool) -> Path:
         raise TrainingError(str(exc)) from None
 
 
-def main(args) -> dict:
-    """Run one training; return the metrics of the best model. Raises TrainingError & co."""
+def main(args) -> DoneEvent:
+    """Run one training; return its ``done`` event (the best model, its metrics). Raises TrainingError & co."""
     reporter = ProgressReporter(args.progress)
     ctx = None
     stop = StopFlag()
@@ -469,12 +469,12 @@ def main(args) -> dict:
         )
         steps = data.steps_per_epoch(args.batch_size)
         scheduler = make_schedule(optimizer, args, steps * args.epochs)
-        start_epoch, best = 0, {"val_acc": -1.0}
+        start_epoch, best = 0, Metrics(val_acc=-1.0)
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             scheduler.load_state_dict(checkpoint["scheduler"])
-            start_epoch, best = checkpoint["epoch"], dict(checkpoint["best"])
+            start_epoch, best = checkpoint["epoch"], Metrics(**checkpoint["best"])
             set_rng_state(checkpoint["rng"])
         train_model = ctx.wrap(model)
         if args.compile:
@@ -491,17 +491,19 @@ def main(args) -> dict:
             }
             del compare_model
         reporter.start(
-            **compare,
-            epochs=args.epochs,
-            start_epoch=start_epoch,
-            steps_per_epoch=steps,
-            total_steps=steps * args.epochs,
-            train_images=data.train_size,
-            val_images=len(data.val.sums),
-            device=ctx.describe(),
-            arch=args.arch,
-            head=args.head,
-            out=str(run),
+            StartEvent(
+                **compare,
+                epochs=args.epochs,
+                start_epoch=start_epoch,
+                steps_per_epoch=steps,
+                total_steps=steps * args.epochs,
+                train_images=data.train_size,
+                val_images=len(data.val.sums),
+                device=ctx.describe(),
+                arch=args.arch,
+                head=args.head,
+                out=str(run),
+            )
         )
         stop.install()
         meta = {
@@ -524,7 +526,7 @@ def main(args) -> dict:
             metrics = evaluate(model, data, args, ctx)
             improved = metrics["val_acc"] > best["val_acc"]
             if improved:
-                best = {**metrics, "epoch": epoch + 1, "train_loss": train_loss}
+                best = Metrics(**metrics, epoch=epoch + 1, train_loss=train_loss)
                 if not completed:
                     best["partial"] = True
             if ctx.is_main:
@@ -549,30 +551,28 @@ def main(args) -> dict:
                     )
             if completed:
                 reporter.epoch(
-                    epoch + 1,
-                    args.epochs,
-                    train_loss=train_loss,
-                    lr=scheduler.get_last_lr()[0],
-                    images_per_s=speed,
-                    best_val_acc=best["val_acc"],
-                    best_epoch=best["epoch"],
-                    **metrics,
+                    EpochEvent(
+                        epoch=epoch + 1,
+                        epochs=args.epochs,
+                        train_loss=train_loss,
+                        lr=scheduler.get_last_lr()[0],
+                        images_per_s=speed,
+                        best_val_acc=best["val_acc"],
+                        best_epoch=best["epoch"],
+                        **metrics,
+                    )
                 )
             if stop.agreed(ctx):
                 break
         ctx.barrier()
         if best["val_acc"] < 0:
             raise TrainingError("stopped before the first epoch finished: no model was written")
-        result = {
-            "model": str(run / "best.safetensors"),
-            "metrics": best,
-            "out": str(run),
-            "stopped_early": stop.agreed(ctx),
-            **compare,
-        }
+        result = DoneEvent(
+            model=str(run / "best.safetensors"), metrics=best, out=str(run), stopped_early=stop.agreed(ctx), **compare
+        )
         if stop.signum is not None:
             result["stopped_by"] = signal.Signals(stop.signum).name
-        reporter.done(**result)
+        reporter.done(result)
         return result
     except DigitsumError as exc:
         reporter.error(str(exc))
