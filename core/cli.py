@@ -300,25 +300,11 @@ def _summary(stats, nonfinite: int = 0) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from pathlib import Path
-
-    from core.data import InputError, npy_rows, read_labels_csv, read_npy_labels
+    from core.data import InputError, read_truth
     from core.predict import score
 
-    labels_path = Path(args.labels)
     try:
-        if labels_path.suffix == ".npy":
-            sums = read_npy_labels(labels_path)
-            data = [Path(i) for i in args.inputs if Path(i).suffix == ".npy"]
-            if len(data) != 1:
-                raise CommandError("--labels LAB.npy needs exactly one data .npy input")
-            name = args.inputs[[Path(i).suffix for i in args.inputs].index(".npy")]
-            images = npy_rows(Path(name))
-            if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
-                raise CommandError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
-            truth = {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}
-        else:
-            truth = read_labels_csv(labels_path)
+        truth = read_truth(args.labels, args.inputs)
     except (InputError, OSError) as exc:
         raise CommandError(str(exc)) from None
     report: dict = {}

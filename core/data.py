@@ -1,15 +1,16 @@
-"""What the user points us at: folders, image files, ``.npy`` arrays and their labels.
+"""What the user points us at: folders, image files, arrays (``.npy``) and their labels.
 
 ``list_inputs`` turns command-line or GUI inputs into a flat, ordered list of ``InputItem``
 without reading any pixels; ``load_item`` reads one of them (through ``core.images``, the
 one preprocessing path). ``load_labelled`` reads a whole labelled set for training: a folder
-with ``labels.csv`` or an assignment-style ``dataN.npy`` with its ``labN.npy`` twin.
+with ``labels.csv`` or an assignment-style ``dataN.npy`` with its ``labN.npy`` twin;
+``labelled_count`` counts one, ``read_truth`` reads evaluate's labels. The array formats
+themselves (names, reading, checks) are ``core.arrays``: this module never names one.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import re
 import warnings
@@ -19,17 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DigitsumError
+from core.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, open_array, read_array_labels
+from core.errors import InputError
 from core.export import atomic_text_file, csv_line
 from core.featureless import no_digits_reason
-from core.images import ImageReadError, out_of_range, read_image, to_model_input, value_scale
-from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM, NUM_DIGITS
+from core.images import ImageReadError, out_of_range, read_image, to_model_input
+from core.spec import MAX_SUM, NUM_DIGITS
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
-
-
-class InputError(DigitsumError, ValueError):
-    """An input that cannot be used at all; ``str()`` is a one-line reason."""
 
 
 class SkippedFilesWarning(UserWarning):
@@ -44,7 +42,7 @@ def skipped_names(skipped: list[str], shown: int = 3) -> str:
 
 @dataclass(frozen=True)
 class InputItem:
-    """One image to read: a file, or row ``index`` of an ``.npy`` array.
+    """One image to read: a file, or row ``index`` of an array file (``core.arrays``).
 
     ``name`` is what the CSV's ``file`` column shows: the path relative to the input folder,
     the path as given for single files, ``NAME.npy:INDEX`` for array rows.
@@ -141,29 +139,14 @@ def display_name(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def npy_rows(path: Path) -> int:
-    """Number of images in an ``.npy`` file, read from its header only."""
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except Exception as exc:  # a mangled header raises anything (tokenize.TokenError, SyntaxError, ...)
-        raise InputError(f"{path}: not a readable .npy array ({' '.join(str(exc).split())})") from None
-    if not isinstance(arr, np.ndarray):  # an .npz archive renamed to .npy
-        raise InputError(f"{path}: not a single .npy array")
-    if arr.ndim != 3 or arr.shape[1:] != (IMAGE_HEIGHT, IMAGE_WIDTH):
-        raise InputError(f"{path}: expected shape (N, {IMAGE_HEIGHT}, {IMAGE_WIDTH}), got {arr.shape}")
-    if arr.dtype.kind not in "biuf":
-        raise InputError(f"{path}: expected numbers (uint8 or float), got dtype {arr.dtype}")
-    return arr.shape[0]
-
-
 def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) -> list[InputItem]:
-    """Expand folders, image files and ``.npy`` arrays into items, in order.
+    """Expand folders, image files and arrays (``core.arrays``) into items, in order.
 
     Parameters
     ----------
     inputs : sequence of str or path
         Folders (their image files, by extension, in natural order), single files (tried
-        whatever their extension) and ``.npy`` arrays of shape (N, 40, 168).
+        whatever their extension) and array files (``.npy``) of shape (N, 40, 168).
     recursive : bool
         Also list images in sub-folders.
 
@@ -189,22 +172,11 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
             items.extend(InputItem(display_name(rel), path / rel) for rel in files)
         elif not path.exists():
             raise InputError(f"{shown}: no such file or folder")
-        elif path.suffix.lower() == ".npy":
-            items.extend(InputItem(f"{shown}:{i}", path, i) for i in range(npy_rows(path)))
+        elif array_format(path):
+            items.extend(InputItem(f"{shown}:{i}", path, i) for i in range(array_rows(path)))
         else:
             items.append(InputItem(shown, path))
     return items
-
-
-@functools.lru_cache(maxsize=4)
-def _open_npy(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray, float]:
-    """A memory map of the array and its white value, computed once per file version.
-
-    ``mtime_ns`` and ``size`` are only part of the key: a file rewritten between runs in the
-    same GUI session gets a fresh map instead of stale pixels.
-    """
-    arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    return arr, value_scale(arr)
 
 
 def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
@@ -227,8 +199,7 @@ def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
         image = read_image(item.path)
     else:
         try:
-            st = os.stat(item.path)
-            arr, scale = _open_npy(os.fspath(item.path), st.st_mtime_ns, st.st_size)
+            arr, scale = open_array(item.path)
             row = np.array(arr[item.index])  # copy: the result must not pin the memory map
         except Exception as exc:  # any failure of one row is that row's error, as for an image file
             raise ImageReadError(f"cannot read row {item.index}: {' '.join(str(exc).split())}") from None
@@ -322,41 +293,8 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
             f.write(csv_line([name, int(total), digits or ""] if with_digits else [name, int(total)]))
 
 
-def label_twin(npy_path: str | os.PathLike) -> Path:
-    """The labels beside an assignment data file: ``data0.npy`` -> ``lab0.npy``."""
-    npy_path = Path(npy_path)
-    match = re.fullmatch(r"data(.*)\.npy", npy_path.name, flags=re.IGNORECASE)
-    if not match:
-        raise InputError(
-            f"{npy_path.name}: cannot find its labels: expected a name like data0.npy with lab0.npy beside it"
-        )
-    twin = npy_path.with_name(f"lab{match.group(1)}.npy")
-    if not twin.is_file():
-        raise InputError(f"{npy_path.name}: label file {twin.name} not found beside it")
-    return twin
-
-
-def read_npy_labels(path: str | os.PathLike) -> np.ndarray:
-    """Sums from a ``labN.npy`` file as int64 (N,), checked to be whole numbers 0..36."""
-    path = Path(path)
-    try:
-        raw = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path.name}: not a readable .npy array ({' '.join(str(exc).split())})") from None
-    if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iuf":
-        raise InputError(f"{path.name}: expected an array of sums")
-    sums = raw.reshape(-1) if raw.ndim == 2 and raw.shape[1] == 1 else raw
-    if sums.ndim != 1:
-        raise InputError(f"{path.name}: expected shape (N,), got {raw.shape}")
-    if sums.size and (
-        not np.isfinite(sums).all() or (sums != np.round(sums)).any() or sums.min() < 0 or sums.max() > MAX_SUM
-    ):
-        raise InputError(f"{path.name}: sums must be whole numbers 0..{MAX_SUM}")
-    return sums.astype(np.int64)
-
-
 def load_labelled(spec: str | os.PathLike) -> LabelledSet:
-    """Read a labelled set: a folder with ``labels.csv``, or ``dataN.npy`` with ``labN.npy``.
+    """Read a labelled set: a folder with ``labels.csv``, or an array ``dataN.npy`` with ``labN.npy``.
 
     Files listed in ``labels.csv`` that cannot be read are left out, named in ``skipped`` and
     reported with a ``SkippedFilesWarning`` (count and the first few names): a user's data is
@@ -390,11 +328,12 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
             sums.append(total)
             digits.append([int(c) for c in known] if known else [-1] * NUM_DIGITS)
             names.append(name)
-    elif path.is_file() and path.suffix.lower() == ".npy":
-        n = npy_rows(path)
-        labels = read_npy_labels(label_twin(path))
+    elif path.is_file() and array_format(path):
+        n = array_rows(path)
+        twin = label_twin(path)
+        labels = read_array_labels(twin)
         if len(labels) != n:
-            raise InputError(f"{path.name} has {n} images but {label_twin(path).name} has {len(labels)} sums")
+            raise InputError(f"{path.name} has {n} images but {twin.name} has {len(labels)} sums")
         for i in range(n):
             item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
             try:
@@ -406,7 +345,7 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
             digits.append([-1] * NUM_DIGITS)
             names.append(item.name)
     elif path.exists():
-        raise InputError(f"{spec}: expected a folder with labels.csv or an .npy data file")
+        raise InputError(f"{spec}: expected a folder with labels.csv or an {' or '.join(ARRAY_FORMATS)} data file")
     else:
         raise InputError(f"{spec}: no such file or folder")
     if not images:
@@ -428,3 +367,53 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
         names=names,
         skipped=skipped,
     )
+
+
+def labelled_count(spec: str | os.PathLike) -> int:
+    """Images a ``--data`` spec holds, without reading them: a folder's ``labels.csv`` rows or an array's rows.
+
+    0 when the spec cannot be read (a form counting as the user types; training says why).
+    """
+    path = Path(spec)
+    try:
+        if path.is_dir():
+            return len(read_labels_csv(path / "labels.csv"))
+        return array_rows(path)
+    except (InputError, OSError):
+        return 0
+
+
+def read_truth(labels: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> dict[str, tuple[int, str | None]]:
+    """The true labels ``evaluate`` scores against, keyed like the prediction CSV's ``file`` column.
+
+    Parameters
+    ----------
+    labels : str or path
+        A ``labels.csv`` (filename -> sum and digits), or an array labels file (``lab0.npy``)
+        whose sums belong, row for row, to the one array input of the same format.
+    inputs : sequence of str or path
+        The inputs as given to ``list_inputs``.
+
+    Returns
+    -------
+    dict
+        file -> (sum, digits or None); array rows are ``NAME:INDEX`` with no digits.
+
+    Raises
+    ------
+    InputError
+        Bad labels, not exactly one array input for array labels, or row counts that differ.
+    """
+    labels_path = Path(labels)
+    fmt = array_format(labels_path)
+    if fmt is None:
+        return read_labels_csv(labels_path)
+    sums = read_array_labels(labels_path)
+    data = [os.fspath(given) for given in inputs if array_format(given) is fmt]
+    if len(data) != 1:
+        raise InputError(f"--labels LAB{fmt.suffix} needs exactly one data {fmt.suffix} input")
+    name = data[0]
+    images = array_rows(name)
+    if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
+        raise InputError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
+    return {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}

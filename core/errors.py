@@ -9,3 +9,11 @@ reason. Each subclass also keeps the built-in base it always had (``ValueError``
 
 class DigitsumError(Exception):
     """A reason why an input, a file, a device or a run cannot be used; ``str()`` is one line."""
+
+
+class InputError(DigitsumError, ValueError):
+    """An input that cannot be used at all; ``str()`` is a one-line reason.
+
+    Defined here, not in ``core.data`` where most are raised, so ``core.arrays`` (which
+    ``core.data`` and ``core.export`` import) can raise it without an import cycle.
+    """

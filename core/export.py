@@ -17,18 +17,15 @@ import csv
 import functools
 import io
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from core.arrays import is_labels_name
 from core.errors import DigitsumError
 from core.files import atomic_path
-
-# What names a labels file (docs/ARCHITECTURE.md: labels.csv; the assignment's lab0.npy, ...)
-_LABELS_NAME = re.compile(r"labels\.csv|lab.*\.npy", re.IGNORECASE)
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -131,7 +128,7 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
             head = f.read(4096)
     except OSError as exc:
         raise ExportError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    if _LABELS_NAME.fullmatch(Path(dest).name) or _is_labels_text(head):
+    if is_labels_name(Path(dest).name) or _is_labels_text(head):
         raise ExportError(f"cannot write {dest}: it is a labels file (filename,sum); predictions never replace labels")
     if not _is_text(head):
         raise ExportError(

@@ -8,17 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.arrays import label_twin, read_array_labels
 from core.data import (
     InputError,
     InputItem,
     SkippedFilesWarning,
-    label_twin,
     list_inputs,
     load_item,
     load_labelled,
     natural_key,
     read_labels_csv,
-    read_npy_labels,
     write_labels_csv,
 )
 from core.images import ImageReadError
@@ -289,12 +288,12 @@ def test_label_twin(tmp_path):
 def test_read_npy_labels(tmp_path):
     for arr in [np.array([0, 5, 36]), np.array([0.0, 5.0, 36.0]), np.array([[0], [5], [36]], np.uint8)]:
         np.save(tmp_path / "lab.npy", arr)
-        got = read_npy_labels(tmp_path / "lab.npy")
+        got = read_array_labels(tmp_path / "lab.npy")
         assert got.dtype == np.int64 and got.tolist() == [0, 5, 36]
     for bad in [np.array([37]), np.array([-1]), np.array([2.5]), np.zeros((2, 2)), np.array([np.nan])]:
         np.save(tmp_path / "lab.npy", bad)
         with pytest.raises(InputError):
-            read_npy_labels(tmp_path / "lab.npy")
+            read_array_labels(tmp_path / "lab.npy")
 
 
 # ---------------------------------------------------------------- load_labelled

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.arrays import ARRAY_FORMATS
 from core.retrain import TrainOptions, default_hyperparameters
 from core.runtime import gpu_status
 from core.spec import ARCHS, heads_of
@@ -41,15 +42,9 @@ MIN_USEFUL_VAL = 100
 
 def count_labelled(spec: str) -> int:
     """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
-    from core.data import InputError, npy_rows, read_labels_csv
+    from core.data import labelled_count
 
-    path = Path(spec)
-    try:
-        if path.is_dir():
-            return len(read_labels_csv(path / "labels.csv"))
-        return npy_rows(path)
-    except (InputError, OSError):
-        return 0
+    return labelled_count(spec)
 
 
 class TrainForm(QWidget):
@@ -349,7 +344,8 @@ class TrainForm(QWidget):
             self.add_data(folder)
 
     def _choose_npy(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a data .npy file", "", "Image arrays (data*.npy *.npy)")
+        patterns = " ".join(f"{fmt.data_name.format('*')} *{fmt.suffix}" for fmt in ARRAY_FORMATS.values())
+        path, _ = QFileDialog.getOpenFileName(self, "Add a data .npy file", "", f"Image arrays ({patterns})")
         if path:
             self.add_data(path)
 
