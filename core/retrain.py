@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import typing
 from dataclasses import dataclass, field, fields
 
 from core.spec import MODELS
@@ -22,23 +23,94 @@ from core.spec import MODELS
 LONG_CPU_RUN_S = 10 * 60
 
 
+@dataclass(frozen=True)
+class Control:
+    """How the Retrain form offers an option: a labelled control in its Schedule group.
+
+    The kind of control follows the field's type: a spin box for ``int``, a decimal spin box
+    for ``float``, a check box for ``bool``, a line of text for ``str``. It starts at the
+    field's default (or at ``minimum`` where that is None), or at the recipe's value where
+    ``default_hyperparameters`` has one.
+    """
+
+    label: str
+    tooltip: str
+    minimum: float = 0
+    maximum: float = 1_000_000
+    decimals: int = 0  # float only
+    step: float = 1
+
+
+def control(label: str, tooltip: str, **limits) -> dict:
+    """A field's metadata that puts it in the Retrain form: ``field(metadata=control(...))``."""
+    return {"control": Control(label, tooltip, **limits)}
+
+
 @dataclass
 class TrainOptions:
-    """One retraining run, as chosen in the dialog (None: ``digitsum train``'s default)."""
+    """One retraining run, as chosen in the dialog (None: ``digitsum train``'s default).
+
+    A new option is a field here, named as its flag in ``core.train``; with ``control(...)``
+    metadata the Retrain form offers it too (``form_controls``).
+    """
 
     data: list[str] = field(default_factory=list)
     mnist: str | None = None
     arch: str = "resnet50"
     head: str = "digits"
     init: str | None = None  # fine-tune from this model file (only read)
-    epochs: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
+    epochs: int | None = field(
+        default=None,
+        metadata=control(
+            "Epochs:",
+            "Passes over the training images; the run keeps its best epoch on the validation "
+            "images. Fine-tuning: 2-3; from scratch: 8-25.",
+            minimum=1,
+            maximum=1000,
+        ),
+    )
+    batch_size: int | None = field(
+        default=None,
+        metadata=control(
+            "Batch size:",
+            "Images per step (1-8192): 64-128 on a CPU, 256-1024 on a GPU with memory to "
+            "spare; lower it if a GPU runs out of memory",
+            minimum=1,
+            maximum=8192,
+        ),
+    )
+    lr: float | None = field(
+        default=None,
+        metadata=control(
+            "Learning rate:",
+            "How large each step's change to the weights is. The value offered is the recipe's "
+            "(a tenth of it to fine-tune); lower it if the loss turns into NaN.",
+            minimum=1e-6,
+            maximum=1.0,
+            decimals=6,
+            step=1e-4,
+        ),
+    )
     val_size: int | None = None  # synthetic validation images
     device: str = "auto"
     compare: str | None = None  # the model in use, scored on the same validation set
     out: str | None = None
     extra: list[str] = field(default_factory=list)  # flags typed by the user, passed as they are
+
+
+def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Control, object]]:
+    """``(name, type, control, default)`` of each field the Retrain form offers, in field order.
+
+    ``type`` is the field's type without ``None`` (``int | None`` -> ``int``).
+    """
+    hints = typing.get_type_hints(options_type)
+    found = []
+    for f in fields(options_type):
+        if "control" in f.metadata:
+            kinds = typing.get_args(hints[f.name]) or (hints[f.name],)  # int | None -> (int, None)
+            kind = next(t for t in kinds if t is not type(None))
+            found.append((f.name, kind, f.metadata["control"], f.default))
+    return found
 
 
 def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
@@ -59,8 +131,9 @@ def train_args(opts: TrainOptions) -> list[str]:
     """The flags of ``digitsum train`` for ``opts``, always with ``--progress json``.
 
     Each field is the flag of its name (``batch_size`` -> ``--batch-size``), in field order;
-    None and "" are left out (``digitsum train``'s default), ``data`` repeats, ``extra`` goes
-    last as typed. A new option is a new field, and a flag of that name in ``core.train``.
+    None and "" are left out (``digitsum train``'s default), True is the bare flag and False
+    leaves it out, ``data`` repeats, ``extra`` goes last as typed. A new option is a new
+    field, and a flag of that name in ``core.train``.
     """
     args: list[str] = []
     for f in fields(opts):
@@ -69,6 +142,8 @@ def train_args(opts: TrainOptions) -> list[str]:
             args += [word for spec in value for word in (flag, str(spec))]
         elif f.name == "val_size" and not any(str(s).startswith("synthetic:") for s in opts.data):
             continue  # composed validation images exist only with synthetic data
+        elif isinstance(value, bool):
+            args += [flag] if value else []  # a switch: given or not
         elif f.name != "extra" and value is not None and value != "":
             args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     return args + list(opts.extra) + ["--progress", "json"]

@@ -83,10 +83,6 @@ def test_labelled_sets_counts_and_truth_of_a_registered_format(npz, tmp_path):
     assert labelled_count(tmp_path / "data0.npz") == 3
     assert labelled_count(tmp_path / "absent.npz") == 0
 
-    from digitsum_gui.retrain.form import count_labelled  # the Retrain form's figure is the same function
-
-    assert count_labelled(str(tmp_path / "data0.npz")) == 3
-
     data = str(tmp_path / "data0.npz")
     truth = read_truth(tmp_path / "lab0.npz", [tmp_path / "elsewhere", data])
     assert truth == {f"{data}:0": (4, None), f"{data}:1": (5, None), f"{data}:2": (36, None)}

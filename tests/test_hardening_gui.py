@@ -218,8 +218,8 @@ def test_case14_a_failed_training_child_is_reported_and_changes_nothing(
     form.synthetic.setChecked(True)
     form.synthetic_count.setValue(512)
     form.val_size.setValue(32)
-    form.batch_size.setValue(16)
-    form.epochs.setValue(2)
+    form.controls["batch_size"].setValue(16)
+    form.controls["epochs"].setValue(2)
     form.device.setCurrentIndex(form.device.findData("cpu"))
     if how == "exit 1":  # a real failure inside `digitsum train`: the chosen MNIST file is gone
         form.mnist.setText(str(tmp_path / "no-such-mnist.npz"))

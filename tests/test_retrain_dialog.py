@@ -1,16 +1,21 @@
 """The Retrain dialog with real child processes: failures, Cancel, Stop early, Manage models."""
 
+import dataclasses
+
 import pytest
 
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QLabel
 
 from core.checkpoint import load_model
+from core.retrain import TrainOptions, control, train_args
 from core.store import describe_model
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.models_dialog import ModelsDialog
 from digitsum_gui.retrain.dialog import TrainDialog
+from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 
 RUN_TIMEOUT_MS = 120_000
@@ -30,8 +35,8 @@ def make_dialog(qtbot, tmp_path, baseline_model, images=64, epochs=1, extra=""):
     form.synthetic.setChecked(True)
     form.synthetic_count.setValue(images)
     form.val_size.setValue(32)
-    form.batch_size.setValue(16)
-    form.epochs.setValue(epochs)
+    form.controls["batch_size"].setValue(16)
+    form.controls["epochs"].setValue(epochs)
     form.device.setCurrentIndex(form.device.findData("cpu"))
     form.extra.setText(extra)
     return dialog
@@ -46,6 +51,39 @@ def test_command_shown_is_the_one_run(qtbot, tmp_path, baseline_model):
     from PySide6.QtGui import QGuiApplication
 
     assert QGuiApplication.clipboard().text() == text
+
+
+def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model):
+    # What adding a Retrain option takes (docs/ARCHITECTURE.md): a TrainOptions field named as
+    # its flag in core.train, with control(...) metadata. Nothing in the form changes.
+    @dataclasses.dataclass
+    class MoreOptions(TrainOptions):
+        warmup_steps: int | None = dataclasses.field(
+            default=None, metadata=control("Warm-up steps:", "Steps at a rising rate", minimum=0, maximum=500)
+        )
+        label_smoothing: float = dataclasses.field(
+            default=0.1, metadata=control("Smoothing:", "Label smoothing", maximum=0.5, decimals=2, step=0.05)
+        )
+        ema: bool = dataclasses.field(default=False, metadata=control("Average weights", "Keep an EMA"))
+
+    class Form(TrainForm):
+        options_type = MoreOptions
+
+    form = Form(describe_model(baseline_model, in_store=False))
+    qtbot.addWidget(form)
+    labels = {w.text() for w in form.findChildren(QLabel)}
+    assert {"Epochs:", "Warm-up steps:", "Smoothing:", "Average weights"} <= labels
+    assert form.controls["warmup_steps"].toolTip() == "Steps at a rising rate"
+    assert form.controls["label_smoothing"].value() == pytest.approx(0.1)
+    changes = []
+    form.changed.connect(lambda: changes.append(1))
+    form.controls["warmup_steps"].setValue(50)
+    form.controls["ema"].setChecked(True)
+    assert len(changes) == 2  # the dialog's command line follows every edit
+    options = form.options()
+    assert (options.warmup_steps, options.ema, options.epochs) == (50, True, 3)
+    args = train_args(options)
+    assert args[-7:] == ["--warmup-steps", "50", "--label-smoothing", "0.1", "--ema", "--progress", "json"]
 
 
 def test_bad_arguments_are_reported_and_nothing_switches(qtbot, tmp_path, baseline_model):

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -30,21 +29,16 @@ from PySide6.QtWidgets import (
 )
 
 from core.arrays import ARRAY_FORMATS
-from core.retrain import TrainOptions, default_hyperparameters
+from core.data import labelled_count
+from core.retrain import TrainOptions, default_hyperparameters, form_controls
 from core.runtime import gpu_status
 from core.spec import ARCHS, heads_of
 from core.trainsets import MIN_REAL_FOR_VAL, real_val_count
 from digitsum_gui.dialogs import show_error
+from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
 
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
-
-
-def count_labelled(spec: str) -> int:
-    """Images a ``--data`` spec holds (0 when it cannot be read; the child reports why)."""
-    from core.data import labelled_count
-
-    return labelled_count(spec)
 
 
 class TrainForm(QWidget):
@@ -59,6 +53,7 @@ class TrainForm(QWidget):
     """
 
     changed = Signal()
+    options_type = TrainOptions  # its fields with control(...) metadata become the Schedule group's rows
 
     def __init__(self, current=None, folder_labels=None, parent=None):
         super().__init__(parent)
@@ -217,36 +212,15 @@ class TrainForm(QWidget):
     def _schedule_group(self) -> QGroupBox:
         box = QGroupBox("Schedule")
         form = QFormLayout(box)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setToolTip(
-            "Passes over the training images; the run keeps its best epoch on the validation "
-            "images. Fine-tuning: 2-3; from scratch: 8-25."
-        )
-        self.batch_size = QSpinBox()
-        self.batch_size.setRange(1, 8192)
-        self.batch_size.setToolTip(
-            "Images per step (1-8192): 64-128 on a CPU, 256-1024 on a GPU with memory to "
-            "spare; lower it if a GPU runs out of memory"
-        )
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1.0)
-        self.lr.setSingleStep(1e-4)
-        self.lr.setToolTip(
-            "How large each step's change to the weights is. The value offered is the recipe's "
-            "(a tenth of it to fine-tune); lower it if the loss turns into NaN."
-        )
+        self.controls: dict[str, QWidget] = {}  # one per TrainOptions field with control(...) metadata
+        for name, kind, spec, default in form_controls(self.options_type):
+            widget = make_control(kind, spec, default, self._on_changed)
+            form.addRow(spec.label, widget)
+            self.controls[name] = widget
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("e.g. --seed 1 --threads 4")
         self.extra.setToolTip("More flags for digitsum train, passed as typed (see digitsum train --help)")
-        form.addRow("Epochs:", self.epochs)
-        form.addRow("Batch size:", self.batch_size)
-        form.addRow("Learning rate:", self.lr)
         form.addRow("Extra flags:", self.extra)
-        for w in (self.epochs, self.batch_size):
-            w.valueChanged.connect(self._on_changed)
-        self.lr.valueChanged.connect(self._on_changed)
         self.extra.textChanged.connect(self._on_changed)
         return box
 
@@ -300,10 +274,11 @@ class TrainForm(QWidget):
                 self._start_changed()
             return
         hp = default_hyperparameters(self.arch.currentText(), self.head.currentText(), self.fine_tune.isChecked())
-        for w, value in ((self.epochs, hp["epochs"]), (self.batch_size, hp["batch_size"]), (self.lr, hp["lr"])):
-            w.blockSignals(True)
-            w.setValue(value)
-            w.blockSignals(False)
+        for name, value in hp.items():
+            widget = self.controls[name]
+            widget.blockSignals(True)
+            set_control_value(widget, value)
+            widget.blockSignals(False)
         self._on_changed()
 
     def start_problem(self) -> str:
@@ -401,7 +376,7 @@ class TrainForm(QWidget):
 
     def real_image_count(self) -> int:
         n = len(self.folder_labels) if self.this_folder.isChecked() and self.folder_labels is not None else 0
-        return n + sum(count_labelled(self.other_data.item(i).text()) for i in range(self.other_data.count()))
+        return n + sum(labelled_count(self.other_data.item(i).text()) for i in range(self.other_data.count()))
 
     def train_image_count(self) -> int:
         real = self.real_image_count()
@@ -413,18 +388,16 @@ class TrainForm(QWidget):
     def options(self, stage_dir=None) -> TrainOptions:
         """The run as chosen (``out`` and ``compare`` left for the dialog)."""
         fine = self.fine_tune.isChecked() and self.current is not None
-        return TrainOptions(
+        return self.options_type(
             data=self.data_specs(stage_dir),
             mnist=(self.mnist.text().strip() or None) if self.synthetic.isChecked() else None,
             arch=self.arch.currentText(),
             head=self.head.currentText(),
             init=str(self.current.path) if fine else None,
-            epochs=self.epochs.value(),
-            batch_size=self.batch_size.value(),
-            lr=self.lr.value(),
             device=self.device.currentData(),
             val_size=self.val_size.value() if self.synthetic.isChecked() else None,
             extra=self.extra_args(),
+            **{name: control_value(widget) for name, widget in self.controls.items()},
         )
 
     def extra_args(self) -> list[str]:
