@@ -20,18 +20,9 @@ import torch
 from core import RESOURCES, __version__
 from core.errors import DigitsumError
 from core.files import atomic_path
-from core.model import (
-    ARCHS,
-    HEADS,
-    IMAGE_HEIGHT,
-    IMAGE_WIDTH,
-    NUM_SUMS,
-    DigitSumNet,
-    ModelBuildError,
-    build_model,
-    model_config,
-)
+from core.model import DigitSumNet, ModelBuildError, build_model, model_config
 from core.modelmeta import MetadataError, parse_metadata
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MODELS, NUM_SUMS
 
 FORMAT = "digitsum-model/1"
 DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
@@ -144,7 +135,7 @@ def read_model_info(path) -> ModelInfo:
         meta = parse_metadata(raw)  # every field a reader uses has its type (core.modelmeta)
     except MetadataError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
-    if meta["arch"] not in ARCHS or meta["head"] not in HEADS:
+    if (meta["arch"], meta["head"]) not in MODELS:
         raise ModelFileError(f"{path.name}: unknown model {meta['arch'][:40]}/{meta['head'][:40]}")
     if (meta.get("input_height"), meta.get("input_width"), meta.get("num_classes")) != (
         IMAGE_HEIGHT,

@@ -15,13 +15,15 @@ architecture has which heads is ``core.spec.MODELS``; the image size and class c
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from core.errors import DigitsumError
 from core.resnet import ResNet50
-from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS, NUM_SUMS
+from core.spec import ARCHS, HEADS, IMAGE_HEIGHT, IMAGE_WIDTH, MODELS, NUM_DIGITS, NUM_SUMS, heads_of
 
 # MNIST statistics for models trained from scratch; ImageNet's grey mean for pretrained ones
 # is applied per channel after the grey image is repeated to three channels.
@@ -162,38 +164,57 @@ def _resnet50_trunk(pretrained: bool) -> nn.Module:
 
 
 def build_model(arch: str = "resnet50", head: str = "digits", pretrained: bool = False) -> DigitSumNet:
-    """Build one of the shipped networks with fresh (or ImageNet) weights.
+    """Build a registered network (``core.spec.MODELS``) with fresh (or ImageNet) weights.
 
     Parameters
     ----------
-    arch : {"resnet50", "baseline"}
+    arch : str
+        ``resnet50`` or ``baseline`` (``core.spec.ARCHS``).
     head : {"digits", "sum"}
         ``baseline`` only has the ``sum`` head (as in the report).
     pretrained : bool
-        Start the ResNet-50 trunk from torchvision's ImageNet weights. Raises
+        Start the trunk from ImageNet weights (ResNet-50: torchvision's). Raises
         :class:`ModelBuildError` with a one-line reason when they cannot be had.
 
     Returns
     -------
     DigitSumNet
     """
-    if arch not in ARCHS or head not in HEADS:
+    spec = MODELS.get((arch, head))
+    if spec is None:
+        heads = heads_of(arch)
+        if heads:
+            raise ModelBuildError(f"the {arch} network has only the {' and '.join(repr(h) for h in heads)} head")
         raise ModelBuildError(f"unknown model {arch}/{head}; choose arch from {ARCHS}, head from {HEADS}")
-    if arch == "baseline":
-        if head != "sum":
-            raise ModelBuildError("the baseline CNN has only the 'sum' head")
-        if pretrained:
-            raise ModelBuildError("the baseline CNN has no pretrained weights")
-        net = BaselineCNN()
-        return DigitSumNet(arch, head, net.features, net.classifier, Normalize(MNIST_MEAN, MNIST_STD, 1))
+    module, _, name = spec.builder.partition(":")
+    return getattr(importlib.import_module(module), name)(pretrained)
 
+
+def baseline_sum(pretrained: bool) -> DigitSumNet:
+    """The report's small CNN (``baseline``/``sum``)."""
+    if pretrained:
+        raise ModelBuildError("the baseline CNN has no pretrained weights")
+    net = BaselineCNN()
+    return DigitSumNet("baseline", "sum", net.features, net.classifier, Normalize(MNIST_MEAN, MNIST_STD, 1))
+
+
+def resnet50_sum(pretrained: bool) -> DigitSumNet:
+    """ResNet-50 with the report's 128-d head on its pooled features (``resnet50``/``sum``)."""
     trunk = _resnet50_trunk(pretrained)
-    mean, std = (IMAGENET_MEAN, IMAGENET_STD) if pretrained else (MNIST_MEAN * 3, MNIST_STD * 3)
-    if head == "sum":
-        trunk.fc = report_head()
-        return DigitSumNet(arch, head, nn.Identity(), trunk, Normalize(mean, std, 3))
+    trunk.fc = report_head()
+    return DigitSumNet("resnet50", "sum", nn.Identity(), trunk, _resnet50_normalize(pretrained))
+
+
+def resnet50_digits(pretrained: bool) -> DigitSumNet:
+    """ResNet-50's feature map read by ``DigitsHead`` (``resnet50``/``digits``)."""
+    trunk = _resnet50_trunk(pretrained)
     body = nn.Sequential(*(list(trunk.children())[:-2]))  # drop avgpool and fc: (B, 2048, 2, 6)
-    return DigitSumNet(arch, head, body, DigitsHead(), Normalize(mean, std, 3))
+    return DigitSumNet("resnet50", "digits", body, DigitsHead(), _resnet50_normalize(pretrained))
+
+
+def _resnet50_normalize(pretrained: bool) -> Normalize:
+    mean, std = (IMAGENET_MEAN, IMAGENET_STD) if pretrained else (MNIST_MEAN * 3, MNIST_STD * 3)
+    return Normalize(mean, std, 3)
 
 
 def model_config(model: DigitSumNet) -> dict:

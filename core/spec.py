@@ -8,7 +8,8 @@ and labels, the Retrain form) imports them from here, so it never pays for ``imp
     heads_of("baseline")                          # ("sum",)
     MODELS["resnet50", "digits"].cpu_seconds_per_image
 
-A new architecture is one ``ModelSpec`` entry here plus its network in ``core.model``.
+A new architecture is one ``ModelSpec`` entry here plus its network's module, which holds
+the ``builder`` the entry names (``core.model.build_model`` imports it only when asked).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ HEADS = ("digits", "sum")
 class ModelSpec:
     """One shipped network: an architecture with one head.
 
-    ``recipe`` holds ``digitsum train``'s defaults for it (lr, batch_size, epochs, optimizer,
+    ``builder`` names the function that makes it, ``"module:function"`` with
+    ``function(pretrained: bool) -> core.model.DigitSumNet`` (a name, so this module needs no
+    torch). ``recipe`` holds ``digitsum train``'s defaults for it (lr, batch_size, epochs, optimizer,
     schedule, weight_decay). ``cpu_seconds_per_image`` is the rough training cost per image on
     a CPU (forward + backward, a few cores), for the Retrain dialog's warning before a long
     CPU run; validation costs about a third of that per image.
@@ -36,6 +39,7 @@ class ModelSpec:
     head: str
     summary: str
     cpu_seconds_per_image: float
+    builder: str
     recipe: dict = field(default_factory=dict)
 
 
@@ -49,6 +53,7 @@ MODELS = {
             "digits",
             "ResNet-50 reading the four digits; the sum's exact distribution",
             0.05,
+            "core.model:resnet50_digits",
             dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05),
         ),
         ModelSpec(
@@ -56,6 +61,7 @@ MODELS = {
             "sum",
             "ResNet-50 with the report's 128-d head, 37-way softmax over sums",
             0.05,
+            "core.model:resnet50_sum",
             dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0),
         ),
         ModelSpec(
@@ -63,6 +69,7 @@ MODELS = {
             "sum",
             "the report's small CNN, 37-way softmax over sums",
             0.004,
+            "core.model:baseline_sum",
             dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0),
         ),
     )

@@ -30,3 +30,33 @@ def test_the_default_head_comes_first():
     assert spec.heads_of("resnet50") == ("digits", "sum") and spec.heads_of("baseline") == ("sum",)
     assert spec.heads_of("unknown") == ()
     assert spec.MAX_SUM == 36 and spec.NUM_SUMS == 37
+
+
+def test_a_new_architecture_is_one_entry_and_its_module(tmp_path, monkeypatch):
+    # What adding a network takes (docs/ARCHITECTURE.md): its module, holding the builder,
+    # and one ModelSpec naming it. Built, saved and loaded back with no other change.
+    import torch
+
+    from core.checkpoint import load_model, save_model
+
+    (tmp_path / "tiny_net.py").write_text(
+        "from torch import nn\n"
+        "from core.model import DigitSumNet, Normalize, MNIST_MEAN, MNIST_STD\n"
+        "def build(pretrained):\n"
+        "    body = nn.Sequential(nn.Conv2d(1, 4, 3, stride=4), nn.ReLU(), nn.Flatten())\n"
+        "    head = nn.Linear(4 * 10 * 42, 37)\n"
+        "    return DigitSumNet('tiny', 'sum', body, head, Normalize(MNIST_MEAN, MNIST_STD, 1))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = spec.ModelSpec("tiny", "sum", "a test's network", 0.001, "tiny_net:build")
+    monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), entry)
+    model = build_model("tiny", "sum")
+    sum_log_probs, digit_logits = model(torch.rand(2, 1, 40, 168))
+    assert sum_log_probs.shape == (2, 37) and digit_logits is None
+    save_model(tmp_path / "tiny.safetensors", model, {})
+    loaded, info = load_model(tmp_path / "tiny.safetensors", "cpu")
+    assert (info.arch, info.head) == ("tiny", "sum")
+    torch.testing.assert_close(loaded(torch.ones(1, 1, 40, 168))[0], model.eval()(torch.ones(1, 1, 40, 168))[0])
+    with pytest.raises(ModelBuildError, match="only the 'sum' head"):
+        build_model("tiny", "digits")
