@@ -151,7 +151,7 @@ def model_info_markdown(summary) -> str:
             lines.append(f"- {label}: {meta.pop(key)}")
     if epochs := epochs_text(summary.meta):
         lines.append(f"- Epochs: {epochs}")
-    if figures := model_figures(metrics):
+    if figures := model_figures(metrics, meta.get("digit_split")):
         lines += ["", "## Accuracy", ""] + [f"- {f.long_text()}" for f in figures]
         if len(figures) > 1:
             lines.append("\nEach figure is on its own images; compare models only on the same kind of figure and set.")

@@ -38,6 +38,16 @@ KINDS = (
     ),
     ("val_acc", None, "val_images", "val", "validation (the run's own, used to pick its best epoch)"),
 )
+# What the composed part of a run's validation set is, by the model file's ``digit_split``
+# (core/train.py): only a writer split with a starting point that was split so too is by hands
+# the model never saw.
+VALIDATION_WRITERS = {
+    "writer": "its composed images by writers it never trained on",
+    "writer, from an --init that was not": (
+        "its composed images by writers it never trained on, but the model it started from did"
+    ),
+    "index": "its composed images of digits it never trained on, by writers it did",
+}
 # below this interval the figure is shown without one: it would only clutter a short line
 SHOW_MARGIN_FROM = 0.005
 
@@ -102,8 +112,12 @@ class Figure:
         return text + (f" \u2014 {self.description}" if self.description else "")
 
 
-def model_figures(metrics) -> list[Figure]:
-    """The figures a model's ``metrics`` hold, the most telling first (new writers, held-out digits, val)."""
+def model_figures(metrics, digit_split=None) -> list[Figure]:
+    """The figures a model's ``metrics`` hold, the most telling first (new writers, held-out digits, val).
+
+    ``digit_split`` is the model file's own (``"writer"``, ``"index"``, ...): the validation
+    figure's long name then says whose handwriting its composed images are.
+    """
     metrics = metrics if isinstance(metrics, dict) else {}
     figures = []
     for key, about_key, count_key, name, long_name in KINDS:
@@ -111,6 +125,8 @@ def model_figures(metrics) -> list[Figure]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             continue
         description = str(metrics.get(about_key) or "") if about_key else ""
+        if key == "val_acc" and digit_split in VALIDATION_WRITERS:
+            long_name = f"{long_name[:-1]}; {VALIDATION_WRITERS[digit_split]})"
         images = metrics.get(count_key)
         if not isinstance(images, int) or isinstance(images, bool) or images <= 0:
             images = _images_in(description)
@@ -118,15 +134,15 @@ def model_figures(metrics) -> list[Figure]:
     return figures
 
 
-def best_figure_text(metrics) -> str:
+def best_figure_text(metrics, digit_split=None) -> str:
     """The most telling figure in a few words (``new writers 99.1% of 10,000``), or ``""``."""
-    figures = model_figures(metrics)
+    figures = model_figures(metrics, digit_split)
     return figures[0].short_text() if figures else ""
 
 
-def figures_tooltip(metrics) -> str:
+def figures_tooltip(metrics, digit_split=None) -> str:
     """Every figure of ``metrics``, one a line, each saying what it was measured on."""
-    figures = model_figures(metrics)
+    figures = model_figures(metrics, digit_split)
     if not figures:
         return "This model file records no accuracy."
     lines = [f.long_text() for f in figures]

@@ -153,7 +153,7 @@ class ModelsDialog(QDialog):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(
-                    f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'))}"
+                    f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'), m.meta.get('digit_split'))}"
                     if c in (VAL_COLUMN, HELDOUT_COLUMN)
                     else str(m.path)
                 )

@@ -64,7 +64,7 @@ class ModelSummary:
         """Every figure the file records, one a line, each with its kind, count and set."""
         from digitsum_gui.figures import figures_tooltip
 
-        return figures_tooltip(self.meta.get("metrics"))
+        return figures_tooltip(self.meta.get("metrics"), self.meta.get("digit_split"))
 
 
 def _one_line(text: str) -> str:

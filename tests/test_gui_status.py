@@ -158,6 +158,25 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
 
 
 @pytest.mark.parametrize(
+    "digit_split, whose",
+    [
+        ("writer", "; its composed images by writers it never trained on): "),
+        ("writer, from an --init that was not", "never trained on, but the model it started from did): "),
+        ("index", "; its composed images of digits it never trained on, by writers it did): "),
+        (None, "used to pick its best epoch): "),  # no composed digits, or a file from before the split
+    ],
+)
+def test_a_validation_figure_says_whose_handwriting_it_was_measured_on(digit_split, whose):
+    from digitsum_gui.figures import figures_tooltip
+    from digitsum_gui.worker import ModelSummary
+
+    meta = {"metrics": {"val_acc": 0.97, "val_images": 1000}, "digit_split": digit_split}
+    assert whose + "97.0% of 1,000 images" in figures_tooltip(meta["metrics"], meta["digit_split"])
+    summary = ModelSummary(Path("m.safetensors"), "m", "resnet50", "digits", "CPU", meta)
+    assert whose in summary.accuracy_tooltip and summary.accuracy_text == "val 97.0% of 1,000 (\u00b11.3)"
+
+
+@pytest.mark.parametrize(
     "metrics, expected",
     [
         ({"val_acc": 1.0, "val_images": 100}, "val 100.0% of 100 (\u00b13.7)"),
