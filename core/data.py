@@ -416,4 +416,5 @@ def read_truth(labels: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -
     images = array_rows(name)
     if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
         raise InputError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
-    return {f"{name}:{i}": (int(s), None) for i, s in enumerate(sums)}
+    shown = display_name(name)  # as list_inputs names the rows: a name that is not UTF-8 still matches
+    return {f"{shown}:{i}": (int(s), None) for i, s in enumerate(sums)}

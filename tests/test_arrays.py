@@ -146,3 +146,14 @@ def test_npy_texts_are_as_before(tmp_path):
 def test_read_truth_reads_labels_csv(tmp_path):
     (tmp_path / "labels.csv").write_text("filename,sum,digits\na.png,7,1222\n")
     assert read_truth(tmp_path / "labels.csv", [tmp_path]) == {"a.png": (7, "1222")}
+
+
+def test_truth_of_an_array_whose_name_is_not_utf8_matches_its_rows(tmp_path):
+    # a name from an old Latin-1 archive: the rows are listed under a readable name, and the
+    # truth must be keyed the same way or evaluate would match nothing
+    data_name = os.fsdecode(os.fsencode(tmp_path) + b"/data\xe9.npy")  # \udce9: an undecodable byte
+    np.save(data_name, images())
+    np.save(os.fsdecode(os.fsencode(tmp_path) + b"/lab\xe9.npy"), np.array([4, 5, 36]))
+    truth = read_truth(os.fsdecode(os.fsencode(tmp_path) + b"/lab\xe9.npy"), [data_name])
+    assert list(truth) == [item.name for item in list_inputs([data_name])]
+    assert list(truth)[0].endswith("data\\xe9.npy:0")
