@@ -133,10 +133,11 @@ class ProgressReporter:
             sys.stdout.flush()
 
     def _eta(self, done_steps: int) -> float | None:
+        """Seconds left (to 0.1 s) at this run's pace so far; None before its first step."""
         run_steps = done_steps - self.start_epoch * self.steps_per_epoch
         if run_steps <= 0:
             return None
-        return (time.time() - self.t0) / run_steps * (self.total_steps - done_steps)
+        return round((time.time() - self.t0) / run_steps * (self.total_steps - done_steps), 1)
 
     def start(self, event: StartEvent) -> None:
         """The run begins (``total_steps`` and ``steps_per_epoch`` set the ETA)."""
@@ -163,7 +164,6 @@ class ProgressReporter:
     def step(self, epoch: int, step: int, loss: float, lr: float, images_per_s: float) -> None:
         """A training step (``epoch`` from 0, ``step`` from 1): throttled by the caller with ``due``."""
         done = epoch * self.steps_per_epoch + step
-        eta = self._eta(done)
         self._emit(
             "step",
             StepEvent(
@@ -174,7 +174,7 @@ class ProgressReporter:
                 loss=loss,
                 lr=lr,
                 images_per_s=round(images_per_s, 1),
-                eta=None if eta is None else round(eta, 1),
+                eta=self._eta(done),
             ),
         )
         if self._bar is not None:
@@ -185,9 +185,7 @@ class ProgressReporter:
     def epoch(self, event: EpochEvent) -> None:
         """An epoch ended and was validated (``epoch`` from 1); the step count and ETA are added here."""
         done = event["epoch"] * self.steps_per_epoch
-        eta = self._eta(done)
-        eta = None if eta is None else round(eta, 1)
-        self._emit("epoch", EpochEvent(**event, step=done, total_steps=self.total_steps, eta=eta))
+        self._emit("epoch", EpochEvent(**event, step=done, total_steps=self.total_steps, eta=self._eta(done)))
         if self._bar is not None:
             self._bar.n = done
             text = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float))
