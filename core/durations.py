@@ -7,12 +7,14 @@ window's status bar and in the Retrain dialog alike.
 
 from __future__ import annotations
 
+import math
+
 UNKNOWN = "\u2014"  # an em dash
 
 
 def format_duration(seconds: float | None) -> str:
-    """``1 h 05 min``, ``4 min 10 s``, ``12 s``; an em dash when unknown (None, NaN or negative)."""
-    if seconds is None or seconds != seconds or seconds < 0:
+    """``1 h 05 min``, ``4 min 10 s``, ``12 s``; an em dash when unknown (None, NaN, infinite or negative)."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return UNKNOWN
     seconds = int(round(seconds))
     if seconds >= 3600:

@@ -187,7 +187,14 @@ def build_model(arch: str = "resnet50", head: str = "digits", pretrained: bool =
             raise ModelBuildError(f"the {arch} network has only the {' and '.join(repr(h) for h in heads)} head")
         raise ModelBuildError(f"unknown model {arch}/{head}; choose arch from {ARCHS}, head from {HEADS}")
     module, _, name = spec.builder.partition(":")
-    return getattr(importlib.import_module(module), name)(pretrained)
+    try:
+        builder = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:  # a registry entry naming nothing: a mistake of ours
+        raise ModelBuildError(f"{arch}/{head}: cannot find its builder {spec.builder} ({exc})") from None
+    model = builder(pretrained)
+    if (model.arch, model.head_kind) != (arch, head):  # the file would be labelled as another model
+        raise ModelBuildError(f"{spec.builder} built {model.arch}/{model.head_kind}, not {arch}/{head}")
+    return model
 
 
 def baseline_sum(pretrained: bool) -> DigitSumNet:

@@ -194,7 +194,17 @@ class BatchQueue:
         Called with each batch as it is queued; its result is the batch's ``job`` (CPU: a model thread's future).
     """
 
-    def __init__(self, items, batch_size: int, slots: np.ndarray, decode, workers: int, then=None):
+    def __init__(
+        self,
+        items: Sequence[InputItem],
+        batch_size: int,
+        slots: np.ndarray,
+        decode: Callable[[int, int, int], Future],
+        workers: int,
+        then: Callable[[QueuedBatch], Future] | None = None,
+    ):
+        if len(slots) % batch_size:
+            raise ValueError(f"the ring holds {len(slots)} images, not a whole number of batches of {batch_size}")
         self.items, self.batch_size, self.slots, self.decode, self.workers = items, batch_size, slots, decode, workers
         self.then = then
         self._starts = iter(range(0, len(items), batch_size))
@@ -462,7 +472,7 @@ class Predictor:
                     )
                 )
                 decode = functools.partial(pool.submit, decoder)
-            queue = BatchQueue(items, self.batch_size, decoder.slots, decode, self.workers)
+            then = None  # on the CPU each batch goes to a model thread as soon as it is queued
             if cpu:
                 model_pool = stack.enter_context(
                     ThreadPoolExecutor(
@@ -472,12 +482,11 @@ class Predictor:
                         initargs=(self.intra_op_threads, nice),
                     )
                 )
-                queue.then = functools.partial(model_pool.submit, self._cpu_batch)
-                batches = self._cpu_batches(queue)
-            else:
-                batches = self._cuda_batches(queue)
-            queue.fill(self.streams + lookahead)
+                then = functools.partial(model_pool.submit, self._cpu_batch)
+            queue = BatchQueue(items, self.batch_size, decoder.slots, decode, self.workers, then)
+            batches = self._cpu_batches(queue) if cpu else self._cuda_batches(queue)
             try:
+                queue.fill(self.streams + lookahead)
                 while not (should_stop is not None and should_stop()):
                     rows = next(batches, None)
                     if rows is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shlex
 import sys
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 from core.spec import MODELS
 
@@ -98,23 +98,43 @@ class TrainOptions:
     extra: list[str] = field(default_factory=list)  # flags typed by the user, passed as they are
 
 
+# The options the form fills from the model's recipe (``default_hyperparameters``); every
+# other option the form offers starts at its field's default.
+RECIPE_OPTIONS = ("epochs", "batch_size", "lr")
+
+
 def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Control, object]]:
     """``(name, type, control, default)`` of each field the Retrain form offers, in field order.
 
-    ``type`` is the field's type without ``None`` (``int | None`` -> ``int``).
+    ``type`` is the field's type without ``None`` (``int | None`` -> ``int``): int, float, bool
+    or str.
+
+    Raises
+    ------
+    TypeError
+        For a field the form could not offer faithfully: another type, a ``default_factory``,
+        or a number whose default is None (a spin box always holds a number, so the form would
+        send one in place of ``digitsum train``'s default) unless the recipe gives it one.
     """
     hints = typing.get_type_hints(options_type)
     found = []
     for f in fields(options_type):
-        if "control" in f.metadata:
-            kinds = typing.get_args(hints[f.name]) or (hints[f.name],)  # int | None -> (int, None)
-            kind = next(t for t in kinds if t is not type(None))
-            found.append((f.name, kind, f.metadata["control"], f.default))
+        if "control" not in f.metadata:
+            continue
+        hint, args = hints[f.name], typing.get_args(hints[f.name])
+        kind = next(t for t in args if t is not type(None)) if len(args) == 2 and type(None) in args else hint
+        if kind not in (int, float, bool, str):  # (X | None -> X; list[str], X | Y: refused)
+            raise TypeError(f"Retrain option {f.name}: the form offers int, float, bool or str, not {hint}")
+        if f.default is MISSING:
+            raise TypeError(f"Retrain option {f.name}: needs a plain default, not a default_factory")
+        if f.default is None and kind in (int, float) and f.name not in RECIPE_OPTIONS:
+            raise TypeError(f"Retrain option {f.name}: a number needs a default (the form always sends one)")
+        found.append((f.name, kind, f.metadata["control"], f.default))
     return found
 
 
 def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
-    """Epochs, batch size and learning rate to offer: the recipe, gentler when fine-tuning.
+    """The ``RECIPE_OPTIONS`` to offer: the recipe's, gentler when fine-tuning.
 
     Fine-tuning starts from a model that already works: a tenth of the learning rate and a
     few epochs adapt it to the corrections without forgetting what it knew.
@@ -124,7 +144,7 @@ def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
     recipe = MODELS[arch, head].recipe
     if fine_tune:
         return {"epochs": min(3, recipe["epochs"]), "batch_size": recipe["batch_size"], "lr": recipe["lr"] / 10}
-    return {"epochs": recipe["epochs"], "batch_size": recipe["batch_size"], "lr": recipe["lr"]}
+    return {name: recipe[name] for name in RECIPE_OPTIONS}
 
 
 def train_args(opts: TrainOptions) -> list[str]:

@@ -21,6 +21,10 @@ NUM_DIGITS = 4
 NUM_SUMS = 9 * NUM_DIGITS + 1  # 0..36
 MAX_SUM = NUM_SUMS - 1
 HEADS = ("digits", "sum")
+# A model file's ``digit_split`` (core/train.py): how the digits of its composed images were
+# split between training and validation: by "writer", by "index", or by writer in a run that
+# started from a model that was not (so the validation writers are not new to it).
+WRITER_SPLIT_FROM_UNSPLIT_INIT = "writer, from an --init that was not"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, Star
 from core.resumecheck import check_checkpoint
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import autocast, distributed_setup, resolve_device
-from core.spec import ARCHS, HEADS, MODELS, heads_of
+from core.spec import ARCHS, HEADS, MODELS, WRITER_SPLIT_FROM_UNSPLIT_INIT, heads_of
 from core.store import STOP_NAME
 from core.trainload import load_training_data
 from core.trainsets import VAL_FRACTION
@@ -513,7 +513,7 @@ def main(args) -> DoneEvent:
             "init": args.init,
             "train_images_per_epoch": data.train_size,
             # "writer": validation and held-out writers never trained on, by this run or its --init
-            "digit_split": "writer, from an --init that was not" if init_saw_held_out else data.digit_split,
+            "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if init_saw_held_out else data.digit_split,
         }
         for epoch in range(start_epoch, args.epochs):
             train_loss, speed, completed, steps_done = train_one_epoch(

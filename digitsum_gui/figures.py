@@ -20,6 +20,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT
+
 # (metrics key, description key, count key, short name, long name), the most telling first
 KINDS = (
     (
@@ -36,14 +38,13 @@ KINDS = (
         "held-out digits",
         "held-out digits (never trained on, but by writers seen in training)",
     ),
-    ("val_acc", None, "val_images", "val", "validation (the run's own, used to pick its best epoch)"),
+    ("val_acc", None, "val_images", "val", "validation (the run's own, used to pick its best epoch{})"),
 )
-# What the composed part of a run's validation set is, by the model file's ``digit_split``
-# (core/train.py): only a writer split with a starting point that was split so too is by hands
-# the model never saw.
+# What the composed part of a run's validation set is, by the model file's ``digit_split``:
+# only a writer split with a starting point that was split so too is by hands the model never saw.
 VALIDATION_WRITERS = {
     "writer": "its composed images by writers it never trained on",
-    "writer, from an --init that was not": (
+    WRITER_SPLIT_FROM_UNSPLIT_INIT: (
         "its composed images by writers it never trained on, but the model it started from did"
     ),
     "index": "its composed images of digits it never trained on, by writers it did",
@@ -125,8 +126,9 @@ def model_figures(metrics, digit_split=None) -> list[Figure]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             continue
         description = str(metrics.get(about_key) or "") if about_key else ""
-        if key == "val_acc" and digit_split in VALIDATION_WRITERS:
-            long_name = f"{long_name[:-1]}; {VALIDATION_WRITERS[digit_split]})"
+        if key == "val_acc":
+            whose = VALIDATION_WRITERS.get(digit_split)
+            long_name = long_name.format(f"; {whose}" if whose else "")
         images = metrics.get(count_key)
         if not isinstance(images, int) or isinstance(images, bool) or images <= 0:
             images = _images_in(description)
@@ -134,9 +136,9 @@ def model_figures(metrics, digit_split=None) -> list[Figure]:
     return figures
 
 
-def best_figure_text(metrics, digit_split=None) -> str:
+def best_figure_text(metrics) -> str:
     """The most telling figure in a few words (``new writers 99.1% of 10,000``), or ``""``."""
-    figures = model_figures(metrics, digit_split)
+    figures = model_figures(metrics)
     return figures[0].short_text() if figures else ""
 
 

@@ -19,6 +19,7 @@ from core.durations import format_duration
         (3 * 3600 + 5 * 60 + 59, "3 h 05 min"),
         (None, "\u2014"),
         (float("nan"), "\u2014"),
+        (float("inf"), "\u2014"),  # a rate of zero
         (-1, "\u2014"),
     ],
 )

@@ -109,20 +109,32 @@ def test_decoding_processes_give_the_threads_rows(baseline_model, baseline_predi
 
 def test_the_gpu_loop_gives_the_cpu_loop_rows(baseline_predictor, synth_folder, tmp_path):
     # The CUDA loop (launch batch i+1, then read back batch i) run on the CPU device: the same
-    # rows in the same order; a batch with a bad file, an all-bad one and a short last one included.
-    for i, src in enumerate(sorted(synth_folder.glob("*.png"))[:9]):
+    # rows in the same order; a batch with a bad file, an all-bad one and a short last one
+    # included, and six batches going round a ring of four (the size predict() gives it).
+    for i, src in enumerate(sorted(synth_folder.glob("*.png"))[:17]):
         shutil.copy(src, tmp_path / f"img{i:02d}.png")
-    for name in ("img01a.png", "img06a.png", "img06b.png", "img06c.png", "img06d.png"):  # batch 3 of 4: all bad
+    for name in ("img01a.png", "img06a.png", "img06b.png", "img06c.png", "img06d.png"):  # batch 3 of 6: all bad
         (tmp_path / name).write_bytes(b"")
     items = list_inputs([tmp_path])
-    predictor = Predictor(baseline_predictor.info.path, device="cpu", batch_size=4, workers=2, precision="fp32")
+    # no second look: on the CPU device it would read images back from a ring slot (on CUDA, from the GPU)
+    predictor = Predictor(
+        baseline_predictor.info.path, device="cpu", batch_size=4, workers=2, precision="fp32", second_look_below=0
+    )
     expected = flatten(predictor.predict(items))
-    slots = np.empty((len(items), 40, 168), np.uint8)  # room for all: on the CPU a second look reads the slot
+    lookahead = 2
+    slots = np.empty(((1 + lookahead + 1) * 4, 40, 168), np.uint8)
     with ThreadPoolExecutor(2) as pool:
         queue = BatchQueue(items, 4, slots, functools.partial(pool.submit, SlotDecoder(items, slots)), 2)
-        queue.fill(2)
+        queue.fill(1 + lookahead)
         batches = list(predictor._cuda_batches(queue))
-    assert [[r.ok for r in b] for b in batches] == [[True, True, False, True], [True] * 4, [False] * 4, [True] * 2]
+    assert [[r.ok for r in b] for b in batches] == [
+        [True, True, False, True],
+        [True] * 4,
+        [False] * 4,
+        [True] * 4,
+        [True] * 4,
+        [True] * 2,
+    ]
     rows = flatten(batches)
     assert [(r.file, r.predicted_sum, r.error) for r in rows] == [(r.file, r.predicted_sum, r.error) for r in expected]
     np.testing.assert_allclose([r.confidence or 0 for r in rows], [r.confidence or 0 for r in expected], rtol=1e-5)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QLabel
 
 from core.checkpoint import load_model
-from core.retrain import TrainOptions, control, train_args
+from core.retrain import TrainOptions, control, form_controls, train_args
 from core.store import describe_model
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.models_dialog import ModelsDialog
@@ -58,8 +58,8 @@ def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model)
     # its flag in core.train, with control(...) metadata. Nothing in the form changes.
     @dataclasses.dataclass
     class MoreOptions(TrainOptions):
-        warmup_steps: int | None = dataclasses.field(
-            default=None, metadata=control("Warm-up steps:", "Steps at a rising rate", minimum=0, maximum=500)
+        warmup_steps: int = dataclasses.field(
+            default=20, metadata=control("Warm-up steps:", "Steps at a rising rate", minimum=0, maximum=500)
         )
         label_smoothing: float = dataclasses.field(
             default=0.1, metadata=control("Smoothing:", "Label smoothing", maximum=0.5, decimals=2, step=0.05)
@@ -84,6 +84,26 @@ def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model)
     assert (options.warmup_steps, options.ema, options.epochs) == (50, True, 3)
     args = train_args(options)
     assert args[-7:] == ["--warmup-steps", "50", "--label-smoothing", "0.1", "--ema", "--progress", "json"]
+
+
+@pytest.mark.parametrize(
+    "annotation, default, why",
+    [
+        ("int | None", None, "a number needs a default"),  # the spin box would send its minimum as if chosen
+        ("list[str]", None, "int, float, bool or str"),
+        ("int | str", 1, "int, float, bool or str"),
+        ("str", dataclasses.MISSING, "not a default_factory"),
+    ],
+)
+def test_an_option_the_form_cannot_offer_faithfully_is_refused(annotation, default, why):
+    metadata = control("Option:", "An option")
+    if default is dataclasses.MISSING:
+        spec = dataclasses.field(default_factory=str, metadata=metadata)
+    else:
+        spec = dataclasses.field(default=default, metadata=metadata)
+    extended = dataclasses.make_dataclass("Extended", [("option", annotation, spec)], bases=(TrainOptions,))
+    with pytest.raises(TypeError, match=why):
+        form_controls(extended)
 
 
 def test_bad_arguments_are_reported_and_nothing_switches(qtbot, tmp_path, baseline_model):

@@ -60,3 +60,10 @@ def test_a_new_architecture_is_one_entry_and_its_module(tmp_path, monkeypatch):
     torch.testing.assert_close(loaded(torch.ones(1, 1, 40, 168))[0], model.eval()(torch.ones(1, 1, 40, 168))[0])
     with pytest.raises(ModelBuildError, match="only the 'sum' head"):
         build_model("tiny", "digits")
+    # an entry naming a builder that is not there, or one that builds another model: one line each
+    monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), spec.ModelSpec("tiny", "sum", "", 0.001, "tiny_net:absent"))
+    with pytest.raises(ModelBuildError, match="cannot find its builder tiny_net:absent"):
+        build_model("tiny", "sum")
+    monkeypatch.setitem(spec.MODELS, ("baseline", "sum"), entry)
+    with pytest.raises(ModelBuildError, match="built tiny/sum, not baseline/sum"):
+        build_model("baseline", "sum")

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.arrays import ARRAY_FORMATS
+from core.arrays import ARRAY_FORMATS, label_twin
 from core.data import labelled_count
+from core.errors import InputError
 from core.retrain import TrainOptions, default_hyperparameters, form_controls
 from core.runtime import gpu_status
 from core.spec import ARCHS, heads_of
@@ -330,9 +331,7 @@ class TrainForm(QWidget):
             self.mnist.setText(path)
 
     def add_data(self, spec: str) -> bool:
-        """Add a labelled folder or ``.npy`` file; refuses (with a message) one without labels."""
-        from core.data import InputError, label_twin
-
+        """Add a labelled folder or array file (``.npy``); refuses (with a message) one without labels."""
         path = Path(spec)
         problem = ""
         if path.is_dir() and not (path / "labels.csv").is_file():
