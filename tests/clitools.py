@@ -10,8 +10,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +31,47 @@ def child_env(**extra) -> dict:
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env.update(extra)
     return env
+
+
+def cli_in_process(capsys, *args) -> tuple[int, str, str]:
+    """``digitsum ARGS`` through ``core.cli.main`` in this process: (status, stdout, stderr)."""
+    from core.cli import main
+
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def signal_when(proc: subprocess.Popen, signum: int, ready, timeout: float = 120) -> tuple[bytes, str]:
+    """Send ``signum`` to ``proc`` once ``ready(stderr so far)`` is true; its stdout and whole stderr.
+
+    ``proc`` has piped stdout and stderr; it is killed if it is still running when this ends.
+    """
+    seen = b""
+    try:
+        os.set_blocking(proc.stderr.fileno(), False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                seen += proc.stderr.read() or b""
+            except BlockingIOError:
+                pass
+            if ready(seen):
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, seen.decode(errors="replace")
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return out, (seen + err).decode(errors="replace")
+
+
+def bar_passed(stderr: bytes, count: int, total: int) -> bool:
+    """Whether a tqdm bar in ``stderr`` has shown ``count`` or more of ``total``."""
+    return any(int(n) >= count for n in re.findall(rb"\b(\d+)/%d\b" % total, stderr))
 
 
 def run_cli(*args, cwd=None, timeout=300, module="core") -> subprocess.CompletedProcess:

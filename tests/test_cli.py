@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clitools import ROOT, one_line_error, read_csv_bytes, run_cli
+from clitools import ROOT, cli_in_process, one_line_error, read_csv_bytes, run_cli
 from PIL import Image
 
 HEADER = ["file", "predicted_sum", "confidence", "digits", "error"]
@@ -150,15 +150,6 @@ def test_bad_files_become_error_rows_quickly(synth_folder, baseline_model, tmp_p
     assert "large" in errors["bad4-huge.png"].lower() or "pixels" in errors["bad4-huge.png"].lower()
     assert sum(1 for r in rows if r["predicted_sum"]) == 5
     assert "9 inputs: 5 predicted, 4 unreadable" in proc.stderr
-
-
-def cli_in_process(capsys, *args) -> tuple[int, str, str]:
-    """``core.cli.main(ARGS)`` in this process (the child-process path is covered above)."""
-    from core.cli import main
-
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize(

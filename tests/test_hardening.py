@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import resource
 import shutil
 import signal
@@ -26,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from clitools import ROOT, child_env, events, read_csv_bytes, sha256
+from clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, sha256, signal_when
+from clitools import cli_in_process as cli
 from hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,15 +45,6 @@ BASELINE = ["--arch", "baseline", "--head", "sum"]
 @pytest.fixture(scope="module")
 def baseline_predictor(baseline_model):
     return Predictor(baseline_model, device="cpu", batch_size=4, workers=2)
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """``digitsum ARGS`` through ``core.cli.main`` in this process: (status, stdout, stderr)."""
-    from core.cli import main
-
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def one_line(status: int, stdout: str, stderr: str, command: str) -> str:
@@ -533,26 +524,7 @@ def test_case11_ctrl_c_in_the_cli_keeps_whole_rows_only(synth_folder, digits_mod
         cwd=ROOT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    seen = b""
-    try:
-        os.set_blocking(proc.stderr.fileno(), False)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:  # wait for the bar to pass 4/200
-            try:
-                seen += proc.stderr.read() or b""
-            except BlockingIOError:
-                pass
-            if any(int(n) >= 4 for n in re.findall(rb"\b(\d+)/200\b", seen)):
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, seen.decode(errors="replace")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err = (seen + err).decode(errors="replace")
+    out, err = signal_when(proc, signal.SIGINT, lambda seen: bar_passed(seen, 4, 200))  # once 4 of 200 are done
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     header, rows = read_csv_bytes(out)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from clitools import ROOT, read_csv_bytes, run_cli, sha256
+from clitools import cli_in_process as cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
@@ -25,14 +26,6 @@ from core.nonfinite import NON_FINITE_OUTPUT
 from core.predict import Predictor
 
 SAMPLES = ROOT / "resources" / "samples"
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    from core.cli import main
-
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def rewritten(source: Path, dest: Path, change) -> Path:

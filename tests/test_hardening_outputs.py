@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -16,11 +15,11 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from clitools import ROOT, child_env, events, read_csv_bytes, run_cli, sha256
+from clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, run_cli, sha256, signal_when
+from clitools import cli_in_process as cli
 from hostile import failing_on
 
 from core.export import ExportError, write_predictions_csv
@@ -29,14 +28,6 @@ from core.predict import PredictionRow
 
 SAMPLES = ROOT / "resources" / "samples"
 ROWS = [PredictionRow("a.png", 3, 0.5)]
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    from core.cli import main
-
-    status = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def refused(capsys, *args) -> str:
@@ -308,26 +299,9 @@ def test_class7_sigterm_during_predict_leaves_no_temporary_file_and_the_old_csv(
         str(out),
     ]
     proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    seen = b""
-    try:
-        os.set_blocking(proc.stderr.fileno(), False)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:  # until rows go into the temporary file
-            try:
-                seen += proc.stderr.read() or b""
-            except BlockingIOError:
-                pass
-            if any(int(n) >= 8 for n in re.findall(rb"\b(\d+)/200\b", seen)) and list(tmp_path.glob(".sums.csv.*.tmp")):
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, seen.decode(errors="replace")
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err = (seen + err).decode(errors="replace")
+    _, err = signal_when(  # once rows go into the temporary file
+        proc, signal.SIGTERM, lambda seen: bar_passed(seen, 8, 200) and any(tmp_path.glob(".sums.csv.*.tmp"))
+    )
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip().splitlines()[-1] == "digitsum predict: terminated by SIGTERM" and "Traceback" not in err
     assert os.listdir(tmp_path) == ["sums.csv"] and sha256(out) == before
