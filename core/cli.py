@@ -355,11 +355,10 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
 def cmd_synth(args) -> int:
     from tqdm import tqdm
 
-    from core.synth import INDEX_SPLIT_NOTE, write_synthetic_folder
-    from core.trainload import check_bank
+    from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
     _refuse_used_folder(args.out_dir, args.force)
-    bank = check_bank(args.mnist)  # empty, or labels that are not 0..9: one line
+    bank = load_bank(args.mnist)  # empty, or labels that are not 0..9: one line
     split = args.split or ("all" if args.mnist else "holdout")
     if split != "all" and bank.split_by == "index":
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)

@@ -165,6 +165,12 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
         itself. ``None`` loads the small bank bundled in ``resources/``. Writer IDs come from
         a ``writer`` array in the ``.npz`` or, failing that, from ``NAME-writers.npz`` beside
         it (aligned row by row); other sources have none, and their splits go by index.
+
+    Raises
+    ------
+    BankError
+        Unreadable, malformed, empty, or labels that are not whole numbers 0..9 (one line
+        naming the source).
     """
     path = Path(path) if path is not None else BUNDLED_BANK
     writer = None
@@ -191,6 +197,19 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
         raise BankError(f"{path}: expected uint8 digits of shape (N, 28, 28) and N labels")
     if writer is not None and (writer.shape != y.shape or writer.dtype.kind not in "iu"):
         raise BankError(f"{path}: expected one integer writer ID per digit")
+    # a bank that can compose nothing true: a label of 12 would surface as an index error deep
+    # inside a loss, 0.5 would be truncated to 0 by the cast below
+    if len(y) == 0:
+        raise BankError(f"{path}: the digit bank holds no digits")
+    if y.dtype.kind not in "iu":
+        raise BankError(f"{path}: digit labels must be whole numbers 0..9, got dtype {y.dtype}")
+    bad = (y < 0) | (y > 9)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise BankError(
+            f"{path}: digit labels must be 0..9, got {int(y[first])} at index {first} "
+            f"({int(bad.sum())} of {len(y)} outside)"
+        )
     return DigitBank(
         np.ascontiguousarray(x),
         y.astype(np.int64),
