@@ -145,22 +145,22 @@ def list_models(root: str | os.PathLike, extra: tuple = ()) -> list[StoredModel]
                 except (ModelFileError, OSError):
                     continue
     found.sort(key=lambda m: (m.created.timestamp() if m.created else 0.0, m.folder.name), reverse=True)
-    seen = {_same(m.path) for m in found}
+    seen = {file_key(m.path) for m in found}
     for path in extra:
-        if path is None or _same(path) in seen or not Path(path).is_file():
+        if path is None or file_key(path) in seen or not Path(path).is_file():
             continue
         try:
             found.append(describe_model(path, in_store=False))
         except (ModelFileError, OSError):
             continue
-        seen.add(_same(path))
+        seen.add(file_key(path))
     return found
 
 
 def delete_run(root: str | os.PathLike, model_path: str | os.PathLike, in_use: str | os.PathLike | None) -> None:
     """Delete the run folder of ``model_path``; refuses the model in use and anything outside ``root``."""
     model_path, root = Path(model_path), Path(root)
-    if in_use is not None and _same(model_path) == _same(in_use):
+    if same_file(model_path, in_use):
         raise StoreError(f"{model_path.parent.name} is the model in use: switch to another one first")
     folder = model_path.parent.resolve()
     if folder.parent != root.resolve():
@@ -173,5 +173,11 @@ def is_in_store(root: str | os.PathLike, path: str | os.PathLike) -> bool:
     return Path(path).resolve().parent.parent == Path(root).resolve()
 
 
-def _same(path) -> str:
+def file_key(path) -> str:
+    """What names one file however it is written (links, ``..``, case where the OS ignores it)."""
     return os.path.normcase(str(Path(path).resolve()))
+
+
+def same_file(a, b) -> bool:
+    """True when ``a`` and ``b`` name one file; never for None."""
+    return a is not None and b is not None and file_key(a) == file_key(b)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from core import RESOURCES
+from core.files import atomic_path
 
 APP_ID = "digitsum"
 DESKTOP_ENTRY = RESOURCES / f"{APP_ID}.desktop"
@@ -109,8 +110,9 @@ def install_desktop_entry(base: Path | None = None) -> list[Path]:
     text = re.sub(r"^Exec=digitsum-gui", lambda _: f"Exec={launch_command()}", text, count=1, flags=re.MULTILINE)
     for path in (entry, icon):
         path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(entry, text.encode("utf-8"))
-    _write_atomically(icon, ICON.read_bytes())
+    for path, data in ((entry, text.encode("utf-8")), (icon, ICON.read_bytes())):
+        with atomic_path(path) as tmp:  # a menu watching the folder never reads half an entry
+            Path(tmp).write_bytes(data)
     return [entry, icon]
 
 
@@ -122,13 +124,6 @@ def uninstall_desktop_entry(base: Path | None = None) -> list[Path]:
             path.unlink()
             removed.append(path)
     return removed
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # a menu watching the folder never reads half an entry
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def missing_libraries(binary: Path) -> list[str]:

@@ -21,7 +21,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QTextBrowser, QVBoxLayout
 
 from core import RESOURCES, __version__
-from digitsum_gui.figures import model_figures
+from digitsum_gui.figures import COMPARE_NOTE, model_figures
 
 MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 
@@ -154,7 +154,7 @@ def model_info_markdown(summary) -> str:
     if figures := model_figures(metrics, meta.get("digit_split")):
         lines += ["", "## Accuracy", ""] + [f"- {f.long_text()}" for f in figures]
         if len(figures) > 1:
-            lines.append("\nEach figure is on its own images; compare models only on the same kind of figure and set.")
+            lines.append("\n" + COMPARE_NOTE)
     if metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
         for key, value in metrics.items():

@@ -49,6 +49,8 @@ VALIDATION_WRITERS = {
     ),
     "index": "its composed images of digits it never trained on, by writers it did",
 }
+# said wherever a model's figures of different kinds stand together
+COMPARE_NOTE = "Each figure is on its own images: compare models only on the same kind of figure and set."
 # below this interval the figure is shown without one: it would only clutter a short line
 SHOW_MARGIN_FROM = 0.005
 
@@ -64,6 +66,12 @@ def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, fl
     centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def interval_margin(accuracy: float, n: int) -> float:
+    """Half the width of the 95% Wilson interval on ``n`` images (its larger side), in accuracy units."""
+    low, high = wilson_interval(accuracy, n)
+    return max(accuracy - low, high - accuracy)
 
 
 def _images_in(description) -> int | None:
@@ -86,10 +94,7 @@ class Figure:
     @property
     def margin(self) -> float | None:
         """Half the width of the 95% interval, in accuracy units (the larger side); None without a count."""
-        if not self.images:
-            return None
-        low, high = wilson_interval(self.accuracy, self.images)
-        return max(self.accuracy - low, high - self.accuracy)
+        return interval_margin(self.accuracy, self.images) if self.images else None
 
     def value_text(self, always_margin: bool = False) -> str:
         """``98.9% of 10,000`` (+ `` (±3.7)`` where the set is small, or always)."""
@@ -149,5 +154,5 @@ def figures_tooltip(metrics, digit_split=None) -> str:
         return "This model file records no accuracy."
     lines = [f.long_text() for f in figures]
     if len(figures) > 1:
-        lines.append("Each figure is on its own images: compare models only on the same kind of figure and set.")
+        lines.append(COMPARE_NOTE)
     return "\n".join(lines)

@@ -17,11 +17,6 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 from core.store import delete_run, list_models, reserve_run_folder
 
 
-def same_file(a, b) -> bool:
-    """True when ``a`` and ``b`` name one file (through links and ``..``); never for None."""
-    return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
-
-
 def app_data_dir() -> Path:
     """The per-user data folder of this app (not created here).
 

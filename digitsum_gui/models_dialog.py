@@ -30,10 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from core.checkpoint import DEFAULT_MODEL
-from core.store import StoreError
+from core.store import StoreError, same_file
 from digitsum_gui.dialogs import open_or_offer_copy, show_error
 from digitsum_gui.figures import figures_tooltip, model_figures
-from digitsum_gui.model_store import same_file
 
 COLUMNS = ("Created", "Model", "Network", "Training images", "Validation (own images)", "Held-out", "In use")
 VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
@@ -150,13 +149,10 @@ class ModelsDialog(QDialog):
                 held,
                 "\u2714 in use" if in_use else "",
             )
+            figures = f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'), m.meta.get('digit_split'))}"
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(
-                    f"{m.path}\n\n{figures_tooltip(m.meta.get('metrics'), m.meta.get('digit_split'))}"
-                    if c in (VAL_COLUMN, HELDOUT_COLUMN)
-                    else str(m.path)
-                )
+                item.setToolTip(figures if c in (VAL_COLUMN, HELDOUT_COLUMN) else str(m.path))
                 if c in (3, VAL_COLUMN, HELDOUT_COLUMN):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if in_use:

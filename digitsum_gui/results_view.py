@@ -108,7 +108,6 @@ def make_legend() -> QWidget:
     keys.setToolTip(keys.text())
     keys.setEnabled(False)  # a hint, drawn quieter than the data
     layout.addWidget(keys, 1)
-    legend.keys_label = keys
     return legend
 
 

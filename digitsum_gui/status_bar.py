@@ -42,10 +42,6 @@ class ElidedLabel(QLabel):
             QPalette.ColorRole.WindowText,
         )
 
-    def is_elided(self) -> bool:
-        """True when the text does not fit and is shown cut short (its tooltip holds all of it)."""
-        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
-
 
 class RunStatusBar(QStatusBar):
     """Permanent labels on the right, transient messages (``showMessage``) on the left."""

@@ -130,7 +130,6 @@ COLUMNS = {
         numeric=True,
     ),
 }
-HEADERS = {column: spec.header for column, spec in COLUMNS.items()}
 
 
 def sort_key(row, index: int, column: int, labels=None):

@@ -46,10 +46,6 @@ class ModelSummary:
     device_name: str
     meta: dict = field(default_factory=dict)
 
-    def metric(self, key: str):
-        """A figure from the model's metadata metrics, or None."""
-        return (self.meta.get("metrics") or {}).get(key)
-
     @property
     def accuracy_text(self) -> str:
         """The most telling figure the file records, saying what it was measured on

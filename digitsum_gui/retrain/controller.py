@@ -18,8 +18,9 @@ from PySide6.QtCore import QEvent, QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
+from core.store import same_file
 from digitsum_gui.dialogs import open_box
-from digitsum_gui.model_store import ModelStore, same_file
+from digitsum_gui.model_store import ModelStore
 
 
 class RetrainController(QObject):

@@ -37,9 +37,9 @@ from core.retrain import (
     estimate_cpu_seconds,
     train_args,
 )
-from core.store import next_run_folder
+from core.store import next_run_folder, same_file
 from digitsum_gui.dialogs import open_box
-from digitsum_gui.figures import wilson_interval
+from digitsum_gui.figures import interval_margin
 from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 from digitsum_gui.retrain.progress import TrainingProgress, pct
@@ -63,8 +63,7 @@ def _margin(accuracy, images) -> str:
     """`` (±3.7)``: the 95% interval of an accuracy on ``images`` images, in points."""
     if not isinstance(accuracy, (int, float)) or not isinstance(images, int) or images <= 0:
         return ""
-    low, high = wilson_interval(accuracy, images)
-    return f" (\u00b1{max(accuracy - low, high - accuracy) * 100:.1f})"
+    return f" (\u00b1{interval_margin(accuracy, images) * 100:.1f})"
 
 
 class TrainDialog(QDialog):
@@ -95,7 +94,6 @@ class TrainDialog(QDialog):
         self.run: TrainingRun | None = None
         self.run_dir: Path | None = None
         self.result: DoneEvent | None = None
-        self.events: list[ProgressEvent] = []
 
         self.form = TrainForm(current, folder_labels, self)
         self.command = QPlainTextEdit()
@@ -228,7 +226,6 @@ class TrainDialog(QDialog):
         args = self.planned_args(self.run_dir)
         self.command.setPlainText(display_command(args))
         self.result = None
-        self.events = []
         self.use_button.setVisible(False)
         self.panel.started()
         # the choices are made: the chart gets the room, the training data stays in sight (the rest scrolls)
@@ -267,7 +264,6 @@ class TrainDialog(QDialog):
         self.cancel_button.setEnabled(running)
 
     def _on_event(self, event: ProgressEvent) -> None:
-        self.events.append(event)
         self.panel.add_event(event)
 
     # --- the end -------------------------------------------------------------------------------
@@ -279,7 +275,7 @@ class TrainDialog(QDialog):
         stopped = " (stopped early; the best epoch is kept)" if done.get("stopped_early") else ""
         self.panel.ended(f"Done{stopped}.", done=True)
         self.outcome.setText(self.comparison_text())
-        self.use_button.setVisible(self.current is None or Path(done["model"]) != Path(self.current.path))
+        self.use_button.setVisible(self.current is None or not same_file(done["model"], self.current.path))
         self.use_button.setEnabled(True)
         if metrics:
             self.offer_new_model()
