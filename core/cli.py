@@ -24,6 +24,7 @@ import threading
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
 from core.errors import DigitsumError
+from core.spec import SECOND_LOOK_BELOW
 
 
 class CommandError(DigitsumError):
@@ -90,7 +91,7 @@ def _add_predict_args(p):
     p.add_argument(
         "--no-second-look",
         action="store_true",
-        help="do not read doubtful rows (confidence below 0.9) again from shifted copies "
+        help=f"do not read doubtful rows (confidence below {SECOND_LOOK_BELOW:g}) again from shifted copies "
         "(default: they are read again, which costs a few percent of the time)",
     )
 
@@ -161,7 +162,6 @@ def iter_predictions(args, report: dict, before_run=None):
     from core.data import list_inputs
     from core.predict import Predictor, RunStats
     from core.runtime import distributed_setup, resolve_device
-    from core.second_look import SECOND_LOOK_BELOW
 
     if not args.inputs:
         raise CommandError("no INPUT given: name a folder, image files or an .npy array")

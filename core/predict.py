@@ -51,7 +51,8 @@ from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
 from core.nonfinite import nonfinite_as_errors
 from core.runtime import autocast, describe_device, resolve_device
-from core.second_look import SECOND_LOOK_BELOW, look_again
+from core.second_look import look_again
+from core.spec import SECOND_LOOK_BELOW
 
 
 @dataclass(slots=True)  # slots: 100,000 rows (the GUI keeps them all) take 15.5 MB instead of 20.3

@@ -21,7 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-SECOND_LOOK_BELOW = 0.9  # confidence under which a row is read again (benchmarks/RESULTS.md: why 0.9)
+from core.spec import SECOND_LOOK_BELOW
+
 # (dx, dy) in pixels: two pixels either way along each axis. The issue that asked for this found
 # seven copies shifted by 1-2 px worth +0.5 points on a foreign layout, three worth +0.4.
 SHIFTS = ((-2, 0), (2, 0), (0, -2), (0, 2))

@@ -21,6 +21,9 @@ NUM_DIGITS = 4
 NUM_SUMS = 9 * NUM_DIGITS + 1  # 0..36
 MAX_SUM = NUM_SUMS - 1
 HEADS = ("digits", "sum")
+# Confidence under which a row is read again from shifted copies (core.second_look;
+# benchmarks/RESULTS.md: why 0.9). Here, not there, so the GUI can say it without torch.
+SECOND_LOOK_BELOW = 0.9
 # A model file's ``digit_split`` (core/train.py): how the digits of its composed images were
 # split between training and validation: by "writer", by "index", or by writer in a run that
 # started from a model that was not (so the validation writers are not new to it).

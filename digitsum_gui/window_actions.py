@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
+from core.spec import SECOND_LOOK_BELOW
 from digitsum_gui.recent import fill_recent_menu
 
 
@@ -64,7 +65,7 @@ def build_actions(window) -> None:
     window.auto_predict_action.toggled.connect(lambda on: window.settings.setValue("auto_predict", on))
     window.second_look_action = QAction("&Second Look at Doubtful Rows", window, checkable=True)
     window.second_look_action.setStatusTip(
-        "Read rows below 90% confidence again from shifted copies "
+        f"Read rows below {SECOND_LOOK_BELOW:.0%} confidence again from shifted copies "
         "(a few percent slower; takes effect at the next Predict)"
     )
     window.second_look_action.setChecked(window.settings.value("second_look", True, type=bool))

@@ -207,7 +207,7 @@ class PredictWorker(QObject):
             self.error.emit("No model is loaded: open one with File > Open Model...")
             return False
 
-        from core.second_look import SECOND_LOOK_BELOW
+        from core.spec import SECOND_LOOK_BELOW
 
         self._predictor.second_look_below = SECOND_LOOK_BELOW if self.second_look else 0.0
         self.listed.emit(items)
