@@ -346,13 +346,15 @@ class Predictor:
         x = torch.from_numpy(images) if isinstance(images, np.ndarray) else images
         n = len(images)
         cuda = self.device.type == "cuda"
-        if cuda and x.device != self.device:
+        if cuda:
             padded = min(self.batch_size, 1 << max(0, n - 1).bit_length())  # next power of two
             if n < padded:
-                # a short (last) batch runs at a shape seen before: with cudnn.benchmark each new
-                # shape costs a search for the fastest kernels, longer than the batch itself
+                # a short batch (the last one, or a second look's shifted copies, already on the
+                # device) runs at a shape seen before: with cudnn.benchmark each new shape costs
+                # a search for the fastest kernels, longer than the batch itself
                 x = torch.cat([x, x.new_zeros((padded - n, *x.shape[1:]))])
-            x = x.pin_memory().to(self.device, non_blocking=True)
+            if x.device != self.device:
+                x = x.pin_memory().to(self.device, non_blocking=True)
         seen = x[:n]  # uint8 (n, 40, 168): what a second look reads again
         x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
         with autocast(self.device, self.precision):
@@ -380,7 +382,16 @@ class Predictor:
         return look_again(self._classify_once, launched[3], probs, digit_probs, self.second_look_below)
 
     def _classify_once(self, images):
-        return self._collect(self._launch(images))
+        """One reading, no second look, a batch at a time: a second look's shifted copies are
+        four times its doubtful rows, which must neither exceed a batch's memory nor bring the
+        GPU shapes it has not seen."""
+        parts = [
+            self._collect(self._launch(images[i : i + self.batch_size])) for i in range(0, len(images), self.batch_size)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        probs = np.concatenate([p for p, _ in parts])
+        return probs, None if parts[0][1] is None else np.concatenate([d for _, d in parts])
 
     def classify(self, images: np.ndarray):
         """Run the model on uint8 (n, 40, 168) images, with a second look at doubtful rows.

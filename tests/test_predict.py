@@ -181,3 +181,15 @@ def test_score_and_stats():
     stats = RunStats(total=4)
     stats.add(rows)
     assert (stats.done, stats.errors) == (4, 1) and stats.images_per_s > 0 and stats.eta == 0
+
+
+def test_a_second_look_larger_than_a_batch_is_read_a_batch_at_a_time(digits_model, synth_folder):
+    # shifted copies are four per doubtful row: they go through the model in batch-sized
+    # pieces, with the readings of one pass over all of them
+    images = np.stack([load_item(item) for item in list_inputs([synth_folder])[:10]])
+    small = Predictor(digits_model, device="cpu", batch_size=4, precision="fp32")
+    whole = Predictor(digits_model, device="cpu", batch_size=64, precision="fp32")
+    (p4, d4), (p64, d64) = small._classify_once(images), whole._classify_once(images)
+    assert p4.shape == (10, 37) and d4.shape == (10, 4, 10)
+    np.testing.assert_allclose(p4, p64, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(d4, d64, rtol=1e-4, atol=1e-6)
