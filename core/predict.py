@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from core.arrays import open_array
 from core.checkpoint import ModelInfo, load_model
 from core.data import InputItem, load_item
 from core.images import ImageReadError
@@ -470,6 +471,12 @@ class Predictor:
         # Batches alive at once: those decoding or waiting (streams + lookahead) and one more
         # (on CUDA the batch being copied out; on the CPU the next is queued after one is done).
         ring = (self.streams + lookahead + 1) * self.batch_size
+        for path in {item.path for item in items if item.index is not None}:
+            # an array's memory map and white value, once here: else every decoder that meets
+            # the file first computes them (a pass over the whole array each), and forked
+            # decoders would each start from an empty cache
+            with contextlib.suppress(Exception):  # an unreadable array is its rows' errors
+                open_array(path)
         decoder = SlotDecoder(
             items, shared_slots(ring) if processes else np.empty((ring, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8)
         )
