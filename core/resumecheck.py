@@ -45,7 +45,7 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...]) -> None:
+def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...]) -> dict:
     """Refuse a checkpoint that ``core.train`` could not resume from, in one line.
 
     Parameters
@@ -56,6 +56,12 @@ def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...
         ``core.train.get_args_parser()``: the saved flags must pass its own checks.
     keep : tuple of str
         Flags that this machine chooses again (device, threads, ...): not checked.
+
+    Returns
+    -------
+    dict
+        The saved flags over the parser's defaults (flags added since the checkpoint was
+        written take their defaults), checked.
 
     Raises
     ------
@@ -79,6 +85,7 @@ def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...
     _check_weights(ckpt["model"], ckpt["optimizer"], args["arch"], args["head"])
     _check_scheduler(ckpt["scheduler"])
     _check_rng(ckpt["rng"])
+    return args
 
 
 def _checked_args(saved: dict, parser: argparse.ArgumentParser, keep: tuple[str, ...]) -> dict:
@@ -173,14 +180,22 @@ def _check_scheduler(state: dict) -> None:
         raise ModelFileError("scheduler: not the state of core.train's schedule")
 
 
+def saved_rng_states(rng: dict) -> tuple[tuple, tuple]:
+    """numpy's and Python's random states from a checkpoint's ``rng`` (``core.train.rng_state``)."""
+    saved = json.loads(rng["numpy"])
+    # checkpoints written before the position was kept hold the 624 keys alone
+    keys, pos, has_gauss, gauss = saved if len(saved) == 4 else (saved, 624, 0, 0.0)
+    numpy_state = ("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, gauss)
+    return numpy_state, (3, tuple(json.loads(rng["python"])), None)
+
+
 def _check_rng(rng: dict) -> None:
     """The saved random states can be set: tried on fresh generators, never on the process's own."""
     try:
         torch.Generator().set_state(rng["torch"])
-        saved = json.loads(rng["numpy"])
-        keys, pos, has_gauss, gauss = saved if len(saved) == 4 else (saved, 624, 0, 0.0)
-        np.random.RandomState().set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
-        random.Random().setstate((3, tuple(json.loads(rng["python"])), None))
+        numpy_state, python_state = saved_rng_states(rng)
+        np.random.RandomState().set_state(numpy_state)
+        random.Random().setstate(python_state)
     except Exception as exc:  # any damage: a KeyError, a TypeError, a ValueError, a RuntimeError from torch
         reason = _short(exc, 80) or type(exc).__name__
         raise ModelFileError(f"rng: the saved random states cannot be restored ({reason})") from None

@@ -38,11 +38,11 @@ from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_ch
 from core.errors import DigitsumError
 from core.model import build_model
 from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, StartEvent
-from core.resumecheck import check_checkpoint
+from core.resumecheck import check_checkpoint, saved_rng_states
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
 from core.runtime import autocast, distributed_setup, resolve_device
 from core.spec import ARCHS, HEADS, MODELS, WRITER_SPLIT_FROM_UNSPLIT_INIT, heads_of
-from core.store import STOP_NAME
+from core.store import STOP_NAME, run_folder_name
 from core.trainload import load_training_data
 from core.trainsets import VAL_FRACTION
 
@@ -337,13 +337,9 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    saved = json.loads(state["numpy"])
-    if len(saved) == 4:
-        keys, pos, has_gauss, gauss = saved
-    else:  # checkpoints written before the position was kept: the 624 keys alone
-        keys, pos, has_gauss, gauss = saved, 624, 0, 0.0
-    np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
-    random.setstate((3, tuple(json.loads(state["python"])), None))
+    numpy_state, python_state = saved_rng_states(state)  # (checked on fresh generators by check_checkpoint)
+    np.random.set_state(numpy_state)
+    random.setstate(python_state)
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -372,12 +368,12 @@ def prepare_run(args, ctx):
             )
         checkpoint = load_checkpoint(run / "checkpoint.pt")
         keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
+        parser = get_args_parser()
         try:  # its structure, flags, shapes and random states, before anything is built from it
-            check_checkpoint(checkpoint, get_args_parser(), keep)
+            saved = check_checkpoint(checkpoint, parser, keep)  # over the defaults: flags added since take theirs
         except ModelFileError as exc:
             raise TrainingError(f"--resume {run}: checkpoint.pt: {exc}") from None
-        defaults = vars(get_args_parser().parse_args([]))
-        saved = {**defaults, **checkpoint["args"]}  # flags added since the checkpoint was written take their defaults
+        defaults = vars(parser.parse_args([]))
         ignored = [
             k
             for k, v in vars(args).items()
@@ -399,10 +395,10 @@ def prepare_run(args, ctx):
                 "digitsum train: note: --augment applies to synthetic:N images only; this run has none", file=sys.stderr
             )
         if args.out is None:
-            args.out = str(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.arch}-{args.head}")
+            args.out = str(Path("runs") / run_folder_name(args.arch, args.head))
             default_name = True
-    if ctx.is_main:
-        args.out = str(_claim(args.out, resumed=checkpoint is not None, default_name=default_name))
+    if ctx.is_main and checkpoint is None:  # (a resumed run's folder was claimed above)
+        args.out = str(_claim(args.out, resumed=False, default_name=default_name))
     return args, checkpoint
 
 
