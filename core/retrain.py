@@ -179,11 +179,7 @@ def child_argv(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "core.train", *args]
 
 
-def estimate_cpu_seconds(arch: str, train_images: int, val_images: int, epochs: int) -> float:
-    """A rough CPU duration of a run, to warn before one that takes long."""
+def estimate_cpu_seconds(arch: str, head: str, train_images: int, val_images: int, epochs: int) -> float:
+    """A rough CPU duration of a run of a registered model, to warn before one that takes long."""
     # (core.spec.ModelSpec.cpu_seconds_per_image: validation costs about a third of training)
-    per_image = next(
-        (m.cpu_seconds_per_image for m in MODELS.values() if m.arch == arch),
-        MODELS["resnet50", "digits"].cpu_seconds_per_image,
-    )
-    return epochs * (train_images + val_images / 3) * per_image
+    return epochs * (train_images + val_images / 3) * MODELS[arch, head].cpu_seconds_per_image

@@ -206,7 +206,7 @@ class TrainDialog(QDialog):
             return False
         if opts.device == "cpu" and confirm_long_cpu_run:
             seconds = estimate_cpu_seconds(
-                opts.arch, self.form.train_image_count(), self.form.val_image_count(), opts.epochs or 1
+                opts.arch, opts.head, self.form.train_image_count(), self.form.val_image_count(), opts.epochs or 1
             )
             if seconds > LONG_CPU_RUN_S:
                 answer = QMessageBox.question(
