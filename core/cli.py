@@ -260,40 +260,31 @@ def cmd_predict(args) -> int:
         raise CommandError(report["failure"])  # failed before its first row: an older CSV stays as it was
     import itertools
 
-    stream = _counting_nonfinite(itertools.chain([] if first is None else [first], rows), report)
+    stream = itertools.chain([] if first is None else [first], rows)
     write_predictions_csv(stream, sys.stdout if args.output == "-" else args.output)
-    _summary(report["stats"], report.get("nonfinite", 0))
+    _summary(report["stats"])
     if "failure" in report:
         raise CommandError(report["failure"])
     _refuse_nonfinite(report)
     return 0
 
 
-def _counting_nonfinite(rows, report: dict):
-    """``rows`` as they come, counting in ``report["nonfinite"]`` those the model gave no number for."""
-    from core.nonfinite import NON_FINITE_OUTPUT
-
-    for row in rows:
-        if row.error == NON_FINITE_OUTPUT:
-            report["nonfinite"] = report.get("nonfinite", 0) + 1
-        yield row
-
-
 def _refuse_nonfinite(report: dict) -> None:
     """NaN or infinite model outputs end the command with exit 1 (after the rows are written): the model is at fault."""
-    if report.get("nonfinite"):
+    stats = report.get("stats")
+    if stats is not None and stats.nonfinite:
         raise CommandError(
-            f"the model gave NaN or infinite outputs for {report['nonfinite']} of "
-            f"{report['stats'].total} inputs (error rows in the CSV); is the model file damaged?"
+            f"the model gave NaN or infinite outputs for {stats.nonfinite} of "
+            f"{stats.total} inputs (error rows in the CSV); is the model file damaged?"
         )
 
 
-def _summary(stats, nonfinite: int = 0) -> None:
+def _summary(stats) -> None:
     ok = stats.done - stats.errors
     count = f"{stats.done}" if stats.done == stats.total else f"{stats.done} of {stats.total}"
-    bad = f", {nonfinite} without a number (NaN model output)" if nonfinite else ""
+    bad = f", {stats.nonfinite} without a number (NaN model output)" if stats.nonfinite else ""
     msg = (
-        f"{count} inputs: {ok} predicted, {stats.errors - nonfinite} unreadable{bad} "
+        f"{count} inputs: {ok} predicted, {stats.errors - stats.nonfinite} unreadable{bad} "
         f"({stats.images_per_s:.0f} images/s)"
     )
     print(msg, file=sys.stderr)
@@ -308,7 +299,7 @@ def cmd_evaluate(args) -> int:
     except (InputError, OSError) as exc:
         raise CommandError(str(exc)) from None
     report: dict = {}
-    rows = list(_counting_nonfinite(iter_predictions(args, report), report))
+    rows = list(iter_predictions(args, report))
     if not report.get("is_main", True):
         return 0
     if "failure" in report:

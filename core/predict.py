@@ -50,7 +50,7 @@ from core.data import InputItem, load_item
 from core.images import ImageReadError
 from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
-from core.nonfinite import nonfinite_as_errors
+from core.nonfinite import NON_FINITE_OUTPUT, nonfinite_as_errors
 from core.runtime import autocast, describe_device, resolve_device
 from core.second_look import look_again
 from core.spec import SECOND_LOOK_BELOW
@@ -546,13 +546,15 @@ class RunStats:
 
     total: int
     done: int = 0
-    errors: int = 0
+    errors: int = 0  # rows with an error, ``nonfinite`` among them
+    nonfinite: int = 0  # rows the model gave NaN or infinity for (``core.nonfinite``)
     started: float = field(default_factory=time.time)
 
     def add(self, rows: Iterable[PredictionRow]) -> None:
         for r in rows:
             self.done += 1
             self.errors += bool(r.error)
+            self.nonfinite += r.error == NON_FINITE_OUTPUT
 
     @property
     def images_per_s(self) -> float:
