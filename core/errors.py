@@ -7,6 +7,16 @@ reason. Each subclass also keeps the built-in base it always had (``ValueError``
 """
 
 
+def one_line(text: object, limit: int | None = None) -> str:
+    """``text`` with its whitespace (newlines too) folded to single spaces, cut to ``limit`` with "...".
+
+    How a reason from elsewhere (an exception's message, a tensor's ``str()``) becomes the one
+    line that an error, a CSV cell or a note may hold.
+    """
+    line = " ".join(str(text).split())
+    return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
+
+
 class DigitsumError(Exception):
     """A reason why an input, a file, a device or a run cannot be used; ``str()`` is one line."""
 

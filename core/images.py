@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.errors import DigitsumError
+from core.errors import DigitsumError, one_line
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
 # Formats a user can reasonably mean by "an image"; the other ~40 Pillow plugins (EPS runs
@@ -34,6 +34,7 @@ FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "GIF", "WEBP", "PPM")
 # Our own ceiling, far below Pillow's 89 M pixels: a 4096x4096 photo is already 600x the
 # model's input, and an RGBA decode of this size takes 64 MiB.
 MAX_PIXELS = 4096 * 4096
+REASON_LIMIT = 200  # characters of an unreadable image's reason: a CSV cell, not a log
 
 # warnings.catch_warnings swaps the process-wide filter list; two threads doing it at once
 # can leave the wrong filters in place for good, so only one thread at a time opens a file.
@@ -42,12 +43,6 @@ _OPEN_LOCK = threading.Lock()
 
 class ImageReadError(DigitsumError):
     """A file that cannot be used as an image; ``str()`` is a one-line reason."""
-
-
-def _one_line(text: object, limit: int = 200) -> str:
-    """Collapse whitespace so a reason fits a CSV cell and a log line."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _reason(exc: BaseException) -> str:
@@ -70,8 +65,8 @@ def _reason(exc: BaseException) -> str:
         return "not enough memory to decode the image"
     if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
         # e.g. ELOOP from a symlink loop; str(exc) would repeat the path
-        return _one_line(f"cannot open: {exc.strerror[:1].lower()}{exc.strerror[1:]}")
-    return _one_line(f"unreadable image: {text or type(exc).__name__}")
+        return one_line(f"cannot open: {exc.strerror[:1].lower()}{exc.strerror[1:]}", REASON_LIMIT)
+    return one_line(f"unreadable image: {text or type(exc).__name__}", REASON_LIMIT)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

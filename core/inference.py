@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.errors import DigitsumError
+from core.errors import DigitsumError, one_line
 from core.resnet import Bottleneck, ResNet50
 
 FORMAT = "digitsum-int8/2"
@@ -298,7 +298,7 @@ def observers_problem(observers) -> str:
     if not isinstance(observers, dict) or not observers:
         return "no observers mapping"
     for point, value in observers.items():
-        point = " ".join(str(point).split())  # a key of the file's own: one line in a note
+        point = one_line(point)  # a key of the file's own: one line in a note
         if not (isinstance(value, list) and len(value) == 2):
             return f"observers.{point[:40]}: expected [scale, zero_point]"
         scale, zero = value

@@ -21,16 +21,11 @@ import numpy as np
 import torch
 
 from core.checkpoint import ModelFileError
+from core.errors import one_line
 from core.model import ModelBuildError, build_model
 
 KEYS = ("model", "optimizer", "scheduler", "epoch", "best", "rng", "args")
 RESOLVED = ("head", "epochs", "batch_size", "lr", "weight_decay")  # None on the command line, filled in by the recipe
-
-
-def _short(value, limit: int = 40) -> str:
-    """``value`` as one short line (a tensor's str() runs over several)."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _kind(value) -> str:
@@ -77,7 +72,7 @@ def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...
         if not isinstance(ckpt[key], dict):
             raise ModelFileError(f"{key}: expected a mapping, got a {_kind(ckpt[key])}")
     if not _whole(ckpt["epoch"]) or ckpt["epoch"] < 0:
-        raise ModelFileError(f"epoch: expected a whole number >= 0, got {_short(ckpt['epoch'])}")
+        raise ModelFileError(f"epoch: expected a whole number >= 0, got {one_line(ckpt['epoch'], 40)}")
     best = ckpt["best"]
     if not _number(best.get("val_acc")) or (best["val_acc"] >= 0 and not _whole(best.get("epoch"))):
         raise ModelFileError("best: expected val_acc (a number) and the epoch it was reached")
@@ -114,9 +109,9 @@ def _checked_args(saved: dict, parser: argparse.ArgumentParser, keep: tuple[str,
             else:
                 ok = isinstance(value, str)
         except (argparse.ArgumentTypeError, ValueError) as exc:
-            raise ModelFileError(f"args.{dest}: {_short(exc, 120)}") from None
+            raise ModelFileError(f"args.{dest}: {one_line(exc, 120)}") from None
         if not ok:
-            raise ModelFileError(f"args.{dest}: not a value of --{dest.replace('_', '-')}: {_short(repr(value))}")
+            raise ModelFileError(f"args.{dest}: not a value of --{dest.replace('_', '-')}: {one_line(repr(value), 40)}")
     if args.get("optimizer") not in ("adam", "adamw") or args.get("schedule") not in ("constant", "cosine"):
         raise ModelFileError("args: optimizer must be adam or adamw and schedule constant or cosine")
     if args.get("command") is not None and not isinstance(args["command"], str):
@@ -134,7 +129,7 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
     expected = model.state_dict()
     if set(state) != set(expected):
         odd = sorted(set(state) ^ set(expected), key=str)[0]
-        raise ModelFileError(f"model: weights do not match a {arch}/{head} network ({_short(odd, 60)})")
+        raise ModelFileError(f"model: weights do not match a {arch}/{head} network ({one_line(odd, 60)})")
     for key, want in expected.items():
         got = state[key]
         if not isinstance(got, torch.Tensor) or got.shape != want.shape or got.dtype != want.dtype:
@@ -158,7 +153,7 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
             raise ModelFileError("optimizer: a parameter group without a finite lr and weight_decay")
     for index, entry in moments.items():
         if not _whole(index) or not 0 <= index < len(params) or not isinstance(entry, dict):
-            raise ModelFileError(f"optimizer: state of an unknown parameter {_short(index, 20)}")
+            raise ModelFileError(f"optimizer: state of an unknown parameter {one_line(index, 20)}")
         for name, tensor in entry.items():
             shape = () if name == "step" else params[index].shape
             if not isinstance(tensor, torch.Tensor) or tensor.shape != shape:
@@ -197,5 +192,5 @@ def _check_rng(rng: dict) -> None:
         np.random.RandomState().set_state(numpy_state)
         random.Random().setstate(python_state)
     except Exception as exc:  # any damage: a KeyError, a TypeError, a ValueError, a RuntimeError from torch
-        reason = _short(exc, 80) or type(exc).__name__
+        reason = one_line(exc, 80) or type(exc).__name__
         raise ModelFileError(f"rng: the saved random states cannot be restored ({reason})") from None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import DigitsumError
+from core.errors import DigitsumError, one_line
 
 
 class DeviceError(DigitsumError, ValueError):
@@ -47,7 +47,7 @@ def gpu_status() -> tuple[list[tuple[str, str]], str]:
     try:
         available = torch.cuda.is_available()
     except Exception as exc:  # a broken driver raises here on some systems
-        return [], f"CUDA is not usable: {' '.join(str(exc).split())}"
+        return [], f"CUDA is not usable: {one_line(exc)}"
     if not available:
         return [], "no NVIDIA GPU or driver was found"
     return [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())], ""

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.errors import one_line
+
 # Each delivery of rows costs the window a repaint of the table and the progress bar
 # (~10-20 ms of its thread on a 2-core laptop); a GPU finishes a batch every few ms. Rows
 # are therefore sent at most this often, so the window's cost does not grow with the speed.
@@ -63,13 +65,9 @@ class ModelSummary:
         return figures_tooltip(self.meta.get("metrics"), self.meta.get("digit_split"))
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _failure_text(reason: str, exc: BaseException) -> str:
     """``reason`` on the first line, the traceback below it (the window's 'details')."""
-    return f"{_one_line(reason)}\n{''.join(traceback.format_exception(exc))}"
+    return f"{one_line(reason)}\n{''.join(traceback.format_exception(exc))}"
 
 
 class PredictWorker(QObject):
@@ -153,9 +151,7 @@ class PredictWorker(QObject):
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
             reason = str(exc) or type(exc).__name__
-            self.model_failed.emit(
-                _one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc))
-            )
+            self.model_failed.emit(one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc)))
             return
         self._predictor = predictor
         info = predictor.info
