@@ -74,3 +74,23 @@ def data_spec(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("empty; give a folder, an .npy file or synthetic:N")
     return text
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str) -> str:
+    """An argparse ``type`` for a time span such as ``150m``, ``2h30m`` or ``90s`` (checked, kept as typed)."""
+    seconds_in(text)
+    return text
+
+
+def seconds_in(text: str) -> float:
+    """Seconds in a :func:`duration` text; ``ArgumentTypeError`` for anything else or a span of 0."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", text.strip().lower())
+    if not parts or "".join(n + u for n, u in parts) != text.strip().lower():
+        raise argparse.ArgumentTypeError(f"expected a time span such as 150m, 2h30m or 90s, got {text!r}")
+    seconds = sum(float(n) * DURATION_UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"a time limit must be longer than 0, got {text!r}")
+    return seconds

@@ -24,7 +24,7 @@ import threading
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
 from core.errors import DigitsumError
-from core.spec import SECOND_LOOK_BELOW
+from core.spec import LAYOUTS, SECOND_LOOK_BELOW
 
 
 class CommandError(DigitsumError):
@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         choices=["all", "train", "val", "holdout"],
         help="whose digits to use, by writer where the source names writers, else by index "
-        "(default: holdout for the bundled bank, the card's held-out writers; all for --mnist)",
+        "(default: holdout for the bundled bank, its digits by MNIST test writers, strangers to every "
+        "training digit, whose figures the model card reports; all for --mnist)",
     )
     p.add_argument("--seed", type=int_in(0, MAX_SEED), default=0, help=f"random seed, 0 to {MAX_SEED} (default: 0)")
     p.add_argument(
@@ -141,9 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--layout",
         default="synth",
-        choices=["synth", "grid"],
-        help="where digits go: synth (ours: uneven gaps, touching neighbours) or grid (an independent "
-        "layout, one digit per quarter of the width, jittered), for figures not tied to ours (default: synth)",
+        choices=LAYOUTS,
+        help="where digits go: synth (ours: uneven gaps, touching neighbours), grid (an independent "
+        "layout, one digit per quarter of the width, jittered), for figures not tied to ours, or touch "
+        "(every neighbour touching or overlapping: left edges 0.5-1.0 ink widths apart) (default: synth)",
     )
     return parser
 

@@ -77,7 +77,7 @@ def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...
     if not _number(best.get("val_acc")) or (best["val_acc"] >= 0 and not _whole(best.get("epoch"))):
         raise ModelFileError("best: expected val_acc (a number) and the epoch it was reached")
     args = _checked_args(ckpt["args"], parser, keep)
-    _check_weights(ckpt["model"], ckpt["optimizer"], args["arch"], args["head"])
+    _check_weights(ckpt["model"], ckpt["optimizer"], args["arch"], args["head"], ckpt.get("ema"))
     _check_scheduler(ckpt["scheduler"])
     _check_rng(ckpt["rng"])
     return args
@@ -119,24 +119,17 @@ def _checked_args(saved: dict, parser: argparse.ArgumentParser, keep: tuple[str,
     return args
 
 
-def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
-    """The model's tensors and the optimizer's moments fit an ``arch``/``head`` network exactly."""
+def _check_weights(state: dict, optimizer: dict, arch: str, head: str, ema: dict | None = None) -> None:
+    """The model's tensors (its average's too, with ``--ema``) and the optimizer's moments fit an ``arch``/``head``."""
     try:
         with torch.device("meta"):  # shapes only
             model = build_model(arch, head)
     except ModelBuildError as exc:
         raise ModelFileError(str(exc)) from None
     expected = model.state_dict()
-    if set(state) != set(expected):
-        odd = sorted(set(state) ^ set(expected), key=str)[0]
-        raise ModelFileError(f"model: weights do not match a {arch}/{head} network ({one_line(odd, 60)})")
-    for key, want in expected.items():
-        got = state[key]
-        if not isinstance(got, torch.Tensor) or got.shape != want.shape or got.dtype != want.dtype:
-            what = f"{tuple(got.shape)} {got.dtype}" if isinstance(got, torch.Tensor) else _kind(got)
-            raise ModelFileError(f"model: {key} is {what}, expected {tuple(want.shape)} {want.dtype}")
-        if got.is_floating_point() and not torch.isfinite(got).all():
-            raise ModelFileError(f"model: {key} holds NaN or infinite values")
+    _check_state("model", state, expected, arch, head)
+    if ema is not None:
+        _check_state("ema", ema, expected, arch, head)
     # core.train's two groups: weights (ndim > 1), then biases and norms, each in parameter order
     params = [p for p in model.parameters() if p.ndim > 1] + [p for p in model.parameters() if p.ndim <= 1]
     groups, moments = optimizer.get("param_groups"), optimizer.get("state")
@@ -158,6 +151,21 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str) -> None:
             shape = () if name == "step" else params[index].shape
             if not isinstance(tensor, torch.Tensor) or tensor.shape != shape:
                 raise ModelFileError(f"optimizer: {name} of parameter {index} does not fit its shape")
+
+
+def _check_state(name: str, state, expected: dict, arch: str, head: str) -> None:
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{name}: expected a mapping, got a {_kind(state)}")
+    if set(state) != set(expected):
+        odd = sorted(set(state) ^ set(expected), key=str)[0]
+        raise ModelFileError(f"{name}: weights do not match a {arch}/{head} network ({one_line(odd, 60)})")
+    for key, want in expected.items():
+        got = state[key]
+        if not isinstance(got, torch.Tensor) or got.shape != want.shape or got.dtype != want.dtype:
+            what = f"{tuple(got.shape)} {got.dtype}" if isinstance(got, torch.Tensor) else _kind(got)
+            raise ModelFileError(f"{name}: {key} is {what}, expected {tuple(want.shape)} {want.dtype}")
+        if got.is_floating_point() and not torch.isfinite(got).all():
+            raise ModelFileError(f"{name}: {key} holds NaN or infinite values")
 
 
 def _check_scheduler(state: dict) -> None:

@@ -60,6 +60,29 @@ def describe_device(device: torch.device) -> str:
     return "CPU"
 
 
+# CPU flags of native bf16 arithmetic (Linux /proc/cpuinfo names). Without them torch emulates
+# bf16 and a ResNet-50 step runs at half the fp32 speed (measured: 14 against 30 images/s on an
+# avx512 Xeon without avx512_bf16); with them, about twice the fp32 speed (#22: 77.7 against 36.8).
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes in bf16 natively (False where that cannot be read, e.g. off Linux)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return any(flag in line.split() for flag in NATIVE_BF16_FLAGS)
+    except OSError:
+        pass
+    return False
+
+
+def auto_precision(device: torch.device) -> str:
+    """``--precision auto``: bf16 on CUDA and on CPUs with native bf16, fp32 elsewhere."""
+    return "bf16" if device.type == "cuda" or cpu_has_native_bf16() else "fp32"
+
+
 def autocast(device: torch.device, precision: str):
     """bf16 autocast for ``precision == "bf16"``, a no-op context otherwise."""
     if precision == "bf16":

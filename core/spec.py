@@ -21,6 +21,8 @@ NUM_DIGITS = 4
 NUM_SUMS = 9 * NUM_DIGITS + 1  # 0..36
 MAX_SUM = NUM_SUMS - 1
 HEADS = ("digits", "sum")
+# Where the digits of a composed image go (core.layouts): ours, an independent grid, touching neighbours.
+LAYOUTS = ("synth", "grid", "touch")
 # Confidence under which a row is read again from shifted copies (core.second_look;
 # benchmarks/RESULTS.md: why 0.9). Here, not there, so the GUI can say it without torch.
 SECOND_LOOK_BELOW = 0.9

@@ -23,8 +23,9 @@ import torch.nn.functional as F
 
 from core import RESOURCES
 from core.errors import DigitsumError
-from core.layouts import LAYOUTS, grid_layout, ink_extents, synth_layout, uniform, wide_layout
+from core.layouts import grid_layout, ink_extents, synth_layout, touch_layout, uniform, wide_layout
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
+from core.spec import LAYOUTS
 
 BUNDLED_BANK = RESOURCES / "digit-bank.npz"
 SPLITS = ("train", "val", "holdout", "all")
@@ -39,6 +40,11 @@ SPLITS = ("train", "val", "holdout", "all")
 # harder hands) within 3 points: 44 held-out writers (5,016 digits), 42 validation (4,680).
 VAL_WRITERS = HOLDOUT_WRITERS = 0.08
 SPLIT_SEED = 20261552
+# MNIST's test writers (strangers to every training digit) in two halves, core.synth.stranger_half.
+# The seed is the first from 20261206 (fixed before any model was scored on either half) whose
+# halves each get 74 +- 2 of the 148 public writers and their share of high-school writers within
+# 2 points: 72 selection writers (2,547 digits), 76 report writers (2,512 digits).
+STRANGER_SPLIT_SEED = 20261213
 # Sources without writer IDs (torchvision's folder, IDX files) fall back to digits set aside by
 # index (seeded): disjoint digits, but shared writers.
 VAL_DIGITS, HOLDOUT_DIGITS, INDEX_SPLIT_SEED = 3000, 3000, 20261126
@@ -57,13 +63,21 @@ class DigitBank:
     """Single digits, uint8 (N, 28, 28) white on black, with labels (N,) and MNIST indices.
 
     ``writer`` holds each digit's NIST writer ID where the source gives it (else ``None``);
-    :meth:`subset` then splits by writer, otherwise by MNIST index.
+    :meth:`subset` then splits by writer, otherwise by MNIST index. ``stranger`` marks each
+    digit by one of MNIST's *test* writers (``None``: none is): they are for held-out figures
+    only (``subset("holdout")``) and never train (``core.trainsets.split_bank``).
     """
 
     x: np.ndarray
     y: np.ndarray
     index: np.ndarray
     writer: np.ndarray | None = None
+    stranger: np.ndarray | None = None
+
+    @property
+    def strangers(self) -> bool:
+        """Whether any digit is by one of MNIST's test writers."""
+        return self.stranger is not None and bool(self.stranger.any())
 
     @property
     def split_by(self) -> str:
@@ -73,7 +87,11 @@ class DigitBank:
     def take(self, keep: np.ndarray) -> DigitBank:
         """The digits selected by a boolean mask or index array."""
         return DigitBank(
-            self.x[keep], self.y[keep], self.index[keep], None if self.writer is None else self.writer[keep]
+            self.x[keep],
+            self.y[keep],
+            self.index[keep],
+            None if self.writer is None else self.writer[keep],
+            None if self.stranger is None else self.stranger[keep],
         )
 
     def subset(self, split: str) -> DigitBank:
@@ -82,13 +100,31 @@ class DigitBank:
             return self
         if split not in SPLITS:
             raise BankError(f"unknown split {split!r}; choose from {SPLITS}")
-        if self.writer is not None:
+        if split == "holdout" and self.strangers:
+            keep = self.stranger  # MNIST's test writers: strangers to every training digit
+        elif self.writer is not None:
             keep = writer_split(self.writer) == split
         else:
             keep = np.isin(self.index, split_indices()[split])
         if not keep.any():
             raise BankError(f"this digit bank holds no '{split}' digits")
         return self.take(keep)
+
+
+def _writer_places(writer: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct writer's place in [0, 1) by a seeded hash of its ID, and the map back to the digits."""
+    ids, inverse = np.unique(np.asarray(writer, dtype=np.int64), return_inverse=True)
+    place = (
+        np.array(
+            [
+                int.from_bytes(hashlib.blake2b(f"{seed}:{w}".encode(), digest_size=8).digest(), "big")
+                for w in ids.tolist()
+            ],
+            dtype=np.float64,
+        )
+        / 2.0**64
+    )
+    return place, inverse.reshape(-1)
 
 
 def writer_split(writer: np.ndarray) -> np.ndarray:
@@ -98,19 +134,22 @@ def writer_split(writer: np.ndarray) -> np.ndarray:
     interval held out, the next ``VAL_WRITERS`` for validation, the rest for training. No
     writer can be on two sides, and the answer does not depend on which digits a bank holds.
     """
-    ids, inverse = np.unique(np.asarray(writer, dtype=np.int64), return_inverse=True)
-    place = (
-        np.array(
-            [
-                int.from_bytes(hashlib.blake2b(f"{SPLIT_SEED}:{w}".encode(), digest_size=8).digest(), "big")
-                for w in ids.tolist()
-            ],
-            dtype=np.float64,
-        )
-        / 2.0**64
-    )
+    place, inverse = _writer_places(writer, SPLIT_SEED)
     side = np.where(place < HOLDOUT_WRITERS, "holdout", np.where(place < HOLDOUT_WRITERS + VAL_WRITERS, "val", "train"))
-    return side[inverse.reshape(-1)]
+    return side[inverse]
+
+
+def stranger_half(writer: np.ndarray) -> np.ndarray:
+    """The half of each MNIST *test* digit ("select" or "report") from its writer ID alone.
+
+    MNIST's test writers never wrote a training digit: they are the strangers every held-out
+    figure is measured on. The *select* half chooses epochs, models, calibration and thresholds;
+    the *report* half gives the figures the card, README and app show, so that no reported
+    figure comes from writers that chose what it reports on. A seeded hash places each writer,
+    as :func:`writer_split` does.
+    """
+    place, inverse = _writer_places(writer, STRANGER_SPLIT_SEED)
+    return np.where(place < 0.5, "select", "report")[inverse]
 
 
 def split_indices(n: int = 60000) -> dict[str, np.ndarray]:
@@ -173,13 +212,15 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
         naming the source).
     """
     path = Path(path) if path is not None else BUNDLED_BANK
-    writer = None
+    writer, stranger = None, None
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 x, y = z["x"], z["y"]
                 index = z["index"] if "index" in z.files else np.arange(len(y))
                 writer = z["writer"] if "writer" in z.files else None
+                # one flag for the bank or one per digit: by MNIST's test writers
+                stranger = np.broadcast_to(z["stranger"], y.shape).astype(bool) if "stranger" in z.files else None
             if writer is None and writers_beside(path).is_file():
                 writer = _read_writers(writers_beside(path), len(y))
         else:
@@ -215,6 +256,7 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
         y.astype(np.int64),
         index.astype(np.int64),
         None if writer is None else writer.astype(np.int64),
+        None if stranger is None else np.ascontiguousarray(stranger),
     )
 
 
@@ -243,10 +285,14 @@ class Composer:
         noise, contrast and gamma, and for half of them a wider layout
         (``core.layouts.wide_layout``). The rest are composed exactly like ``digitsum synth``'s images.
     layout : str
-        ``"synth"`` (ours) or ``"grid"`` (an independent layout for evaluation); see ``core.layouts``.
+        ``"synth"`` (ours), ``"grid"`` (an independent layout for evaluation) or ``"touch"``
+        (touching and overlapping neighbours); see ``core.layouts``.
+    touch : float
+        Share of images (0..1) laid out by ``core.layouts.touch_layout`` whatever ``layout``
+        says, after augmentation, so the layout measures the ink as it will be drawn.
     """
 
-    def __init__(self, bank: DigitBank, device="cpu", augment: float = 0.0, layout: str = "synth"):
+    def __init__(self, bank: DigitBank, device="cpu", augment: float = 0.0, layout: str = "synth", touch: float = 0.0):
         self.device = torch.device(device)
         self.x = torch.from_numpy(bank.x).to(self.device).unsqueeze(1)  # (N, 1, 28, 28) uint8
         self.y = torch.from_numpy(bank.y).to(self.device)  # (N,)
@@ -256,6 +302,9 @@ class Composer:
         if layout not in LAYOUTS:
             raise ValueError(f"unknown layout {layout!r}; choose from {LAYOUTS}")
         self.layout = layout
+        self.touch = float(touch)
+        if not 0.0 <= self.touch <= 1.0:
+            raise ValueError(f"touch must be a share between 0 and 1, not {touch}")
 
     def _rand(self, g, *shape, lo=0.0, hi=1.0):
         return uniform(g, *shape, lo=lo, hi=hi)
@@ -276,6 +325,8 @@ class Composer:
         lin = torch.eye(2, device=dev).expand(n * NUM_DIGITS, 2, 2).clone()  # digit axes -> output axes
         if self.layout == "grid":
             box, cx, cy = grid_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+        elif self.layout == "touch":
+            box, cx, cy = touch_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
         else:
             box, cx, cy = synth_layout(n, g)
         chosen = None  # images that get augmentation; None: all of them (or none)
@@ -302,6 +353,14 @@ class Composer:
                 torch.where(wide, wide_box, box),
                 torch.where(wide, wide_cx, cx),
                 torch.where(wide, wide_cy, cy),
+            )
+        if self.touch:  # (drawn only then: the images of a run without it stay as they were)
+            touching = (self._rand(g, n) < self.touch).view(-1, 1)
+            near_box, near_cx, near_cy = touch_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            box, cx, cy = (
+                torch.where(touching, near_box, box),
+                torch.where(touching, near_cx, cx),
+                torch.where(touching, near_cy, cy),
             )
         images = self._place(src, lin, box, cx, cy)  # (n, 1, 40, 168)
         if self.augment:

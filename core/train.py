@@ -32,15 +32,26 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, data_spec, device_spec, float_in, int_in
+from core.argtypes import (
+    MAX_BATCH,
+    MAX_SEED,
+    MAX_WORKERS,
+    data_spec,
+    device_spec,
+    duration,
+    float_in,
+    int_in,
+    seconds_in,
+)
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.errors import DigitsumError
 from core.model import build_model
 from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, StartEvent
 from core.resumecheck import check_checkpoint, saved_rng_states
 from core.runlock import RunFolderError, claim_run_folder, release_run_folders
-from core.runtime import autocast, distributed_setup, resolve_device
+from core.runtime import auto_precision, autocast, distributed_setup, resolve_device
 from core.spec import ARCHS, HEADS, MODELS, WRITER_SPLIT_FROM_UNSPLIT_INIT, heads_of
 from core.store import STOP_NAME, run_folder_name
 from core.trainload import load_training_data
@@ -110,7 +121,8 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
         "--precision",
         default="auto",
         choices=["auto", "fp32", "bf16"],
-        help="autocast precision (default: auto = bf16 on CUDA, fp32 on CPU)",
+        help="autocast precision (default: auto = bf16 on CUDA and on CPUs with native bf16, where the "
+        "start of the run measures it faster than fp32; fp32 elsewhere)",
     )
     p.add_argument(
         "--augment",
@@ -120,6 +132,38 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
         help="share of composed training images that get augmentation (rotation, shear, elastic distortion, "
         "stroke thickness, wider layouts, blur, noise, contrast); the rest are composed like `digitsum synth` "
         "(default: 1.0)",
+    )
+    p.add_argument(
+        "--touch",
+        type=float_in(0, 1),
+        default=0.0,
+        metavar="SHARE",
+        help="share of composed training images whose neighbours touch or overlap (core.layouts.touch_layout) "
+        "(default: 0)",
+    )
+    p.add_argument(
+        "--ema",
+        type=float_in(0, 1, high_open=True),
+        default=0.0,
+        metavar="DECAY",
+        help="keep an exponential moving average of the weights (and batch-norm statistics) with this decay per "
+        "step, e.g. 0.999; it is what is validated and saved (default: 0, off)",
+    )
+    p.add_argument(
+        "--val-digits",
+        default=None,
+        metavar="NPZ",
+        help="compose the validation images from these digits, all of them, in each layout alike (synth, grid, "
+        "touch), e.g. the selection half of MNIST's test writers; --mnist's digits then all train, none are set "
+        "aside (default: the --mnist bank's validation writers)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=duration,
+        default=None,
+        metavar="SPAN",
+        help="stop at the first step after this long (150m, 2h30m, 90s) and keep the best model, as a STOP "
+        "file would; --resume starts a new span (default: none)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
@@ -189,8 +233,11 @@ def compute_loss(sum_log_probs, digit_logits, sums, digits):
     return loss
 
 
-def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop):
-    """One pass over this rank's batches; returns (mean loss, images/s, whether it ran to the end, steps done)."""
+def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop, ema=None):
+    """One pass over this rank's batches; returns (mean loss, images/s, whether it ran to the end, steps done).
+
+    ``ema`` (a ``torch.optim.swa_utils.AveragedModel``), if given, is updated after every step.
+    """
     model.train()
     total, seen, t0 = torch.zeros((), device=ctx.device), 0, time.time()
     bad = torch.zeros((), dtype=torch.bool, device=ctx.device)
@@ -208,6 +255,8 @@ def train_one_epoch(model, optimizer, scheduler, data, epoch, args, ctx, reporte
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
         # accumulate on the device: reading loss.item() every step would stall a GPU
         bad |= ~torch.isfinite(loss.detach())
         total += loss.detach() * len(batch.sums)
@@ -270,13 +319,20 @@ class StopFlag:
         self.signum = None
         self._requested = False
         self._file: Path | None = None
+        self._deadline: float | None = None
         self._previous = {}
 
     @property
     def requested(self) -> bool:
         if not self._requested and self._file is not None and self._file.exists():
             self._requested = True
+        if not self._requested and self._deadline is not None and time.monotonic() >= self._deadline:
+            self._requested = True
         return self._requested
+
+    def stop_after(self, seconds: float) -> None:
+        """Stop as well once ``seconds`` have passed (``--time-limit``)."""
+        self._deadline = time.monotonic() + seconds
 
     def watch(self, path) -> None:
         """Stop as well when ``path`` appears."""
@@ -308,6 +364,37 @@ class StopFlag:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
         self._requested = True
+
+
+def choose_precision(model, ctx) -> str:
+    """``--precision auto``: bf16 where the device computes it natively, unless it measures slower here.
+
+    On a CPU the two are timed on one training step of 16 images each (after one untimed step
+    each), so a CPU whose flags promise bf16 but whose torch build or load makes it slower keeps
+    fp32, and the run says so in one line. The model's weights are not changed (no optimizer step).
+    """
+    precision = auto_precision(ctx.device)
+    if precision != "bf16" or ctx.device.type != "cpu":
+        return precision
+    x = torch.rand(16, 1, 40, 168, device=ctx.device).contiguous(memory_format=torch.channels_last)
+    seconds = {}
+    for candidate in ("fp32", "bf16"):
+        for _ in range(2):  # the first step of each pays for its kernels' set-up
+            t0 = time.perf_counter()
+            with autocast(ctx.device, candidate):
+                sum_log_probs, _ = model(x)
+            sum_log_probs.float().sum().backward()
+            seconds[candidate] = time.perf_counter() - t0
+    model.zero_grad(set_to_none=True)
+    if seconds["bf16"] >= seconds["fp32"]:
+        if ctx.is_main:
+            print(
+                f"digitsum train: note: bf16 measured slower than fp32 on this CPU ({16 / seconds['bf16']:.0f} "
+                f"against {16 / seconds['fp32']:.0f} images/s): training in fp32",
+                file=sys.stderr,
+            )
+        return "fp32"
+    return "bf16"
 
 
 def make_schedule(optimizer, args, total_steps):
@@ -367,7 +454,8 @@ def prepare_run(args, ctx):
                 f"--resume {run}: no checkpoint.pt there (a run writes one at the end of each whole epoch)"
             )
         checkpoint = load_checkpoint(run / "checkpoint.pt")
-        keep = ("resume", "progress", "device", "threads", "precision", "compile")  # this machine's choices
+        # this machine's and this session's choices
+        keep = ("resume", "progress", "device", "threads", "precision", "compile", "time_limit")
         parser = get_args_parser()
         try:  # its structure, flags, shapes and random states, before anything is built from it
             saved = check_checkpoint(checkpoint, parser, keep)  # over the defaults: flags added since take theirs
@@ -428,8 +516,8 @@ def main(args) -> DoneEvent:
         reporter.log_to(run / "progress.jsonl")
         if ctx.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
-        if args.precision == "auto":
-            args.precision = "bf16" if ctx.device.type == "cuda" else "fp32"
+        if args.time_limit:
+            stop.stop_after(seconds_in(args.time_limit))
         random.seed(args.seed)
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
@@ -446,7 +534,10 @@ def main(args) -> DoneEvent:
                 )
             # the shipped model (and anything tuned from it) trained on digits chosen by index, held-out
             # writers' included: fine-tuning cannot make it unsee them
-            init_saw_held_out = data.digit_split == "writer" and init_info.meta.get("digit_split") != "writer"
+            # (MNIST's test writers, --val-digits, were never trained on by any model of this project)
+            init_saw_held_out = (
+                data.digit_split == "writer" and not args.val_digits and init_info.meta.get("digit_split") != "writer"
+            )
             if init_saw_held_out and ctx.is_main:
                 print(
                     f"digitsum train: note: --init {init_info.name} was not trained with digits split by writer: "
@@ -456,6 +547,8 @@ def main(args) -> DoneEvent:
         else:
             model = build_model(args.arch, args.head, pretrained=args.pretrained)
         model = model.to(ctx.device).to(memory_format=torch.channels_last)
+        if args.precision == "auto":
+            args.precision = choose_precision(model, ctx)
         params = [
             {"params": [p for p in model.parameters() if p.ndim > 1], "weight_decay": args.weight_decay},
             {"params": [p for p in model.parameters() if p.ndim <= 1], "weight_decay": 0.0},
@@ -466,10 +559,16 @@ def main(args) -> DoneEvent:
         steps = data.steps_per_epoch(args.batch_size)
         scheduler = make_schedule(optimizer, args, steps * args.epochs)
         start_epoch, best = 0, Metrics(val_acc=-1.0)
+        # the weights validated and saved: the running average with --ema, else the model itself
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True) if args.ema else None
+        kept = ema.module if ema is not None else model
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             scheduler.load_state_dict(checkpoint["scheduler"])
+            if ema is not None:
+                ema.module.load_state_dict(checkpoint.get("ema", checkpoint["model"]))
+                ema.n_averaged.fill_(1)  # the next update averages into the loaded weights instead of copying over them
             start_epoch, best = checkpoint["epoch"], Metrics(**checkpoint["best"])
             set_rng_state(checkpoint["rng"])
         train_model = ctx.wrap(model)
@@ -480,7 +579,7 @@ def main(args) -> DoneEvent:
             (run / "config.json").write_text(json.dumps(config, indent=2))
         compare = {}
         if getattr(args, "compare", None):
-            compare_model, _ = load_model(args.compare, ctx.device)
+            compare_model, _ = load_model(args.compare, ctx.device)  # (evaluated in the run's precision)
             compare = {
                 "compare_val_acc": evaluate(compare_model, data, args, ctx)["val_acc"],
                 "compare_model": args.compare,
@@ -513,13 +612,13 @@ def main(args) -> DoneEvent:
         }
         for epoch in range(start_epoch, args.epochs):
             train_loss, speed, completed, steps_done = train_one_epoch(
-                train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop
+                train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop, ema
             )
             if not completed and (best["val_acc"] >= 0 or steps_done == 0):
                 break  # stopped mid-epoch: keep the best model and the checkpoint of the last whole epoch
             # a first epoch cut short still gives a usable model (flagged "partial"), never a checkpoint
             # that claims the epoch finished: --resume redoes it from the last whole epoch
-            metrics = evaluate(model, data, args, ctx)
+            metrics = evaluate(kept, data, args, ctx)
             improved = metrics["val_acc"] > best["val_acc"]
             if improved:
                 best = Metrics(**metrics, epoch=epoch + 1, train_loss=train_loss)
@@ -529,7 +628,7 @@ def main(args) -> DoneEvent:
                 if improved:
                     save_model(
                         run / "best.safetensors",
-                        model,
+                        kept,
                         {**meta, "metrics": best, "epochs_trained": epoch + 1 if completed else epoch},
                     )
                 if completed:
@@ -543,6 +642,7 @@ def main(args) -> DoneEvent:
                             "best": best,
                             "rng": rng_state(),
                             "args": vars(args),
+                            **({"ema": ema.module.state_dict()} if ema is not None else {}),
                         },
                     )
             if completed:

@@ -40,6 +40,8 @@ def load_training_data(args, ctx) -> TrainData:
             ctx.rank,
             ctx.world,
             args.augment,
+            touch=args.touch,
+            val_digits=args.val_digits,
         )
     notes = list(data.notes)
     for w in caught:

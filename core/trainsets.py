@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from core.errors import DigitsumError
+from core.spec import LAYOUTS
 from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
@@ -59,10 +60,27 @@ class TrainData:
         This process and the number of processes (torchrun); each rank sees its own shard.
     augment : float
         Share of composed training images that get augmentation (``core.synth.Composer``).
+    touch : float
+        Share of composed training images laid out with touching neighbours (``core.synth.Composer``).
+    val_digits : str, optional
+        A digit bank (e.g. the selection half of MNIST's test writers) to compose the validation
+        images from, all of its digits, a third in each layout (``core.spec.LAYOUTS``); the
+        training bank then trains with all of its writers.
     """
 
     def __init__(
-        self, specs, mnist, device, seed=0, val_fraction=VAL_FRACTION, val_synthetic=2000, rank=0, world=1, augment=1.0
+        self,
+        specs,
+        mnist,
+        device,
+        seed=0,
+        val_fraction=VAL_FRACTION,
+        val_synthetic=2000,
+        rank=0,
+        world=1,
+        augment=1.0,
+        touch=0.0,
+        val_digits=None,
     ):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.synthetic_per_epoch = 0
@@ -109,17 +127,29 @@ class TrainData:
                 source = mnist or "bundled bank"
                 digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
                 fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
-                train_bank, val_bank = split_bank(bank)
-                self.digit_split = bank.split_by
-                if bank.split_by == "index":
-                    self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
+                if val_digits:
+                    train_bank, val_bank = without_strangers(bank), load_bank(val_digits)
+                    val_layouts = LAYOUTS
+                    self.digit_split = "writer"  # (a bank of other writers: checked just below)
+                    fingerprint.append(f"validation from {val_digits}")
+                else:
+                    train_bank, val_bank = split_bank(bank)
+                    val_layouts = ("synth",)
+                    self.digit_split = bank.split_by
+                    if bank.split_by == "index":
+                        self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
+                if val_digits and (bank.writer is None or val_bank.writer is None):
+                    raise BankError("--val-digits needs writer IDs in both banks, to check that no writer is in both")
+                if val_digits and np.isin(val_bank.writer, train_bank.writer).any():
+                    raise BankError(f"{val_digits} shares writers with the training digits: choose digits by others")
             except BankError as exc:
                 raise DataSpecError(f"synthetic data: {exc}") from None
-            self.composer = Composer(train_bank, self.device, augment=augment)
-            val_composer = Composer(val_bank, self.device, augment=False)
+            self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
             g = torch.Generator(self.device).manual_seed(seed + 7919)
-            images, digits = val_composer.compose(val_synthetic, g)
-            val_parts.append(Batch(images, digits.sum(1), digits))
+            for i, layout in enumerate(val_layouts):  # an equal share of the images in each layout
+                count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
+                images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
+                val_parts.append(Batch(images, digits.sum(1), digits))
         self.val = _concat(val_parts) if val_parts else None
         self.fingerprint = "; ".join(fingerprint)
 
@@ -186,6 +216,7 @@ def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[
     out first whatever the bank: a model trained here never sees the writers its held-out
     figure is measured on.
     """
+    bank = without_strangers(bank)
     if bank.writer is not None:
         held_out = writer_split(bank.writer) == "holdout"
         if held_out.all():
@@ -205,6 +236,18 @@ def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[
     val_ids = ids[order[: max(1, int(len(ids) * val_share))]]
     in_val = np.isin(units, val_ids)
     return bank.take(~in_val), bank.take(in_val)
+
+
+def without_strangers(bank: DigitBank) -> DigitBank:
+    """The bank without its digits by MNIST's test writers: those never train."""
+    if not bank.strangers:
+        return bank
+    if bank.stranger.all():
+        raise BankError(
+            "this digit bank holds only digits by MNIST's test writers, kept for held-out figures: "
+            "training composes from MNIST's training digits (--mnist mnist-train.npz)"
+        )
+    return bank.take(~bank.stranger)
 
 
 def _concat(parts) -> Batch:

@@ -16,10 +16,11 @@ from core.synth import (
     DigitBank,
     load_bank,
     split_indices,
+    stranger_half,
     writer_split,
     writers_beside,
 )
-from core.trainsets import TrainData, split_bank
+from core.trainsets import DataSpecError, TrainData, split_bank
 
 
 def writer_bank(writers: np.ndarray) -> DigitBank:
@@ -148,3 +149,56 @@ def test_without_writer_ids_the_split_goes_by_index_and_says_so(tmp_path, capsys
     assert len(notes) == 1 and "split by digit index" in notes[0]
     data = TrainData(["synthetic:8"], str(tmp_path / "mnist.npz"), "cpu", val_synthetic=4)
     assert len(data.notes) == 1 and "split by digit index" in data.notes[0]
+
+
+SHARED_STRANGERS = SHARED_MNIST.with_name("mnist-test-public.npz")
+
+
+def test_stranger_halves_share_no_writer_and_are_fixed():
+    """MNIST's test writers: a selection half (choosing) and a report half (figures), by writer."""
+    if writers_beside(SHARED_STRANGERS).is_file():
+        with np.load(writers_beside(SHARED_STRANGERS)) as z:
+            writers = z["writer"].astype(np.int64)
+    else:
+        writers = np.repeat(np.arange(2350, 2498), 34)  # 148 made-up writers, as many as the public half
+    half = stranger_half(writers)
+    owners = {h: set(writers[half == h].tolist()) for h in ("select", "report")}
+    assert not owners["select"] & owners["report"]
+    assert owners["select"] | owners["report"] == set(writers.tolist())
+    assert all(abs(len(o) - 74) <= 12 for o in owners.values())
+    np.testing.assert_array_equal(stranger_half(writers[::-1]), half[::-1])  # by ID alone, not by position
+    if writers_beside(SHARED_STRANGERS).is_file():  # the halves the card was measured on
+        assert (len(owners["select"]), len(owners["report"])) == (72, 76)
+
+
+def test_the_bundled_bank_holds_the_report_half_as_its_held_out_digits():
+    bank = load_bank()
+    held = bank.subset("holdout")
+    assert held.stranger.all() and len(held.y) > 2000
+    assert set(stranger_half(held.writer).tolist()) == {"report"}
+    assert not np.isin(held.writer, bank.writer[~bank.stranger]).any()
+
+
+def test_training_never_reads_a_strangers_digit(tmp_path):
+    bank = load_bank()
+    strangers = _digest(bank.subset("holdout").x)
+    for val_digits in (None, tmp_path / "select.npz"):
+        if val_digits is not None:  # validation from other strangers: the training bank's digits all train
+            np.savez(val_digits, x=bank.x[:40], y=bank.y[:40], writer=bank.writer[:40] + 10_000, stranger=True)
+        data = TrainData(["synthetic:16"], None, "cpu", seed=0, val_synthetic=9, val_digits=val_digits)
+        assert not _digest(data.composer.x[:, 0]) & strangers
+        assert len(data.val.sums) == 9
+    only_strangers = tmp_path / "strangers.npz"
+    np.savez(only_strangers, x=bank.x[:40], y=bank.y[:40], writer=bank.writer[:40], stranger=True)
+    with pytest.raises(DataSpecError, match="only digits by MNIST's test writers"):
+        TrainData(["synthetic:16"], only_strangers, "cpu", val_synthetic=8)
+    with pytest.raises(DataSpecError, match="shares writers"):  # validation by the training writers
+        TrainData(["synthetic:16"], None, "cpu", val_synthetic=8, val_digits=_own(tmp_path, bank))
+
+
+def _own(tmp_path, bank) -> str:
+    """A bank of the bundled bank's own training writers' digits."""
+    own = bank.take(~bank.stranger)
+    path = tmp_path / "own.npz"
+    np.savez(path, x=own.x[:40], y=own.y[:40], writer=own.writer[:40])
+    return str(path)

@@ -455,3 +455,54 @@ def test_predict_under_torchrun_writes_one_csv_in_input_order(synth_folder, base
     assert (tmp_path / "two.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "two.csv"]
     assert proc.stderr.count("40 inputs: 40 predicted") == 1  # one summary, from rank 0
+
+
+# --- long CPU runs: a time limit, a running average, validation on strangers (#22) ------------
+
+
+def test_a_time_limit_stops_the_run_and_keeps_the_best_model(capsys, tmp_path):
+    status, evs, err = train(
+        capsys, *TINY[:2], "--epochs", "1000", *TINY[4:], *BASELINE, "--time-limit", "8s", "--out", tmp_path / "r"
+    )
+    assert status == 0, err  # a budget the user set is a normal end, not a signal
+    done = evs[-1]
+    assert done["event"] == "done" and done["stopped_early"] is True and "stopped_by" not in done
+    epochs = [e["epoch"] for e in evs if e["event"] == "epoch"]
+    assert 1 <= len(epochs) < 1000
+    assert load_checkpoint(tmp_path / "r" / "checkpoint.pt")["epoch"] == epochs[-1]
+    status, _, err = train(capsys, "--resume", tmp_path / "r", "--time-limit", "1s", "--progress", "json")
+    assert status == 0, err  # a resumed run gets its own budget
+
+
+def test_the_running_average_is_validated_saved_and_resumed(capsys, tmp_path):
+    run = tmp_path / "ema"
+    status, evs, err = train(capsys, *TINY, *BASELINE, "--ema", "0.9", "--out", run)
+    assert status == 0, err
+    ckpt = load_checkpoint(run / "checkpoint.pt")
+    saved = weights(run / "best.safetensors")
+    # the average, not the last step's weights, is what the model file holds
+    assert any(not torch.equal(ckpt["ema"][k], ckpt["model"][k]) for k in ckpt["model"] if k.endswith("weight"))
+    for key, value in saved.items():
+        torch.testing.assert_close(value.float(), ckpt["ema"][key].float(), rtol=1e-3, atol=1e-3)
+    status, evs, err = train(capsys, "--resume", run, "--epochs", "2", "--progress", "json")
+    assert status == 0, err
+    assert [e["epoch"] for e in evs if e["event"] == "epoch"] == [2]
+    broken = load_checkpoint(run / "checkpoint.pt")
+    broken["ema"].popitem()
+    torch.save(broken, run / "checkpoint.pt")
+    status, _, err = train(capsys, "--resume", run, "--epochs", "3")
+    assert status == 1 and "ema: weights do not match" in err
+
+
+def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
+    from core.synth import load_bank
+
+    held = load_bank().subset("holdout")  # the bundled strangers: validation only
+    np.savez(tmp_path / "select.npz", x=held.x, y=held.y, writer=held.writer, stranger=True)
+    status, evs, err = train(
+        capsys, *TINY, *BASELINE, "--val-digits", tmp_path / "select.npz", "--touch", "0.5", "--out", tmp_path / "r"
+    )
+    assert status == 0, err
+    assert evs[0]["val_images"] == 32
+    _, info = load_model(tmp_path / "r" / "best.safetensors")
+    assert info.meta["digit_split"] == "writer" and "validation from" in info.meta["data"]
