@@ -1,14 +1,24 @@
-"""Training throughput (images/s) of a recipe, measured with the real training step.
+"""Training throughput (images/s): `digitsum train`'s own step beside a bare fp32 step, in one run.
 
+    python benchmarks/bench_train.py                                   # CPU, batch 64, 2 rounds of 30 s each
     python benchmarks/bench_train.py --device cuda --batch-size 512 --seconds 20
-    python benchmarks/bench_train.py --device cpu --batch-size 32 --seconds 30
 
-Uses core.train's own loss, precision and data path (images composed on the device), so
-the figure is what `digitsum train` gets, minus validation and checkpoint saving.
+Two loops on the same network, measured in turns (bare, ours, bare, ours, ...) so that load
+from elsewhere falls on both alike:
+
+- **bare**: the torchvision skeleton's step on one fixed random batch, fp32, no data side:
+  forward, cross-entropy, backward, AdamW. What the hardware gives a plain loop.
+- **ours**: core.train's step as `digitsum train` runs it by default: images composed on the
+  device with the default augmentation (core.trainsets), the precision ``--precision auto``
+  picks here (core.train.choose_precision), the project's loss.
+
+Prints one JSON line with each loop's median images/s and ``ratio`` = ours / bare. Validation
+and checkpoint saving are left out of both.
 """
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -16,11 +26,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
+import torch.nn.functional as F
 
 from core.model import build_model
-from core.runtime import autocast, describe_device, resolve_device
-from core.train import compute_loss
+from core.runtime import DistContext, autocast, describe_device, resolve_device
+from core.train import choose_precision, compute_loss
 from core.trainsets import TrainData
+
+
+def images_per_s(step, batch_size: int, seconds: float, device, warmup: int) -> float:
+    """Run ``step()`` for ``warmup`` untimed steps, then for ``seconds``; images per second."""
+    for _ in range(warmup):
+        step()
+    steps, t0 = 0, time.perf_counter()
+    while True:
+        step()
+        steps += 1
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if time.perf_counter() - t0 >= seconds:
+            return steps * batch_size / (time.perf_counter() - t0)
 
 
 def main():
@@ -28,20 +53,33 @@ def main():
     p.add_argument("--arch", default="resnet50")
     p.add_argument("--head", default="digits")
     p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--seconds", type=float, default=20.0, help="timed seconds after warm-up")
-    p.add_argument("--warmup-steps", type=int, default=5)
-    p.add_argument("--mnist", default=None)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seconds", type=float, default=30.0, help="timed seconds per loop and round (default: 30)")
+    p.add_argument("--rounds", type=int, default=2, help="turns of each loop (default: 2)")
+    p.add_argument("--warmup-steps", type=int, default=3)
+    p.add_argument("--mnist", default=None, help="digits to compose from (default: the bundled bank)")
     args = p.parse_args()
     device = resolve_device(args.device)
-    precision = "bf16" if device.type == "cuda" else "fp32"
     torch.backends.cudnn.benchmark = True
-    data = TrainData([f"synthetic:{args.batch_size * 100_000}"], args.mnist, device, val_synthetic=16)
+
+    bare_model = build_model(args.arch, args.head).to(device).to(memory_format=torch.channels_last).train()
+    bare_opt = torch.optim.AdamW(bare_model.parameters(), lr=1e-4)
+    x = torch.rand(args.batch_size, 1, 40, 168, device=device).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 37, (args.batch_size,), device=device)
+
+    def bare_step():
+        loss = F.nll_loss(bare_model(x)[0], y)
+        bare_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        bare_opt.step()
+
     model = build_model(args.arch, args.head).to(device).to(memory_format=torch.channels_last).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    precision = choose_precision(model, DistContext(device))
+    data = TrainData([f"synthetic:{args.batch_size * 1_000_000}"], args.mnist, device, val_synthetic=16)
     batches = data.epoch(0, args.batch_size)
-    steps, images, t0 = 0, 0, None
-    while True:
+
+    def our_step():
         b = next(batches)
         with autocast(device, precision):
             out = model(b.images.contiguous(memory_format=torch.channels_last))
@@ -49,19 +87,12 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        steps += 1
-        if steps == args.warmup_steps:
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            t0, images = time.time(), 0
-        elif t0 is not None:
-            images += len(b.sums)
-            if steps % 10 == 0 or device.type == "cpu":
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                if time.time() - t0 >= args.seconds:
-                    break
-    rate = images / (time.time() - t0)
+
+    rates = {"bare": [], "ours": []}
+    for _ in range(args.rounds):
+        for name, step in (("bare", bare_step), ("ours", our_step)):
+            rates[name].append(images_per_s(step, args.batch_size, args.seconds, device, args.warmup_steps))
+    bare, ours = statistics.median(rates["bare"]), statistics.median(rates["ours"])
     print(
         json.dumps(
             {
@@ -70,8 +101,11 @@ def main():
                 "arch": args.arch,
                 "head": args.head,
                 "batch_size": args.batch_size,
-                "precision": precision,
-                "images_per_s": round(rate, 1),
+                "bare_fp32_images_per_s": round(bare, 1),
+                "ours_images_per_s": round(ours, 1),
+                "ours_precision": precision,
+                "ratio": round(ours / bare, 2),
+                "rounds": {k: [round(r, 1) for r in v] for k, v in rates.items()},
                 "torch": torch.__version__,
             }
         )

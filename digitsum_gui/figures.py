@@ -6,7 +6,7 @@ interchangeable:
 - ``heldout_writers_acc`` (+ ``heldout_writers``, a description): images composed from the
   digits of writers the model never saw. The figure that says how it will do on a new hand.
 - ``heldout_acc`` (+ ``heldout``): digits never trained on, but by writers whose other digits
-  were (the bundled model's "MNIST digits set aside by index"): higher than on new writers.
+  were (the bundled model's "MNIST digits set aside by index"): higher than on writers it never saw.
 - ``val_acc`` (+ ``val_images``): the run's own validation images, used to pick its best epoch.
 
 So every figure shown says its kind and on how many images it was measured, with a 95%
@@ -28,8 +28,8 @@ KINDS = (
         "heldout_writers_acc",
         "heldout_writers",
         "heldout_writers_images",
-        "new writers",
-        "held-out writers (writer-disjoint: hands the model never saw)",
+        "writers it never saw",
+        "writers it never saw (strangers: MNIST test writers, none of whose digits it trained on)",
     ),
     (
         "heldout_acc",
@@ -85,7 +85,7 @@ class Figure:
     """One accuracy figure and what it was measured on."""
 
     key: str  # the metrics key it came from
-    name: str  # short: "val", "held-out digits", "new writers"
+    name: str  # short: "val", "held-out digits", "writers it never saw"
     long_name: str
     accuracy: float
     images: int | None = None
@@ -119,7 +119,7 @@ class Figure:
 
 
 def model_figures(metrics, digit_split=None) -> list[Figure]:
-    """The figures a model's ``metrics`` hold, the most telling first (new writers, held-out digits, val).
+    """The figures a model's ``metrics`` hold, the most telling first (writers it never saw, held-out digits, val).
 
     ``digit_split`` is the model file's own (``"writer"``, ``"index"``, ...): the validation
     figure's long name then says whose handwriting its composed images are.
@@ -142,7 +142,7 @@ def model_figures(metrics, digit_split=None) -> list[Figure]:
 
 
 def best_figure_text(metrics) -> str:
-    """The most telling figure in a few words (``new writers 99.1% of 10,000``), or ``""``."""
+    """The most telling figure in a few words (``writers it never saw 99.1% of 10,000``), or ``""``."""
     figures = model_figures(metrics)
     return figures[0].short_text() if figures else ""
 

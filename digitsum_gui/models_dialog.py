@@ -39,7 +39,7 @@ VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
 HEADER_TIPS = {
     VAL_COLUMN: "Accuracy on the run's own validation images, used to pick its best epoch. Each run has its "
     "own set: compare two runs on it only in the Retrain dialog, which scores both on the same images.",
-    HELDOUT_COLUMN: "Accuracy on images kept out of training. \u201cnew writers\u201d: hands the model never saw "
+    HELDOUT_COLUMN: "Accuracy on images kept out of training. \u201cwriters it never saw\u201d: strangers' hands "
     "(what to expect on new handwriting); \u201cheld-out digits\u201d: digits never trained on, "
     "by writers it did see (higher).",
 }

@@ -197,7 +197,7 @@ def test_a_validation_figure_says_whose_handwriting_it_was_measured_on(digit_spl
                 "heldout_writers_acc": 0.991,
                 "heldout_writers": "10,000 images: writers never trained on",
             },
-            "new writers 99.1% of 10,000",
+            "writers it never saw 99.1% of 10,000",
         ),
         ({"val_acc": 0.05}, "val 5.0%"),
         ({}, ""),

@@ -1,24 +1,14 @@
-"""core.runtime: which precision ``auto`` means on this machine."""
+"""core.runtime: which precision ``--precision auto`` means on this machine."""
 
 from __future__ import annotations
 
 import torch
 
-from core.runtime import auto_precision, cpu_has_native_bf16
+from core.cpu import cpu_has_native_bf16
+from core.runtime import auto_precision
 
 
-def test_native_bf16_is_read_from_the_cpu_flags(tmp_path):
-    info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_vnni\n")
-    assert not cpu_has_native_bf16(info)
-    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
-    assert cpu_has_native_bf16(info)
-    info.write_text("flags\t\t: fpu amx_bf16 amx_tile\n")
-    assert cpu_has_native_bf16(info)
-    assert not cpu_has_native_bf16(tmp_path / "absent")  # e.g. off Linux: fp32, the safe choice
-
-
-def test_auto_precision():
+def test_auto_precision_is_bf16_only_where_it_is_native():
     assert auto_precision(torch.device("cpu")) == ("bf16" if cpu_has_native_bf16() else "fp32")
     if torch.cuda.is_available():
         assert auto_precision(torch.device("cuda")) == "bf16"
