@@ -25,9 +25,10 @@ import torch
 
 from core.predict import Predictor
 from core.second_look import SECOND_LOOK_BELOW, look_again
+from core.spec import LAYOUTS
 from core.synth import compose_numpy, load_bank, split_indices
 
-THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
+THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
 
 
 def review_table(confidence: np.ndarray, wrong: np.ndarray) -> list[dict]:
@@ -55,7 +56,8 @@ def main():
         default="split",
         help="split: --split's writers; index-holdout: the digits set aside by index (default: split)",
     )
-    p.add_argument("--layout", default="synth", help="composer layout, synth or grid (default: synth)")
+    p.add_argument("--layout", default="synth", choices=LAYOUTS, help="composer layout (default: synth)")
+    p.add_argument("--save", default=None, help="also write the readings to this .npz, for choosing a threshold")
     p.add_argument("--count", type=int, default=10000, help="images (default: 10000)")
     p.add_argument("--seed", type=int, default=1, help="composition seed (default: 1)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda (default: cpu)")
@@ -73,13 +75,15 @@ def main():
     images, digits = compose_numpy(bank, args.count, args.seed, **kwargs)
     sums = digits.sum(1)
     predictor = Predictor(args.model, device=args.device, second_look_below=0.0)
-    off_p, on_p, read_again = [], [], 0
+    off_p, on_p, on_digits, read_again = [], [], [], 0
     for s in range(0, len(images), 256):
         batch = images[s : s + 256]
         probs, digit_probs = predictor.classify(batch)  # second look off
         off_p.append(probs)
         read_again += int((probs.max(1) < args.below).sum())
-        on_p.append(look_again(predictor.classify, torch.from_numpy(batch), probs, digit_probs, args.below)[0])
+        again = look_again(predictor.classify, torch.from_numpy(batch), probs, digit_probs, args.below)
+        on_p.append(again[0])
+        on_digits.append(again[1])
     result = {
         "model": predictor.info.name,
         "precision": predictor.precision,
@@ -96,6 +100,15 @@ def main():
         wrong = probs.argmax(1) != sums
         result[f"accuracy_{name}"] = round(1 - float(wrong.mean()), 5)
         result[f"review_{name}"] = review_table(probs.max(1), wrong)
+    if args.save:
+        np.savez_compressed(
+            args.save,
+            probs_off=np.concatenate(off_p),
+            probs_on=np.concatenate(on_p),
+            sums=sums,
+            digits=digits,
+            **({"digit_probs_on": np.concatenate(on_digits)} if on_digits[0] is not None else {}),
+        )
     print(json.dumps(result))
 
 

@@ -159,10 +159,9 @@ def iter_predictions(args, report: dict, before_run=None):
     and rank 0 alone yields the gathered rows. ``before_run(items)``, if given, is called
     once the inputs are listed and before the model loads (to refuse an output early).
     """
-    from tqdm import tqdm
-
     from core.data import list_inputs
     from core.predict import Predictor, RunStats
+    from core.progress import progress_bar
     from core.runtime import distributed_setup, resolve_device
 
     if not args.inputs:
@@ -192,7 +191,7 @@ def iter_predictions(args, report: dict, before_run=None):
         shard = items[ctx.rank :: ctx.world]
         stats = report["stats"] = RunStats(len(items))
         quiet = getattr(args, "quiet", False) or not ctx.is_main
-        with tqdm(total=len(shard), unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True) as bar:
+        with progress_bar(len(shard), "img", quiet=quiet) as bar:
             if not quiet:
                 # tqdm.write goes to stdout unless told: that is where the CSV goes
                 look = (
@@ -346,8 +345,7 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
 
 
 def cmd_synth(args) -> int:
-    from tqdm import tqdm
-
+    from core.progress import progress_bar
     from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
     _refuse_used_folder(args.out_dir, args.force)
@@ -356,7 +354,7 @@ def cmd_synth(args) -> int:
     if split != "all" and bank.split_by == "index":
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
-    with tqdm(total=args.count, unit="img", file=sys.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(args.count, "img") as bar:
         out = write_synthetic_folder(
             args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout
         )

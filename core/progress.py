@@ -91,6 +91,25 @@ ProgressEvent = StartEvent | StepEvent | EpochEvent | DoneEvent | ErrorEvent
 EVENT_TYPES = {"start": StartEvent, "step": StepEvent, "epoch": EpochEvent, "done": DoneEvent, "error": ErrorEvent}
 
 
+def progress_bar(total: int, unit: str, quiet: bool = False, initial: int = 0):
+    """The tqdm bar of every long command-line job, on stderr, drawn only on a terminal.
+
+    Redirected to a file (``2>log``), a bar is a stream of carriage returns, so there it is
+    off; the lines written through it (``bar.write(..., file=sys.stderr)``) and the summary
+    after it still go out. ``quiet`` turns it off everywhere.
+    """
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit=unit,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        disable=quiet or not sys.stderr.isatty(),
+    )
+
+
 class ProgressReporter:
     """Emit training events; only rank 0's reporter is ``enabled``.
 
@@ -146,15 +165,7 @@ class ProgressReporter:
         self.t0 = time.time()
         self._emit("start", event)
         if self.enabled and self.mode == "bar":
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=self.total_steps,
-                initial=self.start_epoch * self.steps_per_epoch,
-                unit="step",
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
+            self._bar = progress_bar(self.total_steps, "step", initial=self.start_epoch * self.steps_per_epoch)
             self._bar.write(
                 f"training {event['arch']}/{event['head']} on {event['device']}: "
                 f"{event['train_images']} images/epoch, {event['val_images']} validation -> {event['out']}",

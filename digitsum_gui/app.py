@@ -22,6 +22,7 @@ from digitsum_gui import desktop
 
 ICON = desktop.ICON
 DESKTOP_FLAGS = {"--install-desktop-entry", "--uninstall-desktop-entry"}
+ANSWERED_WITHOUT_A_WINDOW = {"-h", "--help", "--version"}
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -95,6 +96,10 @@ def main(argv=None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     if DESKTOP_FLAGS & set(words):
         return desktop_entry_command(get_args_parser().parse_args(words))
+    if ANSWERED_WITHOUT_A_WINDOW & set(words):
+        # before Qt starts: without a display QApplication aborts the process, and --help needs none
+        # (parse_known_args: Qt's own options, -platform and the like, may stand beside them)
+        get_args_parser().parse_known_args(words)  # prints and exits
     app = QApplication.instance() or create_application(sys.argv if argv is None else ["digitsum-gui", *argv])
     # QApplication has taken its own options (-platform, -style, ...); the rest are ours.
     args = get_args_parser().parse_args(app.arguments()[1:])

@@ -6,16 +6,23 @@ assignment's format, error rows for bad files, one-line errors with exit 1, synt
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import pty
 import shutil
 import struct
+import subprocess
+import sys
+import termios
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from clitools import ROOT, cli_in_process, one_line_error, read_csv_bytes, run_cli
+from clitools import ROOT, child_env, cli_in_process, one_line_error, read_csv_bytes, run_cli
 from PIL import Image
 
 HEADER = ["file", "predicted_sum", "confidence", "digits", "error"]
@@ -74,6 +81,24 @@ def test_predict_to_stdout_is_the_same_csv(synthed, baseline_model):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.encode() == (synthed.parent / "p.csv").read_bytes()
     assert "12 inputs: 12 predicted, 0 unreadable" in proc.stderr
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only(synthed, baseline_model):
+    """``2>log``: no carriage returns, the summary line kept; on a terminal, the bar."""
+    piped = run_cli("predict", synthed, "--model", baseline_model, "--output", os.devnull)
+    assert piped.returncode == 0 and "\r" not in piped.stderr
+    assert "12 inputs: 12 predicted, 0 unreadable" in piped.stderr
+    terminal, child_end = pty.openpty()
+    fcntl.ioctl(child_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    cmd = [sys.executable, "-m", "core", "predict", str(synthed), "--model", str(baseline_model), "-o", os.devnull]
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=child_end, env=child_env(), timeout=300)
+    os.close(child_end)
+    seen = b""
+    with contextlib.suppress(OSError):  # EIO once the child's end is closed and all is read
+        while chunk := os.read(terminal, 65536):
+            seen += chunk
+    os.close(terminal)
+    assert proc.returncode == 0 and b"12/12" in seen and b"\r" in seen
 
 
 def test_evaluate_and_npy_input(synthed, baseline_model, predicted, tmp_path):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from digitsum_gui.app import get_args_parser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,10 +20,12 @@ def test_options():
     assert get_args_parser().parse_args([]).folder is None
 
 
-def test_version_runs_without_a_display():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+@pytest.mark.parametrize("flag", ["--version", "--help", "-h"])
+def test_help_and_version_answer_without_any_display(flag):
+    """No DISPLAY, no WAYLAND_DISPLAY, no QT_QPA_PLATFORM: answered before Qt starts (it would abort)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     proc = subprocess.run(
-        [sys.executable, "-m", "digitsum_gui", "--version"],
+        [sys.executable, "-m", "digitsum_gui", flag],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -29,4 +33,4 @@ def test_version_runs_without_a_display():
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("digitsum ")
+    assert proc.stdout.startswith("digitsum " if flag == "--version" else "usage: digitsum-gui")

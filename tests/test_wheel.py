@@ -1,10 +1,12 @@
 """The wheel a user installs carries what digitsum reads at run time and works outside the checkout.
 
-Builds the wheel without dependencies or network, checks the files in it, installs it into a
+Builds the sdist and the wheel with `python -m build` (no isolation, no network, warnings as
+errors), checks the files in them, installs it into a
 fresh venv under tmp_path that borrows this venv's packages (torch, PySide6) through a .pth file,
 then runs the installed commands from tmp_path, with no checkout above it: ``digitsum predict``
 on the bundled samples with no --model, ``digitsum synth`` with no --mnist, and
-``digitsum-gui --install-desktop-entry``. About 15 s on two cores.
+``digitsum-gui --install-desktop-entry``. Also builds the sdist (with the tests in it) and
+checks that it collects its own tests. About 40 s on two cores.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import site
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -45,22 +48,28 @@ def run(cmd, cwd, env=None, timeout=300) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel, built from a copy of the project: setuptools' build/ in the checkout can hold
-    files deleted since (they would ride along), and other runs may be building there."""
+def dists(tmp_path_factory) -> tuple[Path, Path]:
+    """The sdist, and the wheel built from it, as `python -m build` makes them, with every warning
+    an error (setuptools announces in warnings what it will refuse to build next year). Built
+    from a copy of the project: setuptools' build/ in the checkout can hold files deleted since
+    (they would ride along), and other runs may be building there."""
     src = tmp_path_factory.mktemp("src")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("core", "digitsum_gui", "resources"):
+    for name in ("core", "digitsum_gui", "resources", "tests"):
         shutil.copytree(ROOT / name, src / name, ignore=ignore)
-    out = tmp_path_factory.mktemp("wheel")
-    run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", out, src],
-        cwd=src,
-    )
-    (found,) = out.glob("digitsum-*.whl")
-    return found
+    out = tmp_path_factory.mktemp("dist")
+    env = dict(os.environ, PYTHONWARNINGS="error")  # reaches the build backend's own process
+    run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, src], cwd=src, env=env)
+    (sdist,) = out.glob("digitsum-*.tar.gz")
+    (wheel,) = out.glob("digitsum-*.whl")
+    return sdist, wheel
+
+
+@pytest.fixture(scope="module")
+def wheel(dists) -> Path:
+    return dists[1]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +101,36 @@ def test_wheel_carries_the_model_bank_samples_and_icon(wheel):
         assert sizes.get(f"{PACKAGE}/{name}") == (ROOT / "resources" / name).stat().st_size, name
     assert len(SAMPLES) == 24
     assert {"core/cli.py", "digitsum_gui/app.py", "digitsum_gui/desktop.py"} <= set(sizes)
+
+
+def test_wheel_and_sdist_carry_the_licence_and_the_data_notice(dists):
+    sdist, wheel = dists
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        fields = zf.read(metadata).decode()
+    assert {"digitsum-0.1.0.dist-info/licenses/LICENSE", f"{PACKAGE}/DATA_NOTICE.md"} <= names
+    assert "License-Expression: MIT" in fields and "License-File: LICENSE" in fields
+    with tarfile.open(sdist) as tf:
+        members = {m.split("/", 1)[1] for m in tf.getnames() if "/" in m}
+    assert {"LICENSE", "resources/DATA_NOTICE.md", "tests/conftest.py", "tests/clitools.py"} <= members
+
+
+def test_the_sdist_collects_its_own_tests(dists, tmp_path):
+    """Unpacked anywhere, the sdist's tests are all there, helpers and data included."""
+    with tarfile.open(dists[0]) as tf:
+        tf.extractall(tmp_path, filter="data")
+    (root,) = tmp_path.iterdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(root)),  # its own core, not this checkout's
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "error" not in proc.stdout.splitlines()[-1]
 
 
 def test_installed_wheel_predicts_and_composes_outside_the_checkout(venv, tmp_path):
