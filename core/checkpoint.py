@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core import RESOURCES, __version__
+from core import __version__
 from core.errors import DigitsumError
 from core.files import atomic_path
 from core.model import DigitSumNet, ModelBuildError, build_model, model_config
 from core.modelmeta import MetadataError, parse_metadata
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MODELS, NUM_SUMS
+from core.store import DEFAULT_MODEL
 
 FORMAT = "digitsum-model/1"
-DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"
 
 
 class ModelFileError(DigitsumError, ValueError):

@@ -237,7 +237,7 @@ def iter_predictions(args, report: dict, before_run=None):
 
 def _run_inputs(args, items) -> list[str]:
     """The files a run reads (images, arrays, the model): its output may replace none of them."""
-    from core.checkpoint import DEFAULT_MODEL
+    from core.store import DEFAULT_MODEL
 
     return [*dict.fromkeys(os.fspath(item.path) for item in items), os.fspath(args.model or DEFAULT_MODEL)]
 

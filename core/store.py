@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from core import RESOURCES
 from core.errors import DigitsumError
 
+DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"  # the bundled default model
 MODEL_NAME = "best.safetensors"
 # A file of this name in a run folder asks the training in it to stop at its next step and
 # keep its best model: a channel every OS has (Windows has no SIGTERM for a console child).
@@ -61,8 +63,6 @@ def model_display_name(path: str | os.PathLike) -> str:
     A run's ``best.safetensors`` goes by its run folder's name, the bundled default model by
     its file name and "(bundled)", any other file by its name.
     """
-    from core.checkpoint import DEFAULT_MODEL
-
     path = Path(path)
     if path.name == DEFAULT_MODEL.name and path.resolve() == DEFAULT_MODEL.resolve():
         return f"{path.name} (bundled)"

@@ -117,12 +117,23 @@ def install_desktop_entry(base: Path | None = None) -> list[Path]:
 
 
 def uninstall_desktop_entry(base: Path | None = None) -> list[Path]:
-    """Remove the desktop entry and the icon; returns those that were there."""
+    """Remove the desktop entry and the icon, then the folders above them left empty; returns the files removed.
+
+    Only empty folders go (another app's icon keeps ``icons/hicolor``), and never the data home itself.
+    """
+    base = data_home() if base is None else base
     removed = []
     for path in entry_paths(base):
         if path.is_file():
             path.unlink()
             removed.append(path)
+        for folder in path.parents:
+            if folder == base or base not in folder.parents:
+                break
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
     return removed
 
 

@@ -16,6 +16,7 @@ entries to, ``table_model.rows`` for the results.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from core import RESOURCES
+from core.store import DEFAULT_MODEL, same_file
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.exporting import ask_export, export_rows
@@ -36,6 +38,8 @@ from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
 from digitsum_gui.worker import PredictWorker
+
+BUNDLED_MODEL_SETTING = "bundled"  # settings' "model_path" for the bundled model, wherever it is installed
 
 
 class MainWindow(QMainWindow):
@@ -128,7 +132,7 @@ class MainWindow(QMainWindow):
 
         if model_path is None:
             remembered = self.settings.value("model_path", "", type=str)
-            if remembered and Path(remembered).is_file():
+            if remembered != BUNDLED_MODEL_SETTING and remembered and Path(remembered).is_file():
                 model_path, self._model_from_settings = remembered, True
         self.set_model(model_path)
         self._update_actions()
@@ -178,7 +182,7 @@ class MainWindow(QMainWindow):
         A folder that is not there (a recent one since moved or deleted) changes nothing on
         screen: the window says so once and drops it from File > Open Recent. Returns False then.
         """
-        folder = str(Path(folder))
+        folder = os.path.abspath(folder)  # remembered: a relative path breaks from anywhere else
         if not Path(folder).exists():
             forget_folder(self.settings, folder)
         else:
@@ -291,7 +295,9 @@ class MainWindow(QMainWindow):
     def _on_model_loaded(self, summary) -> None:
         self._collector.settle()  # torch and the model are in memory now: see digitsum_gui/collector.py
         self.summary = summary
-        self.settings.setValue("model_path", str(summary.path))
+        # the bundled model by name: a later install elsewhere must load its own copy, not this one's
+        bundled = same_file(summary.path, DEFAULT_MODEL)
+        self.settings.setValue("model_path", BUNDLED_MODEL_SETTING if bundled else str(Path(summary.path).absolute()))
         self.status.set_model(summary)
         self.status.showMessage(f"Model {summary.name} loaded on {summary.device_name}", 5000)
         self.model_changed.emit(summary)

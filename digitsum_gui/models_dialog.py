@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core.checkpoint import DEFAULT_MODEL
-from core.store import StoreError, same_file
+from core.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.dialogs import open_or_offer_copy, show_error
 from digitsum_gui.figures import figures_tooltip, model_figures
 

@@ -1,6 +1,7 @@
 """Shared fixtures: real model files (tiny and default), composed image folders."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist-train.npz"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_qttest_left_behind():
+    """pytest-qt turns on QStandardPaths' test mode, whose data folders live in ~/.qttest: a
+    suite that made that folder takes it away again (one the user already had stays)."""
+    qttest = Path.home() / ".qttest"
+    existed = qttest.exists()
+    yield
+    if not existed:
+        shutil.rmtree(qttest, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +54,7 @@ def digits_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def default_model() -> Path:
     """The shipped default model."""
-    from core.checkpoint import DEFAULT_MODEL
+    from core.store import DEFAULT_MODEL
 
     return DEFAULT_MODEL
 

@@ -33,6 +33,7 @@ def test_install_and_uninstall_under_xdg_data_home(tmp_path, monkeypatch, capsys
 
     assert main(["--uninstall-desktop-entry"]) == 0
     assert not (tmp_path / ENTRY).exists() and not (tmp_path / ICON).exists()
+    assert list(tmp_path.iterdir()) == []  # the folders it made, empty now, went too
     assert main(["--uninstall-desktop-entry"]) == 0
     assert "no desktop entry to remove" in capsys.readouterr().out
 

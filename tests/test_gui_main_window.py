@@ -290,3 +290,30 @@ def test_second_look_is_a_remembered_menu_setting_used_by_the_next_run(qtbot, se
     window.close()
     again = make_window()
     assert not again.second_look_action.isChecked() and again.worker.second_look is False
+
+
+def test_folders_are_remembered_absolute_and_the_bundled_model_by_name(
+    qtbot, settings, baseline_model, synth_folder, monkeypatch
+):
+    """A relative folder breaks from any other directory; a path to the bundled model breaks in
+    any other install (it would keep loading this clone's file)."""
+    from core.store import DEFAULT_MODEL, same_file
+    from digitsum_gui.main_window import BUNDLED_MODEL_SETTING
+
+    window = MainWindow(settings=settings, model_path=baseline_model)
+    qtbot.addWidget(window)
+    monkeypatch.chdir(synth_folder.parent)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.open_folder(synth_folder.name)
+    assert settings.value("last_folder") == str(synth_folder) and window.recent_folders() == [str(synth_folder)]
+    assert settings.value("model_path") == str(baseline_model)
+    window.close()
+
+    settings.setValue("model_path", BUNDLED_MODEL_SETTING)
+    settings.setValue("auto_predict", False)
+    bundled = MainWindow(settings=settings)
+    qtbot.addWidget(bundled)
+    with qtbot.waitSignal(bundled.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert same_file(bundled.summary.path, DEFAULT_MODEL)
+    assert settings.value("model_path") == BUNDLED_MODEL_SETTING

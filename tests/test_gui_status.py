@@ -30,8 +30,8 @@ def shown_status_texts(window) -> list[str]:
 
 def bundled_summary():
     """The bundled model as the status bar sees it, without loading ResNet-50."""
-    from core.checkpoint import DEFAULT_MODEL, read_model_info
-    from core.store import model_display_name
+    from core.checkpoint import read_model_info
+    from core.store import DEFAULT_MODEL, model_display_name
     from digitsum_gui.worker import ModelSummary
 
     info = read_model_info(DEFAULT_MODEL)

@@ -422,8 +422,9 @@ def test_speed_and_time_left_are_measured_here_and_never_go_stale(qtbot, tmp_pat
 def test_manage_models_says_what_each_figure_was_measured_on(qtbot, tmp_path, baseline_model):
     import shutil
 
-    from core.checkpoint import DEFAULT_MODEL, read_model_info, save_model
+    from core.checkpoint import read_model_info, save_model
     from core.model import build_model
+    from core.store import DEFAULT_MODEL
     from digitsum_gui.models_dialog import HELDOUT_COLUMN, IN_USE_COLUMN, VAL_COLUMN
 
     store = ModelStore(tmp_path / "data")
