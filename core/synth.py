@@ -102,10 +102,13 @@ class DigitBank:
             raise BankError(f"unknown split {split!r}; choose from {SPLITS}")
         if split == "holdout" and self.strangers:
             keep = self.stranger  # MNIST's test writers: strangers to every training digit
-        elif self.writer is not None:
-            keep = writer_split(self.writer) == split
         else:
-            keep = np.isin(self.index, split_indices()[split])
+            if self.writer is not None:
+                keep = writer_split(self.writer) == split
+            else:
+                keep = np.isin(self.index, split_indices()[split])
+            if self.stranger is not None:
+                keep &= ~self.stranger  # a stranger's digit is never on a training writer's side
         if not keep.any():
             raise BankError(f"this digit bank holds no '{split}' digits")
         return self.take(keep)

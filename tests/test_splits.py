@@ -177,6 +177,8 @@ def test_the_bundled_bank_holds_the_report_half_as_its_held_out_digits():
     assert held.stranger.all() and len(held.y) > 2000
     assert set(stranger_half(held.writer).tolist()) == {"report"}
     assert not np.isin(held.writer, bank.writer[~bank.stranger]).any()
+    for side in ("train", "val"):  # the training writers' sides hold none of them
+        assert not bank.subset(side).stranger.any()
 
 
 def test_training_never_reads_a_strangers_digit(tmp_path):
