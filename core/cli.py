@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=LAYOUTS,
         help="where digits go: synth (ours: uneven gaps, touching neighbours), grid (an independent "
         "layout, one digit per quarter of the width, jittered), for figures not tied to ours, or touch "
-        "(every neighbour touching or overlapping: left edges 0.5-1.0 ink widths apart) (default: synth)",
+        "(neighbours close, touching or overlapping: each digit's box starts 0.5-1.0 of the previous box's "
+        "width after it) (default: synth)",
     )
     return parser
 

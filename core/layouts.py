@@ -159,19 +159,29 @@ def wide_layout(ink: torch.Tensor, g: torch.Generator):
     box = 28.0 * scale
     px = ink * (box / 2).unsqueeze(-1)  # (n, 4, 4) ink reach in pixels
     cx = ink_left - px[..., 0]
-    # heights: a line shared by the image, each digit pulled from it towards its own place
-    lo_y, hi_y = INK_MARGIN - px[..., 2], IMAGE_HEIGHT - 1 - INK_MARGIN - px[..., 3]  # (n, 4) range of centres
-    line, scatter = uniform(g, n, 1), uniform(g, n, 1)
-    place = line + scatter * (uniform(g, n, NUM_DIGITS) - line)  # (n, 4) in [0, 1]
-    cy = lo_y + (hi_y - lo_y).clamp(min=0) * place
+    line = uniform(g, n, 1)
+    cy = _heights(px, line, uniform(g, n, 1), g)
     return box, _keep_inside(cx, px[..., 0], px[..., 1], IMAGE_WIDTH), cy
+
+
+def _heights(px: torch.Tensor, line: torch.Tensor, scatter, g: torch.Generator) -> torch.Tensor:
+    """Centre heights (n, 4): a line shared by the image, each digit pulled ``scatter`` of the way to its own place.
+
+    ``px`` is each digit's ink reach in pixels (n, 4, 4); ``line`` (n, 1) and ``scatter`` (a share,
+    or (n, 1) shares) are in [0, 1]. Every ink stays on the canvas.
+    """
+    lo_y, hi_y = INK_MARGIN - px[..., 2], IMAGE_HEIGHT - 1 - INK_MARGIN - px[..., 3]  # (n, 4) range of centres
+    place = line + scatter * (uniform(g, *px.shape[:2]) - line)  # (n, 4) in [0, 1]
+    return lo_y + (hi_y - lo_y).clamp(min=0) * place
 
 
 # Touch: neighbours that touch or overlap, the default model's largest single weakness (#22:
 # 96.0% of sums against 98.25% with the same digits spaced 1.0-1.3 widths apart). Each digit's
 # box starts 0.5-1.0 of the previous box's width after that box starts (a box is the digit's
 # 28 px square, scaled; its ink is narrower, so at 1.0 neighbours sit close and at 0.5 they
-# overlap), sizes 0.7-1.4x, each digit up to a quarter of the canvas height off the image's line.
+# overlap, a small digit after a big one by most of its width), sizes 0.7-1.4x, each digit up
+# to a quarter of the canvas height off the image's line. Four boxes of at most 1.4 x 28 px span
+# at most 157 px: the row always fits the 168 px canvas.
 # Used to train (``--touch``) and as the third evaluation layout (``digitsum synth --layout touch``).
 TOUCH_SCALE, TOUCH_ADVANCE, TOUCH_SCATTER = (0.7, 1.4), (0.5, 1.0), 0.5
 
@@ -192,13 +202,7 @@ def touch_layout(ink: torch.Tensor, g: torch.Generator):
     advance = box[:, :-1] * uniform(g, n, NUM_DIGITS - 1, lo=TOUCH_ADVANCE[0], hi=TOUCH_ADVANCE[1])  # (n, 3)
     offset = torch.cat([torch.zeros_like(box[:, :1]), advance.cumsum(1)], 1)  # (n, 4) box lefts from the first
     total = (offset + box).amax(1, keepdim=True)  # (n, 1) from the first box's left to the last box's right
-    room = float(IMAGE_WIDTH)
-    shrink = (room / total.clamp(min=1e-3)).clamp(max=1.0)  # a row too wide shrinks, digits and gaps alike
-    box, offset, total = box * shrink, offset * shrink, total * shrink
-    cx = (room - total) * uniform(g, n, 1) + offset + box / 2  # (n, 4)
+    cx = (IMAGE_WIDTH - total) * uniform(g, n, 1) + offset + box / 2  # (n, 4)
     px = ink * (box / 2).unsqueeze(-1)  # (n, 4, 4) ink reach in pixels
-    lo_y, hi_y = INK_MARGIN - px[..., 2], IMAGE_HEIGHT - 1 - INK_MARGIN - px[..., 3]  # (n, 4) range of centres
-    line = uniform(g, n, 1)
-    place = line + TOUCH_SCATTER * (uniform(g, n, NUM_DIGITS) - line)  # (n, 4) in [0, 1]
-    cy = lo_y + (hi_y - lo_y).clamp(min=0) * place
+    cy = _heights(px, uniform(g, n, 1), TOUCH_SCATTER, g)
     return box, _keep_inside(cx, px[..., 0], px[..., 1], IMAGE_WIDTH), cy

@@ -339,10 +339,13 @@ class Composer:
         digits = self.y[pick]
         src = self.x[pick.flatten()].float() / 255.0  # (4n, 1, 28, 28)
         lin = torch.eye(2, device=dev).expand(n * NUM_DIGITS, 2, 2).clone()  # digit axes -> output axes
+        ink = None  # (n, 4, 4) each digit's ink reach as it will be drawn, measured once where a layout needs it
         if self.layout == "grid":
-            box, cx, cy = grid_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            ink = ink_extents(src, lin).view(n, NUM_DIGITS, 4)
+            box, cx, cy = grid_layout(ink, g)
         elif self.layout == "touch":
-            box, cx, cy = touch_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            ink = ink_extents(src, lin).view(n, NUM_DIGITS, 4)
+            box, cx, cy = touch_layout(ink, g)
         else:
             box, cx, cy = synth_layout(n, g)
         chosen = None  # images that get augmentation; None: all of them (or none)
@@ -363,7 +366,8 @@ class Composer:
                 wide = wide & chosen
             lin, src = warped, bent
             # the wide layout measures the ink as it will be drawn, so the layout keeps it all on the canvas
-            wide_box, wide_cx, wide_cy = wide_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            ink = ink_extents(src, lin).view(n, NUM_DIGITS, 4)
+            wide_box, wide_cx, wide_cy = wide_layout(ink, g)
             wide = wide.view(-1, 1)
             box, cx, cy = (
                 torch.where(wide, wide_box, box),
@@ -372,7 +376,8 @@ class Composer:
             )
         if self.touch:  # (drawn only then: the images of a run without it stay as they were)
             touching = (self._rand(g, n) < self.touch).view(-1, 1)
-            near_box, near_cx, near_cy = touch_layout(ink_extents(src, lin).view(n, NUM_DIGITS, 4), g)
+            ink = ink if ink is not None else ink_extents(src, lin).view(n, NUM_DIGITS, 4)
+            near_box, near_cx, near_cy = touch_layout(ink, g)
             box, cx, cy = (
                 torch.where(touching, near_box, box),
                 torch.where(touching, near_cx, cx),

@@ -162,8 +162,9 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
         type=duration,
         default=None,
         metavar="SPAN",
-        help="stop at the first step after this long (150m, 2h30m, 90s) and keep the best model, as a STOP "
-        "file would; --resume starts a new span (default: none)",
+        help="stop at the first step after training this long (150m, 2h30m, 90s; set-up not counted) and keep "
+        "the best model, as a STOP file would; --resume redoes the steps since the last whole epoch and starts "
+        "a new span (default: none)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
@@ -374,10 +375,13 @@ def choose_precision(model, ctx) -> str:
     fp32, and the run says so in one line. The model's weights are not changed (no optimizer step).
     """
     precision = auto_precision(ctx.device)
-    if precision != "bf16" or ctx.device.type != "cpu":
-        return precision
-    x = torch.rand(16, 1, 40, 168, device=ctx.device).contiguous(memory_format=torch.channels_last)
+    if precision != "bf16" or ctx.device.type != "cpu" or ctx.world > 1:
+        return precision  # (torchrun: ranks timing on one shared CPU could choose differently)
+    g = torch.Generator().manual_seed(0)  # the run's own random streams stay as seeded
+    x = torch.rand(16, 1, 40, 168, generator=g).contiguous(memory_format=torch.channels_last)
     seconds = {}
+    was_training = model.training
+    model.eval()  # batch-norm statistics stay the model's, not the noise's
     for candidate in ("fp32", "bf16"):
         for _ in range(2):  # the first step of each pays for its kernels' set-up
             t0 = time.perf_counter()
@@ -386,6 +390,7 @@ def choose_precision(model, ctx) -> str:
             sum_log_probs.float().sum().backward()
             seconds[candidate] = time.perf_counter() - t0
     model.zero_grad(set_to_none=True)
+    model.train(was_training)
     if seconds["bf16"] >= seconds["fp32"]:
         if ctx.is_main:
             print(
@@ -478,9 +483,20 @@ def prepare_run(args, ctx):
         args = argparse.Namespace(**saved)
     else:
         args = resolve_recipe(args)
-        if args.augment != 1.0 and not any(spec.startswith("synthetic:") for spec in args.data or []) and ctx.is_main:
+        synthetic_only = [
+            flag
+            for flag, given in (
+                ("--augment", args.augment != 1.0),
+                ("--touch", args.touch),
+                ("--val-digits", args.val_digits),
+            )
+            if given
+        ]
+        if synthetic_only and not any(spec.startswith("synthetic:") for spec in args.data or []) and ctx.is_main:
             print(
-                "digitsum train: note: --augment applies to synthetic:N images only; this run has none", file=sys.stderr
+                f"digitsum train: note: {' and '.join(synthetic_only)} "
+                f"{'applies' if len(synthetic_only) == 1 else 'apply'} to synthetic:N images only; this run has none",
+                file=sys.stderr,
             )
         if args.out is None:
             args.out = str(Path("runs") / run_folder_name(args.arch, args.head))
@@ -516,8 +532,6 @@ def main(args) -> DoneEvent:
         reporter.log_to(run / "progress.jsonl")
         if ctx.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input size: let cuDNN pick the fastest kernels
-        if args.time_limit:
-            stop.stop_after(seconds_in(args.time_limit))
         random.seed(args.seed)
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
@@ -601,6 +615,9 @@ def main(args) -> DoneEvent:
             )
         )
         stop.install()
+        if args.time_limit:  # from here: the time a run trains, whatever its set-up took
+            stop.stop_after(seconds_in(args.time_limit))
+        stopped = False
         meta = {
             "command": getattr(args, "command", None),
             "data": data.fingerprint,
@@ -615,6 +632,7 @@ def main(args) -> DoneEvent:
                 train_model, optimizer, scheduler, data, epoch, args, ctx, reporter, stop, ema
             )
             if not completed and (best["val_acc"] >= 0 or steps_done == 0):
+                stopped = True
                 break  # stopped mid-epoch: keep the best model and the checkpoint of the last whole epoch
             # a first epoch cut short still gives a usable model (flagged "partial"), never a checkpoint
             # that claims the epoch finished: --resume redoes it from the last whole epoch
@@ -659,12 +677,13 @@ def main(args) -> DoneEvent:
                     )
                 )
             if stop.agreed(ctx):
+                stopped = not completed or epoch + 1 < args.epochs  # (asked as the last epoch ended: it ran whole)
                 break
         ctx.barrier()
         if best["val_acc"] < 0:
             raise TrainingError("stopped before the first epoch finished: no model was written")
         result = DoneEvent(
-            model=str(run / "best.safetensors"), metrics=best, out=str(run), stopped_early=stop.agreed(ctx), **compare
+            model=str(run / "best.safetensors"), metrics=best, out=str(run), stopped_early=stopped, **compare
         )
         if stop.signum is not None:
             result["stopped_by"] = signal.Signals(stop.signum).name

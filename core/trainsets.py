@@ -125,13 +125,12 @@ class TrainData:
             try:
                 bank = load_bank(mnist)
                 source = mnist or "bundled bank"
-                digest = hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
-                fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{digest}")
+                fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{bank_digest(bank)}")
                 if val_digits:
                     train_bank, val_bank = without_strangers(bank), load_bank(val_digits)
                     val_layouts = LAYOUTS
                     self.digit_split = "writer"  # (a bank of other writers: checked just below)
-                    fingerprint.append(f"validation from {val_digits}")
+                    fingerprint.append(f"validation from {val_digits}#{bank_digest(val_bank)}")
                 else:
                     train_bank, val_bank = split_bank(bank)
                     val_layouts = ("synth",)
@@ -236,6 +235,11 @@ def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[
     val_ids = ids[order[: max(1, int(len(ids) * val_share))]]
     in_val = np.isin(units, val_ids)
     return bank.take(~in_val), bank.take(in_val)
+
+
+def bank_digest(bank: DigitBank) -> str:
+    """A short digest of a bank's digits and labels, for a run's data fingerprint."""
+    return hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
 
 
 def without_strangers(bank: DigitBank) -> DigitBank:

@@ -42,6 +42,17 @@ from digitsum_gui.worker import PredictWorker
 BUNDLED_MODEL_SETTING = "bundled"  # settings' "model_path" for the bundled model, wherever it is installed
 
 
+def is_bundled_setting(value: str) -> bool:
+    """Whether a remembered "model_path" means the bundled model: by name, or (settings written
+    before the name was kept) a path to another install's bundled model file."""
+    path = Path(value)
+    return value == BUNDLED_MODEL_SETTING or (
+        path.name == DEFAULT_MODEL.name
+        and path.parent.name == "models"
+        and path.parent.parent.name in ("resources", "digitsum_resources")
+    )
+
+
 class MainWindow(QMainWindow):
     """The app's window.
 
@@ -132,7 +143,7 @@ class MainWindow(QMainWindow):
 
         if model_path is None:
             remembered = self.settings.value("model_path", "", type=str)
-            if remembered != BUNDLED_MODEL_SETTING and remembered and Path(remembered).is_file():
+            if remembered and not is_bundled_setting(remembered) and Path(remembered).is_file():
                 model_path, self._model_from_settings = remembered, True
         self.set_model(model_path)
         self._update_actions()

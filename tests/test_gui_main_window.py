@@ -293,7 +293,7 @@ def test_second_look_is_a_remembered_menu_setting_used_by_the_next_run(qtbot, se
 
 
 def test_folders_are_remembered_absolute_and_the_bundled_model_by_name(
-    qtbot, settings, baseline_model, synth_folder, monkeypatch
+    qtbot, settings, baseline_model, synth_folder, monkeypatch, tmp_path
 ):
     """A relative folder breaks from any other directory; a path to the bundled model breaks in
     any other install (it would keep loading this clone's file)."""
@@ -309,11 +309,16 @@ def test_folders_are_remembered_absolute_and_the_bundled_model_by_name(
     assert settings.value("model_path") == str(baseline_model)
     window.close()
 
-    settings.setValue("model_path", BUNDLED_MODEL_SETTING)
+    # settings from before the name was kept: a path to another install's (still present) bundled model
+    other_install = tmp_path / "old-clone" / "resources" / "models" / DEFAULT_MODEL.name
+    other_install.parent.mkdir(parents=True)
+    shutil.copy(DEFAULT_MODEL, other_install)
+    settings.setValue("model_path", str(other_install))
     settings.setValue("auto_predict", False)
     bundled = MainWindow(settings=settings)
     qtbot.addWidget(bundled)
     with qtbot.waitSignal(bundled.model_changed, timeout=RUN_TIMEOUT_MS):
         pass
-    assert same_file(bundled.summary.path, DEFAULT_MODEL)
+    assert same_file(bundled.summary.path, DEFAULT_MODEL)  # this install's own, not the old clone's
+    assert not same_file(bundled.summary.path, other_install)
     assert settings.value("model_path") == BUNDLED_MODEL_SETTING

@@ -462,7 +462,7 @@ def test_predict_under_torchrun_writes_one_csv_in_input_order(synth_folder, base
 
 def test_a_time_limit_stops_the_run_and_keeps_the_best_model(capsys, tmp_path):
     status, evs, err = train(
-        capsys, *TINY[:2], "--epochs", "1000", *TINY[4:], *BASELINE, "--time-limit", "8s", "--out", tmp_path / "r"
+        capsys, *TINY[:2], "--epochs", "1000", *TINY[4:], *BASELINE, "--time-limit", "10s", "--out", tmp_path / "r"
     )
     assert status == 0, err  # a budget the user set is a normal end, not a signal
     done = evs[-1]
@@ -506,3 +506,25 @@ def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
     assert evs[0]["val_images"] == 32
     _, info = load_model(tmp_path / "r" / "best.safetensors")
     assert info.meta["digit_split"] == "writer" and "validation from" in info.meta["data"]
+
+
+def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(monkeypatch, capsys):
+    """Where bf16 is native, the start of a run times it against fp32; neither the batch-norm
+    statistics nor the seeded streams may carry a trace of that."""
+    import core.train
+    from core.model import build_model
+    from core.runtime import DistContext
+
+    monkeypatch.setattr(core.train, "auto_precision", lambda device: "bf16")  # as on a CPU with native bf16
+    model = build_model("resnet50", "digits").train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    chosen = core.train.choose_precision(model, DistContext(torch.device("cpu")))
+    assert torch.equal(torch.rand(3), expected)
+    assert_same_tensors(model.state_dict(), before)
+    assert model.training and all(p.grad is None for p in model.parameters())
+    assert chosen in ("fp32", "bf16")
+    assert ("measured slower" in capsys.readouterr().err) == (chosen == "fp32")
+    assert core.train.choose_precision(model, DistContext(torch.device("cpu"), rank=0, world=2)) == "bf16"
