@@ -539,23 +539,24 @@ def main(args) -> DoneEvent:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
 
-        init_saw_held_out = False  # an --init trained on digits not split by writer has seen the held-out writers
+        init_saw_val = False  # an --init trained on digits not split by writer has seen the validation writers
         if args.init:
             model, init_info = load_model(args.init, "cpu")
             if (init_info.arch, init_info.head) != (args.arch, args.head):
                 raise TrainingError(
                     f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
                 )
-            # the shipped model (and anything tuned from it) trained on digits chosen by index, held-out
-            # writers' included: fine-tuning cannot make it unsee them
+            # the shipped model (and anything tuned from it) trained on digits chosen by index, every
+            # training writer's included: fine-tuning cannot make it unsee this run's validation writers
             # (MNIST's test writers, --val-digits, were never trained on by any model of this project)
-            init_saw_held_out = (
+            init_saw_val = (
                 data.digit_split == "writer" and not args.val_digits and init_info.meta.get("digit_split") != "writer"
             )
-            if init_saw_held_out and ctx.is_main:
+            if init_saw_val and ctx.is_main:
                 print(
                     f"digitsum train: note: --init {init_info.name} was not trained with digits split by writer: "
-                    "it has seen the held-out writers, so held-out figures of this run overstate a stranger's hand",
+                    "it has seen this run's validation writers, so its validation figures overstate a stranger's "
+                    "hand (--val-digits with MNIST's test writers does not)",
                     file=sys.stderr,
                 )
         else:
@@ -625,7 +626,7 @@ def main(args) -> DoneEvent:
             "init": args.init,
             "train_images_per_epoch": data.train_size,
             # "writer": validation and held-out writers never trained on, by this run or its --init
-            "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if init_saw_held_out else data.digit_split,
+            "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if init_saw_val else data.digit_split,
         }
         for epoch in range(start_epoch, args.epochs):
             train_loss, speed, completed, steps_done = train_one_epoch(

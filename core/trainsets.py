@@ -6,8 +6,8 @@ training digits, on the device itself so a GPU never waits for a DataLoader.
 
 Validation is fixed by seed: real data is split by file; synthetic validation images are
 composed from the digits of writers set aside (``core.synth.writer_split``; by MNIST index
-where the source has no writer IDs), so no hand appears in both training and validation
-images, and held-out writers in neither.
+where the source has no writer IDs) or from another bank (``--val-digits``), so no hand
+appears in both training and validation images; MNIST's test writers train in neither.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 
 from core.errors import DigitsumError
 from core.spec import LAYOUTS
-from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, writer_split
+from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, split_indices, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
 MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
@@ -208,23 +208,20 @@ class TrainData:
 def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[DigitBank, DigitBank]:
     """Training and validation digits: by writer where the bank knows its writers, else by index.
 
-    A full MNIST bank is split by :meth:`core.synth.DigitBank.subset` (its held-out writers
-    are used by neither side). A smaller bank that lacks one of those splits is split by a
-    seeded share of its writers (or, without writer IDs, of its digits), so no writer (or
-    digit) is in both training and validation images either way. Held-out writers are left
-    out first whatever the bank: a model trained here never sees the writers its held-out
-    figure is measured on.
+    Digits by MNIST's test writers (``stranger``) are left out first: they are for held-out
+    figures only, and no model trains on them. Of the rest, the validation side of
+    :func:`core.synth.writer_split` (by index without writer IDs) validates and every other
+    writer trains (the training writers' old held-out share too: held-out figures now come
+    from the strangers). A smaller bank without that side is split by a seeded share of its
+    writers (or digits), so no writer (or digit) is in both training and validation images.
     """
     bank = without_strangers(bank)
     if bank.writer is not None:
-        held_out = writer_split(bank.writer) == "holdout"
-        if held_out.all():
-            raise BankError("this digit bank holds held-out writers only: nothing to train on")
-        bank = bank.take(~held_out)
-    try:
-        return bank.subset("train"), bank.subset("val")
-    except BankError:
-        pass
+        in_val = writer_split(bank.writer) == "val"
+    else:
+        in_val = np.isin(bank.index, split_indices()["val"])
+    if in_val.any() and not in_val.all():
+        return bank.take(~in_val), bank.take(in_val)
     if len(bank.y) < 10:
         raise BankError(f"only {len(bank.y)} digits: too few to split into training and validation")
     units = bank.writer if bank.writer is not None else np.arange(len(bank.y))  # who may not be on two sides

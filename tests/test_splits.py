@@ -1,4 +1,4 @@
-"""Writer-disjoint splits: no writer on two sides, held-out writers never trained on."""
+"""Writer-disjoint splits: no writer on two sides, MNIST's test writers (the strangers) never trained on."""
 
 from __future__ import annotations
 
@@ -70,23 +70,24 @@ def test_subsets_hold_only_their_writers():
     parts = {s: bank.subset(s) for s in ("train", "val", "holdout")}
     assert sum(len(p.y) for p in parts.values()) == len(bank.y)
     assert not set(parts["train"].writer.tolist()) & set(parts["holdout"].writer.tolist())
-    train, val = split_bank(bank)
-    np.testing.assert_array_equal(train.index, parts["train"].index)
+    train, val = split_bank(bank)  # every training writer but the validation ones trains
+    np.testing.assert_array_equal(train.index, np.sort(np.concatenate([parts["train"].index, parts["holdout"].index])))
     np.testing.assert_array_equal(val.index, parts["val"].index)
 
 
-def test_small_bank_splits_by_writer_without_held_out_writers():
-    """A bank without a full validation side is split by a share of writers, held-out ones left out."""
+def test_small_bank_splits_by_a_share_of_its_writers_and_never_by_a_strangers():
+    """A bank without a validation side is split by a share of writers; its strangers train on neither side."""
     writers = np.repeat(np.arange(1000, 1539), 3)
     side = writer_split(writers)
     keep = side != "val"  # no validation writers: split_bank must make its own from training writers
     bank = writer_bank(writers[keep])
+    bank.stranger = np.isin(bank.writer, bank.writer[:30])  # the first ten writers: MNIST test writers, say
     train, val = split_bank(bank)
-    held = set(writers[side == "holdout"].tolist())
-    assert not (set(train.writer.tolist()) | set(val.writer.tolist())) & held
     assert not set(train.writer.tolist()) & set(val.writer.tolist())
-    with pytest.raises(BankError, match="held-out writers only"):
-        split_bank(writer_bank(writers[side == "holdout"]))
+    assert not (set(train.writer.tolist()) | set(val.writer.tolist())) & set(bank.writer[:30].tolist())
+    assert len(train.y) + len(val.y) == len(bank.y) - 30
+    with pytest.raises(BankError, match="only digits by MNIST's test writers"):
+        split_bank(bank.take(bank.stranger))
 
 
 def _digest(x: torch.Tensor | np.ndarray) -> set[str]:

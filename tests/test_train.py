@@ -336,7 +336,7 @@ def test_init_reads_the_model_and_never_writes_it(baseline_model, digits_model, 
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert info.meta["init"] == str(baseline_model)
     # the bundled bank splits by writer, the --init did not: said once, and recorded in the model
-    assert err.count("has seen the held-out writers") == 1
+    assert err.count("has seen this run's validation writers") == 1
     assert info.meta["digit_split"] == "writer, from an --init that was not"
     start, tuned = weights(baseline_model), weights(tmp_path / "run" / "best.safetensors")
     assert torch.equal(start["norm.mean"], tuned["norm.mean"])
