@@ -6,8 +6,10 @@
 Two loops on the same network, measured in turns (bare, ours, bare, ours, ...) so that load
 from elsewhere falls on both alike:
 
-- **bare**: the torchvision skeleton's step on one fixed random batch, fp32, no data side:
-  forward, cross-entropy, backward, AdamW. What the hardware gives a plain loop.
+- **bare**: torchvision's own ResNet-50 (40 outputs: four digits' logits) on one fixed random
+  batch of grey images repeated to three channels, fp32, channels_last, no data side: forward,
+  cross-entropy, backward, AdamW. What the hardware gives a plain loop. (With ``--arch
+  baseline`` the bare loop runs the project's baseline CNN instead.)
 - **ours**: core.train's step as `digitsum train` runs it by default: images composed on the
   device with the default augmentation (core.trainsets), the precision ``--precision auto``
   picks here (core.train.choose_precision), the project's loss.
@@ -62,13 +64,29 @@ def main():
     device = resolve_device(args.device)
     torch.backends.cudnn.benchmark = True
 
-    bare_model = build_model(args.arch, args.head).to(device).to(memory_format=torch.channels_last).train()
+    if args.arch == "resnet50":
+        import torchvision
+
+        bare_model = torchvision.models.resnet50(num_classes=40)
+        x = torch.rand(args.batch_size, 1, 40, 168, device=device).expand(-1, 3, -1, -1)
+        y = torch.randint(0, 10, (args.batch_size * 4,), device=device)
+
+        def bare_loss():
+            return F.cross_entropy(bare_model(x).view(-1, 10), y)  # (4B, 10): the four digits
+    else:
+        bare_model = build_model(args.arch, args.head)
+        x = torch.rand(args.batch_size, 1, 40, 168, device=device)
+        y = torch.randint(0, 37, (args.batch_size,), device=device)
+
+        def bare_loss():
+            return F.nll_loss(bare_model(x)[0], y)
+
+    bare_model = bare_model.to(device).to(memory_format=torch.channels_last).train()
+    x = x.contiguous(memory_format=torch.channels_last)
     bare_opt = torch.optim.AdamW(bare_model.parameters(), lr=1e-4)
-    x = torch.rand(args.batch_size, 1, 40, 168, device=device).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 37, (args.batch_size,), device=device)
 
     def bare_step():
-        loss = F.nll_loss(bare_model(x)[0], y)
+        loss = bare_loss()
         bare_opt.zero_grad(set_to_none=True)
         loss.backward()
         bare_opt.step()
