@@ -425,8 +425,10 @@ class Composer:
         m, size = src.shape[0], src.shape[-1]
         noise = self._rand(g, 2 * m, 1, size, size, lo=-1, hi=1)  # (2m, 1, 28, 28): x and y of each digit
         smooth = gaussian_matrix(size, ELASTIC_SIGMA, ELASTIC_RADIUS, self.device)  # (28, 28)
-        field = smooth @ noise @ smooth.T  # (2m, 1, 28, 28): the separable blur, rows then columns
-        shift = field.view(m, 2, size, size).permute(0, 2, 3, 1) * (
+        # the separable blur K @ X @ K.T of every map, as two plain products over all rows at once
+        rows = (noise.view(-1, size) @ smooth.T).view(2 * m, size, size)  # X @ K.T
+        field = (rows.transpose(1, 2).reshape(-1, size) @ smooth.T).view(2 * m, size, size).transpose(1, 2)  # K @ .
+        shift = field.reshape(m, 2, size, size).permute(0, 2, 3, 1) * (
             ELASTIC_ALPHA * 2 / size
         )  # (m, 28, 28, 2) normalised
         eye = torch.eye(2, 3, device=self.device).expand(m, 2, 3)
