@@ -26,6 +26,10 @@ LAYOUTS = ("synth", "grid", "touch")
 # Confidence under which a row is read again from shifted copies (core.second_look;
 # benchmarks/RESULTS.md: why 0.9). Here, not there, so the GUI can say it without torch.
 SECOND_LOOK_BELOW = 0.9
+# Confidence under which the app marks a row doubtful, for a person to review: chosen on the
+# selection half of MNIST's test writers so that about 3% of rows are flagged, and reported on
+# the report half (resources/models/MODEL_CARD.md, "Doubtful rows").
+DOUBTFUL_BELOW = 0.9
 # A model file's ``digit_split`` (core/train.py): how the digits of its composed images were
 # split between training and validation: by "writer", by "index", or by writer in a run that
 # started from a model that was not (so the validation writers are not new to it).

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from core.durations import format_duration
 
-MODEL_LABEL_MAX = 520  # px: a long run-folder name gives way to the message, not the other way round
+MODEL_LABEL_MAX = 540  # px: a long run-folder name gives way to the message, not the other way round
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

@@ -28,10 +28,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
+from core.spec import DOUBTFUL_BELOW
 from digitsum_gui import corrections
 from digitsum_gui.thumbnails import Thumbnails
 
-LOW_CONFIDENCE = 0.9  # below this a row is marked doubtful
+LOW_CONFIDENCE = DOUBTFUL_BELOW  # below this a row is marked doubtful (core.spec: how it was chosen)
 MANY_ROWS = 256  # appended while sorted: from this many on, one layout change beats inserts one by one
 
 # Light backgrounds with dark text of the same hue: readable under light and dark palettes.

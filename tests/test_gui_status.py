@@ -1,6 +1,7 @@
 """What the main window says about a run, a model and a folder (issue #16, defects 1, 2, 6, 8)."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -109,7 +110,8 @@ def test_the_status_bar_fits_1250_px_without_cutting_text(qtbot, make_window, sy
     assert_nothing_cut()
     window.status.run_finished("Cancelled: 500 of 1,004 rows done")
     assert_nothing_cut()
-    assert "held-out digits 98.9% of 10,000" in window.status.model_label.text()
+    stranger = bundled_summary().meta["metrics"]["heldout_writers_acc"]
+    assert f"writers it never saw {stranger:.1%} of 10,000" in window.status.model_label.text()
 
 
 def test_counts_are_singular_or_plural_and_written_alike(qtbot, make_window, synth_folder, tmp_path):
@@ -151,10 +153,17 @@ def test_the_data_folder_names_digitsum_once_and_keeps_earlier_runs(qtbot, tmp_p
 def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qtbot):
     from digitsum_gui.dialogs import model_info_markdown
 
-    text = model_info_markdown(bundled_summary())
-    assert "best epoch 5 of 6" in text and "Epochs trained: 5" not in text
-    assert "held-out digits (never trained on, but by writers seen in training): 98.9% of 10,000 images" in text
-    assert "validation (the run's own, used to pick its best epoch): 98.6% of 4,000 images" in text
+    summary = bundled_summary()
+    text = model_info_markdown(summary)
+    metrics = summary.meta["metrics"]
+    planned = re.search(r"--epochs (\d+)", summary.meta["command"]).group(1)
+    assert f"best epoch {metrics['epoch']} of {planned}" in text and "Epochs trained:" not in text
+    assert (
+        "writers it never saw (strangers: MNIST test writers, none of whose digits it trained on): "
+        f"{metrics['heldout_writers_acc']:.1%} of 10,000 images" in text
+    )
+    assert text.index("writers it never saw") < text.index("validation (")  # the stranger figure leads
+    assert f"{metrics['val_acc']:.1%} of {metrics['val_images']:,} images" in text
 
 
 @pytest.mark.parametrize(
