@@ -29,7 +29,7 @@ SECOND_LOOK_BELOW = 0.9
 # Confidence under which the app marks a row doubtful, for a person to review: chosen on the
 # selection half of MNIST's test writers so that about 3% of rows are flagged, and reported on
 # the report half (resources/models/MODEL_CARD.md, "Doubtful rows").
-DOUBTFUL_BELOW = 0.9
+DOUBTFUL_BELOW = 0.98
 # A model file's ``digit_split`` (core/train.py): how the digits of its composed images were
 # split between training and validation: by "writer", by "index", or by writer in a run that
 # started from a model that was not (so the validation writers are not new to it).

@@ -211,7 +211,7 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     assert legend.isVisible()
     styles = {label.text(): label.styleSheet() for label in legend.findChildren(type(window.status.device_label))}
     assert ERROR_BACKGROUND.name() in styles["Unreadable"]
-    assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 90%"]
+    assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 98%"]  # core.spec.DOUBTFUL_BELOW
     assert CORRECTED_BACKGROUND.name() in styles["Corrected"]
     # and the table paints rows in those colours: corrected (this model is untrained), then doubtful
     assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == CORRECTED_BACKGROUND
