@@ -518,7 +518,7 @@ def test_case11_ctrl_c_in_the_cli_keeps_whole_rows_only(synth_folder, digits_mod
     # ignored SIGINT, and Python then never turns it into KeyboardInterrupt
     proc = subprocess.Popen(
         cmd,
-        env=child_env(),
+        env=child_env(DIGITSUM_PROGRESS_BAR="1"),  # the bar on the pipe: how this test sees progress
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

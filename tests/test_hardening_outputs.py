@@ -298,7 +298,8 @@ def test_class7_sigterm_during_predict_leaves_no_temporary_file_and_the_old_csv(
         "--output",
         str(out),
     ]
-    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    env = child_env(DIGITSUM_PROGRESS_BAR="1")  # the bar on the pipe: how this test sees progress
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     _, err = signal_when(  # once rows go into the temporary file
         proc, signal.SIGTERM, lambda seen: bar_passed(seen, 8, 200) and any(tmp_path.glob(".sums.csv.*.tmp"))
     )
