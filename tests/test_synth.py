@@ -286,11 +286,15 @@ def test_elastic_distortion_bends_digits_without_destroying_them(bank):
     assert torch.equal(bent, again)
 
 
-def test_wide_layout_reaches_beyond_ours_and_keeps_ink_on_canvas(bank):
-    n = 2000
+def random_inks(bank, n: int) -> torch.Tensor:
+    """(n, 4, 4) ink extents of four seeded random digits per image, as the layouts take them."""
     pick = torch.randint(0, len(bank.y), (4 * n,), generator=torch.Generator().manual_seed(0))
     src = torch.from_numpy(bank.x)[pick].float().unsqueeze(1) / 255  # (4n, 1, 28, 28)
-    ink = ink_extents(src, torch.eye(2).expand(4 * n, 2, 2)).view(n, 4, 4)
+    return ink_extents(src, torch.eye(2).expand(4 * n, 2, 2)).view(n, 4, 4)
+
+
+def test_wide_layout_reaches_beyond_ours_and_keeps_ink_on_canvas(bank):
+    ink = random_inks(bank, 2000)
     box, cx, cy = wide_layout(ink, torch.Generator().manual_seed(0))
     scale = box / 28
     assert scale.min() < 0.6 and scale.max() > 1.6  # past ours (0.6-1.4) on both sides
@@ -381,10 +385,7 @@ def test_synth_command_writes_grid_layout(tmp_path):
 
 
 def test_touch_layout_sets_neighbours_touching_and_keeps_ink_on_canvas(bank):
-    n = 2000
-    pick = torch.randint(0, len(bank.y), (4 * n,), generator=torch.Generator().manual_seed(0))
-    src = torch.from_numpy(bank.x)[pick].float().unsqueeze(1) / 255  # (4n, 1, 28, 28)
-    ink = ink_extents(src, torch.eye(2).expand(4 * n, 2, 2)).view(n, 4, 4)
+    ink = random_inks(bank, 2000)
     box, cx, cy = touch_layout(ink, torch.Generator().manual_seed(0))
     advance = torch.diff(cx - box / 2, dim=1) / box[:, :-1]  # (n, 3) box lefts apart, in the left box's widths
     unclamped = advance[(cx - box / 2)[:, 0] > 2]  # a row pushed in at the edge moves, so judge the others
