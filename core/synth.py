@@ -287,6 +287,11 @@ def gaussian_matrix(size: int, sigma: float, radius: int, device) -> torch.Tenso
     return torch.where(offset.abs() <= radius, kernel[(offset + radius).clamp(0, 2 * radius)], 0.0)
 
 
+def _where_images(chosen: torch.Tensor, layout: tuple, otherwise: tuple) -> tuple:
+    """One layout's (box, cx, cy) for the ``chosen`` images (n, 1), another's for the rest."""
+    return tuple(torch.where(chosen, a, b) for a, b in zip(layout, otherwise, strict=True))
+
+
 class Composer:
     """Batched four-digit composition on one device.
 
@@ -368,21 +373,11 @@ class Composer:
             # the wide layout measures the ink as it will be drawn, so the layout keeps it all on the canvas
             ink = ink_extents(src, lin).view(n, NUM_DIGITS, 4)
             wide_box, wide_cx, wide_cy = wide_layout(ink, g)
-            wide = wide.view(-1, 1)
-            box, cx, cy = (
-                torch.where(wide, wide_box, box),
-                torch.where(wide, wide_cx, cx),
-                torch.where(wide, wide_cy, cy),
-            )
+            box, cx, cy = _where_images(wide.view(-1, 1), (wide_box, wide_cx, wide_cy), (box, cx, cy))
         if self.touch:  # (drawn only then: the images of a run without it stay as they were)
             touching = (self._rand(g, n) < self.touch).view(-1, 1)
             ink = ink if ink is not None else ink_extents(src, lin).view(n, NUM_DIGITS, 4)
-            near_box, near_cx, near_cy = touch_layout(ink, g)
-            box, cx, cy = (
-                torch.where(touching, near_box, box),
-                torch.where(touching, near_cx, cx),
-                torch.where(touching, near_cy, cy),
-            )
+            box, cx, cy = _where_images(touching, touch_layout(ink, g), (box, cx, cy))
         images = self._place(src, lin, box, cx, cy)  # (n, 1, 40, 168)
         if self.augment:
             altered = self._photometric(images, g)
