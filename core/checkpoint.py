@@ -11,60 +11,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from core import __version__
-from core.errors import DigitsumError
 from core.files import atomic_path
 from core.model import DigitSumNet, ModelBuildError, build_model, model_config
-from core.modelmeta import MetadataError, parse_metadata
-from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MODELS, NUM_SUMS
-from core.store import DEFAULT_MODEL
+from core.modelfile import ModelFileError, ModelInfo, first_line, model_file, read_model_info
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
 FORMAT = "digitsum-model/1"
-
-
-class ModelFileError(DigitsumError, ValueError):
-    """A file that is not a usable digitsum model. ``str()`` is a one-line reason.
-
-    One line whatever went into it: a tensor's name, a file name or a value quoted from a
-    hostile file may hold line breaks, and a caller prints ``str()`` as one line of a log.
-    """
-
-    def __str__(self) -> str:
-        return " ".join(super().__str__().split())
-
-
-@dataclass
-class ModelInfo:
-    """What a model file says about itself (the ``digitsum`` metadata, parsed)."""
-
-    path: Path
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def arch(self) -> str:
-        return self.meta["arch"]
-
-    @property
-    def head(self) -> str:
-        return self.meta["head"]
-
-    @property
-    def reads_digits(self) -> bool:
-        return self.meta["head"] == "digits"
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    def metric(self, key: str):
-        """A figure from the metadata's metrics (e.g. ``val_acc``, ``heldout_acc``), or None."""
-        return (self.meta.get("metrics") or {}).get(key)
 
 
 def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = False) -> Path:
@@ -100,50 +58,6 @@ def save_model(path, model: DigitSumNet, meta: dict | None = None, half: bool = 
     with atomic_path(path) as tmp:
         save_file(tensors, tmp, metadata={"digitsum": json.dumps(info)})
     return path
-
-
-def _refuse_foreign(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(9)
-    # safetensors first: its header length is 8 little-endian bytes, and one of 640, 896, 1152 or
-    # 1408 bytes starts with a pickle's b"\x80\x02".."\x80\x05" (a real model was refused so)
-    length = int.from_bytes(head[:8], "little")
-    if len(head) == 9 and head[8:9] == b"{" and 0 < length <= path.stat().st_size - 8:
-        return
-    if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or head[:4] == b"PK\x03\x04":
-        raise ModelFileError(
-            f"{path.name}: a pickle/PyTorch file, not a safetensors model; digitsum never unpickles model files"
-        )
-
-
-def read_model_info(path) -> ModelInfo:
-    """Read only the metadata of a model file (cheap: the header, not the weights)."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    _refuse_foreign(path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get("digitsum")
-    except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise ModelFileError(f"{path.name}: not a valid safetensors file ({first_line(exc)[:120]})") from None
-    if raw is None:
-        raise ModelFileError(f"{path.name}: safetensors file without digitsum metadata")
-    try:
-        meta = parse_metadata(raw)  # every field a reader uses has its type (core.modelmeta)
-    except MetadataError as exc:
-        raise ModelFileError(f"{path.name}: {exc}") from None
-    if (meta["arch"], meta["head"]) not in MODELS:
-        raise ModelFileError(f"{path.name}: unknown model {meta['arch'][:40]}/{meta['head'][:40]}")
-    if (meta.get("input_height"), meta.get("input_width"), meta.get("num_classes")) != (
-        IMAGE_HEIGHT,
-        IMAGE_WIDTH,
-        NUM_SUMS,
-    ):
-        raise ModelFileError(f"{path.name}: made for another input size or class count")
-    return ModelInfo(path, meta)
 
 
 # numpy converts fp16 and scans for NaN with single-threaded SIMD loops: on a small CPU that is
@@ -189,14 +103,7 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
     """
     from safetensors.torch import load_file
 
-    if path is None:
-        path = DEFAULT_MODEL
-        if not path.is_file():
-            raise ModelFileError(
-                f"no default model in {path.parent}; pass --model FILE, or train one with "
-                "'digitsum train --data synthetic:200000 --mnist mnist-train.npz'"
-            )
-    info = read_model_info(path)
+    info = read_model_info(model_file(path))
     try:
         state = load_file(str(info.path), device="cpu")
     except Exception as exc:
@@ -267,8 +174,3 @@ def load_checkpoint(path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({first_line(exc)[:160]})") from None
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message, or its type's name when it has none (a bare ``EOFError``)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

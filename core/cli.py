@@ -87,6 +87,12 @@ def _add_predict_args(p):
         default=None,
         help=f"decoding threads, 1 to {MAX_WORKERS} (default: up to 4 CPU, 16 CUDA)",
     )
+    p.add_argument(
+        "--threads",
+        type=int_in(1, MAX_WORKERS),
+        default=None,
+        help=f"CPU: threads that run the model, 1 to {MAX_WORKERS} (default: one per usable core)",
+    )
     p.add_argument("--recursive", action="store_true", help="look into sub-folders (default: off)")
     p.add_argument(
         "--no-second-look",
@@ -114,9 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
 
-    from core.train import get_args_parser
+    # listed only: main() hands `digitsum train ...` to core.train, whose parser (and torch) a
+    # prediction on the CPU never loads
+    sub.add_parser("train", help="train a model (see digitsum train --help)")
 
-    sub.add_parser("train", help="train a model (see digitsum train --help)", parents=[get_args_parser(add_help=False)])
+    p = sub.add_parser(
+        "export-onnx",
+        help="write a model's ONNX file (int8, as the CPU runs it; or fp32) to run it elsewhere",
+        description="Write the ONNX file of a digitsum model: uint8 images (n, 40, 168) in, the digit "
+        "probabilities (n, 4, 10) out (sum models: the sum's (n, 37)); the metadata names the model "
+        "file's SHA-256 and carries its card's figures (key 'digitsum'). Needs pip install 'digitsum[onnx]'.",
+    )
+    p.add_argument("model", metavar="MODEL", help="a .safetensors model file")
+    p.add_argument(
+        "--output", "-o", default=None, help="ONNX file (default: MODEL.int8.onnx beside MODEL; MODEL.onnx with --fp32)"
+    )
+    p.add_argument("--fp32", action="store_true", help="keep fp32 weights and activations (default: int8)")
 
     p = sub.add_parser("synth", help="compose labelled images from MNIST digits")
     p.add_argument("out_dir", metavar="OUT_DIR")
@@ -161,9 +180,9 @@ def iter_predictions(args, report: dict, before_run=None):
     once the inputs are listed and before the model loads (to refuse an output early).
     """
     from core.data import list_inputs
-    from core.predict import Predictor, RunStats
+    from core.predict import Predictor, RunStats, is_cpu
     from core.progress import progress_bar
-    from core.runtime import distributed_setup, resolve_device
+    from core.runtime import DistContext, distributed_setup, resolve_device
 
     if not args.inputs:
         raise CommandError("no INPUT given: name a folder, image files or an .npy array")
@@ -172,7 +191,10 @@ def iter_predictions(args, report: dict, before_run=None):
         raise CommandError("no images found in " + ", ".join(args.inputs))
     if before_run is not None:
         before_run(items)
-    ctx = distributed_setup(resolve_device(args.device))
+    if is_cpu(args.device) and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        ctx = DistContext("cpu")  # one process on the CPU: ONNX Runtime, and torch is never imported
+    else:
+        ctx = distributed_setup(resolve_device(args.device))
     report["is_main"] = ctx.is_main
     try:
         predictor = Predictor(
@@ -181,8 +203,10 @@ def iter_predictions(args, report: dict, before_run=None):
             batch_size=args.batch_size,
             workers=args.workers,
             second_look_below=0.0 if args.no_second_look else SECOND_LOOK_BELOW,
+            threads=args.threads,
+            announce=lambda text: ctx.is_main and print(f"digitsum {args.command}: {text}", file=sys.stderr),
         )
-        if predictor.precision_note and ctx.is_main:  # e.g. a damaged MODEL.int8.json beside the model, ignored
+        if predictor.precision_note and ctx.is_main:  # why the CPU is not on ONNX Runtime (torch runs the model)
             print(f"digitsum {args.command}: note: {predictor.precision_note}", file=sys.stderr)
         # torch's ~200,000 objects live as long as the process: out of the cycle collector's
         # sight, so the rows' allocations no longer set off scans of them (rows build 4x faster).
@@ -363,6 +387,21 @@ def cmd_synth(args) -> int:
     return 0
 
 
+def cmd_export_onnx(args) -> int:
+    from core.modelfile import read_model_info
+    from core.onnxexport import export_onnx
+    from core.onnxmodel import onnx_path
+
+    read_model_info(args.model)  # a file that is no model: one line before the exporter loads
+    dest = args.output or onnx_path(args.model, int8=not args.fp32)
+    if os.path.exists(dest) and os.path.samefile(dest, args.model):
+        raise CommandError(f"--output {dest} is the model itself")
+    out = export_onnx(args.model, dest, int8=not args.fp32)
+    size = out.stat().st_size / 1e6
+    print(f"wrote {out} ({'fp32' if args.fp32 else 'int8'}, {size:.1f} MB)", file=sys.stderr)
+    return 0
+
+
 def run() -> None:
     """The ``digitsum`` executable (and ``python -m core``): ``main``, then a quick exit.
 
@@ -403,7 +442,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with _termination_unwinds():
-            return {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}[args.command](args)
+            commands = {"predict": cmd_predict, "evaluate": cmd_evaluate, "synth": cmd_synth}
+            return {**commands, "export-onnx": cmd_export_onnx}[args.command](args)
     except Terminated as exc:
         print(f"digitsum {args.command}: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum  # what a shell reports for a command killed by it

@@ -12,18 +12,14 @@ batches are ever in flight, whatever the number of files):
 - decoding: a small pool of threads (on a GPU host, forked processes: ``process_pool``),
   each image straight into its batch's slot of a ring (``SlotDecoder``; shared memory for
   processes), so no batch is ever concatenated, pickled or sent through a pipe;
-- the model: on the CPU, ``streams`` threads with one batch each and one intra-op thread
-  apiece (ResNet-50's feature maps at 40x168 are small: one OpenMP team per batch waits
-  at barriers, and stalls whenever another process takes a core); on CUDA, the calling
-  thread launches batch i+1 (pinned, non-blocking copies) before it reads back batch i;
+- the model: on the CPU, the model's int8 ONNX file in an ONNX Runtime session
+  (``OnnxReader``; torch is never imported), or with torch (``core.torchreader``) where
+  that cannot be, in ``streams`` threads with one batch each; on CUDA, the calling thread
+  launches batch i+1 (pinned, non-blocking copies) before it reads back batch i;
 - rows: built with numpy for a whole batch at once.
 
 ``precision="auto"`` picks what measured fastest at unchanged accuracy (benchmarks/RESULTS.md):
-on CUDA bf16; on the CPU int8 where the model's activation ranges are known (``core.inference``:
-shipped for the default model; ~1.9x bf16 on AVX-512 VNNI), else bf16 on CPUs with native
-bf16 (AVX512-BF16, AMX: ~2x fp32), else fp32. Float models are prepared once: batch norm
-folded into the convolution before it, channels_last, and under bf16 the convolution
-weights stored in bf16 so autocast does not cast them again for every batch.
+on the CPU int8 on ONNX Runtime, on CUDA bf16.
 """
 
 from __future__ import annotations
@@ -42,18 +38,16 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from core.arrays import open_array
-from core.checkpoint import ModelInfo, load_model
 from core.data import InputItem, load_item
 from core.images import ImageReadError
-from core.inference import cpu_has_fast_bf16, int8_model, prepare_for_inference
-from core.model import IMAGE_HEIGHT, IMAGE_WIDTH
+from core.modelfile import ModelInfo, model_file, read_model_info
 from core.nonfinite import NON_FINITE_OUTPUT, nonfinite_as_errors
-from core.runtime import autocast, describe_device, resolve_device
 from core.second_look import look_again
-from core.spec import SECOND_LOOK_BELOW
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, SECOND_LOOK_BELOW
+
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
 @dataclass(slots=True)  # slots: 100,000 rows (the GUI keeps them all) take 15.5 MB instead of 20.3
@@ -160,10 +154,68 @@ def _lower_priority(nice: int) -> None:
             pass
 
 
-def _init_model_thread(intra_op_threads: int, nice: int) -> None:
+def _init_model_thread(reader, nice: int) -> None:
     _lower_priority(nice)
-    torch.get_num_threads()  # first touch: torch sets this thread's OpenMP team from the global default ...
-    torch.set_num_threads(intra_op_threads)  # ... which this overrides (and becomes the default for new threads)
+    reader.init_thread()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; all of them off Linux)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on macOS or Windows)
+        return os.cpu_count() or 1
+
+
+def gpu_driver_present() -> bool:
+    """Whether a GPU driver torch could use is installed, told without importing torch.
+
+    ``--device auto`` on a machine without one is the CPU: prediction then never pays for
+    torch's import (~1.7 s). Where the driver is present, torch itself is asked.
+    """
+    if sys.platform.startswith("linux"):
+        return any(os.path.exists(p) for p in ("/dev/nvidiactl", "/proc/driver/nvidia/version", "/dev/kfd"))
+    if sys.platform == "win32":
+        return os.path.exists(os.path.join(os.environ.get("SystemRoot", r"C:\Windows"), "System32", "nvcuda.dll"))
+    return False  # macOS: no CUDA
+
+
+def is_cpu(device) -> bool:
+    """Whether ``device`` (a spec or a ``torch.device``) means the CPU, told without importing torch."""
+    spec = str(device).strip().lower()
+    return spec == "cpu" or (spec == "auto" and not gpu_driver_present())
+
+
+class OnnxReader:
+    """The model's int8 ONNX file run by ONNX Runtime on the CPU (``core.onnxmodel``): no torch."""
+
+    cuda = False
+    device_name = "CPU"
+    streams = 1  # one session whose own threads share each batch: two 1-thread sessions were no faster
+
+    def __init__(self, model, threads: int, batch_size: int | None):
+        self.model, self.intra_op_threads = model, threads
+        self.precision = model.precision
+        self.batch_size = batch_size or 64
+
+    def init_thread(self) -> None:
+        pass
+
+    def launch(self, images):
+        probs, digit_probs = self.model(images)
+        return probs, digit_probs, None, images
+
+    @staticmethod
+    def collect(launched):
+        return launched[0], launched[1]
+
+
+def _in_thread(fn, nice: int):
+    """``fn()`` run in a new thread of lowered priority: threads it starts inherit the priority (Linux)."""
+    if nice <= 0:
+        return fn()
+    with ThreadPoolExecutor(1, initializer=_lower_priority, initargs=(nice,)) as pool:
+        return pool.submit(fn).result()
 
 
 @dataclass(slots=True)
@@ -264,24 +316,30 @@ class Predictor:
         the work; up to 16 on CUDA, as forked processes when ``predict`` runs on the main
         thread on Linux, since threads share one GIL).
     precision : {"auto", "fp32", "bf16", "int8"}
-        ``auto``: bf16 on CUDA; on the CPU int8 where the model's activation ranges are known
-        (``core.inference``; shipped for the default model), else bf16 on CPUs with native
-        bf16 (``cpu_has_fast_bf16``), else fp32. ``int8`` (CPU only) measures the ranges if
-        needed; where int8 cannot run it falls back like ``auto`` (``precision_note`` says why).
+        ``auto`` and ``int8``: on the CPU the model's int8 ONNX file on ONNX Runtime, without
+        torch (``core.onnxmodel``: shipped for the default model, made once for others); where
+        that cannot be, ``precision_note`` says why and torch runs the model as for ``auto``
+        on CUDA: bf16 on CUDA and on CPUs with native bf16 (``cpu_has_fast_bf16``), else fp32.
+        ``fp32`` and ``bf16``: torch.
     processes : bool, optional
         Decode in forked processes (``process_pool``; threads where the OS cannot fork)
         instead of threads. Default: on CUDA with 4 or more workers when ``predict`` runs
         on the main thread on Linux (forking beside a GUI's threads could inherit a held lock).
     streams : int, optional
-        CPU only: batches run by the model at once, each in its own thread with
-        ``torch threads / streams`` intra-op threads (default: up to 4, one per core first).
+        CPU with torch only: batches run by the model at once, each in its own thread with
+        ``threads / streams`` intra-op threads (default: up to 4, one per core first).
     nice : int, optional
         Lower the priority of the decoding and model threads by this much (Linux). Default:
-        10 when ``predict`` is called off the main thread (the GUI's worker: its event loop
-        then keeps the CPU it needs to stay responsive on a small machine), else 0.
+        10 when the Predictor is made and ``predict`` called off the main thread (the GUI's
+        worker: its event loop then keeps the CPU it needs to stay responsive on a small
+        machine), else 0.
     second_look_below : float, optional
         Rows read with a confidence below this are read again from shifted copies
         (``core.second_look``); 0 turns that off. An attribute: may change between runs.
+    threads : int, optional
+        CPU: the model's threads in all (default: the cores this process may use).
+    announce : callable, optional
+        Told, as one line, of a long step before it starts (making a model's ONNX file).
     """
 
     def __init__(
@@ -295,100 +353,67 @@ class Predictor:
         streams: int | None = None,
         nice: int | None = None,
         second_look_below: float = SECOND_LOOK_BELOW,
+        threads: int | None = None,
+        announce: Callable[[str], None] | None = None,
     ):
-        self.device = resolve_device(device)
-        cuda = self.device.type == "cuda"
-        if precision not in ("auto", "fp32", "bf16", "int8"):
+        if precision not in PRECISIONS:
             raise ValueError(f"precision must be auto, fp32, bf16 or int8, not {precision!r}")
-        model, self.info = load_model(model_path, "cpu")
-        cores = torch.get_num_threads()  # torch's view of the cores it may use (OMP_NUM_THREADS, affinity)
-        self.streams = 1 if cuda else max(1, min(streams or 4, cores))
-        self.intra_op_threads = max(1, cores // self.streams)
-        self.precision_note = ""  # why int8 was not used, where it was asked for
-        if precision in ("auto", "int8"):
-            chosen = None
-            if not cuda:
-                chosen, self.precision_note = int8_model(
-                    model, self.info.path, asked=precision == "int8", threads=self.intra_op_threads
-                )
-            if chosen is not None:
-                model, precision = chosen, "int8"
-            else:
-                precision = "bf16" if cuda or cpu_has_fast_bf16() else "fp32"
-        self.precision = precision
-        # int8: the backbone is quantized already; this folds and arranges the fp32 head
-        self.model = prepare_for_inference(model, "fp32" if precision == "int8" else precision).to(self.device)
-        if cuda:
-            torch.backends.cudnn.benchmark = True
-        self.batch_size = batch_size or (1024 if cuda else 64)
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        self.nice = nice
+        self.precision_note = ""  # why the int8 ONNX model was not used, where it could have been
+        self.reader = None
+        if precision in ("auto", "int8") and is_cpu(device):
+            from core.onnxmodel import open_onnx
+
+            path = model_file(model_path)
+            self.info = read_model_info(path)
+            threads = threads or usable_cores()
+            # ONNX Runtime's threads are started with its session and inherit this priority
+            model, self.precision_note = _in_thread(
+                lambda: open_onnx(path, threads, announce=announce),
+                nice if nice is not None else (0 if on_main_thread else 10),
+            )
+            if model is not None:
+                self.reader = OnnxReader(model, threads, batch_size)
+        if self.reader is None:
+            from core.torchreader import TorchReader
+
+            self.reader = TorchReader(
+                model_path, device, "auto" if precision == "int8" else precision, batch_size, streams, threads
+            )
+            self.info = self.reader.info
+        self.batch_size = self.reader.batch_size
+        self.precision = self.reader.precision
+        self.streams, self.intra_op_threads = self.reader.streams, self.reader.intra_op_threads
+        cuda = self.reader.cuda
         self.workers = workers or max(1, min(16 if cuda else 4, os.cpu_count() or 1))
         self.processes = processes
-        self.nice = nice
         self.second_look_below = second_look_below
+
+    @property
+    def cuda(self) -> bool:
+        return self.reader.cuda
 
     @property
     def device_name(self) -> str:
         """``CUDA: <GPU name>`` or ``CPU``."""
-        return describe_device(self.device)
+        return self.reader.device_name
 
     @property
     def model_info(self) -> ModelInfo:
         return self.info
 
-    @torch.inference_mode()
-    def _launch(self, images: np.ndarray | torch.Tensor):
-        """Start the model on uint8 (n, 40, 168) images; returns what ``_collect`` needs.
-
-        On CUDA everything here is asynchronous: a pinned host copy, a non-blocking upload
-        (uint8: a quarter of the bytes of float), the forward pass, and non-blocking copies
-        of the results into pinned memory, with an event that marks their arrival. The
-        images stay on the device for a second look (the host's slot is reused meanwhile).
-        """
-        x = torch.from_numpy(images) if isinstance(images, np.ndarray) else images
-        n = len(images)
-        cuda = self.device.type == "cuda"
-        if cuda:
-            padded = min(self.batch_size, 1 << max(0, n - 1).bit_length())  # next power of two
-            if n < padded:
-                # a short batch (the last one, or a second look's shifted copies, already on the
-                # device) runs at a shape seen before: with cudnn.benchmark each new shape costs
-                # a search for the fastest kernels, longer than the batch itself
-                x = torch.cat([x, x.new_zeros((padded - n, *x.shape[1:]))])
-            if x.device != self.device:
-                x = x.pin_memory().to(self.device, non_blocking=True)
-        seen = x[:n]  # uint8 (n, 40, 168): what a second look reads again
-        x = (x.unsqueeze(1).float() / 255.0).contiguous(memory_format=torch.channels_last)  # (n, 1, 40, 168)
-        with autocast(self.device, self.precision):
-            sum_log_probs, digit_logits = self.model(x)
-        probs = sum_log_probs[:n].float().exp()  # (n, 37)
-        digit_probs = None if digit_logits is None else digit_logits[:n].float().softmax(-1)  # (n, 4, 10)
-        if not cuda:
-            return probs, digit_probs, None, seen
-        probs = probs.to("cpu", non_blocking=True)  # pinned: the copy runs after the kernels, in order
-        digit_probs = None if digit_probs is None else digit_probs.to("cpu", non_blocking=True)
-        done = torch.cuda.Event()
-        done.record()
-        return probs, digit_probs, done, seen
-
-    @staticmethod
-    def _collect(launched):
-        probs, digit_probs, done, _ = launched
-        if done is not None:
-            done.synchronize()
-        return probs.numpy(), None if digit_probs is None else digit_probs.numpy()
-
     def _read(self, launched):
-        """``_collect``, then a second look at the doubtful rows (``core.second_look``)."""
-        probs, digit_probs = self._collect(launched)
+        """The reader's results, then a second look at the doubtful rows (``core.second_look``)."""
+        probs, digit_probs = self.reader.collect(launched)
         return look_again(self._classify_once, launched[3], probs, digit_probs, self.second_look_below)
 
     def _classify_once(self, images):
         """One reading, no second look, a batch at a time: a second look's shifted copies are
         four times its doubtful rows, which must neither exceed a batch's memory nor bring the
         GPU shapes it has not seen."""
-        parts = [
-            self._collect(self._launch(images[i : i + self.batch_size])) for i in range(0, len(images), self.batch_size)
-        ]
+        step, reader = self.batch_size, self.reader
+        parts = [reader.collect(reader.launch(images[i : i + step])) for i in range(0, len(images), step)]
         if len(parts) == 1:
             return parts[0]
         probs = np.concatenate([p for p, _ in parts])
@@ -402,7 +427,7 @@ class Predictor:
         probs : np.ndarray, float32 (n, 37), sum probabilities
         digit_probs : np.ndarray (n, 4, 10) or None
         """
-        return self._read(self._launch(images))
+        return self._read(self.reader.launch(images))
 
     @staticmethod
     def _rows(items, errors, probs, digit_probs) -> list[PredictionRow]:
@@ -458,7 +483,7 @@ class Predictor:
             Batches decoded ahead of the model (default: 2 on the CPU, 6 on a GPU); bounded,
             so memory stays flat.
         """
-        cpu = self.device.type == "cpu"
+        cpu = not self.cuda
         on_main_thread = threading.current_thread() is threading.main_thread()
         nice = self.nice if self.nice is not None else (0 if on_main_thread else 10)
         if lookahead is None:  # a GPU takes a batch in milliseconds: keep more decoding ahead of it
@@ -498,7 +523,7 @@ class Predictor:
                         self.streams,
                         thread_name_prefix="model",
                         initializer=_init_model_thread,
-                        initargs=(self.intra_op_threads, nice),
+                        initargs=(self.reader, nice),
                     )
                 )
                 then = functools.partial(model_pool.submit, self._cpu_batch)
@@ -533,7 +558,7 @@ class Predictor:
                 batch = queue.popleft()
                 images, errors = self._decoded(batch.parts, batch.slot)  # (_launch copies them to pinned memory)
                 queue.push()
-                current = (batch, errors, self._launch(images) if len(images) else None)
+                current = (batch, errors, self.reader.launch(images) if len(images) else None)
             if launched:  # read back the previous batch while the GPU works on this one
                 batch, errors, handle = launched
                 yield self._rows(batch.items, errors, *(self._read(handle) if handle else (None, None)))

@@ -79,6 +79,8 @@ class DoneEvent(TypedDict, total=False):
     stopped_by: str  # the signal's name, when a signal stopped it
     compare_val_acc: float
     compare_model: str
+    onnx: str  # with --onnx: the model's int8 ONNX file (core.onnxexport) ...
+    onnx_error: str  # ... or why it could not be made
 
 
 class ErrorEvent(TypedDict, total=False):
@@ -215,6 +217,8 @@ class ProgressReporter:
         if self.enabled and self.mode == "bar":
             m = event["metrics"]
             print(f"best model: {event['model']} (epoch {m['epoch']}, val_acc {m['val_acc']:.4f})", file=sys.stderr)
+            if "onnx" in event or "onnx_error" in event:
+                print(f"its ONNX file for the CPU: {event.get('onnx') or event['onnx_error']}", file=sys.stderr)
 
     def error(self, message: str) -> None:
         """The run failed; ``message`` is one line."""

@@ -149,7 +149,9 @@ def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
 
 
 def train_args(opts: TrainOptions) -> list[str]:
-    """The flags of ``digitsum train`` for ``opts``, always with ``--progress json``.
+    """The flags of ``digitsum train`` for ``opts``, always with ``--onnx --progress json``.
+
+    ``--onnx``: a model trained in the app has its CPU prediction file as soon as it is done.
 
     Each field is the flag of its name (``batch_size`` -> ``--batch-size``), in field order;
     None and "" are left out (``digitsum train``'s default), True is the bare flag and False
@@ -167,7 +169,7 @@ def train_args(opts: TrainOptions) -> list[str]:
             args += [flag] if value else []  # a switch: given or not
         elif f.name != "extra" and value is not None and value != "":
             args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
-    return args + list(opts.extra) + ["--progress", "json"]
+    return args + list(opts.extra) + ["--onnx", "--progress", "json"]
 
 
 def display_command(args: list[str]) -> str:

@@ -1,15 +1,21 @@
-"""Devices, precision and torchrun: the runtime facts shared by prediction and training."""
+"""Devices, precision and torchrun: the runtime facts shared by prediction and training.
+
+torch is imported where it is needed, not by this module: a prediction on the CPU outside
+torchrun (``DistContext("cpu")``) never imports it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from core.cpu import cpu_has_native_bf16
 from core.errors import DigitsumError, one_line
+
+if TYPE_CHECKING:
+    import torch
 
 
 class DeviceError(DigitsumError, ValueError):
@@ -22,6 +28,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
     ``auto`` picks CUDA when a GPU is usable, else the CPU. Asking for CUDA on a machine
     without one raises :class:`DeviceError` instead of failing later inside torch.
     """
+    import torch
+
     if isinstance(spec, torch.device):
         spec = str(spec)
     spec = (spec or "auto").strip().lower()
@@ -43,6 +51,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
 
 def gpu_status() -> tuple[list[tuple[str, str]], str]:
     """The usable GPUs as ``[(device spec, name)]``, and why there is none when empty."""
+    import torch
+
     if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
         return [], "this PyTorch build has no CUDA support (a CPU-only install)"
     try:
@@ -56,7 +66,9 @@ def gpu_status() -> tuple[list[tuple[str, str]], str]:
 
 def describe_device(device: torch.device) -> str:
     """What the status bar and the logs say: ``CUDA: <GPU name>`` or ``CPU``."""
-    if device.type == "cuda":
+    if getattr(device, "type", device) == "cuda":
+        import torch
+
         return f"CUDA: {torch.cuda.get_device_name(device)}"
     return "CPU"
 
@@ -68,6 +80,8 @@ def auto_precision(device: torch.device) -> str:
 
 def autocast(device: torch.device, precision: str):
     """bf16 autocast for ``precision == "bf16"``, a no-op context otherwise."""
+    import torch
+
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
@@ -77,7 +91,7 @@ def autocast(device: torch.device, precision: str):
 class DistContext:
     """This process's place in a torchrun job (or a job of one)."""
 
-    device: torch.device
+    device: object  # a torch.device, or "cpu" for a run outside torchrun that needs no torch
     rank: int = 0
     world: int = 1
 
@@ -92,11 +106,15 @@ class DistContext:
     def wrap(self, model):
         if self.world == 1:
             return model
+        import torch
+
         ids = [self.device.index] if self.device.type == "cuda" else None
         return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
     def all_reduce_sum(self, t: torch.Tensor) -> torch.Tensor:
         if self.world > 1:
+            import torch
+
             t = t.clone()
             torch.distributed.all_reduce(t)
         return t
@@ -106,11 +124,16 @@ class DistContext:
 
     def barrier(self):
         if self.world > 1:
+            import torch
+
             torch.distributed.barrier()
 
     def close(self):
-        if self.world > 1 and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        if self.world > 1:
+            import torch
+
+            if torch.distributed.is_initialized():
+                torch.distributed.destroy_process_group()
 
 
 def distributed_setup(device: torch.device) -> DistContext:
@@ -121,6 +144,8 @@ def distributed_setup(device: torch.device) -> DistContext:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistContext(device)
+    import torch
+
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         device = torch.device("cuda", local)

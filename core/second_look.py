@@ -18,38 +18,39 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from core.spec import SECOND_LOOK_BELOW
 
 # (dx, dy) in pixels: two pixels either way along each axis. The issue that asked for this found
 # seven copies shifted by 1-2 px worth +0.5 points on a foreign layout, three worth +0.4.
 SHIFTS = ((-2, 0), (2, 0), (0, -2), (0, 2))
-_PAD = max(max(abs(dx), abs(dy)) for dx, dy in SHIFTS)
 
 
-def shifted_copies(images: torch.Tensor) -> torch.Tensor:
+def shifted_copies(images):
     """Every image moved by each of ``SHIFTS``, the uncovered border black.
 
     Parameters
     ----------
-    images : Tensor, uint8 (n, H, W), on any device
+    images : np.ndarray or torch.Tensor, uint8 (n, H, W)
+        A tensor stays on its device (a GPU's second look never leaves it).
 
     Returns
     -------
-    Tensor, uint8 (len(SHIFTS) * n, H, W): all images shifted by ``SHIFTS[0]``, then ``SHIFTS[1]``, ...
+    The same kind, uint8 (len(SHIFTS) * n, H, W): all images shifted by ``SHIFTS[0]``, then ``SHIFTS[1]``, ...
     """
     n, height, width = images.shape
-    padded = F.pad(images, (_PAD, _PAD, _PAD, _PAD))  # (n, H + 2p, W + 2p), black border
-    # moved right by dx and down by dy: out[y, x] = in[y - dy, x - dx]
-    views = [padded[:, _PAD - dy : _PAD - dy + height, _PAD - dx : _PAD - dx + width] for dx, dy in SHIFTS]
-    return torch.cat(views)
+    shape = (len(SHIFTS), n, height, width)
+    out = images.new_zeros(shape) if hasattr(images, "new_zeros") else np.zeros(shape, images.dtype)
+    for k, (dx, dy) in enumerate(SHIFTS):  # moved right by dx and down by dy: out[y, x] = in[y - dy, x - dx]
+        out[k, :, max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = images[
+            :, max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)
+        ]
+    return out.reshape(len(SHIFTS) * n, height, width)
 
 
 def look_again(
-    classify: Callable[[torch.Tensor], tuple],
-    images: torch.Tensor,
+    classify: Callable[..., tuple],
+    images,
     probs: np.ndarray,
     digit_probs: np.ndarray | None,
     below: float = SECOND_LOOK_BELOW,
@@ -59,9 +60,9 @@ def look_again(
     Parameters
     ----------
     classify : callable
-        Runs the model on uint8 (m, 40, 168) images (a tensor on ``images``' device) and
+        Runs the model on uint8 (m, 40, 168) images (of ``images``' kind and device) and
         returns numpy ``(probs (m, 37), digit_probs (m, 4, 10))``.
-    images : Tensor, uint8 (n, 40, 168)
+    images : np.ndarray or torch.Tensor, uint8 (n, 40, 168)
         The images ``probs`` were read from, in the same order.
     probs : np.ndarray, float32 (n, 37)
     digit_probs : np.ndarray (n, 4, 10) or None
@@ -81,8 +82,7 @@ def look_again(
     doubtful = np.flatnonzero(probs.max(1) < below)
     if not len(doubtful):
         return probs, digit_probs
-    index = torch.from_numpy(doubtful).to(images.device)
-    copy_probs, copy_digits = classify(shifted_copies(images.index_select(0, index)))
+    copy_probs, copy_digits = classify(shifted_copies(images[doubtful]))
     views = len(SHIFTS) + 1
     probs, digit_probs = probs.copy(), digit_probs.copy()
     probs[doubtful] = (probs[doubtful] + copy_probs.reshape(len(SHIFTS), len(doubtful), -1).sum(0)) / views

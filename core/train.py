@@ -46,7 +46,7 @@ from core.argtypes import (
     seconds_in,
 )
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
-from core.errors import DigitsumError
+from core.errors import DigitsumError, one_line
 from core.model import build_model
 from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, StartEvent
 from core.resumecheck import check_checkpoint, saved_rng_states
@@ -167,6 +167,12 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
         "a new span (default: none)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (default: off)")
+    p.add_argument(
+        "--onnx",
+        action="store_true",
+        help="at the end, also write best.int8.onnx, the file prediction runs on a CPU (needs "
+        "pip install 'digitsum[onnx]'; default: off, made on the model's first use on a CPU)",
+    )
     p.add_argument("--pretrained", action="store_true", help="start ResNet-50 from ImageNet weights (default: off)")
     p.add_argument(
         "--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)"
@@ -460,7 +466,7 @@ def prepare_run(args, ctx):
             )
         checkpoint = load_checkpoint(run / "checkpoint.pt")
         # this machine's and this session's choices
-        keep = ("resume", "progress", "device", "threads", "precision", "compile", "time_limit")
+        keep = ("resume", "progress", "device", "threads", "precision", "compile", "time_limit", "onnx")
         parser = get_args_parser()
         try:  # its structure, flags, shapes and random states, before anything is built from it
             saved = check_checkpoint(checkpoint, parser, keep)  # over the defaults: flags added since take theirs
@@ -686,6 +692,8 @@ def main(args) -> DoneEvent:
         result = DoneEvent(
             model=str(run / "best.safetensors"), metrics=best, out=str(run), stopped_early=stopped, **compare
         )
+        if args.onnx and ctx.is_main:
+            result.update(_onnx_of(run / "best.safetensors"))
         if stop.signum is not None:
             result["stopped_by"] = signal.Signals(stop.signum).name
         reporter.done(result)
@@ -698,6 +706,16 @@ def main(args) -> DoneEvent:
         release_run_folders()
         if ctx is not None:
             ctx.close()
+
+
+def _onnx_of(model_path: Path) -> dict:
+    """``{"onnx": its int8 ONNX file}``, or ``{"onnx_error": why not}``: the model stands either way."""
+    from core.onnxexport import ExportError, export_onnx
+
+    try:
+        return {"onnx": str(export_onnx(model_path))}
+    except (ExportError, OSError) as exc:
+        return {"onnx_error": one_line(exc)}
 
 
 def run_cli(argv=None) -> int:

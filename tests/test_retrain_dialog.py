@@ -46,7 +46,7 @@ def test_command_shown_is_the_one_run(qtbot, tmp_path, baseline_model):
     dialog = make_dialog(qtbot, tmp_path, baseline_model, extra="--seed 4")
     text = dialog.command.toPlainText()
     assert text.startswith("digitsum train --data synthetic:64 --arch baseline --head sum --init ")
-    assert f"--compare {baseline_model}" in text and text.endswith("--seed 4 --progress json")
+    assert f"--compare {baseline_model}" in text and text.endswith("--seed 4 --onnx --progress json")
     dialog.copy_command()
     from PySide6.QtGui import QGuiApplication
 
@@ -83,7 +83,7 @@ def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model)
     options = form.options()
     assert (options.warmup_steps, options.ema, options.epochs) == (50, True, 3)
     args = train_args(options)
-    assert args[-7:] == ["--warmup-steps", "50", "--label-smoothing", "0.1", "--ema", "--progress", "json"]
+    assert args[-8:] == ["--warmup-steps", "50", "--label-smoothing", "0.1", "--ema", "--onnx", "--progress", "json"]
 
 
 @pytest.mark.parametrize(

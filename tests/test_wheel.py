@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "digitsum_resources"
 RESOURCE_FILES = [
     "models/digitsum-resnet50.safetensors",
-    "models/digitsum-resnet50.int8.json",
+    "models/digitsum-resnet50.int8.onnx",
     "models/MODEL_CARD.md",
     "digit-bank.npz",
     "samples/labels.csv",
@@ -36,7 +36,7 @@ RESOURCE_FILES = [
     "digitsum.desktop",
 ]
 SAMPLES = sorted(p.name for p in (ROOT / "resources" / "samples").glob("*.png"))
-MAX_WHEEL_BYTES = 60_000_000
+MAX_WHEEL_BYTES = 80_000_000
 
 
 def run(cmd, cwd, env=None, timeout=300) -> subprocess.CompletedProcess:

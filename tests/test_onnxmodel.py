@@ -1,0 +1,90 @@
+"""core.onnxmodel: the CPU's prediction path on ONNX Runtime, which never imports torch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from clitools import ROOT, child_env, read_csv_bytes
+
+from core import onnxmodel
+from core.predict import Predictor
+
+SAMPLES = ROOT / "resources" / "samples"
+
+
+def test_the_sum_distribution_is_the_exact_convolution_of_the_digits():
+    torch = pytest.importorskip("torch")
+    from core.model import log_sum_distribution
+
+    rng = np.random.default_rng(0)
+    digit_probs = rng.dirichlet(np.full(10, 0.3), size=(64, 4)).astype(np.float32)  # (64, 4, 10)
+    got = onnxmodel.sum_distribution(digit_probs)
+    expected = log_sum_distribution(torch.from_numpy(digit_probs).log()).exp().numpy()
+    assert got.shape == (64, 37) and np.allclose(got.sum(1), 1, atol=1e-5)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    # two digits: brute force over all pairs
+    pairs = np.zeros((64, 19))
+    for a in range(10):
+        for b in range(10):
+            pairs[:, a + b] += digit_probs[:, 0, a] * digit_probs[:, 1, b]
+    np.testing.assert_allclose(onnxmodel.sum_distribution(digit_probs[:, :2]), pairs, atol=1e-6)
+
+
+def _predict_csv(tmp_path, *args, blocked_torch: bool) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``digitsum predict SAMPLES --device cpu ARGS``, with ``import torch`` failing if asked."""
+    path = str(ROOT)
+    if blocked_torch:
+        blocker = tmp_path / "no-torch"
+        for name in ("torch", "torchvision"):
+            (blocker / name).mkdir(parents=True, exist_ok=True)
+            (blocker / name / "__init__.py").write_text(f"raise ImportError('{name} is made unimportable here')\n")
+        path = os.pathsep.join([str(blocker), path])
+    out = tmp_path / f"out-{blocked_torch}.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "core", "predict", SAMPLES, "--device", "cpu", "-q", "-o", out, *args],
+        env=child_env(PYTHONPATH=path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc, read_csv_bytes(out.read_bytes())[1]
+
+
+def test_predict_on_the_cpu_needs_no_torch(tmp_path):
+    blocked, rows = _predict_csv(tmp_path, blocked_torch=True)
+    assert "note" not in blocked.stderr, blocked.stderr  # the int8 ONNX file ran: no fallback
+    _, usual = _predict_csv(tmp_path, blocked_torch=False)
+    assert rows == usual and len(rows) == 24
+    truth = dict(line.split(",")[:2] for line in (SAMPLES / "labels.csv").read_text().splitlines()[1:])
+    assert sum(r["predicted_sum"] == truth[r["file"]] for r in rows) >= 23
+
+
+def test_the_shipped_onnx_file_is_made_from_the_shipped_model(default_model):
+    shipped = onnxmodel.onnx_path(default_model)
+    model = onnxmodel.OnnxModel(shipped, threads=1)
+    assert model.meta["format"] == onnxmodel.FORMAT and model.precision == "int8"
+    assert model.meta["model_sha256"] == onnxmodel.file_sha256(default_model)
+    assert onnxmodel.carried_metadata(model)["metrics"] == Predictor(default_model, device="cpu").info.meta["metrics"]
+    assert model.reads_digits
+
+
+def test_a_stale_or_damaged_onnx_file_is_never_used(tmp_path, default_model, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = tmp_path / "m.safetensors"
+    shutil.copy(default_model, model)
+    beside = onnxmodel.onnx_path(model)
+    shutil.copy(onnxmodel.onnx_path(default_model), beside)
+    found, note = onnxmodel.open_onnx(model, threads=1, build=False)
+    assert found is not None and note == ""  # the same model, byte for byte: its file fits
+    with open(model, "r+b") as f:  # another version of the model: same size, other bytes
+        f.seek(-4, os.SEEK_END)
+        f.write(b"    ")
+    assert onnxmodel.open_onnx(model, threads=1, build=False) == (None, "")
+    beside.write_bytes(b"not an onnx file")
+    assert onnxmodel.open_onnx(model, threads=1, build=False) == (None, "")
