@@ -43,7 +43,7 @@ def main():
 
     s = time.perf_counter()
     predictor = Predictor(args.model, device=args.device, batch_size=args.batch_size, workers=args.workers)
-    if predictor.device.type == "cuda":
+    if predictor.cuda:
         torch.cuda.synchronize()
     torch.backends.cudnn.benchmark = not args.no_cudnn_benchmark
     t["load_model"] = time.perf_counter() - s

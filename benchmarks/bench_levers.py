@@ -36,8 +36,7 @@ CONFIGS = {
     "+ fold batch norm": (True, True, "fp32", 1, 64),
     "+ bf16": (True, True, "bf16", 1, 64),
     "+ streams (1 batch per core)": (True, True, "bf16", None, 64),
-    "int8, 1 stream x all threads": (True, True, "int8", 1, 64),
-    "int8 + streams (the default)": (True, True, "int8", None, 64),
+    "int8 on ONNX Runtime (the default)": (True, True, "int8", None, 64),
     "  same, batch 32": (True, True, "int8", None, 32),
     "  same, batch 128": (True, True, "int8", None, 128),
     "fp32 + streams": (True, True, "fp32", None, 64),
@@ -48,8 +47,8 @@ def predictor(model_path, channels_last, fold, precision, streams, batch_size):
     p = Predictor(model_path, device="cpu", precision=precision, streams=streams, batch_size=batch_size)
     if precision == "int8":
         if p.precision != "int8":
-            raise SystemExit(f"int8 is not available here: {p.precision_note or 'no activation ranges for this model'}")
-        return p  # the Predictor's own int8 model (folded, channels_last)
+            raise SystemExit(f"int8 is not available here: {p.precision_note or 'no ONNX file for this model'}")
+        return p  # the Predictor's own int8 ONNX model
     model, _ = load_model(model_path, "cpu")
     if fold:
         model = fold_batch_norms(model)
@@ -59,7 +58,7 @@ def predictor(model_path, channels_last, fold, precision, streams, batch_size):
         for m in model.modules():
             if isinstance(m, torch.nn.Conv2d):
                 m.to(torch.bfloat16)
-    p.model = model.eval()
+    p.reader.model = model.eval()  # torch's reader, with this configuration's network
     return p
 
 

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_memory.py                # 1,000 and 10,000 PNGs
     python benchmarks/bench_memory.py --counts 1000 10000 --model M.safetensors
+    python benchmarks/bench_memory.py --before DIR   # also an earlier checkout, same folders (goal: not above it)
 
 Each run is a fresh `digitsum predict FOLDER --output X.csv` process; its peak resident set
 size is read from the kernel when it is reaped (os.wait4: ru_maxrss of that child alone).
@@ -23,15 +24,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import digitsum_command, machine
+from benchlib import checkout_command, digitsum_command, machine
 
 GOAL_MB = 50.0
 
 
-def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
+def peak_rss_mb(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     """(peak RSS in MB, wall seconds) of ``cmd`` run as a child of this process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir()
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     if proc.returncode:
@@ -44,8 +47,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--counts", type=int, nargs="+", default=[1000, 10000])
     p.add_argument("--model", default=None)
+    p.add_argument("--before", default=None, metavar="DIR", help="also measure this checkout (an earlier commit)")
     args = p.parse_args()
-    peaks = {}
+    peaks, before = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for count in args.counts:
             folder = Path(
@@ -69,6 +73,11 @@ def main():
             print(
                 f"{count:6d} files: peak RSS {mb:7.1f} MB ({seconds:.1f} s, {count / seconds:.0f} images/s)", flush=True
             )
+            if args.before:
+                python, env = checkout_command(args.before)
+                mb, seconds = peak_rss_mb(python + cmd[len(digitsum_command()) :], env)
+                before[count] = mb
+                print(f"{count:6d} files, before: peak RSS {mb:7.1f} MB ({seconds:.1f} s)", flush=True)
     small, large = min(args.counts), max(args.counts)
     growth = peaks[large] - peaks[small]
     result = {
@@ -79,6 +88,8 @@ def main():
         "goal_mb": GOAL_MB,
         "goal_met": growth <= GOAL_MB,
     }
+    if before:
+        result["before_peak_rss_mb"] = {str(k): round(v, 1) for k, v in before.items()}
     print(f"peak RSS grows by {growth:.1f} MB from {small} to {large} files (goal <= {GOAL_MB:.0f} MB)")
     print(json.dumps(result))
     return 0 if result["goal_met"] else 1

@@ -36,6 +36,14 @@ def digitsum_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "core"]
 
 
+def checkout_command(checkout: str | os.PathLike) -> tuple[list[str], dict]:
+    """``(python -m core, environment)`` that runs another checkout's code (e.g. a git worktree of
+    an older commit) with this Python's packages: its folder first on the path. Run it with a
+    working directory outside this checkout (``-m`` puts the working directory first)."""
+    env = dict(os.environ, PYTHONPATH=os.fspath(Path(checkout).resolve()))
+    return [sys.executable, "-m", "core"], env
+
+
 def machine() -> dict:
     """CPU model, core count, torch version and CPU capability, for RESULTS.md."""
     import torch

@@ -9,9 +9,10 @@ The three JSON files are `digitsum evaluate --json` on the report half of MNIST'
 look on: the default setup. The synth layout's figure leads wherever the app shows the model
 (``heldout_writers_acc``, "writers it never saw"); grid and touch are kept beside it. Figures
 on other digits (the old index split) are dropped: they are not about strangers.
-Writes resources/models/digitsum-resnet50.safetensors; re-run the int8 calibration after it
-(``python -m core.inference``). Given the bundled model itself (a copy of it), it writes the same
-fp16 weights with the new figures: what a changed held-out set needs without a new model.
+Writes resources/models/digitsum-resnet50.safetensors; make its int8 ONNX file after it
+(``digitsum export-onnx resources/models/digitsum-resnet50.safetensors``). Given the bundled
+model itself (a copy of it), it writes the same fp16 weights with the new figures: what a
+changed held-out set needs without a new model.
 """
 
 import argparse

@@ -191,7 +191,7 @@ class OnnxReader:
 
     cuda = False
     device_name = "CPU"
-    streams = 1  # one session whose own threads share each batch: two 1-thread sessions were no faster
+    streams = 1  # one session: its own intra-op threads share each batch
 
     def __init__(self, model, threads: int, batch_size: int | None):
         self.model, self.intra_op_threads = model, threads

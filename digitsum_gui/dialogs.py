@@ -36,9 +36,15 @@ def message_box(
     informative: str = "",
     details: str = "",
     on_yes=None,
+    default: QMessageBox.StandardButton | None = None,
 ) -> QMessageBox:
-    """A message box, not yet shown, that deletes itself when closed; ``on_yes`` runs on Yes."""
+    """A message box, not yet shown, that deletes itself when closed; ``on_yes`` runs on Yes.
+
+    ``default``: the button Enter presses (Qt's choice where None: Yes in a Yes/No box).
+    """
     box = QMessageBox(icon, title, text, buttons, parent)
+    if default is not None:
+        box.setDefaultButton(default)
     if informative:
         box.setInformativeText(informative)
     if details:

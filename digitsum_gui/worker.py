@@ -6,8 +6,9 @@ through queued signals, so its slots run one after another in the worker thread,
 order they were asked for: a model load asked for before a run is finished before that run
 starts, and a run never sees the model change under it.
 
-Everything heavy happens here, including the first ``import torch`` (seconds on a cold
-disk), so the window is on screen and responsive before the model is ready.
+Everything heavy happens here: loading the model (on a CPU its ONNX file, ~0.5 s; where torch
+runs it, ``import torch`` first, seconds on a cold disk), so the window is on screen and
+responsive before the model is ready.
 
     thread = QThread()
     worker = PredictWorker(batch_size=64)
@@ -145,7 +146,7 @@ class PredictWorker(QObject):
         if self._closing.is_set():
             return
         try:
-            from core.predict import Predictor  # imports torch: seconds, so never in the GUI thread
+            from core.predict import Predictor  # a model load takes up to seconds: never in the GUI thread
 
             predictor = Predictor(path, device=self.device, batch_size=self.batch_size, workers=self.workers)
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model

@@ -39,15 +39,19 @@ def baseline_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def digits_model(tmp_path_factory) -> Path:
-    """A real (untrained, seeded) ResNet-50 digits model file, stored fp16 like the default."""
+    """A real (untrained, seeded) ResNet-50 digits model file, stored fp16 like the default, with its ONNX file."""
     import torch
 
     from core.checkpoint import save_model
     from core.model import build_model
+    from core.onnxexport import export_onnx
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("models") / "digits.safetensors"
     save_model(path, build_model("resnet50", "digits"), {"metrics": {"val_acc": 0.1}}, half=True)
+    # with its int8 ONNX file, as the end of `digitsum train --onnx` leaves it: else each process
+    # that predicts with it on the CPU spends ~30 s making one (test_onnxexport covers that)
+    export_onnx(path)
     return path
 
 

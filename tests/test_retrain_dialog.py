@@ -497,3 +497,31 @@ def test_show_in_file_manager_says_so_where_nothing_opens_it(qtbot, tmp_path, ba
     assert str(baseline_model.parent) in box.text()
     next(b for b in box.buttons() if b.text() == "Copy Path").click()
     assert QGuiApplication.clipboard().text() == str(baseline_model.parent)
+
+
+@pytest.mark.parametrize(
+    "new, current, images, said, default",
+    [
+        (0.10, 1.00, 200, "worse by 90.0 points: keep the model in use", "No"),
+        (0.97, 0.96, 200, "inside the \u00b1 margin: it may be chance", "No"),
+        (0.99, 0.90, 2400, "better by 9.0 points, beyond the \u00b1 margin", "Yes"),
+    ],
+)
+def test_use_the_new_model_defaults_to_yes_only_for_a_better_one(
+    qtbot, tmp_path, baseline_model, new, current, images, said, default
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = make_dialog(qtbot, tmp_path, baseline_model)
+    done = {
+        "event": "done",
+        "model": str(tmp_path / "run" / "best.safetensors"),
+        "metrics": {"val_acc": new, "val_images": images, "epoch": 1},
+        "out": str(tmp_path / "run"),
+        "compare_val_acc": current,
+    }
+    dialog._on_succeeded(done)  # what a finished run hands the dialog
+    box = dialog._question
+    assert box.windowTitle() == "Use the new model?" and said in box.text()
+    assert box.defaultButton() is box.button(getattr(QMessageBox.StandardButton, default))  # what Enter does
+    box.close()

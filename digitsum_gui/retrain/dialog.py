@@ -297,9 +297,26 @@ class TrainDialog(QDialog):
             text += (
                 f" Model in use ({self.current.label}): {pct(compare)}{_margin(compare, images)} on the same images."
             )
-        if isinstance(images, int) and images < 1000:
-            text += " Few images: a difference inside the \u00b1 margins may be chance."
+            verdict = self.verdict()
+            if verdict is not None:
+                difference = abs(accuracy - compare) * 100
+                text += {
+                    "better": f" The new model is better by {difference:.1f} points, beyond the \u00b1 margin.",
+                    "worse": f" The new model is worse by {difference:.1f} points: keep the model in use.",
+                    "same": " The difference is inside the \u00b1 margin: it may be chance.",
+                }[verdict]
         return text
+
+    def verdict(self) -> str | None:
+        """``"better"``, ``"worse"`` or ``"same"``: the new model against the one in use, on the run's
+        validation images, beyond the 95% margin of the figure in use or not; None where either is unknown."""
+        metrics = (self.result or {}).get("metrics") or {}
+        new, old, images = metrics.get("val_acc"), (self.result or {}).get("compare_val_acc"), metrics.get("val_images")
+        if not all(isinstance(v, (int, float)) for v in (new, old)) or not isinstance(images, int) or images <= 0:
+            return None
+        if abs(new - old) <= interval_margin(old, images):
+            return "same"
+        return "better" if new > old else "worse"
 
     @Slot()
     def offer_new_model(self) -> None:
@@ -311,6 +328,8 @@ class TrainDialog(QDialog):
             self.comparison_text() + "\n\nSwitch to the new model?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             on_yes=self.accept_new_model,
+            # Enter switches only to a model that is better beyond the margin
+            default=QMessageBox.StandardButton.Yes if self.verdict() == "better" else QMessageBox.StandardButton.No,
         )
 
     @Slot()
