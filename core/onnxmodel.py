@@ -40,11 +40,14 @@ class OnnxModelError(DigitsumError, RuntimeError):
     """An ONNX file that cannot be used; ``str()`` is a one-line reason."""
 
 
+@functools.lru_cache(maxsize=1)
 def onnxruntime_available() -> bool:
-    """Whether ``onnxruntime`` can be imported (checked without importing it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
+    """Whether ``onnxruntime`` imports (~0.1 s, once): missing, or a broken install, is False."""
+    try:
+        import onnxruntime  # noqa: F401
+    except (ImportError, OSError):  # (OSError: a shared library it needs is missing)
+        return False
+    return True
 
 
 def file_sha256(path) -> str:

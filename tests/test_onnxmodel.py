@@ -35,16 +35,16 @@ def test_the_sum_distribution_is_the_exact_convolution_of_the_digits():
     np.testing.assert_allclose(onnxmodel.sum_distribution(digit_probs[:, :2]), pairs, atol=1e-6)
 
 
-def _predict_csv(tmp_path, *args, blocked_torch: bool) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """``digitsum predict SAMPLES --device cpu ARGS``, with ``import torch`` failing if asked."""
+def _predict_csv(tmp_path, *args, blocked=()) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``digitsum predict SAMPLES --device cpu ARGS``, with the ``blocked`` packages unimportable."""
     path = str(ROOT)
-    if blocked_torch:
-        blocker = tmp_path / "no-torch"
-        for name in ("torch", "torchvision"):
+    if blocked:
+        blocker = tmp_path / "blocked"
+        for name in blocked:
             (blocker / name).mkdir(parents=True, exist_ok=True)
             (blocker / name / "__init__.py").write_text(f"raise ImportError('{name} is made unimportable here')\n")
         path = os.pathsep.join([str(blocker), path])
-    out = tmp_path / f"out-{blocked_torch}.csv"
+    out = tmp_path / f"out-{'-'.join(blocked)}.csv"
     proc = subprocess.run(
         [sys.executable, "-m", "core", "predict", SAMPLES, "--device", "cpu", "-q", "-o", out, *args],
         env=child_env(PYTHONPATH=path),
@@ -57,12 +57,20 @@ def _predict_csv(tmp_path, *args, blocked_torch: bool) -> tuple[subprocess.Compl
 
 
 def test_predict_on_the_cpu_needs_no_torch(tmp_path):
-    blocked, rows = _predict_csv(tmp_path, blocked_torch=True)
+    blocked, rows = _predict_csv(tmp_path, blocked=("torch", "torchvision"))
     assert "note" not in blocked.stderr, blocked.stderr  # the int8 ONNX file ran: no fallback
-    _, usual = _predict_csv(tmp_path, blocked_torch=False)
+    _, usual = _predict_csv(tmp_path)
     assert rows == usual and len(rows) == 24
     truth = dict(line.split(",")[:2] for line in (SAMPLES / "labels.csv").read_text().splitlines()[1:])
     assert sum(r["predicted_sum"] == truth[r["file"]] for r in rows) >= 23
+
+
+def test_without_onnxruntime_torch_predicts_with_a_note(tmp_path):
+    proc, rows = _predict_csv(tmp_path, blocked=("onnxruntime",))
+    assert proc.stderr.startswith("digitsum predict: note: onnxruntime is not installed, so torch runs the model")
+    _, usual = _predict_csv(tmp_path)
+    assert [r["file"] for r in rows] == [r["file"] for r in usual]
+    assert sum(r["predicted_sum"] == u["predicted_sum"] for r, u in zip(rows, usual, strict=True)) >= 23
 
 
 def test_the_shipped_onnx_file_is_made_from_the_shipped_model(default_model):
