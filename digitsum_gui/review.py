@@ -3,10 +3,12 @@
 ``ReviewController`` attaches to a ``MainWindow`` and adds:
 
 - the keyboard flow: with the rows in "doubtful first" order, type a sum (the digits go to
-  the row's "True sum" cell, whichever column is current) and press Enter: it is saved and
-  the next doubtful row below becomes current, so a hundred rows need no mouse. Enter on a
-  row opens its cell with the model's sum in it (Enter again confirms it); Delete forgets a
-  true sum; Ctrl+F goes to the file-name filter;
+  the row's "True sum" cell, whichever column is current) and press Enter: it is saved, the
+  row counts as reviewed, and the next doubtful row not yet reviewed becomes current: below,
+  else from the top (rows that arrived or were sorted above the cursor are never skipped), so
+  a hundred rows need no mouse. Enter on a row opens its cell with the model's sum in it
+  (Enter again confirms it); Delete forgets a true sum (several: after a question whose
+  default is No); Ctrl+F goes to the file-name filter;
 - a context menu on the rows: edit or clear the true sum, open the image in the system's
   viewer, copy the file paths;
 - a line in the status bar each time a sum is saved, saying where.
@@ -18,9 +20,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMessageBox
 
-from digitsum_gui.dialogs import open_or_offer_copy
+from digitsum_gui.dialogs import open_box, open_or_offer_copy
 from digitsum_gui.table_model import Column, is_doubtful
 
 _DIGIT_KEYS = range(Qt.Key.Key_0, Qt.Key.Key_9 + 1)
@@ -87,6 +89,9 @@ class ReviewController(QObject):
         if self.delegate is not None and hasattr(self.delegate, "entered"):
             self.delegate.entered.connect(self.next_doubtful)
         self.model.true_sum_saved.connect(self._say_saved)
+        self.reviewed: set[str] = set()  # files whose sum was saved by keyboard review since the folder opened
+        self._reviewed_source = None
+        self._question = None  # an open question box (tests read it)
 
     # --- where the person is ---------------------------------------------------------------
     def _current_row(self) -> int | None:
@@ -113,17 +118,27 @@ class ReviewController(QObject):
 
     # --- the keyboard flow -------------------------------------------------------------------
     def next_doubtful(self) -> bool:
-        """Make the next doubtful row below the current one current (in the order shown).
+        """Make the next doubtful row not yet reviewed current: below the current one, else from the top.
 
-        Rows that cannot take a sum (unreadable files) are passed over. Returns False, and
-        says so, when there is none below.
+        The current row, if doubtful, counts as reviewed (its sum was just saved, or the person
+        moved on from it). Rows that cannot take a sum (unreadable files) are passed over.
+        Returns False, and says so, when every doubtful row has been reviewed.
         """
+        if self._reviewed_source != self.window.source:  # another folder: nothing of it reviewed yet
+            self.reviewed, self._reviewed_source = set(), list(self.window.source)
         start = self._current_row()
-        for r in range(0 if start is None else start + 1, self.proxy.rowCount()):
-            if is_doubtful(self.proxy.source_row(r)) and self._editable(r):
+        if start is not None and is_doubtful(self.proxy.source_row(start)):
+            self.reviewed.add(self.proxy.source_row(start).file)
+        count = self.proxy.rowCount()
+        first = 0 if start is None else start + 1
+        for r in (*range(first, count), *range(0, min(first, count))):  # below, then wrapped to the top
+            row = self.proxy.source_row(r)
+            if is_doubtful(row) and row.file not in self.reviewed and self._editable(r):
+                if start is not None and r < start:
+                    self.window.status.showMessage("Back to a doubtful row above, not reviewed yet", 4000)
                 self._go_to(r)
                 return True
-        self.window.status.showMessage("No more doubtful rows below this one", 5000)
+        self.window.status.showMessage("Every doubtful row shown has been reviewed", 5000)
         return False
 
     def edit_current(self) -> bool:
@@ -203,9 +218,34 @@ class ReviewController(QObject):
         return Path(item.path)
 
     def clear_selected(self) -> int:
-        """Forget the true sums of the selected rows; how many were cleared."""
+        """Forget the true sums of the selected rows; how many were cleared.
+
+        One row goes at once; several only after a question whose default is No (Ctrl+A then
+        Delete must not empty labels.csv by one slip): 0 is returned then, and Yes clears them.
+        """
+        rows = [r for r in self._selected_rows() if self._known(r)]
+        if len(rows) <= 1:
+            return self._clear(rows)
+        files = {self.proxy.source_row(r).file for r in rows}  # by name: the rows may move while it asks
+        self._question = open_box(
+            self.window,
+            QMessageBox.Icon.Warning,
+            "Forget true sums?",
+            f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            on_yes=lambda: self._clear(
+                [r for r in range(self.proxy.rowCount()) if self.proxy.source_row(r).file in files]
+            ),
+            default=QMessageBox.StandardButton.No,
+        )
+        return 0
+
+    def _rows_named(self, files: set[str]) -> list[int]:
+        return [r for r in range(self.proxy.rowCount()) if self.proxy.source_row(r).file in files]
+
+    def _clear(self, proxy_rows: list[int]) -> int:
         cleared = 0
-        for r in self._selected_rows():
+        for r in proxy_rows:
             if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
                 cleared += 1
         return cleared

@@ -217,3 +217,34 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == CORRECTED_BACKGROUND
     assert window.proxy.setData(cell(window, 0), None)
     assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == DOUBT_BACKGROUND
+
+
+def test_keyboard_review_reaches_every_doubtful_row_even_above_the_cursor(qtbot, window):
+    view, proxy = window.table_view, window.proxy
+    doubtful = {proxy.source_row(r).file for r in range(proxy.rowCount())}  # the untrained model doubts all
+    view.setFocus()
+    start = 25  # where a run may leave the cursor: rows above it were never looked at
+    view.setCurrentIndex(cell(window, start, Column.FILE))
+    seen = [proxy.source_row(start).file]
+    while window.review.next_doubtful():
+        seen.append(proxy.source_row(view.currentIndex().row()).file)
+    assert sorted(seen) == sorted(doubtful) and len(seen) == len(set(seen))  # each once, none skipped
+    assert seen[len(doubtful) - start] == proxy.source_row(0).file  # after the last row, back to the top
+    assert window.status.currentMessage() == "Every doubtful row shown has been reviewed"
+
+
+def test_clearing_several_true_sums_asks_first_and_no_is_the_default(qtbot, window, folder):
+    before = read_labels_csv(folder / "labels.csv")
+    view = window.table_view
+    view.setFocus()
+    view.selectAll()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # Ctrl+A, Delete: one slip away from losing every sum
+    box = window.review._question
+    assert box.isVisible() and f"{len(before):,} rows" in box.text()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+    box.button(QMessageBox.StandardButton.No).click()
+    assert read_labels_csv(folder / "labels.csv") == before
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        window.review._question.button(QMessageBox.StandardButton.Yes).click()
+    assert read_labels_csv(folder / "labels.csv") == {}
