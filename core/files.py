@@ -1,5 +1,5 @@
 """Writing files so that a reader never sees half of one: the one mechanism for models,
-checkpoints, CSVs, labels and int8 ranges."""
+checkpoints, CSVs, labels, ONNX files and desktop entries."""
 
 from __future__ import annotations
 
@@ -19,30 +19,53 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary path beside ``dest``; rename it onto ``dest`` if the block succeeds.
 
     On any failure (an exception, Ctrl-C) the temporary file is removed and ``dest`` is
-    untouched. An existing ``dest`` keeps its permissions; a new one gets 0644 (mkstemp's
-    0600 is for secrets, not for models and CSVs). A symbolic link is written through: the
-    file it points at is replaced and the link stays a link.
+    untouched. An existing ``dest`` keeps its permissions and, where we may set it (root),
+    its owner; a new one gets what the umask allows of 0666, as the shell's ``>`` would
+    give it. A symbolic link is written through: the file it points at is replaced and the
+    link stays a link.
 
     Raises
     ------
     OSError
         Among others when ``dest`` exists and is a device, pipe or socket: a rename would
-        put a regular file in place of the device node (``/dev/null`` gone for everyone).
+        put a regular file in place of the device node (``/dev/null`` gone for everyone);
+        and (PermissionError) when ``dest`` exists and this user could not write it with
+        the shell (``chmod 444``): a rename in its folder would replace it anyway.
     """
     dest = Path(dest)
     if dest.is_symlink():
         dest = Path(os.path.realpath(dest))
+    existing = None
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        mode = os.stat(dest).st_mode
-        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # (a directory fails in os.replace, as it says)
-            raise OSError(errno.EINVAL, NOT_REGULAR, str(dest))
+        existing = os.stat(dest)
+        if not stat.S_ISREG(existing.st_mode) and not stat.S_ISDIR(existing.st_mode):
+            raise OSError(errno.EINVAL, NOT_REGULAR, str(dest))  # (a directory fails in os.replace, as it says)
+        if stat.S_ISREG(existing.st_mode) and not os.access(dest, os.W_OK):
+            raise PermissionError(errno.EACCES, "read-only: it is not replaced", str(dest))
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
         yield tmp
-        os.chmod(tmp, dest.stat().st_mode & 0o777 if dest.is_file() else 0o644)
+        if existing is not None and stat.S_ISREG(existing.st_mode):
+            os.chmod(tmp, existing.st_mode & 0o777)
+            if hasattr(os, "geteuid") and os.geteuid() == 0 and (existing.st_uid, existing.st_gid) != (0, 0):
+                os.chown(tmp, existing.st_uid, existing.st_gid)  # root writing a user's file: it stays theirs
+        else:
+            os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def current_umask() -> int:
+    """This process's umask, read without changing it (``os.umask`` sets it, racing other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022  # (off Linux: the usual one)

@@ -1,0 +1,107 @@
+"""core.files.atomic_path, the one way files are written: the umask, read-only files, owners."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from core.files import atomic_path, current_umask
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+NOBODY = 65534
+
+
+def write(path, text="new\n"):
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+@pytest.fixture
+def umask_077():
+    before = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def test_a_new_file_gets_what_the_umask_allows(tmp_path, umask_077):
+    assert current_umask() == 0o077
+    write(tmp_path / "sums.csv")
+    assert stat.S_IMODE((tmp_path / "sums.csv").stat().st_mode) == 0o600  # as `> sums.csv` would make it
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path, umask_077):
+    path = tmp_path / "labels.csv"
+    path.write_text("old\n")
+    os.chmod(path, 0o640)
+    write(path)
+    assert path.read_text() == "new\n" and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="giving a file to another user needs root")
+def test_root_writing_a_users_file_leaves_it_theirs(tmp_path):
+    path = tmp_path / "theirs.csv"
+    path.write_text("old\n")
+    os.chmod(path, 0o600)
+    os.chown(path, NOBODY, NOBODY)
+    write(path)
+    st = path.stat()
+    assert path.read_text() == "new\n" and (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (NOBODY, NOBODY, 0o600)
+
+
+def _attempt(path: Path) -> str:
+    """``write(path)``: "written", or why it was refused."""
+    try:
+        write(path)
+        return "written"
+    except PermissionError as exc:
+        return f"refused: {exc.strerror}"
+
+
+def _attempt_as_an_ordinary_user(path: Path) -> str:
+    """``_attempt(path)`` as this user or, when root, in a forked child that became nobody."""
+    if not AS_ROOT:
+        return _attempt(path)
+    read, send = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: this process's code, as nobody (no exec: nothing to import again)
+        status = 1
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os.write(send, _attempt(path).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(send)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(read) as f:
+        said = f.read()
+    assert os.waitstatus_to_exitcode(status) == 0
+    return said
+
+
+def test_a_read_only_file_is_not_replaced():
+    """`chmod 444` means not replaced, for an ordinary user (root: a child that became nobody)."""
+    shared = Path(tempfile.mkdtemp(prefix="digitsum-ro-"))  # outside root's 0700 pytest folders
+    try:
+        os.chmod(shared, 0o777)
+        path = shared / "sums.csv"
+        path.write_text("old\n")
+        os.chmod(path, 0o444)
+        if AS_ROOT:
+            os.chown(path, NOBODY, NOBODY)
+        assert _attempt_as_an_ordinary_user(path) == "refused: read-only: it is not replaced"
+        assert path.read_text() == "old\n" and sorted(p.name for p in shared.iterdir()) == ["sums.csv"]
+        os.chmod(path, 0o644)  # writable: replaced, the same way
+        assert _attempt_as_an_ordinary_user(path) == "written" and path.read_text() == "new\n"
+    finally:
+        for p in shared.iterdir():
+            p.unlink()
+        shared.rmdir()
