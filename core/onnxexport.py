@@ -19,6 +19,7 @@ with the result needs only ``onnxruntime``.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -115,7 +116,7 @@ def quantize(fp32: Path, dest: Path, images: np.ndarray) -> None:
         prepared.unlink(missing_ok=True)
 
 
-def _stamp(path: Path, model_path: Path, info, precision: str) -> None:
+def _stamp(path: Path, model_path: Path, sha256: str, info, precision: str) -> None:
     """Name the source model (SHA-256) and carry its card's metadata in the ONNX file."""
     import onnx
 
@@ -124,7 +125,7 @@ def _stamp(path: Path, model_path: Path, info, precision: str) -> None:
         "format": FORMAT,
         "precision": precision,
         "model": model_path.name,
-        "model_sha256": file_sha256(model_path),
+        "model_sha256": sha256,
         "digitsum": json.dumps(info.meta),
     }
     del graph.metadata_props[:]
@@ -133,7 +134,9 @@ def _stamp(path: Path, model_path: Path, info, precision: str) -> None:
     onnx.save(graph, str(path))
 
 
-def export_onnx(model_path, dest=None, int8: bool = True, announce=None) -> Path:
+def export_onnx(
+    model_path, dest=None, int8: bool = True, announce=None, sha256: str | None = None, fallback=None
+) -> Path:
     """Write the ONNX file of a model file (default: ``MODEL.int8.onnx`` beside it), atomically.
 
     Parameters
@@ -146,6 +149,12 @@ def export_onnx(model_path, dest=None, int8: bool = True, announce=None) -> Path
         Quantize (the file prediction uses on a CPU); False keeps fp32.
     announce : callable, optional
         Told ``announce(text)`` once the model has loaded, before the slow steps.
+    sha256 : str, optional
+        The model file's SHA-256, if known (else read here). Taken before its weights are
+        loaded: a file replaced meanwhile (a run's next best epoch) leaves a stamp that
+        matches no file, never one that vouches for other weights.
+    fallback : str or Path, optional
+        Where to write instead when ``dest`` cannot be written (returned then).
 
     Raises
     ------
@@ -163,6 +172,7 @@ def export_onnx(model_path, dest=None, int8: bool = True, announce=None) -> Path
         import onnxscript  # noqa: F401
     except ImportError as exc:
         raise ExportError(f"making an ONNX file needs {exc.name}: pip install 'digitsum[onnx]'") from None
+    sha256 = sha256 or file_sha256(model_path)
     model, info = load_model(model_path, "cpu")  # a broken model is its own error, before any note
     if announce is not None:
         announce(f"making {dest.name}, the model's {'int8' if int8 else 'fp32'} ONNX file (once, ~30 s)")
@@ -174,12 +184,17 @@ def export_onnx(model_path, dest=None, int8: bool = True, announce=None) -> Path
             if int8:
                 made = Path(tmp) / "int8.onnx"
                 quantize(fp32, made, calibration_images())
-            _stamp(made, model_path, info, "int8" if int8 else "fp32")
+            _stamp(made, model_path, sha256, info, "int8" if int8 else "fp32")
         except ExportError:
             raise
         except Exception as exc:
             raise ExportError(f"{model_path.name}: ONNX export failed: {one_line(exc)[:200]}") from None
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(dest) as out:
-            Path(out).write_bytes(made.read_bytes())
-    return dest
+        for target in [dest] + ([Path(fallback)] if fallback else []):
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as out:
+                    shutil.copyfile(made, out)
+                return target
+            except OSError as exc:
+                failure = exc
+        raise failure

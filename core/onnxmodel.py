@@ -9,7 +9,7 @@ takes longer than reading a few hundred images this way, and its own int8 kernel
 Where the ONNX file of a model is looked for, first to last:
 
 - beside it, ``MODEL.int8.onnx`` (shipped for the default model; written at the end of
-  ``digitsum train``);
+  ``digitsum train --onnx``, as the app's Retrain runs it, or on the model's first CPU use);
 - in the user's cache folder, under the model file's SHA-256 (written the first time a model
   is used on a CPU where nothing could be written beside it).
 
@@ -19,7 +19,6 @@ version of the model is stale and never used.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -137,14 +136,19 @@ class OnnxModel:
 
 
 @functools.lru_cache(maxsize=8)
-def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+def _sha256_of(path: str, identity: tuple) -> str:
     return file_sha256(path)
 
 
 def model_sha256(model_path) -> str:
-    """The SHA-256 of a model file, remembered for its size and time while the process runs."""
-    st = os.stat(model_path)
-    return _sha256_of(os.fspath(model_path), st.st_size, st.st_mtime_ns)
+    """The SHA-256 of a model file, remembered while the process runs for the same file unchanged.
+
+    "Unchanged": the same device, inode, size and change time (ctime moves with every write,
+    ``cp -p`` and ``touch -d`` included, which mtime does not).
+    """
+    path = os.path.abspath(model_path)
+    st = os.stat(path)
+    return _sha256_of(path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
 
 
 def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tuple[OnnxModel | None, str]:
@@ -153,12 +157,12 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
     Looks beside the model, then in the cache (see the module's docstring); a file made from
     another version of the model, or one ONNX Runtime cannot load, is passed over. With
     ``build`` a missing one is made (``core.onnxexport``: torch and ``onnx`` needed, ~30 s,
-    once per model file) beside the model where that folder is writable, else in the cache;
-    ``announce(text)`` is told first.
+    once per model file) beside the model where that folder can be written, else in the
+    cache; ``announce(text)`` is told first.
     """
     model_path = Path(model_path)
     if not onnxruntime_available():
-        return None, "onnxruntime is not installed, so torch runs the model (pip install onnxruntime: ~2x faster)"
+        return None, "onnxruntime is not installed (or does not load), so torch runs the model"
     sha256 = model_sha256(model_path)
     for candidate in (onnx_path(model_path), cache_path(sha256)):
         if candidate.is_file():
@@ -172,12 +176,9 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
         return None, ""
     from core.onnxexport import ExportError, export_onnx  # torch and onnx: only when a file must be made
 
-    try:
-        made = None
-        if os.access(model_path.parent, os.W_OK):
-            with contextlib.suppress(OSError):  # a read-only mount that says writable: the cache then
-                made = export_onnx(model_path, onnx_path(model_path), announce=announce)
-        made = made or export_onnx(model_path, cache_path(sha256), announce=announce)
+    try:  # beside the model; where that cannot be written (a shared or read-only folder), the cache
+        cache = cache_path(sha256)
+        made = export_onnx(model_path, onnx_path(model_path), announce=announce, sha256=sha256, fallback=cache)
         return OnnxModel(made, threads), ""
     except (ExportError, OnnxModelError, OSError) as exc:
         return None, f"no int8 ONNX file, so torch runs the model: {one_line(exc)}"

@@ -160,7 +160,11 @@ def _init_model_thread(reader, nice: int) -> None:
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity; all of them off Linux)."""
+    """The cores this process may run on (its CPU affinity; all of them off Linux), or
+    ``OMP_NUM_THREADS`` where that is set, as torch counts them."""
+    told = os.environ.get("OMP_NUM_THREADS", "")
+    if told.isdigit() and int(told) > 0:
+        return int(told)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # (not on macOS or Windows)
@@ -362,6 +366,10 @@ class Predictor:
         self.nice = nice
         self.precision_note = ""  # why the int8 ONNX model was not used, where it could have been
         self.reader = None
+        if not is_cpu(device) and str(device).strip().lower() == "auto":
+            from core.runtime import resolve_device  # a GPU driver is there: torch says whether CUDA works
+
+            device = resolve_device(device)
         if precision in ("auto", "int8") and is_cpu(device):
             from core.onnxmodel import open_onnx
 

@@ -98,7 +98,7 @@ def reserve_run_folder(root: str | os.PathLike, arch: str, head: str, when: floa
 
 def describe_model(path: str | os.PathLike, in_store: bool = True) -> StoredModel:
     """Read a model file's metadata into a ``StoredModel`` (raises ``ModelFileError``)."""
-    from core.checkpoint import read_model_info  # imports torch: not when the GUI merely starts
+    from core.modelfile import read_model_info  # (core.modelfile imports this module)
 
     info = read_model_info(path)
     meta = info.meta
@@ -132,7 +132,7 @@ def list_models(root: str | os.PathLike, extra: tuple = ()) -> list[StoredModel]
     and files whose metadata cannot be read are left out. ``extra`` files (the bundled
     default, the model in use) are listed once each, after the runs, if they are not in it.
     """
-    from core.checkpoint import ModelFileError
+    from core.modelfile import ModelFileError
 
     root = Path(root)
     found: list[StoredModel] = []

@@ -692,7 +692,7 @@ def main(args) -> DoneEvent:
         result = DoneEvent(
             model=str(run / "best.safetensors"), metrics=best, out=str(run), stopped_early=stopped, **compare
         )
-        if args.onnx and ctx.is_main:
+        if args.onnx and ctx.is_main and stop.signum is None:  # (a signal: the system wants the process gone)
             result.update(_onnx_of(run / "best.safetensors"))
         if stop.signum is not None:
             result["stopped_by"] = signal.Signals(stop.signum).name

@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         # Bound methods of this window: Qt queues them onto the GUI thread.
         self.worker.model_loaded.connect(self._on_model_loaded)
         self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.note.connect(self._on_model_note)  # a bound method: queued to this (the GUI) thread
         self.worker.listed.connect(self._on_listed)
         self.worker.started.connect(self.status.run_started)
         self.worker.rows.connect(self._on_rows)
@@ -303,6 +304,9 @@ class MainWindow(QMainWindow):
         ask_export(self)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
+    def _on_model_note(self, text: str) -> None:
+        self.status.showMessage(text, 15000)
+
     def _on_model_loaded(self, summary) -> None:
         self._collector.settle()  # torch and the model are in memory now: see digitsum_gui/collector.py
         self.summary = summary

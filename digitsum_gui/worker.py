@@ -94,6 +94,9 @@ class PredictWorker(QObject):
         A model is loaded and in use.
     model_failed(str reason, str details)
         A model did not load; the previous one (if any) stays in use.
+    note(str)
+        One line worth a glance while a model loads (making its ONNX file for the CPU, or why
+        torch runs it there instead).
     listed(list of InputItem)
         The inputs of the run that is starting, in input order (rows come in that order).
     started(int total)
@@ -112,6 +115,7 @@ class PredictWorker(QObject):
 
     model_loaded = Signal(object)
     model_failed = Signal(str, str)
+    note = Signal(str)
     listed = Signal(list)
     started = Signal(int)
     progress = Signal(int, int, float, float)
@@ -148,13 +152,17 @@ class PredictWorker(QObject):
         try:
             from core.predict import Predictor  # a model load takes up to seconds: never in the GUI thread
 
-            predictor = Predictor(path, device=self.device, batch_size=self.batch_size, workers=self.workers)
+            predictor = Predictor(
+                path, device=self.device, batch_size=self.batch_size, workers=self.workers, announce=self.note.emit
+            )
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
             reason = str(exc) or type(exc).__name__
             self.model_failed.emit(one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc)))
             return
         self._predictor = predictor
+        if predictor.precision_note:
+            self.note.emit(predictor.precision_note)
         info = predictor.info
         from core.store import model_display_name  # a store run's model is named by its run folder
 
