@@ -5,7 +5,8 @@
 
 Each round starts a fresh process per side (offscreen Qt, throwaway settings and model store)
 that does what `digitsum-gui resources/samples` does: the main window, shown, opening the
-samples folder. The time is from launching the process to the first predicted rows in the
+samples folder, with that checkout's default model (named by path: the installed resources
+are this checkout's). The time is from launching the process to the first predicted rows in the
 window's table (its ``rowsInserted``, on the GUI thread), read by this script;
 the median over the rounds is reported. Sides alternate within a round, so load from other
 processes hits both alike. Goal: the first rows at least 1 s sooner than before.
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import ROOT, checkout_command, load_average, machine
+from benchlib import ROOT, checkout_command, checkout_model, load_average, machine
 
 CHILD = r"""
 import sys, tempfile
@@ -35,7 +36,8 @@ from digitsum_gui.model_store import ModelStore
 
 app = QApplication([sys.argv[0]])
 tmp = Path(tempfile.mkdtemp())
-window = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), store=ModelStore(tmp / "store"))
+settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+window = MainWindow(settings=settings, model_path=sys.argv[2], store=ModelStore(tmp / "store"))
 window.show()
 
 def first_rows(*_):
@@ -52,11 +54,11 @@ os._exit(0)  # the time that matters is up: no teardown
 """
 
 
-def first_rows_seconds(python: list[str], env: dict) -> float:
+def first_rows_seconds(env: dict, model: Path) -> float:
     """Launch one side; seconds until it prints its first rows."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [*python, "-c", CHILD, str(ROOT / "resources" / "samples")],
+        [sys.executable, "-c", CHILD, str(ROOT / "resources" / "samples"), str(model)],
         env=env,
         cwd=tempfile.gettempdir(),  # -c puts the working directory first on the path
         capture_output=True,
@@ -75,14 +77,15 @@ def main():
     p.add_argument("--rounds", type=int, default=5, help="launches per side (default: 5)")
     args = p.parse_args()
     base_env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    sides = {"digitsum": dict(base_env, PYTHONPATH=str(ROOT))}
+    sides = {"digitsum": (dict(base_env, PYTHONPATH=str(ROOT)), checkout_model(None))}
     if args.before:
-        sides["before"] = dict(checkout_command(args.before)[1], QT_QPA_PLATFORM="offscreen")
+        before_env = dict(checkout_command(args.before)[1], QT_QPA_PLATFORM="offscreen")
+        sides["before"] = (before_env, checkout_model(args.before))
     seconds = {name: [] for name in sides}
     for r in range(args.rounds):
-        for name, env in sides.items():
+        for name, (env, model) in sides.items():
             load = load_average()
-            seconds[name].append(first_rows_seconds([sys.executable], env))
+            seconds[name].append(first_rows_seconds(env, model))
             print(f"round {r + 1} {name:9s} {seconds[name][-1]:5.2f} s to the first rows (load before: {load})")
     result = {
         "bench": "gui_first_rows",

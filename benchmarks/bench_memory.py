@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import checkout_command, digitsum_command, machine
+from benchlib import checkout_command, checkout_model, digitsum_command, machine
 
 GOAL_MB = 50.0
 
@@ -75,7 +75,8 @@ def main():
             )
             if args.before:
                 python, env = checkout_command(args.before)
-                mb, seconds = peak_rss_mb(python + cmd[len(digitsum_command()) :], env)
+                theirs = ["--model", str(checkout_model(args.before))] if not args.model else []
+                mb, seconds = peak_rss_mb(python + cmd[len(digitsum_command()) :] + theirs, env)
                 before[count] = mb
                 print(f"{count:6d} files, before: peak RSS {mb:7.1f} MB ({seconds:.1f} s)", flush=True)
     small, large = min(args.counts), max(args.counts)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import ROOT, checkout_command, digitsum_command, load_average, machine, png_folder
+from benchlib import ROOT, checkout_command, checkout_model, digitsum_command, load_average, machine, png_folder
 
 
 def timed(cmd: list[str], env: dict | None = None) -> float:
@@ -97,11 +97,12 @@ def main():
         csv = ["--output", str(Path(tmp) / "out.csv")] + (["--model", args.model] if args.model else [])
         ours = digitsum_command() + ["predict", str(folder), *csv]
         before, before_env = checkout_command(args.before) if args.before else ([], None)
+        before_csv = ["--output", str(Path(tmp) / "before.csv"), "--model", str(checkout_model(args.before))]
         sides = {
             "baseline": (baseline, None),
             "digitsum": (ours, None),
             "no_second_look": (ours + ["--no-second-look"], None),
-            "before": (before + ["predict", str(folder), *csv], before_env),
+            "before": (before + ["predict", str(folder), *before_csv], before_env),
         }
         for r in range(args.rounds):
             for name in runs:
@@ -114,11 +115,12 @@ def main():
                     flush=True,
                 )
         one = sorted(folder.glob("*.png"))[0]
-        single = {"digitsum": (digitsum_command(), None)} | ({"before": (before, before_env)} if args.before else {})
+        single = {"digitsum": (digitsum_command(), None, csv)}
+        single |= {"before": (before, before_env, before_csv)} if args.before else {}
         one_image = {name: [] for name in single} if args.one_image else {}
         for _ in range(args.one_image):
-            for name, (cmd, env) in single.items():
-                one_image[name].append(timed(cmd + ["predict", str(one), *csv], env))
+            for name, (cmd, env, output) in single.items():
+                one_image[name].append(timed(cmd + ["predict", str(one), *output], env))
     rate = {k: args.count / statistics.median(v) for k, v in runs.items()}
     best = {k: args.count / min(v) for k, v in runs.items()}
     result = {

@@ -39,9 +39,15 @@ def digitsum_command() -> list[str]:
 def checkout_command(checkout: str | os.PathLike) -> tuple[list[str], dict]:
     """``(python -m core, environment)`` that runs another checkout's code (e.g. a git worktree of
     an older commit) with this Python's packages: its folder first on the path. Run it with a
-    working directory outside this checkout (``-m`` puts the working directory first)."""
+    working directory outside this checkout (``-m`` puts the working directory first), and
+    name its model (``checkout_model``): its bundled resources are not on the path, this one's are."""
     env = dict(os.environ, PYTHONPATH=os.fspath(Path(checkout).resolve()))
     return [sys.executable, "-m", "core"], env
+
+
+def checkout_model(checkout: str | os.PathLike | None) -> Path:
+    """The default model file of a checkout (``None``: this one), with whatever lies beside it."""
+    return (Path(checkout).resolve() if checkout else ROOT) / "resources" / "models" / "digitsum-resnet50.safetensors"
 
 
 def machine() -> dict:

@@ -12,10 +12,12 @@ batches are ever in flight, whatever the number of files):
 - decoding: a small pool of threads (on a GPU host, forked processes: ``process_pool``),
   each image straight into its batch's slot of a ring (``SlotDecoder``; shared memory for
   processes), so no batch is ever concatenated, pickled or sent through a pipe;
-- the model: on the CPU, the model's int8 ONNX file in an ONNX Runtime session
-  (``OnnxReader``; torch is never imported), or with torch (``core.torchreader``) where
-  that cannot be, in ``streams`` threads with one batch each; on CUDA, the calling thread
-  launches batch i+1 (pinned, non-blocking copies) before it reads back batch i;
+- the model: on the CPU, ``streams`` threads with one batch each and one intra-op thread
+  apiece (ResNet-50's feature maps at 40x168 are small: one team of threads per batch waits
+  at barriers, and stalls whenever another process takes a core), running the model's int8
+  ONNX file in one ONNX Runtime session (``OnnxReader``; torch is never imported), or torch
+  (``core.torchreader``) where that cannot be; on CUDA, the calling thread launches batch
+  i+1 (pinned, non-blocking copies) before it reads back batch i;
 - rows: built with numpy for a whole batch at once.
 
 ``precision="auto"`` picks what measured fastest at unchanged accuracy (benchmarks/RESULTS.md):
@@ -191,14 +193,19 @@ def is_cpu(device) -> bool:
 
 
 class OnnxReader:
-    """The model's int8 ONNX file run by ONNX Runtime on the CPU (``core.onnxmodel``): no torch."""
+    """The model's int8 ONNX file run by ONNX Runtime on the CPU (``core.onnxmodel``): no torch.
+
+    ``streams`` model threads call one session at once, each batch on ``intra_op_threads`` of
+    its own: as with torch, one team of threads over both cores of a small machine waits at
+    every barrier whenever another process takes a core (measured under load: 2 streams of 1
+    thread 1.45x one session of 2 threads).
+    """
 
     cuda = False
     device_name = "CPU"
-    streams = 1  # one session: its own intra-op threads share each batch
 
-    def __init__(self, model, threads: int, batch_size: int | None):
-        self.model, self.intra_op_threads = model, threads
+    def __init__(self, model, streams: int, intra_op_threads: int, batch_size: int | None):
+        self.model, self.streams, self.intra_op_threads = model, streams, intra_op_threads
         self.precision = model.precision
         self.batch_size = batch_size or 64
 
@@ -330,8 +337,8 @@ class Predictor:
         instead of threads. Default: on CUDA with 4 or more workers when ``predict`` runs
         on the main thread on Linux (forking beside a GUI's threads could inherit a held lock).
     streams : int, optional
-        CPU with torch only: batches run by the model at once, each in its own thread with
-        ``threads / streams`` intra-op threads (default: up to 4, one per core first).
+        CPU: batches run by the model at once, each in its own thread with ``threads / streams``
+        intra-op threads (default: up to 4, one per core first).
     nice : int, optional
         Lower the priority of the decoding and model threads by this much (Linux). Default:
         10 when the Predictor is made and ``predict`` called off the main thread (the GUI's
@@ -376,13 +383,14 @@ class Predictor:
             path = model_file(model_path)
             self.info = read_model_info(path)
             threads = threads or usable_cores()
+            ways = max(1, min(streams or 4, threads))
             # ONNX Runtime's threads are started with its session and inherit this priority
             model, self.precision_note = _in_thread(
-                lambda: open_onnx(path, threads, announce=announce),
+                lambda: open_onnx(path, max(1, threads // ways), announce=announce),
                 nice if nice is not None else (0 if on_main_thread else 10),
             )
             if model is not None:
-                self.reader = OnnxReader(model, threads, batch_size)
+                self.reader = OnnxReader(model, ways, max(1, threads // ways), batch_size)
         if self.reader is None:
             from core.torchreader import TorchReader
 
