@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from core.arrays import is_labels_name
 from core.errors import DigitsumError
-from core.files import atomic_path
+from core.files import atomic_path, refuse_folder_spelling
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -105,6 +105,10 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
         If ``dest`` is a disk or a socket, an input of this run, a labels file, or an
         existing file that is not text (one line naming the file and the reason).
     """
+    try:
+        refuse_folder_spelling(dest)
+    except NotADirectoryError as exc:
+        raise ExportError(f"cannot write {dest}: {exc.strerror}") from None
     try:
         st = os.stat(dest)
     except OSError:

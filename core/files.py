@@ -12,6 +12,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replaced"
+FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
+
+
+def refuse_folder_spelling(dest: str | os.PathLike) -> None:
+    """Refuse a file name spelled as a folder (``out.csv/``, ``m.safetensors/.``) that is no folder.
+
+    ``pathlib`` and ``os.path.normpath`` drop the trailing ``/`` or ``/.``, so such a name
+    would slip past every check made on its spelling (an input, a labels file) and then
+    replace the file it names. Every writer goes through ``atomic_path``, which calls this.
+
+    Raises
+    ------
+    NotADirectoryError
+    """
+    spelled = os.fspath(dest)
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if (spelled.endswith(seps) or os.path.basename(spelled) in (".", "..")) and not os.path.isdir(spelled):
+        raise NotADirectoryError(errno.ENOTDIR, FOLDER_SPELLING, spelled)
 
 
 @contextlib.contextmanager
@@ -29,9 +47,11 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
     OSError
         Among others when ``dest`` exists and is a device, pipe or socket: a rename would
         put a regular file in place of the device node (``/dev/null`` gone for everyone);
-        and (PermissionError) when ``dest`` exists and this user could not write it with
-        the shell (``chmod 444``): a rename in its folder would replace it anyway.
+        (PermissionError) when ``dest`` exists and this user could not write it with the
+        shell (``chmod 444``): a rename in its folder would replace it anyway; and
+        (NotADirectoryError) for a name spelled as a folder that is none (``refuse_folder_spelling``).
     """
+    refuse_folder_spelling(dest)
     dest = Path(dest)
     if dest.is_symlink():
         dest = Path(os.path.realpath(dest))

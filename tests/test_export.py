@@ -174,3 +174,18 @@ def test_unencodable_text_fails_cleanly(tmp_path):
     with pytest.raises(ExportError):
         write_predictions_csv([Row("bad\udcff.png", 1, 0.5)], dest)
     assert dest.read_bytes() == b"old" and only(tmp_path) == ["out.csv"]
+
+
+@pytest.mark.parametrize("spelled", ["labels.csv/", "labels.csv/.", "synth_00000.png/."])
+def test_predict_refuses_an_output_spelled_as_a_folder(capsys, tmp_path, spelled):
+    import shutil
+
+    from clitools import ROOT, cli_in_process
+
+    folder = shutil.copytree(ROOT / "resources" / "samples", tmp_path / "imgs")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    status, _, err = cli_in_process(capsys, "predict", folder, "--output", f"{folder}/{spelled}", "-q")
+    assert status == 1 and err.strip().endswith(
+        "names a folder (a trailing / or /.), and there is none: write to the file's own name"
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -105,3 +105,15 @@ def test_a_read_only_file_is_not_replaced():
         for p in shared.iterdir():
             p.unlink()
         shared.rmdir()
+
+
+def test_a_file_name_spelled_as_a_folder_is_refused(tmp_path):
+    (tmp_path / "labels.csv").write_text("filename,sum\n")
+    (tmp_path / "m.safetensors").write_bytes(b"model")
+    for spelled in ("labels.csv/", "m.safetensors/.", "new.csv/", "labels.csv/.."):
+        with pytest.raises(NotADirectoryError, match="names a folder"):
+            write(f"{tmp_path}/{spelled}")
+    assert (tmp_path / "labels.csv").read_text() == "filename,sum\n"
+    assert (tmp_path / "m.safetensors").read_bytes() == b"model" and not (tmp_path / "new.csv").exists()
+    write(f"{tmp_path}/./sums.csv")  # a "." inside the path is only a path
+    assert (tmp_path / "sums.csv").read_text() == "new\n"
