@@ -182,7 +182,7 @@ def iter_predictions(args, report: dict, before_run=None):
     from core.data import list_inputs
     from core.predict import Predictor, RunStats, is_cpu
     from core.progress import progress_bar
-    from core.runtime import DistContext, distributed_setup, resolve_device
+    from core.runtime import DistContext, distributed_setup, resolve_device, torchrun_world
 
     if not args.inputs:
         raise CommandError("no INPUT given: name a folder, image files or an .npy array")
@@ -191,7 +191,7 @@ def iter_predictions(args, report: dict, before_run=None):
         raise CommandError("no images found in " + ", ".join(args.inputs))
     if before_run is not None:
         before_run(items)
-    if is_cpu(args.device) and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if is_cpu(args.device) and torchrun_world() == 1:
         ctx = DistContext("cpu")  # one process on the CPU: ONNX Runtime, and torch is never imported
     else:
         ctx = distributed_setup(resolve_device(args.device))

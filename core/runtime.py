@@ -22,6 +22,32 @@ class DeviceError(DigitsumError, ValueError):
     """A --device that this machine does not have; ``str()`` is a one-line reason."""
 
 
+TORCHRUN_VARIABLES = ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+def torchrun_world() -> int:
+    """The number of processes of the torchrun job this process belongs to (1: none).
+
+    Read from ``WORLD_SIZE``; a set that is incomplete or not numbers (a stray ``WORLD_SIZE=2``
+    in a shell) is a one-line :class:`DeviceError`, never a traceback or a wait for ranks
+    that will not come.
+    """
+    told = os.environ.get("WORLD_SIZE", "").strip()
+    if told in ("", "1"):
+        return 1
+    missing = [name for name in TORCHRUN_VARIABLES if not os.environ.get(name, "").strip()]
+    numbers = (told, os.environ.get("RANK", "0"), os.environ.get("LOCAL_RANK", "0"))
+    if missing or not all(n.strip().isdigit() for n in numbers) or int(told) < 1:
+        what = f"{', '.join(missing)} unset" if missing else "not whole numbers"
+        raise DeviceError(
+            f"WORLD_SIZE={one_line(told)[:20]} says this is one of several torchrun processes, but {what}: "
+            "start it with torchrun, or unset WORLD_SIZE"
+        )
+    if int(os.environ["RANK"]) >= int(told):
+        raise DeviceError(f"RANK={os.environ['RANK']} is not below WORLD_SIZE={told}: start it with torchrun")
+    return int(told)
+
+
 def resolve_device(spec: str = "auto") -> torch.device:
     """Turn ``auto | cpu | cuda | cuda:N`` into a device that exists here.
 
@@ -141,7 +167,7 @@ def distributed_setup(device: torch.device) -> DistContext:
 
     gloo on the CPU, nccl on CUDA, where each process takes the GPU of its LOCAL_RANK.
     """
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = torchrun_world()
     if world <= 1:
         return DistContext(device)
     import torch
