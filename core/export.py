@@ -105,6 +105,8 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
         If ``dest`` is a disk or a socket, an input of this run, a labels file, or an
         existing file that is not text (one line naming the file and the reason).
     """
+    if not os.fspath(dest):
+        raise ExportError("no output file named (an empty name); name a CSV file, or - for stdout")
     try:
         refuse_folder_spelling(dest)
     except NotADirectoryError as exc:

@@ -18,11 +18,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from core import __version__
+from core.argtypes import MAX_BATCH, device_spec, int_in
 from digitsum_gui import desktop
 
 ICON = desktop.ICON
 DESKTOP_FLAGS = {"--install-desktop-entry", "--uninstall-desktop-entry"}
-ANSWERED_WITHOUT_A_WINDOW = {"-h", "--help", "--version"}
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -33,9 +33,12 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", default=None, help="model file (default: the last one used, else the bundled resources/models model)"
     )
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
     parser.add_argument(
-        "--batch-size", type=int, default=None, help="images per forward pass (default: 64 CPU, 1024 CUDA)"
+        "--batch-size",
+        type=int_in(1, MAX_BATCH),
+        default=None,
+        help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)",
     )
     parser.add_argument("--version", action="version", version=f"digitsum {__version__}")
     entry = parser.add_mutually_exclusive_group()
@@ -96,10 +99,10 @@ def main(argv=None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     if DESKTOP_FLAGS & set(words):
         return desktop_entry_command(get_args_parser().parse_args(words))
-    if ANSWERED_WITHOUT_A_WINDOW & set(words):
-        # before Qt starts: without a display QApplication aborts the process, and --help needs none
-        # (parse_known_args: Qt's own options, -platform and the like, may stand beside them)
-        get_args_parser().parse_known_args(words)  # prints and exits
+    # before Qt starts: without a display QApplication aborts the process, and --help, --version
+    # or a bad value (--batch-size -5) need none (parse_known_args: Qt's own options, -platform
+    # and the like, may stand beside ours); those print and exit here
+    get_args_parser().parse_known_args(words)
     app = QApplication.instance() or create_application(sys.argv if argv is None else ["digitsum-gui", *argv])
     # QApplication has taken its own options (-platform, -style, ...); the rest are ours.
     args = get_args_parser().parse_args(app.arguments()[1:])

@@ -189,3 +189,12 @@ def test_predict_refuses_an_output_spelled_as_a_folder(capsys, tmp_path, spelled
         "names a folder (a trailing / or /.), and there is none: write to the file's own name"
     )
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_predict_refuses_an_empty_output_name_before_any_work(capsys):
+    from clitools import ROOT, cli_in_process
+
+    status, out, err = cli_in_process(capsys, "predict", ROOT / "resources" / "samples", "--output", "", "-q")
+    assert status == 1 and out == ""
+    said = "no output file named (an empty name); name a CSV file, or - for stdout"
+    assert err.strip() == f"digitsum predict: error: {said}"
