@@ -272,6 +272,9 @@ def cmd_predict(args) -> int:
 
     report: dict = {}
 
+    if args.output == "-" and sys.stdout is None:
+        raise CommandError("stdout is closed (>&-): name a CSV file with --output")
+
     def refuse_unsafe_output(items):  # before the model loads: a refused output costs no work
         if args.output != "-":
             check_output_target(args.output, _run_inputs(args, items))
@@ -432,9 +435,29 @@ def run() -> None:
     os._exit(status)
 
 
+def _fill_closed_streams() -> None:
+    """Started with stdout or stderr closed (``>&-``, ``2>&-``): /dev/null takes their place.
+
+    Else the next file opened (a CSV's temporary file) would get descriptor 1 or 2, and what
+    a library prints there would land in it. Messages then go nowhere and the work is still
+    done; a CSV asked for on a closed stdout is refused (``cmd_predict``).
+    """
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
+
+
 def main(argv=None) -> int:
     """Run one command (``argv`` defaults to ``sys.argv[1:]``); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _fill_closed_streams()
     if argv[:1] == ["train"]:
         from core.train import run_cli
 

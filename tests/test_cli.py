@@ -287,3 +287,30 @@ def test_output_to_a_full_disk_fails_in_one_line(synthed, baseline_model, buffer
         )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode != 0 and len(lines) == 1 and "No space left on device" in lines[0], proc.stderr
+
+
+def test_closed_stdout_or_stderr_gives_a_line_or_the_csv_never_a_traceback(tmp_path):
+    """`>&-` and `2>&-`: a CSV asked for on stdout is refused in one line; with stderr closed the
+    CSV is still written (and nothing else lands in it)."""
+    import shlex
+
+    from clitools import ROOT, child_env
+
+    samples, out = shlex.quote(str(ROOT / "resources" / "samples")), shlex.quote(str(tmp_path / "s.csv"))
+    python = shlex.quote(sys.executable)
+
+    def shell(line):
+        return subprocess.run(["bash", "-c", line], env=child_env(), capture_output=True, text=True, timeout=120)
+
+    closed_out = shell(f"{python} -m core predict {samples} -q >&-")
+    assert closed_out.returncode == 1
+    assert closed_out.stderr == "digitsum predict: error: stdout is closed (>&-): name a CSV file with --output\n"
+    for line in (
+        f"{python} -m core predict {samples} -o {out} 2>&-",
+        f"{python} -m core predict {samples} -o {out} >&- 2>&-",
+    ):
+        proc = shell(line)
+        assert proc.returncode == 0, line
+        text = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
+        assert text.startswith("file,predicted_sum,confidence,digits,error\n") and len(text.splitlines()) == 25
+        (tmp_path / "s.csv").unlink()
