@@ -1,7 +1,8 @@
 """A training run's claim on its folder: no two runs ever write into one.
 
 ``digitsum train --out DIR`` refuses a folder that already holds a run's model or checkpoint
-(``--resume DIR`` is how a run goes on), and a folder that another live run is writing,
+(``--resume DIR`` is how a run goes on), a folder holding a ``config.json`` or
+``progress.jsonl`` that no run wrote (the user's own), and a folder that another live run is writing,
 whether it started with ``--out`` or ``--resume``. The claim is an exclusive ``flock`` on
 the folder itself: no lock file to leave behind, and the kernel drops it when the process
 ends, however it ends (a SIGKILL included). Where the OS has no ``flock`` (Windows) only
@@ -15,6 +16,7 @@ the first rule holds.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -89,7 +91,14 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
         if resumed:
             return folder
         found = [name for name in RUN_FILES if (folder / name).exists()]
-        if not found:
+        foreign = [name for name in LOG_FILES if (folder / name).exists() and not _written_by_a_run(folder / name)]
+        if foreign and not default_name:
+            release_run_folders(folder)
+            raise RunFolderError(
+                f"--out {folder} holds a {foreign[0]} that no training run wrote; a run would replace it: "
+                "choose another --out"
+            )
+        if not found and not foreign:
             for name in LOG_FILES:  # a run that failed before its first model: its log starts afresh
                 with contextlib.suppress(FileNotFoundError):
                     (folder / name).unlink()
@@ -101,6 +110,19 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
                 f"--resume {folder}, or choose another --out"
             )
     raise RunFolderError(f"{base}: no free run folder name")
+
+
+def _written_by_a_run(path: Path) -> bool:
+    """Whether ``path`` (a ``LOG_FILES`` name) is what ``digitsum train`` writes: a config with its
+    ``args``, a progress log whose first line is an event; a user's own file of that name is not."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(1 << 20) if path.name == "config.json" else f.readline(1 << 16)
+        value = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return False
+    key = "args" if path.name == "config.json" else "event"
+    return isinstance(value, dict) and key in value
 
 
 def release_run_folders(folder: str | os.PathLike | None = None) -> None:

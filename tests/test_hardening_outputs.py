@@ -261,6 +261,26 @@ def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
     assert (taken / "best.safetensors").read_bytes() == b"a model"
 
 
+@pytest.mark.parametrize(
+    "name, text",
+    [("config.json", '{"mine": 1}\n'), ("progress.jsonl", "my own notes\n"), ("config.json", "not json")],
+)
+def test_class7_train_out_never_replaces_a_users_own_config_or_log(tmp_path, name, text):
+    from core.runlock import RunFolderError, claim_run_folder, release_run_folders
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / name).write_text(text)
+    try:
+        with pytest.raises(RunFolderError, match=f"holds a {name} that no training run wrote"):
+            claim_run_folder(mine, resumed=False, default_name=False)
+        # a default name moves on to the next free one
+        assert claim_run_folder(mine, resumed=False, default_name=True) == tmp_path / "mine-2"
+    finally:
+        release_run_folders()
+    assert (mine / name).read_text() == text
+
+
 def test_class7_synth_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
