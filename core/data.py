@@ -279,18 +279,63 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
 
 
 def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str | None]]) -> None:
-    """Write ``labels.csv`` atomically (a ``digits`` column only if some digits are known).
+    """Write ``labels.csv`` atomically: the user's file, changed only where ``labels`` says.
+
+    Where the file exists with a ``filename,sum`` header, every column of it is kept, unknown
+    ones (``writer``, ``note``...) included, in their order, and so is the order of its rows:
+    a row's ``sum`` and ``digits`` take their new values, a row whose file is no longer in
+    ``labels`` goes (its sum was cleared), files new to it follow at the end. Otherwise (no
+    file, or one that is not a labels file) it is written afresh: ``filename,sum``, and
+    ``digits`` where some digits are known.
 
     Raises
     ------
     core.export.ExportError
         If the file cannot be written; an existing file is left as it was.
     """
+    header, rows = _labels_rows(path)
     with_digits = any(digits for _, digits in labels.values())
+    if header is None:
+        header, rows = (["filename", "sum", "digits"] if with_digits else ["filename", "sum"]), []
+    names = [h.strip().lower() for h in header]
+    if with_digits and "digits" not in names:
+        header, names = [*header, "digits"], [*names, "digits"]
+    i_name, i_sum = names.index("filename"), names.index("sum")
+    i_digits = names.index("digits") if "digits" in names else None
+    written = set()
     with atomic_text_file(path, encoding="utf-8") as f:
-        f.write(csv_line(["filename", "sum", "digits"] if with_digits else ["filename", "sum"]))
+        f.write(csv_line(header))
+        for row in rows:
+            name = row[i_name].strip() if i_name < len(row) else ""
+            if name not in labels or name in written:
+                continue  # cleared (or a blank line)
+            written.add(name)
+            f.write(csv_line(_labels_row(row, len(header), i_name, i_sum, i_digits, name, *labels[name])))
         for name, (total, digits) in labels.items():
-            f.write(csv_line([name, int(total), digits or ""] if with_digits else [name, int(total)]))
+            if name not in written:
+                f.write(csv_line(_labels_row([], len(header), i_name, i_sum, i_digits, name, total, digits)))
+
+
+def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
+    """An existing labels file's header and rows as text, or ``(None, [])`` where there is none to keep."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None, []
+    header = rows[0] if rows else []
+    names = [h.strip().lower() for h in header]
+    if "filename" not in names or "sum" not in names:
+        return None, []
+    return header, rows[1:]
+
+
+def _labels_row(row, width, i_name, i_sum, i_digits, name, total, digits) -> list[str]:
+    cells = list(row) + [""] * (width - len(row))
+    cells[i_name], cells[i_sum] = name, str(int(total))
+    if i_digits is not None:
+        cells[i_digits] = digits or ""
+    return cells
 
 
 def load_labelled(spec: str | os.PathLike) -> LabelledSet:

@@ -354,3 +354,21 @@ def test_load_labelled_bad_specs(tmp_path):
     write_labels_csv(tmp_path / "labels.csv", {"bad.png": (1, None)})
     with pytest.raises(InputError, match="no readable"):
         load_labelled(tmp_path)
+
+
+def test_writing_labels_keeps_the_users_columns_and_row_order(tmp_path):
+    from core.corrections import FolderLabels
+
+    path = tmp_path / "labels.csv"
+    original = "\ufeffFilename,writer,Sum,digits,note\nb.png,w7,18,9117,checked twice\na.png,w2,5,,\nc.png,w9,3,0102,\n"
+    path.write_text(original, encoding="utf-8")
+    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels.set("a.png", 6)  # a correction typed in the app
+    labels.set("c.png", None)  # a sum forgotten
+    labels.set("d.png", 12)  # a file the labels did not have
+    assert path.read_text(encoding="utf-8") == (
+        "Filename,writer,Sum,digits,note\nb.png,w7,18,9117,checked twice\na.png,w2,6,,\nd.png,,12,,\n"
+    )
+    assert read_labels_csv(path) == {"b.png": (18, "9117"), "a.png": (6, None), "d.png": (12, None)}
+    labels.set("b.png", 18)  # the same sum again: its digits stay
+    assert "b.png,w7,18,9117,checked twice" in path.read_text(encoding="utf-8")
