@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
@@ -354,10 +355,23 @@ def cmd_evaluate(args) -> int:
 
 
 def _refuse_used_folder(folder: str, force: bool) -> None:
-    """``synth`` writes synth_NNNNN.png and labels.csv: into a new or empty folder, or with --force."""
+    """``synth`` writes synth_NNNNN.png and labels.csv: into a new or empty folder, or with --force.
+
+    The folder is made and locked first (``core.runlock.lock_folder``), then looked into: of
+    two commands started into one new folder, the second is refused instead of mixing its
+    images and sums with the first's.
+    """
+    from core.runlock import lock_folder
+
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise CommandError(f"{folder}: a file, not a folder")
-    if force or not os.path.isdir(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot create the folder ({exc.strerror or exc})") from None
+    if not lock_folder(Path(folder)):
+        raise CommandError(f"{folder}: another digitsum command is writing into this folder now; choose another")
+    if force:
         return
     try:
         with os.scandir(folder) as entries:

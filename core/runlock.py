@@ -36,8 +36,13 @@ class RunFolderError(DigitsumError, ValueError):
     """A run folder that this run may not write into; ``str()`` is a one-line reason."""
 
 
-def _lock(folder: Path) -> bool:
-    """Take the exclusive lock on ``folder`` for this process; False if another process holds it."""
+def lock_folder(folder: Path) -> bool:
+    """Take the exclusive lock on ``folder`` for this process; False if another process holds it.
+
+    Runs claim their folder with it, and ``digitsum synth`` its output folder: two commands
+    never write into one folder at once. Released by ``release_run_folders`` or the end of
+    the process.
+    """
     key = os.path.realpath(folder)
     if key in _held or fcntl is None:
         return True
@@ -82,7 +87,7 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
             raise RunFolderError(f"--out {folder}: a file, not a folder") from None
         except OSError as exc:
             raise RunFolderError(f"cannot create the run folder {folder}: {exc.strerror or exc}") from None
-        if not _lock(folder):
+        if not lock_folder(folder):
             if default_name:
                 continue
             raise RunFolderError(

@@ -326,3 +326,21 @@ def test_class7_sigterm_during_predict_leaves_no_temporary_file_and_the_old_csv(
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert err.strip().splitlines()[-1] == "digitsum predict: terminated by SIGTERM" and "Traceback" not in err
     assert os.listdir(tmp_path) == ["sums.csv"] and sha256(out) == before
+
+
+def test_class7_two_synths_into_one_new_folder_never_both_write(tmp_path):
+    out = tmp_path / "new"
+    cmd = [sys.executable, "-m", "core", "synth", str(out), "--count", "300"]
+    runs = [
+        subprocess.Popen([*cmd, "--seed", str(seed)], env=child_env(), stderr=subprocess.PIPE, text=True)
+        for seed in (1, 2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
+    assert sorted(code for code, _ in results) == [0, 1], results
+    refused = next(err for code, err in results if code == 1)
+    assert "another digitsum command is writing into this folder now" in refused or "is not empty" in refused
+    seed = [1, 2][[code for code, _ in results].index(0)]
+    again = tmp_path / "again"  # what the winner alone writes
+    assert run_cli("synth", again, "--count", "300", "--seed", seed).returncode == 0
+    assert (out / "labels.csv").read_text() == (again / "labels.csv").read_text()
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in again.iterdir())
