@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError, one_line
+from core.files import require_regular
 from core.images import value_scale
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM
 
@@ -53,6 +54,7 @@ class ArrayFormat:
 
 
 def _load_npy(path: Path, mmap: bool) -> np.ndarray:
+    require_regular(path)  # a named pipe would wait forever
     # allow_pickle=False: an array from elsewhere must not run code when it is opened
     return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
 

@@ -24,6 +24,7 @@ from core.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, ope
 from core.errors import InputError, one_line
 from core.export import atomic_text_file, csv_line
 from core.featureless import no_digits_reason
+from core.files import require_regular
 from core.images import ImageReadError, out_of_range, read_image, to_model_input
 from core.spec import MAX_SUM, NUM_DIGITS
 
@@ -241,6 +242,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
     path = Path(path)
     labels: dict[str, tuple[int, str | None]] = {}
     try:
+        require_regular(path)  # a named pipe would wait forever
         with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: Excel writes a BOM
             reader = csv.reader(f)
             header = [h.strip().lower() for h in next(reader, [])]

@@ -15,6 +15,22 @@ NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replac
 FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
 
 
+def require_regular(path: str | os.PathLike) -> None:
+    """Refuse, before opening it, a file the user named that is a pipe, device or socket.
+
+    Opening a named pipe waits for a writer forever, and ``/dev/zero`` reads until memory runs
+    out: every reader of a file the user names (labels, arrays, digit banks) calls this first.
+
+    Raises
+    ------
+    OSError
+        Missing (``FileNotFoundError``), or not a regular file (``errno.EINVAL``).
+    """
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket): not read", os.fspath(path))
+
+
 def refuse_folder_spelling(dest: str | os.PathLike) -> None:
     """Refuse a file name spelled as a folder (``out.csv/``, ``m.safetensors/.``) that is no folder.
 

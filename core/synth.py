@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from core import RESOURCES
 from core.errors import DigitsumError
+from core.files import require_regular
 from core.layouts import grid_layout, ink_extents, synth_layout, touch_layout, uniform, wide_layout
 from core.model import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 from core.spec import LAYOUTS
@@ -163,6 +164,7 @@ def split_indices(n: int = 60000) -> dict[str, np.ndarray]:
 
 
 def _read_idx(path: Path) -> np.ndarray:
+    require_regular(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         data = f.read()
@@ -217,6 +219,7 @@ def load_bank(path: str | Path | None = None) -> DigitBank:
     path = Path(path) if path is not None else BUNDLED_BANK
     writer, stranger = None, None
     try:
+        require_regular(path)  # a named pipe would wait forever
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 x, y = z["x"], z["y"]

@@ -117,3 +117,23 @@ def test_a_file_name_spelled_as_a_folder_is_refused(tmp_path):
     assert (tmp_path / "m.safetensors").read_bytes() == b"model" and not (tmp_path / "new.csv").exists()
     write(f"{tmp_path}/./sums.csv")  # a "." inside the path is only a path
     assert (tmp_path / "sums.csv").read_text() == "new\n"
+
+
+def test_pipes_the_user_names_are_refused_before_they_are_opened(tmp_path, capsys):
+    """A named pipe as labels, array or digit bank: one line at once, never a wait for a writer."""
+    from clitools import ROOT, cli_in_process
+
+    from core.files import require_regular
+
+    pipe = tmp_path / "pipe.npy"
+    os.mkfifo(pipe)
+    with pytest.raises(OSError, match="not a regular file"):
+        require_regular(pipe)
+    samples = ROOT / "resources" / "samples"
+    for words in (
+        ["evaluate", samples, "--labels", pipe, "-q"],
+        ["synth", tmp_path / "out", "--count", "2", "--mnist", pipe],
+        ["evaluate", pipe, "--labels", samples / "labels.csv", "-q"],
+    ):
+        status, _, err = cli_in_process(capsys, *words)
+        assert status == 1 and len(err.strip().splitlines()) == 1, (words, err)
