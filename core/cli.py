@@ -390,12 +390,14 @@ def cmd_synth(args) -> int:
     from core.progress import progress_bar
     from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
 
-    _refuse_used_folder(args.out_dir, args.force)
-    bank = load_bank(args.mnist)  # empty, or labels that are not 0..9: one line
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        raise CommandError(f"{args.out_dir}: a file, not a folder")
+    bank = load_bank(args.mnist)  # empty, or labels that are not 0..9: one line, before any folder is made
     split = args.split or ("all" if args.mnist else "holdout")
     if split != "all" and bank.split_by == "index":
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
+    _refuse_used_folder(args.out_dir, args.force)
     with progress_bar(args.count, "img") as bar:
         out = write_synthetic_folder(
             args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout
