@@ -2,7 +2,8 @@
 
 ``digitsum train --out DIR`` refuses a folder that already holds a run's model or checkpoint
 (``--resume DIR`` is how a run goes on), a folder holding a ``config.json`` or
-``progress.jsonl`` that no run wrote (the user's own), and a folder that another live run is writing,
+``progress.jsonl`` that no run wrote (the user's own), a folder holding a symbolic link (a
+run would write through it, outside the folder), and a folder that another live run is writing,
 whether it started with ``--out`` or ``--resume``. The claim is an exclusive ``flock`` on
 the folder itself: no lock file to leave behind, and the kernel drops it when the process
 ends, however it ends (a SIGKILL included). Where the OS has no ``flock`` (Windows) only
@@ -93,6 +94,13 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
             raise RunFolderError(
                 f"{folder}: another training run is writing into this folder now; wait for it, or choose another --out"
             )
+        links = _links_in(folder)
+        if links:
+            release_run_folders(folder)
+            raise RunFolderError(
+                f"{folder} holds a symbolic link ({links[0]}); a run never writes through one, which would "
+                "change the file it points at: copy the run's files into a folder of their own"
+            )
         if resumed:
             return folder
         found = [name for name in RUN_FILES if (folder / name).exists()]
@@ -115,6 +123,15 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
                 f"--resume {folder}, or choose another --out"
             )
     raise RunFolderError(f"{base}: no free run folder name")
+
+
+def _links_in(folder: Path) -> list[str]:
+    """The names of the symbolic links in ``folder`` (a run writes every file in it by name)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entry.name for entry in entries if entry.is_symlink())
+    except OSError:
+        return []
 
 
 def _written_by_a_run(path: Path) -> bool:

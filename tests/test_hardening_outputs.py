@@ -344,3 +344,24 @@ def test_class7_two_synths_into_one_new_folder_never_both_write(tmp_path):
     assert run_cli("synth", again, "--count", "300", "--seed", seed).returncode == 0
     assert (out / "labels.csv").read_text() == (again / "labels.csv").read_text()
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in again.iterdir())
+
+
+def test_class7_a_run_folder_holding_links_is_refused_and_what_they_point_at_untouched(tmp_path):
+    run = tmp_path / "run"
+    tiny = ["--arch", "baseline", "--data", "synthetic:16", "--val-size", "8", "--device", "cpu"]
+    assert run_cli("train", *tiny, "--epochs", "1", "--out", run).returncode == 0
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("someone else's file\n")
+    (run / "progress.jsonl").unlink()
+    (run / "progress.jsonl").symlink_to(outside)  # a shared or downloaded run
+    proc = run_cli("train", "--resume", run, "--epochs", "2")
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"digitsum train: error: {run} holds a symbolic link (progress.jsonl); a run never writes through one, "
+        "which would change the file it points at: copy the run's files into a folder of their own"
+    ]
+    assert outside.read_text() == "someone else's file\n"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "best.safetensors").symlink_to(outside)
+    assert run_cli("train", *tiny, "--epochs", "1", "--out", fresh).returncode == 1
+    assert outside.read_text() == "someone else's file\n"
