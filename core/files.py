@@ -76,8 +76,13 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
         existing = os.stat(dest)
         if not stat.S_ISREG(existing.st_mode) and not stat.S_ISDIR(existing.st_mode):
             raise OSError(errno.EINVAL, NOT_REGULAR, str(dest))  # (a directory fails in os.replace, as it says)
-        if stat.S_ISREG(existing.st_mode) and not os.access(dest, os.W_OK):
-            raise PermissionError(errno.EACCES, "read-only: it is not replaced", str(dest))
+        if stat.S_ISREG(existing.st_mode):
+            try:  # opened for writing, not truncated: what `>` would be allowed (os.access would
+                os.close(os.open(dest, os.O_WRONLY))  # also say no for a read-only filesystem)
+            except PermissionError:
+                raise PermissionError(errno.EACCES, "read-only: it is not replaced", str(dest)) from None
+            except OSError:
+                pass  # (a read-only filesystem, a busy file: the write below says why)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
