@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -182,12 +181,3 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
         return OnnxModel(made, threads), ""
     except (ExportError, OnnxModelError, OSError) as exc:
         return None, f"no int8 ONNX file, so torch runs the model: {one_line(exc)}"
-
-
-def carried_metadata(model: OnnxModel) -> dict:
-    """The safetensors file's ``digitsum`` metadata that an exported ONNX file carries (``{}`` if none)."""
-    try:
-        meta = json.loads(model.meta.get("digitsum", "{}"))
-    except ValueError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
