@@ -46,14 +46,42 @@ class _Readings(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+        # registered modules, so that the exporter sees their weights as the model's own
+        self.stem, self.rest = _grey_stem(model) or (None, None)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.unsqueeze(1).float() / 255.0  # (n, 1, 40, 168), as core.predict feeds the model
         net = self.model
-        feats = net.backbone(net.norm(x))
+        if self.stem is None:
+            feats = net.backbone(net.norm(x))
+        else:
+            feats = self.rest(self.stem((x - net.norm.mean[:, :1]) / net.norm.std[:, :1]))
         # a digits head gives (n, 4, 10), whose sum distribution core.onnxmodel convolves in
         # numpy; a sum head gives (n, 37)
         return F.softmax(net.head(feats).float(), dim=-1)
+
+
+def _grey_stem(model: nn.Module) -> tuple[nn.Conv2d, nn.Module] | None:
+    """The backbone's first convolution folded to read the grey channel once, and the rest.
+
+    A ResNet-50 normalises its grey image into three equal channels; where their mean and std
+    are equal too, its first convolution over them is one convolution over the grey channel with
+    the weights summed over the three (exact, padding included: it pads the normalised image).
+    That spares the graph the copy into three channels and two thirds of its first layer.
+    """
+    norm, backbone = model.norm, model.backbone
+    if not isinstance(backbone, nn.Sequential) or not isinstance(backbone[0], nn.Conv2d):
+        return None
+    conv = backbone[0]
+    if norm.channels == 1 or conv.in_channels != norm.channels or conv.groups != 1:
+        return None
+    if not (torch.all(norm.mean == norm.mean.flatten()[0]) and torch.all(norm.std == norm.std.flatten()[0])):
+        return None  # ImageNet's per-channel statistics: the channels differ
+    stem = nn.Conv2d(1, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, conv.dilation, bias=False)
+    stem.weight.data.copy_(conv.weight.detach().sum(dim=1, keepdim=True))
+    if conv.bias is not None:
+        stem.bias = nn.Parameter(conv.bias.detach().clone())
+    return stem, backbone[1:]
 
 
 def export_fp32(model: nn.Module, dest: Path) -> None:

@@ -100,3 +100,26 @@ def test_training_with_onnx_leaves_the_cpu_file_beside_the_model(tmp_path):
     assert done["event"] == "done" and done["onnx"] == str(tmp_path / "run" / "best.int8.onnx")
     model = onnxmodel.OnnxModel(done["onnx"], threads=1)
     assert model.meta["model_sha256"] == onnxmodel.file_sha256(tmp_path / "run" / "best.safetensors")
+
+
+def test_the_grey_stem_reads_as_the_three_channel_model_does():
+    """The exported graph folds the first convolution over three equal channels into one over
+    the grey image: the same probabilities (padding included), and no fold where the channels'
+    statistics differ (ImageNet's)."""
+    from core.model import Normalize, _resnet50_normalize, resnet50_digits
+    from core.onnxexport import _Readings
+
+    torch.manual_seed(0)
+    model = resnet50_digits(pretrained=False).eval()
+    readings = _Readings(model).eval()
+    assert readings.stem is not None and readings.stem.in_channels == 1
+    images = torch.randint(0, 256, (3, 40, 168), dtype=torch.uint8)
+    images[:, :, :4] = 255  # ink at the border, where the padding meets it
+    with torch.inference_mode():
+        log_sums, digit_logits = model(images.unsqueeze(1).float() / 255)
+        folded = readings(images)
+    torch.testing.assert_close(folded, digit_logits.softmax(-1), atol=1e-5, rtol=1e-4)
+    imagenet = _resnet50_normalize(pretrained=True)
+    assert isinstance(imagenet, Normalize)
+    model.norm = imagenet
+    assert _Readings(model).stem is None
