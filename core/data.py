@@ -22,12 +22,14 @@ import numpy as np
 
 from core.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, open_array, read_array_labels
 from core.errors import InputError, one_line
-from core.export import atomic_text_file, csv_line
+from core.export import ExportError, atomic_text_file, csv_line, escape_cell, unescape_cell
 from core.featureless import no_digits_reason
 from core.files import require_regular
 from core.images import ImageReadError, out_of_range, read_image, to_model_input
 from core.spec import MAX_SUM, NUM_DIGITS
 
+# labels.csv is read whole (100,000 rows are ~3 MB); a file far larger is no labels file
+LABELS_MAX_BYTES = 256 << 20
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
 
 
@@ -140,6 +142,19 @@ def display_name(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def named_file(folder: Path, name: str) -> Path:
+    """The file in ``folder`` that ``name``, as ``display_name`` wrote it, stands for.
+
+    The inverse of ``display_name``: a name whose undecodable bytes were shown as ``\\xNN``
+    gets them back, so a label saved for ``caf\\xe9.png`` finds the Latin-1 file it was typed
+    for. A file really spelled with the backslash is taken first.
+    """
+    literal = folder / name
+    if "\\x" not in name or os.path.lexists(literal):
+        return literal
+    return folder / re.sub(r"\\x([89a-f][0-9a-f])", lambda m: chr(0xDC00 + int(m[1], 16)), name)
+
+
 def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) -> list[InputItem]:
     """Expand folders, image files and arrays (``core.arrays``) into items, in order.
 
@@ -242,7 +257,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
     path = Path(path)
     labels: dict[str, tuple[int, str | None]] = {}
     try:
-        require_regular(path)  # a named pipe would wait forever
+        require_regular(path, LABELS_MAX_BYTES)  # a named pipe would wait forever
         with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: Excel writes a BOM
             reader = csv.reader(f)
             header = [h.strip().lower() for h in next(reader, [])]
@@ -259,7 +274,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
                     continue
                 if len(row) <= max(i_name, i_sum):
                     raise InputError(f"{where()}: expected filename and sum")
-                name, total = row[i_name].strip(), row[i_sum].strip()
+                name, total = unescape_cell(row[i_name].strip()), row[i_sum].strip()
                 if not name:
                     raise InputError(f"{where()}: empty filename")
                 if not total.isdecimal() or int(total) > MAX_SUM:  # (what the former \d+ took)
@@ -288,12 +303,15 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
     a row's ``sum`` and ``digits`` take their new values, a row whose file is no longer in
     ``labels`` goes (its sum was cleared), files new to it follow at the end. Otherwise (no
     file, or one that is not a labels file) it is written afresh: ``filename,sum``, and
-    ``digits`` where some digits are known.
+    ``digits`` where some digits are known. A name a spreadsheet would run as a formula
+    (``=HYPERLINK(...).png``) gets a leading ``'``, as in the prediction CSV, and
+    ``read_labels_csv`` takes it off again.
 
     Raises
     ------
     core.export.ExportError
-        If the file cannot be written; an existing file is left as it was.
+        If the file cannot be written, or the labels file there cannot be read whole; an
+        existing file is left as it was.
     """
     header, rows = _labels_rows(path)
     with_digits = any(digits for _, digits in labels.values())
@@ -308,7 +326,7 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
     with atomic_text_file(path, encoding="utf-8") as f:
         f.write(csv_line(header))
         for row in rows:
-            name = row[i_name].strip() if i_name < len(row) else ""
+            name = unescape_cell(row[i_name].strip()) if i_name < len(row) else ""
             if name not in labels or name in written:
                 continue  # cleared (or a blank line)
             written.add(name)
@@ -319,12 +337,22 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
 
 
 def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
-    """An existing labels file's header and rows as text, or ``(None, [])`` where there is none to keep."""
+    """An existing labels file's header and rows as text, or ``(None, [])`` where there is none to keep.
+
+    Raises
+    ------
+    core.export.ExportError
+        If a file is there but cannot be read whole: it is not replaced by a file of fewer rows.
+    """
     try:
+        require_regular(path, LABELS_MAX_BYTES)
         with open(path, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except FileNotFoundError:
         return None, []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
+        raise ExportError(f"cannot update {path}: {reason}; it is left as it was") from None
     header = rows[0] if rows else []
     names = [h.strip().lower() for h in header]
     if "filename" not in names or "sum" not in names:
@@ -334,7 +362,7 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
 
 def _labels_row(row, width, i_name, i_sum, i_digits, name, total, digits) -> list[str]:
     cells = list(row) + [""] * (width - len(row))
-    cells[i_name], cells[i_sum] = name, str(int(total))
+    cells[i_name], cells[i_sum] = escape_cell(name), str(int(total))  # as the prediction CSV: no formula runs
     if i_digits is not None:
         cells[i_digits] = digits or ""
     return cells
@@ -368,7 +396,8 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
                 skipped.append(f"{name}: outside the data folder")
                 continue
             try:
-                images.append(load_item(InputItem(name, path / rel), require_digits=False))  # the user's label decides
+                item = InputItem(name, named_file(path, name))
+                images.append(load_item(item, require_digits=False))  # the user's label decides
             except ImageReadError as exc:
                 skipped.append(f"{name}: {exc}")
                 continue

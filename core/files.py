@@ -15,20 +15,24 @@ NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replac
 FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
 
 
-def require_regular(path: str | os.PathLike) -> None:
+def require_regular(path: str | os.PathLike, max_bytes: int | None = None) -> None:
     """Refuse, before opening it, a file the user named that is a pipe, device or socket.
 
     Opening a named pipe waits for a writer forever, and ``/dev/zero`` reads until memory runs
     out: every reader of a file the user names (labels, arrays, digit banks) calls this first.
+    A reader that takes the whole file into memory (``labels.csv``) also names ``max_bytes``.
 
     Raises
     ------
     OSError
-        Missing (``FileNotFoundError``), or not a regular file (``errno.EINVAL``).
+        Missing (``FileNotFoundError``), not a regular file (``errno.EINVAL``), or larger
+        than ``max_bytes`` (``errno.EFBIG``).
     """
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket): not read", os.fspath(path))
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise OSError(errno.EFBIG, f"larger than {max_bytes >> 20} MB, more than this file can hold: not read")
 
 
 def refuse_folder_spelling(dest: str | os.PathLike) -> None:

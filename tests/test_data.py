@@ -372,3 +372,53 @@ def test_writing_labels_keeps_the_users_columns_and_row_order(tmp_path):
     assert read_labels_csv(path) == {"b.png": (18, "9117"), "a.png": (6, None), "d.png": (12, None)}
     labels.set("b.png", 18)  # the same sum again: its digits stay
     assert "b.png,w7,18,9117,checked twice" in path.read_text(encoding="utf-8")
+
+
+def _digit_png(path) -> None:
+    Image.fromarray(digits_like()).save(path, format="PNG")
+
+
+def test_labels_named_like_formulas_are_escaped_in_the_file_and_read_back(tmp_path):
+    from core.corrections import FolderLabels
+
+    names = ['=HYPERLINK("x").png', "@SUM(1+1).png", "+1.png", "plain.png"]
+    for name in names:
+        _digit_png(tmp_path / name)
+    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    for i, name in enumerate(names):
+        labels.set(name, i)
+    text = (tmp_path / "labels.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "\n'@SUM(1+1).png," in text and "\n'+1.png," in text
+    assert "\nplain.png,3" in text
+    assert read_labels_csv(tmp_path / "labels.csv") == {name: (i, None) for i, name in enumerate(names)}
+    labels.set("plain.png", 4)  # rewriting keeps the escaped rows, once each
+    assert read_labels_csv(tmp_path / "labels.csv")["@SUM(1+1).png"] == (1, None)
+    assert load_labelled(tmp_path).names == names
+
+
+def test_a_label_typed_for_a_name_that_is_not_utf8_reads_its_file(tmp_path):
+    from core.corrections import FolderLabels
+
+    raw = os.fsdecode(b"caf\xe9.png")  # a Latin-1 name, as an old archive has them
+    _digit_png(tmp_path / raw)
+    (item,) = list_inputs([tmp_path])
+    assert item.name == "caf\\xe9.png"
+    FolderLabels(tmp_path, tmp_path / "sidecars").set(item.name, 11)
+    labelled = load_labelled(tmp_path)
+    assert labelled.names == ["caf\\xe9.png"] and labelled.skipped == [] and list(labelled.sums) == [11]
+
+
+def test_a_labels_file_that_cannot_be_read_whole_is_refused_and_kept(tmp_path, monkeypatch):
+    import core.data
+    from core.export import ExportError
+
+    path = tmp_path / "labels.csv"
+    latin1 = "filename,sum,note\na.png,3,caf\xe9\n".encode("latin-1")
+    path.write_bytes(latin1)
+    with pytest.raises(ExportError, match="cannot update .*labels.csv.*left as it was"):
+        write_labels_csv(path, {"a.png": (4, None)})
+    assert path.read_bytes() == latin1
+    path.write_text("filename,sum\n" + "a.png,3\n" * 40)
+    monkeypatch.setattr(core.data, "LABELS_MAX_BYTES", 100)
+    with pytest.raises(InputError, match="larger than"):
+        read_labels_csv(path)
