@@ -180,14 +180,15 @@ def iter_predictions(args, report: dict, before_run=None):
     and rank 0 alone yields the gathered rows. ``before_run(items)``, if given, is called
     once the inputs are listed and before the model loads (to refuse an output early).
     """
-    from core.data import list_inputs
+    from core.data import left_out_note, list_inputs
     from core.predict import Predictor, RunStats, is_cpu
     from core.progress import progress_bar
     from core.runtime import DistContext, distributed_setup, resolve_device, torchrun_world
 
     if not args.inputs:
         raise CommandError("no INPUT given: name a folder, image files or an .npy array")
-    items = list_inputs(args.inputs, recursive=args.recursive)
+    left_out: list[str] = []
+    items = list_inputs(args.inputs, recursive=args.recursive, skipped=left_out)
     if not items:
         raise CommandError("no images found in " + ", ".join(args.inputs))
     if before_run is not None:
@@ -197,6 +198,8 @@ def iter_predictions(args, report: dict, before_run=None):
     else:
         ctx = distributed_setup(resolve_device(args.device))
     report["is_main"] = ctx.is_main
+    if left_out and ctx.is_main:
+        print(f"digitsum {args.command}: note: {left_out_note(left_out)}", file=sys.stderr)
     try:
         predictor = Predictor(
             args.model,

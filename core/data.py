@@ -43,6 +43,11 @@ def skipped_names(skipped: list[str], shown: int = 3) -> str:
     return named + (f" and {len(skipped) - shown} more" if len(skipped) > shown else "")
 
 
+def left_out_note(left_out: list[str]) -> str:
+    """What a recursive listing left out (``list_inputs(skipped=...)``), as one line."""
+    return f"left out {len(left_out)} sub-folder{'s' * (len(left_out) != 1)}: {skipped_names(left_out)}"
+
+
 @dataclass(frozen=True)
 class InputItem:
     """One image to read: a file, or row ``index`` of an array file (``core.arrays``).
@@ -77,7 +82,7 @@ def _relative_key(rel: str) -> tuple:
     return tuple(natural_key(part) for part in rel.split("/")), rel
 
 
-def _scan_folder(root: Path, recursive: bool) -> list[str]:
+def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
     """Image files under ``root`` as relative POSIX paths; symlinked folders are entered once.
 
     Plain strings and ``scandir``'s cached entry types, no ``Path`` per file: a GPU reads a
@@ -85,9 +90,14 @@ def _scan_folder(root: Path, recursive: bool) -> list[str]:
     is depth-first with a stack of its own, not recursion (a tree 1,500 folders deep overflows
     Python's stack), and each folder is read whole and closed before going deeper (an open
     ``scandir`` per level would run out of file descriptors at about 1,000).
+
+    A sub-folder that cannot be listed (``lost+found``), or a link to a folder outside ``root``
+    (to ``/``, which would list the whole disk), is left out and named in ``skipped``: one bad
+    entry never loses the rest of the tree. ``root`` itself failing raises ``OSError``.
     """
     found: list[str] = []
     seen: set[tuple[int, int]] = set()
+    inside = os.path.join(os.path.realpath(root), "")
 
     def listing(folder: str) -> list | None:
         st = os.stat(folder)
@@ -113,10 +123,19 @@ def _scan_folder(root: Path, recursive: bool) -> list[str]:
         except OSError:  # a symlink loop (ELOOP): one bad entry must not hide the folder
             is_dir, is_file, broken = False, False, True
         if is_dir:
-            if recursive:
+            if not recursive:
+                continue
+            shown = display_name(prefix + name + "/")
+            if entry.is_symlink() and not os.path.join(os.path.realpath(entry.path), "").startswith(inside):
+                skipped.append(f"{shown}: a link out of the folder")
+                continue
+            try:
                 inner = listing(entry.path)
-                if inner is not None:
-                    stack.append((iter(inner), prefix + name + "/"))
+            except OSError as exc:
+                skipped.append(f"{shown}: {exc.strerror or exc}")
+                continue
+            if inner is not None:
+                stack.append((iter(inner), prefix + name + "/"))
         elif (is_file or broken) and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
             # a broken link named like an image is listed: its error row says why, nothing
             # vanishes silently (pipes and devices named .png are never opened)
@@ -155,7 +174,9 @@ def named_file(folder: Path, name: str) -> Path:
     return folder / re.sub(r"\\x([89a-f][0-9a-f])", lambda m: chr(0xDC00 + int(m[1], 16)), name)
 
 
-def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) -> list[InputItem]:
+def list_inputs(
+    inputs: Sequence[str | os.PathLike], recursive: bool = False, skipped: list[str] | None = None
+) -> list[InputItem]:
     """Expand folders, image files and arrays (``core.arrays``) into items, in order.
 
     Parameters
@@ -165,6 +186,9 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
         whatever their extension) and array files (``.npy``) of shape (N, 40, 168).
     recursive : bool
         Also list images in sub-folders.
+    skipped : list, optional
+        Gets the sub-folders left out of a recursive listing, each ``"NAME/: why"``: those
+        that cannot be listed, and links to folders outside the folder given.
 
     Returns
     -------
@@ -182,9 +206,12 @@ def list_inputs(inputs: Sequence[str | os.PathLike], recursive: bool = False) ->
         path = Path(given)
         if path.is_dir():
             try:
-                files = _scan_folder(path, recursive)
+                left_out: list[str] = []
+                files = _scan_folder(path, recursive, left_out)
             except OSError as exc:
                 raise InputError(f"{shown}: cannot list folder ({exc.strerror or exc})") from None
+            if skipped is not None:
+                skipped.extend(os.path.join(shown, entry) for entry in sorted(left_out))
             items.extend(InputItem(display_name(rel), path / rel) for rel in files)
         elif not path.exists():
             raise InputError(f"{shown}: no such file or folder")

@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         # Bound methods of this window: Qt queues them onto the GUI thread.
         self.worker.model_loaded.connect(self._on_model_loaded)
         self.worker.model_failed.connect(self._on_model_failed)
-        self.worker.note.connect(self._on_model_note)  # a bound method: queued to this (the GUI) thread
+        self.worker.note.connect(self._on_worker_note)  # a bound method: queued to this (the GUI) thread
         self.worker.listed.connect(self._on_listed)
         self.worker.started.connect(self.status.run_started)
         self.worker.rows.connect(self._on_rows)
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         ask_export(self)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
-    def _on_model_note(self, text: str) -> None:
+    def _on_worker_note(self, text: str) -> None:
         self.status.showMessage(text, 15000)
 
     def _on_model_loaded(self, summary) -> None:

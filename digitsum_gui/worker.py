@@ -193,11 +193,12 @@ class PredictWorker(QObject):
     def _run(self, inputs: list, stop: threading.Event) -> bool:
         if self._closing.is_set() or stop.is_set():
             return True
-        from core.data import InputError, list_inputs
+        from core.data import InputError, left_out_note, list_inputs
 
         shown = ", ".join(str(i) for i in inputs)
+        left_out: list[str] = []
         try:
-            items = list_inputs(inputs, recursive=self.recursive)
+            items = list_inputs(inputs, recursive=self.recursive, skipped=left_out)
         except InputError as exc:
             # core's reasons start with the input they are about: say it once, not twice
             self.error.emit(f"Cannot open {exc}")
@@ -218,6 +219,9 @@ class PredictWorker(QObject):
         self.listed.emit(items)
         total = len(items)
         self.started.emit(total)
+        if left_out:
+            note = left_out_note(left_out)
+            self.note.emit(note[0].upper() + note[1:])
         from core.predict import RunStats
 
         stats = RunStats(total)

@@ -314,3 +314,14 @@ def test_closed_stdout_or_stderr_gives_a_line_or_the_csv_never_a_traceback(tmp_p
         text = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
         assert text.startswith("file,predicted_sum,confidence,digits,error\n") and len(text.splitlines()) == 25
         (tmp_path / "s.csv").unlink()
+
+
+def test_predict_recursive_names_the_sub_folders_it_leaves_out(synth_folder, baseline_model, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(synth_folder, tree / "day1")
+    (tree / "day1" / "disk").symlink_to("/")  # would list the whole disk
+    proc = run_cli("predict", tree, "--recursive", "--model", baseline_model, "--output", tmp_path / "sums.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert f"note: left out 1 sub-folder: {tree}/day1/disk/ (a link out of the folder)" in proc.stderr
+    rows = (tmp_path / "sums.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert len(rows) == len(list(synth_folder.glob("*.png"))) and all(r.startswith("day1/") for r in rows)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,11 +80,15 @@ def test_symlink_loop_and_duplicate_links_are_entered_once(tmp_path):
     root, outside = tmp_path / "root", tmp_path / "outside"
     write_png(root / "a.png")
     write_png(outside / "o.png")
+    write_png(root / "in" / "b.png")
     os.symlink(root, root / "loop")  # points back up: must not recurse forever
-    os.symlink(outside, root / "link1")
-    os.symlink(outside, root / "link2")  # second way into the same folder: skipped
-    got = names(list_inputs([root], recursive=True))
-    assert got == ["a.png", "link1/o.png"]
+    os.symlink(root / "in", root / "link1")
+    os.symlink(root / "in", root / "link2")  # second way into the same folder: skipped
+    os.symlink(outside, root / "out")  # out of the tree: not followed, named
+    skipped = []
+    got = names(list_inputs([root], recursive=True, skipped=skipped))
+    assert len(got) == 2 and got[0] == "a.png" and got[1].endswith("/b.png")
+    assert skipped == [f"{root}/out/: a link out of the folder"]
 
 
 def test_empty_folder_is_not_an_error(tmp_path):
@@ -422,3 +429,32 @@ def test_a_labels_file_that_cannot_be_read_whole_is_refused_and_kept(tmp_path, m
     monkeypatch.setattr(core.data, "LABELS_MAX_BYTES", 100)
     with pytest.raises(InputError, match="larger than"):
         read_labels_csv(path)
+
+
+def test_a_recursive_listing_leaves_out_bad_sub_folders_and_names_them(tmp_path):
+    """A link to ``/`` is not followed and a folder nobody may list is left out; the rest is read."""
+    from hostile import as_ordinary_user
+
+    tree = Path(tempfile.mkdtemp(prefix="digitsum-tree-"))  # outside root's 0700 pytest folders
+    try:
+        for sub in ("a", "a/deeper", "locked"):
+            (tree / sub).mkdir()
+            _digit_png(tree / sub / "x.png")
+        _digit_png(tree / "top.png")
+        (tree / "a" / "root").symlink_to("/")
+        for folder in (tree, tree / "a", tree / "a" / "deeper"):
+            os.chmod(folder, 0o755)
+        os.chmod(tree / "locked", 0)
+
+        def listing(folder) -> str:
+            skipped: list[str] = []
+            names = [item.name for item in list_inputs([folder], recursive=True, skipped=skipped)]
+            return repr((names, skipped))
+
+        names, skipped = eval(as_ordinary_user(listing, tree))
+        assert names == ["a/deeper/x.png", "a/x.png", "top.png"]
+        assert skipped == [f"{tree}/a/root/: a link out of the folder", f"{tree}/locked/: Permission denied"]
+        assert [i.name for i in list_inputs([tree])] == ["top.png"]  # not recursive: no sub-folder read
+    finally:
+        os.chmod(tree / "locked", 0o755)
+        shutil.rmtree(tree)

@@ -8,11 +8,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hostile import AS_ROOT, NOBODY, as_ordinary_user
 
 from core.files import atomic_path, current_umask
-
-AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-NOBODY = 65534
 
 
 def write(path, text="new\n"):
@@ -65,26 +63,7 @@ def _attempt(path: Path) -> str:
 
 def _attempt_as_an_ordinary_user(path: Path) -> str:
     """``_attempt(path)`` as this user or, when root, in a forked child that became nobody."""
-    if not AS_ROOT:
-        return _attempt(path)
-    read, send = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: this process's code, as nobody (no exec: nothing to import again)
-        status = 1
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            os.write(send, _attempt(path).encode())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(send)
-    _, status = os.waitpid(pid, 0)
-    with os.fdopen(read) as f:
-        said = f.read()
-    assert os.waitstatus_to_exitcode(status) == 0
-    return said
+    return as_ordinary_user(_attempt, path)
 
 
 def test_a_read_only_file_is_not_replaced():
