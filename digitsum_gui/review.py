@@ -7,8 +7,10 @@
   row counts as reviewed, and the next doubtful row not yet reviewed becomes current: below,
   else from the top (rows that arrived or were sorted above the cursor are never skipped), so
   a hundred rows need no mouse. Enter on a row opens its cell with the model's sum in it
-  (Enter again confirms it); Delete forgets a true sum (several: after a question whose
-  default is No); Ctrl+F goes to the file-name filter;
+  (Enter again confirms it); Delete forgets a true sum (after a question whose default is
+  No where it came with the folder's labels.csv or there are several); Ctrl+Z undoes a sum
+  typed or cleared (a bulk clear as one step) and Ctrl+Shift+Z / Ctrl+Y redoes it, on the
+  file itself (``digitsum_gui.undo``); Ctrl+F goes to the file-name filter;
 - a context menu on the rows: edit or clear the true sum, open the image in the system's
   viewer, copy the file paths;
 - a line in the status bar each time a sum is saved, saying where.
@@ -72,7 +74,22 @@ class ReviewController(QObject):
         self.find_action.triggered.connect(self.focus_filter)
         window.addAction(self.find_action)
 
+        stack = self.model.undo_stack
+        self.undo_action = stack.createUndoAction(window, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
+        self.redo_action = stack.createRedoAction(window, "&Redo")
+        # Ctrl+Shift+Z and Ctrl+Y both, whatever the platform's own habit
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action.setStatusTip("Undo the last true sum typed or cleared (labels.csv goes back as it was)")
+        self.redo_action.setStatusTip("Redo the true sum change just undone")
+        window.addActions([self.undo_action, self.redo_action])
+        stack.restored.connect(lambda text: window.status.showMessage(text, 5000))
+        stack.failed.connect(self.model.labels_failed)
+
         edit_menu = QMenu("&Edit", window)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
         edit_menu.addSeparator()
         for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
@@ -220,22 +237,29 @@ class ReviewController(QObject):
     def clear_selected(self) -> int:
         """Forget the true sums of the selected rows; how many were cleared.
 
-        One row goes at once; several only after a question whose default is No (Ctrl+A then
-        Delete must not empty labels.csv by one slip): 0 is returned then, and Yes clears them.
+        A sum typed in this app goes at once. A sum that came with the folder's labels.csv,
+        and several sums at once (Ctrl+A then Delete must not empty labels.csv by one slip),
+        go only after a question whose default is No: 0 is returned then, and Yes clears
+        them. Either way Edit > Undo brings them back, a bulk clear as one step.
         """
         rows = [r for r in self._selected_rows() if self._known(r)]
-        if len(rows) <= 1:
-            return self._clear(rows)
         files = {self.proxy.source_row(r).file for r in rows}  # by name: the rows may move while it asks
+        labels = self.model.labels
+        came_with_folder = sorted(files - labels.corrected) if labels is not None else []
+        if len(rows) <= 1 and not came_with_folder:
+            return self._clear(rows)
+        if len(rows) == 1:
+            text = f"Forget the true sum of {came_with_folder[0]}? It came with the folder's labels.csv."
+        else:
+            text = f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv."
         self._question = open_box(
             self.window,
             QMessageBox.Icon.Warning,
-            "Forget true sums?",
-            f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv.",
+            "Forget true sums?" if len(rows) > 1 else "Forget the true sum?",
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            on_yes=lambda: self._clear(
-                [r for r in range(self.proxy.rowCount()) if self.proxy.source_row(r).file in files]
-            ),
+            informative=f"Edit > Undo (Ctrl+Z) brings {'them' if len(rows) > 1 else 'it'} back.",
+            on_yes=lambda: self._clear(self._rows_named(files)),
             default=QMessageBox.StandardButton.No,
         )
         return 0
@@ -245,9 +269,14 @@ class ReviewController(QObject):
 
     def _clear(self, proxy_rows: list[int]) -> int:
         cleared = 0
-        for r in proxy_rows:
-            if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
-                cleared += 1
+        if len(proxy_rows) == 1:
+            what = f"True Sum of {self.proxy.source_row(proxy_rows[0]).file}"
+        else:
+            what = f"{len(proxy_rows):,} True Sums"
+        with self.model.undo_stack.recording(f"Clear {what}"):  # one undo step for them all
+            for r in proxy_rows:
+                if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
+                    cleared += 1
         return cleared
 
     def open_current(self) -> bool:
