@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from digitsum_gui.corrections import where_saved
 from digitsum_gui.dialogs import open_box, open_or_offer_copy
 from digitsum_gui.table_model import Column, is_doubtful
 
@@ -104,11 +105,12 @@ class ReviewController(QObject):
         self.view.installEventFilter(self)
         self.delegate = self.view.itemDelegateForColumn(Column.TRUE_SUM)
         if self.delegate is not None and hasattr(self.delegate, "entered"):
-            self.delegate.entered.connect(self.next_doubtful)
+            self.delegate.entered.connect(self._entered)
         self.model.true_sum_saved.connect(self._say_saved)
         self.reviewed: set[str] = set()  # files whose sum was saved by keyboard review since the folder opened
         self._reviewed_source = None
         self._question = None  # an open question box (tests read it)
+        self._said = ""  # what the last save said: the move to the next row adds to it, never hides it
 
     # --- where the person is ---------------------------------------------------------------
     def _current_row(self) -> int | None:
@@ -134,13 +136,22 @@ class ReviewController(QObject):
         self.view.scrollTo(index)
 
     # --- the keyboard flow -------------------------------------------------------------------
-    def next_doubtful(self) -> bool:
+    def _entered(self) -> None:
+        said, self._said = self._said, ""
+        self.next_doubtful(said)
+
+    def next_doubtful(self, said: str = "") -> bool:
         """Make the next doubtful row not yet reviewed current: below the current one, else from the top.
 
         The current row, if doubtful, counts as reviewed (its sum was just saved, or the person
         moved on from it). Rows that cannot take a sum (unreadable files) are passed over.
-        Returns False, and says so, when every doubtful row has been reviewed.
+        Returns False, and says so, when every doubtful row has been reviewed. ``said``: the
+        line that a save just showed; what this says is added to it, so both stay in sight.
         """
+
+        def say(text: str) -> None:
+            self.window.status.showMessage(f"{said}. {text}" if said else text, 8000 if said else 5000)
+
         if self._reviewed_source != self.window.source:  # another folder: nothing of it reviewed yet
             self.reviewed, self._reviewed_source = set(), list(self.window.source)
         start = self._current_row()
@@ -152,10 +163,10 @@ class ReviewController(QObject):
             row = self.proxy.source_row(r)
             if is_doubtful(row) and row.file not in self.reviewed and self._editable(r):
                 if start is not None and r < start:
-                    self.window.status.showMessage("Back to a doubtful row above, not reviewed yet", 4000)
+                    say("Back to a doubtful row above, not reviewed yet")
                 self._go_to(r)
                 return True
-        self.window.status.showMessage("Every doubtful row shown has been reviewed", 5000)
+        say("Every doubtful row shown has been reviewed")
         return False
 
     def edit_current(self) -> bool:
@@ -299,6 +310,8 @@ class ReviewController(QObject):
     # --- feedback ------------------------------------------------------------------------------
     def _say_saved(self, file: str, total) -> None:
         labels = self.model.labels
-        where = labels.saved_to.name if labels is not None else "labels.csv"
+        where = where_saved(labels) if labels is not None else "labels.csv"
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
-        self.window.status.showMessage(f"{said} ({where})", 4000)
+        self._said = f"{said} ({where})"
+        # longer where it went somewhere the person did not choose: they must be able to read it
+        self.window.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)

@@ -1,5 +1,6 @@
 """Reviewing and correcting sums in the table with real widgets (issue #16: defects 3, 4, 10 and the review gaps)."""
 
+import os
 import shutil
 
 import pytest
@@ -374,3 +375,47 @@ def test_retyping_a_sum_keeps_its_row_in_place_with_its_digits_and_other_columns
     now = path.read_text(encoding="utf-8").splitlines()
     assert now[6] == f"{name},{typed},,n5"  # in its place; the digits went only because they no longer add up
     assert now[:6] + now[7:] == original.decode("utf-8").splitlines()[:6] + original.decode("utf-8").splitlines()[7:]
+
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "vanished",
+        pytest.param(
+            "read-only",
+            marks=pytest.mark.skipif(AS_ROOT or os.name != "posix", reason="needs an ordinary user: root writes"),
+        ),
+    ],
+)
+def test_where_a_sum_went_is_said_and_the_next_row_message_does_not_hide_it(qtbot, window, folder, how):
+    """Issue #24 item 6: a folder that cannot take the sums: the file written is named, with why."""
+    rows = window.table_model.rows
+    for row in rows[1:]:  # one doubtful row: after its save the review says it is done
+        row.confidence = 0.999
+    view = window.table_view
+    view.setFocus()
+    view.selectRow(proxy_row_of(window, rows[0].file))
+    sidecar = window.labels_controller.labels.sidecar_path
+    if how == "vanished":
+        shutil.rmtree(folder)
+    else:
+        folder.chmod(0o555)
+    try:
+        qtbot.keyClicks(view, "7")
+        editor = editor_of(view)
+        with qtbot.waitSignal(window.table_model.labels_changed):
+            qtbot.keyClick(editor, Qt.Key.Key_Return)
+    finally:
+        if folder.exists():
+            folder.chmod(0o755)
+    assert read_labels_csv(sidecar)[rows[0].file][0] == 7
+    message = window.status.currentMessage()
+    assert f"Saved: {rows[0].file} is 7 (in {sidecar}, as the folder {folder}" in message
+    assert ("went away" if how == "vanished" else "cannot be written") in message
+    assert message.endswith("Every doubtful row shown has been reviewed")  # both, one after the other
+    box = window.labels_controller._question
+    assert box.isVisible() and str(sidecar) in box.text()
+    assert str(sidecar) in window.labels_controller.accuracy_label.toolTip()
