@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
+        self.filter_bar.clear_filters()
         self.status.reset()
         if self.auto_predict_action.isChecked():
             self.predict()
