@@ -357,6 +357,11 @@ class MainWindow(QMainWindow):
             pass  # a run given up for another folder: nothing to report about it
         elif cancelled:
             self.status.run_finished(f"Cancelled: {len(rows):,} of {plural(total, 'row')} done")
+        elif gone := self._gone_sources():
+            # the folder itself went (a USB stick pulled, a share dropped): not the images' fault
+            self.status.run_finished(
+                f"{gone} went away during the run: {len(rows) - errors:,} of {plural(total, 'row')} read"
+            )
         elif rows:
             unread = f", {errors:,} unreadable" if errors else ""
             self.status.run_finished(f"Done: {plural(len(rows), 'row')}{unread}")
@@ -367,6 +372,15 @@ class MainWindow(QMainWindow):
         if self._pending_run:
             self._pending_run = False
             self.predict()
+
+    def _gone_sources(self) -> str:
+        """``Folder NAME`` (or ``File NAME``) for an input that is no longer there or no longer
+        readable, else ""."""
+        for source in self.source:
+            path = Path(source)
+            if not path.exists() or not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+                return f"{'File' if path.suffix else 'Folder'} {path.name}"
+        return ""
 
     def _update_actions(self, *_) -> None:
         running = self.running

@@ -347,3 +347,21 @@ def test_opening_another_folder_clears_the_filter_and_the_count_is_right(qtbot, 
     qtbot.waitUntil(lambda: bar.count_label.text() == "10 of 24 rows shown", timeout=5000)
     window.table_model.append_rows([PredictionRow(f"late_{i}.png", 1, 0.5, "0001") for i in range(3)])
     assert bar.count_label.text() == "10 of 27 rows shown"
+
+
+def test_a_folder_that_goes_away_during_a_run_is_said_so_not_blamed_on_the_images(
+    qtbot, make_window, synth_folder, tmp_path
+):
+    """Issue #24 item 7: "Done: 1,500 rows, 668 unreadable" when the folder itself was gone."""
+    folder = shutil.copytree(synth_folder, tmp_path / "usb-stick")
+    window = make_window(batch_size=4, wait_for_model=True)
+
+    def pull_the_stick(*_):  # in the GUI thread, as the first rows come in
+        if folder.exists():
+            shutil.rmtree(folder)
+
+    window.table_model.rowsInserted.connect(pull_the_stick)
+    run_folder(qtbot, window, folder)
+    message = window.status.currentMessage()
+    read = sum(1 for r in window.table_model.rows if not r.error)
+    assert message == f"Folder usb-stick went away during the run: {read:,} of 40 rows read"
