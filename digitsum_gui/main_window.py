@@ -175,6 +175,23 @@ class MainWindow(QMainWindow):
         if state := s.value("window_state"):
             self.restoreState(state)
         self.results.restore_settings(s)
+        self._fitted = False  # fit_screen runs once, when the frame's size is known (first show)
+
+    def fit_screen(self) -> None:
+        """Keep the whole window, title bar and status bar included, inside the screen's work
+        area (the screen less its panels): a size remembered from a bigger screen, or the
+        first launch's on a 1366x768 laptop, would put the status bar below the screen."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        area, frame = self.screen().availableGeometry(), self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()  # the frame's own
+        width, height = min(self.width(), area.width() - extra_w), min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), area.x()), area.x() + area.width() - (width + extra_w))
+        y = min(max(frame.y(), area.y()), area.y() + area.height() - (height + extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -402,6 +419,12 @@ class MainWindow(QMainWindow):
         elif paths:
             self.open_paths(paths)
         event.acceptProposedAction()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_screen)  # once the window system has framed it
 
     def closeEvent(self, event) -> None:
         self._save_settings()

@@ -365,3 +365,18 @@ def test_a_folder_that_goes_away_during_a_run_is_said_so_not_blamed_on_the_image
     message = window.status.currentMessage()
     read = sum(1 for r in window.table_model.rows if not r.error)
     assert message == f"Folder usb-stick went away during the run: {read:,} of 40 rows read"
+
+
+def test_the_window_fits_the_screens_work_area_on_first_launch_and_when_restored(qtbot, settings, make_window):
+    """Issue #24 item 5: on a 1366x768 laptop the status bar was below the screen until maximised."""
+    window = make_window()
+    area = window.screen().availableGeometry()
+    qtbot.waitUntil(lambda: area.contains(window.frameGeometry()), timeout=5000)
+    assert window.statusBar().isVisible()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 728  # 1366x768 less a 40 px panel
+
+    window.resize(area.width() + 600, area.height() + 400)  # as left on a bigger monitor
+    window.close()
+    again = make_window()
+    qtbot.waitUntil(lambda: area.contains(again.frameGeometry()), timeout=5000)
