@@ -28,10 +28,12 @@ import hashlib
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.data import MAX_SUM, InputError, read_labels_csv, write_labels_csv
 from core.export import ExportError
+from core.files import atomic_path
 
 try:
     import fcntl
@@ -114,6 +116,11 @@ class FolderLabels:
         self.folder = Path(folder).resolve()
         self.labels_path = self.folder / LABELS_NAME
         self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
+        self._read()
+
+    def _read(self) -> None:
+        """Read ``labels.csv`` and the sidecar (again); what was typed here stays marked as such."""
+        typed = getattr(self, "corrected", set())
         self.problem = ""
         # taken before reading: a change made meanwhile shows as a change
         self._read_state = {path: _file_state(path) for path in (self.labels_path, self.sidecar_path)}
@@ -133,7 +140,7 @@ class FolderLabels:
         self._file_labels = file_labels
         self._sidecar = sidecar
         self.labels = {**file_labels, **sidecar}
-        self.corrected = set(sidecar)
+        self.corrected = set(sidecar) | {n for n in typed if n in self.labels}
         self.uses_sidecar = bool(sidecar) or bool(self.problem)
 
     # --- reading -----------------------------------------------------------------------------
@@ -183,6 +190,10 @@ class FolderLabels:
         else:
             digits = old[1] if old and old[1] and sum(int(c) for c in old[1]) == total else None
             entry = (total, digits)
+        return self._save(name, entry)
+
+    def _save(self, name: str, entry) -> Path:
+        """Save ``entry`` ((sum, digits) or None) for ``name``: ``set`` past its checks."""
         if not self.uses_sidecar:
             try:
                 with _saving(self.folder):
@@ -238,6 +249,40 @@ class FolderLabels:
         else:
             self.corrected.add(name)
 
+    # --- undo ----------------------------------------------------------------------------------
+    def snapshot(self) -> LabelsSnapshot:
+        """The labels files as they are now, byte for byte, and what they say: what ``restore`` puts back."""
+        return LabelsSnapshot(
+            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)}, dict(self.labels)
+        )
+
+    def restore(self, snapshot: LabelsSnapshot, now: LabelsSnapshot) -> None:
+        """Put the labels back as ``snapshot`` recorded them (undo; redo with the two swapped).
+
+        ``now`` is the snapshot taken right after the change being undone. Where the files
+        still hold what ``now`` recorded (no one else has saved since), they get ``snapshot``'s
+        bytes back: the same rows in the same order, digits and other columns included. Where
+        another window or process has saved meanwhile, only the sums that differ between the
+        two snapshots are put back, by name, and the others' corrections stay.
+
+        Raises
+        ------
+        core.export.ExportError
+            If a file cannot be written (the labels are read again: what is shown is what is on disk).
+        """
+        try:
+            if all(_read_bytes(path) == content for path, content in now.files.items()):
+                for path, content in snapshot.files.items():
+                    if content != now.files[path]:
+                        _put_back(path, content, note=path == self.sidecar_path)
+            else:
+                self._read()  # the others' corrections first
+                for name in set(snapshot.labels) | set(now.labels):
+                    if snapshot.labels.get(name) != now.labels.get(name):
+                        self._save(name, snapshot.labels.get(name))
+        finally:
+            self._read()
+
     # --- training ----------------------------------------------------------------------------
     def training_spec(self, stage_dir: str | os.PathLike) -> str:
         """A ``--data`` spec holding these labels: the folder itself, or a staged copy.
@@ -265,6 +310,39 @@ class FolderLabels:
             staged[name] = entry
         write_labels_csv(stage / LABELS_NAME, staged)
         return str(stage)
+
+
+@dataclass(frozen=True)
+class LabelsSnapshot:
+    """``FolderLabels.snapshot()``: each labels file's bytes (None: no file) and the labels they hold."""
+
+    files: dict
+    labels: dict
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # no such file (or none we can read: then it is never written back)
+        return None
+
+
+def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
+    """Make ``path`` hold ``content`` again (None: remove it, and with ``note`` the sidecar's
+    ``.folder`` note beside it), atomically, under the lock of its folder."""
+    try:
+        with _saving(path.parent):
+            if content is None:
+                path.unlink(missing_ok=True)
+                if note:
+                    path.with_suffix(".folder").unlink(missing_ok=True)
+            else:
+                with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                    f.write(content)
+                    f.flush()
+                    os.fsync(f.fileno())  # the rename must not land before the data on a crash
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _put(labels: dict, name: str, entry) -> None:

@@ -80,7 +80,17 @@ class FilterBar(QWidget):
         self.doubtful_button.clicked.connect(self.doubtful_first_requested)
         for signal in (proxy.rowsInserted, proxy.rowsRemoved, proxy.modelReset, proxy.layoutChanged):
             signal.connect(self.update_count)
+        # rows the filter hides arrive without a word from the proxy, yet the total grows
+        proxy.sourceModel().rows_appended.connect(self.update_count)
         self.update_count()
+
+    def clear_filters(self) -> None:
+        """Show every row again (another folder is opened: the last one's filter means nothing to it)."""
+        for check in (self.errors_check, self.below_check):
+            check.setChecked(False)
+        self.text_edit.clear()
+        self._text_timer.stop()  # applied now, not after the typing pause
+        self._apply_text()
 
     def restore_settings(self, settings) -> None:
         """The confidence threshold used last (the filter itself starts off)."""

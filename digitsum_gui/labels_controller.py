@@ -7,6 +7,8 @@ the details:
   behind the table's editable "True sum" column, read again when the folder or its labels
   change on disk;
 - the accuracy on the labelled rows in the status bar, counted as rows arrive;
+- a message, once per folder, when its true sums cannot go into its labels.csv (a read-only
+  or vanished folder) and go to a file in the data folder instead, naming that file;
 - the export's ``corrected_sum`` column (the sum a person gave, else empty).
 
 Retraining on these labels is ``digitsum_gui.retrain`` (it reads ``labels`` from here).
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum
+from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, why_elsewhere
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.table_model import Column
 
@@ -45,6 +47,7 @@ class LabelsController(QObject):
         self.labels: FolderLabels | None = None
         self._labels_source: list[str] | None = None
         self._question = None
+        self._told_elsewhere = None  # the labels whose move to the sidecar has been said
 
         self.accuracy_label = QLabel()
         self._counted = self._right = self._known = 0  # rows counted so far, and their tally
@@ -55,6 +58,7 @@ class LabelsController(QObject):
         model.rows_appended.connect(self._count_new_rows)
         model.labels_changed.connect(self._update_accuracy)
         model.labels_failed.connect(self._on_labels_failed)
+        model.true_sum_saved.connect(self._say_if_elsewhere)
         # the export's corrected_sum: the sum a person gave (labels.csv or typed), else empty
         window.export_columns["corrected_sum"] = lambda row: known_sum(self.labels, row)
 
@@ -96,6 +100,23 @@ class LabelsController(QObject):
         self.accuracy_label.setText(accuracy_text(self.labels, self._right, self._known))
         if self.labels is not None:
             self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")
+
+    def _say_if_elsewhere(self, *_args) -> None:
+        """The first sum of a folder that went to the sidecar: say where, and why, in a box
+        (a status line alone goes unseen, and the person would look for the sums in labels.csv)."""
+        labels = self.labels
+        if labels is None or not labels.uses_sidecar or self._told_elsewhere is labels:
+            return
+        self._told_elsewhere = labels
+        self._update_accuracy()  # its tooltip names the file
+        self._question = open_box(
+            self.window,
+            QMessageBox.Icon.Information,
+            "True sums saved elsewhere",
+            f"The true sums of this folder are saved to {labels.sidecar_path}, not to its labels.csv: "
+            f"{why_elsewhere(labels)}.",
+            informative="The app finds them there when the folder is opened again, and Retrain uses them.",
+        )
 
     def _on_labels_failed(self, message: str) -> None:
         self.window.status.showMessage(message, 10000)

@@ -175,6 +175,23 @@ class MainWindow(QMainWindow):
         if state := s.value("window_state"):
             self.restoreState(state)
         self.results.restore_settings(s)
+        self._fitted = False  # fit_screen runs once, when the frame's size is known (first show)
+
+    def fit_screen(self) -> None:
+        """Keep the whole window, title bar and status bar included, inside the screen's work
+        area (the screen less its panels): a size remembered from a bigger screen, or the
+        first launch's on a 1366x768 laptop, would put the status bar below the screen."""
+        if self.isMaximized() or self.isFullScreen():
+            return
+        area, frame = self.screen().availableGeometry(), self.frameGeometry()
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()  # the frame's own
+        width, height = min(self.width(), area.width() - extra_w), min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), area.x()), area.x() + area.width() - (width + extra_w))
+        y = min(max(frame.y(), area.y()), area.y() + area.height() - (height + extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -219,6 +236,7 @@ class MainWindow(QMainWindow):
         shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
+        self.filter_bar.clear_filters()
         self.status.reset()
         if self.auto_predict_action.isChecked():
             self.predict()
@@ -356,6 +374,11 @@ class MainWindow(QMainWindow):
             pass  # a run given up for another folder: nothing to report about it
         elif cancelled:
             self.status.run_finished(f"Cancelled: {len(rows):,} of {plural(total, 'row')} done")
+        elif gone := self._gone_sources():
+            # the folder itself went (a USB stick pulled, a share dropped): not the images' fault
+            self.status.run_finished(
+                f"{gone} went away during the run: {len(rows) - errors:,} of {plural(total, 'row')} read"
+            )
         elif rows:
             unread = f", {errors:,} unreadable" if errors else ""
             self.status.run_finished(f"Done: {plural(len(rows), 'row')}{unread}")
@@ -366,6 +389,15 @@ class MainWindow(QMainWindow):
         if self._pending_run:
             self._pending_run = False
             self.predict()
+
+    def _gone_sources(self) -> str:
+        """``Folder NAME`` (or ``File NAME``) for an input that is no longer there or no longer
+        readable, else ""."""
+        for source in self.source:
+            path = Path(source)
+            if not path.exists() or not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+                return f"{'File' if path.suffix else 'Folder'} {path.name}"
+        return ""
 
     def _update_actions(self, *_) -> None:
         running = self.running
@@ -387,6 +419,12 @@ class MainWindow(QMainWindow):
         elif paths:
             self.open_paths(paths)
         event.acceptProposedAction()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_screen)  # once the window system has framed it
 
     def closeEvent(self, event) -> None:
         self._save_settings()

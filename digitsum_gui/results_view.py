@@ -154,6 +154,7 @@ class ResultsView(QSplitter):
         model.modelReset.connect(self._show_current)
         model.thumbnail_ready.connect(self._on_thumbnail_ready)
         model.true_sum_saved.connect(self._update_truth)
+        model.labels_changed.connect(self._update_truth)  # (Undo and Redo too)
         self._held = None  # (current index, its top in the viewport) while rows are being added
         model.rows_about_to_append.connect(self._hold_current_row)
         model.rows_appended.connect(self._restore_current_row)

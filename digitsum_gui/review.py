@@ -7,8 +7,10 @@
   row counts as reviewed, and the next doubtful row not yet reviewed becomes current: below,
   else from the top (rows that arrived or were sorted above the cursor are never skipped), so
   a hundred rows need no mouse. Enter on a row opens its cell with the model's sum in it
-  (Enter again confirms it); Delete forgets a true sum (several: after a question whose
-  default is No); Ctrl+F goes to the file-name filter;
+  (Enter again confirms it); Delete forgets a true sum (after a question whose default is
+  No where it came with the folder's labels.csv or there are several); Ctrl+Z undoes a sum
+  typed or cleared (a bulk clear as one step) and Ctrl+Shift+Z / Ctrl+Y redoes it, on the
+  file itself (``digitsum_gui.undo``); Ctrl+F goes to the file-name filter;
 - a context menu on the rows: edit or clear the true sum, open the image in the system's
   viewer, copy the file paths;
 - a line in the status bar each time a sum is saved, saying where.
@@ -22,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from digitsum_gui.corrections import where_saved
 from digitsum_gui.dialogs import open_box, open_or_offer_copy
 from digitsum_gui.table_model import Column, is_doubtful
 
@@ -72,7 +75,22 @@ class ReviewController(QObject):
         self.find_action.triggered.connect(self.focus_filter)
         window.addAction(self.find_action)
 
+        stack = self.model.undo_stack
+        self.undo_action = stack.createUndoAction(window, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
+        self.redo_action = stack.createRedoAction(window, "&Redo")
+        # Ctrl+Shift+Z and Ctrl+Y both, whatever the platform's own habit
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action.setStatusTip("Undo the last true sum typed or cleared (labels.csv goes back as it was)")
+        self.redo_action.setStatusTip("Redo the true sum change just undone")
+        window.addActions([self.undo_action, self.redo_action])
+        stack.restored.connect(lambda text: window.status.showMessage(text, 5000))
+        stack.failed.connect(self.model.labels_failed)
+
         edit_menu = QMenu("&Edit", window)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
         edit_menu.addSeparator()
         for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
@@ -87,11 +105,12 @@ class ReviewController(QObject):
         self.view.installEventFilter(self)
         self.delegate = self.view.itemDelegateForColumn(Column.TRUE_SUM)
         if self.delegate is not None and hasattr(self.delegate, "entered"):
-            self.delegate.entered.connect(self.next_doubtful)
+            self.delegate.entered.connect(self._entered)
         self.model.true_sum_saved.connect(self._say_saved)
         self.reviewed: set[str] = set()  # files whose sum was saved by keyboard review since the folder opened
         self._reviewed_source = None
         self._question = None  # an open question box (tests read it)
+        self._said = ""  # what the last save said: the move to the next row adds to it, never hides it
 
     # --- where the person is ---------------------------------------------------------------
     def _current_row(self) -> int | None:
@@ -117,13 +136,22 @@ class ReviewController(QObject):
         self.view.scrollTo(index)
 
     # --- the keyboard flow -------------------------------------------------------------------
-    def next_doubtful(self) -> bool:
+    def _entered(self) -> None:
+        said, self._said = self._said, ""
+        self.next_doubtful(said)
+
+    def next_doubtful(self, said: str = "") -> bool:
         """Make the next doubtful row not yet reviewed current: below the current one, else from the top.
 
         The current row, if doubtful, counts as reviewed (its sum was just saved, or the person
         moved on from it). Rows that cannot take a sum (unreadable files) are passed over.
-        Returns False, and says so, when every doubtful row has been reviewed.
+        Returns False, and says so, when every doubtful row has been reviewed. ``said``: the
+        line that a save just showed; what this says is added to it, so both stay in sight.
         """
+
+        def say(text: str) -> None:
+            self.window.status.showMessage(f"{said}. {text}" if said else text, 8000 if said else 5000)
+
         if self._reviewed_source != self.window.source:  # another folder: nothing of it reviewed yet
             self.reviewed, self._reviewed_source = set(), list(self.window.source)
         start = self._current_row()
@@ -135,10 +163,10 @@ class ReviewController(QObject):
             row = self.proxy.source_row(r)
             if is_doubtful(row) and row.file not in self.reviewed and self._editable(r):
                 if start is not None and r < start:
-                    self.window.status.showMessage("Back to a doubtful row above, not reviewed yet", 4000)
+                    say("Back to a doubtful row above, not reviewed yet")
                 self._go_to(r)
                 return True
-        self.window.status.showMessage("Every doubtful row shown has been reviewed", 5000)
+        say("Every doubtful row shown has been reviewed")
         return False
 
     def edit_current(self) -> bool:
@@ -220,22 +248,29 @@ class ReviewController(QObject):
     def clear_selected(self) -> int:
         """Forget the true sums of the selected rows; how many were cleared.
 
-        One row goes at once; several only after a question whose default is No (Ctrl+A then
-        Delete must not empty labels.csv by one slip): 0 is returned then, and Yes clears them.
+        A sum typed in this app goes at once. A sum that came with the folder's labels.csv,
+        and several sums at once (Ctrl+A then Delete must not empty labels.csv by one slip),
+        go only after a question whose default is No: 0 is returned then, and Yes clears
+        them. Either way Edit > Undo brings them back, a bulk clear as one step.
         """
         rows = [r for r in self._selected_rows() if self._known(r)]
-        if len(rows) <= 1:
-            return self._clear(rows)
         files = {self.proxy.source_row(r).file for r in rows}  # by name: the rows may move while it asks
+        labels = self.model.labels
+        came_with_folder = sorted(files - labels.corrected) if labels is not None else []
+        if len(rows) <= 1 and not came_with_folder:
+            return self._clear(rows)
+        if len(rows) == 1:
+            text = f"Forget the true sum of {came_with_folder[0]}? It came with the folder's labels.csv."
+        else:
+            text = f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv."
         self._question = open_box(
             self.window,
             QMessageBox.Icon.Warning,
-            "Forget true sums?",
-            f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv.",
+            "Forget true sums?" if len(rows) > 1 else "Forget the true sum?",
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            on_yes=lambda: self._clear(
-                [r for r in range(self.proxy.rowCount()) if self.proxy.source_row(r).file in files]
-            ),
+            informative=f"Edit > Undo (Ctrl+Z) brings {'them' if len(rows) > 1 else 'it'} back.",
+            on_yes=lambda: self._clear(self._rows_named(files)),
             default=QMessageBox.StandardButton.No,
         )
         return 0
@@ -245,9 +280,14 @@ class ReviewController(QObject):
 
     def _clear(self, proxy_rows: list[int]) -> int:
         cleared = 0
-        for r in proxy_rows:
-            if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
-                cleared += 1
+        if len(proxy_rows) == 1:
+            what = f"True Sum of {self.proxy.source_row(proxy_rows[0]).file}"
+        else:
+            what = f"{len(proxy_rows):,} True Sums"
+        with self.model.undo_stack.recording(f"Clear {what}"):  # one undo step for them all
+            for r in proxy_rows:
+                if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
+                    cleared += 1
         return cleared
 
     def open_current(self) -> bool:
@@ -270,6 +310,8 @@ class ReviewController(QObject):
     # --- feedback ------------------------------------------------------------------------------
     def _say_saved(self, file: str, total) -> None:
         labels = self.model.labels
-        where = labels.saved_to.name if labels is not None else "labels.csv"
+        where = where_saved(labels) if labels is not None else "labels.csv"
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
-        self.window.status.showMessage(f"{said} ({where})", 4000)
+        self._said = f"{said} ({where})"
+        # longer where it went somewhere the person did not choose: they must be able to read it
+        self.window.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)

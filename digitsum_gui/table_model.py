@@ -31,6 +31,7 @@ from PySide6.QtGui import QColor, QPixmap
 from core.spec import DOUBTFUL_BELOW
 from digitsum_gui import corrections
 from digitsum_gui.thumbnails import Thumbnails
+from digitsum_gui.undo import LabelsUndoStack
 
 LOW_CONFIDENCE = DOUBTFUL_BELOW  # below this a row is marked doubtful (core.spec: how it was chosen)
 MANY_ROWS = 256  # appended while sorted: from this many on, one layout change beats inserts one by one
@@ -156,7 +157,7 @@ class PredictionTableModel(QAbstractTableModel):
     Signals
     -------
     labels_changed()
-        A true sum was saved.
+        A true sum was saved, or the labels were put back by Undo / Redo (``undo_stack``).
     true_sum_saved(str file, object sum)
         The same, saying which file and what (None: the sum was forgotten).
     rows_about_to_append()
@@ -185,6 +186,7 @@ class PredictionTableModel(QAbstractTableModel):
         # keeps equal keys in input order either way (what a stable sort would do).
         self._sorted: list[tuple] = []
         self._labels = None  # core.corrections.FolderLabels of the open folder, or None
+        self.undo_stack = LabelsUndoStack(self)  # every true sum typed or cleared (Edit > Undo)
 
     # --- the plain-Python side -------------------------------------------------------------
     @property
@@ -281,8 +283,15 @@ class PredictionTableModel(QAbstractTableModel):
 
     def set_labels(self, labels) -> None:
         """Show (and edit) the true sums of ``labels`` (a ``FolderLabels``, or None)."""
+        if labels is not self._labels:  # another folder's, or read again: the old steps do not apply
+            self.undo_stack.clear()
         self._labels = labels
         self._true_sums_changed()
+
+    def labels_restored(self) -> None:
+        """The labels were put back by an undo or redo: show them (``labels_changed`` follows)."""
+        self._true_sums_changed()
+        self.labels_changed.emit()
 
     def _true_sums_changed(self) -> None:
         if self._sort_column == Column.TRUE_SUM:  # keep the order true to the column
@@ -375,7 +384,8 @@ class PredictionTableModel(QAbstractTableModel):
         if not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
             return False
         row = self.row_at(index.row())
-        problem = corrections.save_true_sum(self._labels, row, value)
+        with self.undo_stack.recording(f"True Sum of {row.file}"):
+            problem = corrections.save_true_sum(self._labels, row, value)
         if problem:
             self.labels_failed.emit(problem)
             return False

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
+from core.predict import PredictionRow
 from digitsum_gui.main_window import MainWindow
 from digitsum_gui.table_model import ERROR_BACKGROUND, Column
 
@@ -322,3 +323,60 @@ def test_folders_are_remembered_absolute_and_the_bundled_model_by_name(
     assert same_file(bundled.summary.path, DEFAULT_MODEL)  # this install's own, not the old clone's
     assert not same_file(bundled.summary.path, other_install)
     assert settings.value("model_path") == BUNDLED_MODEL_SETTING
+
+
+def test_opening_another_folder_clears_the_filter_and_the_count_is_right(qtbot, make_window, synth_folder, tmp_path):
+    """Issue #24 item 8: "1 of 5 rows shown" with 1,504 loaded, the old folder's filter still on."""
+    window = make_window()
+    bar = window.filter_bar
+    run_folder(qtbot, window, synth_folder)
+    bar.text_edit.setText("synth_0001")
+    bar.below_check.setChecked(True)
+    qtbot.waitUntil(lambda: bar.count_label.text() == "10 of 40 rows shown", timeout=5000)
+
+    other = tmp_path / "other"
+    other.mkdir()
+    for png in sorted(synth_folder.glob("*.png"))[:24]:
+        shutil.copy(png, other / f"b_{png.name}")
+    run_folder(qtbot, window, other)
+    assert bar.text_edit.text() == "" and not bar.below_check.isChecked() and not window.proxy.filtering
+    assert window.proxy.rowCount() == 24 and bar.count_label.text() == "24 rows"
+
+    # rows the filter hides still count in the total
+    bar.text_edit.setText("b_synth_0000")
+    qtbot.waitUntil(lambda: bar.count_label.text() == "10 of 24 rows shown", timeout=5000)
+    window.table_model.append_rows([PredictionRow(f"late_{i}.png", 1, 0.5, "0001") for i in range(3)])
+    assert bar.count_label.text() == "10 of 27 rows shown"
+
+
+def test_a_folder_that_goes_away_during_a_run_is_said_so_not_blamed_on_the_images(
+    qtbot, make_window, synth_folder, tmp_path
+):
+    """Issue #24 item 7: "Done: 1,500 rows, 668 unreadable" when the folder itself was gone."""
+    folder = shutil.copytree(synth_folder, tmp_path / "usb-stick")
+    window = make_window(batch_size=4, wait_for_model=True)
+
+    def pull_the_stick(*_):  # in the GUI thread, as the first rows come in
+        if folder.exists():
+            shutil.rmtree(folder)
+
+    window.table_model.rowsInserted.connect(pull_the_stick)
+    run_folder(qtbot, window, folder)
+    message = window.status.currentMessage()
+    read = sum(1 for r in window.table_model.rows if not r.error)
+    assert message == f"Folder usb-stick went away during the run: {read:,} of 40 rows read"
+
+
+def test_the_window_fits_the_screens_work_area_on_first_launch_and_when_restored(qtbot, settings, make_window):
+    """Issue #24 item 5: on a 1366x768 laptop the status bar was below the screen until maximised."""
+    window = make_window()
+    area = window.screen().availableGeometry()
+    qtbot.waitUntil(lambda: area.contains(window.frameGeometry()), timeout=5000)
+    assert window.statusBar().isVisible()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 728  # 1366x768 less a 40 px panel
+
+    window.resize(area.width() + 600, area.height() + 400)  # as left on a bigger monitor
+    window.close()
+    again = make_window()
+    qtbot.waitUntil(lambda: area.contains(again.frameGeometry()), timeout=5000)

@@ -1,5 +1,6 @@
 """Reviewing and correcting sums in the table with real widgets (issue #16: defects 3, 4, 10 and the review gaps)."""
 
+import os
 import shutil
 
 import pytest
@@ -54,6 +55,18 @@ def visible_boxes(window):
     return [b for b in window.findChildren(QMessageBox) if b.isVisible()]
 
 
+def answer(window, button):
+    """Click ``button`` of the review's open question, after checking that Enter would say No."""
+    box = window.review._question
+    assert box.isVisible() and box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+    box.button(button).click()
+
+
+def undo_key(qtbot, window, key=Qt.Key.Key_Z, modifiers=Qt.KeyboardModifier.ControlModifier):
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(window.table_view, key, modifiers)
+
+
 def test_typing_99_is_refused_visibly_and_never_saved_as_9(qtbot, window, folder):
     before = read_labels_csv(folder / "labels.csv")
     name = window.proxy.source_row(0).file
@@ -77,8 +90,9 @@ def test_a_true_sum_is_cleared_by_delete_by_an_empty_editor_and_from_the_context
     view.setFocus()
     view.selectRow(0)
     assert window.detail.truth_label.text().startswith("<b>True sum: ")  # the untrained model read it wrong
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # it came with the folder: asked first
     with qtbot.waitSignal(window.table_model.labels_changed):
-        qtbot.keyClick(view, Qt.Key.Key_Delete)
+        answer(window, QMessageBox.StandardButton.Yes)
     assert names[0] not in read_labels_csv(folder / "labels.csv")
     assert cell(window, 0).data() == ""
     assert window.detail.truth_label.text().startswith("True sum: not given")  # the detail pane follows
@@ -93,9 +107,10 @@ def test_a_true_sum_is_cleared_by_delete_by_an_empty_editor_and_from_the_context
     menu = window.review.show_context_menu(view.visualRect(cell(window, 2)).center())
     clear = next(a for a in menu.actions() if a.text().replace("&", "") == "Clear True Sum")
     assert clear.isEnabled()
-    with qtbot.waitSignal(window.table_model.labels_changed):
-        clear.trigger()
+    clear.trigger()
     menu.close()
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        answer(window, QMessageBox.StandardButton.Yes)
     labels = read_labels_csv(folder / "labels.csv")
     assert names[2] not in labels and len(labels) == 37  # the other labels stay
 
@@ -248,3 +263,159 @@ def test_clearing_several_true_sums_asks_first_and_no_is_the_default(qtbot, wind
     with qtbot.waitSignal(window.table_model.labels_changed):
         window.review._question.button(QMessageBox.StandardButton.Yes).click()
     assert read_labels_csv(folder / "labels.csv") == {}
+
+
+def test_ctrl_z_undoes_sums_typed_and_cleared_and_gives_labels_csv_back_byte_for_byte(qtbot, window, folder):
+    """Issue #24 item 4: each sum typed or cleared is one undo step, a bulk clear too, on the file itself."""
+    path = folder / "labels.csv"
+    original = path.read_bytes()
+    view = window.table_view
+    names = [window.proxy.source_row(r).file for r in range(6)]
+    labels = read_labels_csv(path)
+
+    typed = (labels[names[1]][0] + 1) % 37
+    editor = open_editor(qtbot, window, 1)
+    editor.selectAll()
+    qtbot.keyClicks(editor, str(typed))
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert read_labels_csv(path)[names[1]] == (typed, None)  # its digits no longer add up: dropped
+
+    view.setFocus()
+    view.selectRow(0)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)  # a sum that came with the folder: asked, No by default
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        answer(window, QMessageBox.StandardButton.Yes)
+    flags = view.selectionModel().SelectionFlag
+    view.selectionModel().select(cell(window, 3, 0), flags.ClearAndSelect | flags.Rows)
+    for r in (4, 5):
+        view.selectionModel().select(cell(window, r, 0), flags.Select | flags.Rows)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        answer(window, QMessageBox.StandardButton.Yes)
+    assert set(read_labels_csv(path)).isdisjoint({names[0], *names[3:6]})
+    assert window.review.undo_action.text().replace("&", "") == "Undo Clear 3 True Sums"
+
+    undo_key(qtbot, window)  # the bulk clear, as one step
+    assert {n: read_labels_csv(path)[n] for n in names[3:6]} == {n: labels[n] for n in names[3:6]}
+    assert names[0] not in read_labels_csv(path)
+    assert cell(window, proxy_row_of(window, names[4])).data() == str(labels[names[4]][0])  # the table follows
+    undo_key(qtbot, window)
+    undo_key(qtbot, window)
+    assert path.read_bytes() == original  # the same rows, in the same order, digits and all
+    assert cell(window, proxy_row_of(window, names[1])).data() == str(labels[names[1]][0])
+    assert "Undone: True Sum of " + names[1] in window.status.currentMessage()
+    assert not window.review.undo_action.isEnabled()
+
+    undo_key(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert read_labels_csv(path)[names[1]] == (typed, None)
+    undo_key(qtbot, window, Qt.Key.Key_Y)
+    assert names[0] not in read_labels_csv(path) and names[3] in read_labels_csv(path)
+    assert [a.text().replace("&", "") for a in window.review.edit_menu.actions()][:2] == [
+        "Undo Clear True Sum of " + names[0],
+        "Redo Clear 3 True Sums",
+    ]
+
+
+def test_a_sum_that_came_with_the_folder_is_cleared_only_after_asking_and_undo_brings_it_back(qtbot, window, folder):
+    path = folder / "labels.csv"
+    original = path.read_bytes()
+    view = window.table_view
+    view.setFocus()
+    view.selectRow(2)
+    name = window.proxy.source_row(2).file
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    answer(window, QMessageBox.StandardButton.No)  # what Enter would have done
+    assert path.read_bytes() == original
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        answer(window, QMessageBox.StandardButton.Yes)
+    assert name not in read_labels_csv(path)
+    undo_key(qtbot, window)
+    assert path.read_bytes() == original
+
+    # a sum typed here goes at once (and comes back the same way)
+    editor = open_editor(qtbot, window, 2)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "5")
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    view.setFocus()
+    view.selectRow(proxy_row_of(window, name))
+    with qtbot.waitSignal(window.table_model.labels_changed):
+        qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert name not in read_labels_csv(path)
+    undo_key(qtbot, window)
+    undo_key(qtbot, window)
+    assert path.read_bytes() == original
+
+
+def test_retyping_a_sum_keeps_its_row_in_place_with_its_digits_and_other_columns(qtbot, make_window, folder, tmp_path):
+    """Issue #24 item 4's "retyping drops digits and moves the row to the end": already right in
+    core's labels writer (``write_labels_csv`` keeps columns and order); this holds it so."""
+    path = folder / "labels.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([lines[0] + ",note", *(f"{line},n{i}" for i, line in enumerate(lines[1:]))]) + "\n",
+        encoding="utf-8",
+    )
+    original = path.read_bytes()
+    window = make_window(store=ModelStore(tmp_path / "appdata"))
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        window.open_folder(folder)
+    name, total, digits = lines[6].split(",")
+
+    for typed in (total, str((int(total) + 1) % 37)):
+        editor = open_editor(qtbot, window, proxy_row_of(window, name))
+        editor.selectAll()
+        qtbot.keyClicks(editor, typed)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        if typed == total:  # the same sum again: the file is as it was, digits and all
+            assert path.read_bytes() == original
+    now = path.read_text(encoding="utf-8").splitlines()
+    assert now[6] == f"{name},{typed},,n5"  # in its place; the digits went only because they no longer add up
+    assert now[:6] + now[7:] == original.decode("utf-8").splitlines()[:6] + original.decode("utf-8").splitlines()[7:]
+
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "vanished",
+        pytest.param(
+            "read-only",
+            marks=pytest.mark.skipif(AS_ROOT or os.name != "posix", reason="needs an ordinary user: root writes"),
+        ),
+    ],
+)
+def test_where_a_sum_went_is_said_and_the_next_row_message_does_not_hide_it(qtbot, window, folder, how):
+    """Issue #24 item 6: a folder that cannot take the sums: the file written is named, with why."""
+    rows = window.table_model.rows
+    for row in rows[1:]:  # one doubtful row: after its save the review says it is done
+        row.confidence = 0.999
+    view = window.table_view
+    view.setFocus()
+    view.selectRow(proxy_row_of(window, rows[0].file))
+    sidecar = window.labels_controller.labels.sidecar_path
+    if how == "vanished":
+        shutil.rmtree(folder)
+    else:
+        folder.chmod(0o555)
+    try:
+        qtbot.keyClicks(view, "7")
+        editor = editor_of(view)
+        with qtbot.waitSignal(window.table_model.labels_changed):
+            qtbot.keyClick(editor, Qt.Key.Key_Return)
+    finally:
+        if folder.exists():
+            folder.chmod(0o755)
+    assert read_labels_csv(sidecar)[rows[0].file][0] == 7
+    message = window.status.currentMessage()
+    assert f"Saved: {rows[0].file} is 7 (in {sidecar}, as the folder {folder}" in message
+    assert ("went away" if how == "vanished" else "cannot be written") in message
+    assert message.endswith("Every doubtful row shown has been reviewed")  # both, one after the other
+    box = window.labels_controller._question
+    assert box.isVisible() and str(sidecar) in box.text()
+    assert str(sidecar) in window.labels_controller.accuracy_label.toolTip()

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from core.checkpoint import load_model
 from core.retrain import TrainOptions, control, form_controls, train_args
@@ -152,14 +152,23 @@ def test_stop_early_by_sigterm_where_no_stop_file_can_be_written_still_succeeds(
     assert done.args[0]["stopped_by"] == "SIGTERM" and run.state == "finished"
 
 
-def test_cancel_removes_the_run_folder(qtbot, tmp_path, baseline_model):
+def test_cancel_asks_first_and_then_removes_the_run_folder(qtbot, tmp_path, baseline_model, no_run_left):
     dialog = make_dialog(qtbot, tmp_path, baseline_model, images=512, epochs=3)
+    no_run_left(dialog)
     assert dialog.start()
     with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "start"):
         pass
     assert (dialog.run_dir / "config.json").is_file()
+    dialog.cancel_button.click()  # asks first: one click must not delete a run
+    box = dialog._question
+    assert box.isVisible() and box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+    assert box.defaultButton().text() == "Keep Training"
+    box.button(QMessageBox.StandardButton.No).click()
+    assert dialog.run.running and dialog.run_dir.is_dir()
+    dialog.cancel_button.click()
+    assert dialog._question.button(QMessageBox.StandardButton.Yes).text() == "Discard Run"
     with qtbot.waitSignal(dialog.run.cancelled, timeout=RUN_TIMEOUT_MS):
-        dialog.cancel_button.click()
+        dialog._question.button(QMessageBox.StandardButton.Yes).click()
     assert not dialog.run_dir.exists()
     assert "Cancelled" in dialog.status.text() and dialog.store.models() == []
 
@@ -525,3 +534,63 @@ def test_use_the_new_model_defaults_to_yes_only_for_a_better_one(
     assert box.windowTitle() == "Use the new model?" and said in box.text()
     assert box.defaultButton() is box.button(getattr(QMessageBox.StandardButton, default))  # what Enter does
     box.close()
+
+
+def answer_when_asked(button_text: str, seen: list) -> None:
+    """Click ``button_text`` in the next modal question, as a person would, once it is up."""
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(([b.text() for b in box.buttons()], box.defaultButton().text(), box.escapeButton().text()))
+        button = next((b for b in box.buttons() if b.text() == button_text), None)
+        button.click() if button is not None else box.reject()  # (not offered: the test fails, not hangs)
+
+    QTimer.singleShot(0, click)
+
+
+@pytest.fixture
+def no_run_left(qtbot):
+    """Dialogs whose run is killed at teardown even if the test failed (closing would ask, and wait)."""
+    dialogs = []
+    yield dialogs.append
+    for dialog in dialogs:
+        if dialog.run is not None and dialog.run.running:
+            dialog.run.cancel_and_wait()
+
+
+def test_closing_during_a_run_offers_stop_and_keep_discard_and_keep_training(
+    qtbot, tmp_path, baseline_model, no_run_left
+):
+    """Issue #24 item 12: closing mid-run keeps the best epoch by default, discards only when told."""
+    dialog = make_dialog(qtbot, tmp_path, baseline_model, images=192, epochs=3)
+    no_run_left(dialog)
+    dialog.show()
+    assert dialog.start()
+    with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "epoch"):
+        pass
+    seen = []
+    answer_when_asked("Keep Training", seen)
+    assert not dialog.close() and dialog.isVisible() and dialog.run.running
+    choices, default, escape = seen[0]
+    assert set(choices) == {"Stop and Keep Best Epoch", "Discard Run", "Keep Training"}
+    assert (default, escape) == ("Stop and Keep Best Epoch", "Keep Training")
+
+    run = dialog.run
+    answer_when_asked("Stop and Keep Best Epoch", seen)
+    with qtbot.waitSignal(run.succeeded, timeout=RUN_TIMEOUT_MS) as done:
+        assert not dialog.close()  # it closes once the best epoch is saved
+    assert (dialog.run_dir / "STOP").is_file() and done.args[0]["stopped_early"] is True
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    assert (dialog.run_dir / "best.safetensors").is_file()
+    assert dialog._question is None or not dialog._question.isVisible()  # no "use it?" for a closed dialog
+
+    dialog.show()
+    assert dialog.start()
+    with qtbot.waitSignal(dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "start"):
+        pass
+    answer_when_asked("Discard Run", seen)
+    assert dialog.close() and not dialog.run.running
+    assert not dialog.run_dir.exists() and len(seen) == 3

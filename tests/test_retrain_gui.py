@@ -178,8 +178,9 @@ def test_a_failed_run_keeps_the_model_in_use(qtbot, make_window):
     assert window.retrain.store.models() == [] and not window.retrain.training
 
 
-def test_closing_the_window_while_training_asks_and_cancels(qtbot, make_window, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
+def test_closing_the_window_while_training_asks_and_discards_only_when_told(qtbot, make_window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     window = make_window()
     with qtbot.waitSignal(window.model_changed, timeout=TIMEOUT_MS):
@@ -192,9 +193,27 @@ def test_closing_the_window_while_training_asks_and_cancels(qtbot, make_window, 
     assert dialog.start()
     run = dialog.run
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No)
-    assert not window.close() and window.isVisible()  # "No": the window stays, the run goes on
-    assert run.running
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
-    assert window.close()
-    assert len(asked) == 2 and not run.running and not dialog.run_dir.exists()
+
+    def answer(text):  # the real question, answered as a person would once it is up
+        def click():
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, QMessageBox):
+                QTimer.singleShot(20, click)
+                return
+            asked.append(([b.text() for b in box.buttons()], box.defaultButton().text()))
+            button = next((b for b in box.buttons() if b.text() == text), None)
+            button.click() if button is not None else box.reject()  # (not offered: the test fails, not hangs)
+
+        QTimer.singleShot(0, click)
+
+    try:
+        answer("Keep Training")
+        assert not window.close() and window.isVisible()  # the window stays, the run goes on
+        assert run.running
+        assert set(asked[0][0]) == {"Stop and Keep Best Epoch", "Discard Run", "Keep Training"}
+        assert asked[0][1] == "Stop and Keep Best Epoch"  # Enter keeps what was trained
+        answer("Discard Run")
+        assert window.close()
+        assert len(asked) == 2 and not run.running and not dialog.run_dir.exists()
+    finally:
+        run.cancel_and_wait()  # a failed test must not leave a closing window asking at teardown

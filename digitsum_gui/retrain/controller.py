@@ -7,7 +7,9 @@ the details:
   ``LabelsController``) and Model > Manage Models... (``ModelsDialog``) over one ``ModelStore``;
 - switching models: only when the user agrees, and then an offer to predict the open
   folder again with the new model;
-- the close guard: closing the window while a model trains asks first.
+- the close guard: closing the window while a model trains asks first: stop and keep the
+  best epoch (then the window closes), discard the run, or keep training
+  (``digitsum_gui.retrain.closing``).
 """
 
 from __future__ import annotations
@@ -61,9 +63,9 @@ class RetrainController(QObject):
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close and self.training:
-            if not self.train_dialog.ask_to_cancel(
-                self.window, "A model is training", "Quit and cancel the training run? Its folder will be removed."
-            ):
+            if not self.train_dialog.ask_before_closing(self.window, "A model is training", "Quit digitsum?"):
+                if self.window in self.train_dialog.close_when_ended:
+                    self.window.status.showMessage("Stopping the training run: digitsum quits once its best is saved")
                 event.ignore()
                 return True  # the window stays open (its closeEvent does not run)
         return super().eventFilter(watched, event)

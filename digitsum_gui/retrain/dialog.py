@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -40,6 +40,7 @@ from core.retrain import (
 from core.store import next_run_folder, same_file
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.figures import interval_margin
+from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_close
 from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 from digitsum_gui.retrain.progress import TrainingProgress, pct
@@ -94,6 +95,8 @@ class TrainDialog(QDialog):
         self.run: TrainingRun | None = None
         self.run_dir: Path | None = None
         self.result: DoneEvent | None = None
+        self.close_when_ended: list = []  # windows whose close waits for the run to stop and keep its best
+        self._question = None  # an open question box (tests read it)
 
         self.form = TrainForm(current, folder_labels, self)
         self.command = QPlainTextEdit()
@@ -113,7 +116,7 @@ class TrainDialog(QDialog):
         self.stop_button = QPushButton("Stop early")
         self.stop_button.setToolTip("Finish the current step and keep the best model so far")
         self.cancel_button = QPushButton("Cancel run")
-        self.cancel_button.setToolTip("Stop now and delete this run's folder")
+        self.cancel_button.setToolTip("Stop now and delete this run's folder (asks first)")
         self.use_button = QPushButton("Use new model")
         self.close_button = QPushButton("Close")
 
@@ -251,6 +254,25 @@ class TrainDialog(QDialog):
 
     @Slot()
     def cancel(self) -> None:
+        """Ask (non-blocking; Enter keeps the run going) before ``discard_run`` deletes the run."""
+        if self.run is None or not self.run.running:
+            return
+        box = self._question = open_box(
+            self,
+            QMessageBox.Icon.Warning,
+            "Cancel the training run?",
+            "Stop the training now and delete its folder, with every epoch trained so far?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            informative="Stop early instead ends it after this step and keeps the best model so far.",
+            on_yes=self.discard_run,
+            default=QMessageBox.StandardButton.No,
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText("Discard Run")
+        box.button(QMessageBox.StandardButton.No).setText("Keep Training")
+
+    @Slot()
+    def discard_run(self) -> None:
+        """Kill the run now and delete its folder (the user said so)."""
         if self.run is not None and self.run.running:
             self.run.cancel()
             self.status.setText("Cancelling\u2026")
@@ -277,6 +299,8 @@ class TrainDialog(QDialog):
         self.outcome.setText(self.comparison_text())
         self.use_button.setVisible(self.current is None or not same_file(done["model"], self.current.path))
         self.use_button.setEnabled(True)
+        if self._close_waiting():
+            return  # kept in Model > Manage Models; no question for a window on its way out
         if metrics:
             self.offer_new_model()
 
@@ -345,7 +369,8 @@ class TrainDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self._set_running(False)
         self.panel.ended("Training failed; the model in use is unchanged.")
-        self._show_failure(message)
+        if not self._close_waiting():
+            self._show_failure(message)
 
     def _show_failure(self, message: str) -> None:
         """Say it once: one box in the dialog's words (the child's output under Show Details),
@@ -366,19 +391,35 @@ class TrainDialog(QDialog):
     def _on_cancelled(self) -> None:
         self._set_running(False)
         self.panel.ended("Cancelled; the run's folder was removed.")
+        self._close_waiting()
 
-    def ask_to_cancel(self, parent, title: str, question: str) -> bool:
-        """The close guard (this dialog's and the main window's): ask, and on Yes cancel the
-        run and wait for its child to exit. True when nothing is left running."""
+    def _close_waiting(self) -> bool:
+        """The run ended: close the windows that waited for it (``ask_before_closing``). Whether any did."""
+        waiting, self.close_when_ended = self.close_when_ended, []
+        for window in waiting:
+            QTimer.singleShot(0, window.close)  # after this slot: the run is no longer running then
+        return bool(waiting)
+
+    def ask_before_closing(self, window, title: str, what: str) -> bool:
+        """The close guard of ``window`` (this dialog, or the main window): True when nothing is
+        left running and it may close now (``digitsum_gui.retrain.closing``'s three answers).
+
+        Stop and Keep Best Epoch returns False and closes ``window`` once the run has ended.
+        """
         if self.run is None or not self.run.running:
             return True
-        if QMessageBox.question(parent, title, question) != QMessageBox.StandardButton.Yes:
-            return False
-        self.run.cancel_and_wait()
-        return True
+        answer = ask_how_to_close(window, title, what)
+        if answer == DISCARD:
+            self.run.cancel_and_wait()
+            return True
+        if answer == STOP_AND_KEEP:
+            self.stop_early()
+            if window not in self.close_when_ended:
+                self.close_when_ended.append(window)
+        return False
 
     def closeEvent(self, event) -> None:
-        if not self.ask_to_cancel(self, "Training is running", "Cancel the training run? Its folder will be removed."):
+        if not self.ask_before_closing(self, "Training is running", "Close the Retrain dialog?"):
             event.ignore()
             return
         super().closeEvent(event)
