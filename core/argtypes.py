@@ -14,6 +14,8 @@ import argparse
 import math
 import re
 
+from core.limits import MAX_PER_EPOCH
+
 MAX_BATCH = 65536  # images per step: far beyond any GPU's memory at 40x168, far below an int overflow
 MAX_WORKERS = 256
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding takes 0 .. 2**32 - 1
@@ -70,6 +72,10 @@ def data_spec(text: str) -> str:
         count = text.split(":", 1)[1]
         if not count.isascii() or not count.isdigit() or int(count) < 1:
             raise argparse.ArgumentTypeError(f"synthetic:N needs N, a whole number of images >= 1, got {text!r}")
+        if int(count) > MAX_PER_EPOCH:  # composed batch by batch, but planned per epoch
+            raise argparse.ArgumentTypeError(
+                f"synthetic:N takes at most {MAX_PER_EPOCH:,} images per epoch, got {text!r}"
+            )
         return text
     if not text:
         raise argparse.ArgumentTypeError("empty; give a folder, an .npy file or synthetic:N")

@@ -390,8 +390,9 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
 
 
 def cmd_synth(args) -> int:
+    from core.limits import require_disk
     from core.progress import progress_bar
-    from core.synth import INDEX_SPLIT_NOTE, load_bank, write_synthetic_folder
+    from core.synth import INDEX_SPLIT_NOTE, SYNTH_PNG_BYTES, load_bank, write_synthetic_folder
 
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         raise CommandError(f"{args.out_dir}: a file, not a folder")
@@ -400,6 +401,7 @@ def cmd_synth(args) -> int:
     if split != "all" and bank.split_by == "index":
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
+    require_disk("--count", args.out_dir, args.count, SYNTH_PNG_BYTES)  # before any folder is made
     _refuse_used_folder(args.out_dir, args.force)
     with progress_bar(args.count, "img") as bar:
         out = write_synthetic_folder(

@@ -449,27 +449,34 @@ class Composer:
         return img + sigma * noise
 
 
-def compose_numpy(bank: DigitBank, count: int, seed: int = 0, layout: str = "synth"):
-    """Compose ``count`` images on the CPU, reproducibly, without augmentation.
+def compose_chunks(bank: DigitBank, count: int, seed: int = 0, layout: str = "synth"):
+    """Compose ``count`` images on the CPU, reproducibly, without augmentation, 512 at a time.
 
     ``layout`` is ``"synth"`` (ours; these exact images for a seed are what the model card's
     held-out figure was measured on) or ``"grid"`` (an independent layout, ``core.layouts``).
+    Memory stays bounded at any ``count``.
 
-    Returns
-    -------
-    images : np.ndarray, uint8 (count, 40, 168)
-    digits : np.ndarray, int64 (count, 4)
+    Yields
+    ------
+    images : np.ndarray, uint8 (n, 40, 168)
+    digits : np.ndarray, int64 (n, 4)
     """
     composer = Composer(bank, "cpu", augment=False, layout=layout)
     g = torch.Generator().manual_seed(seed)
-    images, digits = [], []
     for start in range(0, count, 512):
         img, dig = composer.compose(min(512, count - start), g)
-        images.append((img[:, 0] * 255).round().to(torch.uint8).numpy())
-        digits.append(dig.numpy())
-    if not images:
+        yield (img[:, 0] * 255).round().to(torch.uint8).numpy(), dig.numpy()
+
+
+def compose_numpy(bank: DigitBank, count: int, seed: int = 0, layout: str = "synth"):
+    """All of ``compose_chunks`` in two arrays: images uint8 (count, 40, 168), digits int64 (count, 4)."""
+    chunks = list(compose_chunks(bank, count, seed, layout))
+    if not chunks:
         return np.zeros((0, IMAGE_HEIGHT, IMAGE_WIDTH), np.uint8), np.zeros((0, NUM_DIGITS), np.int64)
-    return np.concatenate(images), np.concatenate(digits)
+    return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
+
+
+SYNTH_PNG_BYTES = 1400  # one composed PNG and its labels.csv row, at most about this (they are 0.9-1.3 KB)
 
 
 def write_synthetic_folder(
@@ -477,7 +484,8 @@ def write_synthetic_folder(
 ) -> Path:
     """Write ``count`` composed PNGs and ``labels.csv`` (``filename,sum,digits``) to ``out_dir``.
 
-    See :func:`compose_numpy` for ``layout``.
+    The images are written as they are composed (``compose_chunks``): memory stays bounded.
+    See :func:`compose_chunks` for ``layout``.
     """
     from PIL import Image
 
@@ -485,14 +493,16 @@ def write_synthetic_folder(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images, digits = compose_numpy(bank, count, seed, layout=layout)
     width = max(5, len(str(count)))
     labels = {}
-    for i, (img, dig) in enumerate(zip(images, digits, strict=True)):
-        name = f"synth_{i:0{width}d}.png"
-        Image.fromarray(img, mode="L").save(out / name, optimize=False)
-        labels[name] = (int(dig.sum()), "".join(map(str, dig)))
-        if progress is not None:
-            progress(1)
+    i = 0
+    for images, digits in compose_chunks(bank, count, seed, layout=layout):
+        for img, dig in zip(images, digits, strict=True):
+            name = f"synth_{i:0{width}d}.png"
+            Image.fromarray(img, mode="L").save(out / name, optimize=False)
+            labels[name] = (int(dig.sum()), "".join(map(str, dig)))
+            i += 1
+            if progress is not None:
+                progress(1)
     write_labels_csv(out / "labels.csv", labels)
     return out

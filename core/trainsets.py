@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from core.errors import DigitsumError
-from core.spec import LAYOUTS
+from core.limits import require_memory
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
 from core.synth import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, split_indices, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
@@ -144,6 +145,8 @@ class TrainData:
             except BankError as exc:
                 raise DataSpecError(f"synthetic data: {exc}") from None
             self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
+            # the validation images are composed at once, as float32 on the device
+            require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
             g = torch.Generator(self.device).manual_seed(seed + 7919)
             for i, layout in enumerate(val_layouts):  # an equal share of the images in each layout
                 count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))

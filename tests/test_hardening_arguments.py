@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 import pytest
-from clitools import ROOT, run_cli, sha256
+from clitools import ROOT, one_line_error, run_cli, sha256
 
 SAMPLES = ROOT / "resources" / "samples"
 
@@ -47,6 +47,7 @@ BAD = [
     ("train", "--data", "synthetic:-5", ">= 1"),
     ("train", "--data", "synthetic:0", ">= 1"),
     ("train", "--data", "synthetic:", ">= 1"),
+    ("train", "--data", "synthetic:100000000000000000000", "at most 100,000,000 images per epoch"),
     ("train", "--device", "cuda:x", "auto, cpu, cuda or cuda:N"),
 ]
 
@@ -103,6 +104,18 @@ def test_class2_bad_values_in_real_processes_write_nothing(tmp_path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith(f"digitsum {args[0]}: error: argument ")
     assert sha256(old) == before and sorted(os.listdir(tmp_path)) == ["old.csv"]
+
+
+def test_class2_counts_beyond_memory_or_disk_are_one_line_before_any_work(tmp_path):
+    """``synth --count`` is checked against the disk and ``--val-size`` against memory, in one line,
+    before a folder is made (they used to compose for minutes, then end in a traceback)."""
+    proc = run_cli("synth", tmp_path / "s", "--count", str(10**12))
+    line = one_line_error(proc, "synth")
+    assert "--count: 1,000,000,000,000 files need about" in line and "GB of disk" in line
+    proc = run_cli("train", "--data", "synthetic:64", "--val-size", str(10**12), "--out", tmp_path / "run")
+    line = one_line_error(proc, "train")
+    assert "--val-size: 1,000,000,000,000 images need about" in line and "GB of memory" in line
+    assert os.listdir(tmp_path) == ["run"] and os.listdir(tmp_path / "run") == ["progress.jsonl"]  # its error event
 
 
 def test_class2_val_fraction_1_with_labelled_files_only_says_there_is_nothing_to_train_on(tmp_path, capsys):

@@ -417,3 +417,14 @@ def test_synth_command_writes_the_touch_layout(tmp_path):
 
     assert main(["synth", str(tmp_path / "t"), "--count", "5", "--layout", "touch"]) == 0
     assert len(read_labels_csv(tmp_path / "t" / "labels.csv")) == 5
+
+
+def test_composing_in_chunks_gives_the_same_images_with_bounded_memory(bank):
+    """``synth`` writes as it composes: chunks of at most 512, the very images ``compose_numpy`` gives."""
+    from core.synth import compose_chunks
+
+    chunks = list(compose_chunks(bank, 1100, seed=4))
+    assert [len(images) for images, _ in chunks] == [512, 512, 76]
+    images, digits = compose_numpy(bank, 1100, seed=4)
+    np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), images)
+    np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), digits)
