@@ -8,11 +8,14 @@ import errno
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replaced"
 FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
+TEMPORARY_SUFFIX = ".tmp"  # atomic_path writes .NAME.XXXXXXXX.tmp beside NAME
+STALE_AFTER_S = 3600  # a temporary file older than this was left by a writer that died
 
 
 def require_regular(path: str | os.PathLike, max_bytes: int | None = None) -> None:
@@ -87,7 +90,8 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
                 raise PermissionError(errno.EACCES, "read-only: it is not replaced", str(dest)) from None
             except OSError:
                 pass  # (a read-only filesystem, a busy file: the write below says why)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    remove_stale_temporaries(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMPORARY_SUFFIX, dir=dest.parent)
     os.close(fd)
     try:
         yield tmp
@@ -102,6 +106,28 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(dest: Path) -> None:
+    """Remove what a killed writer of ``dest`` left: ``.NAME.XXXXXXXX.tmp`` beside it, over an hour old.
+
+    ``atomic_path`` removes its temporary file on any failure it sees, but a SIGKILL or a
+    power cut leaves it (a model's is 50 MB). The next write of the same file clears them;
+    an hour spares a temporary file another process is writing now. Only regular files of
+    this user, never links, are removed.
+    """
+    prefix, now = f".{dest.name}.", time.time()
+    with contextlib.suppress(OSError), os.scandir(dest.parent) as entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
+                continue
+            if len(name) != len(prefix) + 8 + len(TEMPORARY_SUFFIX):  # mkstemp's 8 characters
+                continue
+            with contextlib.suppress(OSError):
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and now - st.st_mtime > STALE_AFTER_S:
+                    os.unlink(entry.path)
 
 
 def current_umask() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,19 @@ def test_pipes_the_user_names_are_refused_before_they_are_opened(tmp_path, capsy
     ):
         status, _, err = cli_in_process(capsys, *words)
         assert status == 1 and len(err.strip().splitlines()) == 1, (words, err)
+
+
+def test_a_temporary_file_a_killed_writer_left_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL leaves ``.NAME.XXXXXXXX.tmp``; the next write of NAME removes it once it is an hour old."""
+    dest = tmp_path / "sums.csv"
+    stale, fresh = tmp_path / ".sums.csv.k1ll3d_1.tmp", tmp_path / ".sums.csv.wr1t1ng2.tmp"
+    other, link = tmp_path / ".other.csv.k1ll3d_1.tmp", tmp_path / ".sums.csv.l1nk0000.tmp"
+    for path in (stale, fresh, other):
+        path.write_text("half")
+    link.symlink_to(other)
+    old = time.time() - 2 * 3600
+    for path in (stale, other):
+        os.utime(path, (old, old))
+    os.utime(link, (old, old), follow_symlinks=False)
+    write(dest)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([dest.name, fresh.name, other.name, link.name])
