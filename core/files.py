@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -63,7 +64,8 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
     untouched. An existing ``dest`` keeps its permissions and, where we may set it (root),
     its owner; a new one gets what the umask allows of 0666, as the shell's ``>`` would
     give it. A symbolic link is written through: the file it points at is replaced and the
-    link stays a link.
+    link stays a link. A file with other hard links is written in place (``_copy_into``),
+    so that every link sees the new data.
 
     Raises
     ------
@@ -101,11 +103,29 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
                 os.chown(tmp, existing.st_uid, existing.st_gid)  # root writing a user's file: it stays theirs
         else:
             os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, dest)
+        if existing is not None and stat.S_ISREG(existing.st_mode) and existing.st_nlink > 1:
+            _copy_into(tmp, dest)  # a file with other hard links: they all see the new data, as with `>`
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _copy_into(src: str, dest: Path) -> None:
+    """Write ``src``'s bytes into the existing file ``dest`` in place (its inode, owner and mode kept).
+
+    A rename would give ``dest`` a new inode and leave its other hard links holding the old
+    data. In place is not atomic: a crash midway leaves the file cut short, as the shell's
+    ``>`` would; the whole content is ready in ``src`` first, so that window is one copy.
+    """
+    with open(src, "rb") as fin, open(dest, "r+b") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+        fout.truncate()
+        fout.flush()
+        os.fsync(fout.fileno())
 
 
 def remove_stale_temporaries(dest: Path) -> None:

@@ -133,3 +133,13 @@ def test_a_temporary_file_a_killed_writer_left_is_removed_by_the_next_write(tmp_
     os.utime(link, (old, old), follow_symlinks=False)
     write(dest)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([dest.name, fresh.name, other.name, link.name])
+
+
+def test_a_file_with_other_hard_links_is_written_so_that_all_of_them_see_it(tmp_path):
+    dest, twin = tmp_path / "sums.csv", tmp_path / "backup-link.csv"
+    dest.write_text("old data, longer than the new\n")
+    os.link(dest, twin)
+    inode = dest.stat().st_ino
+    write(dest, "new\n")
+    assert dest.read_text() == twin.read_text() == "new\n"
+    assert dest.stat().st_ino == inode and sorted(p.name for p in tmp_path.iterdir()) == [twin.name, dest.name]
