@@ -55,8 +55,12 @@ class ArrayFormat:
 
 def _load_npy(path: Path, mmap: bool) -> np.ndarray:
     require_regular(path)  # a named pipe would wait forever
-    # allow_pickle=False: an array from elsewhere must not run code when it is opened
-    return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    # allow_pickle=False: an array from elsewhere must not run code when it is opened.
+    # over="raise": a header claiming 2**62 rows overflows numpy's size sum, which would warn
+    # with numpy's source line before failing; an error here is the caller's one line
+    # (errstate is per thread, unlike warnings filters)
+    with np.errstate(over="raise"):
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
 
 
 ARRAY_FORMATS: dict[str, ArrayFormat] = {

@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 import pytest
+from clitools import one_line_error, run_cli
 
 from core.arrays import ARRAY_FORMATS, ArrayFormat, array_format, is_labels_name, label_twin
 from core.data import InputError, labelled_count, list_inputs, load_item, load_labelled, read_truth
@@ -157,3 +158,13 @@ def test_truth_of_an_array_whose_name_is_not_utf8_matches_its_rows(tmp_path):
     truth = read_truth(os.fsdecode(os.fsencode(tmp_path) + b"/lab\xe9.npy"), [data_name])
     assert list(truth) == [item.name for item in list_inputs([data_name])]
     assert list(truth)[0].endswith("data\\xe9.npy:0")
+
+
+def test_a_header_claiming_2_to_the_62_rows_is_one_line_without_numpys_warning(tmp_path):
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': (" + str(2**62) + ", 40, 168), }"
+    header += " " * (117 - len(header)) + "\n"
+    path = tmp_path / "data0.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+    proc = run_cli("predict", path, "--output", tmp_path / "out.csv")
+    line = one_line_error(proc, "predict")
+    assert line.endswith("data0.npy: not a readable .npy array (overflow encountered in scalar multiply)")
