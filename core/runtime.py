@@ -23,6 +23,9 @@ class DeviceError(DigitsumError, ValueError):
 
 
 TORCHRUN_VARIABLES = ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+# how long a rank waits for the job's others: torchrun starts them together, so minutes mean
+# a rank that never comes (a stray environment, a crashed machine), not a slow one
+RENDEZVOUS_TIMEOUT_S = 300
 
 
 def torchrun_world() -> int:
@@ -177,5 +180,39 @@ def distributed_setup(device: torch.device) -> DistContext:
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        from datetime import timedelta
+
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        try:
+            with _signals_end_the_process():
+                torch.distributed.init_process_group(backend, timeout=timedelta(seconds=RENDEZVOUS_TIMEOUT_S))
+        except (RuntimeError, ValueError) as exc:  # (torch's DistStoreError is a RuntimeError)
+            raise DeviceError(
+                f"could not join the torchrun job (rank {rank} of {world} at "
+                f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}): {one_line(exc)[:160]}"
+            ) from None
     return DistContext(device, rank, world)
+
+
+@contextlib.contextmanager
+def _signals_end_the_process():
+    """SIGTERM and SIGHUP end the process at once while it waits for the job's other ranks.
+
+    The CLI's handlers (``core.cli``) unwind like Ctrl-C, but a Python handler runs only
+    between bytecodes, and the rendezvous waits inside C++: a stray or half-started job
+    ignored SIGTERM and needed SIGKILL. Nothing is written yet at this point, so nothing
+    needs unwinding.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = [sig for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None]
+    previous = {sig: signal.signal(sig, signal.SIG_DFL) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

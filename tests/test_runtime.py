@@ -57,3 +57,35 @@ def test_predict_with_a_stray_world_size_exits_with_one_line():
         "digitsum predict: error: WORLD_SIZE=2 says this is one of several torchrun processes, but RANK, "
         "LOCAL_RANK, MASTER_ADDR, MASTER_PORT unset: start it with torchrun, or unset WORLD_SIZE"
     ]
+
+
+def test_sigterm_ends_a_rank_waiting_for_the_others_at_once(tmp_path):
+    """A full torchrun set whose second rank never comes: the rank waits in C++, where the CLI's
+    Python handler would never run; SIGTERM must still end it (it used to need SIGKILL)."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = child_env(RANK="0", WORLD_SIZE="2", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    samples = ROOT / "resources" / "samples"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "predict", str(samples), "--output", str(tmp_path / "p.csv")],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with socket.socket() as probe:  # rank 0 hosts the store: once it listens, it is waiting
+            deadline = time.monotonic() + 60
+            while probe.connect_ex(("127.0.0.1", port)) != 0:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (tmp_path / "p.csv").exists()
