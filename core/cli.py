@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
-from core.errors import DigitsumError
+from core.errors import DigitsumError, reason
 from core.spec import LAYOUTS, SECOND_LOOK_BELOW
 
 
@@ -245,8 +245,8 @@ def iter_predictions(args, report: dict, before_run=None):
             except (
                 Exception
             ) as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
-                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
-                report["failure"] = f"prediction stopped after {stats.done} rows: {reason}"
+                why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
+                report["failure"] = f"prediction stopped after {stats.done} rows: {why}"
                 if ctx.world == 1:
                     return
                 raise
@@ -371,7 +371,7 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
-        raise CommandError(f"{folder}: cannot create the folder ({exc.strerror or exc})") from None
+        raise CommandError(f"{folder}: cannot create the folder ({reason(exc)})") from None
     if not lock_folder(Path(folder)):
         raise CommandError(f"{folder}: another digitsum command is writing into this folder now; choose another")
     if force:
@@ -380,7 +380,7 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
         with os.scandir(folder) as entries:
             names = sorted(entry.name for entry in entries)
     except OSError as exc:
-        raise CommandError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
+        raise CommandError(f"{folder}: cannot list folder ({reason(exc)})") from None
     if names:
         shown = "labels.csv" if "labels.csv" in names else names[0]
         raise CommandError(
@@ -501,5 +501,5 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # e.g. `| head`: not an error
         return 0
     except OSError as exc:  # e.g. printing to a full disk: one line, not a traceback
-        print(f"digitsum {args.command}: error: {exc.strerror or exc}", file=sys.stderr)
+        print(f"digitsum {args.command}: error: {reason(exc)}", file=sys.stderr)
         return 1

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data import MAX_SUM, InputError, read_labels_csv, write_labels_csv
+from core.errors import reason
 from core.export import ExportError
 from core.files import atomic_path
 
@@ -342,7 +343,7 @@ def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
                     f.flush()
                     os.fsync(f.fileno())  # the rename must not land before the data on a crash
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
 
 
 def _put(labels: dict, name: str, entry) -> None:

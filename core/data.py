@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from core.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, open_array, read_array_labels
-from core.errors import InputError, one_line
+from core.errors import InputError, one_line, reason
 from core.export import ExportError, atomic_text_file, csv_line, escape_cell, unescape_cell
 from core.featureless import no_digits_reason
 from core.files import require_regular
@@ -132,7 +132,7 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
             try:
                 inner = listing(entry.path)
             except OSError as exc:
-                skipped.append(f"{shown}: {exc.strerror or exc}")
+                skipped.append(f"{shown}: {reason(exc)}")
                 continue
             if inner is not None:
                 stack.append((iter(inner), prefix + name + "/"))
@@ -209,7 +209,7 @@ def list_inputs(
                 left_out: list[str] = []
                 files = _scan_folder(path, recursive, left_out)
             except OSError as exc:
-                raise InputError(f"{shown}: cannot list folder ({exc.strerror or exc})") from None
+                raise InputError(f"{shown}: cannot list folder ({reason(exc)})") from None
             if skipped is not None:
                 skipped.extend(os.path.join(shown, entry) for entry in sorted(left_out))
             items.extend(InputItem(display_name(rel), path / rel) for rel in files)
@@ -318,7 +318,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
     except csv.Error as exc:
         raise InputError(f"{path.name}: not a valid CSV file ({exc})") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{path}: cannot read ({reason(exc)})") from None
     return labels
 
 
@@ -378,8 +378,7 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
     except FileNotFoundError:
         return None, []
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
-        raise ExportError(f"cannot update {path}: {reason}; it is left as it was") from None
+        raise ExportError(f"cannot update {path}: {reason(exc)}; it is left as it was") from None
     header = rows[0] if rows else []
     names = [h.strip().lower() for h in header]
     if "filename" not in names or "sum" not in names:

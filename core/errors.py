@@ -17,6 +17,14 @@ def one_line(text: object, limit: int | None = None) -> str:
     return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
 
 
+def reason(exc: BaseException) -> str:
+    """Why ``exc`` happened, in one line: the OS's own words for an ``OSError`` ("Permission
+    denied", not "[Errno 13] Permission denied: '/long/path'"), else its message."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return one_line(exc.strerror)
+    return one_line(exc)
+
+
 class DigitsumError(Exception):
     """A reason why an input, a file, a device or a run cannot be used; ``str()`` is one line."""
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.arrays import is_labels_name
-from core.errors import DigitsumError
+from core.errors import DigitsumError, reason
 from core.files import atomic_path, refuse_folder_spelling
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
@@ -60,8 +60,7 @@ def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterat
             f.flush()
             os.fsync(f.fileno())  # the rename must not land before the data on a crash
     except (OSError, UnicodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
+        raise ExportError(f"cannot write {dest}: {reason(exc)}") from exc
 
 
 def _is_labels_text(head: bytes) -> bool:
@@ -110,7 +109,7 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
     try:
         refuse_folder_spelling(dest)
     except NotADirectoryError as exc:
-        raise ExportError(f"cannot write {dest}: {exc.strerror}") from None
+        raise ExportError(f"cannot write {dest}: {reason(exc)}") from None
     try:
         st = os.stat(dest)
     except OSError:
@@ -133,7 +132,7 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
         with open(dest, "rb") as f:
             head = f.read(4096)
     except OSError as exc:
-        raise ExportError(f"cannot write {dest}: {exc.strerror or exc}") from None
+        raise ExportError(f"cannot write {dest}: {reason(exc)}") from None
     if is_labels_name(Path(dest).name) or _is_labels_text(head):
         raise ExportError(f"cannot write {dest}: it is a labels file (filename,sum); predictions never replace labels")
     if not _is_text(head):
@@ -232,8 +231,7 @@ def write_predictions_csv(
             with open(dest, "w", encoding="utf-8-sig", newline="") as f:
                 return _write_rows(f, rows, extra)
         except (OSError, UnicodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ExportError(f"cannot write {dest}: {' '.join(reason.split())}") from exc
+            raise ExportError(f"cannot write {dest}: {reason(exc)}") from exc
 
     stream = dest if hasattr(dest, "write") else sys.stdout
     wrapped = None
@@ -249,8 +247,7 @@ def write_predictions_csv(
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the caller ends quietly, it is no write failure
     except (OSError, UnicodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ExportError(f"cannot write CSV: {' '.join(reason.split())}") from exc
+        raise ExportError(f"cannot write CSV: {reason(exc)}") from exc
     finally:
         if wrapped is not None:
             wrapped.detach()  # closing the wrapper would close the real stdout

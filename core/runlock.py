@@ -21,7 +21,7 @@ import json
 import os
 from pathlib import Path
 
-from core.errors import DigitsumError
+from core.errors import DigitsumError, reason
 
 try:
     import fcntl
@@ -87,7 +87,7 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
         except FileExistsError:
             raise RunFolderError(f"--out {folder}: a file, not a folder") from None
         except OSError as exc:
-            raise RunFolderError(f"cannot create the run folder {folder}: {exc.strerror or exc}") from None
+            raise RunFolderError(f"cannot create the run folder {folder}: {reason(exc)}") from None
         if not lock_folder(folder):
             if default_name:
                 continue
