@@ -39,8 +39,22 @@ from digitsum_gui.table_model import (
 )
 
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
-TRUE_SUM_ROOM = 70  # px of the editable True sum column that must show without scrolling sideways
-DETAIL_MIN, FILE_MIN = 240, 140  # how far the detail pane and the File column give way for it
+DETAIL_MIN, FILE_MIN = 240, 140  # how far the detail pane and the File column give way for the True sum
+# The True sum, where the user types, beside the model's sum, where the eye compares them: never
+# past the window's edge. The model's columns (``Column``) keep their order: the CSV export and
+# the code that names columns do not change, only where the view shows them.
+DISPLAY_ORDER = (
+    Column.THUMBNAIL,
+    Column.FILE,
+    Column.SUM,
+    Column.TRUE_SUM,
+    Column.CONFIDENCE,
+    Column.DIGITS,
+    Column.ERROR,
+)
+# Saved header states (widths, order) of another version are not restored: version 1's put the
+# True sum back at the end, stretched to the table's edge.
+HEADER_STATE_VERSION = 2
 
 
 def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
@@ -70,6 +84,8 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     for column, spec in COLUMNS.items():
         if spec.width is not None:
             view.setColumnWidth(column, spec.width)
+    for place, column in enumerate(DISPLAY_ORDER):
+        header.moveSection(header.visualIndex(column), place)
     header.setSortIndicatorClearable(True)  # a third click goes back to input order
     header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # start in input order
     view.setSortingEnabled(True)
@@ -199,7 +215,8 @@ class ResultsView(QSplitter):
             bar.setValue(bar.value() + shift)
 
     def restore_settings(self, settings: QSettings) -> None:
-        if header := settings.value("table_header"):
+        version = settings.value("table_header_version", 1, type=int)
+        if version == HEADER_STATE_VERSION and (header := settings.value("table_header")):
             self.table_view.horizontalHeader().restoreState(header)
         if splitter := settings.value("splitter"):
             self.restoreState(splitter)
@@ -217,7 +234,8 @@ class ResultsView(QSplitter):
         if self.count() < 2 or not self.isVisible():
             return
         left, right = self.sizes()
-        short = view.horizontalHeader().sectionPosition(Column.TRUE_SUM) + TRUE_SUM_ROOM - view.viewport().width()
+        header = view.horizontalHeader()
+        short = header.sectionPosition(Column.TRUE_SUM) + header.sectionSize(Column.TRUE_SUM) - view.viewport().width()
         if short <= 0:
             return
         give = min(short, max(0, right - DETAIL_MIN))
@@ -229,6 +247,7 @@ class ResultsView(QSplitter):
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("table_header", self.table_view.horizontalHeader().saveState())  # column widths, sort
+        settings.setValue("table_header_version", HEADER_STATE_VERSION)
         settings.setValue("splitter", self.saveState())
         self.filter_bar.save_settings(settings)
 

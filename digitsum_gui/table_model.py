@@ -47,7 +47,8 @@ _INDEX = QModelIndex | QPersistentModelIndex
 
 
 class Column(IntEnum):
-    """Table columns, in display order. New columns go at the end (saved header states)."""
+    """Table columns, in model order (the view shows them in ``results_view.DISPLAY_ORDER``).
+    New columns go at the end (saved header states)."""
 
     THUMBNAIL = 0
     FILE = 1
@@ -129,6 +130,7 @@ COLUMNS = {
         "True sum",
         lambda row: None,
         lambda row, index, labels: corrections.true_sum_sort_key(labels, row),
+        width=84,  # its header and sort arrow, and two digits typed
         numeric=True,
     ),
 }
