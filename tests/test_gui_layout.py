@@ -1,8 +1,10 @@
-"""The main window on a laptop's screen and on first start (issue #16: laptop screens, first run)."""
+"""The main window on a laptop's screen and on first start (issues #16 and #24: laptop screens, first run)."""
 
 import pytest
+from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractSpinBox
 
+from core.predict import PredictionRow
 from digitsum_gui.table_model import Column
 
 RUN_TIMEOUT_MS = 60_000
@@ -79,3 +81,72 @@ def test_the_confidence_threshold_steps_finely_near_1_and_is_remembered(qtbot, m
     window.close()
     again = make_window()
     assert again.filter_bar.below_spin.value() == pytest.approx(0.995)
+
+
+def show_window_at(qtbot, window, width, height):
+    qtbot.wait(20)  # after the first show's fit_screen, which would undo the resize
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width and window.results.width() >= width - 20, timeout=5000)
+    qtbot.wait(10)  # the layouts settle
+
+
+def test_the_detail_pane_keeps_its_width_whatever_the_row_says(qtbot, make_window):
+    """Issue #24 item 10: the pane's width jumped from row to row and reflowed the table."""
+    window = make_window()
+    show_window_at(qtbot, window, 1366, 768)
+    detail, view = window.detail, window.table_view
+    assert detail.isVisible()
+    image = QPixmap(168, 40)
+    image.fill(QColor("white"))
+    rows = [
+        PredictionRow("a.png", 7, 0.99, "0124", top3=((7, 0.99),), digit_confidence=(0.99,) * 4),
+        PredictionRow(
+            "long_" * 40 + ".png", 36, 0.3333, "9999", top3=((36, 0.33), (35, 0.3)), digit_confidence=(0.4,) * 4
+        ),
+        PredictionRow("a folder with spaces/" * 6 + "b.png", None, None, "", "cannot identify image file " + "x" * 200),
+        PredictionRow("c.png", 18, 0.5, "", top3=((18, 0.5), (17, 0.25), (19, 0.1))),
+    ]
+    widths = set()
+    for row in rows:
+        detail.show_row(row, image, truth=12, can_label=True)
+        qtbot.wait(20)  # relaid out, if it were going to be
+        widths.add((detail.width(), view.viewport().width()))
+    assert len(widths) == 1, widths
+    assert detail.file_label.toolTip() == rows[-1].file  # a long name is shortened; the tooltip holds it whole
+
+
+def test_the_loupe_shows_the_image_at_3x(qtbot, make_window):
+    """Issue #24 item 10: the "enlarged" image was often 1x, the thumbnail's size."""
+    window = make_window()
+    for width in (1366, 1024):  # whatever room the table leaves
+        show_window_at(qtbot, window, width, 768)
+        window.detail.show_row(PredictionRow("a.png", 7, 0.99, "0124"), QPixmap(168, 40))
+        shown = window.detail.image_label.pixmap().deviceIndependentSize()
+        assert (shown.width(), shown.height()) == (3 * 168, 3 * 40)
+
+
+def test_the_detail_pane_gives_way_to_a_narrow_window_and_the_view_menu_brings_it_back(qtbot, make_window, settings):
+    window = make_window()
+    action = window.detail_action
+    assert action in window.view_menu.actions()
+    show_window_at(qtbot, window, 1366, 768)
+    assert window.detail.isVisible() and action.isChecked()
+    show_window_at(qtbot, window, 1024, 700)  # too narrow for the table up to the True sum and the pane
+    assert not window.detail.isVisible() and not action.isChecked()
+    assert settings.value("detail_pane", True, type=bool)  # hidden for room, not by the user's choice
+    show_window_at(qtbot, window, 1366, 768)
+    assert window.detail.isVisible() and action.isChecked()  # widened: back
+
+    show_window_at(qtbot, window, 1024, 700)
+    action.trigger()  # the user wants it: the window would widen, but this (800 px) screen has no room
+    assert not window.detail.isVisible() and not action.isChecked()
+    assert "No room for the detail pane" in window.status.currentMessage()
+    assert_true_sum_shows_whole(window.table_view)
+
+    show_window_at(qtbot, window, 1366, 768)
+    action.trigger()  # hidden by the user: remembered
+    assert not window.detail.isVisible()
+    window.close()
+    again = make_window()
+    show_window_at(qtbot, again, 1366, 768)
+    assert not again.detail.isVisible() and not again.detail_action.isChecked()
