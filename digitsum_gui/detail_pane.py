@@ -84,6 +84,7 @@ class DetailPane(QWidget):
         self.placeholder.setEnabled(False)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)  # narrow: every pixel of the pane is one the table does not get
         for widget in (
             self.placeholder,
             self.file_label,

@@ -45,7 +45,7 @@ from digitsum_gui.table_model import (
 
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
 FILE_MIN = 140  # how far the File column gives way for the True sum (a pane shown on a narrow window)
-DETAIL_GAP = 6  # px between the table and the detail pane
+DETAIL_GAP = 2  # px between the table (its margin: 4 more) and the detail pane
 # The True sum, where the user types, beside the model's sum, where the eye compares them: never
 # past the window's edge. The model's columns (``Column``) keep their order: the CSV export and
 # the code that names columns do not change, only where the view shows them.
@@ -168,7 +168,7 @@ class ResultsView(QWidget):
         layout.addWidget(self.legend)
         self.left = QWidget()
         layout = QVBoxLayout(self.left)
-        layout.setContentsMargins(4, 4, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 0)  # 4 px from the window edge, or from the pane
         layout.addWidget(self.hint)
         layout.addWidget(self.results_box)
         self.set_empty(True)

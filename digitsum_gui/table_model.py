@@ -124,7 +124,8 @@ COLUMNS = {
     Column.DIGITS: ColumnSpec(
         "Digits read", lambda row: row.digits, lambda row, index, labels: row.digits, width=96, numeric=True
     ),
-    Column.ERROR: ColumnSpec("Error", lambda row: row.error, lambda row, index, labels: row.error),
+    # the last column, stretched to the table's edge; this narrow (reasons elide, tooltips hold them)
+    Column.ERROR: ColumnSpec("Error", lambda row: row.error, lambda row, index, labels: row.error, width=56),
     # editable: its text, tooltip and font are corrections.true_sum_cell's (PredictionTableModel.data)
     Column.TRUE_SUM: ColumnSpec(
         "True sum",
