@@ -4,17 +4,22 @@
 ``QTableView`` set up for very long tables, keeps the detail pane on the current row, and
 keeps that row where the person sees it while a sorted table takes in new rows. A legend
 under the table says what the row colours mean.
+
+The detail pane has a fixed width (its loupe's), so it never takes room from the table row by
+row. The table's columns from the thumbnail to the True sum come first: where the window is too
+narrow for them and the pane both, the pane is hidden, and it comes back when the window is
+widened (View > Detail Pane widens it, as far as the screen allows).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt
+from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -39,8 +44,23 @@ from digitsum_gui.table_model import (
 )
 
 ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
-TRUE_SUM_ROOM = 70  # px of the editable True sum column that must show without scrolling sideways
-DETAIL_MIN, FILE_MIN = 240, 140  # how far the detail pane and the File column give way for it
+FILE_MIN = 140  # how far the File column gives way for the True sum (a pane shown on a narrow window)
+DETAIL_GAP = 2  # px between the table (its margin: 4 more) and the detail pane
+# The True sum, where the user types, beside the model's sum, where the eye compares them: never
+# past the window's edge. The model's columns (``Column``) keep their order: the CSV export and
+# the code that names columns do not change, only where the view shows them.
+DISPLAY_ORDER = (
+    Column.THUMBNAIL,
+    Column.FILE,
+    Column.SUM,
+    Column.TRUE_SUM,
+    Column.CONFIDENCE,
+    Column.DIGITS,
+    Column.ERROR,
+)
+# Saved header states (widths, order) of another version are not restored: version 1's put the
+# True sum back at the end, stretched to the table's edge.
+HEADER_STATE_VERSION = 2
 
 
 def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
@@ -70,6 +90,8 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     for column, spec in COLUMNS.items():
         if spec.width is not None:
             view.setColumnWidth(column, spec.width)
+    for place, column in enumerate(DISPLAY_ORDER):
+        header.moveSection(header.visualIndex(column), place)
     header.setSortIndicatorClearable(True)  # a third click goes back to input order
     header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # start in input order
     view.setSortingEnabled(True)
@@ -111,7 +133,7 @@ def make_legend() -> QWidget:
     return legend
 
 
-class ResultsView(QSplitter):
+class ResultsView(QWidget):
     """Filter bar + table | detail pane.
 
     Parameters
@@ -119,10 +141,17 @@ class ResultsView(QSplitter):
     model : PredictionTableModel
     proxy : PredictionFilterProxyModel
         Already set up over ``model``.
+
+    Signals
+    -------
+    detail_shown(bool)
+        The detail pane was shown or hidden (by ``set_detail_wanted``, or for room).
     """
 
+    detail_shown = Signal(bool)
+
     def __init__(self, model: PredictionTableModel, proxy: PredictionFilterProxyModel, parent=None):
-        super().__init__(Qt.Orientation.Horizontal, parent)
+        super().__init__(parent)
         self.model, self.proxy = model, proxy
         self.table_view = make_table_view(proxy)
         self.filter_bar = FilterBar(proxy)
@@ -137,17 +166,18 @@ class ResultsView(QSplitter):
         layout.addWidget(self.table_view)
         self.legend = make_legend()
         layout.addWidget(self.legend)
-        left = QWidget()
-        layout = QVBoxLayout(left)
-        layout.setContentsMargins(4, 4, 0, 0)
+        self.left = QWidget()
+        layout = QVBoxLayout(self.left)
+        layout.setContentsMargins(4, 4, 4, 0)  # 4 px from the window edge, or from the pane
         layout.addWidget(self.hint)
         layout.addWidget(self.results_box)
         self.set_empty(True)
-        self.addWidget(left)
-        self.addWidget(self.detail)
-        self.setStretchFactor(0, 1)
-        self.setStretchFactor(1, 0)
-        self.setSizes([960, 420])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(DETAIL_GAP)
+        layout.addWidget(self.left, 1)
+        layout.addWidget(self.detail, 0)
+        self.detail_wanted = True  # the user's choice (View > Detail Pane); a narrow window still hides it
 
         self._detail_input: int | None = None  # the input shown in the detail pane
         self.table_view.selectionModel().currentRowChanged.connect(self._show_current)
@@ -199,37 +229,62 @@ class ResultsView(QSplitter):
             bar.setValue(bar.value() + shift)
 
     def restore_settings(self, settings: QSettings) -> None:
-        if header := settings.value("table_header"):
+        version = settings.value("table_header_version", 1, type=int)
+        if version == HEADER_STATE_VERSION and (header := settings.value("table_header")):
             self.table_view.horizontalHeader().restoreState(header)
-        if splitter := settings.value("splitter"):
-            self.restoreState(splitter)
+        self.detail_wanted = settings.value("detail_pane", True, type=bool)
+        self._show_detail(self.detail_wanted)  # until the first resize says whether it fits
         self.filter_bar.restore_settings(settings)
-        self.keep_true_sum_in_view()  # a layout saved on a big screen, opened on a laptop
+
+    def set_detail_wanted(self, on: bool) -> bool:
+        """Show or hide the detail pane because the user said so (View > Detail Pane). A pane
+        wanted but without room waits for the window to widen. Returns whether it shows."""
+        self.detail_wanted = on
+        self._show_detail(on and self.width() >= self.detail_room())
+        return self.detail.isVisibleTo(self)
+
+    def _show_detail(self, on: bool) -> None:
+        if on != self.detail.isVisibleTo(self):
+            self.detail.setVisible(on)
+            self.detail_shown.emit(on)
+
+    def true_sum_room(self) -> int:
+        """px the table takes to show its columns from the thumbnail to the True sum whole: the
+        columns, the table's frame and margin, and a vertical scroll bar."""
+        view = self.table_view
+        header = view.horizontalHeader()
+        columns = header.sectionPosition(Column.TRUE_SUM) + header.sectionSize(Column.TRUE_SUM)
+        margins = self.left.layout().contentsMargins()
+        scroll_bar = view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, view)
+        return columns + margins.left() + margins.right() + 2 * view.frameWidth() + scroll_bar
+
+    def detail_room(self) -> int:
+        """The width this view needs to show the detail pane beside the table up to the True sum."""
+        table = max(self.true_sum_room(), self.left.minimumSizeHint().width())
+        return table + DETAIL_GAP + self.detail.width()
+
+    def minimumSizeHint(self) -> QSize:
+        # the table's alone: the pane gives way to a narrow window rather than hold it wide
+        return self.left.minimumSizeHint()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._show_detail(self.detail_wanted and self.width() >= self.detail_room())
         self.keep_true_sum_in_view()
 
     def keep_true_sum_in_view(self) -> None:
-        """Make the True sum column show without scrolling sideways: first the detail pane gives
-        way (down to ``DETAIL_MIN``), then the File column narrows (down to ``FILE_MIN``)."""
-        view = self.table_view
-        if self.count() < 2 or not self.isVisible():
-            return
-        left, right = self.sizes()
-        short = view.horizontalHeader().sectionPosition(Column.TRUE_SUM) + TRUE_SUM_ROOM - view.viewport().width()
-        if short <= 0:
-            return
-        give = min(short, max(0, right - DETAIL_MIN))
-        if give:
-            self.setSizes([left + give, right - give])
-            short -= give
+        """Make the True sum column show without scrolling sideways on a window narrower still:
+        the File column narrows (down to ``FILE_MIN``)."""
+        room = self.width() - (DETAIL_GAP + self.detail.width() if self.detail.isVisibleTo(self) else 0)
+        short = self.true_sum_room() - room
         if short > 0:
+            view = self.table_view
             view.setColumnWidth(Column.FILE, max(FILE_MIN, view.columnWidth(Column.FILE) - short))
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("table_header", self.table_view.horizontalHeader().saveState())  # column widths, sort
-        settings.setValue("splitter", self.saveState())
+        settings.setValue("table_header_version", HEADER_STATE_VERSION)
+        settings.setValue("detail_pane", self.detail_wanted)
         self.filter_bar.save_settings(settings)
 
     def _show_current(self, current=None, _previous=None) -> None:

@@ -95,7 +95,7 @@ class ReviewController(QObject):
         edit_menu.addSeparator()
         for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
             edit_menu.addAction(action)
-        window.menuBar().insertMenu(window.model_menu.menuAction(), edit_menu)
+        window.menuBar().insertMenu(window.view_menu.menuAction(), edit_menu)  # File, Edit, View
         edit_menu.aboutToShow.connect(self.update_row_actions)
         edit_menu.aboutToHide.connect(self._enable_row_actions)
         self.edit_menu = edit_menu

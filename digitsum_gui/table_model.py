@@ -47,7 +47,8 @@ _INDEX = QModelIndex | QPersistentModelIndex
 
 
 class Column(IntEnum):
-    """Table columns, in display order. New columns go at the end (saved header states)."""
+    """Table columns, in model order (the view shows them in ``results_view.DISPLAY_ORDER``).
+    New columns go at the end (saved header states)."""
 
     THUMBNAIL = 0
     FILE = 1
@@ -123,12 +124,14 @@ COLUMNS = {
     Column.DIGITS: ColumnSpec(
         "Digits read", lambda row: row.digits, lambda row, index, labels: row.digits, width=96, numeric=True
     ),
-    Column.ERROR: ColumnSpec("Error", lambda row: row.error, lambda row, index, labels: row.error),
+    # the last column, stretched to the table's edge; this narrow (reasons elide, tooltips hold them)
+    Column.ERROR: ColumnSpec("Error", lambda row: row.error, lambda row, index, labels: row.error, width=56),
     # editable: its text, tooltip and font are corrections.true_sum_cell's (PredictionTableModel.data)
     Column.TRUE_SUM: ColumnSpec(
         "True sum",
         lambda row: None,
         lambda row, index, labels: corrections.true_sum_sort_key(labels, row),
+        width=84,  # its header and sort arrow, and two digits typed
         numeric=True,
     ),
 }

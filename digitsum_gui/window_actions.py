@@ -1,4 +1,4 @@
-"""The main window's actions, menus and toolbar (File, Model, Help), built onto the window.
+"""The main window's actions, menus and toolbar (File, View, Model, Help), built onto the window.
 
 ``build_actions`` makes the actions (as ``window.open_action``, ``window.predict_action``...,
 connected to the window's methods); ``build_menus_and_toolbar`` arranges them. Other parts
@@ -8,7 +8,7 @@ an Edit menu.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle, QToolBar
 
@@ -70,10 +70,37 @@ def build_actions(window) -> None:
     )
     window.second_look_action.setChecked(window.settings.value("second_look", True, type=bool))
     window.second_look_action.toggled.connect(window._set_second_look)
+    window.detail_action = QAction("&Detail Pane", window, checkable=True)
+    window.detail_action.setShortcut(QKeySequence("F9"))
+    window.detail_action.setStatusTip(
+        "The selected row up close: its image at 3x, the digits read, the likeliest sums "
+        "(hidden by itself where the window is too narrow for it and the True sum column)"
+    )
+    window.detail_action.setChecked(window.results.detail.isVisibleTo(window.results))
+    window.detail_action.triggered.connect(lambda on: set_detail_pane(window, on))
+    window.results.detail_shown.connect(window.detail_action.setChecked)  # hidden or shown for room too
+
+
+def set_detail_pane(window, on: bool) -> None:
+    """View > Detail Pane: the user's choice, remembered. Without room for the pane beside the
+    table, the window widens as far as the screen allows."""
+    window.settings.setValue("detail_pane", on)
+    if window.results.set_detail_wanted(on) or not on:
+        return
+    short = window.results.detail_room() - window.results.width()
+    if window.frameGeometry().width() + short <= window.screen().availableGeometry().width():
+        window.resize(window.width() + short, window.height())
+        QTimer.singleShot(0, window.fit_screen)  # moved left where it would pass the screen's edge
+    else:
+        window.detail_action.setChecked(False)
+        window.status.showMessage(
+            f"No room for the detail pane beside the table on this screen: it needs {short} px more", 8000
+        )
 
 
 def build_menus_and_toolbar(window) -> None:
-    """File, Model and Help menus (``recent_menu``, ``model_menu`` kept on the window) and the toolbar."""
+    """File, View, Model and Help menus (``recent_menu``, ``view_menu``, ``model_menu`` kept on
+    the window) and the toolbar."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)
@@ -86,6 +113,8 @@ def build_menus_and_toolbar(window) -> None:
     file_menu.addAction(window.export_action)
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
+    window.view_menu = bar.addMenu("&View")
+    window.view_menu.addAction(window.detail_action)
     window.model_menu = bar.addMenu("&Model")
     for action in (window.predict_action, window.cancel_action, window.auto_predict_action, window.second_look_action):
         window.model_menu.addAction(action)

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QStandardPaths, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
 from core.checkpoint import load_model
 from core.retrain import TrainOptions, control, form_controls, train_args
@@ -338,7 +338,49 @@ def test_the_dialog_fits_a_768_px_screen_and_cuts_nothing_off_after_a_model_swit
     assert dialog.form.device_note.isVisible() == (dialog.form.device.findData("cpu") == 0)
     if dialog.form.device_note.isVisible():  # the reason for no GPU is one hover away
         assert dialog.form.device_note.toolTip().startswith("No GPU: ")
-    assert dialog.chart.height() >= 200  # the live chart stays readable
+    assert not dialog.chart.isVisible()  # until a run starts
+    dialog.show_run()
+    qtbot.waitUntil(lambda: dialog.chart.isVisible() and dialog.chart.height() >= 200, timeout=5000)  # readable
+    assert dialog.height() <= 708
+    dialog.panel.ended("Cancelled.")
+
+
+def test_every_setting_shows_whole_at_the_dialogs_first_size_and_the_chart_waits_for_a_run(
+    qtbot, tmp_path, baseline_model
+):
+    """Issue #24 item 11: the settings got about 340 px (130-170 at 1.5x), an empty chart the rest."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QListWidget,
+        QPlainTextEdit,
+    )
+
+    dialog = TrainDialog(ModelStore(tmp_path / "data"), describe_model(baseline_model, in_store=False), None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.wait(20)
+    viewport = dialog.settings_area.viewport()
+    seen = QRect(viewport.mapTo(dialog, QPoint(0, 0)), viewport.size()) & dialog.rect()  # not scrolled away
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QPlainTextEdit, QLabel)
+    widgets = [
+        w
+        for w in dialog.settings_area.widget().findChildren(QWidget)
+        if isinstance(w, kinds) and w.isVisible() and not isinstance(w.parentWidget(), QAbstractSpinBox)
+    ]
+    assert len(widgets) >= 25
+    for w in widgets:
+        rect = QRect(w.mapTo(dialog, QPoint(0, 0)), w.size())
+        assert seen.contains(rect), (type(w).__name__, getattr(w, "text", str)(), rect, seen)
+    assert not dialog.chart.isVisible()  # nothing to draw yet: its room is the settings'
+
+    dialog.show_run()  # as Start does: the chart gets the room, the training data stays in sight
+    qtbot.waitUntil(lambda: dialog.chart.isVisible() and dialog.chart.height() >= 200, timeout=5000)
+    dialog.panel.ended("Cancelled.")
 
 
 def test_every_retrain_control_says_what_it_does(qtbot, tmp_path, baseline_model):

@@ -120,8 +120,9 @@ class TrainDialog(QDialog):
         self.use_button = QPushButton("Use new model")
         self.close_button = QPushButton("Close")
 
-        # The choices scroll, above the run's progress; the two share the height (a splitter),
-        # so the dialog fits a 768 px laptop screen and nothing in it is squeezed or cut off.
+        # The choices, above the run's progress, get the height they ask for; they scroll only on
+        # a screen too short for them (a 768 px laptop at 1.5x). The chart shows once a run starts
+        # and then takes their room (a splitter): an empty chart is no use to anyone.
         settings = QWidget()
         top = QVBoxLayout(settings)
         top.setContentsMargins(0, 0, 0, 0)
@@ -143,7 +144,7 @@ class TrainDialog(QDialog):
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter, 1)
-        row = QHBoxLayout()
+        self.button_row = row = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.cancel_button, self.use_button):
             row.addWidget(b)
         row.addStretch(1)
@@ -163,13 +164,30 @@ class TrainDialog(QDialog):
         self._fit_screen()
 
     def _fit_screen(self) -> None:
-        """As tall as the choices and a readable chart need, but never taller than the screen."""
+        """As tall as the choices and the progress line under them need (the chart waits for a
+        run), but never taller than the screen: there the choices scroll."""
         settings_height = self.settings_area.widget().sizeHint().height() + 4
+        panel_height = self.panel.sizeHint().height()
+        margins = self.layout().contentsMargins()
+        around = (  # the dialog's own margins, the buttons' row, and the gaps between
+            margins.top()
+            + margins.bottom()
+            + self.button_row.sizeHint().height()
+            + self.layout().spacing()
+            + self.splitter.handleWidth()
+        )
         screen = (self.parentWidget() or self).screen().availableGeometry()
-        height = min(settings_height + 420, screen.height() - 60)  # 60: the title bar and a margin
+        height = min(settings_height + panel_height + around, screen.height() - 60)  # 60: the title bar, a margin
         self.resize(min(940, screen.width() - 20), height)
-        room = height - 60  # the buttons' row
-        self.splitter.setSizes([min(settings_height, room - 300), max(300, room - settings_height)])
+        room = height - around  # the splitter's, less its handle
+        self.splitter.setSizes([room - panel_height, panel_height])
+
+    def show_run(self) -> None:
+        """A run starts: its chart shows and takes the room of the choices, all but the training
+        data (the rest scrolls)."""
+        self.panel.started()
+        total, keep = sum(self.splitter.sizes()), self.form.data_box.sizeHint().height() + 8
+        self.splitter.setSizes([min(self.splitter.sizes()[0], keep), max(total - keep, self.splitter.sizes()[1])])
 
     def set_current(self, current) -> None:
         """The model in use changed: the next run fine-tunes and is compared against ``current``."""
@@ -230,10 +248,7 @@ class TrainDialog(QDialog):
         self.command.setPlainText(display_command(args))
         self.result = None
         self.use_button.setVisible(False)
-        self.panel.started()
-        # the choices are made: the chart gets the room, the training data stays in sight (the rest scrolls)
-        total, keep = sum(self.splitter.sizes()), self.form.data_box.sizeHint().height() + 8
-        self.splitter.setSizes([min(self.splitter.sizes()[0], keep), max(total - keep, self.splitter.sizes()[1])])
+        self.show_run()
         self.run = TrainingRun(child_argv(args), self.run_dir, self)
         self.run.event.connect(self._on_event)
         self.run.log.connect(self.panel.add_log)

@@ -44,6 +44,7 @@ class TrainingProgress(QWidget):
         self.chart = TrainingChart()
         self.chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.chart.setMinimumHeight(200)
+        self.chart.setVisible(False)  # until a run starts: the dialog's choices get its room
         self.log_toggle = QToolButton()
         self.log_toggle.setText("Log")
         self.log_toggle.setToolTip("What the training process writes: warnings and errors in its own words")
@@ -95,6 +96,7 @@ class TrainingProgress(QWidget):
         self.log.clear()
         self.outcome.clear()
         self.chart.reset()
+        self.chart.setVisible(True)
         self.progress.setRange(0, 0)  # busy until the start event says how many steps
         self.status.setText("Starting: reading the data and scoring the model in use\u2026")
         self._tick.start()
