@@ -191,22 +191,28 @@ class FolderLabels:
         else:
             digits = old[1] if old and old[1] and sum(int(c) for c in old[1]) == total else None
             entry = (total, digits)
-        return self._save(name, entry)
+        return self._save({name: entry})
 
-    def _save(self, name: str, entry) -> Path:
-        """Save ``entry`` ((sum, digits) or None) for ``name``: ``set`` past its checks."""
+    def forget(self, names) -> Path:
+        """Forget the sums of ``names`` in one write (a bulk clear of 1,500 rows is one file written,
+        not 1,500). Returns the file written; raises as ``set`` does."""
+        return self._save(dict.fromkeys(names))
+
+    def _save(self, entries: dict) -> Path:
+        """Save ``entries`` (name -> (sum, digits) or None), all in one write: ``set`` past its checks."""
         if not self.uses_sidecar:
             try:
                 with _saving(self.folder):
                     merged = self._current(self.labels_path, self._file_labels)
-                    _put(merged, name, entry)
+                    for name, entry in entries.items():
+                        _put(merged, name, entry)
                     write_labels_csv(self.labels_path, merged)
                     self._read_state[self.labels_path] = _file_state(self.labels_path)
             except (ExportError, InputError):  # read-only folder, or a labels.csv now unreadable: the sidecar
                 self.uses_sidecar = True
             else:
                 self._file_labels = merged
-                self._commit(name, entry, self.labels_path)
+                self._commit(entries, self.labels_path)
                 return self.labels_path
         self.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
         with _saving(self.sidecar_path.parent):
@@ -214,13 +220,14 @@ class FolderLabels:
                 sidecar = self._current(self.sidecar_path, self._sidecar)
             except InputError:
                 sidecar = dict(self._sidecar)  # (ours alone: never read as broken by us, so replace it)
-            _put(sidecar, name, entry)
+            for name, entry in entries.items():
+                _put(sidecar, name, entry)
             write_labels_csv(self.sidecar_path, sidecar)
             self._read_state[self.sidecar_path] = _file_state(self.sidecar_path)
         # a note beside the hashed name says which folder it belongs to
         self.sidecar_path.with_suffix(".folder").write_text(str(self.folder) + "\n", encoding="utf-8")
         self._sidecar = sidecar
-        self._commit(name, entry, self.sidecar_path)
+        self._commit(entries, self.sidecar_path)
         return self.sidecar_path
 
     def _current(self, path: Path, known: dict) -> dict:
@@ -241,14 +248,15 @@ class FolderLabels:
                 self.labels[other] = value
         return theirs
 
-    def _commit(self, name: str, entry, written: Path) -> None:
-        _put(self.labels, name, entry)
-        if entry is None:
-            self.corrected.discard(name)
-            if name in self._file_labels and name not in self._sidecar:
-                self.labels[name] = self._file_labels[name]
-        else:
-            self.corrected.add(name)
+    def _commit(self, entries: dict, written: Path) -> None:
+        for name, entry in entries.items():
+            _put(self.labels, name, entry)
+            if entry is None:
+                self.corrected.discard(name)
+                if name in self._file_labels and name not in self._sidecar:
+                    self.labels[name] = self._file_labels[name]
+            else:
+                self.corrected.add(name)
 
     # --- undo ----------------------------------------------------------------------------------
     def snapshot(self) -> LabelsSnapshot:
@@ -278,9 +286,10 @@ class FolderLabels:
                         _put_back(path, content, note=path == self.sidecar_path)
             else:
                 self._read()  # the others' corrections first
-                for name in set(snapshot.labels) | set(now.labels):
-                    if snapshot.labels.get(name) != now.labels.get(name):
-                        self._save(name, snapshot.labels.get(name))
+                names = set(snapshot.labels) | set(now.labels)
+                changed = {n: snapshot.labels.get(n) for n in names if snapshot.labels.get(n) != now.labels.get(n)}
+                if changed:
+                    self._save(changed)
         finally:
             self._read()
 

@@ -279,15 +279,14 @@ class ReviewController(QObject):
         return [r for r in range(self.proxy.rowCount()) if self.proxy.source_row(r).file in files]
 
     def _clear(self, proxy_rows: list[int]) -> int:
-        cleared = 0
-        if len(proxy_rows) == 1:
-            what = f"True Sum of {self.proxy.source_row(proxy_rows[0]).file}"
-        else:
-            what = f"{len(proxy_rows):,} True Sums"
-        with self.model.undo_stack.recording(f"Clear {what}"):  # one undo step for them all
-            for r in proxy_rows:
-                if self._known(r) and self.proxy.setData(self._true_sum_index(r), None):
-                    cleared += 1
+        if len(proxy_rows) == 1:  # as typed: saved, said in the status bar
+            with self.model.undo_stack.recording(f"Clear True Sum of {self.proxy.source_row(proxy_rows[0]).file}"):
+                return int(self._known(proxy_rows[0]) and self.proxy.setData(self._true_sum_index(proxy_rows[0]), None))
+        source = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in proxy_rows]
+        # one write and one undo step for them all
+        cleared = self.model.forget_true_sums(source, f"Clear {len(proxy_rows):,} True Sums")
+        if cleared:
+            self.window.status.showMessage(f"Cleared {cleared:,} true sums (Ctrl+Z brings them back)", 10000)
         return cleared
 
     def open_current(self) -> bool:

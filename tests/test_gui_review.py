@@ -248,7 +248,12 @@ def test_keyboard_review_reaches_every_doubtful_row_even_above_the_cursor(qtbot,
     assert window.status.currentMessage() == "Every doubtful row shown has been reviewed"
 
 
-def test_clearing_several_true_sums_asks_first_and_no_is_the_default(qtbot, window, folder):
+def test_clearing_several_true_sums_asks_first_and_no_is_the_default(qtbot, window, folder, monkeypatch):
+    import core.corrections
+
+    writes = []  # labels.csv written once for them all (once per row froze the window for 5 s)
+    write = core.corrections.write_labels_csv
+    monkeypatch.setattr(core.corrections, "write_labels_csv", lambda *a: writes.append(a[0]) or write(*a))
     before = read_labels_csv(folder / "labels.csv")
     view = window.table_view
     view.setFocus()
@@ -262,7 +267,8 @@ def test_clearing_several_true_sums_asks_first_and_no_is_the_default(qtbot, wind
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     with qtbot.waitSignal(window.table_model.labels_changed):
         window.review._question.button(QMessageBox.StandardButton.Yes).click()
-    assert read_labels_csv(folder / "labels.csv") == {}
+    assert read_labels_csv(folder / "labels.csv") == {} and writes == [folder / "labels.csv"]
+    assert window.status.currentMessage() == f"Cleared {len(before):,} true sums (Ctrl+Z brings them back)"
 
 
 def test_ctrl_z_undoes_sums_typed_and_cleared_and_gives_labels_csv_back_byte_for_byte(qtbot, window, folder):
