@@ -83,7 +83,7 @@ def _relative_key(rel: str) -> tuple:
 
 
 def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
-    """Image files under ``root`` as relative POSIX paths; symlinked folders are entered once.
+    """Image files under ``root`` as relative POSIX paths; symlinked folders inside it are entered once.
 
     Plain strings and ``scandir``'s cached entry types, no ``Path`` per file: a GPU reads a
     folder of 100,000 images in a few seconds, and listing it must not take as long. The walk

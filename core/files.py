@@ -17,6 +17,7 @@ NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replac
 FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
 TEMPORARY_SUFFIX = ".tmp"  # atomic_path writes .NAME.XXXXXXXX.tmp beside NAME
 STALE_AFTER_S = 3600  # a temporary file older than this was left by a writer that died
+_CLEANED: set[tuple[str, str]] = set()  # (folder, name) already cleared of stale temporaries
 
 
 def require_regular(path: str | os.PathLike, max_bytes: int | None = None) -> None:
@@ -134,9 +135,15 @@ def remove_stale_temporaries(dest: Path) -> None:
     ``atomic_path`` removes its temporary file on any failure it sees, but a SIGKILL or a
     power cut leaves it (a model's is 50 MB). The next write of the same file clears them;
     an hour spares a temporary file another process is writing now. Only regular files of
-    this user, never links, are removed.
+    this user, never links, are removed. Once per file and process: a folder of 100,000 images
+    is not listed again for every sum typed into its labels.csv.
     """
+    key = (os.path.abspath(dest.parent), dest.name)
+    if key in _CLEANED:
+        return
+    _CLEANED.add(key)
     prefix, now = f".{dest.name}.", time.time()
+    uid = os.geteuid() if hasattr(os, "geteuid") else None  # (Windows: no owners to compare)
     with contextlib.suppress(OSError), os.scandir(dest.parent) as entries:
         for entry in entries:
             name = entry.name
@@ -146,7 +153,8 @@ def remove_stale_temporaries(dest: Path) -> None:
                 continue
             with contextlib.suppress(OSError):
                 st = entry.stat(follow_symlinks=False)
-                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and now - st.st_mtime > STALE_AFTER_S:
+                ours = uid is None or st.st_uid == uid
+                if stat.S_ISREG(st.st_mode) and ours and now - st.st_mtime > STALE_AFTER_S:
                     os.unlink(entry.path)
 
 

@@ -10,6 +10,7 @@ cannot fit is one line before the first image.
 from __future__ import annotations
 
 import os
+import shutil
 
 from core.errors import InputError
 
@@ -22,8 +23,9 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:.1f} GB"
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (Linux ``MemAvailable``, else free pages)."""
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``, else free pages),
+    or None where this system does not say (Windows, macOS): then nothing is refused."""
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
@@ -31,7 +33,10 @@ def available_memory() -> int:
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def require_memory(what: str, count: int, bytes_each: int) -> None:
@@ -43,7 +48,7 @@ def require_memory(what: str, count: int, bytes_each: int) -> None:
         One line: what was asked, what it needs, what there is.
     """
     need, have = count * bytes_each, available_memory()
-    if need > have // 2:
+    if have is not None and need > have // 2:
         raise InputError(f"{what}: {count:,} images need about {_gb(need)} of memory; {_gb(have)} is available")
 
 
@@ -58,13 +63,16 @@ def require_disk(what: str, folder, count: int, bytes_each: int) -> None:
         One line: what was asked, what it needs, what there is.
     """
     place = os.path.abspath(folder)
-    while not os.path.exists(place):  # a folder still to be made: the disk it will be on
+    while not os.path.exists(place) and os.path.dirname(place) != place:  # the disk it will be on
         place = os.path.dirname(place)
-    st = os.statvfs(place)
-    block = max(st.f_frsize, 1)
+    try:
+        have = shutil.disk_usage(place).free
+    except OSError:  # (a drive that is not there: creating the folder says why)
+        return
+    st = os.statvfs(place) if hasattr(os, "statvfs") else None  # (Windows: no blocks or inodes to count)
+    block = max(st.f_frsize, 1) if st else 4096
     need = count * -(-bytes_each // block) * block
-    have = st.f_bavail * st.f_frsize
     if need > have:
         raise InputError(f"{what}: {count:,} files need about {_gb(need)} of disk; {_gb(have)} is free there")
-    if st.f_files and count > st.f_favail:  # f_files 0: a filesystem without an inode count
+    if st and st.f_files and count > st.f_favail:  # f_files 0: a filesystem without an inode count
         raise InputError(f"{what}: {count:,} files, but the disk there has room for {st.f_favail:,} more")

@@ -73,7 +73,7 @@ def _grey_stem(model: nn.Module) -> tuple[nn.Conv2d, nn.Module] | None:
     if not isinstance(backbone, nn.Sequential) or not isinstance(backbone[0], nn.Conv2d):
         return None
     conv = backbone[0]
-    if norm.channels == 1 or conv.in_channels != norm.channels or conv.groups != 1:
+    if norm.channels == 1 or conv.in_channels != norm.channels or conv.groups != 1 or conv.padding_mode != "zeros":
         return None
     if not (torch.all(norm.mean == norm.mean.flatten()[0]) and torch.all(norm.std == norm.std.flatten()[0])):
         return None  # ImageNet's per-channel statistics: the channels differ

@@ -23,9 +23,6 @@ class DeviceError(DigitsumError, ValueError):
 
 
 TORCHRUN_VARIABLES = ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
-# how long a rank waits for the job's others: torchrun starts them together, so minutes mean
-# a rank that never comes (a stray environment, a crashed machine), not a slow one
-RENDEZVOUS_TIMEOUT_S = 300
 
 
 def torchrun_world() -> int:
@@ -180,12 +177,11 @@ def distributed_setup(device: torch.device) -> DistContext:
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     if not torch.distributed.is_initialized():
-        from datetime import timedelta
-
         backend = "nccl" if device.type == "cuda" else "gloo"
         try:
+            # (torch's own timeout: it also bounds every later collective, so it is not shortened here)
             with _signals_end_the_process():
-                torch.distributed.init_process_group(backend, timeout=timedelta(seconds=RENDEZVOUS_TIMEOUT_S))
+                torch.distributed.init_process_group(backend)
         except (RuntimeError, ValueError) as exc:  # (torch's DistStoreError is a RuntimeError)
             raise DeviceError(
                 f"could not join the torchrun job (rank {rank} of {world} at "

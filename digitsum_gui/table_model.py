@@ -405,6 +405,7 @@ class PredictionTableModel(QAbstractTableModel):
         Returns how many were forgotten (0, said through ``labels_failed``, when the file could
         not be written). One write, not one per row: 1,500 rows took ~5 s of rewriting labels.csv.
         """
+        from core.errors import reason
         from core.export import ExportError
 
         rows = [
@@ -419,13 +420,14 @@ class PredictionTableModel(QAbstractTableModel):
             try:
                 self._labels.forget(self.row_at(r).file for r in rows)
             except (ExportError, OSError) as exc:
-                self.labels_failed.emit(f"The true sums were not cleared: {exc}")
+                self.labels_failed.emit(f"The true sums were not cleared: {reason(exc)}")
                 return 0
         self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))
         if self._sort_column == Column.TRUE_SUM:
             self._true_sums_changed()
         self.labels_changed.emit()
-        return len(rows)
+        # (saved beside the folder, a sum that came with its labels.csv still shows: not cleared)
+        return sum(corrections.known_sum(self._labels, self.row_at(r)) is None for r in rows)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
