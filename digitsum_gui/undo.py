@@ -17,6 +17,8 @@ import contextlib
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from digitsum_gui.corrections import where_saved
+
 
 class TrueSumChange(QUndoCommand):
     """One step: the labels files before and after one edit (or one bulk clear).
@@ -93,6 +95,6 @@ class LabelsUndoStack(QUndoStack):
         except ExportError as exc:
             self.failed.emit(f"{said} could not be saved: {exc}")
         else:
-            self.restored.emit(f"{said} ({labels.saved_to.name})")
+            self.restored.emit(f"{said} ({where_saved(labels)})")  # the sidecar by its full path and why
         if self.model.labels is labels:
             self.model.labels_restored()
