@@ -39,19 +39,15 @@ def baseline_model(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def digits_model(tmp_path_factory) -> Path:
-    """A real (untrained, seeded) ResNet-50 digits model file, stored fp16 like the default, with its ONNX file."""
-    import torch
+    """A ResNet-50 digits model file, stored fp16, with its int8 ONNX file beside it: a copy of
+    the shipped default's two files, so a test may write beside it. (Making an ONNX file for a
+    fresh one would cost ~25 s; test_onnxexport covers that.)"""
+    from core.onnxmodel import onnx_path
+    from core.store import DEFAULT_MODEL
 
-    from core.checkpoint import save_model
-    from core.model import build_model
-    from core.onnxexport import export_onnx
-
-    torch.manual_seed(0)
     path = tmp_path_factory.mktemp("models") / "digits.safetensors"
-    save_model(path, build_model("resnet50", "digits"), {"metrics": {"val_acc": 0.1}}, half=True)
-    # with its int8 ONNX file, as the end of `digitsum train --onnx` leaves it: else each process
-    # that predicts with it on the CPU spends ~30 s making one (test_onnxexport covers that)
-    export_onnx(path)
+    shutil.copyfile(DEFAULT_MODEL, path)
+    shutil.copyfile(onnx_path(DEFAULT_MODEL), onnx_path(path))
     return path
 
 
