@@ -143,13 +143,22 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
     return sorted(found, key=_relative_key)
 
 
+# What ``display_name`` writes for a byte that is not UTF-8 (\x80-\xff), and for a backslash
+# that would otherwise read as one (\x5c): ``named_file`` reads back exactly these.
+_ESCAPE = re.compile(r"\\x(5c|[89a-f][0-9a-f])")
+
+
 def display_name(text: str) -> str:
-    """``text`` as it can be shown and written to a UTF-8 CSV.
+    """``text`` as it can be shown and written to a UTF-8 CSV, one-to-one.
 
     A file name that is not valid UTF-8 (bytes from an old Latin-1 archive) reaches
     Python with surrogate escapes, which no UTF-8 writer accepts: one such name would make
-    the whole CSV unwritable. Its undecodable bytes are shown as ``\\xNN`` instead.
+    the whole CSV unwritable. Its undecodable bytes are shown as ``\\xNN`` instead. So that
+    no two files get one name (``caf\\xe9.png`` spelled with a real backslash beside the
+    Latin-1 ``café.png``), a backslash that would read as such an escape is itself written
+    ``\\x5c``; any other name is left as it is.
     """
+    text = _ESCAPE.sub(lambda m: "\\x5c" + m[0][1:], text)
     try:
         text.encode("utf-8")
         return text
@@ -161,17 +170,19 @@ def display_name(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _undo_escape(match: re.Match) -> str:
+    code = int(match[1], 16)
+    return "\\" if code == 0x5C else chr(0xDC00 + code)  # the undecodable byte, surrogate-escaped
+
+
 def named_file(folder: Path, name: str) -> Path:
     """The file in ``folder`` that ``name``, as ``display_name`` wrote it, stands for.
 
-    The inverse of ``display_name``: a name whose undecodable bytes were shown as ``\\xNN``
-    gets them back, so a label saved for ``caf\\xe9.png`` finds the Latin-1 file it was typed
-    for. A file really spelled with the backslash is taken first.
+    The inverse of ``display_name``: ``\\xNN`` gives back the byte it stands for, so a label
+    saved for ``caf\\xe9.png`` finds the Latin-1 file it was typed for, and ``\\x5c`` a
+    backslash.
     """
-    literal = folder / name
-    if "\\x" not in name or os.path.lexists(literal):
-        return literal
-    return folder / re.sub(r"\\x([89a-f][0-9a-f])", lambda m: chr(0xDC00 + int(m[1], 16)), name)
+    return folder / _ESCAPE.sub(_undo_escape, name) if "\\x" in name else folder / name
 
 
 def list_inputs(

@@ -35,14 +35,23 @@ class ExportError(DigitsumError, OSError):
     """A CSV that could not be written; ``str()`` is a one-line reason."""
 
 
+def _reads_as_formula(text: str) -> bool:
+    """Whether ``text``, after any ``'`` that lead it, starts as a spreadsheet formula does."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def escape_cell(text: str) -> str:
-    """Prefix ``'`` to a text cell that a spreadsheet would take for a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Prefix ``'`` to a text cell that a spreadsheet would take for a formula.
+
+    A text already led by ``'`` before a formula's first character (a file named ``'=x.png``)
+    gets one more, so that ``unescape_cell`` gives every text back as it was.
+    """
+    return "'" + text if _reads_as_formula(text) else text
 
 
 def unescape_cell(text: str) -> str:
-    """Undo ``escape_cell`` (a name really starting with ``'=`` reads back without the ``'``)."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    """Undo ``escape_cell``: one leading ``'`` before a formula's first character goes."""
+    return text[1:] if text.startswith("'") and _reads_as_formula(text[1:]) else text
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from core.data import (
     list_inputs,
     load_item,
     load_labelled,
+    named_file,
     natural_key,
     read_labels_csv,
     write_labels_csv,
@@ -388,7 +389,8 @@ def _digit_png(path) -> None:
 def test_labels_named_like_formulas_are_escaped_in_the_file_and_read_back(tmp_path):
     from core.corrections import FolderLabels
 
-    names = ['=HYPERLINK("x").png', "@SUM(1+1).png", "+1.png", "plain.png"]
+    # the last three really start with ' : they read back as they are spelled
+    names = ['=HYPERLINK("x").png', "@SUM(1+1).png", "+1.png", "plain.png", "'=quoted.png", "''@two.png", "'x.png"]
     for name in names:
         _digit_png(tmp_path / name)
     labels = FolderLabels(tmp_path, tmp_path / "sidecars")
@@ -396,7 +398,7 @@ def test_labels_named_like_formulas_are_escaped_in_the_file_and_read_back(tmp_pa
         labels.set(name, i)
     text = (tmp_path / "labels.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "\n'@SUM(1+1).png," in text and "\n'+1.png," in text
-    assert "\nplain.png,3" in text
+    assert "\nplain.png,3" in text and "\n''=quoted.png,4" in text and "\n'x.png,6" in text
     assert read_labels_csv(tmp_path / "labels.csv") == {name: (i, None) for i, name in enumerate(names)}
     labels.set("plain.png", 4)  # rewriting keeps the escaped rows, once each
     assert read_labels_csv(tmp_path / "labels.csv")["@SUM(1+1).png"] == (1, None)
@@ -413,6 +415,29 @@ def test_a_label_typed_for_a_name_that_is_not_utf8_reads_its_file(tmp_path):
     FolderLabels(tmp_path, tmp_path / "sidecars").set(item.name, 11)
     labelled = load_labelled(tmp_path)
     assert labelled.names == ["caf\\xe9.png"] and labelled.skipped == [] and list(labelled.sums) == [11]
+
+
+def test_no_two_files_share_a_name_in_labels(tmp_path):
+    """The Latin-1 ``café.png`` and a file really spelled ``caf\\xe9.png`` (or with ``\\x5c``)
+    get names of their own, and each label reads the file it was typed for."""
+    from core.corrections import FolderLabels
+
+    files = [os.fsdecode(b"caf\xe9.png"), "caf\\xe9.png", "caf\\x5c.png", "plain\\n.png"]
+    for raw in files:
+        _digit_png(tmp_path / raw)
+    items = list_inputs([tmp_path])
+    names = {item.path.name: item.name for item in items}
+    assert len(set(names.values())) == len(files)
+    assert names["plain\\n.png"] == "plain\\n.png"  # a backslash that reads as no escape stays
+    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    for i, raw in enumerate(files):
+        labels.set(names[raw], 10 + i)
+    labelled = load_labelled(tmp_path)
+    by_file = {named: int(total) for named, total in zip(labelled.names, labelled.sums, strict=True)}
+    assert {raw: by_file[names[raw]] for raw in files} == {raw: 10 + i for i, raw in enumerate(files)}
+    assert labelled.skipped == []
+    for item in items:  # and every name leads back to its own file
+        assert os.path.samefile(named_file(tmp_path, item.name), item.path)
 
 
 def test_a_labels_file_that_cannot_be_read_whole_is_refused_and_kept(tmp_path, monkeypatch):
