@@ -179,15 +179,48 @@ def distributed_setup(device: torch.device) -> DistContext:
     if not torch.distributed.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         try:
-            # (torch's own timeout: it also bounds every later collective, so it is not shortened here)
             with _signals_end_the_process():
-                torch.distributed.init_process_group(backend)
+                store = _join_store(rank, world)
+                torch.distributed.init_process_group(backend, store=store, rank=rank, world_size=world)
         except (RuntimeError, ValueError) as exc:  # (torch's DistStoreError is a RuntimeError)
             raise DeviceError(
                 f"could not join the torchrun job (rank {rank} of {world} at "
                 f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}): {one_line(exc)[:160]}"
             ) from None
     return DistContext(device, rank, world)
+
+
+# How long the ranks of a job that torchrun did not start wait for one another (a stray
+# WORLD_SIZE/RANK/MASTER_* set in a shell has no other rank: it ends here, not in torch's 30 minutes)
+JOIN_TIMEOUT_S = 300
+
+
+def _join_store(rank: int, world: int):
+    """The job's key-value store, once every rank has joined, or ``None`` under torchrun's agent.
+
+    torchrun's agent hosts the store and has started every rank: torch joins as it always
+    does. Without it (the variables set by hand, or left in a shell), rank 0 hosts the store
+    and waits at most ``JOIN_TIMEOUT_S`` for the others; the others wait as long for it. The
+    store then gets torch's own timeout back, which also bounds every later collective.
+    """
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true":
+        return None
+    host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    try:
+        store = dist.TCPStore(
+            host, port, world, is_master=rank == 0, timeout=timedelta(seconds=JOIN_TIMEOUT_S), wait_for_workers=True
+        )
+    except (RuntimeError, ValueError) as exc:
+        raise RuntimeError(
+            f"not every rank joined within {JOIN_TIMEOUT_S} s; a job started by hand needs all {world} "
+            f"(if this is no torchrun job, unset WORLD_SIZE): {one_line(exc)[:80]}"
+        ) from None
+    store.set_timeout(dist.default_pg_timeout)
+    return store
 
 
 @contextlib.contextmanager

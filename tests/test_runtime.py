@@ -89,3 +89,56 @@ def test_sigterm_ends_a_rank_waiting_for_the_others_at_once(tmp_path):
         proc.kill()
         proc.wait()
     assert not (tmp_path / "p.csv").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_stray_full_set_ends_within_the_join_timeout(monkeypatch):
+    """WORLD_SIZE, RANK and MASTER_* left in a shell, no torchrun: rank 0 waits for a rank that
+    never comes only as long as ``JOIN_TIMEOUT_S`` (300 s; 1 s here), then one line."""
+    import time
+
+    import torch
+
+    import core.runtime
+
+    for name, value in {**FULL, "RANK": "0", "LOCAL_RANK": "0", "MASTER_PORT": str(_free_port())}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_USE_AGENT_STORE", raising=False)
+    monkeypatch.setattr(core.runtime, "JOIN_TIMEOUT_S", 1)
+    start = time.monotonic()
+    with pytest.raises(DeviceError) as told:
+        core.runtime.distributed_setup(torch.device("cpu"))
+    assert time.monotonic() - start < 30
+    said = str(told.value)
+    assert "\n" not in said and said.startswith("could not join the torchrun job (rank 0 of 2 at 127.0.0.1:")
+    assert "not every rank joined within 1 s" in said and "unset WORLD_SIZE" in said
+
+
+def test_a_job_started_by_hand_joins_all_its_ranks():
+    """The same variables set by hand for every rank (no torchrun agent): the ranks meet."""
+    code = (
+        "import torch; from core.runtime import distributed_setup; "
+        "ctx = distributed_setup(torch.device('cpu')); print(ctx.all_reduce_sum(torch.ones(1)).item()); ctx.close()"
+    )
+    port = str(_free_port())
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=child_env(**{**FULL, "RANK": str(r), "LOCAL_RANK": str(r), "MASTER_PORT": port}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for r in (0, 1)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-500:] for _, err in outs]
+    assert [out.strip() for out, _ in outs] == ["2.0", "2.0"]
