@@ -276,7 +276,9 @@ def cmd_predict(args) -> int:
 
     report: dict = {}
 
-    if args.output == "-" and sys.stdout is None:
+    from core.files import descriptor_named
+
+    if sys.stdout is None and (args.output == "-" or descriptor_named(args.output) == 1):
         raise CommandError("stdout is closed (>&-): name a CSV file with --output")
 
     def refuse_unsafe_output(items):  # before the model loads: a refused output costs no work

@@ -348,9 +348,7 @@ def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
                     path.with_suffix(".folder").unlink(missing_ok=True)
             else:
                 with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                    f.write(content)
-                    f.flush()
-                    os.fsync(f.fileno())  # the rename must not land before the data on a crash
+                    f.write(content)  # (atomic_path syncs it to the disk before the rename)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
 

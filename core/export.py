@@ -7,7 +7,7 @@ place, so a crash, a full disk or a cancelled run never leaves half a CSV behind
 
 What a CSV may replace (``check_output_target``): never an input of the same run, a labels
 file or a file that is not text (an image, a model, an array); never a disk or a socket.
-Terminals, ``/dev/null`` and named pipes are written through, not replaced.
+Terminals, ``/dev/null``, named pipes and open descriptors (``/dev/stdout``) are written through, not replaced.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from core.arrays import is_labels_name
 from core.errors import DigitsumError, reason
-from core.files import atomic_path, refuse_folder_spelling
+from core.files import atomic_path, descriptor_named, refuse_folder_spelling
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -65,9 +65,7 @@ def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterat
     dest = Path(dest)
     try:
         with atomic_path(dest) as tmp, open(tmp, "w", encoding=encoding, newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())  # the rename must not land before the data on a crash
+            yield f  # (atomic_path syncs it to the disk before the rename)
     except (OSError, UnicodeError) as exc:
         raise ExportError(f"cannot write {dest}: {reason(exc)}") from exc
 
@@ -104,7 +102,8 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
     Returns
     -------
     bool
-        True when ``dest`` is a terminal, ``/dev/null`` or a named pipe: the CSV is written
+        True when ``dest`` is a terminal, ``/dev/null``, a named pipe or an open descriptor
+        (``/dev/stdout``, ``/dev/fd/N``: ``core.files.descriptor_named``): the CSV is written
         into it as it is, never renamed over it. False for a regular file or a new name.
 
     Raises
@@ -119,6 +118,8 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
         refuse_folder_spelling(dest)
     except NotADirectoryError as exc:
         raise ExportError(f"cannot write {dest}: {reason(exc)}") from None
+    if descriptor_named(dest) is not None:
+        return True  # /dev/stdout, /dev/fd/N: into the descriptor, never over the file behind it (`>> log`)
     try:
         st = os.stat(dest)
     except OSError:
@@ -236,8 +237,10 @@ def write_predictions_csv(
         if not check_output_target(dest):
             with atomic_text_file(dest, encoding="utf-8-sig") as f:  # -sig writes the BOM
                 return _write_rows(f, rows, extra)
-        try:  # a terminal, /dev/null or a pipe: into it, as a shell's `>` would
-            with open(dest, "w", encoding="utf-8-sig", newline="") as f:
+        try:  # a terminal, /dev/null, a pipe or a descriptor: into it, as a shell's `>` would
+            fd = descriptor_named(dest)  # (into the descriptor itself: opened again, a `>> log` would be cut)
+            target = os.dup(fd) if fd is not None else dest
+            with open(target, "w", encoding="utf-8-sig", newline="") as f:
                 return _write_rows(f, rows, extra)
         except (OSError, UnicodeError) as exc:
             raise ExportError(f"cannot write {dest}: {reason(exc)}") from exc

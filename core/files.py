@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -38,6 +39,30 @@ def require_regular(path: str | os.PathLike, max_bytes: int | None = None) -> No
         raise OSError(errno.EINVAL, "not a regular file (a pipe, device or socket): not read", os.fspath(path))
     if max_bytes is not None and st.st_size > max_bytes:
         raise OSError(errno.EFBIG, f"larger than {max_bytes >> 20} MB, more than this file can hold: not read")
+
+
+def descriptor_named(path: str | os.PathLike) -> int | None:
+    """The descriptor of this process that ``path`` names (``/dev/stdout``, ``/dev/fd/3``,
+    ``/proc/self/fd/1``, through any links), or None for any other path.
+
+    Such a path is a window onto an open descriptor: ``--output /dev/stdout >> log.txt``
+    means "append to the log". Following the link and renaming a file over its target would
+    replace the log, and opening it again would truncate it or write over its start; a writer
+    writes into the descriptor itself (``os.dup``), as the shell set it up.
+    """
+    spelled = os.fspath(path)
+    own = rf"/proc/(?:self|thread-self|{os.getpid()})(?:/task/\d+)?/fd/(\d+)"
+    for _ in range(40):  # the kernel's own limit on links followed is 40
+        parent = os.path.realpath(os.path.dirname(os.path.abspath(spelled)))
+        full = os.path.join(parent, os.path.basename(spelled))
+        match = re.fullmatch(own, full)
+        if match:
+            return int(match[1])
+        try:
+            spelled = os.path.join(parent, os.readlink(full))
+        except OSError:  # not a link (or not there): a path like any other
+            return None
+    return None
 
 
 def refuse_folder_spelling(dest: str | os.PathLike) -> None:
@@ -98,6 +123,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        _fsync(tmp)  # the rename must not reach the disk before the data does (a power cut: an empty model)
         if existing is not None and stat.S_ISREG(existing.st_mode):
             os.chmod(tmp, existing.st_mode & 0o777)
             if hasattr(os, "geteuid") and os.geteuid() == 0 and (existing.st_uid, existing.st_gid) != (0, 0):
@@ -113,6 +139,15 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _fsync(path: str) -> None:
+    """Flush ``path``'s data to the disk, whoever wrote it (safetensors, torch.save and ONNX do not)."""
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)  # (Windows syncs writable handles only)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy_into(src: str, dest: Path) -> None:

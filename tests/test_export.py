@@ -198,3 +198,18 @@ def test_predict_refuses_an_empty_output_name_before_any_work(capsys):
     assert status == 1 and out == ""
     said = "no output file named (an empty name); name a CSV file, or - for stdout"
     assert err.strip() == f"digitsum predict: error: {said}"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc (Linux)")
+def test_an_output_naming_an_open_descriptor_is_written_into_it_never_over_its_file(tmp_path):
+    """``--output /dev/stdout >> log.txt`` appends to the log: the file behind the descriptor is
+    neither replaced (it was, through the link) nor opened again (that would cut or overwrite it)."""
+    log = tmp_path / "log.txt"
+    log.write_text("my log line\n")
+    with open(log, "a") as f:
+        inode = os.stat(log).st_ino
+        for spelled in (f"/dev/fd/{f.fileno()}", f"/proc/self/fd/{f.fileno()}"):
+            assert write_predictions_csv(ROWS[:1], spelled) == 1
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("my log line\n") and text.count("img1.png,17") == 2
+    assert os.stat(log).st_ino == inode and sorted(os.listdir(tmp_path)) == ["log.txt"]

@@ -143,3 +143,27 @@ def test_a_file_with_other_hard_links_is_written_so_that_all_of_them_see_it(tmp_
     write(dest, "new\n")
     assert dest.read_text() == twin.read_text() == "new\n"
     assert dest.stat().st_ino == inode and sorted(p.name for p in tmp_path.iterdir()) == [twin.name, dest.name]
+
+
+def test_every_write_reaches_the_disk_before_its_rename(tmp_path, monkeypatch):
+    """Models, checkpoints and ONNX files are written by libraries that close them unsynced: a
+    power cut after the rename would leave an empty file where the old model was."""
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.stat(src).st_ino))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    dest = tmp_path / "model.safetensors"
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as f:  # as safetensors' save_file does: written, closed, never synced
+            f.write(b"weights")
+        inode = os.stat(tmp).st_ino
+    assert events == [("fsync", inode), ("replace", inode)]
