@@ -359,14 +359,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _refuse_used_folder(folder: str, force: bool) -> None:
+def _refuse_used_folder(folder: str, force: bool, count: int) -> None:
     """``synth`` writes synth_NNNNN.png and labels.csv: into a new or empty folder, or with --force.
 
     The folder is made and locked first (``core.runlock.lock_folder``), then looked into: of
     two commands started into one new folder, the second is refused instead of mixing its
     images and sums with the first's.
     """
-    from core.runlock import lock_folder
+    from core.runlock import lock_folder, refuse_foreign_entries
+    from core.synth import synth_names
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise CommandError(f"{folder}: a file, not a folder")
@@ -376,7 +377,8 @@ def _refuse_used_folder(folder: str, force: bool) -> None:
         raise CommandError(f"{folder}: cannot create the folder ({reason(exc)})") from None
     if not lock_folder(Path(folder)):
         raise CommandError(f"{folder}: another digitsum command is writing into this folder now; choose another")
-    if force:
+    if force:  # a link named synth_00000.png would take the image; a pipe would take it forever
+        refuse_foreign_entries(Path(folder), writes=synth_names(count))
         return
     try:
         with os.scandir(folder) as entries:
@@ -404,7 +406,7 @@ def cmd_synth(args) -> int:
         print(f"digitsum synth: {INDEX_SPLIT_NOTE.format(source=args.mnist or 'the bundled bank')}", file=sys.stderr)
     bank = bank.subset(split)
     require_disk("--count", args.out_dir, args.count, SYNTH_PNG_BYTES)  # before any folder is made
-    _refuse_used_folder(args.out_dir, args.force)
+    _refuse_used_folder(args.out_dir, args.force, args.count)
     with progress_bar(args.count, "img") as bar:
         out = write_synthetic_folder(
             args.out_dir, args.count, bank, seed=args.seed, progress=bar.update, layout=args.layout

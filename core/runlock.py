@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import DigitsumError, reason
@@ -94,13 +95,11 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
             raise RunFolderError(
                 f"{folder}: another training run is writing into this folder now; wait for it, or choose another --out"
             )
-        links = _links_in(folder)
-        if links:
+        try:
+            refuse_foreign_entries(folder, writes=None)
+        except RunFolderError:
             release_run_folders(folder)
-            raise RunFolderError(
-                f"{folder} holds a symbolic link ({links[0]}); a run never writes through one, which would "
-                "change the file it points at: copy the run's files into a folder of their own"
-            )
+            raise
         if resumed:
             return folder
         found = [name for name in RUN_FILES if (folder / name).exists()]
@@ -125,13 +124,42 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
     raise RunFolderError(f"{base}: no free run folder name")
 
 
-def _links_in(folder: Path) -> list[str]:
-    """The names of the symbolic links in ``folder`` (a run writes every file in it by name)."""
+def refuse_foreign_entries(folder: Path, writes: Callable[[str], bool] | None = None) -> None:
+    """Refuse ``folder`` where a command would write by name through a link, or onto a pipe,
+    device, socket or folder: the one rule for what a command writes into a folder of its own.
+
+    Parameters
+    ----------
+    folder : Path
+        A run folder (``claim_run_folder``) or ``digitsum synth``'s output folder.
+    writes : callable, optional
+        Whether the command writes a file of this name (``synth``: its images and
+        ``labels.csv``). None for a training run: it writes every file in its folder by name
+        (models, checkpoints, logs, temporary files), so any link is refused.
+
+    Raises
+    ------
+    RunFolderError
+        Naming the first such entry; nothing has been written.
+    """
     try:
-        with os.scandir(folder) as entries:
-            return sorted(entry.name for entry in entries if entry.is_symlink())
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
     except OSError:
-        return []
+        return  # (an unlistable folder: the first write says why)
+    ours = writes or (lambda name: name in RUN_FILES or name in LOG_FILES)
+    who, whose = ("a run", "the run's files") if writes is None else ("digitsum", "the files")
+    for entry in entries:
+        if entry.is_symlink() and (writes is None or ours(entry.name)):
+            raise RunFolderError(
+                f"{folder} holds a symbolic link ({entry.name}); {who} never writes through one, which would "
+                f"change the file it points at: copy {whose} into a folder of their own"
+            )
+        if ours(entry.name) and not entry.is_file(follow_symlinks=False):
+            raise RunFolderError(
+                f"{folder / entry.name} is not a regular file (a folder, pipe, device or socket), and {who} "
+                "writes a file of that name there: remove it, or choose another folder"
+            )
 
 
 def _written_by_a_run(path: Path) -> bool:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -477,6 +479,18 @@ def compose_numpy(bank: DigitBank, count: int, seed: int = 0, layout: str = "syn
 
 
 SYNTH_PNG_BYTES = 1400  # one composed PNG and its labels.csv row, at most about this (they are 0.9-1.3 KB)
+
+
+def synth_names(count: int) -> Callable[[str], bool]:
+    """Whether ``write_synthetic_folder`` of ``count`` images writes a file of this name."""
+    width = max(5, len(str(count)))
+    pattern = re.compile(rf"synth_(\d{{{width}}})\.png")
+
+    def writes(name: str) -> bool:
+        match = pattern.fullmatch(name)
+        return name == "labels.csv" or (match is not None and int(match[1]) < count)
+
+    return writes
 
 
 def write_synthetic_folder(

@@ -365,3 +365,39 @@ def test_class7_a_run_folder_holding_links_is_refused_and_what_they_point_at_unt
     (fresh / "best.safetensors").symlink_to(outside)
     assert run_cli("train", *tiny, "--epochs", "1", "--out", fresh).returncode == 1
     assert outside.read_text() == "someone else's file\n"
+
+
+def test_class7_synth_force_never_writes_through_a_link_or_into_a_pipe(tmp_path, capsys):
+    """``--force`` replaces images of the same names: a link of such a name took the image (the
+    file it pointed at, outside the folder, was overwritten with a PNG), a pipe hung or failed
+    with a message naming nothing, both after the images before it were written."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    cases = {
+        "synth_00000.png": lambda p: p.symlink_to(victim),
+        "labels.csv": lambda p: p.symlink_to(victim),
+        "synth_00001.png": os.mkfifo,
+        "synth_00002.png": os.mkdir,
+    }
+    for name, make in cases.items():
+        out = tmp_path / name.replace(".", "_")
+        out.mkdir()
+        make(out / name)
+        (out / "unrelated").symlink_to(tmp_path)  # a link synth never writes: no matter
+        status, _, err = cli(capsys, "synth", out, "--count", "3", "--force")
+        kind = "holds a symbolic link" if (out / name).is_symlink() else "is not a regular file"
+        assert status == 1 and kind in err and name in err and len(err.strip().splitlines()) == 1, err
+        assert sorted(os.listdir(out)) == sorted([name, "unrelated"])  # nothing written
+    assert victim.read_text() == "mine\n"
+
+
+def test_class7_a_run_file_that_is_a_pipe_is_named_not_called_missing(tmp_path):
+    """``--resume R`` whose checkpoint.pt is a named pipe said 'no checkpoint.pt there'."""
+    from core.runlock import RunFolderError, claim_run_folder, release_run_folders
+
+    run = tmp_path / "run"
+    run.mkdir()
+    os.mkfifo(run / "checkpoint.pt")
+    with pytest.raises(RunFolderError, match=r"checkpoint\.pt is not a regular file \(a folder, pipe"):
+        claim_run_folder(run, resumed=True, default_name=False)
+    release_run_folders()
