@@ -31,10 +31,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.data import MAX_SUM, InputError, read_labels_csv, write_labels_csv
+from core.data import LABELS_MAX_BYTES, MAX_SUM, InputError, read_labels_csv, write_labels_csv
 from core.errors import reason
-from core.export import ExportError
-from core.files import atomic_path
+from core.export import ExportError, atomic_text_file
+from core.files import atomic_path, require_regular
 
 try:
     import fcntl
@@ -224,10 +224,13 @@ class FolderLabels:
                 _put(sidecar, name, entry)
             write_labels_csv(self.sidecar_path, sidecar)
             self._read_state[self.sidecar_path] = _file_state(self.sidecar_path)
-        # a note beside the hashed name says which folder it belongs to
-        self.sidecar_path.with_suffix(".folder").write_text(str(self.folder) + "\n", encoding="utf-8")
         self._sidecar = sidecar
         self._commit(entries, self.sidecar_path)
+        # a note beside the hashed name says which folder it belongs to: written as every file is
+        # (atomic_path), and only for people, so a note that cannot be written (a folder of that
+        # name, a full disk) never turns the saved correction into an error
+        with contextlib.suppress(ExportError), atomic_text_file(self.sidecar_path.with_suffix(".folder")) as f:
+            f.write(str(self.folder) + "\n")
         return self.sidecar_path
 
     def _current(self, path: Path, known: dict) -> dict:
@@ -331,7 +334,8 @@ class LabelsSnapshot:
 
 
 def _read_bytes(path: Path) -> bytes | None:
-    try:
+    try:  # a labels.csv that is a pipe hung the window here (this runs before every correction)
+        require_regular(path, LABELS_MAX_BYTES)
         return path.read_bytes()
     except OSError:  # no such file (or none we can read: then it is never written back)
         return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import DigitsumError
+from core.errors import DigitsumError, reason
+from core.files import require_regular
 from core.modelmeta import MetadataError, parse_metadata
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MODELS, NUM_SUMS
 from core.store import DEFAULT_MODEL
@@ -85,9 +86,15 @@ def read_model_info(path) -> ModelInfo:
     from safetensors import safe_open
 
     path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    _refuse_foreign(path)
+    try:  # a pipe would wait for a writer, /dev/zero read for ever; neither is "no such file"
+        require_regular(path)
+        if path.is_dir():
+            raise IsADirectoryError(21, "a folder, not a model file")
+        _refuse_foreign(path)
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except OSError as exc:  # a pipe or device, a folder, a file this user may not read
+        raise ModelFileError(f"{path}: {reason(exc)}") from None
     try:
         with safe_open(str(path), framework="numpy") as f:
             raw = (f.metadata() or {}).get("digitsum")

@@ -96,3 +96,20 @@ def test_class9_two_processes_saving_into_the_sidecar_lose_no_correction(tmp_pat
     want = {name: value for name, value in _expected().items() if not name.startswith("orig")}
     assert read_labels_csv(sidecar) == want  # 80 corrections, the two forgotten ones gone
     assert (folder / "labels.csv").read_text() == "this is not,a labels file\n"
+
+
+def test_a_sidecar_note_that_cannot_be_written_never_fails_the_saved_correction(tmp_path):
+    """The sidecar's ``.folder`` note was written by hand, past ``atomic_path``: where it could not
+    be (a folder of that name) the correction was saved but ``set`` raised IsADirectoryError, and
+    the window said "not saved" and kept showing the old sum."""
+    from core.corrections import FolderLabels, folder_key
+    from core.data import read_labels_csv
+
+    folder, sidecars = tmp_path / "scans", tmp_path / "sidecars"
+    folder.mkdir()
+    (folder / "labels.csv").write_bytes(b"filename,sum\n\xff.png,3\n")  # unreadable: corrections go to the sidecar
+    (sidecars / f"{folder_key(folder)}.folder").mkdir(parents=True)
+    labels = FolderLabels(folder, sidecars)
+    saved = labels.set("a.png", 7)
+    assert saved == sidecars / f"{folder_key(folder)}.csv" and read_labels_csv(saved) == {"a.png": (7, None)}
+    assert labels.sum_of("a.png") == 7 and "a.png" in labels.corrected
