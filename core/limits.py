@@ -20,7 +20,12 @@ MAX_PER_EPOCH = 100_000_000
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:.1f} GB"
+    """``n`` bytes as a person reads them: GB where that says something, else MB or KB
+    (a nearly full disk said "0.0 GB of disk; 0.0 GB is free")."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6)):
+        if n >= size / 10:
+            return f"{n / size:.1f} {unit}"
+    return f"{n / 1e3:.0f} KB"
 
 
 def available_memory() -> int | None:

@@ -143,3 +143,19 @@ def test_class2_val_fraction_1_with_labelled_files_only_says_there_is_nothing_to
         "digitsum train: error: no training images: --val-fraction 1 keeps all 12 labelled images for validation; "
         "lower it or add synthetic:N data"
     ]
+
+
+def test_class2_a_nearly_full_disk_is_said_in_units_that_show_it(tmp_path, monkeypatch):
+    """``synth --count 3`` onto a full 1 MB disk said 'need about 0.0 GB of disk; 0.0 GB is free there'."""
+    import collections
+    import shutil
+
+    from core.errors import InputError
+    from core.limits import require_disk
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda place: usage(1 << 20, (1 << 20) - 2048, 2048))
+    with pytest.raises(InputError) as caught:
+        require_disk("--count", tmp_path / "out", 3, 1400)
+    said = str(caught.value)
+    assert "0.0 GB" not in said and "KB of disk" in said and "2 KB is free there" in said, said
