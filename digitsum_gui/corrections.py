@@ -3,17 +3,18 @@
 The labels themselves (``labels.csv`` or a sidecar, saved at once) are
 ``core.corrections.FolderLabels``; the table model's "True sum" column reads and writes
 them. This module holds the Qt pieces around it: the cell's editor (0..36, empty to forget
-a sum, anything else refused visibly), what the cells show, and the accuracy line for the
-status bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
+a sum, anything else refused beside the cell, which stays open), what the cells show, and the
+accuracy line for the status bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QRegularExpressionValidator
-from PySide6.QtWidgets import QAbstractItemDelegate, QLineEdit, QStyledItemDelegate
+from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QLineEdit, QStyledItemDelegate, QToolTip
 
 from core.spec import MAX_SUM  # torch-free: the GUI's start-up stays light
+from digitsum_gui.shortcuts import SAVE_AND_LEAVE, SAVE_SUM
 
 NO_SUM = -1  # what older callers pass to forget the sum of this file
 
@@ -41,28 +42,32 @@ class TrueSumDelegate(QStyledItemDelegate):
 
     A spin box limited to 0..36 silently drops the second 9 of 99 and would save 9; here
     what was typed is what is checked: 0..36 is saved, an empty cell forgets the sum, and
-    anything else is refused visibly (``labels_failed``) with nothing stored. The number
-    turns red while it is out of range.
+    anything else is refused where the person is looking, without a box: the number turns red
+    as it is typed, and Enter (or Tab) says why beside the cell and in ``refused``, and leaves
+    the cell open with what was typed, to be corrected (Esc leaves the sum as it was).
 
     Parameters
     ----------
     sum_column : int
         The column of the predicted sum: an empty cell starts editing from it.
-    parent : QObject, optional
+    parent : QAbstractItemView, optional
+        The view: Tab in the cell saves and moves the focus on from it, as Tab on the table does.
 
     Signals
     -------
     entered()
         The user pressed Enter and the sum was saved: the review moves on to the next row.
+    refused(str)
+        What was typed is no sum: why, in one line (the cell stays open with it).
     """
 
     entered = Signal()
+    refused = Signal(str)
 
     def __init__(self, sum_column: int, parent=None):
         super().__init__(parent)
         self.sum_column = sum_column
         self._saved = False  # whether the last commit was saved
-        self._refused = None  # (editor, text) of the last refused commit
 
     def createEditor(self, parent, option, index):
         editor = QLineEdit(parent)
@@ -72,7 +77,7 @@ class TrueSumDelegate(QStyledItemDelegate):
         editor.setFrame(False)
         editor.setPlaceholderText("none")
         editor.setToolTip(f"The true sum, 0-{MAX_SUM}; Enter saves it (empty: forget it), Esc leaves it as it was")
-        editor.textChanged.connect(lambda text: editor.setStyleSheet("" if parse_sum(text)[0] else "color: #b02a37;"))
+        editor.textChanged.connect(lambda text: _mark(editor, text))
         return editor
 
     def setEditorData(self, editor, index) -> None:
@@ -83,23 +88,45 @@ class TrueSumDelegate(QStyledItemDelegate):
         editor.selectAll()  # typing replaces it; Enter keeps it
 
     def setModelData(self, editor, model, index) -> None:
-        typed = (editor, editor.text().strip())
-        if typed == self._refused:  # the focus leaving after a refusal: it was said once already
-            self._saved = False
-            return
-        self._saved = model.setData(index, typed[1], Qt.ItemDataRole.EditRole)
-        self._refused = None if self._saved else typed
+        # (the view commits too, when another row is clicked: a number out of range is said then)
+        self._saved = not self._refuse(editor) and model.setData(index, editor.text().strip(), Qt.ItemDataRole.EditRole)
+
+    def _refuse(self, editor) -> bool:
+        """True, having said why beside the cell and through ``refused``, when its text is no sum."""
+        text = editor.text().strip()
+        if parse_sum(text)[0]:
+            return False
+        why = f"A sum is a whole number from 0 to {MAX_SUM}, not {text}: type another, or Esc to leave it as it was"
+        QToolTip.showText(editor.mapToGlobal(QPoint(0, editor.height())), why, editor)
+        self.refused.emit(why)
+        return True
 
     def eventFilter(self, editor, event) -> bool:
-        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        kind = event.type()
+        if kind == QEvent.Type.KeyPress and (SAVE_SUM.matches(event) or SAVE_AND_LEAVE.matches(event)):
+            if self._refuse(editor):
+                return True  # the editor stays, with what was typed
             self._saved = False
             self.commitData.emit(editor)
-            if not self._saved:  # refused (said in a message): the editor stays, with what was typed
+            if not self._saved:  # not written (said by the model's labels_failed): the editor stays
                 return True
             self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
-            self.entered.emit()
+            if SAVE_SUM.matches(event):
+                self.entered.emit()
+            elif isinstance(view := self.parent(), QAbstractItemView):
+                view.focusNextPrevChild(event.key() == Qt.Key.Key_Tab)  # on from the table, not to the next cell
             return True
+        if kind == QEvent.Type.FocusOut and not parse_sum(editor.text())[0]:
+            return False  # not committed, not closed: the text stays to be corrected
         return super().eventFilter(editor, event)
+
+
+def _mark(editor: QLineEdit, text: str) -> None:
+    """Red while the text is no sum; the reason beside the cell goes once it is one again."""
+    ok = parse_sum(text)[0]
+    editor.setStyleSheet("" if ok else "color: #b02a37;")
+    if ok:
+        QToolTip.hideText()
 
 
 def save_true_sum(labels, row, value) -> str:

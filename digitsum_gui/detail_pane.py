@@ -28,6 +28,7 @@ class DetailPane(QWidget):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self._reading = False  # the image of the row shown is still being read
+        self.doubtful_below = LOW_CONFIDENCE  # the table's threshold (ResultsView keeps it so)
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -138,7 +139,7 @@ class DetailPane(QWidget):
             self.sum_label.setText("No sum")
             self.error_label.setText(f"Could not read this file: {row.error}")
         else:
-            doubt = "  (doubtful)" if row.confidence < LOW_CONFIDENCE else ""
+            doubt = "  (doubtful)" if row.confidence < self.doubtful_below else ""
             self.sum_label.setText(f"Sum {row.predicted_sum}   {format_probability(row.confidence)}{doubt}")
         for k, (d, c) in enumerate(zip(self.digit_labels, self.digit_conf_labels, strict=True)):
             digit = row.digits[k] if k < len(row.digits) else ""

@@ -1,37 +1,56 @@
-"""The strip above the table: filter by name, errors only, doubtful only, and "doubtful first"."""
+"""The strip above the table: filter by name, errors only, doubtful only, and "doubtful first".
+
+Its spin box is the doubtful threshold itself (``digitsum_gui.doubtful``), in percent like the
+table's Confidence column: moving it recolours the rows, rewrites the legend and changes what
+Next Doubtful visits, and with "Confidence below" ticked the rows shown. Esc in the name filter
+empties it (while it has text: an empty one leaves Esc to Model > Cancel).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from digitsum_gui.doubtful import LOW_CONFIDENCE
+from digitsum_gui.shortcuts import CLEAR_FILTER
 from digitsum_gui.status_bar import plural
-from digitsum_gui.table_model import LOW_CONFIDENCE, PredictionFilterProxyModel
+from digitsum_gui.table_model import PredictionFilterProxyModel
 
 
 class ThresholdSpinBox(QDoubleSpinBox):
-    """A confidence threshold from 0.50 up: steps of 0.01, and of 0.001 from 0.99 on, where a
-    well-trained model's doubtful rows are (0.99, 0.995, 0.999)."""
+    """The doubtful threshold in percent, 50% to 99.9%: steps of 1%, and of 0.1% from 99% on,
+    where a well-trained model's doubtful rows are (99%, 99.5%, 99.9%).
 
-    FINE_FROM = 0.99
+    ``fraction()`` and ``set_fraction()`` speak 0..1, as the table model and the settings do.
+    """
+
+    FINE_FROM = 99.0
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setDecimals(3)
-        self.setRange(0.5, 0.999)
-        self.setSingleStep(0.01)
+        self.setDecimals(1)
+        self.setRange(50.0, 99.9)
+        self.setSingleStep(1.0)
+        self.setSuffix("%")
         self.setToolTip(
-            "Show only rows read with less confidence than this (and unreadable files). "
-            "Steps of 0.01; of 0.001 from 0.99 up."
+            "Rows read with less confidence than this are doubtful: coloured, counted in the review "
+            'progress and visited by Next Doubtful (N). With "Confidence below" ticked, only they '
+            "(and unreadable files) are shown. Steps of 1%; of 0.1% from 99% up."
         )
 
     def stepBy(self, steps: int) -> None:
         fine = self.value() > self.FINE_FROM + 1e-9 or (self.value() >= self.FINE_FROM - 1e-9 and steps > 0)
-        self.setValue(round(self.value() + steps * (0.001 if fine else 0.01), 3))
+        self.setValue(round(self.value() + steps * (0.1 if fine else 1.0), 1))
 
     def textFromValue(self, value: float) -> str:
-        text = f"{value:.3f}"
-        return text[:-1] if text.endswith("0") else text  # 0.90, 0.995
+        # 98%, 99.5%: the table's own way of writing a percentage, in the user's locale
+        return self.locale().toString(value, "f", 1).removesuffix(self.locale().decimalPoint() + "0")
+
+    def fraction(self) -> float:
+        return round(self.value() / 100, 4)
+
+    def set_fraction(self, fraction: float) -> None:
+        self.setValue(fraction * 100)
 
 
 class FilterBar(QWidget):
@@ -55,8 +74,8 @@ class FilterBar(QWidget):
         self.errors_check = QCheckBox("Errors only")
         self.below_check = QCheckBox("Confidence below")
         self.below_spin = ThresholdSpinBox()
-        self.below_spin.setValue(LOW_CONFIDENCE)
-        self.doubtful_button = QPushButton("Doubtful first")
+        self.below_spin.set_fraction(LOW_CONFIDENCE)
+        self.doubtful_button = QPushButton("&Doubtful first")  # Alt+D: the review starts without the mouse
         self.doubtful_button.setToolTip("Sort by confidence, lowest first (unreadable files on top)")
         self.count_label = QLabel()
 
@@ -74,6 +93,7 @@ class FilterBar(QWidget):
         self._text_timer = QTimer(self, singleShot=True, interval=250)
         self._text_timer.timeout.connect(self._apply_text)
         self.text_edit.textChanged.connect(self._text_timer.start)
+        self.text_edit.installEventFilter(self)  # Esc empties it
         self.errors_check.toggled.connect(lambda on: self.proxy.set_filter(errors_only=on))
         self.below_check.toggled.connect(self._apply_threshold)
         self.below_spin.valueChanged.connect(self._apply_threshold)
@@ -92,18 +112,44 @@ class FilterBar(QWidget):
         self._text_timer.stop()  # applied now, not after the typing pause
         self._apply_text()
 
+    def clear_text(self) -> bool:
+        """Empty the name filter now (Esc); False, changing nothing, when it was empty."""
+        if not self.text_edit.text():
+            return False
+        self.text_edit.clear()
+        self._text_timer.stop()
+        self._apply_text()
+        return True
+
+    def eventFilter(self, watched, event) -> bool:
+        kind = event.type()
+        if (
+            watched is self.text_edit
+            and kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and CLEAR_FILTER.matches(event)
+            and self.text_edit.text()
+        ):
+            if kind == QEvent.Type.KeyPress:
+                self.clear_text()
+            else:  # the key is the filter's while it has text, not Model > Cancel's (also Esc)
+                event.accept()
+            return True
+        return super().eventFilter(watched, event)
+
     def restore_settings(self, settings) -> None:
-        """The confidence threshold used last (the filter itself starts off)."""
-        self.below_spin.setValue(settings.value("confidence_below", LOW_CONFIDENCE, type=float))
+        """The doubtful threshold used last, a fraction (the filter itself starts off)."""
+        self.below_spin.set_fraction(settings.value("confidence_below", LOW_CONFIDENCE, type=float))
 
     def save_settings(self, settings) -> None:
-        settings.setValue("confidence_below", self.below_spin.value())
+        settings.setValue("confidence_below", self.below_spin.fraction())
 
     def _apply_text(self) -> None:
         self.proxy.set_filter(text=self.text_edit.text())
 
     def _apply_threshold(self, *_) -> None:
-        self.proxy.set_filter(confidence_below=self.below_spin.value() if self.below_check.isChecked() else None)
+        below = self.below_spin.fraction()
+        self.proxy.sourceModel().doubtful.set_below(below)  # the colours, the legend, Next Doubtful
+        self.proxy.set_filter(confidence_below=below if self.below_check.isChecked() else None)
 
     def update_count(self, *_) -> None:
         source = self.proxy.sourceModel()

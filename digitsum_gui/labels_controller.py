@@ -52,7 +52,10 @@ class LabelsController(QObject):
         self.accuracy_label = QLabel()
         self._counted = self._right = self._known = 0  # rows counted so far, and their tally
         window.status.insertPermanentWidget(0, self.accuracy_label)
-        window.table_view.setItemDelegateForColumn(Column.TRUE_SUM, TrueSumDelegate(Column.SUM, window.table_view))
+        delegate = TrueSumDelegate(Column.SUM, window.table_view)
+        # a number out of range is said in the status bar too, never in a box: the cell stays open with it
+        delegate.refused.connect(lambda why: window.status.showMessage(why, 10000))
+        window.table_view.setItemDelegateForColumn(Column.TRUE_SUM, delegate)
         model = window.table_model
         model.modelReset.connect(self._sync_labels)
         model.rows_appended.connect(self._count_new_rows)

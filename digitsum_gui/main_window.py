@@ -34,6 +34,7 @@ from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
+from digitsum_gui.shortcuts import install_shortcuts_help
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.labels_controller = LabelsController(self, store.corrections_dir)
         self.retrain = RetrainController(self, store)
         self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
+        install_shortcuts_help(self)  # Help > Keyboard Shortcuts: the keys of all of the above
         self._restore_settings()
 
         self._thread = QThread(self)

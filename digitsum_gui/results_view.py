@@ -3,7 +3,8 @@
 ``ResultsView`` wires a ``PredictionTableModel`` (through its filter proxy) to a
 ``QTableView`` set up for very long tables, keeps the detail pane on the current row, and
 keeps that row where the person sees it while a sorted table takes in new rows. A legend
-under the table says what the row colours mean.
+under the table says what the row colours mean, with the doubtful threshold the filter bar
+sets. "Doubtful first" starts a review at the top: the least confident row, current and in view.
 
 The detail pane has a fixed width (its loupe's), so it never takes room from the table row by
 row. The table's columns from the thumbnail to the True sum come first: where the window is too
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
+from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.filter_bar import FilterBar
 from digitsum_gui.first_run import EmptyHint
 from digitsum_gui.status_bar import ElidedLabel
@@ -37,7 +39,6 @@ from digitsum_gui.table_model import (
     DOUBT_FOREGROUND,
     ERROR_BACKGROUND,
     ERROR_FOREGROUND,
-    LOW_CONFIDENCE,
     Column,
     PredictionFilterProxyModel,
     PredictionTableModel,
@@ -79,6 +80,7 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)  # error reasons read from the start; tooltips hold the rest
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setTabKeyNavigation(False)  # Tab leaves the table for the next control; arrows move between cells
     rows = view.verticalHeader()
     rows.hide()
     # Fixed heights: the view never measures rows, which is what keeps 100,000 of them fast.
@@ -98,20 +100,37 @@ def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
     return view
 
 
-def make_legend() -> QWidget:
-    """A strip of the table's row colours with what each means, and the review keys."""
+def doubtful_text(below: float) -> str:
+    """The legend's name for the doubtful colour: ``Doubtful: below 98%``."""
+    return f"Doubtful: below {format_threshold(below)}"
+
+
+def make_legend(below: float) -> QWidget:
+    """A strip of the table's row colours with what each means, and the review keys.
+
+    ``below``: the doubtful threshold; its swatch (object name ``doubtful``) says it.
+    """
     legend = QWidget()
     layout = QHBoxLayout(legend)
     layout.setContentsMargins(0, 2, 0, 2)
-    for background, foreground, text, tip in (
-        (ERROR_BACKGROUND, ERROR_FOREGROUND, "Unreadable", "The file could not be read: its error says why"),
+    for name, background, foreground, text, tip in (
         (
-            DOUBT_BACKGROUND,
-            DOUBT_FOREGROUND,
-            f"Doubtful: below {LOW_CONFIDENCE:.0%}",
-            "The model is not sure of this sum: look at these rows first (Doubtful first)",
+            "unreadable",
+            ERROR_BACKGROUND,
+            ERROR_FOREGROUND,
+            "Unreadable",
+            "The file could not be read: its error says why",
         ),
         (
+            "doubtful",
+            DOUBT_BACKGROUND,
+            DOUBT_FOREGROUND,
+            doubtful_text(below),
+            "The model is not sure of this sum: look at these rows first (Doubtful first). "
+            'The threshold is the filter bar\'s "Confidence below"',
+        ),
+        (
+            "corrected",
             corrections.CORRECTED_BACKGROUND,
             corrections.CORRECTED_FOREGROUND,
             "Corrected",
@@ -119,13 +138,15 @@ def make_legend() -> QWidget:
         ),
     ):
         swatch = QLabel(text)
+        swatch.setObjectName(name)
         swatch.setStyleSheet(
             f"background: {background.name()}; color: {foreground.name()}; padding: 1px 6px; border-radius: 3px;"
         )
         swatch.setToolTip(tip)
         layout.addWidget(swatch)
     keys = ElidedLabel(
-        "Type a sum on a row and press Enter: saved, and on to the next doubtful row. Delete forgets it."
+        "Type a sum and Enter, or Space to accept the model's: saved, on to the next doubtful row. "
+        "N skips, Shift+N goes back, Delete forgets. Help > Keyboard Shortcuts lists them all."
     )
     keys.setToolTip(keys.text())
     keys.setEnabled(False)  # a hint, drawn quieter than the data
@@ -164,7 +185,7 @@ class ResultsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.table_view)
-        self.legend = make_legend()
+        self.legend = make_legend(model.doubtful.below)
         layout.addWidget(self.legend)
         self.left = QWidget()
         layout = QVBoxLayout(self.left)
@@ -188,6 +209,7 @@ class ResultsView(QWidget):
         self._held = None  # (current index, its top in the viewport) while rows are being added
         model.rows_about_to_append.connect(self._hold_current_row)
         model.rows_appended.connect(self._restore_current_row)
+        model.doubtful.changed.connect(self._doubtful_changed)
 
     def set_empty(self, empty: bool) -> None:
         """Show the first-run hint (nothing open) or the results."""
@@ -195,7 +217,20 @@ class ResultsView(QWidget):
         self.results_box.setVisible(not empty)
 
     def sort_doubtful_first(self) -> None:
-        self.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.AscendingOrder)
+        """Least confident first (unreadable files on top), and there the review starts: the top
+        row current and in view, whatever was scrolled to or selected before, the focus on the
+        table (the button took it) so the next key is the row's."""
+        view = self.table_view
+        view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.AscendingOrder)
+        if self.proxy.rowCount():
+            view.setCurrentIndex(self.proxy.index(0, Column.TRUE_SUM))  # selects the row
+        view.scrollToTop()
+        view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _doubtful_changed(self, below: float) -> None:
+        self.legend.findChild(QLabel, "doubtful").setText(doubtful_text(below))
+        self.detail.doubtful_below = below
+        self._show_current(self.table_view.currentIndex())  # its "(doubtful)" follows
 
     def select_first_if_none(self) -> None:
         """Select the top row unless the user has chosen one: the detail pane is never idle."""

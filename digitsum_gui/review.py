@@ -2,15 +2,21 @@
 
 ``ReviewController`` attaches to a ``MainWindow`` and adds:
 
-- the keyboard flow: with the rows in "doubtful first" order, type a sum (the digits go to
-  the row's "True sum" cell, whichever column is current) and press Enter: it is saved, the
-  row counts as reviewed, and the next doubtful row not yet reviewed becomes current: below,
-  else from the top (rows that arrived or were sorted above the cursor are never skipped), so
-  a hundred rows need no mouse. Enter on a row opens its cell with the model's sum in it
-  (Enter again confirms it); Delete forgets a true sum (after a question whose default is
-  No where it came with the folder's labels.csv or there are several); Ctrl+Z undoes a sum
-  typed or cleared (a bulk clear as one step) and Ctrl+Shift+Z / Ctrl+Y redoes it, on the
-  file itself (``digitsum_gui.undo``); Ctrl+F goes to the file-name filter;
+- the keyboard flow: with the rows in "doubtful first" order (Alt+D), type a sum (the digits
+  go to the row's "True sum" cell, whichever column is current) and press Enter, or press
+  Space to accept the model's sum: it is saved, the row is reviewed, and the next doubtful
+  row not yet reviewed becomes current: below, else from the top (rows that arrived or were
+  sorted above the cursor are never skipped), so a hundred rows need no mouse. A doubtful row
+  is reviewed once it has a true sum (``digitsum_gui.review_progress``, which also counts
+  them under the table): kept in labels.csv, so a review resumes where it stopped, and Undo
+  takes an acceptance back with its sum. N goes to the next doubtful row not reviewed (the
+  current one skipped, not reviewed), Shift+N back to the doubtful row above, reviewed or
+  not. Enter on a row, or F2, opens its cell with the model's sum in it (Enter again
+  confirms it); Delete forgets a true sum (after a question whose default is No where it
+  came with the folder's labels.csv or there are several); Ctrl+Z undoes a sum typed,
+  accepted or cleared (a bulk clear as one step) and Ctrl+Shift+Z / Ctrl+Y redoes it, on the
+  file itself (``digitsum_gui.undo``); Ctrl+F goes to the file-name filter, and Esc on the
+  table empties it when no run is going (Esc cancels a run first);
 - a context menu on the rows: edit or clear the true sum, open the image in the system's
   viewer, copy the file paths;
 - a line in the status bar each time a sum is saved, saying where.
@@ -26,10 +32,9 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from digitsum_gui.corrections import where_saved
 from digitsum_gui.dialogs import open_box, open_or_offer_copy
-from digitsum_gui.table_model import Column, is_doubtful
-
-_DIGIT_KEYS = range(Qt.Key.Key_0, Qt.Key.Key_9 + 1)
-_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+from digitsum_gui.review_progress import ReviewProgress
+from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
+from digitsum_gui.table_model import Column
 
 
 class ReviewController(QObject):
@@ -57,7 +62,22 @@ class ReviewController(QObject):
             return action
 
         self.edit_action = view_action(
-            "&Edit True Sum", self.edit_current, None, "Type the right sum of this image (Enter saves it)"
+            "&Edit True Sum", self.edit_current, "F2", "Type the right sum of this image (Enter saves it)"
+        )
+        self.accept_action = view_action(
+            "&Accept Model's Sum",
+            self.accept_current,
+            "Space",
+            "The model read this row right: its sum is saved as the true sum, and on to the next doubtful row",
+        )
+        self.next_action = view_action(
+            "&Next Doubtful Row",
+            lambda: self.next_doubtful(),
+            "N",
+            "The next doubtful row without a true sum (from the top after the last)",
+        )
+        self.previous_action = view_action(
+            "&Previous Doubtful Row", self.previous_doubtful, "Shift+N", "The doubtful row above, reviewed or not"
         )
         self.clear_action = view_action(
             "C&lear True Sum",
@@ -93,7 +113,10 @@ class ReviewController(QObject):
         edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
         edit_menu.addSeparator()
-        for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
+        for action in (self.next_action, self.previous_action, self.accept_action, self.edit_action, self.clear_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        for action in (self.open_action, self.copy_action):
             edit_menu.addAction(action)
         window.menuBar().insertMenu(window.view_menu.menuAction(), edit_menu)  # File, Edit, View
         edit_menu.aboutToShow.connect(self.update_row_actions)
@@ -107,8 +130,7 @@ class ReviewController(QObject):
         if self.delegate is not None and hasattr(self.delegate, "entered"):
             self.delegate.entered.connect(self._entered)
         self.model.true_sum_saved.connect(self._say_saved)
-        self.reviewed: set[str] = set()  # files whose sum was saved by keyboard review since the folder opened
-        self._reviewed_source = None
+        self.progress = ReviewProgress(window)  # "Reviewed 7 of 9 doubtful", under the table
         self._question = None  # an open question box (tests read it)
         self._said = ""  # what the last save said: the move to the next row adds to it, never hides it
 
@@ -134,6 +156,12 @@ class ReviewController(QObject):
         index = self._true_sum_index(proxy_row)
         self.view.setCurrentIndex(index)  # selects the row (the view selects whole rows)
         self.view.scrollTo(index)
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)  # (from the menu too) the next key is the row's
+
+    def _to_review(self, proxy_row: int) -> bool:
+        """Doubtful, able to take a sum (unreadable files cannot), and without one yet."""
+        row = self.proxy.source_row(proxy_row)
+        return self.model.doubtful(row) and self._editable(proxy_row) and not self._known(proxy_row)
 
     # --- the keyboard flow -------------------------------------------------------------------
     def _entered(self) -> None:
@@ -143,31 +171,64 @@ class ReviewController(QObject):
     def next_doubtful(self, said: str = "") -> bool:
         """Make the next doubtful row not yet reviewed current: below the current one, else from the top.
 
-        The current row, if doubtful, counts as reviewed (its sum was just saved, or the person
-        moved on from it). Rows that cannot take a sum (unreadable files) are passed over.
-        Returns False, and says so, when every doubtful row has been reviewed. ``said``: the
-        line that a save just showed; what this says is added to it, so both stay in sight.
+        A row is reviewed once it has a true sum (typed, accepted, or from labels.csv): N on a
+        row without one passes it by, and it comes round again after the last row. Rows that
+        cannot take a sum (unreadable files) are passed over. Returns False, and says so, when
+        every doubtful row shown has been reviewed. ``said``: the line that a save just showed;
+        what this says is added to it, so both stay in sight.
         """
 
         def say(text: str) -> None:
             self.window.status.showMessage(f"{said}. {text}" if said else text, 8000 if said else 5000)
 
-        if self._reviewed_source != self.window.source:  # another folder: nothing of it reviewed yet
-            self.reviewed, self._reviewed_source = set(), list(self.window.source)
         start = self._current_row()
-        if start is not None and is_doubtful(self.proxy.source_row(start)):
-            self.reviewed.add(self.proxy.source_row(start).file)
         count = self.proxy.rowCount()
         first = 0 if start is None else start + 1
         for r in (*range(first, count), *range(0, min(first, count))):  # below, then wrapped to the top
-            row = self.proxy.source_row(r)
-            if is_doubtful(row) and row.file not in self.reviewed and self._editable(r):
-                if start is not None and r < start:
+            if self._to_review(r):
+                if r == start:
+                    say("The last doubtful row not reviewed yet")
+                elif start is not None and r < start:
                     say("Back to a doubtful row above, not reviewed yet")
+                elif said:
+                    say(self.progress.text())
                 self._go_to(r)
                 return True
         say("Every doubtful row shown has been reviewed")
         return False
+
+    def previous_doubtful(self) -> bool:
+        """Make the doubtful row above the current one current, reviewed or not (to look again at
+        the one just done). Returns False, and says so, above the first."""
+        start = self._current_row()
+        for r in range((self.proxy.rowCount() if start is None else start) - 1, -1, -1):
+            if self.model.doubtful(self.proxy.source_row(r)) and self._editable(r):
+                self._go_to(r)
+                return True
+        self.window.status.showMessage("No doubtful row above this one", 5000)
+        return False
+
+    def accept_current(self) -> bool:
+        """The model read the current row right: save its sum as the true sum (one undo step)
+        and go on to the next doubtful row not reviewed.
+
+        A sum already known stays as it is (Space never overwrites what a person typed or a
+        labels.csv says); the review moves on all the same. Returns False on a row that cannot
+        take a sum.
+        """
+        row = self._current_row()
+        if row is None or not self._editable(row):
+            return False
+        prediction = self.proxy.source_row(row)
+        if self._known(row):
+            known = self._true_sum_index(row).data(Qt.ItemDataRole.EditRole)
+            self._said = f"{prediction.file} keeps its true sum {known}"
+        else:
+            with self.model.undo_stack.recording(f"Accept Sum of {prediction.file}"):
+                if not self.proxy.setData(self._true_sum_index(row), prediction.predicted_sum):
+                    return False  # not written: labels_failed said why
+        self._entered()
+        return True
 
     def edit_current(self) -> bool:
         """Open the current row's "True sum" cell for typing."""
@@ -180,15 +241,13 @@ class ReviewController(QObject):
         return True
 
     def eventFilter(self, watched, event) -> bool:
-        if (
-            watched is self.view
-            and event.type() == QEvent.Type.KeyPress
-            and not event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier)
-        ):
+        if watched is self.view and event.type() == QEvent.Type.KeyPress:
             row = self._current_row()
-            if event.key() in _ENTER_KEYS and row is not None:
+            if OPEN_CELL.matches(event) and row is not None:
                 return self.edit_current()
-            if event.key() in _DIGIT_KEYS and row is not None and self._editable(row):
+            if CLEAR_FILTER.matches(event) and self.window.filter_bar.clear_text():
+                return True  # (reached only with no run going: Model > Cancel has Esc first)
+            if TYPE_SUM.matches(event) and row is not None and self._editable(row):
                 # a digit typed anywhere on the row is the start of its true sum: move to that
                 # cell and let the view open its editor with this key (edit trigger AnyKeyPressed)
                 self.view.setCurrentIndex(self._true_sum_index(row))
@@ -222,6 +281,7 @@ class ReviewController(QObject):
         rows = self._selected_rows()
         one = len(rows) == 1
         self.edit_action.setEnabled(one and self._editable(rows[0]))
+        self.accept_action.setEnabled(one and self._editable(rows[0]))
         self.clear_action.setEnabled(any(self._known(r) for r in rows))
         self.open_action.setEnabled(one and self._image_path(rows[0]) is not None)
         self.copy_action.setEnabled(bool(rows))
@@ -229,7 +289,7 @@ class ReviewController(QObject):
 
     def _enable_row_actions(self) -> None:
         """Menus closed: the keys (Delete, ...) work on whatever row is current next; each checks it."""
-        for action in (self.edit_action, self.clear_action, self.open_action, self.copy_action):
+        for action in (self.edit_action, self.accept_action, self.clear_action, self.open_action, self.copy_action):
             action.setEnabled(True)
 
     def _known(self, proxy_row: int) -> bool:

@@ -28,12 +28,13 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
-from core.spec import DOUBTFUL_BELOW
 from digitsum_gui import corrections
+from digitsum_gui.doubtful import LOW_CONFIDENCE as LOW_CONFIDENCE  # these two re-exported: they lived here
+from digitsum_gui.doubtful import DoubtfulThreshold
+from digitsum_gui.doubtful import is_doubtful as is_doubtful
 from digitsum_gui.thumbnails import Thumbnails
 from digitsum_gui.undo import LabelsUndoStack
 
-LOW_CONFIDENCE = DOUBTFUL_BELOW  # below this a row is marked doubtful (core.spec: how it was chosen)
 MANY_ROWS = 256  # appended while sorted: from this many on, one layout change beats inserts one by one
 
 # Light backgrounds with dark text of the same hue: readable under light and dark palettes.
@@ -66,11 +67,6 @@ def format_probability(p: float) -> str:
     if 0.0 < p < 0.00005:
         return "<0.01%"
     return f"{p:.2%}"
-
-
-def is_doubtful(row) -> bool:
-    """A row that needs a human look: unreadable, or a sum below ``LOW_CONFIDENCE``."""
-    return bool(row.error) or (row.confidence is not None and row.confidence < LOW_CONFIDENCE)
 
 
 @dataclass(frozen=True)
@@ -157,6 +153,9 @@ class PredictionTableModel(QAbstractTableModel):
     The "True sum" column shows and edits ``labels`` (``core.corrections.FolderLabels``, set
     by ``set_labels``): an edit is validated (0..36, or empty to forget) and saved at once.
 
+    ``doubtful`` (``digitsum_gui.doubtful.DoubtfulThreshold``) says which rows are coloured
+    doubtful; when the filter bar moves it, every row's colours are asked for again.
+
     Signals
     -------
     labels_changed()
@@ -190,6 +189,8 @@ class PredictionTableModel(QAbstractTableModel):
         self._sorted: list[tuple] = []
         self._labels = None  # core.corrections.FolderLabels of the open folder, or None
         self.undo_stack = LabelsUndoStack(self)  # every true sum typed or cleared (Edit > Undo)
+        self.doubtful = DoubtfulThreshold(parent=self)  # ``self.doubtful(row)``: coloured as doubtful now?
+        self.doubtful.changed.connect(self._recolour)
 
     # --- the plain-Python side -------------------------------------------------------------
     @property
@@ -303,6 +304,11 @@ class PredictionTableModel(QAbstractTableModel):
             )
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+
+    def _recolour(self, *_) -> None:
+        if self._rows:
+            colours = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole]
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1), colours)
 
     def thumbnail_when_ready(self, input_index: int, urgent: bool = False) -> QPixmap | None:
         """The thumbnail of input ``input_index`` (168x40) if cached, else None and a read
@@ -465,13 +471,13 @@ class PredictionTableModel(QAbstractTableModel):
                 return ERROR_BACKGROUND
             if corrections.is_corrected(self._labels, row):
                 return corrections.CORRECTED_BACKGROUND
-            return DOUBT_BACKGROUND if is_doubtful(row) else None
+            return DOUBT_BACKGROUND if self.doubtful(row) else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return ERROR_FOREGROUND
             if corrections.is_corrected(self._labels, row):
                 return corrections.CORRECTED_FOREGROUND
-            return DOUBT_FOREGROUND if is_doubtful(row) else None
+            return DOUBT_FOREGROUND if self.doubtful(row) else None
         if role == SortRole:
             return self._key(row, i, column)
         if role == RowRole:

@@ -99,8 +99,8 @@ def set_detail_pane(window, on: bool) -> None:
 
 
 def build_menus_and_toolbar(window) -> None:
-    """File, View, Model and Help menus (``recent_menu``, ``view_menu``, ``model_menu`` kept on
-    the window) and the toolbar."""
+    """File, View, Model and Help menus (``recent_menu``, ``view_menu``, ``model_menu``,
+    ``help_menu`` kept on the window) and the toolbar."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)
@@ -120,8 +120,8 @@ def build_menus_and_toolbar(window) -> None:
         window.model_menu.addAction(action)
     window.model_menu.addSeparator()
     window.model_menu.addAction(window.model_info_action)
-    help_menu = bar.addMenu("&Help")
-    help_menu.addAction(window.about_action)
+    window.help_menu = bar.addMenu("&Help")  # digitsum_gui.shortcuts adds Keyboard Shortcuts
+    window.help_menu.addAction(window.about_action)
 
     toolbar = QToolBar("Main")
     toolbar.setObjectName("main_toolbar")  # saveState needs a name

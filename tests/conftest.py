@@ -104,3 +104,29 @@ def make_window(qtbot, settings, baseline_model):
         return window
 
     return make
+
+
+@pytest.fixture
+def rows_window(qtbot, make_window, settings, tmp_path):
+    """A factory of real MainWindows showing ``rows`` (``core.predict.PredictionRow``) as if a run
+    had read them from a folder, without running the model: a review of hundreds of rows in a
+    second. The folder (``window.source[0]``) holds no images, and ``labels`` (name -> sum), if
+    given, as its labels.csv.
+    """
+    from core.data import write_labels_csv
+    from digitsum_gui.model_store import ModelStore
+
+    def make(rows, labels=None):
+        folder = tmp_path / "images"
+        folder.mkdir(exist_ok=True)
+        if labels is not None:
+            write_labels_csv(folder / "labels.csv", {name: (total, None) for name, total in labels.items()})
+        settings.setValue("auto_predict", False)  # the rows are these, not the model's
+        window = make_window(store=ModelStore(tmp_path / "appdata"))
+        window.open_folder(folder)
+        window.table_model.set_rows(rows)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # keys go where the focus is
+        return window
+
+    return make

@@ -2,7 +2,6 @@
 
 import pytest
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QAbstractSpinBox
 
 from core.predict import PredictionRow
 from digitsum_gui.table_model import Column
@@ -63,24 +62,6 @@ def test_the_empty_window_says_what_to_do_and_offers_the_samples(qtbot, make_win
         hint.samples_button.click()
     assert not hint.isVisible() and window.table_view.isVisible()
     assert len(window.table_model.rows) == 24 and window.source[0].endswith("samples")
-
-
-def test_the_confidence_threshold_steps_finely_near_1_and_is_remembered(qtbot, make_window):
-    window = make_window()
-    spin = window.filter_bar.below_spin
-    assert spin.text() == "0.98" and spin.minimum() == 0.5  # core.spec.DOUBTFUL_BELOW
-    spin.setValue(0.98)
-    for expected in ("0.99", "0.991", "0.992"):
-        spin.stepBy(1)
-        assert spin.text() == expected
-    for expected in ("0.991", "0.99", "0.98", "0.97"):
-        spin.stepBy(-1)
-        assert spin.text() == expected
-    spin.setValue(0.995)
-    assert spin.stepEnabled() & QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
-    window.close()
-    again = make_window()
-    assert again.filter_bar.below_spin.value() == pytest.approx(0.995)
 
 
 def show_window_at(qtbot, window, width, height):
