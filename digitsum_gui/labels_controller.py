@@ -5,7 +5,8 @@ the details:
 
 - the open folder's labels (``core.corrections.FolderLabels``, ``labels.csv`` or a sidecar)
   behind the table's editable "True sum" column, read again when the folder or its labels
-  change on disk;
+  change on disk; for images opened one by one, those of the folder that holds them
+  (``core.corrections.labels_of``), so a sum typed for one is saved as it would be from its folder;
 - the accuracy on the labelled rows in the status bar, counted as rows arrive;
 - a message, once per folder, when its true sums cannot go into its labels.csv (a read-only
   or vanished folder) and go to a file in the data folder instead, naming that file;
@@ -67,13 +68,12 @@ class LabelsController(QObject):
         """The open folder's labels, on every open and every run: read again when the folder
         is another or its labels files changed on disk (edits made outside the app or by
         another window show up), else kept."""
-        from core.corrections import FolderLabels  # numpy and Pillow (core.data): not at start-up
+        from core.corrections import labels_of  # numpy and Pillow (core.data): not at start-up
 
         source = list(self.window.source)
-        folder = Path(source[0]) if len(source) == 1 else None
         if source != self._labels_source or self.labels is None or not self.labels.is_current():
             # (opening a folder resets the table twice; 100,000 labels take ~0.2 s to read)
-            self.labels = FolderLabels(folder, self.corrections_dir) if folder and folder.is_dir() else None
+            self.labels = labels_of(source, self.corrections_dir)
         self.window.table_model.set_labels(self.labels)
         if self.labels is not None and self.labels.problem and source != self._labels_source:
             self.window.status.showMessage(
