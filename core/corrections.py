@@ -113,7 +113,8 @@ class FolderLabels:
     labels : dict
         filename -> (sum, digits or None): everything known, corrections winning.
     corrected : set of str
-        Files whose sum was typed in this app (this session, or earlier into a sidecar).
+        Files whose sum was typed in this app (this session, or earlier into a sidecar);
+        ``typed(name)`` asks by any name.
     problem : str
         Why the folder's own ``labels.csv`` is not used (unreadable), else empty.
     """
@@ -164,6 +165,10 @@ class FolderLabels:
         """The known sum of ``name`` (a label or a correction), or None."""
         known = self.labels.get(self.key(name))
         return None if known is None else known[0]
+
+    def typed(self, name: str) -> bool:
+        """Whether the sum of ``name`` was typed in this app, rather than read from the folder's labels.csv."""
+        return self.key(name) in self.corrected
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -273,7 +278,9 @@ class FolderLabels:
     def snapshot(self) -> LabelsSnapshot:
         """The labels files as they are now, byte for byte, and what they say: what ``restore`` puts back."""
         return LabelsSnapshot(
-            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)}, dict(self.labels)
+            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)},
+            dict(self.labels),
+            frozenset(self.corrected),
         )
 
     def restore(self, snapshot: LabelsSnapshot, now: LabelsSnapshot) -> None:
@@ -290,6 +297,8 @@ class FolderLabels:
         core.export.ExportError
             If a file cannot be written (the labels are read again: what is shown is what is on disk).
         """
+        names = set(snapshot.labels) | set(now.labels)
+        changed = {n: snapshot.labels.get(n) for n in names if snapshot.labels.get(n) != now.labels.get(n)}
         try:
             if all(_read_bytes(path) == content for path, content in now.files.items()):
                 for path, content in snapshot.files.items():
@@ -297,12 +306,17 @@ class FolderLabels:
                         _put_back(path, content, note=path == self.sidecar_path)
             else:
                 self._read()  # the others' corrections first
-                names = set(snapshot.labels) | set(now.labels)
-                changed = {n: snapshot.labels.get(n) for n in names if snapshot.labels.get(n) != now.labels.get(n)}
                 if changed:
                     self._save(changed)
         finally:
             self._read()
+            # a sum put back is typed or not as it was then: an undone correction of a sum that
+            # came with labels.csv is the folder's again
+            for name in changed:
+                if name in snapshot.typed or name in self._sidecar:
+                    self.corrected.add(name)
+                else:
+                    self.corrected.discard(name)
 
     # --- training ----------------------------------------------------------------------------
     def training_spec(self, stage_dir: str | os.PathLike) -> str:
@@ -335,10 +349,12 @@ class FolderLabels:
 
 @dataclass(frozen=True)
 class LabelsSnapshot:
-    """``FolderLabels.snapshot()``: each labels file's bytes (None: no file) and the labels they hold."""
+    """``FolderLabels.snapshot()``: each labels file's bytes (None: no file), the labels they hold,
+    and the names whose sums were typed in this app."""
 
     files: dict
     labels: dict
+    typed: frozenset = frozenset()
 
 
 def labels_of(inputs, sidecar_dir: str | os.PathLike) -> FolderLabels | None:

@@ -463,14 +463,14 @@ class PredictionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if row.error:
                 return ERROR_BACKGROUND
-            if corrections.is_corrected(self._labels, row):
-                return corrections.CORRECTED_BACKGROUND
+            if colours := corrections.truth_colours(self._labels, row):  # typed, or from labels.csv
+                return colours[0]
             return DOUBT_BACKGROUND if is_doubtful(row) else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return ERROR_FOREGROUND
-            if corrections.is_corrected(self._labels, row):
-                return corrections.CORRECTED_FOREGROUND
+            if colours := corrections.truth_colours(self._labels, row):
+                return colours[1]
             return DOUBT_FOREGROUND if is_doubtful(row) else None
         if role == SortRole:
             return self._key(row, i, column)

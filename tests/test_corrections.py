@@ -19,6 +19,7 @@ def test_an_image_opened_alone_has_its_folders_labels_by_the_name_it_was_given(s
     labels.set("images/synth_00003.png", 36)  # saved as opening its folder would save it
     after = read_labels_csv(folder / "labels.csv")
     assert after["synth_00003.png"] == (36, None) and len(after) == len(before)
+    assert labels.typed("images/synth_00003.png") and not labels.typed("images/synth_00004.png")
     assert FolderLabels(folder, tmp_path / "corrections").sum_of("synth_00003.png") == 36
 
     two = labels_of([image, folder / "synth_00004.png"], tmp_path / "corrections")  # several from one folder
