@@ -10,7 +10,9 @@ the details:
 - the accuracy on the labelled rows in the status bar, counted as rows arrive;
 - a message, once per folder, when its true sums cannot go into its labels.csv (a read-only
   or vanished folder) and go to a file in the data folder instead, naming that file;
-- the export's ``corrected_sum`` column (the sum a person gave, else empty).
+- the export's ``corrected_sum`` column (the sum known for the row, typed or from labels.csv:
+  the name other tools read is kept) and, with the spreadsheet columns, ``true_sum_from``
+  (``typed`` or ``labels.csv``: where that sum came from).
 
 Retraining on these labels is ``digitsum_gui.retrain`` (it reads ``labels`` from here).
 """
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, why_elsewhere
+from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.table_model import Column
 
@@ -60,8 +62,10 @@ class LabelsController(QObject):
         model.labels_changed.connect(self._update_accuracy)
         model.labels_failed.connect(self._on_labels_failed)
         model.true_sum_saved.connect(self._say_if_elsewhere)
-        # the export's corrected_sum: the sum a person gave (labels.csv or typed), else empty
+        # the export's corrected_sum: the sum known (labels.csv or typed), else empty; its
+        # name predates the distinction and stays for the tools that read it: true_sum_from says
         window.export_columns["corrected_sum"] = lambda row: known_sum(self.labels, row)
+        window.spreadsheet_columns["true_sum_from"] = lambda row: truth_source(self.labels, row)
 
     @Slot()
     def _sync_labels(self) -> None:

@@ -27,7 +27,8 @@ from core import RESOURCES
 from core.store import DEFAULT_MODEL, same_file
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
-from digitsum_gui.exporting import ask_export, export_rows
+from digitsum_gui.export_dialog import ask_export
+from digitsum_gui.exporting import export_rows
 from digitsum_gui.labels_controller import LabelsController
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self._pending_run = False  # predict again when the cancelled run has finished
         self._discard_rows = False  # rows still coming from a run whose table was cleared
         self.export_columns: dict = {}  # name -> function(row): CSV columns after the standard ones
+        self.spreadsheet_columns: dict = {}  # the same, added only for a spreadsheet (export_dialog)
         self.setWindowTitle("digitsum")
         self.setAcceptDrops(True)
 
@@ -280,9 +282,9 @@ class MainWindow(QMainWindow):
         self.status.set_loading(Path(path).name if path else "the default model")
         self._request_load.emit(None if path is None else str(path))
 
-    def export_csv(self, dest) -> int | None:
-        """Write the rows done so far, in input order, to ``dest``; the number written, or None on failure."""
-        return export_rows(self, dest)
+    def export_csv(self, dest, scope: str = "all", spreadsheet: bool = False) -> int | None:
+        """``exporting.export_rows``: the rows in ``scope`` to ``dest``; the number written, or None."""
+        return export_rows(self, dest, scope, spreadsheet)
 
     def recent_folders(self) -> list[str]:
         return recent_folders(self.settings)

@@ -29,6 +29,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QPixmap
 
 from core.spec import DOUBTFUL_BELOW
+from core.spreadsheet import format_probability  # one format: the table's and the export's
 from digitsum_gui import corrections
 from digitsum_gui.thumbnails import Thumbnails
 from digitsum_gui.undo import LabelsUndoStack
@@ -57,15 +58,6 @@ class Column(IntEnum):
     DIGITS = 4
     ERROR = 5
     TRUE_SUM = 6  # editable where the open folder's labels are known (``set_labels``)
-
-
-def format_probability(p: float) -> str:
-    """``98.77%``; never rounds a near-certainty up to 100% or a tiny chance down to 0%."""
-    if 0.99995 <= p < 1.0:
-        return ">99.99%"
-    if 0.0 < p < 0.00005:
-        return "<0.01%"
-    return f"{p:.2%}"
 
 
 def is_doubtful(row) -> bool:
