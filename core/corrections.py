@@ -117,6 +117,9 @@ class FolderLabels:
         ``typed(name)`` asks by any name.
     problem : str
         Why the folder's own ``labels.csv`` is not used (unreadable), else empty.
+    before_change : callable, optional
+        Called with this object before each save changes a labels file (``_save``): where
+        ``core.labels_backup`` takes its copy of the files as they were.
     """
 
     def __init__(self, folder: str | os.PathLike, sidecar_dir: str | os.PathLike, given=None):
@@ -124,6 +127,7 @@ class FolderLabels:
         self.labels_path = self.folder / LABELS_NAME
         self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
         self._given = dict(given or {})
+        self.before_change = None
         self._read()
 
     def _read(self) -> None:
@@ -216,6 +220,8 @@ class FolderLabels:
 
     def _save(self, entries: dict) -> Path:
         """Save ``entries`` (name -> (sum, digits) or None), all in one write: ``set`` past its checks."""
+        if self.before_change is not None:
+            self.before_change(self)
         if not self.uses_sidecar:
             try:
                 with _saving(self.folder):

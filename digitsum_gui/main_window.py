@@ -6,8 +6,8 @@ it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows 
 order, so its columns are byte for byte what ``digitsum predict DIR --output X`` writes,
 followed by ``corrected_sum`` (the true sums typed in the table or read from labels.csv).
 The corrections loop is two controllers: the true sums are ``LabelsController``
-(``labels_controller``), Model > Retrain... and Model > Manage Models... are
-``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
+(``labels_controller``; their backup ``labels_backup``), Model > Retrain... and
+Model > Manage Models... are ``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
 
 Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
 ``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
@@ -29,6 +29,7 @@ from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.export_dialog import ask_export
 from digitsum_gui.exporting import export_rows
+from digitsum_gui.labels_backup import LabelsBackupController
 from digitsum_gui.labels_controller import LabelsController
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
@@ -77,11 +78,14 @@ class MainWindow(QMainWindow):
         A model did not load (after the message box); the previous one is still in use.
     run_finished(bool cancelled)
         A run ended and all its rows are in the table.
+    opened()
+        Folders or files were opened (``open_paths``, the same folder again too).
     """
 
     model_changed = Signal(object)
     model_failed = Signal(str)
     run_finished = Signal(bool)
+    opened = Signal()
     _request_load = Signal(object)
     _request_run = Signal(list, object)
 
@@ -120,6 +124,7 @@ class MainWindow(QMainWindow):
         build_menus_and_toolbar(self)
         store = store if store is not None else ModelStore(parent=self)  # default: the per-user data folder
         self.labels_controller = LabelsController(self, store.corrections_dir)
+        self.labels_backup = LabelsBackupController(self, store.backups_dir)  # after: it hooks those labels
         self.retrain = RetrainController(self, store)
         self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
         self._restore_settings()
@@ -240,6 +245,7 @@ class MainWindow(QMainWindow):
         self.table_model.clear()
         self.filter_bar.clear_filters()
         self.status.reset()
+        self.opened.emit()
         if self.auto_predict_action.isChecked():
             self.predict()
         else:
