@@ -23,7 +23,6 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core import RESOURCES
 from core.store import DEFAULT_MODEL, same_file
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
@@ -36,6 +35,7 @@ from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
+from digitsum_gui.samples import SampleImages
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         store = store if store is not None else ModelStore(parent=self)  # default: the per-user data folder
         self.labels_controller = LabelsController(self, store.corrections_dir)
         self.labels_backup = LabelsBackupController(self, store.backups_dir)  # after: it hooks those labels
+        self.samples = SampleImages(self, store.samples_dir)
         self.retrain = RetrainController(self, store)
         self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
         self._restore_settings()
@@ -165,7 +166,6 @@ class MainWindow(QMainWindow):
         for signal in (self.table_model.rows_appended, self.table_model.modelReset):
             signal.connect(self._update_actions)
         self.results.hint.open_requested.connect(self._ask_folder)
-        self.results.hint.samples_requested.connect(lambda: self.open_folder(RESOURCES / "samples"))
         self.setCentralWidget(self.results)
 
     def _set_second_look(self, on: bool) -> None:

@@ -3,7 +3,8 @@
 ``build_actions`` makes the actions (as ``window.open_action``, ``window.predict_action``...,
 connected to the window's methods); ``build_menus_and_toolbar`` arranges them. Other parts
 add their own entries: ``RetrainController`` to ``window.model_menu``, ``ReviewController``
-an Edit menu, ``LabelsBackupController`` to ``window.file_menu``.
+an Edit menu, ``LabelsBackupController`` to ``window.file_menu``, ``SampleImages`` to
+``window.help_menu``.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def set_detail_pane(window, on: bool) -> None:
 
 def build_menus_and_toolbar(window) -> None:
     """File, View, Model and Help menus (``file_menu``, ``recent_menu``, ``view_menu``,
-    ``model_menu`` kept on the window) and the toolbar."""
+    ``model_menu``, ``help_menu`` kept on the window) and the toolbar."""
     bar = window.menuBar()
     file_menu = window.file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)
@@ -120,7 +121,7 @@ def build_menus_and_toolbar(window) -> None:
         window.model_menu.addAction(action)
     window.model_menu.addSeparator()
     window.model_menu.addAction(window.model_info_action)
-    help_menu = bar.addMenu("&Help")
+    help_menu = window.help_menu = bar.addMenu("&Help")
     help_menu.addAction(window.about_action)
 
     toolbar = QToolBar("Main")
