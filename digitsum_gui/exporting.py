@@ -15,6 +15,8 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from PySide6.QtCore import QModelIndex
+
 from digitsum_gui.dialogs import show_error, show_info
 from digitsum_gui.status_bar import plural
 from digitsum_gui.table_model import is_doubtful
@@ -23,21 +25,37 @@ from digitsum_gui.table_model import is_doubtful
 SCOPES = {"all": "", "shown": "shown", "selected": "selected", "doubtful": "doubtful"}
 
 
+def _shown_rows(window):
+    """The table model's (display) rows the view shows, in its order.
+
+    The proxy only filters (the table model sorts), so its rows are the rows its filter
+    accepts, in the table model's order: asked of the filter in Python, not through
+    ``mapToSource`` row by row, which took 1 s for 100,000 rows.
+    """
+    model, proxy = window.table_model, window.proxy
+    if not proxy.filtering:
+        return range(model.rowCount())
+    root = QModelIndex()
+    return [r for r in range(model.rowCount()) if proxy.filterAcceptsRow(r, root)]
+
+
 def scope_indices(window, scope: str) -> list[int]:
     """The input indices of the rows in ``scope``, ascending (input order, as the CSV keeps it)."""
-    model, proxy = window.table_model, window.proxy
+    model = window.table_model
     if scope == "all":
         return list(range(len(model.rows)))
     if scope == "doubtful":
         return [i for i, row in enumerate(model.rows) if is_doubtful(row)]
+    shown = _shown_rows(window)
     if scope == "shown":
-        proxy_rows = range(proxy.rowCount())
+        rows = shown
     elif scope == "selected":
-        proxy_rows = [index.row() for index in window.table_view.selectionModel().selectedRows()]
+        # by the selection's ranges: selectedRows() took 12 s for 100,000 rows selected with Ctrl+A
+        ranges = window.table_view.selectionModel().selection()
+        rows = [shown[p] for r in ranges for p in range(r.top(), r.bottom() + 1)]
     else:
         raise ValueError(f"no such export scope: {scope!r} (one of {', '.join(SCOPES)})")
-    shown = (proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
-    return sorted({model.input_index(r) for r in shown})
+    return sorted({model.input_index(r) for r in rows})
 
 
 def export_columns(window, rows: list, spreadsheet: bool) -> dict:
