@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.data import LABELS_MAX_BYTES, MAX_SUM, InputError, read_labels_csv, write_labels_csv
+from core.arrays import array_format
+from core.data import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
 from core.errors import reason
 from core.export import ExportError, atomic_text_file
 from core.files import atomic_path, require_regular
@@ -102,21 +103,31 @@ class FolderLabels:
         The image folder; table rows name files relative to it (``core.data.list_inputs``).
     sidecar_dir : str or Path
         Per-user folder for the corrections of folders that cannot be written.
+    given : mapping of str to str, optional
+        Names the caller uses for some files -> their names in the folder (image files opened
+        one by one are named as given, e.g. by their full path; ``labels_of``). Every method
+        that takes a name takes either.
 
     Attributes
     ----------
     labels : dict
         filename -> (sum, digits or None): everything known, corrections winning.
     corrected : set of str
-        Files whose sum was typed in this app (this session, or earlier into a sidecar).
+        Files whose sum was typed in this app (this session, or earlier into a sidecar);
+        ``typed(name)`` asks by any name.
     problem : str
         Why the folder's own ``labels.csv`` is not used (unreadable), else empty.
+    before_change : callable, optional
+        Called with this object before each save changes a labels file (``_save``): where
+        ``core.labels_backup`` takes its copy of the files as they were.
     """
 
-    def __init__(self, folder: str | os.PathLike, sidecar_dir: str | os.PathLike):
+    def __init__(self, folder: str | os.PathLike, sidecar_dir: str | os.PathLike, given=None):
         self.folder = Path(folder).resolve()
         self.labels_path = self.folder / LABELS_NAME
         self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
+        self._given = dict(given or {})
+        self.before_change = None
         self._read()
 
     def _read(self) -> None:
@@ -150,10 +161,18 @@ class FolderLabels:
         read (or written here): reading them again would give the same labels."""
         return all(state == _file_state(path) for path, state in self._read_state.items())
 
+    def key(self, name: str) -> str:
+        """The name in the folder's labels of a file the caller calls ``name``."""
+        return self._given.get(name, name)
+
     def sum_of(self, name: str) -> int | None:
         """The known sum of ``name`` (a label or a correction), or None."""
-        known = self.labels.get(name)
+        known = self.labels.get(self.key(name))
         return None if known is None else known[0]
+
+    def typed(self, name: str) -> bool:
+        """Whether the sum of ``name`` was typed in this app, rather than read from the folder's labels.csv."""
+        return self.key(name) in self.corrected
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -185,6 +204,7 @@ class FolderLabels:
         """
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_SUM):
             raise ValueError(f"a sum is a whole number 0..{MAX_SUM}, got {total!r}")
+        name = self.key(name)
         old = self.labels.get(name)
         if total is None:
             entry = None
@@ -196,10 +216,12 @@ class FolderLabels:
     def forget(self, names) -> Path:
         """Forget the sums of ``names`` in one write (a bulk clear of 1,500 rows is one file written,
         not 1,500). Returns the file written; raises as ``set`` does."""
-        return self._save(dict.fromkeys(names))
+        return self._save(dict.fromkeys(self.key(name) for name in names))
 
     def _save(self, entries: dict) -> Path:
         """Save ``entries`` (name -> (sum, digits) or None), all in one write: ``set`` past its checks."""
+        if self.before_change is not None:
+            self.before_change(self)
         if not self.uses_sidecar:
             try:
                 with _saving(self.folder):
@@ -265,7 +287,9 @@ class FolderLabels:
     def snapshot(self) -> LabelsSnapshot:
         """The labels files as they are now, byte for byte, and what they say: what ``restore`` puts back."""
         return LabelsSnapshot(
-            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)}, dict(self.labels)
+            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)},
+            dict(self.labels),
+            frozenset(self.corrected),
         )
 
     def restore(self, snapshot: LabelsSnapshot, now: LabelsSnapshot) -> None:
@@ -282,6 +306,8 @@ class FolderLabels:
         core.export.ExportError
             If a file cannot be written (the labels are read again: what is shown is what is on disk).
         """
+        names = set(snapshot.labels) | set(now.labels)
+        changed = {n: snapshot.labels.get(n) for n in names if snapshot.labels.get(n) != now.labels.get(n)}
         try:
             if all(_read_bytes(path) == content for path, content in now.files.items()):
                 for path, content in snapshot.files.items():
@@ -289,12 +315,17 @@ class FolderLabels:
                         _put_back(path, content, note=path == self.sidecar_path)
             else:
                 self._read()  # the others' corrections first
-                names = set(snapshot.labels) | set(now.labels)
-                changed = {n: snapshot.labels.get(n) for n in names if snapshot.labels.get(n) != now.labels.get(n)}
                 if changed:
                     self._save(changed)
         finally:
             self._read()
+            # a sum put back is typed or not as it was then: an undone correction of a sum that
+            # came with labels.csv is the folder's again
+            for name in changed:
+                if name in snapshot.typed or name in self._sidecar:
+                    self.corrected.add(name)
+                else:
+                    self.corrected.discard(name)
 
     # --- training ----------------------------------------------------------------------------
     def training_spec(self, stage_dir: str | os.PathLike) -> str:
@@ -327,10 +358,30 @@ class FolderLabels:
 
 @dataclass(frozen=True)
 class LabelsSnapshot:
-    """``FolderLabels.snapshot()``: each labels file's bytes (None: no file) and the labels they hold."""
+    """``FolderLabels.snapshot()``: each labels file's bytes (None: no file), the labels they hold,
+    and the names whose sums were typed in this app."""
 
     files: dict
     labels: dict
+    typed: frozenset = frozenset()
+
+
+def labels_of(inputs, sidecar_dir: str | os.PathLike) -> FolderLabels | None:
+    """The labels behind what a window opened: one folder's, or those of the folder holding the
+    image files opened (one, or several from one folder), by the names they are given; else None.
+
+    A sum typed for an image opened alone goes where it would go had its folder been opened
+    (its ``labels.csv``, or the sidecar), so opening the folder later finds it.
+    """
+    paths = [Path(p) for p in inputs]
+    if len(paths) == 1 and paths[0].is_dir():
+        return FolderLabels(paths[0], sidecar_dir)
+    if not paths or not all(p.is_file() and not array_format(p) for p in paths):
+        return None  # several folders, arrays (their sums are their lab*.npy), nothing
+    folders = {Path(os.path.abspath(p)).parent for p in paths}  # where its name is (not a link's target)
+    if len(folders) != 1:
+        return None
+    return FolderLabels(folders.pop(), sidecar_dir, {display_name(str(p)): display_name(p.name) for p in paths})
 
 
 def _read_bytes(path: Path) -> bytes | None:

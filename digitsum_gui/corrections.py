@@ -5,6 +5,10 @@ The labels themselves (``labels.csv`` or a sidecar, saved at once) are
 them. This module holds the Qt pieces around it: the cell's editor (0..36, empty to forget
 a sum, anything else refused beside the cell, which stays open), what the cells show, and the
 accuracy line for the status bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
+
+A true sum is either typed in this app ("corrected by you") or came with the folder's
+labels.csv: the two are worded and coloured apart (``truth_source``, ``truth_colours``), so
+rows nobody corrected never read as corrections.
 """
 
 from __future__ import annotations
@@ -175,9 +179,12 @@ def accuracy_text(labels, right: int, known: int) -> str:
     return f"Right: {right}/{known} labelled ({right / known:.1%})"
 
 
-# Rows whose known sum differs from the model's: light blue with dark text of the same hue,
-# readable under light and dark palettes like the table's other row colours.
+# Rows whose known sum differs from the model's, light backgrounds with dark text of the same
+# hue (readable under light and dark palettes like the table's other row colours): blue where
+# the sum was typed here, lavender where it came with the folder's labels.csv.
 CORRECTED_BACKGROUND, CORRECTED_FOREGROUND = QColor("#d1ecf1"), QColor("#0c5460")
+FROM_FOLDER_BACKGROUND, FROM_FOLDER_FOREGROUND = QColor("#e2d9f3"), QColor("#3d2a6b")
+TYPED, FROM_FOLDER = "typed", "labels.csv"  # truth_source; also the export's true_sum_from cells
 
 
 def known_sum(labels, row) -> int | None:
@@ -185,10 +192,27 @@ def known_sum(labels, row) -> int | None:
     return None if labels is None else labels.sum_of(row.file)
 
 
+def truth_source(labels, row) -> str:
+    """``TYPED`` for a sum typed in this app, ``FROM_FOLDER`` for one from the folder's labels.csv, "" for none."""
+    if known_sum(labels, row) is None:
+        return ""
+    return TYPED if labels.typed(row.file) else FROM_FOLDER
+
+
 def is_corrected(labels, row) -> bool:
     """True when the known sum of ``row`` differs from what the model read."""
     truth = known_sum(labels, row)
     return truth is not None and truth != row.predicted_sum
+
+
+def truth_colours(labels, row) -> tuple[QColor, QColor] | None:
+    """(background, foreground) of a row whose known sum differs from the model's, by where
+    the sum came from; None for the others."""
+    if not is_corrected(labels, row):
+        return None
+    if truth_source(labels, row) == TYPED:
+        return CORRECTED_BACKGROUND, CORRECTED_FOREGROUND
+    return FROM_FOLDER_BACKGROUND, FROM_FOLDER_FOREGROUND
 
 
 def true_sum_cell(labels, row, role: int):
@@ -209,10 +233,14 @@ def true_sum_cell(labels, row, role: int):
             return f"{row.file}: {row.error}"
         if truth is None:
             return f"Double-click to type the true sum (0-{MAX_SUM}); it is saved to {labels.saved_to}"
+        typed = truth_source(labels, row) == TYPED
         if truth == row.predicted_sum:
-            return f"The model read it right: {truth}"
+            source = "typed by you" if typed else "from the folder's labels.csv"
+            return f"The model read it right: {truth} ({source})"
         read = "nothing" if row.predicted_sum is None else row.predicted_sum
-        return f"Corrected: the model read {read}, the true sum is {truth} (saved to {labels.saved_to})"
+        if typed:
+            return f"Corrected by you: the model read {read}, you typed {truth} (saved to {labels.saved_to})"
+        return f"From the folder's labels.csv: the true sum is {truth}, the model read {read}"
     return None
 
 

@@ -109,17 +109,23 @@ class DetailPane(QWidget):
         self.show_row(None, None)
 
     def show_row(
-        self, row, pixmap: QPixmap | None, reading: bool = False, truth: int | None = None, can_label: bool = False
+        self,
+        row,
+        pixmap: QPixmap | None,
+        reading: bool = False,
+        truth: int | None = None,
+        can_label: bool = False,
+        typed: bool = False,
     ) -> None:
         """Show ``row`` (a PredictionRow, or None) with its model-size ``pixmap`` (or None).
 
         ``reading``: the image is on its way (``set_image`` follows); until then the image
         area stays blank rather than saying there is none. ``truth``: the sum a person gave
-        (typed or from labels.csv); ``can_label``: the open folder takes true sums.
+        (``typed`` in this app, or from labels.csv); ``can_label``: the open folder takes true sums.
         """
         self._pixmap, self._reading = pixmap, reading
         empty = row is None
-        self.set_truth(row, truth, can_label)
+        self.set_truth(row, truth, can_label, typed)
         self.placeholder.setVisible(empty)
         for widget in (self.file_label, self.image_label, self.sum_label):
             widget.setVisible(not empty)
@@ -153,17 +159,20 @@ class DetailPane(QWidget):
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)
         )
 
-    def set_truth(self, row, truth: int | None, can_label: bool = True) -> None:
+    def set_truth(self, row, truth: int | None, can_label: bool = True, typed: bool = False) -> None:
         """The true sum of the row shown (after it was typed, cleared, or read from labels.csv)."""
         if row is None or row.error or (truth is None and not can_label):
             self.truth_label.hide()
             return
+        source = "typed by you" if typed else "from labels.csv"
         if truth is None:
             text = "True sum: not given (type it in the table's True sum column)"
         elif truth == row.predicted_sum:
-            text = f"True sum: {truth}, as read"
+            text = f"True sum: {truth}, as read ({source})"
+        elif typed:
+            text = f"<b>True sum: {truth}</b>, not {row.predicted_sum}: corrected by you"
         else:
-            text = f"<b>True sum: {truth}</b>, not {row.predicted_sum}: corrected"
+            text = f"<b>True sum: {truth}</b>, not {row.predicted_sum}: from labels.csv"
         self.truth_label.setText(text)
         self.truth_label.show()
 

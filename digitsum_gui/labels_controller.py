@@ -5,11 +5,14 @@ the details:
 
 - the open folder's labels (``core.corrections.FolderLabels``, ``labels.csv`` or a sidecar)
   behind the table's editable "True sum" column, read again when the folder or its labels
-  change on disk;
+  change on disk; for images opened one by one, those of the folder that holds them
+  (``core.corrections.labels_of``), so a sum typed for one is saved as it would be from its folder;
 - the accuracy on the labelled rows in the status bar, counted as rows arrive;
 - a message, once per folder, when its true sums cannot go into its labels.csv (a read-only
   or vanished folder) and go to a file in the data folder instead, naming that file;
-- the export's ``corrected_sum`` column (the sum a person gave, else empty).
+- the export's ``corrected_sum`` column (the sum known for the row, typed or from labels.csv:
+  the name other tools read is kept) and, with the spreadsheet columns, ``true_sum_from``
+  (``typed`` or ``labels.csv``: where that sum came from).
 
 Retraining on these labels is ``digitsum_gui.retrain`` (it reads ``labels`` from here).
 """
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, why_elsewhere
+from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.table_model import Column
 
@@ -62,21 +65,22 @@ class LabelsController(QObject):
         model.labels_changed.connect(self._update_accuracy)
         model.labels_failed.connect(self._on_labels_failed)
         model.true_sum_saved.connect(self._say_if_elsewhere)
-        # the export's corrected_sum: the sum a person gave (labels.csv or typed), else empty
+        # the export's corrected_sum: the sum known (labels.csv or typed), else empty; its
+        # name predates the distinction and stays for the tools that read it: true_sum_from says
         window.export_columns["corrected_sum"] = lambda row: known_sum(self.labels, row)
+        window.spreadsheet_columns["true_sum_from"] = lambda row: truth_source(self.labels, row)
 
     @Slot()
     def _sync_labels(self) -> None:
         """The open folder's labels, on every open and every run: read again when the folder
         is another or its labels files changed on disk (edits made outside the app or by
         another window show up), else kept."""
-        from core.corrections import FolderLabels  # numpy and Pillow (core.data): not at start-up
+        from core.corrections import labels_of  # numpy and Pillow (core.data): not at start-up
 
         source = list(self.window.source)
-        folder = Path(source[0]) if len(source) == 1 else None
         if source != self._labels_source or self.labels is None or not self.labels.is_current():
             # (opening a folder resets the table twice; 100,000 labels take ~0.2 s to read)
-            self.labels = FolderLabels(folder, self.corrections_dir) if folder and folder.is_dir() else None
+            self.labels = labels_of(source, self.corrections_dir)
         self.window.table_model.set_labels(self.labels)
         if self.labels is not None and self.labels.problem and source != self._labels_source:
             self.window.status.showMessage(

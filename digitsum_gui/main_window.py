@@ -6,8 +6,8 @@ it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows 
 order, so its columns are byte for byte what ``digitsum predict DIR --output X`` writes,
 followed by ``corrected_sum`` (the true sums typed in the table or read from labels.csv).
 The corrections loop is two controllers: the true sums are ``LabelsController``
-(``labels_controller``), Model > Retrain... and Model > Manage Models... are
-``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
+(``labels_controller``; their backup ``labels_backup``), Model > Retrain... and
+Model > Manage Models... are ``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
 
 Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
 ``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
@@ -23,17 +23,19 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core import RESOURCES
 from core.store import DEFAULT_MODEL, same_file
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
-from digitsum_gui.exporting import ask_export, export_rows
+from digitsum_gui.export_dialog import ask_export
+from digitsum_gui.exporting import export_rows
+from digitsum_gui.labels_backup import LabelsBackupController
 from digitsum_gui.labels_controller import LabelsController
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
+from digitsum_gui.samples import SampleImages
 from digitsum_gui.shortcuts import install_shortcuts_help
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
@@ -77,11 +79,14 @@ class MainWindow(QMainWindow):
         A model did not load (after the message box); the previous one is still in use.
     run_finished(bool cancelled)
         A run ended and all its rows are in the table.
+    opened()
+        Folders or files were opened (``open_paths``, the same folder again too).
     """
 
     model_changed = Signal(object)
     model_failed = Signal(str)
     run_finished = Signal(bool)
+    opened = Signal()
     _request_load = Signal(object)
     _request_run = Signal(list, object)
 
@@ -106,6 +111,7 @@ class MainWindow(QMainWindow):
         self._pending_run = False  # predict again when the cancelled run has finished
         self._discard_rows = False  # rows still coming from a run whose table was cleared
         self.export_columns: dict = {}  # name -> function(row): CSV columns after the standard ones
+        self.spreadsheet_columns: dict = {}  # the same, added only for a spreadsheet (export_dialog)
         self.setWindowTitle("digitsum")
         self.setAcceptDrops(True)
 
@@ -119,6 +125,8 @@ class MainWindow(QMainWindow):
         build_menus_and_toolbar(self)
         store = store if store is not None else ModelStore(parent=self)  # default: the per-user data folder
         self.labels_controller = LabelsController(self, store.corrections_dir)
+        self.labels_backup = LabelsBackupController(self, store.backups_dir)  # after: it hooks those labels
+        self.samples = SampleImages(self, store.samples_dir)
         self.retrain = RetrainController(self, store)
         self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
         install_shortcuts_help(self)  # Help > Keyboard Shortcuts: the keys of all of the above
@@ -160,7 +168,6 @@ class MainWindow(QMainWindow):
         for signal in (self.table_model.rows_appended, self.table_model.modelReset):
             signal.connect(self._update_actions)
         self.results.hint.open_requested.connect(self._ask_folder)
-        self.results.hint.samples_requested.connect(lambda: self.open_folder(RESOURCES / "samples"))
         self.setCentralWidget(self.results)
 
     def _set_second_look(self, on: bool) -> None:
@@ -240,6 +247,7 @@ class MainWindow(QMainWindow):
         self.table_model.clear()
         self.filter_bar.clear_filters()
         self.status.reset()
+        self.opened.emit()
         if self.auto_predict_action.isChecked():
             self.predict()
         else:
@@ -282,9 +290,9 @@ class MainWindow(QMainWindow):
         self.status.set_loading(Path(path).name if path else "the default model")
         self._request_load.emit(None if path is None else str(path))
 
-    def export_csv(self, dest) -> int | None:
-        """Write the rows done so far, in input order, to ``dest``; the number written, or None on failure."""
-        return export_rows(self, dest)
+    def export_csv(self, dest, scope: str = "all", spreadsheet: bool = False) -> int | None:
+        """``exporting.export_rows``: the rows in ``scope`` to ``dest``; the number written, or None."""
+        return export_rows(self, dest, scope, spreadsheet)
 
     def recent_folders(self) -> list[str]:
         return recent_folders(self.settings)

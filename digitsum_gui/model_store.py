@@ -1,6 +1,7 @@
-"""Where the app keeps its own files: trained models (one folder per run) and corrections.
+"""Where the app keeps its own files: trained models (one folder per run), corrections, labels
+backups and the copy of the sample images.
 
-Both live in the per-user data folder ``app_data_dir()``: ``~/.local/share/digitsum`` on
+All live in the per-user data folder ``app_data_dir()``: ``~/.local/share/digitsum`` on
 Linux, the same under ``%APPDATA%`` on Windows and ``~/Library/Application Support`` on macOS.
 Tests point ``ModelStore`` at a temporary folder, or turn on
 ``QStandardPaths.setTestModeEnabled(True)``, so they never touch the real one.
@@ -51,7 +52,8 @@ class ModelStore(QObject):
     ----------
     root : str or Path, optional
         The data folder (default: ``app_data_dir()``); runs go to ``root/runs``, sidecar
-        corrections to ``root/corrections``.
+        corrections to ``root/corrections``, labels backups to ``root/backups``, the sample
+        images' copy to ``root/samples``.
 
     Signals
     -------
@@ -72,6 +74,16 @@ class ModelStore(QObject):
     @property
     def corrections_dir(self) -> Path:
         return self.root / "corrections"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Each folder's labels as they were when it was opened (``core.labels_backup``)."""
+        return self.root / "backups"
+
+    @property
+    def samples_dir(self) -> Path:
+        """The copy of the sample images that Help > Sample Images opens (``core.samples``)."""
+        return self.root / "samples"
 
     def reserve(self, arch: str, head: str) -> Path:
         """A new, empty run folder (``<time>-<arch>-<head>``, suffixed if the name is taken)."""

@@ -133,8 +133,15 @@ def make_legend(below: float) -> QWidget:
             "corrected",
             corrections.CORRECTED_BACKGROUND,
             corrections.CORRECTED_FOREGROUND,
-            "Corrected",
-            "The true sum (typed, or from labels.csv) differs from the model's: shown in bold",
+            "Corrected by you",
+            "The true sum you typed differs from the model's: shown in bold",
+        ),
+        (
+            "from_folder",
+            corrections.FROM_FOLDER_BACKGROUND,
+            corrections.FROM_FOLDER_FOREGROUND,
+            "labels.csv differs",
+            "The true sum that came with the folder's labels.csv differs from the model's: shown in bold",
         ),
     ):
         swatch = QLabel(text)
@@ -338,9 +345,11 @@ class ResultsView(QWidget):
         )
 
     def _truth_of(self, input_index: int) -> tuple:
-        """(true sum or None, whether the open folder takes true sums) of an input."""
-        labels = self.model.labels
-        return (None, False) if labels is None else (labels.sum_of(self.model.rows[input_index].file), True)
+        """(true sum or None, whether the open folder takes true sums, whether the sum was typed) of an input."""
+        labels, row = self.model.labels, self.model.rows[input_index]
+        if labels is None:
+            return None, False, False
+        return labels.sum_of(row.file), True, corrections.truth_source(labels, row) == corrections.TYPED
 
     def _update_truth(self, *_args) -> None:
         if self._detail_input is not None and self._detail_input < len(self.model.rows):

@@ -316,7 +316,7 @@ class ReviewController(QObject):
         rows = [r for r in self._selected_rows() if self._known(r)]
         files = {self.proxy.source_row(r).file for r in rows}  # by name: the rows may move while it asks
         labels = self.model.labels
-        came_with_folder = sorted(files - labels.corrected) if labels is not None else []
+        came_with_folder = sorted(f for f in files if not labels.typed(f)) if labels is not None else []
         if len(rows) <= 1 and not came_with_folder:
             return self._clear(rows)
         if len(rows) == 1:

@@ -28,6 +28,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
+from core.spreadsheet import format_probability  # one format: the table's and the export's
 from digitsum_gui import corrections
 from digitsum_gui.doubtful import LOW_CONFIDENCE as LOW_CONFIDENCE  # these two re-exported: they lived here
 from digitsum_gui.doubtful import DoubtfulThreshold
@@ -58,15 +59,6 @@ class Column(IntEnum):
     DIGITS = 4
     ERROR = 5
     TRUE_SUM = 6  # editable where the open folder's labels are known (``set_labels``)
-
-
-def format_probability(p: float) -> str:
-    """``98.77%``; never rounds a near-certainty up to 100% or a tiny chance down to 0%."""
-    if 0.99995 <= p < 1.0:
-        return ">99.99%"
-    if 0.0 < p < 0.00005:
-        return "<0.01%"
-    return f"{p:.2%}"
 
 
 @dataclass(frozen=True)
@@ -469,14 +461,14 @@ class PredictionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if row.error:
                 return ERROR_BACKGROUND
-            if corrections.is_corrected(self._labels, row):
-                return corrections.CORRECTED_BACKGROUND
+            if colours := corrections.truth_colours(self._labels, row):  # typed, or from labels.csv
+                return colours[0]
             return DOUBT_BACKGROUND if self.doubtful(row) else None
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.error:
                 return ERROR_FOREGROUND
-            if corrections.is_corrected(self._labels, row):
-                return corrections.CORRECTED_FOREGROUND
+            if colours := corrections.truth_colours(self._labels, row):
+                return colours[1]
             return DOUBT_FOREGROUND if self.doubtful(row) else None
         if role == SortRole:
             return self._key(row, i, column)

@@ -3,7 +3,8 @@
 ``build_actions`` makes the actions (as ``window.open_action``, ``window.predict_action``...,
 connected to the window's methods); ``build_menus_and_toolbar`` arranges them. Other parts
 add their own entries: ``RetrainController`` to ``window.model_menu``, ``ReviewController``
-an Edit menu.
+an Edit menu, ``LabelsBackupController`` to ``window.file_menu``, ``SampleImages`` to
+``window.help_menu``.
 """
 
 from __future__ import annotations
@@ -99,10 +100,10 @@ def set_detail_pane(window, on: bool) -> None:
 
 
 def build_menus_and_toolbar(window) -> None:
-    """File, View, Model and Help menus (``recent_menu``, ``view_menu``, ``model_menu``,
-    ``help_menu`` kept on the window) and the toolbar."""
+    """File, View, Model and Help menus (``file_menu``, ``recent_menu``, ``view_menu``,
+    ``model_menu``, ``help_menu`` kept on the window) and the toolbar."""
     bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
+    file_menu = window.file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)
     window.recent_menu = file_menu.addMenu("Open &Recent")
     window.recent_menu.aboutToShow.connect(
@@ -120,8 +121,8 @@ def build_menus_and_toolbar(window) -> None:
         window.model_menu.addAction(action)
     window.model_menu.addSeparator()
     window.model_menu.addAction(window.model_info_action)
-    window.help_menu = bar.addMenu("&Help")  # digitsum_gui.shortcuts adds Keyboard Shortcuts
-    window.help_menu.addAction(window.about_action)
+    help_menu = window.help_menu = bar.addMenu("&Help")  # digitsum_gui.shortcuts adds Keyboard Shortcuts
+    help_menu.addAction(window.about_action)
 
     toolbar = QToolBar("Main")
     toolbar.setObjectName("main_toolbar")  # saveState needs a name

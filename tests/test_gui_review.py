@@ -212,7 +212,7 @@ def test_an_image_no_viewer_opens_is_said_with_a_copy_button(qtbot, window, fold
 
 
 def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
-    from digitsum_gui.corrections import CORRECTED_BACKGROUND
+    from digitsum_gui.corrections import CORRECTED_BACKGROUND, FROM_FOLDER_BACKGROUND
     from digitsum_gui.table_model import DOUBT_BACKGROUND, ERROR_BACKGROUND
 
     legend = window.results.legend
@@ -220,9 +220,10 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     styles = {label.text(): label.styleSheet() for label in legend.findChildren(type(window.status.device_label))}
     assert ERROR_BACKGROUND.name() in styles["Unreadable"]
     assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 98%"]  # core.spec.DOUBTFUL_BELOW
-    assert CORRECTED_BACKGROUND.name() in styles["Corrected"]
-    # and the table paints rows in those colours: corrected (this model is untrained), then doubtful
-    assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == CORRECTED_BACKGROUND
+    assert CORRECTED_BACKGROUND.name() in styles["Corrected by you"]
+    assert FROM_FOLDER_BACKGROUND.name() in styles["labels.csv differs"]
+    # and the table paints rows in those colours: labels.csv's sum differs (this model is untrained), then doubtful
+    assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == FROM_FOLDER_BACKGROUND
     assert window.proxy.setData(cell(window, 0), None)
     assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == DOUBT_BACKGROUND
 

@@ -1,0 +1,158 @@
+"""File > Restore Labels Backup...: the open folder's true sums as they were when it was opened.
+
+``core.labels_backup`` takes and restores the copy; this controller decides when to take it and
+offers it back. A backup is taken before the first change after each opening
+(``MainWindow.opened`` starts a round; every labels object the table shows gets the hook
+``FolderLabels.before_change``), not on every change: a second sum typed must not replace the
+copy of the file as it was. Restoring asks first, saying which files are replaced (or removed,
+where there was none) and how many sums each side holds, with No as the default; the restore
+is one undo step, so Edit > Undo brings back the sums as they were before it. A restore is a
+change too: as the first of an opening, the sums it replaces become the backup (a restore
+chosen by mistake can be restored after the app is closed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMessageBox
+
+from digitsum_gui.dialogs import open_box, show_error, show_info
+from digitsum_gui.status_bar import plural
+
+
+class LabelsBackupController(QObject):
+    """The labels backups of the folders opened in one ``MainWindow``.
+
+    Parameters
+    ----------
+    window : MainWindow
+        After its ``LabelsController``: the hook goes on the labels that controller reads.
+    backups_dir : Path
+        Where backups go (``ModelStore.backups_dir``).
+    """
+
+    def __init__(self, window, backups_dir: Path):
+        super().__init__(window)
+        self.window, self.backups_dir = window, Path(backups_dir)
+        self.model = window.table_model
+        self._this_opening = None  # the LabelsBackup of the folder as this opening found it
+        self._question = None
+        self.action = QAction("Restore Labels &Backup...", window)
+        self.action.setStatusTip(
+            "Put the open folder's true sums back as they were when it was opened, before the first change"
+        )
+        self.action.setEnabled(False)
+        self.action.triggered.connect(self.ask_restore)
+        actions = window.file_menu.actions()
+        after_export = actions.index(window.export_action) + 1
+        window.file_menu.insertAction(actions[after_export] if after_export < len(actions) else None, self.action)
+        window.opened.connect(self._new_round)
+        self.model.modelReset.connect(self._attach)  # after the LabelsController's: its labels are read
+        self.model.labels_changed.connect(self._update_action)
+
+    def backup(self):
+        """The ``core.labels_backup.LabelsBackup`` of the open folder's labels, or None."""
+        from core.labels_backup import LabelsBackup
+
+        labels = self.model.labels
+        return None if labels is None else LabelsBackup(labels.folder, self.backups_dir)
+
+    def _new_round(self) -> None:
+        self._this_opening = None
+
+    def _attach(self) -> None:
+        labels = self.model.labels
+        if labels is not None:
+            labels.before_change = self._before_change
+        self._update_action()
+
+    def _update_action(self, *_args) -> None:
+        backup = self.backup()
+        self.action.setEnabled(backup is not None and backup.exists())
+
+    def _before_change(self, labels) -> None:
+        """Take this opening's backup, once; a backup that fails never stops the sum being saved."""
+        from core.labels_backup import BackupError, LabelsBackup
+
+        if self._this_opening is None or self._this_opening.folder != labels.folder:
+            self._this_opening = LabelsBackup(labels.folder, self.backups_dir)
+        try:
+            self._this_opening.take(labels)
+        except BackupError as exc:
+            self._question = open_box(
+                self.window,
+                QMessageBox.Icon.Warning,
+                "No labels backup",
+                f"No backup of the true sums as they were when the folder was opened could be made: {exc}.",
+                informative="The sums you type are saved as usual, and Edit > Undo takes them back.",
+            )
+
+    def ask_restore(self) -> None:
+        """Say what a restore would replace and ask (No is the default); Yes restores."""
+        from core.labels_backup import BackupError
+
+        backup, labels = self.backup(), self.model.labels
+        try:
+            info = backup.info() if backup is not None else None
+        except BackupError as exc:
+            show_error(self.window, "Labels backup not usable", str(exc))
+            return
+        if info is None:
+            show_info(
+                self.window,
+                "No labels backup",
+                "No backup of this folder's true sums has been taken: one is taken before the first "
+                "change after the folder is opened.",
+            )
+            return
+        now = labels.snapshot()
+        changes = []
+        for name, path in (("labels.csv", labels.labels_path), ("sidecar.csv", labels.sidecar_path)):
+            if name in info.files and info.files[name] != now.files[path]:
+                changes.append(f"{path} is replaced" if info.files[name] is not None else f"{path} is removed")
+        taken = info.taken.strftime("%Y-%m-%d %H:%M")
+        first = self._this_opening is None or not self._this_opening.taken
+        kept = "The sums as they are now become the backup." if first else f"The backup is kept in {backup.path}."
+        if not changes:
+            show_info(self.window, "Nothing to restore", f"The true sums are as they were at {taken}.")
+            return
+        self._question = open_box(
+            self.window,
+            QMessageBox.Icon.Question,
+            "Restore labels backup?",
+            f"Put the true sums of {labels.folder.name} back as they were before the first change after "
+            f"it was opened ({taken})?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            informative=f"{'; '.join(changes)}: {plural(len(labels), 'true sum')} now, "
+            f"{plural(info.sums, 'true sum')} then. Edit > Undo (Ctrl+Z) brings back the sums as they are now. " + kept,
+            on_yes=self.restore,
+            default=QMessageBox.StandardButton.No,
+        )
+
+    def restore(self) -> bool:
+        """Put the backup back now, as one undo step; says how it went."""
+        from core.export import ExportError
+        from core.labels_backup import BackupError
+
+        backup, labels = self.backup(), self.model.labels
+        if backup is None:
+            return False
+        with self.model.undo_stack.recording("Restore Labels Backup"):
+            try:
+                # read first: as this opening's first change, the restore makes a new backup of the sums it replaces
+                info = backup.info()
+                self._before_change(labels)
+                info = backup.restore(labels, info)
+            except (BackupError, ExportError) as exc:
+                show_error(self.window, "Labels backup not restored", str(exc))
+                return False
+        self.model.labels_restored()
+        self.window.status.showMessage(
+            f"Restored the true sums of {labels.folder.name} as they were at {info.taken:%Y-%m-%d %H:%M} "
+            f"({plural(info.sums, 'true sum')}); Ctrl+Z undoes it",
+            10000,
+        )
+        return True
