@@ -75,6 +75,13 @@ def test_each_scope_exports_its_rows_in_input_order(qtbot, window, monkeypatch, 
     shown = (tmp_path / "shown.csv").read_bytes().splitlines()
     assert [line.rsplit(b",", 1)[0] for line in shown] == plain.read_bytes().splitlines()  # + corrected_sum
 
+    # the doubtful rows are those below the threshold the filter bar sets now, as the colours say
+    model.doubtful.set_below(0.5)
+    fewer = [r.file for r in model.rows if r.error or r.confidence < 0.5]
+    dialog = export_through_the_dialog(qtbot, window, monkeypatch, tmp_path / "d.csv", "doubtful", spreadsheet=False)
+    assert "below 50%" in dialog.scope_radios["doubtful"].text()
+    assert [r["file"] for r in read_predictions_csv(tmp_path / "d.csv")] == fewer != doubtful
+
 
 def test_spreadsheet_columns_read_as_the_table_and_leave_the_contract_columns_alone(
     qtbot, window, monkeypatch, tmp_path
