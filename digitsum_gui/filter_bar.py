@@ -4,16 +4,20 @@ Its spin box is the doubtful threshold itself (``digitsum_gui.doubtful``), in pe
 table's Confidence column: moving it recolours the rows, rewrites the legend and changes what
 Next Doubtful visits, and with "Confidence below" ticked the rows shown. Esc in the name filter
 empties it (while it has text: an empty one leaves Esc to Model > Cancel).
+
+The count of rows on its right is as wide as it will get for the folder (every row listed,
+some filtered out), so it does not push the filter box sideways while the rows come in.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from digitsum_gui.doubtful import LOW_CONFIDENCE
 from digitsum_gui.shortcuts import CLEAR_FILTER
 from digitsum_gui.status_bar import plural
+from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table_model import PredictionFilterProxyModel
 
 
@@ -77,7 +81,8 @@ class FilterBar(QWidget):
         self.below_spin.set_fraction(LOW_CONFIDENCE)
         self.doubtful_button = QPushButton("&Doubtful first")  # Alt+D: the review starts without the mouse
         self.doubtful_button.setToolTip("Sort by confidence, lowest first (unreadable files on top)")
-        self.count_label = QLabel()
+        self.count_label = SteadyLabel()
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -155,5 +160,7 @@ class FilterBar(QWidget):
         source = self.proxy.sourceModel()
         total = source.rowCount() if source is not None else 0
         shown = self.proxy.rowCount()
+        most = max(total, len(source.items)) if source is not None else 0  # the run's rows, all listed
+        self.count_label.hold_width_for(f"{most:,} of {plural(most, 'row')} shown")
         text = f"{shown:,} of {plural(total, 'row')} shown" if shown != total else plural(total, "row")
         self.count_label.setText(text)

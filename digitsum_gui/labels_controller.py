@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
 from digitsum_gui.dialogs import open_box
+from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table_model import Column
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class LabelsController(QObject):
         self._question = None
         self._told_elsewhere = None  # the labels whose move to the sidecar has been said
 
-        self.accuracy_label = QLabel()
+        self.accuracy_label = SteadyLabel()  # as wide as its count will get: the fields beside it stay put
         self._counted = self._right = self._known = 0  # rows counted so far, and their tally
         window.status.insertPermanentWidget(0, self.accuracy_label)
         delegate = TrueSumDelegate(Column.SUM, window.table_view)
@@ -104,6 +105,8 @@ class LabelsController(QObject):
             right, known = self.labels.accuracy((r.file, r.predicted_sum) for r in rows[self._counted :])
             self._right, self._known = self._right + right, self._known + known
         self._counted = len(rows)
+        most = max(len(rows), len(self.window.table_model.items))  # every row listed, labelled and right
+        self.accuracy_label.hold_width_for(accuracy_text(self.labels, most, most), accuracy_text(self.labels, 0, 0))
         self.accuracy_label.setText(accuracy_text(self.labels, self._right, self._known))
         if self.labels is not None:
             self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")

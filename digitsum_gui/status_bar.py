@@ -3,17 +3,28 @@
 It must fit a 1250 px window without cutting a word: the progress bar and the speed show
 only while a run goes on (afterwards the message on the left says how it ended), and the
 model's name and figure are elided, never clipped, with everything in its tooltip.
+
+The message on the left takes its room from the model's name: on a narrow window (a laptop
+at 1.5x is 910 px wide) the name is elided further while a message shows, and a message
+longer than all the room there is ends in "..." rather than being cut mid-letter by the
+fields on its right. Those fields hold their width while their counts change
+(``digitsum_gui.steady``): nothing jitters sideways as the rows come in.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
 
 from core.durations import format_duration
+from digitsum_gui.steady import SteadyLabel
 
 MODEL_LABEL_MAX = 540  # px: a long run-folder name gives way to the message, not the other way round
+MESSAGE_LEFT = 6  # px: where QStatusBar draws its message from ...
+MESSAGE_GAP = 2  # ... and how far short of the first field on its right it stops
+# the widest speed line: five-digit speeds, and the widest time left ("99 h 59 min", "59 min 59 s")
+WIDEST_SPEEDS = tuple(f"{88_888:,} images/s, about {format_duration(s)} left" for s in (99 * 3600 + 59 * 60, 3599))
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -57,10 +68,73 @@ class RunStatusBar(QStatusBar):
         self.progress_bar.setTextVisible(True)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.speed_label = QLabel()
+        self.speed_label = SteadyLabel()
+        self.speed_label.hold_width_for("starting...", *WIDEST_SPEEDS)
         for widget in (self.progress_bar, self.speed_label, self.model_label, self.device_label):
             self.addPermanentWidget(widget)
         self._show_running(False)
+        self.messageChanged.connect(self._make_room)
+
+    # --- the message's room ----------------------------------------------------------------------
+    def fields(self) -> list[QWidget]:
+        """The visible fields on the right (every widget here is a permanent one), left to right."""
+        children = self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        shown = [w for w in children if w.isVisible() and not isinstance(w, QSizeGrip)]
+        return sorted(shown, key=lambda w: w.x())
+
+    def message_room(self) -> QRect:
+        """Where the message is drawn: from the left to just short of the first field."""
+        fields = self.fields()
+        right = (fields[0].x() if fields else self.width()) - MESSAGE_GAP
+        return QRect(MESSAGE_LEFT, 0, max(0, right - MESSAGE_LEFT), self.height())
+
+    def _make_room(self, *_args) -> None:
+        """Narrow the model's name (elided, whole in its tooltip) until the message fits, or
+        widen it again (up to ``MODEL_LABEL_MAX``) once the message is shorter or gone."""
+        label, message = self.model_label, self.currentMessage()
+        if self.layout() is not None:
+            self.layout().activate()  # measured where the fields are now, not before a field was hidden
+        if not message:
+            wanted = MODEL_LABEL_MAX
+        else:
+            needed = self.fontMetrics().horizontalAdvance(message)
+            wanted = label.width() - (needed - self.message_room().width())
+        # (the same maximum again changes nothing and asks for no new layout: this settles)
+        label.setMaximumWidth(max(label.minimumSizeHint().width(), min(MODEL_LABEL_MAX, wanted)))
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # a field changed its width: laid out again by now
+            self._make_room()
+        return handled
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._make_room()
+
+    def paintEvent(self, event) -> None:
+        """What ``QStatusBar`` paints, with the message elided to its room instead of cut off."""
+        message = self.currentMessage()
+        if not message:
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
+        for field in self.fields():
+            frame = QStyleOption()
+            frame.rect = field.geometry().adjusted(-2, -1, 2, 1)
+            frame.palette = self.palette()
+            frame.state = QStyle.StateFlag.State_None
+            self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, painter, field)
+        room = self.message_room()
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(
+            room,
+            int(Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine),
+            self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, room.width()),
+        )
 
     def _show_running(self, running: bool) -> None:
         self.progress_bar.setVisible(running)

@@ -1,12 +1,15 @@
-"""The filter bar: the doubtful threshold in percent, and Esc in the name filter."""
+"""The filter bar: the doubtful threshold in percent, Esc in the name filter, a row count that holds still."""
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from core.data import InputItem
 from core.predict import PredictionRow
-from digitsum_gui.table_model import DOUBT_BACKGROUND, Column
+from digitsum_gui.filter_bar import FilterBar
+from digitsum_gui.table_model import DOUBT_BACKGROUND, Column, PredictionFilterProxyModel, PredictionTableModel
 
 # confidences 97%, 98.6%, 99.2%, 99.7%: doubtful below 98% is one row, below 99.5% three
 ROWS = [PredictionRow(f"img_{i}.png", i, c, "") for i, c in enumerate((0.97, 0.986, 0.992, 0.997))]
@@ -83,3 +86,34 @@ def test_esc_in_the_name_filter_empties_it_and_is_left_to_cancel_when_it_is_empt
     qtbot.keyClick(edit, Qt.Key.Key_Escape)  # an empty filter leaves Esc to Cancel
     assert cancelled == [True]
     window._stop = None
+
+
+# --- issue #24 item 23: no jitter as rows come in ---------------------------------------------------------------
+
+
+def test_the_row_count_keeps_its_width_while_rows_come_in(qtbot):
+    model = PredictionTableModel()
+    proxy = PredictionFilterProxyModel()
+    proxy.setSourceModel(model)
+    bar = FilterBar(proxy)
+    qtbot.addWidget(bar)
+    bar.resize(bar.minimumSizeHint().width(), bar.sizeHint().height())  # tight: nothing absorbs a change
+    bar.show()
+    qtbot.waitExposed(bar)
+
+    model.set_items([InputItem(f"img_{i:05d}.png", Path(f"img_{i:05d}.png")) for i in range(1004)])
+    bar.layout().activate()
+    seen, texts = set(), []
+    for count in (1, 9, 90, 400, 504):  # 1, 10, 100, 500, 1,004 rows read
+        done = model.rowCount()
+        model.append_rows([PredictionRow(f"img_{done + i:05d}.png", 7, 0.999, "1222") for i in range(count)])
+        bar.layout().activate()
+        texts.append(bar.count_label.text())
+        seen.add((bar.count_label.geometry().getRect(), bar.text_edit.width(), bar.doubtful_button.x()))
+    assert texts == ["1 row", "10 rows", "100 rows", "500 rows", "1,004 rows"]
+    bar.below_check.setChecked(True)  # a filter: the longest text it says
+    bar.layout().activate()
+    assert bar.count_label.text() == "0 of 1,004 rows shown"
+    seen.add((bar.count_label.geometry().getRect(), bar.text_edit.width(), bar.doubtful_button.x()))
+    assert len(seen) == 1, seen
+    assert bar.count_label.width() >= bar.count_label.fontMetrics().horizontalAdvance("1,004 of 1,004 rows shown")

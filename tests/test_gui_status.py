@@ -218,3 +218,69 @@ def test_the_model_figure_says_its_kind_and_its_image_count(metrics, expected):
     meta = {"metrics": json.loads(json.dumps(metrics))}
     summary = ModelSummary(Path("m.safetensors"), "m", "resnet50", "digits", "CPU", meta)
     assert summary.accuracy_text == expected
+
+
+# --- issue #24 items 16 and 23: a laptop at 1.5x, and fields that hold still --------------------------------------
+
+
+def bar_in_window(qtbot, width):
+    """A real RunStatusBar in a window ``width`` logical px wide (910: a 1366 px screen at 1.5x),
+    with the accuracy field the labels controller puts on its left and the bundled model named."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from digitsum_gui.status_bar import RunStatusBar
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    bar = RunStatusBar(window)
+    window.setStatusBar(bar)
+    bar.insertPermanentWidget(0, QLabel("Right: 1,000/1,004 labelled (99.6%)"))
+    bar.set_model(bundled_summary())
+    window.resize(width, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    bar.window_ = window  # (the window lives as long as the test holds its bar)
+    return bar
+
+
+def first_field_x(bar) -> int:
+    fields = [w for w in bar.findChildren(QLabel) if w.isVisible() and w.parent() is bar]
+    fields += [bar.progress_bar] if bar.progress_bar.isVisible() else []
+    return min(w.x() for w in fields)
+
+
+def test_the_message_takes_its_room_from_the_model_name_at_1_5x(qtbot):
+    from digitsum_gui.status_bar import MODEL_LABEL_MAX
+
+    bar = bar_in_window(qtbot, 910)
+    full = bar.model_label.width()
+    message = "Cancelled: 500 of 1,004 rows done"
+    bar.showMessage(message)
+    needed = bar.fontMetrics().horizontalAdvance(message) + 8  # Qt draws it from x = 6, to 2 px short of a field
+    qtbot.waitUntil(lambda: needed <= first_field_x(bar), timeout=2000)
+    assert bar.model_label.width() < full  # the name gave way (elided; whole in its tooltip) ...
+    assert max(w.geometry().right() for w in bar.findChildren(QLabel) if w.isVisible()) <= bar.width()
+    bar.clearMessage()  # ... and takes its room back when the message goes
+    qtbot.waitUntil(lambda: bar.model_label.width() == full, timeout=2000)
+    assert bar.model_label.maximumWidth() == MODEL_LABEL_MAX
+
+
+def test_the_fields_hold_still_while_the_speed_and_time_left_change(qtbot):
+    bar = bar_in_window(qtbot, 1366)
+    bar.run_started(1004)
+    seen = set()
+    for done, speed, left in ((4, 9.5, 2 * 3600 + 5 * 60), (100, 98.0, 600), (500, 199.0, 254.4), (1000, 12_345.0, 2)):
+        bar.run_progress(done, 1004, speed, left)
+        bar.layout().activate()
+        seen.add((bar.progress_bar.x(), bar.speed_label.x(), bar.model_label.x()))
+    assert len(seen) == 1, seen
+
+
+def test_the_accuracy_field_holds_room_for_the_folders_widest_count(qtbot, make_window, synth_folder):
+    from digitsum_gui.steady import widest_form
+
+    window = make_window()
+    run_folder(qtbot, window, synth_folder)
+    label = window.labels_controller.accuracy_label
+    widest = widest_form("Right: 40/40 labelled (100.0%)", label.fontMetrics())
+    assert label.sizeHint().width() >= label.fontMetrics().horizontalAdvance(widest), label.text()
