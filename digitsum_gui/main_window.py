@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
         self.source: list[str] = []  # what the table shows results for
         self.summary = None  # ModelSummary of the model in use
+        self.rows_model: Path | None = None  # the model file the table's rows were read with
         self._stop: threading.Event | None = None  # the running run's cancel flag
         self._model_from_settings = False
         self._rerun_after_load = False
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
         shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
+        self.rows_model = None
         self.filter_bar.clear_filters()
         self.status.reset()
         self.opened.emit()
@@ -361,6 +363,8 @@ class MainWindow(QMainWindow):
 
     def _on_listed(self, items: list) -> None:
         self._discard_rows = False
+        # the worker loads a model before it lists (its requests run in order): this run reads with it
+        self.rows_model = self.summary.path if self.summary is not None else None
         self.table_model.set_items(items)
 
     def _on_rows(self, rows: list) -> None:

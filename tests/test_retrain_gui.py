@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from core.data import read_labels_csv, write_labels_csv
 from core.export import read_predictions_csv
@@ -217,3 +217,29 @@ def test_closing_the_window_while_training_asks_and_discards_only_when_told(qtbo
         assert len(asked) == 2 and not run.running and not dialog.run_dir.exists()
     finally:
         run.cancel_and_wait()  # a failed test must not leave a closing window asking at teardown
+
+
+def test_switching_back_to_the_model_the_rows_came_from_does_not_ask_to_predict_again(
+    qtbot, make_window, folder, baseline_model, tmp_path
+):
+    """Issue #24 item 24: "Predict again?" came after every switch, the way back included."""
+    from core.onnxmodel import onnx_path
+
+    window = make_window()
+    open_and_wait(qtbot, window, folder)
+    other = shutil.copy(baseline_model, tmp_path / "other.safetensors")
+    if onnx_path(baseline_model).is_file():  # made for the CPU on first use: a copy spares making it again
+        shutil.copy(onnx_path(baseline_model), onnx_path(other))
+
+    def questions():
+        return [b for b in window.findChildren(QMessageBox) if b.isVisible() and b.windowTitle() == "Predict again?"]
+
+    with qtbot.waitSignal(window.model_changed, timeout=TIMEOUT_MS):
+        window.retrain.switch_model(other)
+    assert len(questions()) == 1  # the rows are the first model's: predict them with this one?
+    questions()[0].button(QMessageBox.StandardButton.No).click()  # keep the rows
+
+    with qtbot.waitSignal(window.model_changed, timeout=TIMEOUT_MS):
+        window.retrain.switch_model(baseline_model)  # back to the model the rows were read with
+    assert questions() == []
+    assert window.summary.path == baseline_model and window.rows_model == baseline_model

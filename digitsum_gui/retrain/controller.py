@@ -6,7 +6,8 @@ the details:
 - Model > Retrain... (``TrainDialog``, on the open folder's labels from the window's
   ``LabelsController``) and Model > Manage Models... (``ModelsDialog``) over one ``ModelStore``;
 - switching models: only when the user agrees, and then an offer to predict the open
-  folder again with the new model;
+  folder again with the new model (not when the table's rows were read with it: switching
+  back to the model they came from);
 - the close guard: closing the window while a model trains asks first: stop and keep the
   best epoch (then the window closes), discard the run, or keep training
   (``digitsum_gui.retrain.closing``).
@@ -125,7 +126,12 @@ class RetrainController(QObject):
         if self.train_dialog is not None and not self.training:
             self.train_dialog.set_current(self.current_model())
         wanted, self._offer_repredict_for = self._offer_repredict_for, None
-        if wanted is not None and same_file(summary.path, wanted) and self.window.source:
+        if (
+            wanted is not None
+            and same_file(summary.path, wanted)
+            and self.window.source
+            and not same_file(summary.path, self.window.rows_model)  # the rows are this model's already
+        ):
             self.offer_repredict()
 
     def offer_repredict(self) -> None:
