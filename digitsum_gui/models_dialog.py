@@ -8,14 +8,18 @@ Accuracy figures say what they were measured on (``digitsum_gui.figures``): a ru
 validation images and a held-out set are different columns, each with its image count and
 interval, so a validation figure on 100 images is never read as a rival of a held-out one
 on 10,000. Two models are compared on the same images in the Retrain dialog.
+
+Every column stays in sight on a laptop at 1.5x (a 910 px wide screen): the long headers and
+the date and held-out cells take two lines, and the model's name, the one long text left,
+takes the room there is and is shortened in the middle (its tooltip has the whole path).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,8 +38,10 @@ from core.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.dialogs import open_or_offer_copy, show_error
 from digitsum_gui.figures import figures_tooltip, model_figures
 
-COLUMNS = ("Created", "Model", "Network", "Training images", "Validation (own images)", "Held-out", "In use")
-VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 4, 5, 6
+COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")
+CREATED_COLUMN, MODEL_COLUMN, VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 0, 1, 4, 5, 6
+MODEL_MIN = 240  # px for the model's name before the figures take two lines (bundled: ~280 px)
+TWO_LINE_COLUMNS = (CREATED_COLUMN, HELDOUT_COLUMN)  # "2026-12-01 / 15:30", "writers it never saw / 98.3% ..."
 HEADER_TIPS = {
     VAL_COLUMN: "Accuracy on the run's own validation images, used to pick its best epoch. Each run has its "
     "own set: compare two runs on it only in the Retrain dialog, which scores both on the same images.",
@@ -48,12 +55,21 @@ NOTE = (
 )
 
 
-def _home_relative(path: Path) -> str:
+def home_relative(path: Path) -> str:
     """``~/.local/share/digitsum/runs``: shorter, and the same on every account."""
     try:
         return str(Path("~") / Path(path).relative_to(Path.home()))
     except ValueError:
         return str(path)
+
+
+def two_line_width(text: str, metrics) -> int:
+    """The least width in which ``text`` wraps at a space into two lines (one, without a space)."""
+    words = text.split(" ")
+    return min(
+        max(metrics.horizontalAdvance(" ".join(words[:cut])), metrics.horizontalAdvance(" ".join(words[cut:])))
+        for cut in range(1, len(words) + 1)
+    )
 
 
 def figure_cells(meta) -> tuple[str, str]:
@@ -91,14 +107,23 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a run's name keeps its time and network
+        rows = self.table.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows alike: one line high, or two (_fit_columns)
+        self._row_height = rows.defaultSectionSize()  # the style's, for one line
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names and figures whole
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # figures whole
+        header.setSectionResizeMode(MODEL_COLUMN, QHeaderView.ResizeMode.Stretch)
+        for column in TWO_LINE_COLUMNS:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        self.table.viewport().installEventFilter(self)  # its width decides one line or two (_fit_columns)
         for column, tip in HEADER_TIPS.items():
             self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.note = QLabel(NOTE)
         self.note.setWordWrap(True)
-        self.where = QLabel(f"Trained models are kept in {_home_relative(store.runs_dir)}")
+        self.where = QLabel(f"Trained models are kept in {home_relative(store.runs_dir)}")
         self.where.setToolTip(str(store.runs_dir))
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.use_button = QPushButton("Use this model")
@@ -125,7 +150,7 @@ class ModelsDialog(QDialog):
         self.table.doubleClicked.connect(lambda _index: self.use_selected())
         store.changed.connect(self.refresh)
         self.refresh()
-        self.resize(min(1200, self.screen().availableGeometry().width() - 40), 400)
+        self.resize(min(1200, self.screen().availableGeometry().width() - 20), 400)
 
     # --- listing -------------------------------------------------------------------------------
     @Slot()
@@ -163,7 +188,45 @@ class ModelsDialog(QDialog):
             row = next(rows_in_use, 0 if self.models else None)
         if row is not None:
             self.table.selectRow(row)
+        self._fit_columns()
         self._update_buttons()
+
+    def _fit_columns(self) -> None:
+        """Every cell on one line where the table is wide enough for them; else the date and
+        held-out cells wrap at a space into two lines, as wide as their wider half."""
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)  # the row in use is bold, and any row may be the one in use
+        # the delegate's text margins, each side (Qt: the focus frame's margin, plus one)
+        pad = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1) + 4
+        header = self.table.horizontalHeader()
+
+        def widest(column, measure) -> int:
+            cells = (self.table.item(r, column).text() for r in range(self.table.rowCount()))
+            most = max((measure(text) for text in cells if text), default=0)
+            return max(most + pad, header.sectionSizeFromContents(column).width())
+
+        widths = {c: widest(c, metrics.horizontalAdvance) for c in TWO_LINE_COLUMNS}  # one line each
+        others = sum(
+            max(self.table.sizeHintForColumn(c), header.sectionSizeFromContents(c).width())
+            for c in range(len(COLUMNS))
+            if c not in TWO_LINE_COLUMNS and c != MODEL_COLUMN
+        )
+        # the name may wrap or be shortened; the figures had better not
+        model = min(widest(MODEL_COLUMN, metrics.horizontalAdvance), MODEL_MIN)
+        wrap = others + sum(widths.values()) + model > self.table.viewport().width()
+        if wrap:
+            widths = {c: widest(c, lambda text: two_line_width(text, metrics)) for c in TWO_LINE_COLUMNS}
+        for column, width in widths.items():
+            header.resizeSection(column, width)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self._row_height + (self.table.fontMetrics().lineSpacing() if wrap else 0)
+        )
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()  # the room the table has now: on one line, or two
+        return super().eventFilter(watched, event)
 
     def set_current(self, path) -> None:
         """Mark ``path`` as the model in use."""

@@ -4,6 +4,7 @@
   switching models and the close guard, attached to the main window;
 - ``dialog``: ``TrainDialog``, choose, run, then offer the new model;
 - ``form``: ``TrainForm``, the choices, as a ``core.retrain.TrainOptions``;
+- ``remembered``: the form's choices, kept in the app's settings from one opening to the next;
 - ``process``: ``TrainingRun``, ``digitsum train --progress json`` in a ``QProcess``;
 - ``progress``, ``clock``, ``chart``: the dialog's lower half, speed and time left, the live chart.
 

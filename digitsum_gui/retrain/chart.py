@@ -3,6 +3,8 @@
 The x axis is in epochs (a step event at step s of epoch e sits at ``e - 1 + s/steps``), so
 the step loss, the per-epoch losses and the accuracy line up. The best epoch so far gets a
 larger marker on the accuracy line.
+
+The chart takes its colours from the widget's palette, so a dark desktop gets a dark chart.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
-from PySide6.QtCore import QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
 from core.progress import ProgressEvent
 
@@ -54,7 +56,6 @@ class TrainingChart(QChartView):
         self.val_acc = _line("val accuracy", ACC_COLOR, points=True)
         self.best = QScatterSeries()
         self.best.setName("best epoch")
-        self.best.setColor(BEST_COLOR)
         self.best.setMarkerSize(14.0)
         self.best.setMarkerShape(QScatterSeries.MarkerShape.MarkerShapeStar)
 
@@ -87,7 +88,44 @@ class TrainingChart(QChartView):
             chart.addSeries(series)
             series.attachAxis(self.x_axis)
             series.attachAxis(y_axis)
+        self.follow_palette()
         self.reset()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.follow_palette()
+
+    def follow_palette(self) -> None:
+        """Draw in the palette's colours: QtCharts' default theme is white whatever the desktop's is."""
+        palette = self.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        dark = base.lightness() < text.lightness()
+        grid = _mix(base, text, 0.15)
+        chart = self.chart()
+        self.setBackgroundBrush(palette.window())  # the view around the chart's rounded card
+        chart.setBackgroundBrush(base)
+        chart.setBackgroundPen(QPen(grid))
+        chart.setTitleBrush(text)
+        chart.legend().setLabelColor(text)
+        for axis in (self.x_axis, self.loss_axis, self.acc_axis):
+            axis.setLabelsColor(text)
+            axis.setTitleBrush(text)
+            axis.setGridLineColor(grid)
+            axis.setMinorGridLineColor(_mix(base, text, 0.07))
+            axis.setLinePenColor(_mix(base, text, 0.4))
+        # the same hues, lighter on a dark background: the darker ones would sink into it
+        for series, color in (
+            (self.step_loss, STEP_COLOR),
+            (self.train_loss, TRAIN_COLOR),
+            (self.val_loss, VAL_LOSS_COLOR),
+            (self.val_acc, ACC_COLOR),
+        ):
+            pen = series.pen()
+            pen.setColor(color.lighter(150) if dark and color.lightness() < 128 else color)
+            series.setPen(pen)
+        self.best.setColor(BEST_COLOR.lighter(140) if dark else BEST_COLOR)
+        self.best.setBorderColor(base)
 
     def reset(self, epochs: int = 1, steps_per_epoch: int = 1, start_epoch: int = 0) -> None:
         """Clear every series for a run of ``epochs`` epochs."""
@@ -139,6 +177,15 @@ class TrainingChart(QChartView):
             "val_acc": self.val_acc.count(),
             "best": self.best.count(),
         }
+
+
+def _mix(a: QColor, b: QColor, share: float) -> QColor:
+    """``a`` with ``share`` of ``b`` blended in."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * share),
+        round(a.green() + (b.green() - a.green()) * share),
+        round(a.blue() + (b.blue() - a.blue()) * share),
+    )
 
 
 def _finite(value) -> bool:

@@ -91,7 +91,9 @@ class RetrainController(QObject):
             if dialog is not None:
                 dialog.deleteLater()
             labels = self.window.labels_controller.labels
-            dialog = self.train_dialog = TrainDialog(self.store, self.current_model(), labels, self.window)
+            dialog = self.train_dialog = TrainDialog(
+                self.store, self.current_model(), labels, self.window, settings=self.window.settings
+            )
             dialog.model_switch_requested.connect(self.switch_model)
         dialog.show()
         dialog.raise_()

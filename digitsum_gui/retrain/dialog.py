@@ -40,6 +40,7 @@ from core.retrain import (
 from core.store import next_run_folder, same_file
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.figures import interval_margin
+from digitsum_gui.retrain import remembered
 from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_close
 from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
@@ -77,6 +78,9 @@ class TrainDialog(QDialog):
         The model in use: the fine-tuning start and the model compared against.
     folder_labels : core.corrections.FolderLabels or None
     parent : QWidget, optional
+    settings : QSettings, optional
+        Where the form's choices are remembered from one opening to the next
+        (``digitsum_gui.retrain.remembered``); None remembers nothing.
 
     Signals
     -------
@@ -86,7 +90,7 @@ class TrainDialog(QDialog):
 
     model_switch_requested = Signal(Path)
 
-    def __init__(self, store, current=None, folder_labels=None, parent=None):
+    def __init__(self, store, current=None, folder_labels=None, parent=None, settings=None):
         super().__init__(parent)
         self.setWindowTitle("Retrain model")
         self.setModal(False)
@@ -98,7 +102,11 @@ class TrainDialog(QDialog):
         self.close_when_ended: list = []  # windows whose close waits for the run to stop and keep its best
         self._question = None  # an open question box (tests read it)
 
+        self.settings = settings
         self.form = TrainForm(current, folder_labels, self)
+        if settings is not None:  # the choices of last time; from here on, every change is remembered
+            remembered.restore(self.form, settings)
+            self.form.changed.connect(self._remember_choices)
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
         self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -210,6 +218,10 @@ class TrainDialog(QDialog):
         if self.run is None or not self.run.running:
             self.command.setPlainText(display_command(self.planned_args()))
         self._set_running(self.run is not None and self.run.running)
+
+    @Slot()
+    def _remember_choices(self) -> None:
+        remembered.save(self.form, self.settings)
 
     @Slot()
     def copy_command(self) -> None:

@@ -331,8 +331,9 @@ class TrainForm(QWidget):
         if path:
             self.mnist.setText(path)
 
-    def add_data(self, spec: str) -> bool:
-        """Add a labelled folder or array file (``.npy``); refuses (with a message) one without labels."""
+    def add_data(self, spec: str, quiet: bool = False) -> bool:
+        """Add a labelled folder or array file (``.npy``); refuses (with a message, unless
+        ``quiet``) one without labels."""
         path = Path(spec)
         problem = ""
         if path.is_dir() and not (path / "labels.csv").is_file():
@@ -345,7 +346,8 @@ class TrainForm(QWidget):
         elif not path.exists():
             problem = f"{path} does not exist."
         if problem:
-            show_error(self, "Cannot train on this", problem)
+            if not quiet:
+                show_error(self, "Cannot train on this", problem)
             return False
         item = QListWidgetItem(str(path))
         # counted once, here: the counts are summed again on every edit of the form (a
