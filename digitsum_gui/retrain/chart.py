@@ -4,7 +4,9 @@ The x axis is in epochs (a step event at step s of epoch e sits at ``e - 1 + s/s
 the step loss, the per-epoch losses and the accuracy line up. The best epoch so far gets a
 larger marker on the accuracy line.
 
-The chart takes its colours from the widget's palette, so a dark desktop gets a dark chart.
+The loss axis labels its ticks with as many decimals as their spacing needs (a fine-tuning
+run's loss of 0.012 reads "0.000, 0.005, 0.010", never "0.00, 0.01, 0.01"), and the chart
+takes its colours from the widget's palette, so a dark desktop gets a dark chart.
 """
 
 from __future__ import annotations
@@ -22,6 +24,22 @@ TRAIN_COLOR = QColor("#1f5fa8")
 VAL_LOSS_COLOR = QColor("#d9822b")
 ACC_COLOR = QColor("#2e8540")
 BEST_COLOR = QColor("#c0392b")
+MAX_DECIMALS = 6
+
+
+def tick_decimals(low: float, high: float, ticks: int) -> int:
+    """The fewest decimals that tell ``ticks`` evenly spaced labels from ``low`` to ``high`` apart.
+
+    ``tick_decimals(0, 0.015, 4)`` is 3 (0.000, 0.005, 0.010, 0.015); ``tick_decimals(0, 4, 3)``
+    is 0 (0, 2, 4); ``tick_decimals(0, 1, 5)`` is 2 (0.25 apart).
+    """
+    if ticks < 2 or not high > low:
+        return 2
+    interval = (high - low) / (ticks - 1)
+    for decimals in range(MAX_DECIMALS + 1):
+        if abs(round(interval, decimals) - interval) <= interval * 1e-6:
+            return decimals
+    return MAX_DECIMALS
 
 
 def _line(name: str, color: QColor, width: float = 2.0, points: bool = False) -> QLineSeries:
@@ -64,7 +82,6 @@ class TrainingChart(QChartView):
         self.x_axis.setLabelFormat("%.0f")
         self.loss_axis = QValueAxis()
         self.loss_axis.setTitleText("loss")
-        self.loss_axis.setLabelFormat("%.2f")
         self.acc_axis = QValueAxis()
         self.acc_axis.setTitleText("accuracy %")
         # a little room above 100 and beyond the last epoch: points on the edge are not cut in half
@@ -138,6 +155,7 @@ class TrainingChart(QChartView):
         self.x_axis.setRange(start_epoch - 0.02 * span, last + 0.03 * span)
         self.x_axis.setTickInterval(max(1, math.ceil(span / 10)))
         self.loss_axis.setRange(0, 1)
+        self._fit_loss_labels()
 
     def add_event(self, event: ProgressEvent) -> None:
         """Plot one progress event (others are ignored)."""
@@ -167,6 +185,11 @@ class TrainingChart(QChartView):
             self._max_loss = value
             self.loss_axis.setRange(0, value * 1.05)
             self.loss_axis.applyNiceNumbers()  # round ticks (0, 1, 2, ...), not 4.18 / 3.14
+            self._fit_loss_labels()
+
+    def _fit_loss_labels(self) -> None:
+        axis = self.loss_axis
+        axis.setLabelFormat(f"%.{tick_decimals(axis.min(), axis.max(), axis.tickCount())}f")
 
     def point_counts(self) -> dict:
         """How many points each series holds (for tests and the accessibility text)."""

@@ -4,6 +4,10 @@
 time left come from ``TrainingClock`` (measured here, from when each step was reported) and
 the status line is redrawn every second while a run goes on, so it never sits on a stale
 "ETA 1 s" while a slow step is under way.
+
+The Log panel gets a line per event as it arrives (``log_line``: the start, a step every
+``STEP_LOG_EVERY_S`` seconds, each epoch, the end) between what the child writes to stderr:
+with ``--progress json`` the child's stdout is all JSON, so a healthy run wrote nothing there.
 """
 
 from __future__ import annotations
@@ -23,12 +27,57 @@ from PySide6.QtWidgets import (
 
 from core.durations import format_duration
 from core.progress import EpochEvent, ProgressEvent, StepEvent
+from digitsum_gui.models_dialog import home_relative
 from digitsum_gui.retrain.chart import TrainingChart
 from digitsum_gui.retrain.clock import TrainingClock
+from digitsum_gui.status_bar import plural
+
+STEP_LOG_EVERY_S = 10.0  # a step line every few seconds: an hour's run stays within the log's 2,000 lines
 
 
 def pct(value) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) else "not known"
+
+
+def _number(value, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) else "?"
+
+
+def log_line(event: ProgressEvent, epochs=None, steps_per_epoch=None) -> str:
+    """One line of the Log panel for a progress event ("" for none: an error event's message
+    is in the log already, from the child's stderr). ``epochs`` and ``steps_per_epoch`` come
+    from the run's start event (a step event does not repeat them)."""
+    kind = event.get("event")
+    if kind == "start":
+        resumed = f", resumed after epoch {event['start_epoch']}" if event.get("start_epoch") else ""
+        return (
+            f"Start: {event.get('arch')}/{event.get('head')} on {event.get('device')}, "
+            f"{plural(event.get('epochs') or 0, 'epoch')} of {_number(event.get('train_images'), ',')} images, "
+            f"{_number(event.get('val_images'), ',')} to validate on{resumed}"
+        )
+    if kind == "step":
+        of = f"/{steps_per_epoch}" if steps_per_epoch else ""
+        return (
+            f"Epoch {event.get('epoch')}/{epochs or '?'} step {event.get('step')}{of}: "
+            f"loss {_number(event.get('loss'), '.4g')}, lr {_number(event.get('lr'), '.3g')}, "
+            f"{_number(event.get('images_per_s'), ',.0f')} images/s"
+        )
+    if kind == "epoch":
+        count = event.get("val_images")
+        return (
+            f"Epoch {event.get('epoch')}/{event.get('epochs') or epochs or '?'} done: "
+            f"train loss {_number(event.get('train_loss'), '.4g')}, val loss {_number(event.get('val_loss'), '.4g')}, "
+            f"val accuracy {pct(event.get('val_acc'))}"
+            + (f" of {count:,}" if isinstance(count, int) else "")
+            + f" (best {pct(event.get('best_val_acc'))}, epoch {event.get('best_epoch')})"
+        )
+    if kind == "done":
+        metrics = event.get("metrics") or {}
+        stopped = ", stopped early" if event.get("stopped_early") else ""
+        model = home_relative(event["model"]) if event.get("model") else "?"
+        best = f"best epoch {metrics.get('epoch')}, val accuracy {pct(metrics.get('val_acc'))}"
+        return f"Done{stopped}: {best}; model {model}"
+    return ""
 
 
 class TrainingProgress(QWidget):
@@ -76,7 +125,8 @@ class TrainingProgress(QWidget):
         self.clock = TrainingClock()
         self.stopping = False  # the user asked the run to stop early
         self._last: StepEvent | EpochEvent | None = None  # the last step or epoch event
-        self._epochs = None
+        self._epochs = self._steps_per_epoch = None
+        self._step_logged: float | None = None  # when a step line was last logged (the clock's time)
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self.refresh)
 
@@ -85,14 +135,33 @@ class TrainingProgress(QWidget):
         self.log_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     def add_log(self, text: str) -> None:
-        self.log.moveCursor(QTextCursor.MoveOperation.End)
-        self.log.insertPlainText(text)
+        """Text the child wrote, as it came (a line may arrive in pieces); the view follows the
+        end unless the user scrolled up to read."""
+        bar = self.log.verticalScrollBar()
+        at_end = bar.value() == bar.maximum()
+        cursor = self.log.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def _log_event(self, event: ProgressEvent) -> None:
+        if event.get("event") == "step":
+            now = self.clock.now()
+            if self._step_logged is not None and now - self._step_logged < STEP_LOG_EVERY_S:
+                return
+            self._step_logged = now
+        line = log_line(event, self._epochs, self._steps_per_epoch)
+        if line:
+            # on a line of its own, even after a piece of stderr that has not ended its line yet
+            ends_line = not self.log.document().lastBlock().text()
+            self.add_log(("" if ends_line else "\n") + line + "\n")
 
     def started(self) -> None:
         """A run is starting: clear what the last one showed."""
         self.clock.reset()
         self.stopping = False
-        self._last = self._epochs = None
+        self._last = self._epochs = self._steps_per_epoch = self._step_logged = None
         self.log.clear()
         self.outcome.clear()
         self.chart.reset()
@@ -113,7 +182,9 @@ class TrainingProgress(QWidget):
         self.clock.add(event)
         kind = event.get("event")
         if kind == "start":
-            self._epochs = event.get("epochs")
+            self._epochs, self._steps_per_epoch = event.get("epochs"), event.get("steps_per_epoch")
+        self._log_event(event)
+        if kind == "start":
             self.progress.setRange(0, max(1, int(event.get("total_steps", 1))))
             self.progress.setValue(int(event.get("start_epoch", 0)) * int(event.get("steps_per_epoch", 0)))
             self.status.setText(
