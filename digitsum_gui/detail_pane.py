@@ -1,23 +1,37 @@
 """The selected row, up close: a loupe on its image, the digits read, the likeliest sums.
 
-The loupe always shows the 40x168 image at ``LOUPE_ZOOM`` (3x), smoothly scaled: a stroke reads
-as a stroke, not a staircase, and the table's thumbnail beside it keeps the pixels at 1x. The
-pane's width is the loupe's and never the text's: a long file name is shortened in the middle,
-other texts wrap under the image, so moving from row to row never reflows the table.
+The loupe opens on the 40x168 image at ``LOUPE_ZOOM`` (3x), smoothly scaled: a stroke reads as
+a stroke, not a staircase, and the table's thumbnail beside it keeps the pixels at 1x. Its
+window has a fixed size, the whole image at 3x; Ctrl+wheel over it, or its - and + buttons,
+zoom from ``MIN_ZOOM`` to ``MAX_ZOOM`` inside that window (scroll bars pan a zoomed image), and
+the zoom stays from row to row. The pane's width is the loupe's and never the text's or the
+zoom's: a long file name is shortened in the middle, other texts wrap under the image, so
+moving from row to row, or zooming, never reflows the table.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QPixmap
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 from digitsum_gui.table_model import LOW_CONFIDENCE, format_probability
 
-LOUPE_ZOOM = 3
+LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
+MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window
 LOUPE_FRAME = 8  # the loupe's frame and a little air around the image
 
 
@@ -36,10 +50,35 @@ class DetailPane(QWidget):
         bold.setBold(True)
         self.file_label.setFont(bold)
 
+        self.zoom = LOUPE_ZOOM
         self.image_label = QLabel()
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setFrameShape(QFrame.Shape.StyledPanel)
-        self.image_label.setFixedSize(IMAGE_WIDTH * LOUPE_ZOOM + LOUPE_FRAME, IMAGE_HEIGHT * LOUPE_ZOOM + LOUPE_FRAME)
+        # The loupe's window: a fixed size whatever the zoom. The image in it is as large as its
+        # zoom makes it, centred while smaller than the window, scrollable once larger.
+        self.loupe = QScrollArea()
+        self.loupe.setFrameShape(QFrame.Shape.StyledPanel)
+        self.loupe.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loupe.setWidgetResizable(True)
+        self.loupe.setWidget(self.image_label)
+        self.loupe.setFixedSize(IMAGE_WIDTH * LOUPE_ZOOM + LOUPE_FRAME, IMAGE_HEIGHT * LOUPE_ZOOM + LOUPE_FRAME)
+        self.loupe.viewport().installEventFilter(self)  # Ctrl+wheel zooms
+        self.loupe.setToolTip("Ctrl+wheel zooms in and out")
+        self.zoom_out_button, self.zoom_in_button = QToolButton(), QToolButton()
+        self.zoom_out_button.setText("\u2212")
+        self.zoom_out_button.setToolTip("Zoom out (Ctrl+wheel over the image)")
+        self.zoom_in_button.setText("+")
+        self.zoom_in_button.setToolTip("Zoom in (Ctrl+wheel over the image; the scroll bars move a zoomed image)")
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("How many screen pixels show each pixel of the image, each way")
+        # the file's name and the zoom on one line: the text under the image keeps its room
+        self.title_row = QWidget()
+        row = QHBoxLayout(self.title_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.file_label, 1)
+        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button):
+            row.addWidget(widget)
+        self.zoom_out_button.clicked.connect(lambda: self.set_zoom(self.zoom - 1))
+        self.zoom_in_button.clicked.connect(lambda: self.set_zoom(self.zoom + 1))
 
         self.sum_label = QLabel()
         big = QFont(self.sum_label.font())
@@ -88,8 +127,8 @@ class DetailPane(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)  # narrow: every pixel of the pane is one the table does not get
         for widget in (
             self.placeholder,
-            self.file_label,
-            self.image_label,
+            self.title_row,
+            self.loupe,
             self.sum_label,
             self.truth_label,
             self.digits_caption,
@@ -105,8 +144,42 @@ class DetailPane(QWidget):
         for widget in (self.file_label, self.sum_label, self.digits_box, self.truth_label, self.error_label):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, widget.sizePolicy().verticalPolicy())
         margins = layout.contentsMargins()
-        self.setFixedWidth(self.image_label.width() + margins.left() + margins.right())
+        self.setFixedWidth(self.loupe.width() + margins.left() + margins.right())
+        self._show_zoom()
         self.show_row(None, None)
+
+    # --- zoom ---------------------------------------------------------------------------------
+    def set_zoom(self, zoom: int) -> None:
+        """Show the image at ``zoom`` (clamped to ``MIN_ZOOM``..``MAX_ZOOM``), about the same centre."""
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, int(zoom)))
+        if zoom == self.zoom:
+            return
+        bars = (self.loupe.horizontalScrollBar(), self.loupe.verticalScrollBar())
+        # the point in the middle of the window, as a share of the image: it stays in the middle
+        centre = [(bar.value() + bar.pageStep() / 2) / max(1, bar.maximum() + bar.pageStep()) for bar in bars]
+        self.zoom = zoom
+        self._show_zoom()
+        self._update_image()
+        self.loupe.setWidgetResizable(True)  # lays the image out now, not later: the scroll bars know its size
+        for bar, share in zip(bars, centre, strict=True):
+            bar.setValue(round(share * (bar.maximum() + bar.pageStep()) - bar.pageStep() / 2))
+
+    def _show_zoom(self) -> None:
+        self.zoom_label.setText(f"{self.zoom}x")
+        self.zoom_out_button.setEnabled(self.zoom > MIN_ZOOM)
+        self.zoom_in_button.setEnabled(self.zoom < MAX_ZOOM)
+
+    def eventFilter(self, watched, event) -> bool:
+        if (
+            watched is self.loupe.viewport()
+            and event.type() == QEvent.Type.Wheel
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            steps = event.angleDelta().y()
+            if steps:
+                self.set_zoom(self.zoom + (1 if steps > 0 else -1))
+            return True  # not a scroll as well
+        return super().eventFilter(watched, event)
 
     def show_row(
         self,
@@ -127,7 +200,7 @@ class DetailPane(QWidget):
         empty = row is None
         self.set_truth(row, truth, can_label, typed)
         self.placeholder.setVisible(empty)
-        for widget in (self.file_label, self.image_label, self.sum_label):
+        for widget in (self.title_row, self.loupe, self.sum_label):
             widget.setVisible(not empty)
         reads_digits = not empty and bool(row.digits)
         self.digits_caption.setVisible(reads_digits)
@@ -183,19 +256,21 @@ class DetailPane(QWidget):
 
     def _fitted_file_name(self, name: str) -> str:
         """``name``, shortened in the middle to the pane's width (the folder and the extension stay)."""
-        return self.file_label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, self.image_label.width())
+        zoom = sum(w.sizeHint().width() for w in (self.zoom_out_button, self.zoom_label, self.zoom_in_button))
+        room = self.loupe.width() - zoom - 3 * max(0, self.title_row.layout().spacing())
+        return self.file_label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, room)
 
     def _update_image(self) -> None:
         if self._pixmap is None or self._pixmap.isNull():
             self.image_label.setPixmap(QPixmap())
             self.image_label.setText("" if self._reading else "(no image)")
             return
-        # scaled once, to the screen's own pixels (at 1.5x, 4.5 of them for each image pixel):
+        # scaled once, to the screen's own pixels (at 1.5x, 4.5 of them for each image pixel at 3x):
         # Qt does not scale it a second time on the way there
         ratio = self.devicePixelRatioF()
         scaled = self._pixmap.scaled(
-            round(IMAGE_WIDTH * LOUPE_ZOOM * ratio),
-            round(IMAGE_HEIGHT * LOUPE_ZOOM * ratio),
+            round(IMAGE_WIDTH * self.zoom * ratio),
+            round(IMAGE_HEIGHT * self.zoom * ratio),
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
