@@ -80,7 +80,7 @@ def test_typed_sum_is_saved_to_labels_csv_and_shown_again(qtbot, make_window, fo
     assert {k: v for k, v in after.items() if k != name} == {k: v for k, v in before.items() if k != name}
     assert not list(folder.glob(".labels.csv*"))  # written atomically: no temporary file left
     assert index.data(Qt.ItemDataRole.BackgroundRole) == CORRECTED_BACKGROUND
-    assert f"the true sum is {wrong}" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert f"you typed {wrong}" in index.data(Qt.ItemDataRole.ToolTipRole)
 
     # validation: out of range is refused, nothing written
     with qtbot.waitSignal(window.table_model.labels_failed):
