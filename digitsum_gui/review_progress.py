@@ -41,7 +41,8 @@ class ReviewProgress(QObject):
         self.model = window.table_model
         self.label = QLabel()
         self.label.setObjectName("review_progress")
-        window.results.legend.layout().insertWidget(3, self.label)  # after the colours' swatches
+        legend = window.results.legend.layout()
+        legend.insertWidget(legend.count() - 1, self.label)  # after the colours' swatches, before the keys' hint
         self._counted = self._reviewed = self._doubtful = 0
         self.model.modelReset.connect(self.recount)  # (after the labels controller's: the folder's labels)
         self.model.rows_appended.connect(self._count_new_rows)

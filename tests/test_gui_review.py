@@ -222,6 +222,9 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 98%"]  # core.spec.DOUBTFUL_BELOW
     assert CORRECTED_BACKGROUND.name() in styles["Corrected by you"]
     assert FROM_FOLDER_BACKGROUND.name() in styles["labels.csv differs"]
+    layout = legend.layout()
+    names = [layout.itemAt(i).widget().objectName() for i in range(layout.count())]
+    assert names[:-1] == ["unreadable", "doubtful", "corrected", "from_folder", "review_progress"]  # then the keys
     # and the table paints rows in those colours: labels.csv's sum differs (this model is untrained), then doubtful
     assert cell(window, 0, Column.FILE).data(Qt.ItemDataRole.BackgroundRole) == FROM_FOLDER_BACKGROUND
     assert window.proxy.setData(cell(window, 0), None)
