@@ -31,9 +31,9 @@ from datetime import datetime
 from pathlib import Path
 
 from core.corrections import FolderLabels, LabelsSnapshot, folder_key
-from core.data import InputError, read_labels_csv
+from core.data import LABELS_MAX_BYTES, InputError, read_labels_csv
 from core.errors import DigitsumError, reason
-from core.files import atomic_path
+from core.files import atomic_path, require_regular
 
 NOTE_NAME = "backup.json"
 FILE_NAMES = ("labels.csv", "sidecar.csv")  # in the backup: the folder's labels.csv, the sidecar
@@ -106,7 +106,8 @@ class LabelsBackup:
         self.taken = True
         found = {}
         for name, path in zip(FILE_NAMES, (labels.labels_path, labels.sidecar_path), strict=True):
-            try:
+            try:  # a pipe named labels.csv would hold the window here, before every first change
+                require_regular(path, LABELS_MAX_BYTES)
                 found[name] = path.read_bytes()
             except FileNotFoundError:
                 found[name] = None

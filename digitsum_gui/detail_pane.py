@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
-from digitsum_gui.table_model import LOW_CONFIDENCE, format_probability
+from core.spreadsheet import format_probability
+from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
 
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
 MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window
@@ -42,7 +43,8 @@ class DetailPane(QWidget):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self._reading = False  # the image of the row shown is still being read
-        self.doubtful_below = LOW_CONFIDENCE  # the table's threshold (ResultsView keeps it so)
+        # the table's threshold (ResultsView keeps it so): the sum's "(doubtful)" and the red digits
+        self.doubtful_below = LOW_CONFIDENCE
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -218,7 +220,7 @@ class DetailPane(QWidget):
             self.sum_label.setText("No sum")
             self.error_label.setText(f"Could not read this file: {row.error}")
         else:
-            doubt = "  (doubtful)" if row.confidence < self.doubtful_below else ""
+            doubt = "  (doubtful)" if is_doubtful(row, self.doubtful_below) else ""
             self.sum_label.setText(f"Sum {row.predicted_sum}   {format_probability(row.confidence)}{doubt}")
         for k, (d, c) in enumerate(zip(self.digit_labels, self.digit_conf_labels, strict=True)):
             digit = row.digits[k] if k < len(row.digits) else ""
@@ -226,7 +228,7 @@ class DetailPane(QWidget):
             d.setText(digit)
             c.setText("" if conf is None else format_probability(conf))
             # a digit the model hesitated over is what a reviewer should look at first
-            c.setStyleSheet("color: #b02a37;" if conf is not None and conf < LOW_CONFIDENCE else "")
+            c.setStyleSheet("color: #b02a37;" if conf is not None and conf < self.doubtful_below else "")
         self.top3_label.setText(
             # escaped: "<0.01%" would otherwise be read as the start of an HTML tag
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)

@@ -532,8 +532,6 @@ class PredictionFilterProxyModel(QSortFilterProxyModel):
             return False
         if self._errors_only and not row.error:
             return False
-        if self._confidence_below is not None and not (
-            row.error or (row.confidence is not None and row.confidence < self._confidence_below)
-        ):
+        if self._confidence_below is not None and not is_doubtful(row, self._confidence_below):
             return False
         return True

@@ -74,3 +74,20 @@ def test_the_loupe_zooms_inside_a_window_of_its_own_fixed_size(qtbot, pane):
 def test_a_wheel_without_ctrl_does_not_zoom(pane):
     ctrl_wheel(pane, 1, Qt.KeyboardModifier.NoModifier)
     assert pane.zoom == LOUPE_ZOOM
+
+
+def test_the_digits_it_hesitated_over_follow_the_doubtful_threshold(qtbot, rows_window):
+    """The filter bar's threshold is the one every "is this doubtful" reads: the pane's red
+    digits too, not only its "(doubtful)" after the sum."""
+    window = rows_window([PredictionRow("a.png", 8, 0.97, "1232", digit_confidence=(0.999, 0.99, 0.97, 0.999))])
+    window.table_view.selectRow(0)
+    red = [bool(c.styleSheet()) for c in window.detail.digit_conf_labels]
+    assert red == [False, False, True, False] and "(doubtful)" in window.detail.sum_label.text()  # below 98%
+
+    window.filter_bar.below_spin.set_fraction(0.995)
+    red = [bool(c.styleSheet()) for c in window.detail.digit_conf_labels]
+    assert red == [False, True, True, False]  # 99% is below 99.5% now
+
+    window.filter_bar.below_spin.set_fraction(0.95)
+    red = [bool(c.styleSheet()) for c in window.detail.digit_conf_labels]
+    assert red == [False, False, False, False] and "(doubtful)" not in window.detail.sum_label.text()

@@ -1,7 +1,10 @@
 """File > Restore Labels Backup... with real widgets and files (issue #24): a backup of labels.csv
 taken before the first change after each opening, put back after a question that says what it replaces."""
 
+import os
 import shutil
+import threading
+import time
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
@@ -72,3 +75,33 @@ def test_the_backup_is_the_file_as_each_opening_found_it_and_comes_back_after_a_
     assert "The sums as they are now become the backup" in window.labels_backup._question.informativeText()
     window.labels_backup._question.button(QMessageBox.StandardButton.Yes).click()
     assert labels_csv.read_bytes() == reopened and backup.info().files["labels.csv"] == before
+
+
+def test_a_labels_csv_that_is_a_pipe_never_hangs_the_first_sum_typed(qtbot, make_window, settings, folder, tmp_path):
+    # the backup taken before the first change read labels.csv whole: a named pipe there
+    # (the undo snapshot beside it already refused one) held the window until a writer came
+    settings.setValue("auto_predict", False)
+    window = make_window(store=ModelStore(tmp_path / "appdata"))
+    labels_csv = folder / "labels.csv"
+    labels_csv.unlink()
+    os.mkfifo(labels_csv)
+    open_with_rows(window, folder)
+
+    def release():  # a writer that comes and goes: a reader stuck on the pipe gets its end of file
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.close(os.open(labels_csv, os.O_WRONLY | os.O_NONBLOCK))
+                return
+            except OSError:  # no reader yet
+                time.sleep(0.05)
+
+    releaser = threading.Timer(3.0, release)
+    releaser.daemon = True
+    releaser.start()
+    started = time.monotonic()
+    try:
+        window.proxy.setData(window.proxy.index(0, Column.TRUE_SUM), "30")
+    finally:
+        releaser.cancel()
+    assert time.monotonic() - started < 2.0
