@@ -5,21 +5,11 @@ from __future__ import annotations
 import io
 import os
 import stat
-from dataclasses import dataclass
 
 import pytest
 
 from core.export import CSV_COLUMNS, ExportError, read_predictions_csv, write_predictions_csv
-
-
-@dataclass
-class Row:
-    file: str
-    predicted_sum: int | None = None
-    confidence: float | None = None
-    digits: str = ""
-    error: str = ""
-
+from core.predict import PredictionRow as Row  # the rows prediction gives the writer
 
 ROWS = [
     Row("img1.png", 17, 0.912345, "4973"),

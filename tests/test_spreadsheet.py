@@ -1,20 +1,11 @@
 """core.spreadsheet: columns added after the prediction CSV's own, so that a spreadsheet shows the
 digits and the confidence as the app's table does, on real files."""
 
-from dataclasses import dataclass
+import dataclasses
 
 from core.export import CSV_COLUMNS, read_predictions_csv, write_predictions_csv
+from core.predict import PredictionRow as Row  # the rows prediction gives the writer
 from core.spreadsheet import SPREADSHEET_COLUMNS, digits_text, format_probability
-
-
-@dataclass
-class Row:
-    file: str
-    predicted_sum: int | None = None
-    confidence: float | None = None
-    digits: str = ""
-    error: str = ""
-
 
 ROWS = [
     Row("a.png", 18, 0.99998, "0459"),
@@ -28,7 +19,7 @@ def test_added_columns_are_text_a_spreadsheet_keeps_and_the_contract_columns_are
     plain, sheet = tmp_path / "plain.csv", tmp_path / "sheet.csv"
     write_predictions_csv(ROWS, plain)
     # mappings too, as write_predictions_csv takes them
-    mappings = [{**vars(r)} for r in ROWS[:2]] + ROWS[2:]
+    mappings = [dataclasses.asdict(r) for r in ROWS[:2]] + ROWS[2:]
     write_predictions_csv(mappings, sheet, extra_columns=SPREADSHEET_COLUMNS)
     lines = sheet.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == ",".join([*CSV_COLUMNS, "confidence_text", "digits_text"])
