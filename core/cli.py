@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core import __version__
 from core.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
-from core.errors import DigitsumError, reason
+from core.errors import DigitsumError, reason, signal_exit_status
 from core.spec import LAYOUTS, SECOND_LOOK_BELOW
 
 
@@ -494,7 +494,7 @@ def main(argv=None) -> int:
             return {**commands, "export-onnx": cmd_export_onnx}[args.command](args)
     except Terminated as exc:
         print(f"digitsum {args.command}: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
-        return 128 + exc.signum  # what a shell reports for a command killed by it
+        return signal_exit_status(exc.signum)
     except DigitsumError as exc:  # every reason a command cannot run: one line
         print(f"digitsum {args.command}: error: {exc}", file=sys.stderr)
         return 1

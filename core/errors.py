@@ -25,6 +25,15 @@ def reason(exc: BaseException) -> str:
     return one_line(exc)
 
 
+def signal_exit_status(signum: int) -> int:
+    """The exit status a shell reports for a command ended by signal ``signum``: 128 + its number.
+
+    A command that a signal stops unwinds first, then exits with this (SIGTERM: 143), so a
+    script, and the app reading a training child (``digitsum_gui.retrain.process``), can tell.
+    """
+    return 128 + int(signum)
+
+
 class DigitsumError(Exception):
     """A reason why an input, a file, a device or a run cannot be used; ``str()`` is one line."""
 

@@ -46,7 +46,7 @@ from core.argtypes import (
     seconds_in,
 )
 from core.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, one_line, signal_exit_status
 from core.model import build_model
 from core.progress import DoneEvent, EpochEvent, Metrics, ProgressReporter, StartEvent
 from core.resumecheck import check_checkpoint, saved_rng_states
@@ -742,7 +742,7 @@ def run_cli(argv=None) -> int:
             f"digitsum train --resume {shlex.quote(result['out'])}",
             file=sys.stderr,
         )
-        return 128 + signal.Signals[result["stopped_by"]].value  # what a shell reports for a command killed by it
+        return signal_exit_status(signal.Signals[result["stopped_by"]])
     return 0
 
 

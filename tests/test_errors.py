@@ -37,3 +37,11 @@ def test_built_in_bases_are_kept():
     assert issubclass(InputError, ValueError) and issubclass(ExportError, OSError)
     assert issubclass(TrainingError, RuntimeError)
     assert str(ExportError("cannot write x: disk full")) == "cannot write x: disk full"
+
+
+def test_a_command_ended_by_a_signal_exits_as_a_shell_reports_it():
+    import signal
+
+    from core.errors import signal_exit_status
+
+    assert signal_exit_status(signal.SIGTERM) == 143 and signal_exit_status(signal.SIGINT) == 130

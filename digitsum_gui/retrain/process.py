@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from core.errors import signal_exit_status
 from core.progress import DoneEvent
 from core.store import STOP_NAME
 
@@ -177,8 +179,8 @@ class TrainingRun(QObject):
             self._remove_run_dir()
             self.cancelled.emit()
             return
-        # a run stopped by SIGTERM (stop_early's fallback) exits 128 + 15 after its done event
-        stopped = was == "stopping" and exit_code == 128 + 15
+        # a run stopped by SIGTERM (stop_early's fallback) exits so after its done event
+        stopped = was == "stopping" and exit_code == signal_exit_status(signal.SIGTERM)
         if (
             exit_status == QProcess.ExitStatus.NormalExit
             and (exit_code == 0 or stopped)
