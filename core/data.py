@@ -279,6 +279,30 @@ def _parse_digits(text: str, total: int, where: Callable[[], str]) -> str | None
     return text
 
 
+_LABELS_COLUMNS = ("filename", "sum", "digits")
+
+
+def labels_columns(header: list[str], name: str) -> tuple[int, int, int | None]:
+    """Where ``filename``, ``sum`` and ``digits`` stand in a labels file's header row.
+
+    The one reading of the header that reading and rewriting ``labels.csv`` share: names
+    are matched without case or surrounding spaces; ``digits`` may be missing.
+
+    Raises
+    ------
+    InputError
+        ``filename`` or ``sum`` missing, or one of the three named twice (which one would be
+        meant is anyone's guess).
+    """
+    names = [h.strip().lower() for h in header]
+    for column in _LABELS_COLUMNS:
+        if names.count(column) > 1:
+            raise InputError(f"{name}: the header names {column!r} {names.count(column)} times; keep one")
+    if "filename" not in names or "sum" not in names:
+        raise InputError(f"{name}: expected a header row 'filename,sum[,digits]'")
+    return names.index("filename"), names.index("sum"), names.index("digits") if "digits" in names else None
+
+
 def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]]:
     """Read ``labels.csv``: header ``filename,sum`` and optionally ``digits``.
 
@@ -298,11 +322,7 @@ def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]
         require_regular(path, LABELS_MAX_BYTES)  # a named pipe would wait forever
         with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: Excel writes a BOM
             reader = csv.reader(f)
-            header = [h.strip().lower() for h in next(reader, [])]
-            if "filename" not in header or "sum" not in header:
-                raise InputError(f"{path.name}: expected a header row 'filename,sum[,digits]'")
-            i_name, i_sum = header.index("filename"), header.index("sum")
-            i_digits = header.index("digits") if "digits" in header else None
+            i_name, i_sum, i_digits = labels_columns(next(reader, []), path.name)
 
             def where() -> str:  # made only for an error: 100,000 rows are read on the GUI thread
                 return f"{path.name} line {reader.line_num}"
@@ -355,11 +375,9 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
     with_digits = any(digits for _, digits in labels.values())
     if header is None:
         header, rows = (["filename", "sum", "digits"] if with_digits else ["filename", "sum"]), []
-    names = [h.strip().lower() for h in header]
-    if with_digits and "digits" not in names:
-        header, names = [*header, "digits"], [*names, "digits"]
-    i_name, i_sum = names.index("filename"), names.index("sum")
-    i_digits = names.index("digits") if "digits" in names else None
+    if with_digits and labels_columns(header, Path(path).name)[2] is None:
+        header = [*header, "digits"]
+    i_name, i_sum, i_digits = labels_columns(header, Path(path).name)
     written = set()
     with atomic_text_file(path, encoding="utf-8") as f:
         f.write(csv_line(header))
@@ -394,6 +412,10 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
     names = [h.strip().lower() for h in header]
     if "filename" not in names or "sum" not in names:
         return None, []
+    try:
+        labels_columns(header, Path(path).name)
+    except InputError as exc:  # a column named twice: which one to change is not ours to guess
+        raise ExportError(f"cannot update {path}: {exc}; it is left as it was") from None
     return header, rows[1:]
 
 

@@ -261,6 +261,20 @@ def test_labels_not_utf8_or_missing(tmp_path):
         read_labels_csv(tmp_path / "absent.csv")
 
 
+def test_a_labels_header_that_names_a_column_twice_is_refused_to_read_and_to_rewrite(tmp_path):
+    """``filename,sum,sum``: which sum is meant is anyone's guess; reading says so in one line,
+    and a correction leaves the file as it was rather than change one of them."""
+    from core.export import ExportError
+
+    labels = tmp_path / "labels.csv"
+    labels.write_text("filename,sum,Sum \na.png,3,4\n", encoding="utf-8")
+    with pytest.raises(InputError, match="the header names 'sum' 2 times; keep one"):
+        read_labels_csv(labels)
+    with pytest.raises(ExportError, match="it is left as it was"):
+        write_labels_csv(labels, {"a.png": (5, None)})
+    assert labels.read_text(encoding="utf-8") == "filename,sum,Sum \na.png,3,4\n"
+
+
 @pytest.mark.parametrize(
     "labels",
     [
