@@ -19,13 +19,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
-    QDialogButtonBox,
     QHeaderView,
     QMenu,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
 )
+
+from digitsum_gui.dialogs import fill_with_close_button
 
 _IGNORED = Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier  # Shift+Tab is Backtab
 
@@ -158,12 +158,7 @@ class ShortcutsDialog(QDialog):
                 item = QTreeWidgetItem(head, [keys, what])
                 item.setToolTip(1, tip or what)
         self.tree.expandAll()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.tree)
-        layout.addWidget(buttons)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        fill_with_close_button(self, self.tree)
 
     def rows(self) -> list[tuple[str, str, str]]:
         """``(group, keys, what)`` of every line shown, in order."""
