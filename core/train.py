@@ -213,6 +213,16 @@ def get_args_parser(add_help=True) -> argparse.ArgumentParser:
     return p
 
 
+def _absolute_paths(args) -> argparse.Namespace:
+    """``args`` with the files and folders it names made absolute, as the checkpoint keeps them:
+    ``--resume`` from another working folder reads the same data and models."""
+    for name in ("mnist", "val_digits", "init", "compare"):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    args.data = [spec if spec.startswith("synthetic:") else os.path.abspath(spec) for spec in args.data]
+    return args
+
+
 def resolve_recipe(args) -> argparse.Namespace:
     """Fill the flags left at None from the recipe of the chosen model."""
     if args.head is None:
@@ -488,7 +498,7 @@ def prepare_run(args, ctx):
             saved["epochs"] = args.epochs
         args = argparse.Namespace(**saved)
     else:
-        args = resolve_recipe(args)
+        args = _absolute_paths(resolve_recipe(args))
         synthetic_only = [
             flag
             for flag, given in (

@@ -529,3 +529,22 @@ def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(m
     assert chosen in ("fp32", "bf16")
     assert ("measured slower" in capsys.readouterr().err) == (chosen == "fp32")
     assert core.train.choose_precision(model, DistContext(torch.device("cpu"), rank=0, world=2)) == "bf16"
+
+
+def test_a_run_resumes_from_another_working_folder(capsys, tmp_path, synth_folder, monkeypatch):
+    """Relative --data and --mnist are kept as the files they named: --resume works from elsewhere."""
+    import os
+
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    shutil.copytree(synth_folder, here / "images")
+    monkeypatch.chdir(here)
+    status, _, err = train(capsys, *TINY[2:], *BASELINE, "--data", "images", "--out", "run")
+    assert status == 0, err
+    monkeypatch.chdir(elsewhere)
+    status, evs, err = train(
+        capsys, "--resume", os.path.join("..", "here", "run"), "--epochs", "2", "--progress", "json"
+    )
+    assert status == 0, err
+    assert [e["epoch"] for e in evs if e["event"] == "epoch"] == [2]
