@@ -69,7 +69,7 @@ def train(args) -> None:
     composer = Composer(without_strangers(load_bank(args.mnist)), augment=args.augment, touch=args.touch)
     model = CompactReader()
     if args.init:
-        model.load_state_dict(torch.load(args.init))
+        model.load_state_dict(torch.load(args.init, weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     g = torch.Generator().manual_seed(args.seed + 1)
     start, seen, step, budget = time.monotonic(), 0, 0, args.minutes * 60
@@ -101,7 +101,7 @@ def caught(score: np.ndarray, wrong: np.ndarray, share: float) -> float:
 
 def score(args) -> None:
     model = CompactReader()
-    model.load_state_dict(torch.load(args.reader))
+    model.load_state_dict(torch.load(args.reader, weights_only=True))
     model.eval()
     bank = load_bank(args.mnist).subset("holdout")
     for path in args.readings:
