@@ -35,7 +35,7 @@ from core.arrays import array_format
 from core.data import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
 from core.errors import reason
 from core.export import ExportError, atomic_text_file
-from core.files import atomic_path, require_regular
+from core.files import atomic_write_bytes, require_regular
 
 try:
     import fcntl
@@ -402,8 +402,7 @@ def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
                 if note:
                     path.with_suffix(".folder").unlink(missing_ok=True)
             else:
-                with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                    f.write(content)  # (atomic_path syncs it to the disk before the rename)
+                atomic_write_bytes(path, content)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
 

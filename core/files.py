@@ -141,6 +141,18 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[str]:
         raise
 
 
+def atomic_write_bytes(dest: str | os.PathLike, content: bytes) -> None:
+    """Make ``dest`` hold ``content``, through ``atomic_path`` (synced, then renamed into place).
+
+    Raises
+    ------
+    OSError
+        As ``atomic_path``; ``dest`` is then as it was.
+    """
+    with atomic_path(dest) as tmp, open(tmp, "wb") as f:
+        f.write(content)
+
+
 def _fsync(path: str) -> None:
     """Flush ``path``'s data to the disk, whoever wrote it (safetensors, torch.save and ONNX do not)."""
     fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)  # (Windows syncs writable handles only)

@@ -12,7 +12,7 @@ folder, named like the sidecar by a hash of the folder's path:
 Not beside ``labels.csv``: a read-only folder cannot hold one, and a data folder (read by
 other tools, often under version control) should not grow files nobody asked for. The next
 opening's first change replaces the backup. Each file is written with
-``core.files.atomic_path``, the note last: a backup whose files do not match their note (a
+``core.files.atomic_write_bytes``, the note last: a backup whose files do not match their note (a
 crash while one was taken) is refused, never half restored.
 
     backup = LabelsBackup(labels.folder, data_dir / "backups")   # one per opening of the folder
@@ -33,7 +33,7 @@ from pathlib import Path
 from core.corrections import FolderLabels, LabelsSnapshot, folder_key
 from core.data import LABELS_MAX_BYTES, InputError, read_labels_csv
 from core.errors import DigitsumError, reason
-from core.files import atomic_path, require_regular
+from core.files import atomic_write_bytes, require_regular
 
 NOTE_NAME = "backup.json"
 FILE_NAMES = ("labels.csv", "sidecar.csv")  # in the backup: the folder's labels.csv, the sidecar
@@ -60,13 +60,6 @@ class BackupInfo:
 
 def _sha256(content: bytes | None) -> str | None:
     return None if content is None else hashlib.sha256(content).hexdigest()
-
-
-def _write(path: Path, content: bytes) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())  # the rename must not land before the data on a crash
 
 
 class LabelsBackup:
@@ -124,8 +117,8 @@ class LabelsBackup:
                 if content is None:
                     (self.path / name).unlink(missing_ok=True)
                 else:
-                    _write(self.path / name, content)
-            _write(self.path / NOTE_NAME, (json.dumps(note, indent=1) + "\n").encode("utf-8"))
+                    atomic_write_bytes(self.path / name, content)
+            atomic_write_bytes(self.path / NOTE_NAME, (json.dumps(note, indent=1) + "\n").encode("utf-8"))
         except OSError as exc:
             raise BackupError(f"cannot write a backup to {self.path}: {reason(exc)}") from exc
         return True
