@@ -172,8 +172,13 @@ def _cell(value: Any) -> str:
     return escape_cell(value) if isinstance(value, str) else str(value)
 
 
+def row_field(row: Any, name: str) -> Any:
+    """A field of a row, an object (``PredictionRow``) or a mapping: the writer takes both."""
+    return row[name] if isinstance(row, Mapping) else getattr(row, name)
+
+
 def _format_row(row: Any, extra: Mapping[str, Callable[[Any], Any]]) -> list[str]:
-    get = row.__getitem__ if isinstance(row, Mapping) else functools.partial(getattr, row)
+    get = functools.partial(row_field, row)
     total, confidence, error = get("predicted_sum"), get("confidence"), get("error")
     if error:
         error = " ".join(error.splitlines())  # error stays one line

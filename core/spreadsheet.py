@@ -10,14 +10,16 @@ number, so the leading zero stays.
 
     write_predictions_csv(rows, "sums.csv", extra_columns=SPREADSHEET_COLUMNS)
 
-Qt-free and numpy-free: the table (``digitsum_gui.table_model``) shows confidences with
-``format_probability`` from here at start-up.
+Qt-free: the table (``digitsum_gui.table_model``) shows confidences with ``confidence_text``
+from here, so the table and the export write them alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
+
+from core.export import row_field
 
 
 def format_probability(p: float) -> str:
@@ -34,18 +36,17 @@ def digits_text(digits: str) -> str:
     return " ".join(digits)
 
 
-def _field(row: Any, name: str) -> Any:
-    """A field of a row, whether an object (``PredictionRow``) or a mapping, as ``core.export`` takes both."""
-    return row[name] if isinstance(row, Mapping) else getattr(row, name)
-
-
-def _confidence_text(row: Any) -> str:
-    confidence = _field(row, "confidence")
+def confidence_text(confidence: float | None) -> str:
+    """A confidence as the table shows it (``format_probability``); empty where there is none."""
     return "" if confidence is None else format_probability(confidence)
 
 
+def _confidence_text(row: Any) -> str:
+    return confidence_text(row_field(row, "confidence"))
+
+
 def _digits_text(row: Any) -> str:
-    return digits_text(_field(row, "digits") or "")
+    return digits_text(row_field(row, "digits") or "")
 
 
 # name -> function of a row, for ``write_predictions_csv(extra_columns=...)``

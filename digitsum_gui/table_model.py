@@ -28,11 +28,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
-from core.spreadsheet import format_probability  # one format: the table's and the export's
+from core.spreadsheet import confidence_text, format_probability  # one format: the table's and the export's
 from digitsum_gui import corrections
-from digitsum_gui.doubtful import LOW_CONFIDENCE as LOW_CONFIDENCE  # these two re-exported: they lived here
-from digitsum_gui.doubtful import DoubtfulThreshold
-from digitsum_gui.doubtful import is_doubtful as is_doubtful
+from digitsum_gui.doubtful import DoubtfulThreshold, is_doubtful
 from digitsum_gui.thumbnails import Thumbnails
 from digitsum_gui.undo import LabelsUndoStack
 
@@ -103,7 +101,7 @@ COLUMNS = {
     ),
     Column.CONFIDENCE: ColumnSpec(
         "Confidence",
-        lambda row: "" if row.confidence is None else format_probability(row.confidence),
+        lambda row: confidence_text(row.confidence),
         lambda row, index, labels: -1.0 if row.confidence is None else row.confidence,
         tooltip=_top3,
         width=96,
