@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
 from digitsum_gui.dialogs import open_box
+from digitsum_gui.row_tally import RowTally
 from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table_model import Column
 
@@ -54,7 +55,8 @@ class LabelsController(QObject):
         self._told_elsewhere = None  # the labels whose move to the sidecar has been said
 
         self.accuracy_label = SteadyLabel()  # as wide as its count will get: the fields beside it stay put
-        self._counted = self._right = self._known = 0  # rows counted so far, and their tally
+        # (right, known) over the rows so far
+        self._tally = RowTally(lambda rows: self.labels.accuracy((r.file, r.predicted_sum) for r in rows))
         window.status.insertPermanentWidget(0, self.accuracy_label)
         delegate = TrueSumDelegate(Column.SUM, window.table_view)
         # a number out of range is said in the status bar too, never in a box: the cell stays open with it
@@ -93,21 +95,16 @@ class LabelsController(QObject):
     @Slot()
     def _update_accuracy(self, *_args) -> None:
         """Count the accuracy on the labelled rows again from the first row."""
-        self._counted = self._right = self._known = 0
+        self._tally.reset()
         self._count_new_rows()
 
     @Slot()
     def _count_new_rows(self, *_args) -> None:
-        # only the rows added since the last count: a run of 100,000 rows in 1,000 deliveries
-        # would otherwise recount 50 million rows on the GUI thread
         rows = self.window.table_model.rows
-        if self.labels is not None and self._counted < len(rows):
-            right, known = self.labels.accuracy((r.file, r.predicted_sum) for r in rows[self._counted :])
-            self._right, self._known = self._right + right, self._known + known
-        self._counted = len(rows)
+        right, known = self._tally.update(rows) if self.labels is not None else (0, 0)
         most = max(len(rows), len(self.window.table_model.items))  # every row listed, labelled and right
         self.accuracy_label.hold_width_for(accuracy_text(self.labels, most, most), accuracy_text(self.labels, 0, 0))
-        self.accuracy_label.setText(accuracy_text(self.labels, self._right, self._known))
+        self.accuracy_label.setText(accuracy_text(self.labels, right, known))
         if self.labels is not None:
             self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")
 

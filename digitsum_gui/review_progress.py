@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
 from digitsum_gui.doubtful import format_threshold
+from digitsum_gui.row_tally import RowTally
 
 
 def review_counts(rows, labels, doubtful) -> tuple[int, int]:
@@ -43,7 +44,7 @@ class ReviewProgress(QObject):
         self.label.setObjectName("review_progress")
         legend = window.results.legend.layout()
         legend.insertWidget(legend.count() - 1, self.label)  # after the colours' swatches, before the keys' hint
-        self._counted = self._reviewed = self._doubtful = 0
+        self._tally = RowTally(lambda rows: review_counts(rows, self.model.labels, self.model.doubtful))
         self.model.modelReset.connect(self.recount)  # (after the labels controller's: the folder's labels)
         self.model.rows_appended.connect(self._count_new_rows)
         self.model.labels_changed.connect(self.recount)  # a sum typed, accepted, cleared, undone
@@ -56,27 +57,18 @@ class ReviewProgress(QObject):
     @property
     def counts(self) -> tuple[int, int]:
         """``(reviewed, doubtful)`` as shown."""
-        return self._reviewed, self._doubtful
+        return self._tally.totals
 
     def recount(self, *_) -> None:
-        self._counted = self._reviewed = self._doubtful = 0
+        self._tally.reset()
         self._count_new_rows()
 
     def _count_new_rows(self, *_) -> None:
-        rows = self.model.rows
-        if self._counted < len(rows):
-            reviewed, doubtful = review_counts(rows[self._counted :], self.model.labels, self.model.doubtful)
-            self._reviewed, self._doubtful = self._reviewed + reviewed, self._doubtful + doubtful
-        self._counted = len(rows)
-        self._show()
-
-    def _show(self) -> None:
+        reviewed, doubtful = self._tally.update(self.model.rows)
         # without a folder's labels (an .npy array, several inputs) no row can take a sum
         self.label.setVisible(self.model.labels is not None and bool(self.model.rows))
         below = format_threshold(self.model.doubtful.below)
-        self.label.setText(
-            f"Reviewed {self._reviewed:,} of {self._doubtful:,} doubtful" if self._doubtful else "No doubtful rows"
-        )
+        self.label.setText(f"Reviewed {reviewed:,} of {doubtful:,} doubtful" if doubtful else "No doubtful rows")
         self.label.setToolTip(
             f"Rows read below {below} that have a true sum: typed, accepted with Space, or from labels.csv. "
             "N goes to the next one without; the sums stay in labels.csv, so the review resumes there."
