@@ -25,7 +25,7 @@ import torchvision  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
-from core.model import IMAGENET_MEAN, IMAGENET_STD, report_head  # noqa: E402
+from core.models.networks import IMAGENET_MEAN, IMAGENET_STD, report_head  # noqa: E402
 
 BATCH = 64
 

@@ -26,9 +26,9 @@ from benchlib import ROOT, checkout_command, checkout_model, load_average, machi
 CHILD = r"""
 import json, sys, tempfile, time
 import numpy as np
-from core.data import list_inputs
-from core.predict import Predictor
-from core.synth import compose_numpy, load_bank
+from core.inputs.listing import list_inputs
+from core.predict.predictor import Predictor
+from core.synth.composer import compose_numpy, load_bank
 
 model, precision, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 images, _ = compose_numpy(load_bank().subset("holdout"), 1024, seed=3)

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from core.data import list_inputs  # noqa: E402
-from core.export import write_predictions_csv  # noqa: E402
-from core.predict import Predictor  # noqa: E402
+from core.inputs.listing import list_inputs  # noqa: E402
+from core.predict.prediction_csv import write_predictions_csv  # noqa: E402
+from core.predict.predictor import Predictor  # noqa: E402
 
 
 def main():

@@ -38,9 +38,9 @@ def main():
 
     import numpy as np
 
-    from core.data import list_inputs
-    from core.export import write_predictions_csv
-    from core.predict import Predictor
+    from core.inputs.listing import list_inputs
+    from core.predict.prediction_csv import write_predictions_csv
+    from core.predict.predictor import Predictor
 
     items = list_inputs([folder])
     predictor = Predictor(None, device="cpu", batch_size=args.batch_size, workers=args.workers, processes=True)

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch
 from benchlib import digitsum_command, load_average, machine, png_folder
 
-from core.checkpoint import load_model
-from core.data import list_inputs
-from core.inference import fold_batch_norms
-from core.predict import Predictor
+from core.inputs.listing import list_inputs
+from core.models.checkpoint import load_model
+from core.predict.predictor import Predictor
+from core.predict.torch_precision import fold_batch_norms
 
 # name: (channels_last, fold BN, precision, streams, batch size); streams None: one per core
 CONFIGS = {

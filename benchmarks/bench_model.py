@@ -13,10 +13,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from core.checkpoint import load_model
-from core.inference import prepare_for_inference
-from core.model import build_model
-from core.runtime import autocast, describe_device, resolve_device
+from core.devices import autocast, describe_device, resolve_device
+from core.models.checkpoint import load_model
+from core.models.networks import build_model
+from core.predict.torch_precision import prepare_for_inference
 
 
 def main():

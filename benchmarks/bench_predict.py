@@ -12,7 +12,7 @@ included, on the same folder of composed PNGs (the bundled bank's held-out write
   ResNet-50 with the report's head, fp32, eager, NCHW, no_grad);
 - ours: `digitsum predict FOLDER --output X.csv` with the default model and its defaults;
 - with ``--second-look-cost``, ours again with ``--no-second-look``: what the second look at
-  doubtful rows costs on this folder (``core.second_look``; goal: at most 15%);
+  doubtful rows costs on this folder (``core.predict.second_look``; goal: at most 15%);
 - with ``--before DIR``, `digitsum predict` of another checkout (an earlier commit) with the
   same packages: before and after in one run;
 - with ``--one-image N``: N times, one PNG from command to CSV, ours (and before), the median
@@ -51,8 +51,8 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
 
 def accuracy_check(folder: Path, model) -> dict:
     """Exact-sum accuracy of the model in fp32 and in the Predictor's automatic precision."""
-    from core.data import list_inputs, read_labels_csv
-    from core.predict import Predictor, score
+    from core.inputs.listing import list_inputs, read_labels_csv
+    from core.predict.predictor import Predictor, score
 
     truth = read_labels_csv(folder / "labels.csv")
     items = [i for i in list_inputs([folder]) if i.name in truth]

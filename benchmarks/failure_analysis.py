@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import list_inputs, read_labels_csv
-from core.predict import Predictor
+from core.inputs.listing import list_inputs, read_labels_csv
+from core.predict.predictor import Predictor
 
 
 def main():

@@ -4,7 +4,7 @@
 # the same held-out images. Everything worth keeping goes to $OUT (the model in three parts).
 #   OUT=/tmp/o TRAIN_SECONDS=20 DEVICE=cpu BS=32 EPOCHS=1 HELDOUT=200 bash benchmarks/gpu_train_default.sh  # dry run
 # MNIST must have its writers beside it (mnist-train-writers.npz): training and validation then
-# use other writers than the held-out figure (core.synth.writer_split). A writer-disjoint model
+# use other writers than the held-out figure (core.synth.composer.writer_split). A writer-disjoint model
 # must start from scratch (no INIT): the models before the split trained on the held-out writers.
 #   cp ../shared/data/mnist-train*.npz .data/    # then, on the device:
 #   EPOCHS=8 AUGMENT=0.5 TRAIN_SECONDS=300 bash benchmarks/gpu_train_default.sh
@@ -46,7 +46,7 @@ log "train default rc=$? $(tail -c 600 $W/default.err)"
 grep -v '"event": "step"' $W/progress-default.jsonl > "$OUT/progress-default.jsonl"  # epochs only: $OUT is small
 tail -n 2 "$OUT/progress-default.jsonl" | cut -c1-400 | tee -a "$OUT/log.txt"
 $PY - <<PYEOF 2>&1 | tee -a "$OUT/log.txt"
-from core.checkpoint import load_model, save_model
+from core.models.checkpoint import load_model, save_model
 m, info = load_model("$W/default/best.safetensors")
 meta = dict(info.meta)
 for k in ("format", "arch", "head", "input_height", "input_width", "channels", "mean", "std", "num_classes", "created", "version"):

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 
-from core.checkpoint import load_model
-from core.runtime import resolve_device
-from core.synth import DigitBank, compose_numpy, load_bank
+from core.devices import resolve_device
+from core.models.checkpoint import load_model
+from core.synth.composer import DigitBank, compose_numpy, load_bank
 
 
 def main():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.checkpoint import load_model, save_model
+from core.models.checkpoint import load_model, save_model
 
 
 def main():

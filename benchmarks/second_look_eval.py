@@ -4,12 +4,12 @@
     python benchmarks/second_look_eval.py --mnist mnist-train.npz --split holdout --layout grid
     python benchmarks/second_look_eval.py --mnist mnist-train.npz --digits index-holdout
 
-Reads every image once with the second look off, then applies it (``core.second_look``) to
+Reads every image once with the second look off, then applies it (``core.predict.second_look``) to
 the same readings, so both figures come from the same images and the same first reading.
 Prints exact-sum accuracy off and on, the share of rows read again, and for each confidence
 threshold how many of the wrong sums lie below it and how many rows a person would review.
 ``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
-split by writer (``core.synth.split_indices``): digits the shipped model never trained on,
+split by writer (``core.synth.composer.split_indices``): digits the shipped model never trained on,
 by writers it did see.
 """
 
@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 
-from core.predict import Predictor
-from core.second_look import SECOND_LOOK_BELOW, look_again
+from core.predict.predictor import Predictor
+from core.predict.second_look import SECOND_LOOK_BELOW, look_again
 from core.spec import LAYOUTS
-from core.synth import compose_numpy, load_bank, split_indices
+from core.synth.composer import compose_numpy, load_bank, split_indices
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
 

@@ -10,7 +10,7 @@ Issue #22 asks that the doubtful rows hold 90% of the wrong sums while flagging 
 rows; the default model's own confidence holds about 75% there. Look-alike digits are read
 confidently wrong, so no threshold on that confidence finds them: a reader that errs in other
 places might. ``train`` fits a compact CNN (about 1 million weights, ``CompactReader``) that
-reads the four digits like the default model's head does (``core.model.DigitsHead``, the exact
+reads the four digits like the default model's head does (``core.models.networks.DigitsHead``, the exact
 sum distribution), on composed images from MNIST's training writers only, with the training
 augmentation and a share of touching neighbours, for a fixed time on the CPU. ``score``
 reads the same selection-half images that ``second_look_eval.py --save`` read (same bank,
@@ -33,9 +33,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.model import MNIST_MEAN, MNIST_STD, DigitsHead, log_sum_distribution
-from core.synth import Composer, compose_numpy, load_bank
-from core.trainsets import without_strangers
+from core.models.networks import MNIST_MEAN, MNIST_STD, DigitsHead, log_sum_distribution
+from core.synth.composer import Composer, compose_numpy, load_bank
+from core.train.datasets import without_strangers
 
 SHARES = (0.02, 0.03, 0.05)  # of the rows, ranked most doubtful first
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.checkpoint import load_model, save_model
-from core.store import DEFAULT_MODEL
+from core.models.checkpoint import load_model, save_model
+from core.models.store import DEFAULT_MODEL
 
 SET = (
     "{count:,} images: digitsum synth OUT --count {count} --seed 1{layout} from the bundled bank's held-out "

@@ -1,5 +1,5 @@
 """``python -m core`` is ``digitsum``."""
 
-from core.cli import run
+from core.cli.main import run
 
 run()

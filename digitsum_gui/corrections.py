@@ -1,7 +1,7 @@
 """Typing the right sum in the table: the editor, and the texts that report the labels.
 
 The labels themselves (``labels.csv`` or a sidecar, saved at once) are
-``core.corrections.FolderLabels``; the table model's "True sum" column reads and writes
+``core.labels.folder_labels.FolderLabels``; the table model's "True sum" column reads and writes
 them. This module holds the Qt pieces around it: the cell's editor (0..36, empty to forget
 a sum, anything else refused beside the cell, which stays open), what the cells show, and the
 accuracy line for the status bar; ``known_sum`` is also the CSV export's ``corrected_sum`` column.
@@ -135,7 +135,7 @@ def _mark(editor: QLineEdit, text: str) -> None:
 
 def save_true_sum(labels, row, value) -> str:
     """Validate ``value`` and save it as the true sum of ``row``; a one-line problem, or "" when saved."""
-    from core.export import ExportError
+    from core.predict.prediction_csv import ExportError
 
     ok, total = parse_sum(value)
     if not ok:

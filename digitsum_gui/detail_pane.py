@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.predict.spreadsheet import format_probability
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
-from core.spreadsheet import format_probability
 from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
 
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window

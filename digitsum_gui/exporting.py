@@ -2,9 +2,9 @@
 
 A scope is all rows done so far, the rows shown (after the filter), the selected rows, or
 the doubtful rows; whatever the table's sort, they are written in input order. The columns
-are ``core.export.write_predictions_csv``'s, byte for byte the CLI's, followed by the
+are ``core.predict.prediction_csv.write_predictions_csv``'s, byte for byte the CLI's, followed by the
 window's ``export_columns`` (``corrected_sum``) and, for a spreadsheet, its
-``spreadsheet_columns`` (``true_sum_from``) and ``core.spreadsheet.SPREADSHEET_COLUMNS``
+``spreadsheet_columns`` (``true_sum_from``) and ``core.predict.spreadsheet.SPREADSHEET_COLUMNS``
 (``confidence_text``, ``digits_text``), each only where one has something to say: a folder
 without labels exported without the spreadsheet columns is exactly the CLI's bytes.
 The dialog that asks is ``digitsum_gui.export_dialog``.
@@ -59,7 +59,7 @@ def scope_indices(window, scope: str) -> list[int]:
 
 def export_columns(window, rows: list, spreadsheet: bool) -> dict:
     """The columns after the contract's: those of the window with something to say for ``rows``."""
-    from core.spreadsheet import SPREADSHEET_COLUMNS
+    from core.predict.spreadsheet import SPREADSHEET_COLUMNS
 
     columns = dict(window.export_columns)
     if spreadsheet:
@@ -72,7 +72,7 @@ def export_rows(window, dest, scope: str = "all", spreadsheet: bool = False) -> 
 
     ``spreadsheet`` adds the columns that read in a spreadsheet as the table does.
     """
-    from core.export import ExportError, write_predictions_csv
+    from core.predict.prediction_csv import ExportError, write_predictions_csv
 
     rows = list(window.table_model.rows)  # a snapshot: rows may still arrive during a run
     if scope != "all":

@@ -1,6 +1,6 @@
 """File > Restore Labels Backup...: the open folder's true sums as they were when it was opened.
 
-``core.labels_backup`` takes and restores the copy; this controller decides when to take it and
+``core.labels.backup`` takes and restores the copy; this controller decides when to take it and
 offers it back. A backup is taken before the first change after each opening
 (``MainWindow.opened`` starts a round; every labels object the table shows gets the hook
 ``FolderLabels.before_change``), not on every change: a second sum typed must not replace the
@@ -54,8 +54,8 @@ class LabelsBackupController(QObject):
         self.model.labels_changed.connect(self._update_action)
 
     def backup(self):
-        """The ``core.labels_backup.LabelsBackup`` of the open folder's labels, or None."""
-        from core.labels_backup import LabelsBackup
+        """The ``core.labels.backup.LabelsBackup`` of the open folder's labels, or None."""
+        from core.labels.backup import LabelsBackup
 
         labels = self.model.labels
         return None if labels is None else LabelsBackup(labels.folder, self.backups_dir)
@@ -75,7 +75,7 @@ class LabelsBackupController(QObject):
 
     def _before_change(self, labels) -> None:
         """Take this opening's backup, once; a backup that fails never stops the sum being saved."""
-        from core.labels_backup import BackupError, LabelsBackup
+        from core.labels.backup import BackupError, LabelsBackup
 
         if self._this_opening is None or self._this_opening.folder != labels.folder:
             self._this_opening = LabelsBackup(labels.folder, self.backups_dir)
@@ -92,7 +92,7 @@ class LabelsBackupController(QObject):
 
     def ask_restore(self) -> None:
         """Say what a restore would replace and ask (No is the default); Yes restores."""
-        from core.labels_backup import BackupError
+        from core.labels.backup import BackupError
 
         backup, labels = self.backup(), self.model.labels
         try:
@@ -134,8 +134,8 @@ class LabelsBackupController(QObject):
 
     def restore(self) -> bool:
         """Put the backup back now, as one undo step; says how it went."""
-        from core.export import ExportError
-        from core.labels_backup import BackupError
+        from core.labels.backup import BackupError
+        from core.predict.prediction_csv import ExportError
 
         backup, labels = self.backup(), self.model.labels
         if backup is None:

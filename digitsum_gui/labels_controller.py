@@ -3,10 +3,10 @@
 ``LabelsController`` attaches to a ``MainWindow`` and adds, without the window knowing
 the details:
 
-- the open folder's labels (``core.corrections.FolderLabels``, ``labels.csv`` or a sidecar)
+- the open folder's labels (``core.labels.folder_labels.FolderLabels``, ``labels.csv`` or a sidecar)
   behind the table's editable "True sum" column, read again when the folder or its labels
   change on disk; for images opened one by one, those of the folder that holds them
-  (``core.corrections.labels_of``), so a sum typed for one is saved as it would be from its folder;
+  (``core.labels.folder_labels.labels_of``), so a sum typed for one is saved as it would be from its folder;
 - the accuracy on the labelled rows in the status bar, counted as rows arrive;
 - a message, once per folder, when its true sums cannot go into its labels.csv (a read-only
   or vanished folder) and go to a file in the data folder instead, naming that file;
@@ -32,7 +32,7 @@ from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table_model import Column
 
 if TYPE_CHECKING:
-    from core.corrections import FolderLabels
+    from core.labels.folder_labels import FolderLabels
 
 
 class LabelsController(QObject):
@@ -78,7 +78,7 @@ class LabelsController(QObject):
         """The open folder's labels, on every open and every run: read again when the folder
         is another or its labels files changed on disk (edits made outside the app or by
         another window show up), else kept."""
-        from core.corrections import labels_of  # numpy and Pillow (core.data): not at start-up
+        from core.labels.folder_labels import labels_of  # numpy and Pillow (core.inputs.listing): not at start-up
 
         source = list(self.window.source)
         if source != self._labels_source or self.labels is None or not self.labels.is_current():

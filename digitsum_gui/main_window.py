@@ -2,7 +2,7 @@
 
 The window holds no prediction logic: a ``PredictWorker`` in its own ``QThread`` loads the
 model and runs ``core``'s Predictor; the table is a ``PredictionTableModel`` over the rows
-it sends back; the CSV is ``core.export.write_predictions_csv`` over those rows in input
+it sends back; the CSV is ``core.predict.prediction_csv.write_predictions_csv`` over those rows in input
 order, so its columns are byte for byte what ``digitsum predict DIR --output X`` writes,
 followed by ``corrected_sum`` (the true sums typed in the table or read from labels.csv).
 The corrections loop is two controllers: the true sums are ``LabelsController``
@@ -23,7 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from core.store import DEFAULT_MODEL, same_file
+from core.models.store import DEFAULT_MODEL, same_file
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.export_dialog import ask_export
@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
     model_path : str or Path, optional
         Model to load; default: the one remembered in settings, else the bundled model.
     device, batch_size, workers
-        Passed to ``core.predict.Predictor`` (None: its defaults, the same as the CLI's).
+        Passed to ``core.predict.predictor.Predictor`` (None: its defaults, the same as the CLI's).
     store : ModelStore, optional
         Trained models and sidecar corrections (default: the per-user data folder).
 

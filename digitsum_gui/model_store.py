@@ -5,7 +5,7 @@ All live in the per-user data folder ``app_data_dir()``: ``~/.local/share/digits
 Linux, the same under ``%APPDATA%`` on Windows and ``~/Library/Application Support`` on macOS.
 Tests point ``ModelStore`` at a temporary folder, or turn on
 ``QStandardPaths.setTestModeEnabled(True)``, so they never touch the real one.
-The listing and deleting itself is ``core.store`` (Qt-free); this class adds a ``changed``
+The listing and deleting itself is ``core.models.store`` (Qt-free); this class adds a ``changed``
 signal so every open view refreshes when a run finishes or a model is deleted.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
-from core.store import delete_run, list_models, reserve_run_folder
+from core.models.store import delete_run, list_models, reserve_run_folder
 
 
 def app_data_dir() -> Path:
@@ -77,12 +77,12 @@ class ModelStore(QObject):
 
     @property
     def backups_dir(self) -> Path:
-        """Each folder's labels as they were when it was opened (``core.labels_backup``)."""
+        """Each folder's labels as they were when it was opened (``core.labels.backup``)."""
         return self.root / "backups"
 
     @property
     def samples_dir(self) -> Path:
-        """The copy of the sample images that Help > Sample Images opens (``core.samples``)."""
+        """The copy of the sample images that Help > Sample Images opens (``core.inputs.samples``)."""
         return self.root / "samples"
 
     def reserve(self, arch: str, head: str) -> Path:
@@ -90,11 +90,11 @@ class ModelStore(QObject):
         return reserve_run_folder(self.runs_dir, arch, head)
 
     def models(self, extra=()) -> list:
-        """``core.store.StoredModel`` for every finished run, newest first, then ``extra`` files."""
+        """``core.models.store.StoredModel`` for every finished run, newest first, then ``extra`` files."""
         return list_models(self.runs_dir, tuple(extra))
 
     def delete(self, model_path, in_use) -> None:
-        """Delete a run (raises ``core.store.StoreError`` for the model in use or a foreign file)."""
+        """Delete a run (raises ``core.models.store.StoreError`` for the model in use or a foreign file)."""
         delete_run(self.runs_dir, model_path, in_use)
         self.changed.emit()
 

@@ -4,7 +4,7 @@ Lists the store's runs (newest first), then the bundled default model and the mo
 when it is a file from elsewhere. Switch to one, reveal its folder in the file manager, or
 delete a run (never the model in use, never a file outside the store).
 
-Accuracy figures say what they were measured on (``digitsum_gui.figures``): a run's own
+Accuracy figures say what they were measured on (``digitsum_gui.accuracy_text``): a run's own
 validation images and a held-out set are different columns, each with its image count and
 interval, so a validation figure on 100 images is never read as a rival of a held-out one
 on 10,000. Two models are compared on the same images in the Retrain dialog.
@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core.store import DEFAULT_MODEL, StoreError, same_file
+from core.models.store import DEFAULT_MODEL, StoreError, same_file
+from digitsum_gui.accuracy_text import figures_tooltip, model_figures
 from digitsum_gui.dialogs import open_or_offer_copy, show_error
-from digitsum_gui.figures import figures_tooltip, model_figures
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")
 CREATED_COLUMN, MODEL_COLUMN, VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 0, 1, 4, 5, 6

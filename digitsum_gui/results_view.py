@@ -30,8 +30,8 @@ from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
 from digitsum_gui.doubtful import format_threshold
+from digitsum_gui.empty_hint import EmptyHint
 from digitsum_gui.filter_bar import FilterBar
-from digitsum_gui.first_run import EmptyHint
 from digitsum_gui.status_bar import ElidedLabel
 from digitsum_gui.table_model import (
     COLUMNS,

@@ -1,7 +1,7 @@
 """Help > Sample Images (and the empty window's Try the Sample Images): open a copy, say where.
 
 The installed ``resources/samples`` is never opened itself: sums typed there would rewrite the
-installation's ``labels.csv``. ``core.samples.copy_samples`` copies it into the data folder and
+installation's ``labels.csv``. ``core.inputs.samples.copy_samples`` copies it into the data folder and
 the window opens the copy; the status bar says where it is, when the folder opens and again
 when its first run ends (the run's own messages would otherwise cover it at once).
 """
@@ -42,7 +42,7 @@ class SampleImages(QObject):
 
     def open(self) -> bool:
         """Copy the samples (keeping sums typed into an earlier copy) and open the copy."""
-        from core.samples import SamplesError, copy_samples
+        from core.inputs.samples import SamplesError, copy_samples
 
         try:
             folder = copy_samples(self.scratch_dir)

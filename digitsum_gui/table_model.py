@@ -1,7 +1,7 @@
 """The results table: a Qt adapter over a plain Python list of ``core`` prediction rows.
 
 ``PredictionTableModel`` owns two parallel lists, ``items`` (what was listed, from
-``core.data.list_inputs``) and ``rows`` (``core.predict.PredictionRow``, appended batch by
+``core.inputs.listing.list_inputs``) and ``rows`` (``core.predict.predictor.PredictionRow``, appended batch by
 batch in the same input order), so row ``i`` of the table is always file ``items[i]``. It
 creates no widget per row and no thumbnail until the view paints one, which keeps 100,000
 rows as cheap as 100. Thumbnails are ``digitsum_gui.thumbnails``'s: read by a thread of their
@@ -28,7 +28,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 
-from core.spreadsheet import confidence_text, format_probability  # one format: the table's and the export's
+from core.predict.spreadsheet import confidence_text, format_probability  # one format: the table's and the export's
 from digitsum_gui import corrections
 from digitsum_gui.doubtful import DoubtfulThreshold, is_doubtful
 from digitsum_gui.thumbnails import Thumbnails
@@ -140,7 +140,7 @@ class PredictionTableModel(QAbstractTableModel):
     Table rows are *display* rows; ``input_index(r)`` says which input a display row is.
     Without a sort they are the same. ``rows``/``items`` and ``thumbnail`` use input indices.
 
-    The "True sum" column shows and edits ``labels`` (``core.corrections.FolderLabels``, set
+    The "True sum" column shows and edits ``labels`` (``core.labels.folder_labels.FolderLabels``, set
     by ``set_labels``): an edit is validated (0..36, or empty to forget) and saved at once.
 
     ``doubtful`` (``digitsum_gui.doubtful.DoubtfulThreshold``) says which rows are coloured
@@ -167,8 +167,8 @@ class PredictionTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._items: list = []  # core.data.InputItem, input order
-        self._rows: list = []  # core.predict.PredictionRow, same order, possibly fewer
+        self._items: list = []  # core.inputs.listing.InputItem, input order
+        self._rows: list = []  # core.predict.predictor.PredictionRow, same order, possibly fewer
         self.thumbnails = Thumbnails(self)
         self.thumbnails.ready.connect(self._on_thumbnail_ready)
         self._sort_column = -1  # -1: input order
@@ -177,7 +177,7 @@ class PredictionTableModel(QAbstractTableModel):
         # descending sort the display is this list reversed and the index is negated, which
         # keeps equal keys in input order either way (what a stable sort would do).
         self._sorted: list[tuple] = []
-        self._labels = None  # core.corrections.FolderLabels of the open folder, or None
+        self._labels = None  # core.labels.folder_labels.FolderLabels of the open folder, or None
         self.undo_stack = LabelsUndoStack(self)  # every true sum typed or cleared (Edit > Undo)
         self.doubtful = DoubtfulThreshold(parent=self)  # ``self.doubtful(row)``: coloured as doubtful now?
         self.doubtful.changed.connect(self._recolour)
@@ -402,7 +402,7 @@ class PredictionTableModel(QAbstractTableModel):
         not be written). One write, not one per row: 1,500 rows took ~5 s of rewriting labels.csv.
         """
         from core.errors import reason
-        from core.export import ExportError
+        from core.predict.prediction_csv import ExportError
 
         rows = [
             r

@@ -27,8 +27,8 @@ def array_to_image(image) -> QImage:
 
 def read_thumbnail(item) -> QImage | None:
     """``item`` as the model saw it, or None for a file that cannot be read."""
-    from core.data import load_item  # the one reader: the thumbnail is what the model saw
-    from core.images import ImageReadError
+    from core.inputs.images import ImageReadError
+    from core.inputs.listing import load_item  # the one reader: the thumbnail is what the model saw
 
     try:
         # an image with no digits is an error row, but the person reviewing it should see it
@@ -38,7 +38,7 @@ def read_thumbnail(item) -> QImage | None:
 
 
 class Thumbnails(QObject):
-    """Thumbnails of a list of inputs (``core.data.InputItem``), by input index.
+    """Thumbnails of a list of inputs (``core.inputs.listing.InputItem``), by input index.
 
     Signals
     -------

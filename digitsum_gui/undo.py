@@ -1,7 +1,7 @@
 """Edit > Undo / Redo for the true sums: every sum typed or cleared, a bulk clear as one step.
 
 A step keeps the labels files as they were before it and after it
-(``core.corrections.FolderLabels.snapshot``), so Undo gives back ``labels.csv`` itself, byte
+(``core.labels.folder_labels.FolderLabels.snapshot``), so Undo gives back ``labels.csv`` itself, byte
 for byte: a cleared row comes back in its place, with its digits and any other columns, not
 at the end of the file. (Another window that saved into the same file meanwhile keeps its
 corrections: then only the sums the step changed are put back; ``FolderLabels.restore``.)
@@ -88,7 +88,7 @@ class LabelsUndoStack(QUndoStack):
                 self.push(TrueSumChange(self, labels, before, after, text))
 
     def put_back(self, labels, snapshot, now, said: str) -> None:
-        from core.export import ExportError
+        from core.predict.prediction_csv import ExportError
 
         try:
             labels.restore(snapshot, now)

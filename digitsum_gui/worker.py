@@ -53,15 +53,15 @@ class ModelSummary:
     def accuracy_text(self) -> str:
         """The most telling figure the file records, saying what it was measured on
         (``held-out digits 98.9% of 10,000``, ``val 100.0% of 100 (±3.7)``), else empty.
-        See ``digitsum_gui.figures``: a validation figure is never passed off as a held-out one."""
-        from digitsum_gui.figures import best_figure_text
+        See ``digitsum_gui.accuracy_text``: a validation figure is never passed off as a held-out one."""
+        from digitsum_gui.accuracy_text import best_figure_text
 
         return best_figure_text(self.meta.get("metrics"))
 
     @property
     def accuracy_tooltip(self) -> str:
         """Every figure the file records, one a line, each with its kind, count and set."""
-        from digitsum_gui.figures import figures_tooltip
+        from digitsum_gui.accuracy_text import figures_tooltip
 
         return figures_tooltip(self.meta.get("metrics"), self.meta.get("digit_split"))
 
@@ -72,7 +72,7 @@ def _failure_text(reason: str, exc: BaseException) -> str:
 
 
 class PredictWorker(QObject):
-    """Loads a ``core.predict.Predictor`` once and runs it over inputs on request.
+    """Loads a ``core.predict.predictor.Predictor`` once and runs it over inputs on request.
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ class PredictWorker(QObject):
     recursive : bool
         List images in sub-folders too.
     second_look : bool
-        Read doubtful rows again from shifted copies (``core.second_look``); an attribute
+        Read doubtful rows again from shifted copies (``core.predict.second_look``); an attribute
         the window sets when its menu item is toggled, used from the next run on.
 
     Signals
@@ -133,7 +133,7 @@ class PredictWorker(QObject):
     ):
         super().__init__()
         self.device = device
-        self.second_look = second_look  # read doubtful rows again (core.second_look); set from any thread
+        self.second_look = second_look  # read doubtful rows again (core.predict.second_look); set from any thread
         self.batch_size = batch_size
         self.workers = workers
         self.recursive = recursive
@@ -150,7 +150,7 @@ class PredictWorker(QObject):
         if self._closing.is_set():
             return
         try:
-            from core.predict import Predictor  # a model load takes up to seconds: never in the GUI thread
+            from core.predict.predictor import Predictor  # a model load takes up to seconds: never in the GUI thread
 
             predictor = Predictor(
                 path, device=self.device, batch_size=self.batch_size, workers=self.workers, announce=self.note.emit
@@ -164,7 +164,7 @@ class PredictWorker(QObject):
         if predictor.precision_note:
             self.note.emit(predictor.precision_note)
         info = predictor.info
-        from core.store import model_display_name  # a store run's model is named by its run folder
+        from core.models.store import model_display_name  # a store run's model is named by its run folder
 
         self.model_loaded.emit(
             ModelSummary(
@@ -193,7 +193,7 @@ class PredictWorker(QObject):
     def _run(self, inputs: list, stop: threading.Event) -> bool:
         if self._closing.is_set() or stop.is_set():
             return True
-        from core.data import InputError, left_out_note, list_inputs
+        from core.inputs.listing import InputError, left_out_note, list_inputs
 
         shown = ", ".join(str(i) for i in inputs)
         left_out: list[str] = []
@@ -222,7 +222,7 @@ class PredictWorker(QObject):
         if left_out:
             note = left_out_note(left_out)
             self.note.emit(note[0].upper() + note[1:])
-        from core.predict import RunStats
+        from core.predict.predictor import RunStats
 
         stats = RunStats(total)
         stats.started = time.time()  # measured from here, not from listing

@@ -9,7 +9,6 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist-train.npz"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,8 +27,8 @@ def baseline_model(tmp_path_factory) -> Path:
     """A real (untrained, seeded) baseline CNN model file: fast, reads no digits."""
     import torch
 
-    from core.checkpoint import save_model
-    from core.model import build_model
+    from core.models.checkpoint import save_model
+    from core.models.networks import build_model
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("models") / "baseline.safetensors"
@@ -42,8 +41,8 @@ def digits_model(tmp_path_factory) -> Path:
     """A ResNet-50 digits model file, stored fp16, with its int8 ONNX file beside it: a copy of
     the shipped default's two files, so a test may write beside it. (Making an ONNX file for a
     fresh one would cost ~25 s; test_onnxexport covers that.)"""
-    from core.onnxmodel import onnx_path
-    from core.store import DEFAULT_MODEL
+    from core.models.store import DEFAULT_MODEL
+    from core.predict.onnx_model import onnx_path
 
     path = tmp_path_factory.mktemp("models") / "digits.safetensors"
     shutil.copyfile(DEFAULT_MODEL, path)
@@ -54,7 +53,7 @@ def digits_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def default_model() -> Path:
     """The shipped default model."""
-    from core.store import DEFAULT_MODEL
+    from core.models.store import DEFAULT_MODEL
 
     return DEFAULT_MODEL
 
@@ -62,7 +61,7 @@ def default_model() -> Path:
 @pytest.fixture(scope="session")
 def synth_folder(tmp_path_factory) -> Path:
     """40 composed PNGs with labels.csv (bundled digit bank, seed 3)."""
-    from core.synth import load_bank, write_synthetic_folder
+    from core.synth.composer import load_bank, write_synthetic_folder
 
     return write_synthetic_folder(tmp_path_factory.mktemp("synth"), 40, load_bank(), seed=3)
 
@@ -108,12 +107,12 @@ def make_window(qtbot, settings, baseline_model):
 
 @pytest.fixture
 def rows_window(qtbot, make_window, settings, tmp_path):
-    """A factory of real MainWindows showing ``rows`` (``core.predict.PredictionRow``) as if a run
+    """A factory of real MainWindows showing ``rows`` (``core.predict.predictor.PredictionRow``) as if a run
     had read them from a folder, without running the model: a review of hundreds of rows in a
     second. The folder (``window.source[0]``) holds no images, and ``labels`` (name -> sum), if
     given, as its labels.csv.
     """
-    from core.data import write_labels_csv
+    from core.inputs.listing import write_labels_csv
     from digitsum_gui.model_store import ModelStore
 
     def make(rows, labels=None):

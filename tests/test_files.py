@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile import AS_ROOT, NOBODY, as_ordinary_user
+from helpers.hostile import AS_ROOT, NOBODY, as_ordinary_user
 
 from core.files import atomic_path, current_umask
 
@@ -101,7 +101,7 @@ def test_a_file_name_spelled_as_a_folder_is_refused(tmp_path):
 
 def test_pipes_the_user_names_are_refused_before_they_are_opened(tmp_path, capsys):
     """A named pipe as labels, array or digit bank: one line at once, never a wait for a writer."""
-    from clitools import ROOT, cli_in_process
+    from helpers.clitools import ROOT, cli_in_process
 
     from core.files import require_regular
 
@@ -124,7 +124,7 @@ def test_a_model_that_is_a_pipe_device_folder_or_unreadable_is_named_as_such(tmp
     user may not read said only "Permission denied", naming no file."""
     import safetensors  # noqa: F401  (imported here: the ordinary user's child may not read site-packages)
 
-    from core.modelfile import ModelFileError, read_model_info
+    from core.models.info import ModelFileError, read_model_info
 
     pipe = tmp_path / "m.safetensors"
     os.mkfifo(pipe)
@@ -153,7 +153,7 @@ def test_a_labels_file_that_is_a_pipe_never_hangs_the_windows_undo(tmp_path):
     ``labels.csv`` that is a named pipe waited there for a writer, and the window froze."""
     import threading
 
-    from core.corrections import FolderLabels
+    from core.labels.folder_labels import FolderLabels
 
     os.mkfifo(tmp_path / "labels.csv")
     labels = FolderLabels(tmp_path, tmp_path / "sidecars")

@@ -25,18 +25,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, sha256, signal_when
-from clitools import cli_in_process as cli
-from hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
+from helpers.clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, sha256, signal_when
+from helpers.clitools import cli_in_process as cli
+from helpers.hostile import encoded, failing_on, marker_pickles, mutate, png_claiming, write_bad_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from core.checkpoint import ModelFileError, load_checkpoint, load_model, read_model_info
-from core.data import InputError, InputItem, list_inputs, load_item
-from core.export import ExportError, read_predictions_csv, write_predictions_csv
-from core.images import ImageReadError, read_image
-from core.predict import PredictionRow, Predictor
+from core.inputs.images import ImageReadError, read_image
+from core.inputs.listing import InputError, InputItem, list_inputs, load_item
+from core.models.checkpoint import ModelFileError, load_checkpoint, load_model, read_model_info
+from core.predict.prediction_csv import ExportError, read_predictions_csv, write_predictions_csv
+from core.predict.predictor import PredictionRow, Predictor
 
 SAMPLES = ROOT / "resources" / "samples"
 BASELINE = ["--arch", "baseline", "--head", "sum"]
@@ -313,7 +313,7 @@ for _arr in (
     cut=st.one_of(st.none(), st.integers(0, 30000)),
 )
 def test_case05_fuzzed_npy_arrays_raise_only_typed_one_line_errors(tmp_path, seed, edits, cut):
-    """The image reader's fuzzing is test_images.py::test_fuzz_*; this is the other reader, .npy
+    """The image reader's fuzzing is tests/inputs/test_images.py::test_fuzz_*; this is the other reader, .npy
     (mutations in the header, where numpy's own parser raises anything)."""
     path = tmp_path / "data0.npy"
     path.write_bytes(mutate(NPY_SEEDS[seed], edits, cut))
@@ -345,7 +345,7 @@ def test_case06_pickles_given_to_model_are_refused_and_never_run(tmp_path, synth
 
 
 def test_case06_pickles_given_to_init_are_refused_and_never_run(tmp_path, capsys):
-    from core.train import run_cli as train_cli
+    from core.train.script import run_cli as train_cli
 
     marker = tmp_path / "MARKER"
     for suffix, path in marker_pickles(tmp_path / "models", marker).items():
@@ -378,7 +378,7 @@ def test_case06_pickles_given_to_init_are_refused_and_never_run(tmp_path, capsys
 
 def test_case07_hostile_safetensors_headers_are_refused_in_one_line(tmp_path, baseline_model, capsys):
     """NaN weights, wrong shapes, missing keys, truncation and foreign metadata are
-    test_checkpoint.py's; these are headers written to hurt the parser."""
+    tests/models/test_checkpoint.py's; these are headers written to hurt the parser."""
     import struct
 
     body = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
@@ -428,8 +428,8 @@ def test_case10_a_read_only_filesystem_keeps_the_previous_csv(tmp_path):
     mount.mkdir()
     script = (
         "import hashlib, json, os, sys\n"
-        "from core.export import ExportError, write_predictions_csv\n"
-        "from core.predict import PredictionRow\n"
+        "from core.predict.prediction_csv import ExportError, write_predictions_csv\n"
+        "from core.predict.predictor import PredictionRow\n"
         "dest = sys.argv[1]\n"
         "before = hashlib.sha256(open(dest, 'rb').read()).hexdigest()\n"
         "try:\n"
@@ -543,7 +543,9 @@ def test_case13_the_model_failing_mid_run_exits_1_after_writing_the_rows_it_had(
     error, synth_folder, baseline_model, tmp_path, capsys, monkeypatch
 ):
     # batches of 8: the model fails on the second one, which holds synth_00008.png
-    monkeypatch.setattr("core.predict.Predictor", failing_on(read_image(synth_folder / "synth_00008.png"), error))
+    monkeypatch.setattr(
+        "core.predict.predictor.Predictor", failing_on(read_image(synth_folder / "synth_00008.png"), error)
+    )
     out = tmp_path / "p.csv"
     status, stdout, stderr = cli(
         capsys,
@@ -684,7 +686,7 @@ def test_case16_sigkill_during_a_checkpoint_save_then_resume(tmp_path):
 
 
 def test_case16_resume_also_cleans_a_model_save_cut_short(tmp_path, capsys):
-    from core.train import run_cli as train_cli
+    from core.train.script import run_cli as train_cli
 
     out = tmp_path / "run"
     assert (

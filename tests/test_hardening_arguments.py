@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 import pytest
-from clitools import ROOT, one_line_error, run_cli, sha256
+from helpers.clitools import ROOT, one_line_error, run_cli, sha256
 
 SAMPLES = ROOT / "resources" / "samples"
 
@@ -77,7 +77,7 @@ def _command(command: str, flag: str, value: str, tmp_path) -> list[str]:
 def test_class2_a_bad_value_is_an_argparse_error_naming_the_flag_and_range(
     command, flag, value, allowed, tmp_path, capsys, monkeypatch
 ):
-    from core.cli import main
+    from core.cli.main import main
 
     monkeypatch.chdir(tmp_path)  # a default output (runs/...) would land here
     with pytest.raises(SystemExit) as info:
@@ -119,7 +119,7 @@ def test_class2_counts_beyond_memory_or_disk_are_one_line_before_any_work(tmp_pa
 
 
 def test_class2_val_fraction_1_with_labelled_files_only_says_there_is_nothing_to_train_on(tmp_path, capsys):
-    from core.train import run_cli as train
+    from core.train.script import run_cli as train
 
     rng = np.random.default_rng(0)
     np.save(tmp_path / "data0.npy", rng.integers(0, 255, (12, 40, 168), dtype=np.uint8))

@@ -13,13 +13,13 @@ import subprocess
 import sys
 import time
 
-from clitools import child_env
+from helpers.clitools import child_env
 
-from core.data import read_labels_csv, write_labels_csv
+from core.inputs.listing import read_labels_csv, write_labels_csv
 
 SAVER = """
 import json, os, sys, time
-from core.corrections import FolderLabels
+from core.labels.folder_labels import FolderLabels
 
 folder, sidecar_dir, prefix, go, count, forget = sys.argv[1:]
 labels = FolderLabels(folder, sidecar_dir)  # opened before anyone saves: a copy the other process makes stale
@@ -86,7 +86,7 @@ def test_class9_two_processes_saving_into_the_sidecar_lose_no_correction(tmp_pat
     folder.mkdir()
     (folder / "labels.csv").write_text("this is not,a labels file\n")
     sidecars = tmp_path / "sidecars"
-    from core.corrections import FolderLabels
+    from core.labels.folder_labels import FolderLabels
 
     FolderLabels(folder, sidecars).set("orig0.png", 0)  # the sidecar as a first session left it
     FolderLabels(folder, sidecars).set("orig1.png", 1)
@@ -102,8 +102,8 @@ def test_a_sidecar_note_that_cannot_be_written_never_fails_the_saved_correction(
     """The sidecar's ``.folder`` note was written by hand, past ``atomic_path``: where it could not
     be (a folder of that name) the correction was saved but ``set`` raised IsADirectoryError, and
     the window said "not saved" and kept showing the old sum."""
-    from core.corrections import FolderLabels, folder_key
-    from core.data import read_labels_csv
+    from core.inputs.listing import read_labels_csv
+    from core.labels.folder_labels import FolderLabels, folder_key
 
     folder, sidecars = tmp_path / "scans", tmp_path / "sidecars"
     folder.mkdir()

@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from clitools import ROOT, run_cli
+from helpers.clitools import ROOT, run_cli
 from PIL import Image
 
 SAMPLES = ROOT / "resources" / "samples"
@@ -20,7 +20,7 @@ TINY_TRAIN = ["--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-s
 
 
 def in_process(capsys, *args) -> tuple[int, str, str]:
-    from core.cli import main
+    from core.cli.main import main
 
     status = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -86,7 +86,7 @@ def test_class8_evaluate_refuses_labels_of_another_length_as_train_does(tmp_path
             "evaluate",
         )
         assert line.endswith(f"data0.npy has 10 images but lab0.npy has {count} sums")
-        from core.train import run_cli as train
+        from core.train.script import run_cli as train
 
         assert train(["--data", str(tmp_path / "data0.npy"), *TINY_TRAIN, "--out", str(tmp_path / "run")]) == 1
         assert capsys.readouterr().err.strip().endswith(f"data0.npy has 10 images but lab0.npy has {count} sums")
@@ -110,7 +110,7 @@ BANKS = {
 
 @pytest.mark.parametrize("case", BANKS)
 def test_class8_a_digit_bank_with_bad_labels_or_no_digits_gives_one_line(case, tmp_path, capsys):
-    from core.train import run_cli as train
+    from core.train.script import run_cli as train
 
     labels, reason = BANKS[case]
     digits = np.random.default_rng(0).integers(0, 255, (len(labels), 28, 28), dtype=np.uint8)
@@ -137,7 +137,7 @@ def _samples(n: int) -> np.ndarray:
 def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tmp_path, baseline_model):
     """Real .npy files through one real `digitsum predict`: each poisoned file must give the clean
     file's rows everywhere but on the poisoned rows, which are error rows naming the values."""
-    from clitools import read_csv_bytes
+    from helpers.clitools import read_csv_bytes
 
     clean = _samples(12)
     cases = {  # name: (array, row, value put at one pixel, the row's error)
@@ -176,7 +176,7 @@ def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tm
 
 
 def test_class3_the_rule_is_in_the_help_and_the_readme(capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     with pytest.raises(SystemExit):
         main(["predict", "--help"])
@@ -192,7 +192,7 @@ def test_class3_the_rule_is_in_the_help_and_the_readme(capsys):
 def test_class10_a_tree_1500_folders_deep_is_walked_without_recursion(tmp_path, baseline_model):
     """A real tree 1,500 folders deep (a 3,000-character path) through a real `digitsum predict
     --recursive`: the images at its top, middle and bottom are all found, in order, with their paths."""
-    from clitools import read_csv_bytes
+    from helpers.clitools import read_csv_bytes
 
     root = tmp_path / "deep"
     depth = 1500

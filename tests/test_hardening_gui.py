@@ -1,6 +1,6 @@
 """Issue 6, hardening, in the GUI: real windows, real model files, real training child processes.
 
-Case 12 (closing the window mid-run, in a child process) is test_gui_close.py; the core and
+Case 12 (closing the window mid-run, in a child process) is tests/gui/test_close.py; the core and
 command-line cases are test_hardening.py.
 """
 
@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from clitools import sha256
-from hostile import failing_on, marker_pickles, write_bad_files
+from helpers.clitools import sha256
+from helpers.hostile import failing_on, marker_pickles, write_bad_files
 from PySide6.QtCore import QStandardPaths, QThread
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
@@ -157,12 +157,12 @@ def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(
 def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_controls_come_back(
     qtbot, settings, baseline_model, synth_folder, monkeypatch
 ):
-    from core.images import read_image
+    from core.inputs.images import read_image
 
-    # the worker builds its Predictor from core.predict: it gets a real one whose model fails on
+    # the worker builds its Predictor from core.predict.predictor: it gets a real one whose model fails on
     # the second batch of 8 (the one holding synth_00008.png)
     failing = failing_on(read_image(synth_folder / "synth_00008.png"))
-    monkeypatch.setattr("core.predict.Predictor", failing)
+    monkeypatch.setattr("core.predict.predictor.Predictor", failing)
     window = MainWindow(settings=settings, model_path=baseline_model, device="cpu", batch_size=8)
     qtbot.addWidget(window)
     window.show()
@@ -198,7 +198,7 @@ def store_snapshot(root: Path) -> dict[str, str]:
 def test_case14_a_failed_training_child_is_reported_and_changes_nothing(
     how, qtbot, make_window, tmp_path, baseline_model, monkeypatch, request
 ):
-    from core.store import describe_model
+    from core.models.store import describe_model
     from digitsum_gui.model_store import ModelStore
     from digitsum_gui.retrain.dialog import TrainDialog
 

@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from clitools import ROOT, read_csv_bytes, run_cli, sha256
-from clitools import cli_in_process as cli
+from helpers.clitools import ROOT, read_csv_bytes, run_cli, sha256
+from helpers.clitools import cli_in_process as cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file, save_file
 
-from core.checkpoint import ModelFileError, load_model
-from core.images import read_image
-from core.nonfinite import NON_FINITE_OUTPUT
-from core.predict import Predictor
+from core.inputs.images import read_image
+from core.models.checkpoint import ModelFileError, load_model
+from core.predict.nonfinite import NON_FINITE_OUTPUT
+from core.predict.predictor import Predictor
 
 SAMPLES = ROOT / "resources" / "samples"
 
@@ -60,7 +60,7 @@ def test_class5_nan_outputs_are_error_rows_and_the_exit_status_says_so(
     command, synth_folder, baseline_model, tmp_path, capsys, monkeypatch
 ):
     poisoned = type("NanPredictor", (NanOnOneBatch,), {"poison": read_image(synth_folder / "synth_00009.png")})
-    monkeypatch.setattr("core.predict.Predictor", poisoned)
+    monkeypatch.setattr("core.predict.predictor.Predictor", poisoned)
     out = tmp_path / "p.csv"
     run = ["--model", baseline_model, "--batch-size", "8", "--device", "cpu", "-q"]
     if command == "predict":
@@ -138,7 +138,7 @@ def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
 
 def one_line_refusal(capsys, path, tmp_path) -> str:
     """``load_model`` and ``read_model_info`` refuse ``path`` with one line; so does ``predict`` (exit 1)."""
-    from core.checkpoint import read_model_info
+    from core.models.checkpoint import read_model_info
 
     for loader in (read_model_info, load_model):
         try:
@@ -204,9 +204,9 @@ def test_class6_hostile_metadata_and_tensor_dtypes_are_one_line(tmp_path, baseli
 
 
 def test_class6_a_damaged_onnx_file_is_never_used_and_is_made_again(baseline_model, tmp_path):
-    from core.data import list_inputs
-    from core.onnxmodel import OnnxModel, file_sha256, onnx_path
-    from core.predict import Predictor
+    from core.inputs.listing import list_inputs
+    from core.predict.onnx_model import OnnxModel, file_sha256, onnx_path
+    from core.predict.predictor import Predictor
 
     model = tmp_path / "m.safetensors"
     model.write_bytes(baseline_model.read_bytes())
@@ -237,7 +237,7 @@ def test_class6_a_damaged_onnx_file_is_never_used_and_is_made_again(baseline_mod
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
     """A real 1-epoch baseline run (its checkpoint.pt is what the damaged ones are made from)."""
-    from core.train import run_cli as train
+    from core.train.script import run_cli as train
 
     out = tmp_path_factory.mktemp("resume") / "run"
     assert (
@@ -288,8 +288,8 @@ _DELETE = object()
 def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_path, capsys):
     import shutil
 
-    from core.checkpoint import load_checkpoint
-    from core.train import run_cli as train
+    from core.models.checkpoint import load_checkpoint
+    from core.train.script import run_cli as train
 
     good = load_checkpoint(finished_run / "checkpoint.pt")
     cases = {
@@ -318,7 +318,7 @@ def test_class6_resume_of_a_damaged_checkpoint_is_one_line(finished_run, tmp_pat
         ),
         "one parameter group": (
             _damaged(good, ("optimizer", "param_groups"), good["optimizer"]["param_groups"][:1]),
-            "optimizer: not the state of core.train's optimizer",
+            "optimizer: not the state of core.train.script's optimizer",
         ),
         "scheduler text": (_damaged(good, ("scheduler", "last_epoch"), "x"), "scheduler: not the state of"),
         "rng cut": (_damaged(good, ("rng", "torch"), good["rng"]["torch"][:10]), "rng: the saved random states cannot"),
@@ -366,7 +366,7 @@ def _header(entries: dict, metadata) -> bytes:
 
 
 def _only_one_line_model_errors(path: Path) -> None:
-    from core.checkpoint import read_model_info
+    from core.models.checkpoint import read_model_info
 
     for loader in (read_model_info, load_model):
         try:
@@ -443,7 +443,7 @@ TENSOR = st.builds(
 
 @pytest.fixture(scope="module")
 def good_checkpoint(finished_run) -> dict:
-    from core.checkpoint import load_checkpoint
+    from core.models.checkpoint import load_checkpoint
 
     return load_checkpoint(finished_run / "checkpoint.pt")
 
@@ -452,9 +452,9 @@ def good_checkpoint(finished_run) -> dict:
 @given(data=st.data())
 def test_class6_fuzzed_checkpoint_contents_give_only_one_line_errors(tmp_path, good_checkpoint, data):
     """A real run's checkpoint with any one entry (at any depth) replaced, deleted or added, or a random value."""
-    from core.checkpoint import load_checkpoint
-    from core.resumecheck import check_checkpoint
-    from core.train import get_args_parser
+    from core.models.checkpoint import load_checkpoint
+    from core.train.resume_check import check_checkpoint
+    from core.train.script import get_args_parser
 
     good = good_checkpoint
     value = st.one_of(JSON, TENSOR, st.lists(TENSOR, max_size=2))

@@ -18,13 +18,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, run_cli, sha256, signal_when
-from clitools import cli_in_process as cli
-from hostile import failing_on
+from helpers.clitools import ROOT, bar_passed, child_env, events, read_csv_bytes, run_cli, sha256, signal_when
+from helpers.clitools import cli_in_process as cli
+from helpers.hostile import failing_on
 
-from core.export import ExportError, write_predictions_csv
-from core.images import read_image
-from core.predict import PredictionRow
+from core.inputs.images import read_image
+from core.predict.prediction_csv import ExportError, write_predictions_csv
+from core.predict.predictor import PredictionRow
 
 SAMPLES = ROOT / "resources" / "samples"
 ROWS = [PredictionRow("a.png", 3, 0.5)]
@@ -129,7 +129,7 @@ def test_class1_devices_and_pipes_are_written_through_disks_and_sockets_refused(
     assert stat.S_ISBLK(os.lstat(disk).st_mode) and stat.S_ISSOCK(os.lstat(tmp_path / "sock").st_mode)
 
     # models and labels go through the same atomic writer, which never replaces a device node
-    from core.checkpoint import load_model, save_model
+    from core.models.checkpoint import load_model, save_model
 
     with pytest.raises(OSError, match="not a regular file"):
         save_model(null, load_model(baseline_model)[0])
@@ -142,7 +142,7 @@ def test_class1_a_run_failing_before_its_first_row_keeps_the_old_csv(
     out = tmp_path / "sums.csv"
     out.write_bytes(b"\xef\xbb\xbffile,predicted_sum,confidence,digits,error\nold.png,7,0.9000,,\n")
     before = sha256(out)
-    monkeypatch.setattr("core.predict.Predictor", failing_on(read_image(synth_folder / "synth_00000.png")))
+    monkeypatch.setattr("core.predict.predictor.Predictor", failing_on(read_image(synth_folder / "synth_00000.png")))
     status, stdout, stderr = cli(
         capsys,
         "predict",
@@ -191,7 +191,7 @@ def _wait_for_event(proc, event: str) -> list[dict]:
 
 
 def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop_exits_non_zero(tmp_path, capsys):
-    from core.train import run_cli as train
+    from core.train.script import run_cli as train
 
     run = tmp_path / "run"
     cmd = [
@@ -243,7 +243,7 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
 
 
 def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
-    from core.runlock import claim_run_folder, release_run_folders
+    from core.train.run_folder import claim_run_folder, release_run_folders
 
     taken = tmp_path / "runs" / "20250101-120000-baseline-sum"
     taken.mkdir(parents=True)
@@ -266,7 +266,7 @@ def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
     [("config.json", '{"mine": 1}\n'), ("progress.jsonl", "my own notes\n"), ("config.json", "not json")],
 )
 def test_class7_train_out_never_replaces_a_users_own_config_or_log(tmp_path, name, text):
-    from core.runlock import RunFolderError, claim_run_folder, release_run_folders
+    from core.train.run_folder import RunFolderError, claim_run_folder, release_run_folders
 
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -393,7 +393,7 @@ def test_class7_synth_force_never_writes_through_a_link_or_into_a_pipe(tmp_path,
 
 def test_class7_a_run_file_that_is_a_pipe_is_named_not_called_missing(tmp_path):
     """``--resume R`` whose checkpoint.pt is a named pipe said 'no checkpoint.pt there'."""
-    from core.runlock import RunFolderError, claim_run_folder, release_run_folders
+    from core.train.run_folder import RunFolderError, claim_run_folder, release_run_folders
 
     run = tmp_path / "run"
     run.mkdir()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core import spec
-from core.model import ModelBuildError, build_model
-from core.train import RECIPES, get_args_parser
+from core.models.networks import ModelBuildError, build_model
+from core.train.script import RECIPES, get_args_parser
 
 
 def test_every_registered_model_builds_and_nothing_else_does():
@@ -37,11 +37,11 @@ def test_a_new_architecture_is_one_entry_and_its_module(tmp_path, monkeypatch):
     # and one ModelSpec naming it. Built, saved and loaded back with no other change.
     import torch
 
-    from core.checkpoint import load_model, save_model
+    from core.models.checkpoint import load_model, save_model
 
     (tmp_path / "tiny_net.py").write_text(
         "from torch import nn\n"
-        "from core.model import DigitSumNet, Normalize, MNIST_MEAN, MNIST_STD\n"
+        "from core.models.networks import DigitSumNet, Normalize, MNIST_MEAN, MNIST_STD\n"
         "def build(pretrained):\n"
         "    body = nn.Sequential(nn.Conv2d(1, 4, 3, stride=4), nn.ReLU(), nn.Flatten())\n"
         "    head = nn.Linear(4 * 10 * 42, 37)\n"

@@ -100,7 +100,7 @@ def test_wheel_carries_the_model_bank_samples_and_icon(wheel):
     for name in [*RESOURCE_FILES, *(f"samples/{s}" for s in SAMPLES)]:
         assert sizes.get(f"{PACKAGE}/{name}") == (ROOT / "resources" / name).stat().st_size, name
     assert len(SAMPLES) == 24
-    assert {"core/cli.py", "digitsum_gui/app.py", "digitsum_gui/desktop.py"} <= set(sizes)
+    assert {"core/cli/main.py", "digitsum_gui/app.py", "digitsum_gui/desktop.py"} <= set(sizes)
 
 
 def test_wheel_and_sdist_carry_the_licence_and_the_data_notice(dists):
@@ -113,7 +113,7 @@ def test_wheel_and_sdist_carry_the_licence_and_the_data_notice(dists):
     assert "License-Expression: MIT" in fields and "License-File: LICENSE" in fields
     with tarfile.open(sdist) as tf:
         members = {m.split("/", 1)[1] for m in tf.getnames() if "/" in m}
-    assert {"LICENSE", "resources/DATA_NOTICE.md", "tests/conftest.py", "tests/clitools.py"} <= members
+    assert {"LICENSE", "resources/DATA_NOTICE.md", "tests/conftest.py", "tests/helpers/clitools.py"} <= members
 
 
 def test_the_sdist_collects_its_own_tests(dists, tmp_path):

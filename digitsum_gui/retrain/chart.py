@@ -17,7 +17,7 @@ from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QV
 from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
-from core.progress import ProgressEvent
+from core.train.events import ProgressEvent
 
 STEP_COLOR = QColor("#9db7d5")
 TRAIN_COLOR = QColor("#1f5fa8")

@@ -21,7 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
-from core.store import same_file
+from core.models.store import same_file
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.model_store import ModelStore
 
@@ -73,8 +73,8 @@ class RetrainController(QObject):
 
     # --- dialogs -------------------------------------------------------------------------------
     def current_model(self):
-        """The model in use as a ``core.store.StoredModel`` (None while none is loaded)."""
-        from core.store import describe_model, is_in_store
+        """The model in use as a ``core.models.store.StoredModel`` (None while none is loaded)."""
+        from core.models.store import describe_model, is_in_store
 
         summary = self.window.summary
         if summary is None:
@@ -84,7 +84,7 @@ class RetrainController(QObject):
     @Slot()
     def show_retrain_dialog(self):
         """Open Model > Retrain... (the same dialog again while a run is going on)."""
-        from digitsum_gui.retrain.dialog import TrainDialog  # imports torch (core.runtime): not at start-up
+        from digitsum_gui.retrain.dialog import TrainDialog  # imports torch (core.devices): not at start-up
 
         dialog = self.train_dialog
         if not self.training:

@@ -1,6 +1,6 @@
 """The Retrain form's generated controls: one widget per ``TrainOptions`` field that has one.
 
-``core.retrain.form_controls`` lists the fields and their ``Control`` (label, tooltip,
+``core.train.command.form_controls`` lists the fields and their ``Control`` (label, tooltip,
 limits); the kind of widget follows the field's type. So a new option reaches the form
 without a line here or in ``form.py``.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
-from core.retrain import Control
+from core.train.command import Control
 
 
 def make_control(kind: type, spec: Control, default, on_change) -> QWidget:
-    """The widget for a ``TrainOptions`` field of type ``kind`` (``core.retrain.Control``)."""
+    """The widget for a ``TrainOptions`` field of type ``kind`` (``core.train.command.Control``)."""
     if kind is bool:
         widget = QCheckBox()
         widget.setChecked(bool(default))

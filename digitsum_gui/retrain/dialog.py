@@ -1,7 +1,7 @@
 """Model > Retrain...: choose data and settings, watch the run, then decide on the new model.
 
 The dialog is non-modal: the table stays usable while a model trains. It runs exactly the
-``digitsum train`` command it shows (``core.retrain``) in a child process
+``digitsum train`` command it shows (``core.train.command``) in a child process
 (``TrainingRun``), writing to a fresh folder of the model store. The model in use is never
 touched: when the run is done, the new model is offered with its validation accuracy beside
 the current model's on the same validation images, and only ``accept_new_model`` (the
@@ -29,17 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from core.durations import format_duration
-from core.progress import DoneEvent, ProgressEvent
-from core.retrain import (
+from core.models.store import next_run_folder, same_file
+from core.train.command import (
     LONG_CPU_RUN_S,
     child_argv,
     display_command,
     estimate_cpu_seconds,
     train_args,
 )
-from core.store import next_run_folder, same_file
+from core.train.events import DoneEvent, ProgressEvent
+from digitsum_gui.accuracy_text import interval_margin
 from digitsum_gui.dialogs import open_box
-from digitsum_gui.figures import interval_margin
 from digitsum_gui.retrain import remembered
 from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_close
 from digitsum_gui.retrain.form import TrainForm
@@ -74,9 +74,9 @@ class TrainDialog(QDialog):
     Parameters
     ----------
     store : digitsum_gui.model_store.ModelStore
-    current : core.store.StoredModel or None
+    current : core.models.store.StoredModel or None
         The model in use: the fine-tuning start and the model compared against.
-    folder_labels : core.corrections.FolderLabels or None
+    folder_labels : core.labels.folder_labels.FolderLabels or None
     parent : QWidget, optional
     settings : QSettings, optional
         Where the form's choices are remembered from one opening to the next

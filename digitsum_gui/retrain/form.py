@@ -1,6 +1,6 @@
 """The choices of the Retrain dialog: data, starting point, model, schedule, device.
 
-``TrainForm.options()`` returns a ``core.retrain.TrainOptions`` (without ``--out`` and
+``TrainForm.options()`` returns a ``core.train.command.TrainOptions`` (without ``--out`` and
 ``--compare``, which the dialog adds); ``changed`` fires on every edit so the dialog can
 show the exact command it would run.
 """
@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.arrays import ARRAY_FORMATS, label_twin
-from core.data import labelled_count
+from core.devices import gpu_status
 from core.errors import InputError
-from core.retrain import TrainOptions, default_hyperparameters, form_controls
-from core.runtime import gpu_status
+from core.inputs.arrays import ARRAY_FORMATS, label_twin
+from core.inputs.listing import labelled_count
 from core.spec import ARCHS, heads_of
-from core.trainsets import MIN_REAL_FOR_VAL, real_val_count
+from core.train.command import TrainOptions, default_hyperparameters, form_controls
+from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
 from digitsum_gui.dialogs import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
 
@@ -48,9 +48,9 @@ class TrainForm(QWidget):
 
     Parameters
     ----------
-    current : core.store.StoredModel or None
+    current : core.models.store.StoredModel or None
         The model in use (fine-tuning starts from it).
-    folder_labels : core.corrections.FolderLabels or None
+    folder_labels : core.labels.folder_labels.FolderLabels or None
         The open folder's labels and corrections.
     """
 

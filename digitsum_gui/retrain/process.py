@@ -27,8 +27,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, Signal
 
 from core.errors import signal_exit_status
-from core.progress import DoneEvent
-from core.store import STOP_NAME
+from core.models.store import STOP_NAME
+from core.train.events import DoneEvent
 
 STDERR_TAIL_LINES = 200
 
@@ -39,7 +39,7 @@ class TrainingRun(QObject):
     Parameters
     ----------
     argv : list of str
-        The whole command, program first (``core.retrain.child_argv``).
+        The whole command, program first (``core.train.command.child_argv``).
     run_dir : str or Path
         The run folder (``--out``): removed on cancel, or when a failed run left no model.
     parent : QObject, optional

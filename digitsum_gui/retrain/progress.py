@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.durations import format_duration
-from core.progress import EpochEvent, ProgressEvent, StepEvent
+from core.train.events import EpochEvent, ProgressEvent, StepEvent
 from digitsum_gui.models_dialog import home_relative
 from digitsum_gui.retrain.chart import TrainingChart
-from digitsum_gui.retrain.clock import TrainingClock
+from digitsum_gui.retrain.eta import TrainingClock
 from digitsum_gui.status_bar import plural
 
 STEP_LOG_EVERY_S = 10.0  # a step line every few seconds: an hour's run stays within the log's 2,000 lines

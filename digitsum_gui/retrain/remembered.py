@@ -10,7 +10,7 @@ puts back only what still applies:
   in use (fine-tuning keeps its network, so the network chosen is put back for a new model
   only); a device only where it is still there;
 - the schedule only for the network, head and starting point it was chosen for: another one
-  starts from its own recipe (``core.retrain.default_hyperparameters``), as a fresh form does.
+  starts from its own recipe (``core.train.command.default_hyperparameters``), as a fresh form does.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The ``digitsum`` command line: its commands and their argument types."""

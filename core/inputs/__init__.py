@@ -1,0 +1,1 @@
+"""What the user points us at: folders, image files, arrays, read into the model's input."""

@@ -1,0 +1,1 @@
+"""The networks, their model files (safetensors, ONNX), and the store of trained ones."""

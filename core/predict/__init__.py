@@ -1,0 +1,1 @@
+"""Prediction: batches through the model to rows, the second look, the prediction CSV."""

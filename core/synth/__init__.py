@@ -1,0 +1,1 @@
+"""Composed four-digit images: the digit bank, where the digits go, the composer."""

@@ -1,0 +1,1 @@
+"""Training: ``digitsum train`` (``python -m core.train``), its data, runs and progress events."""

@@ -1,0 +1,60 @@
+"""A training run's data, checked, with everything left out said out loud.
+
+``core.train.datasets.TrainData`` builds the data; this adds what a run must refuse or report
+before it trains on it:
+
+- labelled files that could not be read (``core.inputs.listing.SkippedFilesWarning``): one note per
+  data set with the count and the first few names;
+- no training images at all (``--val-fraction 1`` with labelled files only).
+
+    data = load_training_data(args, ctx)  # in core.train.script.main, after seeding
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from core.inputs.listing import SkippedFilesWarning
+from core.train.datasets import DataSpecError, TrainData
+
+
+def load_training_data(args, ctx) -> TrainData:
+    """``TrainData`` for ``args`` (this rank's share), with the checks above; notes go to stderr on rank 0.
+
+    Raises
+    ------
+    core.train.datasets.DataSpecError
+        A digit bank that cannot train anything (``core.synth.composer.load_bank`` says why), or no
+        training images.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SkippedFilesWarning)
+        data = TrainData(
+            args.data,
+            args.mnist,
+            ctx.device,
+            args.seed,
+            args.val_fraction,
+            args.val_size,
+            ctx.rank,
+            ctx.world,
+            args.augment,
+            touch=args.touch,
+            val_digits=args.val_digits,
+        )
+    notes = list(data.notes)
+    for w in caught:
+        if issubclass(w.category, SkippedFilesWarning):
+            notes.append(f"note: {w.message}")
+        else:  # not ours: shown as it would have been
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    for note in notes if ctx.is_main else []:
+        print(f"digitsum train: {note}", file=sys.stderr)
+    if data.train_size == 0:  # e.g. --val-fraction 1 with labelled files only: every one went to validation
+        held = 0 if data.val is None else len(data.val.sums)
+        raise DataSpecError(
+            f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
+            "images for validation; lower it or add synthetic:N data"
+        )
+    return data

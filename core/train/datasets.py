@@ -1,0 +1,259 @@
+"""Training and validation data from ``--data`` specs, kept on the training device.
+
+A spec is a folder with ``labels.csv``, an assignment ``.npy`` file (its ``lab*.npy`` twin
+found by name), or ``synthetic:N``: N images composed afresh every epoch from the MNIST
+training digits, on the device itself so a GPU never waits for a DataLoader.
+
+Validation is fixed by seed: real data is split by file; synthetic validation images are
+composed from the digits of writers set aside (``core.synth.composer.writer_split``; by MNIST index
+where the source has no writer IDs) or from another bank (``--val-digits``), so no hand
+appears in both training and validation images; MNIST's test writers train in neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.errors import DigitsumError
+from core.limits import require_memory
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
+from core.synth.composer import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, split_indices, writer_split
+
+VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
+MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
+
+
+def real_val_count(n: int, val_fraction: float = VAL_FRACTION) -> int:
+    """How many of ``n`` labelled images a run keeps for validation (the Retrain form counts them too)."""
+    return int(round(n * val_fraction)) if n >= MIN_REAL_FOR_VAL else 0
+
+
+class DataSpecError(DigitsumError, ValueError):
+    """A ``--data`` spec that cannot be used; ``str()`` is a one-line reason."""
+
+
+@dataclass
+class Batch:
+    images: torch.Tensor  # (B, 1, 40, 168) float in [0, 1]
+    sums: torch.Tensor  # (B,) int64
+    digits: torch.Tensor  # (B, 4) int64, -1 where unknown
+
+
+class TrainData:
+    """All training data of one run, sharded for this rank.
+
+    Parameters
+    ----------
+    specs : list of str
+    mnist : str or None
+        Digit source for ``synthetic:N`` (None: the small bank bundled in resources/).
+    device : torch.device
+    seed : int
+    val_fraction : float
+        Share of real labelled files held out for validation.
+    val_synthetic : int
+        Number of composed validation images when synthetic data is used.
+    rank, world : int
+        This process and the number of processes (torchrun); each rank sees its own shard.
+    augment : float
+        Share of composed training images that get augmentation (``core.synth.composer.Composer``).
+    touch : float
+        Share of composed training images laid out with touching neighbours (``core.synth.composer.Composer``).
+    val_digits : str, optional
+        A digit bank (e.g. the selection half of MNIST's test writers) to compose the validation
+        images from, all of its digits, a third in each layout (``core.spec.LAYOUTS``); the
+        training bank then trains with all of its writers.
+    """
+
+    def __init__(
+        self,
+        specs,
+        mnist,
+        device,
+        seed=0,
+        val_fraction=VAL_FRACTION,
+        val_synthetic=2000,
+        rank=0,
+        world=1,
+        augment=1.0,
+        touch=0.0,
+        val_digits=None,
+    ):
+        self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
+        self.synthetic_per_epoch = 0
+        self.composer = None
+        self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
+        self.digit_split: str | None = None  # how composed digits were split: "writer", "index" or None (none)
+        fingerprint = []
+        real = []
+        for spec in specs:
+            if spec.startswith("synthetic:"):
+                try:
+                    self.synthetic_per_epoch += int(spec.split(":", 1)[1])
+                except ValueError:
+                    raise DataSpecError(f"{spec}: expected synthetic:N with N an integer") from None
+            else:
+                from core.inputs.listing import InputError, load_labelled
+
+                try:
+                    real.append(load_labelled(spec))
+                except (InputError, OSError) as exc:
+                    raise DataSpecError(f"{spec}: {exc}") from None
+                fingerprint.append(f"{spec}#{len(real[-1].sums)}")
+        if not specs:
+            raise DataSpecError("no training data: give --data FOLDER, --data FILE.npy or --data synthetic:N")
+
+        val_parts = []
+        if real:
+            images = np.concatenate([r.images for r in real])
+            sums = np.concatenate([r.sums for r in real]).astype(np.int64)
+            digits = np.concatenate([r.digits for r in real]).astype(np.int64)
+            fingerprint.append(hashlib.sha256(images.tobytes() + sums.tobytes()).hexdigest()[:16])
+            order = np.random.default_rng(seed).permutation(len(sums))
+            n_val = real_val_count(len(sums), val_fraction)
+            val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+            self.real_train = self._to_device(images[train_idx], sums[train_idx], digits[train_idx])
+            if n_val:
+                val_parts.append(self._to_device(images[val_idx], sums[val_idx], digits[val_idx]))
+        else:
+            self.real_train = None
+
+        if self.synthetic_per_epoch:
+            try:
+                bank = load_bank(mnist)
+                source = mnist or "bundled bank"
+                fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{bank_digest(bank)}")
+                if val_digits:
+                    train_bank, val_bank = without_strangers(bank), load_bank(val_digits)
+                    val_layouts = LAYOUTS
+                    self.digit_split = "writer"  # (a bank of other writers: checked just below)
+                    fingerprint.append(f"validation from {val_digits}#{bank_digest(val_bank)}")
+                else:
+                    train_bank, val_bank = split_bank(bank)
+                    val_layouts = ("synth",)
+                    self.digit_split = bank.split_by
+                    if bank.split_by == "index":
+                        self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
+                if val_digits and (bank.writer is None or val_bank.writer is None):
+                    raise BankError("--val-digits needs writer IDs in both banks, to check that no writer is in both")
+                if val_digits and np.isin(val_bank.writer, train_bank.writer).any():
+                    raise BankError(f"{val_digits} shares writers with the training digits: choose digits by others")
+            except BankError as exc:
+                raise DataSpecError(f"synthetic data: {exc}") from None
+            self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
+            # the validation images are composed at once, as float32 on the device
+            require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
+            g = torch.Generator(self.device).manual_seed(seed + 7919)
+            for i, layout in enumerate(val_layouts):  # an equal share of the images in each layout
+                count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
+                images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
+                val_parts.append(Batch(images, digits.sum(1), digits))
+        self.val = _concat(val_parts) if val_parts else None
+        self.fingerprint = "; ".join(fingerprint)
+
+    def _to_device(self, images, sums, digits) -> Batch:
+        x = torch.from_numpy(images).to(self.device).unsqueeze(1)  # uint8 (N, 1, 40, 168): 4x less memory
+        return Batch(x, torch.from_numpy(sums).to(self.device), torch.from_numpy(digits).to(self.device))
+
+    @property
+    def train_size(self) -> int:
+        """Training images per epoch, all ranks together."""
+        return (len(self.real_train.sums) if self.real_train is not None else 0) + self.synthetic_per_epoch
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """Batches per epoch and rank, exactly as many as :meth:`epoch` yields (at least 1 for the schedule)."""
+        real = len(self.real_train.sums) // self.world if self.real_train is not None else 0
+        synth = self.synthetic_per_epoch // self.world
+        return max(1, -(-real // batch_size) + -(-synth // batch_size))
+
+    def epoch(self, epoch: int, batch_size: int):
+        """Yield this rank's batches for ``epoch``: real and composed batches, interleaved.
+
+        Every rank yields the same number of batches (DDP needs that); the order depends
+        only on (seed, epoch, rank), so a resumed run sees exactly the data it would have.
+        """
+        g_cpu = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch * 101 + self.rank)
+        g_dev = torch.Generator(self.device).manual_seed(self.seed * 1_000_003 + epoch * 101 + self.rank)
+        plan = []  # ("real", index tensor) or ("synth", count)
+        if self.real_train is not None:
+            n = len(self.real_train.sums)
+            perm = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + epoch))
+            mine = perm[self.rank :: self.world][: n // self.world]
+            plan += [("real", chunk) for chunk in mine.split(batch_size)]
+        synth = self.synthetic_per_epoch // self.world
+        plan += [("synth", min(batch_size, synth - s)) for s in range(0, synth, batch_size)]
+        for i in torch.randperm(len(plan), generator=g_cpu).tolist():
+            kind, what = plan[i]
+            if kind == "real":
+                idx = what.to(self.device)
+                r = self.real_train
+                yield Batch(r.images[idx].float() / 255.0, r.sums[idx], r.digits[idx])
+            else:
+                images, digits = self.composer.compose(what, g_dev)
+                yield Batch(images, digits.sum(1), digits)
+
+    def val_batches(self, batch_size: int):
+        """This rank's share of the fixed validation set."""
+        if self.val is None:
+            return
+        n = len(self.val.sums)
+        for start in range(self.rank * batch_size, n, batch_size * self.world):
+            sl = slice(start, min(n, start + batch_size))
+            images = self.val.images[sl]
+            images = images.float() / 255.0 if images.dtype == torch.uint8 else images
+            yield Batch(images, self.val.sums[sl], self.val.digits[sl])
+
+
+def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[DigitBank, DigitBank]:
+    """Training and validation digits: by writer where the bank knows its writers, else by index.
+
+    Digits by MNIST's test writers (``stranger``) are left out first: they are for held-out
+    figures only, and no model trains on them. Of the rest, the validation side of
+    :func:`core.synth.composer.writer_split` (by index without writer IDs) validates and every other
+    writer trains (the training writers' old held-out share too: held-out figures now come
+    from the strangers). A smaller bank without that side is split by a seeded share of its
+    writers (or digits), so no writer (or digit) is in both training and validation images.
+    """
+    bank = without_strangers(bank)
+    if bank.writer is not None:
+        in_val = writer_split(bank.writer) == "val"
+    else:
+        in_val = np.isin(bank.index, split_indices()["val"])
+    if in_val.any() and not in_val.all():
+        return bank.take(~in_val), bank.take(in_val)
+    if len(bank.y) < 10:
+        raise BankError(f"only {len(bank.y)} digits: too few to split into training and validation")
+    units = bank.writer if bank.writer is not None else np.arange(len(bank.y))  # who may not be on two sides
+    ids = np.unique(units)
+    if len(ids) < 2:
+        raise BankError("all digits are by one writer: too few writers to split into training and validation")
+    order = np.random.default_rng(seed).permutation(len(ids))
+    val_ids = ids[order[: max(1, int(len(ids) * val_share))]]
+    in_val = np.isin(units, val_ids)
+    return bank.take(~in_val), bank.take(in_val)
+
+
+def bank_digest(bank: DigitBank) -> str:
+    """A short digest of a bank's digits and labels, for a run's data fingerprint."""
+    return hashlib.sha256(bank.x.tobytes() + bank.y.tobytes()).hexdigest()[:16]
+
+
+def without_strangers(bank: DigitBank) -> DigitBank:
+    """The bank without its digits by MNIST's test writers: those never train."""
+    if not bank.strangers:
+        return bank
+    if bank.stranger.all():
+        raise BankError(
+            "this digit bank holds only digits by MNIST's test writers, kept for held-out figures: "
+            "training composes from MNIST's training digits (--mnist mnist-train.npz)"
+        )
+    return bank.take(~bank.stranger)
+
+
+def _concat(parts) -> Batch:
+    as_float = [p.images.float() / 255.0 if p.images.dtype == torch.uint8 else p.images for p in parts]
+    return Batch(torch.cat(as_float), torch.cat([p.sums for p in parts]), torch.cat([p.digits for p in parts]))
