@@ -10,9 +10,9 @@ from elsewhere falls on both alike:
   batch of grey images repeated to three channels, fp32, channels_last, no data side: forward,
   cross-entropy, backward, AdamW. What the hardware gives a plain loop. (With ``--arch
   baseline`` the bare loop runs the project's baseline CNN instead.)
-- **ours**: core.train.script's step as `digitsum train` runs it by default: images composed on the
+- **ours**: core.train.loop's step as `digitsum train` runs it by default: images composed on the
   device with the default augmentation (core.train.datasets), the precision ``--precision auto``
-  picks here (core.train.script.choose_precision), the project's loss.
+  picks here (core.train.precision.choose_precision), the project's loss.
 
 Prints one JSON line with each loop's median images/s and ``ratio`` = ours / bare. Validation
 and checkpoint saving are left out of both.
@@ -33,7 +33,8 @@ import torch.nn.functional as F
 from core.devices import DistContext, autocast, describe_device, resolve_device
 from core.models.networks import build_model
 from core.train.datasets import TrainData
-from core.train.script import choose_precision, compute_loss
+from core.train.loop import compute_loss
+from core.train.precision import choose_precision
 
 
 def images_per_s(step, batch_size: int, seconds: float, device, warmup: int) -> float:

@@ -14,7 +14,8 @@ the ``builder`` the entry names (``core.models.networks.build_model`` imports it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 IMAGE_HEIGHT, IMAGE_WIDTH = 40, 168
 NUM_DIGITS = 4
@@ -36,16 +37,51 @@ DOUBTFUL_BELOW = 0.98
 WRITER_SPLIT_FROM_UNSPLIT_INIT = "writer, from an --init that was not"
 
 
-@dataclass(frozen=True)
+# What ``Recipe.optimizer`` and ``Recipe.schedule`` may name (core.train.optimizer builds them).
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """``digitsum train``'s defaults for one model: how it trains unless a flag says otherwise.
+
+    Each field is the run setting of its name (``args.lr``, ``args.batch_size``, ...). Those
+    in ``FLAGS`` have a flag of that name (``--lr``, ``--batch-size``, ...) which replaces
+    them; ``optimizer`` and ``schedule`` come with the model alone.
+    """
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("lr", "batch_size", "epochs", "weight_decay")
+
+    lr: float
+    batch_size: int
+    epochs: int
+    weight_decay: float
+    optimizer: str  # one of OPTIMIZERS
+    schedule: str  # one of SCHEDULES
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS or self.schedule not in SCHEDULES:
+            raise ValueError(f"a recipe's optimizer is one of {OPTIMIZERS} and its schedule one of {SCHEDULES}")
+
+    def for_fine_tuning(self) -> Recipe:
+        """The recipe for a run that starts from a model of this kind that already works.
+
+        A tenth of the learning rate and at most three epochs adapt it to new images (a
+        person's corrections) without forgetting what it knew.
+        """
+        return replace(self, lr=self.lr / 10, epochs=min(3, self.epochs))
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelSpec:
     """One shipped network: an architecture with one head.
 
     ``builder`` names the function that makes it, ``"module:function"`` with
     ``function(pretrained: bool) -> core.models.networks.DigitSumNet`` (a name, so this module needs no
-    torch). ``recipe`` holds ``digitsum train``'s defaults for it (lr, batch_size, epochs, optimizer,
-    schedule, weight_decay). ``cpu_seconds_per_image`` is the rough training cost per image on
-    a CPU (forward + backward, a few cores), for the Retrain dialog's warning before a long
-    CPU run; validation costs about a third of that per image.
+    torch). ``recipe`` holds ``digitsum train``'s defaults for it. ``cpu_seconds_per_image`` is the
+    rough training cost per image on a CPU (forward + backward, a few cores), for the Retrain
+    dialog's warning before a long CPU run; validation costs about a third of that per image.
     """
 
     arch: str
@@ -53,7 +89,7 @@ class ModelSpec:
     summary: str
     cpu_seconds_per_image: float
     builder: str
-    recipe: dict = field(default_factory=dict)
+    recipe: Recipe
 
 
 # The first entry of an architecture names its default head (``digitsum train --arch A``).
@@ -62,28 +98,28 @@ MODELS = {
     (m.arch, m.head): m
     for m in (
         ModelSpec(
-            "resnet50",
-            "digits",
-            "ResNet-50 reading the four digits; the sum's exact distribution",
-            0.05,
-            "core.models.networks:resnet50_digits",
-            dict(lr=2e-3, batch_size=128, epochs=10, optimizer="adamw", schedule="cosine", weight_decay=0.05),
+            arch="resnet50",
+            head="digits",
+            summary="ResNet-50 reading the four digits; the sum's exact distribution",
+            cpu_seconds_per_image=0.05,
+            builder="core.models.networks:resnet50_digits",
+            recipe=Recipe(lr=2e-3, batch_size=128, epochs=10, weight_decay=0.05, optimizer="adamw", schedule="cosine"),
         ),
         ModelSpec(
-            "resnet50",
-            "sum",
-            "ResNet-50 with the report's 128-d head, 37-way softmax over sums",
-            0.05,
-            "core.models.networks:resnet50_sum",
-            dict(lr=5e-4, batch_size=64, epochs=25, optimizer="adam", schedule="constant", weight_decay=0.0),
+            arch="resnet50",
+            head="sum",
+            summary="ResNet-50 with the report's 128-d head, 37-way softmax over sums",
+            cpu_seconds_per_image=0.05,
+            builder="core.models.networks:resnet50_sum",
+            recipe=Recipe(lr=5e-4, batch_size=64, epochs=25, weight_decay=0.0, optimizer="adam", schedule="constant"),
         ),
         ModelSpec(
-            "baseline",
-            "sum",
-            "the report's small CNN, 37-way softmax over sums",
-            0.004,
-            "core.models.networks:baseline_sum",
-            dict(lr=1e-3, batch_size=64, epochs=8, optimizer="adam", schedule="constant", weight_decay=0.0),
+            arch="baseline",
+            head="sum",
+            summary="the report's small CNN, 37-way softmax over sums",
+            cpu_seconds_per_image=0.004,
+            builder="core.models.networks:baseline_sum",
+            recipe=Recipe(lr=1e-3, batch_size=64, epochs=8, weight_decay=0.0, optimizer="adam", schedule="constant"),
         ),
     )
 }

@@ -10,10 +10,11 @@ from core.errors import DigitsumError
 
 def core_error_classes() -> list[type]:
     found = []
-    for info in pkgutil.iter_modules(core.__path__):
-        if info.name == "__main__":
+    # every module below core/, sub-packages included (iter_modules alone sees only the top level)
+    for info in pkgutil.walk_packages(core.__path__, prefix="core."):
+        if info.name.rsplit(".", 1)[-1] == "__main__":
             continue
-        module = importlib.import_module(f"core.{info.name}")
+        module = importlib.import_module(info.name)
         found += [
             cls
             for _, cls in inspect.getmembers(module, inspect.isclass)
@@ -32,7 +33,7 @@ def test_every_core_error_is_a_digitsum_error():
 def test_built_in_bases_are_kept():
     from core.inputs.listing import InputError
     from core.predict.prediction_csv import ExportError
-    from core.train.script import TrainingError
+    from core.train.errors import TrainingError
 
     assert issubclass(InputError, ValueError) and issubclass(ExportError, OSError)
     assert issubclass(TrainingError, RuntimeError)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from core import spec
 from core.models.networks import ModelBuildError, build_model
-from core.train.script import RECIPES, get_args_parser
+from core.train.args import get_args_parser
+from core.train.run_setup import resolve_recipe
 
 
 def test_every_registered_model_builds_and_nothing_else_does():
@@ -21,9 +24,35 @@ def test_every_registered_model_builds_and_nothing_else_does():
 
 
 def test_training_knows_exactly_the_registered_models():
-    assert RECIPES == {key: m.recipe for key, m in spec.MODELS.items()}
-    arch = next(a for a in get_args_parser()._actions if a.dest == "arch")
+    parser = get_args_parser()
+    arch = next(a for a in parser._actions if a.dest == "arch")
     assert tuple(arch.choices) == spec.ARCHS and arch.default == spec.ARCHS[0]
+    for (arch, head), model in spec.MODELS.items():  # each trains with its own recipe unless a flag says otherwise
+        args = resolve_recipe(parser.parse_args(["--arch", arch, "--head", head]))
+        assert {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.Recipe)} == dataclasses.asdict(
+            model.recipe
+        )
+        assert resolve_recipe(parser.parse_args(["--arch", arch, "--head", head, "--lr", "0.25"])).lr == 0.25
+    assert resolve_recipe(parser.parse_args(["--arch", "baseline"])).head == "sum"  # its first head
+
+
+def test_a_new_models_recipe_shows_in_the_help(monkeypatch):
+    recipe = spec.Recipe(lr=0.125, batch_size=48, epochs=7, weight_decay=0.0, optimizer="adam", schedule="constant")
+    entry = spec.ModelSpec(
+        arch="tiny", head="sum", summary="", cpu_seconds_per_image=0.001, builder="tiny_net:build", recipe=recipe
+    )
+    monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), entry)
+    helps = {action.dest: action.help for action in get_args_parser()._actions}
+    assert "0.125 for tiny/sum" in helps["lr"]
+    assert "7 for tiny/sum" in helps["epochs"] and "48 for tiny/sum" in helps["batch_size"]
+    assert "0 for resnet50/sum and baseline/sum and tiny/sum" in helps["weight_decay"]
+
+
+def test_a_recipe_names_a_known_optimizer_and_schedule():
+    with pytest.raises(ValueError, match="optimizer"):
+        spec.Recipe(lr=1e-3, batch_size=8, epochs=1, weight_decay=0.0, optimizer="sgd", schedule="constant")
+    fine = spec.MODELS["resnet50", "digits"].recipe.for_fine_tuning()
+    assert (fine.lr, fine.epochs, fine.batch_size) == (2e-4, 3, 128)
 
 
 def test_the_default_head_comes_first():
@@ -49,7 +78,15 @@ def test_a_new_architecture_is_one_entry_and_its_module(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    entry = spec.ModelSpec("tiny", "sum", "a test's network", 0.001, "tiny_net:build")
+    recipe = spec.Recipe(lr=1e-3, batch_size=8, epochs=1, weight_decay=0.0, optimizer="adam", schedule="constant")
+    entry = spec.ModelSpec(
+        arch="tiny",
+        head="sum",
+        summary="a test's network",
+        cpu_seconds_per_image=0.001,
+        builder="tiny_net:build",
+        recipe=recipe,
+    )
     monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), entry)
     model = build_model("tiny", "sum")
     sum_log_probs, digit_logits = model(torch.rand(2, 1, 40, 168))
@@ -61,7 +98,8 @@ def test_a_new_architecture_is_one_entry_and_its_module(tmp_path, monkeypatch):
     with pytest.raises(ModelBuildError, match="only the 'sum' head"):
         build_model("tiny", "digits")
     # an entry naming a builder that is not there, or one that builds another model: one line each
-    monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), spec.ModelSpec("tiny", "sum", "", 0.001, "tiny_net:absent"))
+    absent = dataclasses.replace(entry, builder="tiny_net:absent")
+    monkeypatch.setitem(spec.MODELS, ("tiny", "sum"), absent)
     with pytest.raises(ModelBuildError, match="cannot find its builder tiny_net:absent"):
         build_model("tiny", "sum")
     monkeypatch.setitem(spec.MODELS, ("baseline", "sum"), entry)

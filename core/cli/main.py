@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
 
-    # listed only: main() hands `digitsum train ...` to core.train.script, whose parser (and torch) a
-    # prediction on the CPU never loads
+    # listed only: main() hands `digitsum train ...` to core.train.script, whose parser (core.train.args) and
+    # torch a prediction on the CPU never loads
     sub.add_parser("train", help="train a model (see digitsum train --help)")
 
     p = sub.add_parser(

@@ -27,20 +27,15 @@ import contextlib
 import hashlib
 import os
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import reason
 from core.files import atomic_write_bytes, require_regular
+from core.folder_lock import FolderLock
 from core.inputs.arrays import array_format
 from core.inputs.listing import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
 from core.predict.prediction_csv import ExportError, atomic_text_file
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
 
 LABELS_NAME = "labels.csv"
 LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a process hung while holding it
@@ -48,10 +43,7 @@ LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a pro
 
 @contextlib.contextmanager
 def _saving(folder: Path):
-    """Hold an exclusive ``flock`` on ``folder`` while a labels file in it is read, merged and replaced.
-
-    The lock is on the folder itself: nothing is left in it, and the kernel drops the lock
-    when the process ends, however it ends.
+    """Hold the lock of ``folder`` (``core.folder_lock``) while a labels file in it is read, merged and replaced.
 
     Raises
     ------
@@ -59,25 +51,16 @@ def _saving(folder: Path):
         If another process has held the lock for ``LOCK_WAIT_S`` seconds.
     """
     try:
-        fd = os.open(folder, os.O_RDONLY) if fcntl is not None else None
+        lock = FolderLock(folder)
     except OSError:
-        fd = None  # a folder we cannot open cannot be written either: the write will say so
-    if fd is None:
-        yield
+        yield  # a folder we cannot open cannot be written either: the write will say so
         return
     try:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ExportError(f"cannot save to {folder}: another program holds its labels") from None
-                time.sleep(0.005)
+        if not lock.acquire(wait_s=LOCK_WAIT_S):
+            raise ExportError(f"cannot save to {folder}: another program holds its labels")
         yield
     finally:
-        os.close(fd)  # closing the descriptor drops the lock
+        lock.release()
 
 
 def _file_state(path: Path):

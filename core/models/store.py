@@ -11,9 +11,11 @@ run started by hand (``digitsum train --out ROOT/NAME``) shows up in the list as
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,14 +76,21 @@ def run_folder_name(arch: str, head: str, when: float | None = None) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(when))}-{arch}-{head}"
 
 
+def numbered_run_folders(base: str | os.PathLike) -> Iterator[Path]:
+    """``base``, then ``base-2``, ``base-3``, ...: the names a run takes when the one before is taken.
+
+    The one numbering of run folders, for the store's new runs (``next_run_folder``) and for
+    ``digitsum train``'s default ``--out`` (``core.train.run_folder.claim_run_folder``).
+    """
+    base = Path(base)
+    yield base
+    for n in itertools.count(2):
+        yield base.with_name(f"{base.name}-{n}")
+
+
 def next_run_folder(root: str | os.PathLike, arch: str, head: str, when: float | None = None) -> Path:
     """A run folder path under ``root`` that does not exist yet (``-2``, ``-3``, ... if taken)."""
-    base = Path(root) / run_folder_name(arch, head, when)
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    return next(p for p in numbered_run_folders(Path(root) / run_folder_name(arch, head, when)) if not p.exists())
 
 
 def reserve_run_folder(root: str | os.PathLike, arch: str, head: str, when: float | None = None) -> Path:

@@ -8,7 +8,7 @@ The dialog collects a ``TrainOptions``; ``train_args`` turns it into the flags o
     opts = TrainOptions(data=["scans/batch-7", "synthetic:2000"], arch="resnet50", head="digits",
                         init="current.safetensors", epochs=3, out="runs/20250101-120000-resnet50-digits")
     display_command(train_args(opts))   # 'digitsum train --data scans/batch-7 ... --progress json'
-    child_argv(train_args(opts))        # [sys.executable, '-m', 'core.train.script', ...]
+    child_argv(train_args(opts))        # [sys.executable, '-m', 'core.train', ...]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields
 
 from core.cpu import BF16_CPU_SPEEDUP, cpu_has_native_bf16
-from core.spec import MODELS
+from core.spec import MODELS, Recipe
 
 LONG_CPU_RUN_S = 10 * 60
 
@@ -51,7 +51,7 @@ def control(label: str, tooltip: str, **limits) -> dict:
 class TrainOptions:
     """One retraining run, as chosen in the dialog (None: ``digitsum train``'s default).
 
-    A new option is a field here, named as its flag in ``core.train.script``; with ``control(...)``
+    A new option is a field here, named as its flag in ``core.train.args``; with ``control(...)``
     metadata the Retrain form offers it too (``form_controls``).
     """
 
@@ -99,9 +99,10 @@ class TrainOptions:
     extra: list[str] = field(default_factory=list)  # flags typed by the user, passed as they are
 
 
-# The options the form fills from the model's recipe (``default_hyperparameters``); every
-# other option the form offers starts at its field's default.
-RECIPE_OPTIONS = ("epochs", "batch_size", "lr")
+# The options the form fills from the model's recipe (``default_hyperparameters``): the fields
+# named as a flag of the recipe (core.spec.Recipe.FLAGS). Every other option the form offers
+# starts at its field's default.
+RECIPE_OPTIONS = tuple(f.name for f in fields(TrainOptions) if f.name in Recipe.FLAGS)
 
 
 def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Control, object]]:
@@ -135,17 +136,14 @@ def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Co
 
 
 def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
-    """The ``RECIPE_OPTIONS`` to offer: the recipe's, gentler when fine-tuning.
-
-    Fine-tuning starts from a model that already works: a tenth of the learning rate and a
-    few epochs adapt it to the corrections without forgetting what it knew.
-    """
+    """The ``RECIPE_OPTIONS`` to offer: the recipe's, gentler when fine-tuning
+    (``core.spec.Recipe.for_fine_tuning``: a tenth of the learning rate, a few epochs)."""
     if (arch, head) not in MODELS:
         raise ValueError(f"no recipe for {arch}/{head}")
     recipe = MODELS[arch, head].recipe
     if fine_tune:
-        return {"epochs": min(3, recipe["epochs"]), "batch_size": recipe["batch_size"], "lr": recipe["lr"] / 10}
-    return {name: recipe[name] for name in RECIPE_OPTIONS}
+        recipe = recipe.for_fine_tuning()
+    return {name: getattr(recipe, name) for name in RECIPE_OPTIONS}
 
 
 def train_args(opts: TrainOptions) -> list[str]:
@@ -156,7 +154,7 @@ def train_args(opts: TrainOptions) -> list[str]:
     Each field is the flag of its name (``batch_size`` -> ``--batch-size``), in field order;
     None and "" are left out (``digitsum train``'s default), True is the bare flag and False
     leaves it out, ``data`` repeats, ``extra`` goes last as typed. A new option is a new
-    field, and a flag of that name in ``core.train.script``.
+    field, and a flag of that name in ``core.train.args``.
     """
     args: list[str] = []
     for f in fields(opts):
@@ -178,7 +176,7 @@ def display_command(args: list[str]) -> str:
 
 
 def child_argv(args: list[str]) -> list[str]:
-    """The child process's argv: this Python running ``core.train.script`` (same code, same venv)."""
+    """The child process's argv: this Python running ``python -m core.train`` (same code, same venv)."""
     return [sys.executable, "-m", "core.train", *args]
 
 

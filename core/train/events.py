@@ -15,7 +15,7 @@ from typing import Literal, TypedDict
 
 
 class Metrics(TypedDict, total=False):
-    """A validation pass (``core.train.script.evaluate``), and in ``done`` the best epoch's."""
+    """A validation pass (``core.train.loop.evaluate``), and in ``done`` the best epoch's."""
 
     val_loss: float
     val_acc: float

@@ -7,7 +7,7 @@ traceback, some of them only at the first training step. ``check_checkpoint`` re
 that with one line (``ModelFileError``), before the data is loaded or the model built.
 
     checkpoint = load_checkpoint(run / "checkpoint.pt")
-    check_checkpoint(checkpoint, parser, keep)  # in core.train.script.prepare_run
+    check_checkpoint(checkpoint, parser, keep)  # in core.train.run_setup.prepare_run
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import torch
 from core.errors import one_line
 from core.models.checkpoint import ModelFileError
 from core.models.networks import ModelBuildError, build_model
+from core.spec import OPTIMIZERS, SCHEDULES, Recipe
 
 KEYS = ("model", "optimizer", "scheduler", "epoch", "best", "rng", "args")
-RESOLVED = ("head", "epochs", "batch_size", "lr", "weight_decay")  # None on the command line, filled in by the recipe
+RESOLVED = ("head", *Recipe.FLAGS)  # None on the command line, filled in by the recipe
 
 
 def _kind(value) -> str:
@@ -48,7 +49,7 @@ def check_checkpoint(ckpt, parser: argparse.ArgumentParser, keep: tuple[str, ...
     ckpt : object
         What ``load_checkpoint`` returned.
     parser : argparse.ArgumentParser
-        ``core.train.script.get_args_parser()``: the saved flags must pass its own checks.
+        ``core.train.args.get_args_parser()``: the saved flags must pass its own checks.
     keep : tuple of str
         Flags that this machine chooses again (device, threads, ...): not checked.
 
@@ -112,8 +113,8 @@ def _checked_args(saved: dict, parser: argparse.ArgumentParser, keep: tuple[str,
             raise ModelFileError(f"args.{dest}: {one_line(exc, 120)}") from None
         if not ok:
             raise ModelFileError(f"args.{dest}: not a value of --{dest.replace('_', '-')}: {one_line(repr(value), 40)}")
-    if args.get("optimizer") not in ("adam", "adamw") or args.get("schedule") not in ("constant", "cosine"):
-        raise ModelFileError("args: optimizer must be adam or adamw and schedule constant or cosine")
+    if args.get("optimizer") not in OPTIMIZERS or args.get("schedule") not in SCHEDULES:
+        raise ModelFileError(f"args: optimizer must be {' or '.join(OPTIMIZERS)} and schedule {' or '.join(SCHEDULES)}")
     if args.get("command") is not None and not isinstance(args["command"], str):
         raise ModelFileError("args.command: expected text")
     return args
@@ -130,7 +131,7 @@ def _check_weights(state: dict, optimizer: dict, arch: str, head: str, ema: dict
     _check_state("model", state, expected, arch, head)
     if ema is not None:
         _check_state("ema", ema, expected, arch, head)
-    # core.train.script's two groups: weights (ndim > 1), then biases and norms, each in parameter order
+    # core.train.optimizer's two groups: weights (ndim > 1), then biases and norms, each in parameter order
     params = [p for p in model.parameters() if p.ndim > 1] + [p for p in model.parameters() if p.ndim <= 1]
     groups, moments = optimizer.get("param_groups"), optimizer.get("state")
     if (
@@ -184,7 +185,7 @@ def _check_scheduler(state: dict) -> None:
 
 
 def saved_rng_states(rng: dict) -> tuple[tuple, tuple]:
-    """numpy's and Python's random states from a checkpoint's ``rng`` (``core.train.script.rng_state``)."""
+    """numpy's and Python's random states from a checkpoint's ``rng`` (``core.train.checkpoints.rng_state``)."""
     saved = json.loads(rng["numpy"])
     # checkpoints written before the position was kept hold the 624 keys alone
     keys, pos, has_gauss, gauss = saved if len(saved) == 4 else (saved, 624, 0, 0.0)

@@ -4,9 +4,8 @@
 (``--resume DIR`` is how a run goes on), a folder holding a ``config.json`` or
 ``progress.jsonl`` that no run wrote (the user's own), a folder holding a symbolic link (a
 run would write through it, outside the folder), and a folder that another live run is writing,
-whether it started with ``--out`` or ``--resume``. The claim is an exclusive ``flock`` on
-the folder itself: no lock file to leave behind, and the kernel drops it when the process
-ends, however it ends (a SIGKILL included). Where the OS has no ``flock`` (Windows) only
+whether it started with ``--out`` or ``--resume``. The claim is the folder's lock
+(``core.folder_lock``), held until the run ends. Where the OS has no ``flock`` (Windows) only
 the first rule holds.
 
     out = claim_run_folder("runs/a", resumed=False, default_name=False)
@@ -17,21 +16,20 @@ the first rule holds.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import DigitsumError, reason
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
+from core.folder_lock import FolderLock
+from core.models.store import numbered_run_folders
 
 RUN_FILES = ("best.safetensors", "checkpoint.pt")  # what makes a folder a run worth keeping
 LOG_FILES = ("config.json", "progress.jsonl")  # what a run that never wrote a model leaves
-_held: dict[str, int] = {}  # folder -> open descriptor holding its lock, in this process
+MAX_NAME_TRIES = 999  # default names tried before giving up (out, out-2, ..., out-999)
+_held: dict[str, FolderLock] = {}  # folder -> the lock this process holds on it
 
 
 class RunFolderError(DigitsumError, ValueError):
@@ -46,15 +44,17 @@ def lock_folder(folder: Path) -> bool:
     the process.
     """
     key = os.path.realpath(folder)
-    if key in _held or fcntl is None:
+    if key in _held:
         return True
-    fd = os.open(folder, os.O_RDONLY)
+    lock = FolderLock(folder)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
+        held = lock.acquire()
+    except OSError:  # a file system that refuses the lock: never take another run's folder on trust
+        held = False
+    if not held:
+        lock.release()
         return False
-    _held[key] = fd
+    _held[key] = lock
     return True
 
 
@@ -81,8 +81,7 @@ def claim_run_folder(out: str | os.PathLike, resumed: bool, default_name: bool) 
         ``out`` is a file, holds another run's model or checkpoint, or a live run writes into it.
     """
     base = Path(out)
-    for attempt in range(1, 1000):
-        folder = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+    for folder in itertools.islice(numbered_run_folders(base), MAX_NAME_TRIES):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
@@ -179,6 +178,6 @@ def release_run_folders(folder: str | os.PathLike | None = None) -> None:
     """Give up this process's claim on ``folder`` (None: on every folder it holds)."""
     keys = list(_held) if folder is None else [os.path.realpath(folder)]
     for key in keys:
-        fd = _held.pop(key, None)
-        if fd is not None:
-            os.close(fd)  # closing the descriptor drops its flock
+        lock = _held.pop(key, None)
+        if lock is not None:
+            lock.release()

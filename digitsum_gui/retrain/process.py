@@ -18,6 +18,7 @@ Every run ends with exactly one of ``succeeded``, ``failed`` or ``cancelled``.
 
 from __future__ import annotations
 
+import enum
 import json
 import shutil
 import signal
@@ -31,6 +32,19 @@ from core.models.store import STOP_NAME
 from core.train.events import DoneEvent
 
 STDERR_TAIL_LINES = 200
+
+
+class RunState(enum.Enum):
+    """Where a ``TrainingRun`` is: each moves only forward, and every run ends ``FINISHED``."""
+
+    IDLE = "idle"  # made, not started
+    RUNNING = "running"  # the child trains
+    STOPPING = "stopping"  # asked to stop early: it ends its step and keeps its best model
+    CANCELLING = "cancelling"  # killed: its run folder goes once it has exited
+    FINISHED = "finished"  # succeeded, failed or cancelled (its one signal has been sent)
+
+
+LIVE_STATES = (RunState.RUNNING, RunState.STOPPING, RunState.CANCELLING)  # a child process is there
 
 
 class TrainingRun(QObject):
@@ -68,7 +82,7 @@ class TrainingRun(QObject):
         super().__init__(parent)
         self.argv = list(argv)
         self.run_dir = Path(run_dir)
-        self.state = "idle"  # idle, running, stopping, cancelling, finished
+        self.state = RunState.IDLE
         self.done_event: DoneEvent | None = None
         self.error_message = ""
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
@@ -85,17 +99,17 @@ class TrainingRun(QObject):
 
     # --- control -----------------------------------------------------------------------------
     def start(self) -> None:
-        self.state = "running"
+        self.state = RunState.RUNNING
         self.process.start()
 
     @property
     def running(self) -> bool:
-        return self.state in ("running", "stopping", "cancelling")
+        return self.state in LIVE_STATES
 
     def stop_early(self) -> None:
         """Ask the child to stop at its next step and keep its best model (a stop file; else SIGTERM)."""
-        if self.state == "running":
-            self.state = "stopping"
+        if self.state is RunState.RUNNING:
+            self.state = RunState.STOPPING
             try:
                 (self.run_dir / STOP_NAME).touch()
             except OSError:
@@ -103,11 +117,11 @@ class TrainingRun(QObject):
 
     def cancel(self) -> None:
         """Kill the child now; its run folder is removed when it has exited."""
-        if self.state in ("running", "stopping"):
-            self.state = "cancelling"
+        if self.state in (RunState.RUNNING, RunState.STOPPING):
+            self.state = RunState.CANCELLING
             self.process.kill()
-        elif self.state == "idle":
-            self.state = "finished"
+        elif self.state is RunState.IDLE:
+            self.state = RunState.FINISHED
             self._remove_run_dir()
             self.cancelled.emit()
 
@@ -161,12 +175,12 @@ class TrainingRun(QObject):
 
     # --- the end -------------------------------------------------------------------------------
     def _error_occurred(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart and self.state != "finished":
+        if error == QProcess.ProcessError.FailedToStart and self.state is not RunState.FINISHED:
             # no finished() follows a failed start
             self._end_failed(f"Training could not start: {self.process.errorString()} ({self.argv[0]})")
 
     def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
-        if self.state == "finished":
+        if self.state is RunState.FINISHED:
             return
         self._read_stdout()
         if self._stdout_buffer:  # a last line without its newline
@@ -174,22 +188,22 @@ class TrainingRun(QObject):
             self._stdout_buffer = b""
         self._read_stderr()
         was = self.state
-        if was == "cancelling":
-            self.state = "finished"
+        if was is RunState.CANCELLING:
+            self.state = RunState.FINISHED
             self._remove_run_dir()
             self.cancelled.emit()
             return
         # a run stopped by SIGTERM (stop_early's fallback) exits so after its done event
-        stopped = was == "stopping" and exit_code == signal_exit_status(signal.SIGTERM)
+        stopped = was is RunState.STOPPING and exit_code == signal_exit_status(signal.SIGTERM)
         if (
             exit_status == QProcess.ExitStatus.NormalExit
             and (exit_code == 0 or stopped)
             and self.done_event is not None
         ):
-            self.state = "finished"
+            self.state = RunState.FINISHED
             self.succeeded.emit(self.done_event)
             return
-        if was == "stopping" and not self.error_message and exit_status == QProcess.ExitStatus.CrashExit:
+        if was is RunState.STOPPING and not self.error_message and exit_status == QProcess.ExitStatus.CrashExit:
             reason = "Training was stopped before its first epoch finished: no model was written."
         elif self.error_message:
             reason = f"Training failed: {self.error_message}"
@@ -200,7 +214,7 @@ class TrainingRun(QObject):
         self._end_failed(reason)
 
     def _end_failed(self, reason: str) -> None:
-        self.state = "finished"
+        self.state = RunState.FINISHED
         if not (self.run_dir / "best.safetensors").is_file():
             self._remove_run_dir()  # nothing worth keeping; the store lists only finished runs
         tail = self.stderr_text()

@@ -166,7 +166,7 @@ def test_train_command_is_what_the_cli_takes():
     assert args[-2:] == ["--progress", "json"]
     assert display_command(args).startswith("digitsum train --data 'my folder' --data synthetic:64 ")
     assert child_argv(args)[:3] == [sys.executable, "-m", "core.train"]
-    from core.train.script import get_args_parser
+    from core.train.args import get_args_parser
 
     parsed = get_args_parser().parse_args(args)
     assert (parsed.data, parsed.init, parsed.lr, parsed.val_size, parsed.seed) == (

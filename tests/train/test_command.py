@@ -60,7 +60,7 @@ def test_fine_tune_on_corrections_leaves_the_model_byte_identical(baseline_model
 def test_a_stop_file_in_the_run_folder_stops_training_like_sigterm(tmp_path):
     """The channel the Retrain dialog's "Stop early" uses on every OS (no signal needed)."""
     from core.models.store import STOP_NAME
-    from core.train.script import StopFlag
+    from core.train.stopping import StopFlag
 
     stop = StopFlag()
     stop.watch(tmp_path / STOP_NAME)

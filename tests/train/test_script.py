@@ -290,7 +290,7 @@ def test_resume_continues_exactly(seeded_runs, capsys, tmp_path):
 def test_rng_state_round_trip_and_older_checkpoints():
     import random
 
-    from core.train.script import rng_state, set_rng_state
+    from core.train.checkpoints import rng_state, set_rng_state
 
     np.random.standard_normal()  # leaves a cached gaussian in numpy's state: that must come back too
     state = rng_state()
@@ -512,23 +512,23 @@ def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
 def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(monkeypatch, capsys):
     """Where bf16 is native, the start of a run times it against fp32; neither the batch-norm
     statistics nor the seeded streams may carry a trace of that."""
-    import core.train.script
+    import core.train.precision
     from core.devices import DistContext
     from core.models.networks import build_model
 
-    monkeypatch.setattr(core.train.script, "auto_precision", lambda device: "bf16")  # as on a CPU with native bf16
+    monkeypatch.setattr(core.train.precision, "auto_precision", lambda device: "bf16")  # as on a CPU with native bf16
     model = build_model("resnet50", "digits").train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    chosen = core.train.script.choose_precision(model, DistContext(torch.device("cpu")))
+    chosen = core.train.precision.choose_precision(model, DistContext(torch.device("cpu")))
     assert torch.equal(torch.rand(3), expected)
     assert_same_tensors(model.state_dict(), before)
     assert model.training and all(p.grad is None for p in model.parameters())
     assert chosen in ("fp32", "bf16")
     assert ("measured slower" in capsys.readouterr().err) == (chosen == "fp32")
-    assert core.train.script.choose_precision(model, DistContext(torch.device("cpu"), rank=0, world=2)) == "bf16"
+    assert core.train.precision.choose_precision(model, DistContext(torch.device("cpu"), rank=0, world=2)) == "bf16"
 
 
 def test_a_run_resumes_from_another_working_folder(capsys, tmp_path, synth_folder, monkeypatch):

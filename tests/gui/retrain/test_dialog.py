@@ -16,7 +16,7 @@ from digitsum_gui.model_store import ModelStore
 from digitsum_gui.models_dialog import ModelsDialog
 from digitsum_gui.retrain.dialog import TrainDialog
 from digitsum_gui.retrain.form import TrainForm
-from digitsum_gui.retrain.process import TrainingRun
+from digitsum_gui.retrain.process import RunState, TrainingRun
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -55,7 +55,7 @@ def test_command_shown_is_the_one_run(qtbot, tmp_path, baseline_model):
 
 def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model):
     # What adding a Retrain option takes (docs/ARCHITECTURE.md): a TrainOptions field named as
-    # its flag in core.train.script, with control(...) metadata. Nothing in the form changes.
+    # its flag in core.train.args, with control(...) metadata. Nothing in the form changes.
     @dataclasses.dataclass
     class MoreOptions(TrainOptions):
         warmup_steps: int = dataclasses.field(
@@ -149,7 +149,7 @@ def test_stop_early_by_sigterm_where_no_stop_file_can_be_written_still_succeeds(
         run.start()
     with qtbot.waitSignal(run.succeeded, timeout=10_000) as done:
         run.stop_early()
-    assert done.args[0]["stopped_by"] == "SIGTERM" and run.state == "finished"
+    assert done.args[0]["stopped_by"] == "SIGTERM" and run.state is RunState.FINISHED
 
 
 def test_cancel_asks_first_and_then_removes_the_run_folder(qtbot, tmp_path, baseline_model, no_run_left):
