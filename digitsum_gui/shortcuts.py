@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitsum_gui.dialogs import fill_with_close_button
+from digitsum_gui.style import bold
 
 _IGNORED = Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier  # Shift+Tab is Backtab
 
@@ -150,9 +151,7 @@ class ShortcutsDialog(QDialog):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for group, rows in shortcut_groups(window):
             head = QTreeWidgetItem(self.tree, [group])
-            font = head.font(0)
-            font.setBold(True)
-            head.setFont(0, font)
+            head.setFont(0, bold(head.font(0)))
             head.setFirstColumnSpanned(True)
             for keys, what, tip in rows:
                 item = QTreeWidgetItem(head, [keys, what])
