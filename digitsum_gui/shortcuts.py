@@ -56,7 +56,7 @@ TYPE_SUM = Key(
     tuple(range(Qt.Key.Key_0, Qt.Key.Key_9 + 1)),
 )
 OPEN_CELL = Key("Enter", "Open the row's True sum cell with the model's sum in it", TABLE, _ENTER)
-LEAVE_TABLE = Key(  # Qt's own, once the view's tab-key navigation is off (results_view.make_table_view)
+LEAVE_TABLE = Key(  # Qt's own, once the view's tab-key navigation is off (table.view.make_table_view)
     "Tab, Shift+Tab",
     "Go to the next (previous) control, not the next cell",
     TABLE,
