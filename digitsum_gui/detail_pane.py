@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from core.predict.spreadsheet import format_probability
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
+from digitsum_gui.style import bold, problem_style, scaled
 
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
 MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window
@@ -48,9 +49,7 @@ class DetailPane(QWidget):
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bold = QFont(self.file_label.font())
-        bold.setBold(True)
-        self.file_label.setFont(bold)
+        self.file_label.setFont(bold(self.file_label.font()))
 
         self.zoom = LOUPE_ZOOM
         self.image_label = QLabel()
@@ -83,9 +82,7 @@ class DetailPane(QWidget):
         self.zoom_in_button.clicked.connect(lambda: self.set_zoom(self.zoom + 1))
 
         self.sum_label = QLabel()
-        big = QFont(self.sum_label.font())
-        big.setPointSizeF(big.pointSizeF() * 1.8)
-        big.setBold(True)
+        big = bold(scaled(self.sum_label.font(), 1.8))
         self.sum_label.setFont(big)
         self.sum_label.setWordWrap(True)
 
@@ -95,8 +92,7 @@ class DetailPane(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         self.digit_labels: list[QLabel] = []
         self.digit_conf_labels: list[QLabel] = []
-        digit_font = QFont(big)
-        digit_font.setPointSizeF(big.pointSizeF() * 0.9)
+        digit_font = scaled(big, 0.9)
         for k in range(NUM_DIGITS):
             d, c = QLabel(), QLabel()
             d.setFont(digit_font)
@@ -119,7 +115,7 @@ class DetailPane(QWidget):
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b02a37;")
+        self.error_label.setStyleSheet(problem_style())
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.placeholder = QLabel("Select a row to see it here.")
@@ -228,7 +224,7 @@ class DetailPane(QWidget):
             d.setText(digit)
             c.setText("" if conf is None else format_probability(conf))
             # a digit the model hesitated over is what a reviewer should look at first
-            c.setStyleSheet("color: #b02a37;" if conf is not None and conf < self.doubtful_below else "")
+            c.setStyleSheet(problem_style(conf is not None and conf < self.doubtful_below))
         self.top3_label.setText(
             # escaped: "<0.01%" would otherwise be read as the start of an HTML tag
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)

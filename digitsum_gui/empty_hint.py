@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
+
+from digitsum_gui.style import bold, scaled
 
 
 class EmptyHint(QWidget):
@@ -24,10 +25,7 @@ class EmptyHint(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         title = QLabel("Read the sums of handwritten digits")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        title.setFont(font)
+        title.setFont(bold(scaled(title.font(), 1.6)))
         text = QLabel(
             "Open a folder of images, each four handwritten digits in a row (40x168 pixels), "
             "or drop one on this window. Every image's digits are read and added up; the rows "

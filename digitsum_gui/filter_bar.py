@@ -18,7 +18,7 @@ from digitsum_gui.doubtful import LOW_CONFIDENCE
 from digitsum_gui.shortcuts import CLEAR_FILTER
 from digitsum_gui.status_bar import plural
 from digitsum_gui.steady import SteadyLabel
-from digitsum_gui.table_model import PredictionFilterProxyModel
+from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
 
 
 class ThresholdSpinBox(QDoubleSpinBox):

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
 from digitsum_gui.dialogs import open_box
+from digitsum_gui.labels_status import accuracy_text, why_elsewhere
 from digitsum_gui.row_tally import RowTally
 from digitsum_gui.steady import SteadyLabel
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
+from digitsum_gui.table.true_sum import known_sum, truth_source
+from digitsum_gui.table.true_sum_editor import TrueSumDelegate
 
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels

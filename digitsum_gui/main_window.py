@@ -38,7 +38,8 @@ from digitsum_gui.review import ReviewController
 from digitsum_gui.samples import SampleImages
 from digitsum_gui.shortcuts import install_shortcuts_help
 from digitsum_gui.status_bar import RunStatusBar, plural
-from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
+from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
+from digitsum_gui.table.model import PredictionTableModel
 from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
 from digitsum_gui.worker import PredictWorker
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.accuracy_text import figures_tooltip, model_figures
 from digitsum_gui.dialogs import open_or_offer_copy, show_error
+from digitsum_gui.style import bold
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")
 CREATED_COLUMN, MODEL_COLUMN, VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 0, 1, 4, 5, 6
@@ -159,8 +160,7 @@ class ModelsDialog(QDialog):
         keep = self.selected()
         self.models = self.store.models(extra=(DEFAULT_MODEL, self.current))
         self.table.setRowCount(len(self.models))
-        bold = QFont()
-        bold.setBold(True)
+        in_use_font = bold()
         for r, m in enumerate(self.models):
             in_use = same_file(m.path, self.current)
             val, held = figure_cells(m.meta)
@@ -180,7 +180,7 @@ class ModelsDialog(QDialog):
                 if c in (3, VAL_COLUMN, HELDOUT_COLUMN):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if in_use:
-                    item.setFont(bold)
+                    item.setFont(in_use_font)
                 self.table.setItem(r, c, item)
         row = next((r for r, m in enumerate(self.models) if keep is not None and same_file(m.path, keep.path)), None)
         if row is None:
@@ -194,9 +194,7 @@ class ModelsDialog(QDialog):
     def _fit_columns(self) -> None:
         """Every cell on one line where the table is wide enough for them; else the date and
         held-out cells wrap at a space into two lines, as wide as their wider half."""
-        bold = QFont(self.table.font())
-        bold.setBold(True)
-        metrics = QFontMetrics(bold)  # the row in use is bold, and any row may be the one in use
+        metrics = QFontMetrics(bold(self.table.font()))  # the row in use is bold, and any row may be the one in use
         # the delegate's text margins, each side (Qt: the focus frame's margin, plus one)
         pad = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1) + 4
         header = self.table.horizontalHeader()

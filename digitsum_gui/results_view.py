@@ -1,7 +1,7 @@
 """The window's centre: filter bar and results table on the left, the detail pane on the right.
 
-``ResultsView`` wires a ``PredictionTableModel`` (through its filter proxy) to a
-``QTableView`` set up for very long tables, keeps the detail pane on the current row, and
+``ResultsView`` wires a ``PredictionTableModel`` (through its filter proxy) to the table's
+view (``digitsum_gui.table.view``), keeps the detail pane on the current row, and
 keeps that row where the person sees it while a sorted table takes in new rows. A legend
 under the table says what the row colours mean, with the doubtful threshold the filter bar
 sets. "Doubtful first" starts a review at the top: the least confident row, current and in view.
@@ -15,150 +15,20 @@ widened (View > Detail Pane widens it, as far as the screen allows).
 from __future__ import annotations
 
 from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QStyle,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QVBoxLayout, QWidget
 
-from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
-from digitsum_gui import corrections
 from digitsum_gui.detail_pane import DetailPane
-from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.empty_hint import EmptyHint
 from digitsum_gui.filter_bar import FilterBar
-from digitsum_gui.status_bar import ElidedLabel
-from digitsum_gui.table_model import (
-    COLUMNS,
-    DOUBT_BACKGROUND,
-    DOUBT_FOREGROUND,
-    ERROR_BACKGROUND,
-    ERROR_FOREGROUND,
-    Column,
-    PredictionFilterProxyModel,
-    PredictionTableModel,
-)
+from digitsum_gui.table.columns import Column
+from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
+from digitsum_gui.table.legend import doubtful_text, make_legend
+from digitsum_gui.table.model import PredictionTableModel
+from digitsum_gui.table.true_sum import TYPED, truth_source
+from digitsum_gui.table.view import HEADER_STATE_VERSION, make_table_view
 
-ROW_HEIGHT = 44  # the 40 px thumbnail plus a little air
 FILE_MIN = 140  # how far the File column gives way for the True sum (a pane shown on a narrow window)
 DETAIL_GAP = 2  # px between the table (its margin: 4 more) and the detail pane
-# The True sum, where the user types, beside the model's sum, where the eye compares them: never
-# past the window's edge. The model's columns (``Column``) keep their order: the CSV export and
-# the code that names columns do not change, only where the view shows them.
-DISPLAY_ORDER = (
-    Column.THUMBNAIL,
-    Column.FILE,
-    Column.SUM,
-    Column.TRUE_SUM,
-    Column.CONFIDENCE,
-    Column.DIGITS,
-    Column.ERROR,
-)
-# Saved header states (widths, order) of another version are not restored: version 1's put the
-# True sum back at the end, stretched to the table's edge.
-HEADER_STATE_VERSION = 2
-
-
-def make_table_view(proxy: PredictionFilterProxyModel) -> QTableView:
-    """A table view that stays fast with 100,000 rows: fixed row heights, no per-row widgets."""
-    view = QTableView()
-    view.setModel(proxy)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-    # typing on a row goes straight into an editable cell ("True sum"): no double-click needed
-    view.setEditTriggers(
-        QAbstractItemView.EditTrigger.DoubleClicked
-        | QAbstractItemView.EditTrigger.EditKeyPressed
-        | QAbstractItemView.EditTrigger.AnyKeyPressed
-    )
-    view.setIconSize(QSize(IMAGE_WIDTH, IMAGE_HEIGHT))  # thumbnails at the model's own size: no scaling blur
-    view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)  # error reasons read from the start; tooltips hold the rest
-    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    view.setTabKeyNavigation(False)  # Tab leaves the table for the next control; arrows move between cells
-    rows = view.verticalHeader()
-    rows.hide()
-    # Fixed heights: the view never measures rows, which is what keeps 100,000 of them fast.
-    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    rows.setDefaultSectionSize(ROW_HEIGHT)
-    header = view.horizontalHeader()
-    header.setStretchLastSection(True)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for column, spec in COLUMNS.items():
-        if spec.width is not None:
-            view.setColumnWidth(column, spec.width)
-    for place, column in enumerate(DISPLAY_ORDER):
-        header.moveSection(header.visualIndex(column), place)
-    header.setSortIndicatorClearable(True)  # a third click goes back to input order
-    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # start in input order
-    view.setSortingEnabled(True)
-    return view
-
-
-def doubtful_text(below: float) -> str:
-    """The legend's name for the doubtful colour: ``Doubtful: below 98%``."""
-    return f"Doubtful: below {format_threshold(below)}"
-
-
-def make_legend(below: float) -> QWidget:
-    """A strip of the table's row colours with what each means, and the review keys.
-
-    ``below``: the doubtful threshold; its swatch (object name ``doubtful``) says it.
-    """
-    legend = QWidget()
-    layout = QHBoxLayout(legend)
-    layout.setContentsMargins(0, 2, 0, 2)
-    for name, background, foreground, text, tip in (
-        (
-            "unreadable",
-            ERROR_BACKGROUND,
-            ERROR_FOREGROUND,
-            "Unreadable",
-            "The file could not be read: its error says why",
-        ),
-        (
-            "doubtful",
-            DOUBT_BACKGROUND,
-            DOUBT_FOREGROUND,
-            doubtful_text(below),
-            "The model is not sure of this sum: look at these rows first (Doubtful first). "
-            'The threshold is the filter bar\'s "Confidence below"',
-        ),
-        (
-            "corrected",
-            corrections.CORRECTED_BACKGROUND,
-            corrections.CORRECTED_FOREGROUND,
-            "Corrected by you",
-            "The true sum you typed differs from the model's: shown in bold",
-        ),
-        (
-            "from_folder",
-            corrections.FROM_FOLDER_BACKGROUND,
-            corrections.FROM_FOLDER_FOREGROUND,
-            "labels.csv differs",
-            "The true sum that came with the folder's labels.csv differs from the model's: shown in bold",
-        ),
-    ):
-        swatch = QLabel(text)
-        swatch.setObjectName(name)
-        swatch.setStyleSheet(
-            f"background: {background.name()}; color: {foreground.name()}; padding: 1px 6px; border-radius: 3px;"
-        )
-        swatch.setToolTip(tip)
-        layout.addWidget(swatch)
-    keys = ElidedLabel(
-        "Type a sum and Enter, or Space to accept the model's: saved, on to the next doubtful row. "
-        "N skips, Shift+N goes back, Delete forgets. Help > Keyboard Shortcuts lists them all."
-    )
-    keys.setToolTip(keys.text())
-    keys.setEnabled(False)  # a hint, drawn quieter than the data
-    layout.addWidget(keys, 1)
-    return legend
 
 
 class ResultsView(QWidget):
@@ -349,7 +219,7 @@ class ResultsView(QWidget):
         labels, row = self.model.labels, self.model.rows[input_index]
         if labels is None:
             return None, False, False
-        return labels.sum_of(row.file), True, corrections.truth_source(labels, row) == corrections.TYPED
+        return labels.sum_of(row.file), True, truth_source(labels, row) == TYPED
 
     def _update_truth(self, *_args) -> None:
         if self._detail_input is not None and self._detail_input < len(self.model.rows):

@@ -30,11 +30,11 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
-from digitsum_gui.corrections import where_saved
 from digitsum_gui.dialogs import open_box, open_or_offer_copy
+from digitsum_gui.labels_status import where_saved
 from digitsum_gui.review_progress import ReviewProgress
 from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 
 class ReviewController(QObject):
@@ -43,7 +43,7 @@ class ReviewController(QObject):
     Parameters
     ----------
     window : MainWindow
-        Its ``table_view`` has the "True sum" delegate (``corrections.TrueSumDelegate``) set.
+        Its ``table_view`` has the "True sum" delegate (``digitsum_gui.table.true_sum_editor.TrueSumDelegate``) set.
     """
 
     def __init__(self, window):

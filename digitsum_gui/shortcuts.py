@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitsum_gui.dialogs import fill_with_close_button
+from digitsum_gui.style import bold
 
 _IGNORED = Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier  # Shift+Tab is Backtab
 
@@ -55,7 +56,7 @@ TYPE_SUM = Key(
     tuple(range(Qt.Key.Key_0, Qt.Key.Key_9 + 1)),
 )
 OPEN_CELL = Key("Enter", "Open the row's True sum cell with the model's sum in it", TABLE, _ENTER)
-LEAVE_TABLE = Key(  # Qt's own, once the view's tab-key navigation is off (results_view.make_table_view)
+LEAVE_TABLE = Key(  # Qt's own, once the view's tab-key navigation is off (table.view.make_table_view)
     "Tab, Shift+Tab",
     "Go to the next (previous) control, not the next cell",
     TABLE,
@@ -150,9 +151,7 @@ class ShortcutsDialog(QDialog):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         for group, rows in shortcut_groups(window):
             head = QTreeWidgetItem(self.tree, [group])
-            font = head.font(0)
-            font.setBold(True)
-            head.setFont(0, font)
+            head.setFont(0, bold(head.font(0)))
             head.setFirstColumnSpanned(True)
             for keys, what, tip in rows:
                 item = QTreeWidgetItem(head, [keys, what])

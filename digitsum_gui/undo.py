@@ -17,7 +17,7 @@ import contextlib
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from digitsum_gui.corrections import where_saved
+from digitsum_gui.labels_status import where_saved
 
 
 class TrueSumChange(QUndoCommand):

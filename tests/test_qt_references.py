@@ -15,7 +15,7 @@ import sys
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from digitsum_gui.table_model import PredictionTableModel
+from digitsum_gui.table.model import PredictionTableModel
 
 TURNS = 300  # few enough that a broken binding fails this test rather than killing pytest
 

@@ -10,7 +10,7 @@ number, so the leading zero stays.
 
     write_predictions_csv(rows, "sums.csv", extra_columns=SPREADSHEET_COLUMNS)
 
-Qt-free: the table (``digitsum_gui.table_model``) shows confidences with ``confidence_text``
+Qt-free: the table (``digitsum_gui.table.columns``) shows confidences with ``confidence_text``
 from here, so the table and the export write them alike.
 """
 

@@ -18,12 +18,8 @@ from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
 from core.train.events import ProgressEvent
+from digitsum_gui.style import ACC_COLOR, BEST_COLOR, STEP_COLOR, TRAIN_COLOR, VAL_LOSS_COLOR
 
-STEP_COLOR = QColor("#9db7d5")
-TRAIN_COLOR = QColor("#1f5fa8")
-VAL_LOSS_COLOR = QColor("#d9822b")
-ACC_COLOR = QColor("#2e8540")
-BEST_COLOR = QColor("#c0392b")
 MAX_DECIMALS = 6
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -45,6 +45,7 @@ from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_clos
 from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 from digitsum_gui.retrain.progress import TrainingProgress, pct
+from digitsum_gui.style import fixed_font
 
 # The child's error messages speak the command line's language; the dialog says it in its own.
 DIALOG_WORDS = (
@@ -109,7 +110,7 @@ class TrainDialog(QDialog):
             self.form.changed.connect(self._remember_choices)
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
-        self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.command.setFont(fixed_font())
         # five lines: a typical command with its absolute paths and run folder wraps to four or five
         self.command.setFixedHeight(self.command.fontMetrics().lineSpacing() * 5 + 12)
         self.command.setToolTip("The exact command this dialog runs; it works the same in a terminal")

@@ -38,6 +38,7 @@ from core.train.command import TrainOptions, default_hyperparameters, form_contr
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
 from digitsum_gui.dialogs import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
+from digitsum_gui.style import problem_style
 
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
@@ -297,7 +298,7 @@ class TrainForm(QWidget):
     def _on_changed(self, *_args) -> None:
         val = self.val_image_count()
         problem = self.start_problem()
-        self.data_note.setStyleSheet("color: #b02a37;" if problem else "")
+        self.data_note.setStyleSheet(problem_style(bool(problem)))
         if problem:
             note = problem
         elif val < MIN_USEFUL_VAL and not self.synthetic.isChecked():

@@ -13,7 +13,7 @@ with ``--progress json`` the child's stdout is all JSON, so a healthy run wrote 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,6 +31,7 @@ from digitsum_gui.models_dialog import home_relative
 from digitsum_gui.retrain.chart import TrainingChart
 from digitsum_gui.retrain.eta import TrainingClock
 from digitsum_gui.status_bar import plural
+from digitsum_gui.style import fixed_font
 
 STEP_LOG_EVERY_S = 10.0  # a step line every few seconds: an hour's run stays within the log's 2,000 lines
 
@@ -103,7 +104,7 @@ class TrainingProgress(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
-        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log.setFont(fixed_font())
         self.log.setVisible(False)
         self.log.setMaximumHeight(140)
         self.outcome = QLabel()

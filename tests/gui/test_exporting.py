@@ -12,7 +12,7 @@ from core.predict.prediction_csv import CSV_COLUMNS, read_predictions_csv, write
 from core.predict.predictor import PredictionRow
 from digitsum_gui.export_dialog import ExportDialog
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ from PySide6.QtWidgets import QLabel
 from core.inputs.listing import InputItem
 from core.predict.predictor import PredictionRow
 from digitsum_gui.filter_bar import FilterBar
-from digitsum_gui.table_model import DOUBT_BACKGROUND, Column, PredictionFilterProxyModel, PredictionTableModel
+from digitsum_gui.style import DOUBT_BACKGROUND
+from digitsum_gui.table.columns import Column
+from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
+from digitsum_gui.table.model import PredictionTableModel
 
 # confidences 97%, 98.6%, 99.2%, 99.7%: doubtful below 98% is one row, below 99.5% three
 ROWS = [PredictionRow(f"img_{i}.png", i, c, "") for i, c in enumerate((0.97, 0.986, 0.992, 0.997))]

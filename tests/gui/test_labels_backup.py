@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from core.inputs.listing import list_inputs
 from core.predict.predictor import PredictionRow
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 
 @pytest.fixture

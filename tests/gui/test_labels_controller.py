@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from core.inputs.listing import list_inputs, read_labels_csv
 from core.predict.predictor import PredictionRow
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 
 def test_a_sum_typed_for_an_image_opened_alone_is_saved_beside_it(qtbot, make_window, settings, synth_folder, tmp_path):

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from core.predict.predictor import PredictionRow
 from digitsum_gui.main_window import MainWindow
-from digitsum_gui.table_model import ERROR_BACKGROUND, Column
+from digitsum_gui.style import ERROR_BACKGROUND
+from digitsum_gui.table.columns import Column
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_MS = 60_000

@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from core.predict.predictor import PredictionRow
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 # 60 rows, the least confident (5%) near the end of the input order
 ROWS = [PredictionRow(f"img_{i:02d}.png", i % 37, 0.05 if i == 47 else 0.5 + i / 200, "") for i in range(60)]

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 from core.inputs.listing import read_labels_csv
 from core.predict.predictor import PredictionRow
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -212,8 +212,7 @@ def test_an_image_no_viewer_opens_is_said_with_a_copy_button(qtbot, window, fold
 
 
 def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
-    from digitsum_gui.corrections import CORRECTED_BACKGROUND, FROM_FOLDER_BACKGROUND
-    from digitsum_gui.table_model import DOUBT_BACKGROUND, ERROR_BACKGROUND
+    from digitsum_gui.style import CORRECTED_BACKGROUND, DOUBT_BACKGROUND, ERROR_BACKGROUND, FROM_FOLDER_BACKGROUND
 
     legend = window.results.legend
     assert legend.isVisible()

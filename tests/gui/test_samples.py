@@ -3,7 +3,7 @@
 from core.inputs.listing import read_labels_csv
 from core.inputs.samples import SAMPLES
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.table.columns import Column
 
 RUN_TIMEOUT_MS = 60_000
 

@@ -41,7 +41,7 @@ def test_added_columns_are_text_a_spreadsheet_keeps_and_the_contract_columns_are
 
 
 def test_the_table_and_the_export_share_one_format():
-    from digitsum_gui.table_model import format_probability as table_format
+    from digitsum_gui.table.columns import format_probability as table_format
 
     assert table_format is format_probability
     assert digits_text("") == "" and digits_text("1234") == "1 2 3 4"

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from core.inputs.listing import read_labels_csv, write_labels_csv
 from core.predict.prediction_csv import read_predictions_csv
-from digitsum_gui.corrections import CORRECTED_BACKGROUND
 from digitsum_gui.main_window import MainWindow
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.table_model import Column
+from digitsum_gui.style import CORRECTED_BACKGROUND
+from digitsum_gui.table.columns import Column
 
 TIMEOUT_MS = 120_000
 

@@ -1,4 +1,5 @@
-"""The results table model and its proxy: Qt's model contract, sorting, filtering, 100,000 rows."""
+"""The results table model and its proxy: Qt's model contract, thumbnails in their cells, sorting,
+filtering, 100,000 rows."""
 
 import time
 
@@ -9,16 +10,10 @@ from PySide6.QtWidgets import QTableView
 
 from core.inputs.listing import list_inputs
 from core.predict.predictor import PredictionRow
-from digitsum_gui.table_model import (
-    DOUBT_BACKGROUND,
-    ERROR_BACKGROUND,
-    MANY_ROWS,
-    Column,
-    PredictionFilterProxyModel,
-    PredictionTableModel,
-    format_probability,
-    sort_key,
-)
+from digitsum_gui.style import DOUBT_BACKGROUND, ERROR_BACKGROUND
+from digitsum_gui.table.columns import Column, sort_key
+from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
+from digitsum_gui.table.model import MANY_ROWS, PredictionTableModel
 
 
 def make_rows(n):
@@ -119,13 +114,6 @@ def test_thumbnails_for_painting_arrive_later_in_their_own_cell(qtbot, model_and
     model.stop_reading()
 
 
-def test_probability_text_never_rounds_to_certainty():
-    assert format_probability(0.99998) == ">99.99%"
-    assert format_probability(1.0) == "100.00%"
-    assert format_probability(1e-7) == "<0.01%"
-    assert format_probability(0.9877) == "98.77%"
-
-
 def test_doubtful_first_sort_and_filters(model_and_proxy):
     model, proxy = model_and_proxy
     rows = make_rows(50)
@@ -224,19 +212,3 @@ def test_hundred_thousand_rows_are_cheap(qtbot, model_and_proxy):
     proxy.sort(Column.CONFIDENCE)
     assert time.perf_counter() - start < 5
     assert proxy.source_row(0).confidence == 0.0
-
-
-def test_an_image_with_no_digits_still_has_a_thumbnail(tmp_path):
-    """Its row is an error ('no digits found'), and the person reviewing it sees why."""
-    from PIL import Image
-
-    from core.inputs.images import ImageReadError
-    from core.inputs.listing import InputItem, load_item
-    from digitsum_gui.thumbnails import read_thumbnail
-
-    Image.new("L", (168, 40), 128).save(tmp_path / "grey.png")
-    item = InputItem("grey.png", tmp_path / "grey.png")
-    with pytest.raises(ImageReadError, match="no digits"):
-        load_item(item)
-    thumb = read_thumbnail(item)
-    assert thumb is not None and (thumb.width(), thumb.height()) == (168, 40)
