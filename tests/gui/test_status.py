@@ -48,8 +48,8 @@ def test_open_recent_with_a_missing_folder_keeps_the_rows_says_so_once_and_drops
     window.settings.setValue("recent_folders", [str(gone), str(synth_folder)])
     title = window.windowTitle()
 
-    window.recent_menu.aboutToShow.emit()
-    entry = next(a for a in window.recent_menu.actions() if a.text() == str(gone))
+    window.menus["recent"].aboutToShow.emit()
+    entry = next(a for a in window.menus["recent"].actions() if a.text() == str(gone))
     entry.trigger()
     assert window.windowTitle() == title and window.source == [str(synth_folder)]
     assert len(window.table_model.rows) == 40 and not window.running
