@@ -448,8 +448,7 @@ class MainWindow(QMainWindow):
         if first:  # after this batch's paint, not in it: one long stall becomes two short ones
             QTimer.singleShot(0, self.results.select_first_if_none)
 
-    def _on_run_error(self, text: str) -> None:
-        reason, _, details = text.partition("\n")
+    def _on_run_error(self, reason: str, details: str) -> None:
         show_error(self, "digitsum", reason, details)
 
     def _on_run_finished(self, cancelled: bool) -> None:

@@ -393,16 +393,15 @@ class TrainDialog(QDialog):
         self.outcome.setText(self.comparison_text() + " Switched to the new model.")
         self.model_switch_requested.emit(path)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, reason: str, details: str) -> None:
         self._set_running(False)
         self.panel.ended("Training failed; the model in use is unchanged.")
         if not self._close_waiting():
-            self._show_failure(message)
+            self._show_failure(reason, details)
 
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, reason: str, details: str = "") -> None:
         """Say it once: one box in the dialog's words (the child's output under Show Details),
         the log opened on what the child wrote (it is already there, not added again)."""
-        first, _, details = message.partition("\n")
         self.outcome.setText("The model in use is unchanged. The log below has the training's own output.")
         if self.log.toPlainText().strip():
             self.log_toggle.setChecked(True)
@@ -410,7 +409,7 @@ class TrainDialog(QDialog):
             self,
             QMessageBox.Icon.Warning,
             "Training failed",
-            in_dialog_words(first),
+            in_dialog_words(reason),
             informative="The model in use is unchanged.",
             details=details.strip(),
         )
