@@ -21,7 +21,7 @@ class EmptyHint(QWidget):
     open_requested = Signal()
     samples_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         title = QLabel("Read the sums of handwritten digits")
         font = QFont(title.font())

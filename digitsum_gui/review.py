@@ -29,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QStatusBar, QTableView, QWidget
 
@@ -41,6 +41,7 @@ from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
 from digitsum_gui.table_model import Column
 
 if TYPE_CHECKING:
+    from core.inputs.listing import InputItem
     from digitsum_gui.filter_bar import FilterBar
     from digitsum_gui.table_model import PredictionFilterProxyModel, PredictionTableModel
 
@@ -201,7 +202,7 @@ class ReviewController(QObject):
         current = self.view.currentIndex()
         return current.row() if current.isValid() else None
 
-    def _true_sum_index(self, proxy_row: int):
+    def _true_sum_index(self, proxy_row: int) -> QModelIndex:
         return self.proxy.index(proxy_row, Column.TRUE_SUM)
 
     def _editable(self, proxy_row: int) -> bool:
@@ -301,7 +302,7 @@ class ReviewController(QObject):
         self.view.edit(index)
         return True
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.KeyPress:
             row = self._current_row()
             if OPEN_CELL.matches(event) and row is not None:
@@ -320,7 +321,8 @@ class ReviewController(QObject):
         edit.selectAll()
 
     # --- the context menu ----------------------------------------------------------------------
-    def show_context_menu(self, pos) -> QMenu | None:
+    def show_context_menu(self, pos: QPoint) -> QMenu | None:
+        """The rows' context menu at ``pos`` (in the view's viewport), on the row there; None off the rows."""
         index = self.view.indexAt(pos)
         if not index.isValid():
             return None
@@ -356,7 +358,7 @@ class ReviewController(QObject):
     def _known(self, proxy_row: int) -> bool:
         return self._true_sum_index(proxy_row).data(Qt.ItemDataRole.EditRole) is not None
 
-    def _item(self, proxy_row: int):
+    def _item(self, proxy_row: int) -> InputItem | None:
         return self.model.item_at(self.proxy.mapToSource(self.proxy.index(proxy_row, 0)).row())
 
     def _image_path(self, proxy_row: int) -> Path | None:
@@ -428,7 +430,7 @@ class ReviewController(QObject):
         return text
 
     # --- feedback ------------------------------------------------------------------------------
-    def _say_saved(self, file: str, total) -> None:
+    def _say_saved(self, file: str, total: int | None) -> None:
         labels = self.model.labels
         where = where_saved(labels) if labels is not None else "labels.csv"
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"

@@ -77,11 +77,12 @@ class ReviewProgress(QObject):
         """``(reviewed, doubtful)`` as shown."""
         return self._tally.totals
 
-    def recount(self, *_) -> None:
+    def recount(self, *_args: object) -> None:
+        """Count again from the first row (a sum saved or undone, another threshold or folder)."""
         self._tally.reset()
         self._count_new_rows()
 
-    def _count_new_rows(self, *_) -> None:
+    def _count_new_rows(self, *_args: object) -> None:
         reviewed, doubtful = self._tally.update(self.model.rows)
         # without a folder's labels (an .npy array, several inputs) no row can take a sum
         self.label.setVisible(self.model.labels is not None and bool(self.model.rows))

@@ -145,7 +145,7 @@ class PredictWorker(QObject):
         self._closing.set()
 
     @Slot(object)
-    def load_model(self, path) -> None:
+    def load_model(self, path: str | None) -> None:
         """Load ``path`` (None: the bundled default model); keep the old model on failure."""
         if self._closing.is_set():
             return
@@ -229,7 +229,7 @@ class PredictWorker(QObject):
         waiting: list = []  # rows not yet sent to the window
         sent_at = float("-inf")  # the first batch goes at once
 
-        def deliver():
+        def deliver() -> None:
             if waiting:
                 self.rows.emit(list(waiting))
                 waiting.clear()

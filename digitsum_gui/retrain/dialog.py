@@ -11,9 +11,10 @@ user's "Yes") asks the window to switch.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -45,6 +46,11 @@ from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_clos
 from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 from digitsum_gui.retrain.progress import TrainingProgress, pct
+
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+    from core.models.store import StoredModel
+    from digitsum_gui.model_store import ModelStore
 
 # The child's error messages speak the command line's language; the dialog says it in its own.
 DIALOG_WORDS = (
@@ -90,7 +96,14 @@ class TrainDialog(QDialog):
 
     model_switch_requested = Signal(Path)
 
-    def __init__(self, store, current=None, folder_labels=None, parent=None, settings=None):
+    def __init__(
+        self,
+        store: ModelStore,
+        current: StoredModel | None = None,
+        folder_labels: FolderLabels | None = None,
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Retrain model")
         self.setModal(False)
@@ -197,7 +210,7 @@ class TrainDialog(QDialog):
         total, keep = sum(self.splitter.sizes()), self.form.data_box.sizeHint().height() + 8
         self.splitter.setSizes([min(self.splitter.sizes()[0], keep), max(total - keep, self.splitter.sizes()[1])])
 
-    def set_current(self, current) -> None:
+    def set_current(self, current: StoredModel | None) -> None:
         """The model in use changed: the next run fine-tunes and is compared against ``current``."""
         self.current = current
         self.form.set_current(current)
@@ -426,7 +439,7 @@ class TrainDialog(QDialog):
             QTimer.singleShot(0, window.close)  # after this slot: the run is no longer running then
         return bool(waiting)
 
-    def ask_before_closing(self, window, title: str, what: str) -> bool:
+    def ask_before_closing(self, window: QWidget, title: str, what: str) -> bool:
         """The close guard of ``window`` (this dialog, or the main window): True when nothing is
         left running and it may close now (``digitsum_gui.retrain.closing``'s three answers).
 
@@ -444,7 +457,7 @@ class TrainDialog(QDialog):
                 self.close_when_ended.append(window)
         return False
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.ask_before_closing(self, "Training is running", "Close the Retrain dialog?"):
             event.ignore()
             return
