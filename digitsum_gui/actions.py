@@ -119,6 +119,16 @@ def make_actions(specs: Iterable[ActionSpec], parent: QWidget) -> dict[str, QAct
     return actions
 
 
+def joined_actions(*groups: dict[str, QAction]) -> dict[str, QAction]:
+    """The actions of several parts in one mapping by name (one name in two parts is a mistake)."""
+    joined: dict[str, QAction] = {}
+    for group in groups:
+        if clash := joined.keys() & group.keys():
+            raise ValueError(f"actions named twice: {sorted(clash)}")
+        joined |= group
+    return joined
+
+
 def update_enabled(specs: Iterable[ActionSpec], actions: dict[str, QAction]) -> None:
     """Enable each of ``actions`` whose spec has an ``enabled_when`` as that says now."""
     for spec in specs:

@@ -31,7 +31,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from core.models.store import DEFAULT_MODEL, same_file
-from digitsum_gui.actions import make_actions, update_enabled
+from digitsum_gui.actions import joined_actions, make_actions, update_enabled
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.export_dialog import ask_export
@@ -203,17 +203,15 @@ class MainWindow(QMainWindow):
         own = make_actions(self._action_specs, self)
         self.results.detail_shown.connect(own["detail_pane"].setChecked)  # hidden or shown for room too
         parts = (self.review, self.labels_backup, self.samples, self.retrain, self.shortcuts_help)
-        self.actions = {**own, **{name: action for part in parts for name, action in part.actions.items()}}
+        self.actions = joined_actions(own, *(part.actions for part in parts))
         recent = SubmenuSpec(
             "recent", "Open &Recent", lambda menu: fill_recent_menu(menu, self.settings, self.open_folder)
         )
         self.menus = install(self, self.actions, (recent,)).menus
         self.review.watch_menu(self.menus["edit"])
         # the actions that scripts and the hardening tests name
-        self.open_action, self.open_model_action, self.export_action = (
-            own[n] for n in ("open", "open_model", "export")
-        )
-        self.predict_action, self.cancel_action = own["predict"], own["cancel"]
+        self.open_action, self.open_model_action = own["open"], own["open_model"]
+        self.predict_action, self.cancel_action, self.export_action = own["predict"], own["cancel"], own["export"]
 
     def set_second_look(self, on: bool) -> None:
         """Model > Second Look at Doubtful Rows: remembered, and used from the next run on."""
@@ -308,9 +306,8 @@ class MainWindow(QMainWindow):
             self.state.discard_rows = True  # until the next run lists its own items
         self.state.source = [str(p) for p in paths]
         self.results.set_empty(False)
-        shown = Path(self.state.source[0]).name + (
-            f" and {len(self.state.source) - 1} more" if len(self.state.source) > 1 else ""
-        )
+        source = self.state.source
+        shown = Path(source[0]).name + (f" and {len(source) - 1} more" if len(source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
         self.state.rows_model = None

@@ -90,11 +90,8 @@ class ReviewController(QObject):
         a = self.actions  # short names, for the code below and tests
         self.undo_action, self.redo_action, self.find_action = a["undo"], a["redo"], a["find"]
         self.next_action, self.previous_action = a["next_doubtful"], a["previous_doubtful"]
-        self.accept_action, self.edit_action, self.clear_action = (
-            a["accept_sum"],
-            a["edit_true_sum"],
-            a["clear_true_sum"],
-        )
+        self.accept_action, self.edit_action = a["accept_sum"], a["edit_true_sum"]
+        self.clear_action = a["clear_true_sum"]
         self.open_action, self.copy_action = a["open_image"], a["copy_path"]
         parent.addActions([self.undo_action, self.redo_action, self.find_action])  # their keys work anywhere in it
         stack = self.model.undo_stack

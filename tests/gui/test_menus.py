@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle, QTableView, QToolBar
 
-from digitsum_gui.actions import ActionSpec, make_action, make_actions, update_enabled
+from digitsum_gui.actions import ActionSpec, joined_actions, make_action, make_actions, update_enabled
 from digitsum_gui.menus import MENUS, SEPARATOR, TOOLBAR, MenuSpec, SubmenuSpec, install
 
 
@@ -53,6 +53,9 @@ def test_two_actions_of_one_name_are_refused(qtbot):
     qtbot.addWidget(window)
     with pytest.raises(ValueError, match="'a'"):
         make_actions([ActionSpec("a", "A"), ActionSpec("a", "B")], window)
+    first, second = make_actions([ActionSpec("a", "A")], window), make_actions([ActionSpec("a", "B")], window)
+    with pytest.raises(ValueError, match="'a'"):
+        joined_actions(first, second)  # two parts, one name
 
 
 def test_enabled_when_is_asked_each_time(qtbot):
