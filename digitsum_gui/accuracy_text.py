@@ -118,7 +118,7 @@ class Figure:
         return text + (f" \u2014 {self.description}" if self.description else "")
 
 
-def model_figures(metrics, digit_split=None) -> list[Figure]:
+def model_figures(metrics: dict | None, digit_split: str | None = None) -> list[Figure]:
     """The figures a model's ``metrics`` hold, the most telling first (writers it never saw, held-out digits, val).
 
     ``digit_split`` is the model file's own (``"writer"``, ``"index"``, ...): the validation
@@ -141,13 +141,13 @@ def model_figures(metrics, digit_split=None) -> list[Figure]:
     return figures
 
 
-def best_figure_text(metrics) -> str:
+def best_figure_text(metrics: dict | None) -> str:
     """The most telling figure in a few words (``writers it never saw 99.1% of 10,000``), or ``""``."""
     figures = model_figures(metrics)
     return figures[0].short_text() if figures else ""
 
 
-def figures_tooltip(metrics, digit_split=None) -> str:
+def figures_tooltip(metrics: dict | None, digit_split: str | None = None) -> str:
     """Every figure of ``metrics``, one a line, each saying what it was measured on."""
     figures = model_figures(metrics, digit_split)
     if not figures:

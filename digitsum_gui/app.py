@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -79,7 +79,7 @@ def create_application(argv: list[str]) -> QApplication:
     never on a start that works.
     """
 
-    def handler(kind, context, message):
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
         category = context.category if context.category and context.category != "default" else ""
         print(f"{category}: {message}" if category else message, file=sys.stderr, flush=True)
         if kind == QtMsgType.QtFatalMsg and "platform plugin" in message:
@@ -94,7 +94,7 @@ def create_application(argv: list[str]) -> QApplication:
         qInstallMessageHandler(previous)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Start the app; returns its exit status."""
     words = sys.argv[1:] if argv is None else list(argv)
     if DESKTOP_FLAGS & set(words):

@@ -28,7 +28,7 @@ _installed: GuiThreadCollector | None = None
 class GuiThreadCollector(QObject):
     """Turns Python's automatic collection off and collects from a timer on this thread."""
 
-    def __init__(self, interval_ms: int = INTERVAL_MS, parent=None):
+    def __init__(self, interval_ms: int = INTERVAL_MS, parent: QObject | None = None):
         super().__init__(parent)
         gc.disable()
         self.timer = QTimer(self)

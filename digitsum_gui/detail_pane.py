@@ -12,8 +12,9 @@ moving from row to row, or zooming, never reflows the table.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -32,6 +33,9 @@ from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
 from digitsum_gui.style import bold, problem_style, scaled
 
+if TYPE_CHECKING:
+    from core.predict.predictor import PredictionRow
+
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
 MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window
 LOUPE_FRAME = 8  # the loupe's frame and a little air around the image
@@ -40,7 +44,7 @@ LOUPE_FRAME = 8  # the loupe's frame and a little air around the image
 class DetailPane(QWidget):
     """Shows one PredictionRow and its image; ``show_row(None, None)`` empties it."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self._reading = False  # the image of the row shown is still being read
@@ -167,7 +171,7 @@ class DetailPane(QWidget):
         self.zoom_out_button.setEnabled(self.zoom > MIN_ZOOM)
         self.zoom_in_button.setEnabled(self.zoom < MAX_ZOOM)
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
             watched is self.loupe.viewport()
             and event.type() == QEvent.Type.Wheel
@@ -181,7 +185,7 @@ class DetailPane(QWidget):
 
     def show_row(
         self,
-        row,
+        row: PredictionRow | None,
         pixmap: QPixmap | None,
         reading: bool = False,
         truth: int | None = None,
@@ -230,7 +234,9 @@ class DetailPane(QWidget):
             "<br>".join(f"<b>{s}</b> &nbsp; {html.escape(format_probability(p))}" for s, p in row.top3)
         )
 
-    def set_truth(self, row, truth: int | None, can_label: bool = True, typed: bool = False) -> None:
+    def set_truth(
+        self, row: PredictionRow | None, truth: int | None, can_label: bool = True, typed: bool = False
+    ) -> None:
         """The true sum of the row shown (after it was typed, cleared, or read from labels.csv)."""
         if row is None or row.error or (truth is None and not can_label):
             self.truth_label.hide()

@@ -8,14 +8,19 @@ raises it to 99.5% sees more rows coloured, the legend say so, and Next Doubtful
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
 from core.spec import DOUBTFUL_BELOW
 
+if TYPE_CHECKING:
+    from core.predict.predictor import PredictionRow
+
 LOW_CONFIDENCE = DOUBTFUL_BELOW  # the threshold a session starts with (core.spec: how it was chosen)
 
 
-def is_doubtful(row, below: float = LOW_CONFIDENCE) -> bool:
+def is_doubtful(row: PredictionRow, below: float = LOW_CONFIDENCE) -> bool:
     """A row that needs a human look: unreadable, or a sum read with confidence below ``below``."""
     return bool(row.error) or (row.confidence is not None and row.confidence < below)
 
@@ -38,7 +43,7 @@ class DoubtfulThreshold(QObject):
 
     changed = Signal(float)
 
-    def __init__(self, below: float = LOW_CONFIDENCE, parent=None):
+    def __init__(self, below: float = LOW_CONFIDENCE, parent: QObject | None = None):
         super().__init__(parent)
         self._below = below
 
@@ -52,5 +57,6 @@ class DoubtfulThreshold(QObject):
             self._below = below
             self.changed.emit(below)
 
-    def __call__(self, row) -> bool:
+    def __call__(self, row: PredictionRow) -> bool:
+        """Whether ``row`` is doubtful at the threshold set now."""
         return is_doubtful(row, self._below)

@@ -22,7 +22,7 @@ class EmptyHint(QWidget):
     open_requested = Signal()
     samples_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         title = QLabel("Read the sums of handwritten digits")
         title.setFont(bold(scaled(title.font(), 1.6)))

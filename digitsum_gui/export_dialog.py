@@ -9,6 +9,7 @@ which asks before replacing one.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QRadioButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from digitsum_gui.doubtful import LOW_CONFIDENCE, format_threshold
@@ -30,6 +32,9 @@ SPREADSHEET_NOTE = (
     "keeps the leading 0) and true_sum_from (typed, or labels.csv). The first columns stay "
     "exactly those of digitsum predict."
 )
+
+if TYPE_CHECKING:
+    from digitsum_gui.main_window import MainWindow
 
 
 class ExportDialog(QDialog):
@@ -47,7 +52,13 @@ class ExportDialog(QDialog):
     parent : QWidget, optional
     """
 
-    def __init__(self, counts: dict[str, int], spreadsheet: bool, doubtful_below: float = LOW_CONFIDENCE, parent=None):
+    def __init__(
+        self,
+        counts: dict[str, int],
+        spreadsheet: bool,
+        doubtful_below: float = LOW_CONFIDENCE,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Export CSV")
         below = format_threshold(doubtful_below)
@@ -90,7 +101,7 @@ class ExportDialog(QDialog):
         return self.spreadsheet_box.isChecked()
 
 
-def ask_export(window) -> ExportDialog:
+def ask_export(window: MainWindow) -> ExportDialog:
     """Open the dialog (window-modal, returns at once); on Export..., ask where, then ``export_rows``."""
     counts = {scope: len(scope_indices(window, scope)) for scope in SCOPES}
     spreadsheet = window.settings.value("export_spreadsheet", True, type=bool)
@@ -101,7 +112,7 @@ def ask_export(window) -> ExportDialog:
     return dialog
 
 
-def _export(window, scope: str, spreadsheet: bool) -> int | None:
+def _export(window: MainWindow, scope: str, spreadsheet: bool) -> int | None:
     window.settings.setValue("export_spreadsheet", spreadsheet)
     base = Path(window.source[0]) if window.source else Path.home() / "digitsum"
     folder = Path(window.settings.value("export_dir", str(base.parent), type=str))

@@ -12,19 +12,26 @@ The dialog that asks is ``digitsum_gui.export_dialog``.
 
 from __future__ import annotations
 
+import os
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex
 
 from digitsum_gui.dialogs import show_error, show_info
 from digitsum_gui.status_bar import plural
 
+if TYPE_CHECKING:
+    from core.predict.predictor import PredictionRow
+    from digitsum_gui.main_window import MainWindow
+
 # scope -> the word before "rows" in what the window says ("" for all of them)
 SCOPES = {"all": "", "shown": "shown", "selected": "selected", "doubtful": "doubtful"}
 
 
-def _shown_rows(window):
+def _shown_rows(window: MainWindow) -> range | list[int]:
     """The table model's (display) rows the view shows, in its order.
 
     The proxy only filters (the table model sorts), so its rows are the rows its filter
@@ -38,7 +45,7 @@ def _shown_rows(window):
     return [r for r in range(model.rowCount()) if proxy.filterAcceptsRow(r, root)]
 
 
-def scope_indices(window, scope: str) -> list[int]:
+def scope_indices(window: MainWindow, scope: str) -> list[int]:
     """The input indices of the rows in ``scope``, ascending (input order, as the CSV keeps it)."""
     model = window.table_model
     if scope == "all":
@@ -57,7 +64,9 @@ def scope_indices(window, scope: str) -> list[int]:
     return sorted({model.input_index(r) for r in rows})
 
 
-def export_columns(window, rows: list, spreadsheet: bool) -> dict:
+def export_columns(
+    window: MainWindow, rows: list[PredictionRow], spreadsheet: bool
+) -> dict[str, Callable[[PredictionRow], object]]:
     """The columns after the contract's: those of the window with something to say for ``rows``."""
     from core.predict.spreadsheet import SPREADSHEET_COLUMNS
 
@@ -67,7 +76,9 @@ def export_columns(window, rows: list, spreadsheet: bool) -> dict:
     return {name: f for name, f in columns.items() if any(f(r) not in (None, "") for r in rows)}
 
 
-def export_rows(window, dest, scope: str = "all", spreadsheet: bool = False) -> int | None:
+def export_rows(
+    window: MainWindow, dest: str | os.PathLike, scope: str = "all", spreadsheet: bool = False
+) -> int | None:
     """Write ``window``'s rows in ``scope`` to ``dest``; the number written, or None on failure (said).
 
     ``spreadsheet`` adds the columns that read in a spreadsheet as the table does.

@@ -11,7 +11,7 @@ some filtered out), so it does not push the filter box sideways while the rows c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from digitsum_gui.doubtful import LOW_CONFIDENCE
@@ -30,7 +30,7 @@ class ThresholdSpinBox(QDoubleSpinBox):
 
     FINE_FROM = 99.0
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setDecimals(1)
         self.setRange(50.0, 99.9)
@@ -68,7 +68,7 @@ class FilterBar(QWidget):
 
     doubtful_first_requested = Signal()
 
-    def __init__(self, proxy: PredictionFilterProxyModel, parent=None):
+    def __init__(self, proxy: PredictionFilterProxyModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.proxy = proxy
 
@@ -126,7 +126,7 @@ class FilterBar(QWidget):
         self._apply_text()
         return True
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if (
             watched is self.text_edit
@@ -141,11 +141,11 @@ class FilterBar(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-    def restore_settings(self, settings) -> None:
+    def restore_settings(self, settings: QSettings) -> None:
         """The doubtful threshold used last, a fraction (the filter itself starts off)."""
         self.below_spin.set_fraction(settings.value("confidence_below", LOW_CONFIDENCE, type=float))
 
-    def save_settings(self, settings) -> None:
+    def save_settings(self, settings: QSettings) -> None:
         settings.setValue("confidence_below", self.below_spin.fraction())
 
     def _apply_text(self) -> None:
@@ -156,7 +156,7 @@ class FilterBar(QWidget):
         self.proxy.sourceModel().doubtful.set_below(below)  # the colours, the legend, Next Doubtful
         self.proxy.set_filter(confidence_below=below if self.below_check.isChecked() else None)
 
-    def update_count(self, *_) -> None:
+    def update_count(self, *_args: object) -> None:
         source = self.proxy.sourceModel()
         total = source.rowCount() if source is not None else 0
         shown = self.proxy.rowCount()

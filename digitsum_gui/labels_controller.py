@@ -1,7 +1,7 @@
 """The open folder's true sums in the main window: the editable column, the accuracy, the export.
 
-``LabelsController`` attaches to a ``MainWindow`` and adds, without the window knowing
-the details:
+``LabelsController`` works on a ``MainWindow``'s table model, view and status bar, and adds,
+without the window knowing the details:
 
 - the open folder's labels (``core.labels.folder_labels.FolderLabels``, ``labels.csv`` or a sidecar)
   behind the table's editable "True sum" column, read again when the folder or its labels
@@ -12,18 +12,20 @@ the details:
   or vanished folder) and go to a file in the data folder instead, naming that file;
 - the export's ``corrected_sum`` column (the sum known for the row, typed or from labels.csv:
   the name other tools read is kept) and, with the spreadsheet columns, ``true_sum_from``
-  (``typed`` or ``labels.csv``: where that sum came from).
+  (``typed`` or ``labels.csv``: where that sum came from), as ``export_columns`` and
+  ``spreadsheet_columns`` for the window's export.
 
 Retraining on these labels is ``digitsum_gui.retrain`` (it reads ``labels`` from here).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QTableView, QWidget
 
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.labels_status import accuracy_text, why_elsewhere
@@ -35,6 +37,9 @@ from digitsum_gui.table.true_sum_editor import TrueSumDelegate
 
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels
+    from core.predict.predictor import PredictionRow
+    from digitsum_gui.table_model import PredictionTableModel
+    from digitsum_gui.window_state import WindowState
 
 
 class LabelsController(QObject):
@@ -42,14 +47,31 @@ class LabelsController(QObject):
 
     Parameters
     ----------
-    window : MainWindow
+    model : PredictionTableModel
+        The table's rows; its labels are set from here.
+    view : QTableView
+        The table: its "True sum" column gets the editor (``corrections.TrueSumDelegate``).
+    status : QStatusBar
+        Where the accuracy is shown and saves are said.
+    state : WindowState
+        What is open (``state.source``).
     corrections_dir : Path
         Where corrections go for a folder that cannot be written (``ModelStore.corrections_dir``).
+    parent : QWidget
+        The window: boxes open over it.
     """
 
-    def __init__(self, window, corrections_dir: Path):
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        model: PredictionTableModel,
+        view: QTableView,
+        status: QStatusBar,
+        state: WindowState,
+        corrections_dir: Path,
+        parent: QWidget,
+    ):
+        super().__init__(parent)
+        self.parent_widget, self.model, self.status, self.state = parent, model, status, state
         self.corrections_dir = corrections_dir
         self.labels: FolderLabels | None = None
         self._labels_source: list[str] | None = None
@@ -59,12 +81,11 @@ class LabelsController(QObject):
         self.accuracy_label = SteadyLabel()  # as wide as its count will get: the fields beside it stay put
         # (right, known) over the rows so far
         self._tally = RowTally(lambda rows: self.labels.accuracy((r.file, r.predicted_sum) for r in rows))
-        window.status.insertPermanentWidget(0, self.accuracy_label)
-        delegate = TrueSumDelegate(Column.SUM, window.table_view)
+        status.insertPermanentWidget(0, self.accuracy_label)
+        delegate = TrueSumDelegate(Column.SUM, view)
         # a number out of range is said in the status bar too, never in a box: the cell stays open with it
-        delegate.refused.connect(lambda why: window.status.showMessage(why, 10000))
-        window.table_view.setItemDelegateForColumn(Column.TRUE_SUM, delegate)
-        model = window.table_model
+        delegate.refused.connect(lambda why: status.showMessage(why, 10000))
+        view.setItemDelegateForColumn(Column.TRUE_SUM, delegate)
         model.modelReset.connect(self._sync_labels)
         model.rows_appended.connect(self._count_new_rows)
         model.labels_changed.connect(self._update_accuracy)
@@ -72,8 +93,12 @@ class LabelsController(QObject):
         model.true_sum_saved.connect(self._say_if_elsewhere)
         # the export's corrected_sum: the sum known (labels.csv or typed), else empty; its
         # name predates the distinction and stays for the tools that read it: true_sum_from says
-        window.export_columns["corrected_sum"] = lambda row: known_sum(self.labels, row)
-        window.spreadsheet_columns["true_sum_from"] = lambda row: truth_source(self.labels, row)
+        self.export_columns: dict[str, Callable[[PredictionRow], object]] = {
+            "corrected_sum": lambda row: known_sum(self.labels, row)
+        }
+        self.spreadsheet_columns: dict[str, Callable[[PredictionRow], object]] = {
+            "true_sum_from": lambda row: truth_source(self.labels, row)
+        }
 
     @Slot()
     def _sync_labels(self) -> None:
@@ -82,13 +107,13 @@ class LabelsController(QObject):
         another window show up), else kept."""
         from core.labels.folder_labels import labels_of  # numpy and Pillow (core.inputs.listing): not at start-up
 
-        source = list(self.window.source)
+        source = list(self.state.source)
         if source != self._labels_source or self.labels is None or not self.labels.is_current():
             # (opening a folder resets the table twice; 100,000 labels take ~0.2 s to read)
             self.labels = labels_of(source, self.corrections_dir)
-        self.window.table_model.set_labels(self.labels)
+        self.model.set_labels(self.labels)
         if self.labels is not None and self.labels.problem and source != self._labels_source:
-            self.window.status.showMessage(
+            self.status.showMessage(
                 f"labels.csv not used ({self.labels.problem}); corrections go to {self.labels.sidecar_path}", 10000
             )
         self._labels_source = source
@@ -102,9 +127,9 @@ class LabelsController(QObject):
 
     @Slot()
     def _count_new_rows(self, *_args) -> None:
-        rows = self.window.table_model.rows
+        rows = self.model.rows
         right, known = self._tally.update(rows) if self.labels is not None else (0, 0)
-        most = max(len(rows), len(self.window.table_model.items))  # every row listed, labelled and right
+        most = max(len(rows), len(self.model.items))  # every row listed, labelled and right
         self.accuracy_label.hold_width_for(accuracy_text(self.labels, most, most), accuracy_text(self.labels, 0, 0))
         self.accuracy_label.setText(accuracy_text(self.labels, right, known))
         if self.labels is not None:
@@ -119,7 +144,7 @@ class LabelsController(QObject):
         self._told_elsewhere = labels
         self._update_accuracy()  # its tooltip names the file
         self._question = open_box(
-            self.window,
+            self.parent_widget,
             QMessageBox.Icon.Information,
             "True sums saved elsewhere",
             f"The true sums of this folder are saved to {labels.sidecar_path}, not to its labels.csv: "
@@ -128,6 +153,6 @@ class LabelsController(QObject):
         )
 
     def _on_labels_failed(self, message: str) -> None:
-        self.window.status.showMessage(message, 10000)
+        self.status.showMessage(message, 10000)
         # window-modal, not a nested event loop: the table keeps its state
-        self._question = open_box(self.window, QMessageBox.Icon.Warning, "Sum not saved", message)
+        self._question = open_box(self.parent_widget, QMessageBox.Icon.Warning, "Sum not saved", message)

@@ -9,9 +9,14 @@ The corrections loop is two controllers: the true sums are ``LabelsController``
 (``labels_controller``; their backup ``labels_backup``), Model > Retrain... and
 Model > Manage Models... are ``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
 
+The window's state between events is a plain ``WindowState`` (``window_state``); its actions
+are ``ActionSpec`` lists (its own in ``window_actions``, the rest from the controllers, which
+are handed what they work on, not the window), placed in the menus and the toolbar by
+``menus.install`` in the order of ``menus.MENUS``.
+
 Hooks for later features: ``set_model(path)`` (keeps the old model on failure, reports
-``model_changed`` / ``model_failed``), ``predict()`` to run again, ``model_menu`` to add
-entries to, ``table_model.rows`` for the results.
+``model_changed`` / ``model_failed``), ``predict()`` to run again, ``actions`` and ``menus``
+by name, ``table_model.rows`` for the results.
 """
 
 from __future__ import annotations
@@ -19,29 +24,39 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QThread, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from core.models.store import DEFAULT_MODEL, same_file
+from digitsum_gui.actions import joined_actions, make_actions, update_enabled
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.export_dialog import ask_export
 from digitsum_gui.exporting import export_rows
 from digitsum_gui.labels_backup import LabelsBackupController
 from digitsum_gui.labels_controller import LabelsController
+from digitsum_gui.menus import SubmenuSpec, install
 from digitsum_gui.model_store import ModelStore
-from digitsum_gui.recent import forget_folder, recent_folders, remember_folder
+from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
 from digitsum_gui.samples import SampleImages
-from digitsum_gui.shortcuts import install_shortcuts_help
+from digitsum_gui.shortcuts import ShortcutsHelp
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
 from digitsum_gui.table.model import PredictionTableModel
-from digitsum_gui.window_actions import build_actions, build_menus_and_toolbar
+from digitsum_gui.window_actions import window_action_specs
+from digitsum_gui.window_state import WindowState
 from digitsum_gui.worker import PredictWorker
+
+if TYPE_CHECKING:
+    from core.inputs.listing import InputItem
+    from core.predict.predictor import PredictionRow
+    from digitsum_gui.worker import ModelSummary
 
 BUNDLED_MODEL_SETTING = "bundled"  # settings' "model_path" for the bundled model, wherever it is installed
 
@@ -94,24 +109,17 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         settings: QSettings | None = None,
-        model_path=None,
+        model_path: str | Path | None = None,
         device: str = "auto",
         batch_size: int | None = None,
         workers: int | None = None,
-        store=None,
-        parent=None,
+        store: ModelStore | None = None,
+        parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self._collector = collect_on_gui_thread()  # cycles holding widgets must not be freed on the worker's thread
         self.settings = settings if settings is not None else QSettings("digitsum", "digitsum")
-        self.source: list[str] = []  # what the table shows results for
-        self.summary = None  # ModelSummary of the model in use
-        self.rows_model: Path | None = None  # the model file the table's rows were read with
-        self._stop: threading.Event | None = None  # the running run's cancel flag
-        self._model_from_settings = False
-        self._rerun_after_load = False
-        self._pending_run = False  # predict again when the cancelled run has finished
-        self._discard_rows = False  # rows still coming from a run whose table was cleared
+        self.state = WindowState()
         self.export_columns: dict = {}  # name -> function(row): CSV columns after the standard ones
         self.spreadsheet_columns: dict = {}  # the same, added only for a spreadsheet (export_dialog)
         self.setWindowTitle("digitsum")
@@ -123,21 +131,13 @@ class MainWindow(QMainWindow):
         self._build_central()
         self.status = RunStatusBar(self)
         self.setStatusBar(self.status)
-        build_actions(self)
-        build_menus_and_toolbar(self)
-        store = store if store is not None else ModelStore(parent=self)  # default: the per-user data folder
-        self.labels_controller = LabelsController(self, store.corrections_dir)
-        self.labels_backup = LabelsBackupController(self, store.backups_dir)  # after: it hooks those labels
-        self.samples = SampleImages(self, store.samples_dir)
-        self.retrain = RetrainController(self, store)
-        self.review = ReviewController(self)  # after the labels controller: it sets the true sums' editor
-        install_shortcuts_help(self)  # Help > Keyboard Shortcuts: the keys of all of the above
+        self._build_parts(store if store is not None else ModelStore(parent=self))  # default: the per-user data folder
         self._restore_settings()
 
         self._thread = QThread(self)
         self._thread.setObjectName("digitsum-predict")
         self.worker = PredictWorker(
-            device=device, batch_size=batch_size, workers=workers, second_look=self.second_look_action.isChecked()
+            device=device, batch_size=batch_size, workers=workers, second_look=self.actions["second_look"].isChecked()
         )
         self.worker.moveToThread(self._thread)
         self._request_load.connect(self.worker.load_model)
@@ -157,9 +157,9 @@ class MainWindow(QMainWindow):
         if model_path is None:
             remembered = self.settings.value("model_path", "", type=str)
             if remembered and not is_bundled_setting(remembered) and Path(remembered).is_file():
-                model_path, self._model_from_settings = remembered, True
+                model_path, self.state.model_from_settings = remembered, True
         self.set_model(model_path)
-        self._update_actions()
+        self.update_actions()
 
     # --- building ------------------------------------------------------------------------
     def _build_central(self) -> None:
@@ -168,11 +168,54 @@ class MainWindow(QMainWindow):
         self.table_view, self.detail = self.results.table_view, self.results.detail
         self.filter_bar = self.results.filter_bar
         for signal in (self.table_model.rows_appended, self.table_model.modelReset):
-            signal.connect(self._update_actions)
-        self.results.hint.open_requested.connect(self._ask_folder)
+            signal.connect(self.update_actions)
+        self.results.hint.open_requested.connect(self.ask_folder)
         self.setCentralWidget(self.results)
 
-    def _set_second_look(self, on: bool) -> None:
+    def _build_parts(self, store: ModelStore) -> None:
+        """The controllers, each handed what it works on; then every part's actions, placed in
+        the menus and the toolbar in ``menus.MENUS``'s order."""
+        model, view, status, state = self.table_model, self.table_view, self.status, self.state
+        self.labels_controller = LabelsController(model, view, status, state, store.corrections_dir, self)
+        self.export_columns.update(self.labels_controller.export_columns)
+        self.spreadsheet_columns.update(self.labels_controller.spreadsheet_columns)
+        # after the labels controller: it hooks the labels that one reads
+        self.labels_backup = LabelsBackupController(model, status, store.backups_dir, self)
+        self.opened.connect(self.labels_backup.new_round)
+        self.samples = SampleImages(self.open_folder, status, state, store.samples_dir, self)
+        self.results.hint.samples_requested.connect(self.samples.open)
+        self.run_finished.connect(self.samples.say_after_run)
+        self.retrain = RetrainController(
+            self,
+            store,
+            state,
+            self.settings,
+            status,
+            lambda: self.labels_controller.labels,
+            self.set_model,
+            self.predict,
+        )
+        self.model_changed.connect(self.retrain.on_model_changed)
+        # after the labels controller: it uses the true sums' editor that one sets
+        self.review = ReviewController(view, self.proxy, model, status, self.filter_bar, self.results.legend, self)
+        self.shortcuts_help = ShortcutsHelp(self, view)  # Help > Keyboard Shortcuts: the keys of all of the above
+
+        self._action_specs = window_action_specs(self)
+        own = make_actions(self._action_specs, self)
+        self.results.detail_shown.connect(own["detail_pane"].setChecked)  # hidden or shown for room too
+        parts = (self.review, self.labels_backup, self.samples, self.retrain, self.shortcuts_help)
+        self.actions = joined_actions(own, *(part.actions for part in parts))
+        recent = SubmenuSpec(
+            "recent", "Open &Recent", lambda menu: fill_recent_menu(menu, self.settings, self.open_folder)
+        )
+        self.menus = install(self, self.actions, (recent,)).menus
+        self.review.watch_menu(self.menus["edit"])
+        # the actions that scripts and the hardening tests name
+        self.open_action, self.open_model_action = own["open"], own["open_model"]
+        self.predict_action, self.cancel_action, self.export_action = own["predict"], own["cancel"], own["export"]
+
+    def set_second_look(self, on: bool) -> None:
+        """Model > Second Look at Doubtful Rows: remembered, and used from the next run on."""
         self.settings.setValue("second_look", on)
         self.worker.second_look = on  # a plain bool, read by the worker when a run starts
 
@@ -214,9 +257,29 @@ class MainWindow(QMainWindow):
     # --- public operations ---------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._stop is not None
+        """Whether a run goes on (``state.running``)."""
+        return self.state.running
 
-    def open_folder(self, folder) -> bool:
+    @property
+    def source(self) -> list[str]:
+        """What the table shows results for (``state.source``)."""
+        return self.state.source
+
+    @source.setter
+    def source(self, paths: list[str]) -> None:
+        self.state.source = paths
+
+    @property
+    def summary(self) -> ModelSummary | None:
+        """The model in use (``state.summary``)."""
+        return self.state.summary
+
+    @property
+    def rows_model(self) -> Path | None:
+        """The model file the table's rows were read with (``state.rows_model``)."""
+        return self.state.rows_model
+
+    def open_folder(self, folder: str | os.PathLike) -> bool:
         """Show ``folder``'s images; predict them at once unless 'auto_predict' is off.
 
         A folder that is not there (a recent one since moved or deleted) changes nothing on
@@ -229,33 +292,34 @@ class MainWindow(QMainWindow):
             remember_folder(self.settings, folder)
         return self.open_paths([folder])
 
-    def open_paths(self, paths) -> bool:
+    def open_paths(self, paths: list[str | os.PathLike]) -> bool:
         """Show results for folders, image files or .npy arrays (as ``digitsum predict`` takes them).
 
         Returns False, keeping the folder and rows shown, when one of ``paths`` does not exist.
         """
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
-            still = f"\n\nStill showing {self.windowTitle().removesuffix(' - digitsum')}." if self.source else ""
+            still = f"\n\nStill showing {self.windowTitle().removesuffix(' - digitsum')}." if self.state.source else ""
             show_error(self, "Cannot open", f"Cannot open {missing[0]}: no such file or folder.{still}")
             return False
         if self.running:
             self.cancel()
-            self._discard_rows = True  # until the next run lists its own items
-        self.source = [str(p) for p in paths]
+            self.state.discard_rows = True  # until the next run lists its own items
+        self.state.source = [str(p) for p in paths]
         self.results.set_empty(False)
-        shown = Path(self.source[0]).name + (f" and {len(self.source) - 1} more" if len(self.source) > 1 else "")
+        source = self.state.source
+        shown = Path(source[0]).name + (f" and {len(source) - 1} more" if len(source) > 1 else "")
         self.setWindowTitle(f"{shown} - digitsum")
         self.table_model.clear()
-        self.rows_model = None
+        self.state.rows_model = None
         self.filter_bar.clear_filters()
         self.status.reset()
         self.opened.emit()
-        if self.auto_predict_action.isChecked():
+        if self.actions["auto_predict"].isChecked():
             self.predict()
         else:
             self.status.showMessage(f"Opened {shown}: press Predict (F5) to read the sums")
-        self._update_actions()
+        self.update_actions()
         return True
 
     def predict(self) -> bool:
@@ -263,25 +327,25 @@ class MainWindow(QMainWindow):
 
         Returns False if nothing is open.
         """
-        if not self.source:
+        if not self.state.source:
             return False
         if self.running:
             self.cancel()
-            self._pending_run = True
+            self.state.pending_run = True
             return True
-        self._stop = threading.Event()
-        self.status.showMessage("Reading the folder..." if self.summary else "Waiting for the model to load...")
-        self._request_run.emit(list(self.source), self._stop)
-        self._update_actions()
+        self.state.stop = threading.Event()
+        self.status.showMessage("Reading the folder..." if self.state.summary else "Waiting for the model to load...")
+        self._request_run.emit(list(self.state.source), self.state.stop)
+        self.update_actions()
         return True
 
     def cancel(self) -> None:
         """Stop the current run after its current batch (rows so far stay)."""
-        if self._stop is not None:
-            self._stop.set()
+        if self.state.stop is not None:
+            self.state.stop.set()
             self.status.showMessage("Cancelling after this batch...")
 
-    def set_model(self, path, rerun: bool = True) -> None:
+    def set_model(self, path: str | os.PathLike | None, rerun: bool = True) -> None:
         """Load another model (None: the bundled one) in the background; keep the current one on failure.
 
         A run in progress is cancelled first. The outcome arrives as ``model_changed`` or
@@ -289,22 +353,25 @@ class MainWindow(QMainWindow):
         on and ``rerun``; the model store asks the user first, so it passes False).
         """
         self.cancel()
-        self._rerun_after_load = rerun and bool(self.table_model.rows)
+        self.state.rerun_after_load = rerun and bool(self.table_model.rows)
         self.status.set_loading(Path(path).name if path else "the default model")
         self._request_load.emit(None if path is None else str(path))
 
-    def export_csv(self, dest, scope: str = "all", spreadsheet: bool = False) -> int | None:
+    def export_csv(self, dest: str | os.PathLike, scope: str = "all", spreadsheet: bool = False) -> int | None:
         """``exporting.export_rows``: the rows in ``scope`` to ``dest``; the number written, or None."""
         return export_rows(self, dest, scope, spreadsheet)
 
     def recent_folders(self) -> list[str]:
+        """File > Open Recent's folders, the latest first."""
         return recent_folders(self.settings)
 
     def show_model_info(self) -> None:
-        MarkdownDialog("Model info", model_info_markdown(self.summary), self).show()
+        """Model > Model Info...: what the model in use records about itself."""
+        MarkdownDialog("Model info", model_info_markdown(self.state.summary), self).show()
 
     def show_about(self) -> None:
-        MarkdownDialog("About digitsum", about_markdown(self.summary), self).show()
+        """Help > About digitsum."""
+        MarkdownDialog("About digitsum", about_markdown(self.state.summary), self).show()
 
     def shutdown(self) -> None:
         """Stop any run and the worker thread, and wait for it (idempotent)."""
@@ -312,80 +379,82 @@ class MainWindow(QMainWindow):
         if self._thread is None:
             return
         self.worker.shutdown()
-        if self._stop is not None:
-            self._stop.set()
+        if self.state.stop is not None:
+            self.state.stop.set()
         self._thread.quit()
         self._thread.wait()  # at most one batch or one model load: never leave it running
         self._thread = None
 
     # --- dialogs --------------------------------------------------------------------------------
-    def _ask_folder(self) -> None:
+    def ask_folder(self) -> None:
+        """File > Open Folder...: ask for a folder and open it."""
         start = self.settings.value("last_folder", str(Path.home()), type=str)
         folder = QFileDialog.getExistingDirectory(self, "Open Folder", start)
         if folder:
             self.open_folder(folder)
 
-    def _ask_model(self) -> None:
-        start = str(self.summary.path.parent) if self.summary else str(Path.home())
+    def ask_model(self) -> None:
+        """File > Open Model...: ask for a model file and use it."""
+        start = str(self.state.summary.path.parent) if self.state.summary else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Open Model", start, "Models (*.safetensors);;All files (*)")
         if path:
             self.set_model(path)
 
-    def _ask_export(self) -> None:
+    def ask_export(self) -> None:
+        """File > Export CSV...: the export dialog (``export_dialog.ask_export``)."""
         ask_export(self)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_worker_note(self, text: str) -> None:
         self.status.showMessage(text, 15000)
 
-    def _on_model_loaded(self, summary) -> None:
+    def _on_model_loaded(self, summary: ModelSummary) -> None:
         self._collector.settle()  # torch and the model are in memory now: see digitsum_gui/collector.py
-        self.summary = summary
+        self.state.summary = summary
         # the bundled model by name: a later install elsewhere must load its own copy, not this one's
         bundled = same_file(summary.path, DEFAULT_MODEL)
         self.settings.setValue("model_path", BUNDLED_MODEL_SETTING if bundled else str(Path(summary.path).absolute()))
         self.status.set_model(summary)
         self.status.showMessage(f"Model {summary.name} loaded on {summary.device_name}", 5000)
         self.model_changed.emit(summary)
-        if self._rerun_after_load and self.source and self.auto_predict_action.isChecked():
-            self._rerun_after_load = False
+        if self.state.rerun_after_load and self.state.source and self.actions["auto_predict"].isChecked():
+            self.state.rerun_after_load = False
             self.predict()
 
     def _on_model_failed(self, reason: str, details: str) -> None:
-        self.status.set_model(self.summary)
-        if self._model_from_settings and self.summary is None:
+        self.status.set_model(self.state.summary)
+        if self.state.model_from_settings and self.state.summary is None:
             # the remembered model went bad since last time: fall back to the bundled one quietly
-            self._model_from_settings = False
+            self.state.model_from_settings = False
             self.set_model(None)
             return
-        keep = f"\n\nStill using {self.summary.name}." if self.summary else ""
+        keep = f"\n\nStill using {self.state.summary.name}." if self.state.summary else ""
         show_error(self, "Model not loaded", reason + keep, details)
         self.model_failed.emit(reason)
 
-    def _on_listed(self, items: list) -> None:
-        self._discard_rows = False
+    def _on_listed(self, items: list[InputItem]) -> None:
+        self.state.discard_rows = False
         # the worker loads a model before it lists (its requests run in order): this run reads with it
-        self.rows_model = self.summary.path if self.summary is not None else None
+        self.state.rows_model = self.state.summary.path if self.state.summary is not None else None
         self.table_model.set_items(items)
 
-    def _on_rows(self, rows: list) -> None:
-        if self._discard_rows:
+    def _on_rows(self, rows: list[PredictionRow]) -> None:
+        if self.state.discard_rows:
             return
         first = self.table_model.rowCount() == 0
         self.table_model.append_rows(rows)
         if first:  # after this batch's paint, not in it: one long stall becomes two short ones
             QTimer.singleShot(0, self.results.select_first_if_none)
 
-    def _on_run_error(self, text: str) -> None:
-        reason, _, details = text.partition("\n")
+    def _on_run_error(self, reason: str, details: str) -> None:
         show_error(self, "digitsum", reason, details)
 
     def _on_run_finished(self, cancelled: bool) -> None:
-        self._stop = None
+        self.state.stop = None
         rows = self.table_model.rows
         total = len(self.table_model.items)
         errors = sum(1 for r in rows if r.error)
-        if self._discard_rows:
+        if self.state.discard_rows:
             pass  # a run given up for another folder: nothing to report about it
         elif cancelled:
             self.status.run_finished(f"Cancelled: {len(rows):,} of {plural(total, 'row')} done")
@@ -399,33 +468,31 @@ class MainWindow(QMainWindow):
             self.status.run_finished(f"Done: {plural(len(rows), 'row')}{unread}")
         else:
             self.status.run_finished("")
-        self._update_actions()
+        self.update_actions()
         self.run_finished.emit(cancelled)
-        if self._pending_run:
-            self._pending_run = False
+        if self.state.pending_run:
+            self.state.pending_run = False
             self.predict()
 
     def _gone_sources(self) -> str:
         """``Folder NAME`` (or ``File NAME``) for an input that is no longer there or no longer
         readable, else ""."""
-        for source in self.source:
+        for source in self.state.source:
             path = Path(source)
             if not path.exists() or not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
                 return f"{'File' if path.suffix else 'Folder'} {path.name}"
         return ""
 
-    def _update_actions(self, *_) -> None:
-        running = self.running
-        self.predict_action.setEnabled(bool(self.source) and not running)
-        self.cancel_action.setEnabled(running)
-        self.export_action.setEnabled(bool(self.table_model.rows))
+    def update_actions(self, *_args: object) -> None:
+        """Enable Predict, Cancel and Export as the state says (their specs' ``enabled_when``)."""
+        update_enabled(self._action_specs, self.actions)
 
     # --- Qt events ------------------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls()]
         if len(paths) == 1 and paths[0].suffix.lower() == ".safetensors":
             self.set_model(paths[0])
@@ -435,13 +502,13 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
         event.acceptProposedAction()
 
-    def showEvent(self, event) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
             QTimer.singleShot(0, self.fit_screen)  # once the window system has framed it
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
         self.shutdown()
         super().closeEvent(event)

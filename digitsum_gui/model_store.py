@@ -11,11 +11,12 @@ signal so every open view refreshes when a run finishes or a model is deleted.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
-from core.models.store import delete_run, list_models, reserve_run_folder
+from core.models.store import StoredModel, delete_run, list_models, reserve_run_folder
 
 
 def app_data_dir() -> Path:
@@ -63,7 +64,7 @@ class ModelStore(QObject):
 
     changed = Signal()
 
-    def __init__(self, root=None, parent=None):
+    def __init__(self, root: str | os.PathLike | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.root = Path(root) if root is not None else app_data_dir()
 
@@ -89,11 +90,11 @@ class ModelStore(QObject):
         """A new, empty run folder (``<time>-<arch>-<head>``, suffixed if the name is taken)."""
         return reserve_run_folder(self.runs_dir, arch, head)
 
-    def models(self, extra=()) -> list:
+    def models(self, extra: tuple[str | os.PathLike, ...] = ()) -> list[StoredModel]:
         """``core.models.store.StoredModel`` for every finished run, newest first, then ``extra`` files."""
         return list_models(self.runs_dir, tuple(extra))
 
-    def delete(self, model_path, in_use) -> None:
+    def delete(self, model_path: str | os.PathLike, in_use: str | os.PathLike | None) -> None:
         """Delete a run (raises ``core.models.store.StoreError`` for the model in use or a foreign file)."""
         delete_run(self.runs_dir, model_path, in_use)
         self.changed.emit()

@@ -16,9 +16,12 @@ takes the room there is and is shortened in the middle (its tooltip has the whol
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
@@ -55,6 +59,10 @@ NOTE = (
     "A validation figure and a held-out one are not comparable."
 )
 
+if TYPE_CHECKING:
+    from core.models.store import StoredModel
+    from digitsum_gui.model_store import ModelStore
+
 
 def home_relative(path: Path) -> str:
     """``~/.local/share/digitsum/runs``: shorter, and the same on every account."""
@@ -64,7 +72,7 @@ def home_relative(path: Path) -> str:
         return str(path)
 
 
-def two_line_width(text: str, metrics) -> int:
+def two_line_width(text: str, metrics: QFontMetrics) -> int:
     """The least width in which ``text`` wraps at a space into two lines (one, without a space)."""
     words = text.split(" ")
     return min(
@@ -73,7 +81,7 @@ def two_line_width(text: str, metrics) -> int:
     )
 
 
-def figure_cells(meta) -> tuple[str, str]:
+def figure_cells(meta: dict | None) -> tuple[str, str]:
     """The validation and held-out cells of a model: ``98.6% of 4,000 (±0.4)``, ``held-out digits 98.9% of ...``."""
     figures = model_figures((meta or {}).get("metrics"))
     val = next((f.value_text(always_margin=True) for f in figures if f.key == "val_acc"), "\u2014")
@@ -97,7 +105,7 @@ class ModelsDialog(QDialog):
 
     model_switch_requested = Signal(Path)
 
-    def __init__(self, store, current=None, parent=None):
+    def __init__(self, store: ModelStore, current: str | os.PathLike | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Manage models")
         self.store = store
@@ -199,7 +207,7 @@ class ModelsDialog(QDialog):
         pad = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table) + 1) + 4
         header = self.table.horizontalHeader()
 
-        def widest(column, measure) -> int:
+        def widest(column: int, measure: Callable[[str], int]) -> int:
             cells = (self.table.item(r, column).text() for r in range(self.table.rowCount()))
             most = max((measure(text) for text in cells if text), default=0)
             return max(most + pad, header.sectionSizeFromContents(column).width())
@@ -221,23 +229,24 @@ class ModelsDialog(QDialog):
             self._row_height + (self.table.fontMetrics().lineSpacing() if wrap else 0)
         )
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_columns()  # the room the table has now: on one line, or two
         return super().eventFilter(watched, event)
 
-    def set_current(self, path) -> None:
+    def set_current(self, path: str | os.PathLike | None) -> None:
         """Mark ``path`` as the model in use."""
         self.current = Path(path) if path is not None else None
         self.refresh()
 
-    def selected(self):
+    def selected(self) -> StoredModel | None:
+        """The model of the selected row, or None."""
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows or rows[0].row() >= len(self.models):
             return None
         return self.models[rows[0].row()]
 
-    def select_path(self, path) -> bool:
+    def select_path(self, path: str | os.PathLike) -> bool:
         """Select the row of ``path``; False when it is not listed."""
         for r, m in enumerate(self.models):
             if same_file(m.path, path):

@@ -6,6 +6,8 @@ so once and keeps what it shows): it never becomes the last folder or moves to t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu
 
@@ -34,7 +36,7 @@ def forget_folder(settings: QSettings, folder: str) -> None:
         settings.remove("last_folder")
 
 
-def fill_recent_menu(menu: QMenu, settings: QSettings, open_folder) -> None:
+def fill_recent_menu(menu: QMenu, settings: QSettings, open_folder: Callable[[str], object]) -> None:
     """Rebuild ``menu`` (on ``aboutToShow``): one entry per folder, calling ``open_folder(path)``."""
     menu.clear()
     folders = recent_folders(settings)

@@ -15,7 +15,14 @@ widened (View > Detail Pane widens it, as far as the screen allows).
 from __future__ import annotations
 
 from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from digitsum_gui.detail_pane import DetailPane
 from digitsum_gui.empty_hint import EmptyHint
@@ -48,7 +55,7 @@ class ResultsView(QWidget):
 
     detail_shown = Signal(bool)
 
-    def __init__(self, model: PredictionTableModel, proxy: PredictionFilterProxyModel, parent=None):
+    def __init__(self, model: PredictionTableModel, proxy: PredictionFilterProxyModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model, self.proxy = model, proxy
         self.table_view = make_table_view(proxy)
@@ -179,7 +186,7 @@ class ResultsView(QWidget):
         # the table's alone: the pane gives way to a narrow window rather than hold it wide
         return self.left.minimumSizeHint()
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._show_detail(self.detail_wanted and self.width() >= self.detail_room())
         self.keep_true_sum_in_view()

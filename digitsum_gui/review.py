@@ -1,6 +1,6 @@
 """Reviewing the table by keyboard and by right-click: find the doubtful rows, fix their sums.
 
-``ReviewController`` attaches to a ``MainWindow`` and adds:
+``ReviewController`` works on a ``MainWindow``'s table and adds:
 
 - the keyboard flow: with the rows in "doubtful first" order (Alt+D), type a sum (the digits
   go to the row's "True sum" cell, whichever column is current) and press Enter, or press
@@ -20,21 +20,31 @@
 - a context menu on the rows: edit or clear the true sum, open the image in the system's
   viewer, copy the file paths;
 - a line in the status bar each time a sum is saved, saying where.
+
+Its actions are the Edit menu (``action_specs``; ``digitsum_gui.menus`` places them).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox, QStatusBar, QTableView, QWidget
 
+from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.dialogs import open_box, open_or_offer_copy
 from digitsum_gui.labels_status import where_saved
 from digitsum_gui.review_progress import ReviewProgress
 from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
 from digitsum_gui.table.columns import Column
+
+if TYPE_CHECKING:
+    from core.inputs.listing import InputItem
+    from digitsum_gui.filter_bar import FilterBar
+    from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
+    from digitsum_gui.table.model import PredictionTableModel
 
 
 class ReviewController(QObject):
@@ -42,86 +52,52 @@ class ReviewController(QObject):
 
     Parameters
     ----------
-    window : MainWindow
-        Its ``table_view`` has the "True sum" delegate (``digitsum_gui.table.true_sum_editor.TrueSumDelegate``) set.
+    view : QTableView
+        The table; its "True sum" delegate (``digitsum_gui.table.true_sum_editor.TrueSumDelegate``) is set.
+    proxy : PredictionFilterProxyModel
+        The rows as the view shows them (sorted, filtered).
+    model : PredictionTableModel
+        The rows themselves, their labels and the undo stack.
+    status : QStatusBar
+        Where saves and moves are said.
+    filter_bar : FilterBar
+        Ctrl+F goes to its name filter; Esc on the table empties it.
+    legend : QWidget
+        The line under the table where the review's progress is counted.
+    parent : QWidget
+        The window: questions open over it, and Undo, Redo and Find work anywhere in it.
+
+    Attributes
+    ----------
+    action_specs : list of ActionSpec
+        The Edit menu's actions; ``actions`` holds them made, by name.
     """
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.view, self.proxy, self.model = window.table_view, window.proxy, window.table_model
-
-        def view_action(text, slot, shortcut=None, tip=""):
-            action = QAction(text, self.view)
-            if shortcut is not None:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # not while a cell is edited
-            action.setStatusTip(tip)
-            action.triggered.connect(slot)
-            self.view.addAction(action)
-            return action
-
-        self.edit_action = view_action(
-            "&Edit True Sum", self.edit_current, "F2", "Type the right sum of this image (Enter saves it)"
-        )
-        self.accept_action = view_action(
-            "&Accept Model's Sum",
-            self.accept_current,
-            "Space",
-            "The model read this row right: its sum is saved as the true sum, and on to the next doubtful row",
-        )
-        self.next_action = view_action(
-            "&Next Doubtful Row",
-            lambda: self.next_doubtful(),
-            "N",
-            "The next doubtful row without a true sum (from the top after the last)",
-        )
-        self.previous_action = view_action(
-            "&Previous Doubtful Row", self.previous_doubtful, "Shift+N", "The doubtful row above, reviewed or not"
-        )
-        self.clear_action = view_action(
-            "C&lear True Sum",
-            self.clear_selected,
-            QKeySequence.StandardKey.Delete,
-            "Forget the true sum of the selected rows (labels.csv is updated)",
-        )
-        self.open_action = view_action(
-            "&Open Image", self.open_current, None, "Open this image in the system's image viewer"
-        )
-        self.copy_action = view_action("&Copy Path", self.copy_paths, None, "Copy the full paths of the selected files")
-        self.find_action = QAction("&Find...", window)
-        self.find_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        self.find_action.setStatusTip("Filter the rows by file name")
-        self.find_action.triggered.connect(self.focus_filter)
-        window.addAction(self.find_action)
-
+    def __init__(
+        self,
+        view: QTableView,
+        proxy: PredictionFilterProxyModel,
+        model: PredictionTableModel,
+        status: QStatusBar,
+        filter_bar: FilterBar,
+        legend: QWidget,
+        parent: QWidget,
+    ):
+        super().__init__(parent)
+        self.parent_widget, self.status, self.filter_bar = parent, status, filter_bar
+        self.view, self.proxy, self.model = view, proxy, model
+        self.action_specs = self._action_specs()
+        self.actions = make_actions(self.action_specs, parent)
+        a = self.actions  # short names, for the code below and tests
+        self.undo_action, self.redo_action, self.find_action = a["undo"], a["redo"], a["find"]
+        self.next_action, self.previous_action = a["next_doubtful"], a["previous_doubtful"]
+        self.accept_action, self.edit_action = a["accept_sum"], a["edit_true_sum"]
+        self.clear_action = a["clear_true_sum"]
+        self.open_action, self.copy_action = a["open_image"], a["copy_path"]
+        parent.addActions([self.undo_action, self.redo_action, self.find_action])  # their keys work anywhere in it
         stack = self.model.undo_stack
-        self.undo_action = stack.createUndoAction(window, "&Undo")
-        self.undo_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
-        self.redo_action = stack.createRedoAction(window, "&Redo")
-        # Ctrl+Shift+Z and Ctrl+Y both, whatever the platform's own habit
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.undo_action.setStatusTip("Undo the last true sum typed or cleared (labels.csv goes back as it was)")
-        self.redo_action.setStatusTip("Redo the true sum change just undone")
-        window.addActions([self.undo_action, self.redo_action])
-        stack.restored.connect(lambda text: window.status.showMessage(text, 5000))
+        stack.restored.connect(lambda text: status.showMessage(text, 5000))
         stack.failed.connect(self.model.labels_failed)
-
-        edit_menu = QMenu("&Edit", window)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.find_action)
-        edit_menu.addSeparator()
-        for action in (self.next_action, self.previous_action, self.accept_action, self.edit_action, self.clear_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        for action in (self.open_action, self.copy_action):
-            edit_menu.addAction(action)
-        window.menuBar().insertMenu(window.view_menu.menuAction(), edit_menu)  # File, Edit, View
-        edit_menu.aboutToShow.connect(self.update_row_actions)
-        edit_menu.aboutToHide.connect(self._enable_row_actions)
-        self.edit_menu = edit_menu
 
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self.show_context_menu)
@@ -130,9 +106,93 @@ class ReviewController(QObject):
         if self.delegate is not None and hasattr(self.delegate, "entered"):
             self.delegate.entered.connect(self._entered)
         self.model.true_sum_saved.connect(self._say_saved)
-        self.progress = ReviewProgress(window)  # "Reviewed 7 of 9 doubtful", under the table
+        self.progress = ReviewProgress(model, legend, self)  # "Reviewed 7 of 9 doubtful", under the table
         self._question = None  # an open question box (tests read it)
         self._said = ""  # what the last save said: the move to the next row adds to it, never hides it
+
+    def _action_specs(self) -> list[ActionSpec]:
+        """The Edit menu: Undo and Redo (the undo stack's own actions, whose text names the step),
+        Find, and the table's own keys (working only while the table has the focus)."""
+        stack, view = self.model.undo_stack, self.view
+        return [
+            ActionSpec(
+                "undo",
+                "&Undo",
+                shortcut=tuple(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo)),
+                tip="Undo the last true sum typed or cleared (labels.csv goes back as it was)",
+                build=lambda parent: stack.createUndoAction(parent, "&Undo"),
+            ),
+            ActionSpec(
+                "redo",
+                "&Redo",
+                # Ctrl+Shift+Z and Ctrl+Y both, whatever the platform's own habit
+                shortcut=("Ctrl+Shift+Z", "Ctrl+Y"),
+                tip="Redo the true sum change just undone",
+                build=lambda parent: stack.createRedoAction(parent, "&Redo"),
+            ),
+            ActionSpec(
+                "find", "&Find...", self.focus_filter, QKeySequence.StandardKey.Find, "Filter the rows by file name"
+            ),
+            ActionSpec(
+                "next_doubtful",
+                "&Next Doubtful Row",
+                lambda: self.next_doubtful(),
+                "N",
+                "The next doubtful row without a true sum (from the top after the last)",
+                widget=view,
+            ),
+            ActionSpec(
+                "previous_doubtful",
+                "&Previous Doubtful Row",
+                self.previous_doubtful,
+                "Shift+N",
+                "The doubtful row above, reviewed or not",
+                widget=view,
+            ),
+            ActionSpec(
+                "accept_sum",
+                "&Accept Model's Sum",
+                self.accept_current,
+                "Space",
+                "The model read this row right: its sum is saved as the true sum, and on to the next doubtful row",
+                widget=view,
+            ),
+            ActionSpec(
+                "edit_true_sum",
+                "&Edit True Sum",
+                self.edit_current,
+                "F2",
+                "Type the right sum of this image (Enter saves it)",
+                widget=view,
+            ),
+            ActionSpec(
+                "clear_true_sum",
+                "C&lear True Sum",
+                self.clear_selected,
+                QKeySequence.StandardKey.Delete,
+                "Forget the true sum of the selected rows (labels.csv is updated)",
+                widget=view,
+            ),
+            ActionSpec(
+                "open_image",
+                "&Open Image",
+                self.open_current,
+                tip="Open this image in the system's image viewer",
+                widget=view,
+            ),
+            ActionSpec(
+                "copy_path",
+                "&Copy Path",
+                self.copy_paths,
+                tip="Copy the full paths of the selected files",
+                widget=view,
+            ),
+        ]
+
+    def watch_menu(self, menu: QMenu) -> None:
+        """Enable the row actions in ``menu`` (the Edit menu) for the selected rows while it shows."""
+        menu.aboutToShow.connect(self.update_row_actions)
+        menu.aboutToHide.connect(self._enable_row_actions)
 
     # --- where the person is ---------------------------------------------------------------
     def _current_row(self) -> int | None:
@@ -140,7 +200,7 @@ class ReviewController(QObject):
         current = self.view.currentIndex()
         return current.row() if current.isValid() else None
 
-    def _true_sum_index(self, proxy_row: int):
+    def _true_sum_index(self, proxy_row: int) -> QModelIndex:
         return self.proxy.index(proxy_row, Column.TRUE_SUM)
 
     def _editable(self, proxy_row: int) -> bool:
@@ -179,7 +239,7 @@ class ReviewController(QObject):
         """
 
         def say(text: str) -> None:
-            self.window.status.showMessage(f"{said}. {text}" if said else text, 8000 if said else 5000)
+            self.status.showMessage(f"{said}. {text}" if said else text, 8000 if said else 5000)
 
         start = self._current_row()
         count = self.proxy.rowCount()
@@ -205,7 +265,7 @@ class ReviewController(QObject):
             if self.model.doubtful(self.proxy.source_row(r)) and self._editable(r):
                 self._go_to(r)
                 return True
-        self.window.status.showMessage("No doubtful row above this one", 5000)
+        self.status.showMessage("No doubtful row above this one", 5000)
         return False
 
     def accept_current(self) -> bool:
@@ -240,12 +300,12 @@ class ReviewController(QObject):
         self.view.edit(index)
         return True
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.KeyPress:
             row = self._current_row()
             if OPEN_CELL.matches(event) and row is not None:
                 return self.edit_current()
-            if CLEAR_FILTER.matches(event) and self.window.filter_bar.clear_text():
+            if CLEAR_FILTER.matches(event) and self.filter_bar.clear_text():
                 return True  # (reached only with no run going: Model > Cancel has Esc first)
             if TYPE_SUM.matches(event) and row is not None and self._editable(row):
                 # a digit typed anywhere on the row is the start of its true sum: move to that
@@ -254,12 +314,13 @@ class ReviewController(QObject):
         return super().eventFilter(watched, event)
 
     def focus_filter(self) -> None:
-        edit = self.window.filter_bar.text_edit
+        edit = self.filter_bar.text_edit
         edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         edit.selectAll()
 
     # --- the context menu ----------------------------------------------------------------------
-    def show_context_menu(self, pos) -> QMenu | None:
+    def show_context_menu(self, pos: QPoint) -> QMenu | None:
+        """The rows' context menu at ``pos`` (in the view's viewport), on the row there; None off the rows."""
         index = self.view.indexAt(pos)
         if not index.isValid():
             return None
@@ -295,7 +356,7 @@ class ReviewController(QObject):
     def _known(self, proxy_row: int) -> bool:
         return self._true_sum_index(proxy_row).data(Qt.ItemDataRole.EditRole) is not None
 
-    def _item(self, proxy_row: int):
+    def _item(self, proxy_row: int) -> InputItem | None:
         return self.model.item_at(self.proxy.mapToSource(self.proxy.index(proxy_row, 0)).row())
 
     def _image_path(self, proxy_row: int) -> Path | None:
@@ -324,7 +385,7 @@ class ReviewController(QObject):
         else:
             text = f"Forget the true sums of {len(rows):,} rows? They are removed from labels.csv."
         self._question = open_box(
-            self.window,
+            self.parent_widget,
             QMessageBox.Icon.Warning,
             "Forget true sums?" if len(rows) > 1 else "Forget the true sum?",
             text,
@@ -346,13 +407,13 @@ class ReviewController(QObject):
         # one write and one undo step for them all
         cleared = self.model.forget_true_sums(source, f"Clear {len(proxy_rows):,} True Sums")
         if cleared:
-            self.window.status.showMessage(f"Cleared {cleared:,} true sums (Ctrl+Z brings them back)", 10000)
+            self.status.showMessage(f"Cleared {cleared:,} true sums (Ctrl+Z brings them back)", 10000)
         return cleared
 
     def open_current(self) -> bool:
         rows = self._selected_rows()
         path = self._image_path(rows[0]) if rows else None
-        return path is not None and open_or_offer_copy(self.window, path, "image")
+        return path is not None and open_or_offer_copy(self.parent_widget, path, "image")
 
     def copy_paths(self) -> str:
         """Copy the selected rows' full paths (``.npy`` rows as ``FILE.npy:INDEX``), one a line."""
@@ -367,10 +428,10 @@ class ReviewController(QObject):
         return text
 
     # --- feedback ------------------------------------------------------------------------------
-    def _say_saved(self, file: str, total) -> None:
+    def _say_saved(self, file: str, total: int | None) -> None:
         labels = self.model.labels
         where = where_saved(labels) if labels is not None else "labels.csv"
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
         self._said = f"{said} ({where})"
         # longer where it went somewhere the person did not choose: they must be able to read it
-        self.window.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)
+        self.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)

@@ -10,14 +10,24 @@ not counted: they cannot take a sum.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.row_tally import RowTally
 
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+    from core.predict.predictor import PredictionRow
+    from digitsum_gui.table_model import PredictionTableModel
 
-def review_counts(rows, labels, doubtful) -> tuple[int, int]:
+
+def review_counts(
+    rows: Iterable[PredictionRow], labels: FolderLabels | None, doubtful: Callable[[PredictionRow], bool]
+) -> tuple[int, int]:
     """``(reviewed, doubtful)``: the readable ``rows`` that ``doubtful(row)`` calls doubtful, and
     how many of them have a sum in ``labels`` (a ``FolderLabels``, or None: none has)."""
     reviewed = total = 0
@@ -32,18 +42,26 @@ def review_counts(rows, labels, doubtful) -> tuple[int, int]:
 class ReviewProgress(QObject):
     """A label in the legend under a ``MainWindow``'s table, counting reviewed doubtful rows.
 
+    Parameters
+    ----------
+    model : PredictionTableModel
+        The rows, their labels and the doubtful threshold.
+    legend : QWidget
+        The line under the table (``ResultsView.legend``): the label goes before its last entry.
+    parent : QObject, optional
+
     Rows arriving during a run are counted as they come (a full count per delivery would be
     quadratic over 100,000 rows); a sum saved or undone, another threshold or another folder
     count again from the first row.
     """
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.model = window.table_model
+    def __init__(self, model: PredictionTableModel, legend: QWidget, parent: QObject | None = None):
+        super().__init__(parent)
+        self.model = model
         self.label = QLabel()
         self.label.setObjectName("review_progress")
-        legend = window.results.legend.layout()
-        legend.insertWidget(legend.count() - 1, self.label)  # after the colours' swatches, before the keys' hint
+        layout = legend.layout()
+        layout.insertWidget(layout.count() - 1, self.label)  # after the colours' swatches, before the keys' hint
         self._tally = RowTally(lambda rows: review_counts(rows, self.model.labels, self.model.doubtful))
         self.model.modelReset.connect(self.recount)  # (after the labels controller's: the folder's labels)
         self.model.rows_appended.connect(self._count_new_rows)
@@ -59,11 +77,12 @@ class ReviewProgress(QObject):
         """``(reviewed, doubtful)`` as shown."""
         return self._tally.totals
 
-    def recount(self, *_) -> None:
+    def recount(self, *_args: object) -> None:
+        """Count again from the first row (a sum saved or undone, another threshold or folder)."""
         self._tally.reset()
         self._count_new_rows()
 
-    def _count_new_rows(self, *_) -> None:
+    def _count_new_rows(self, *_args: object) -> None:
         reviewed, doubtful = self._tally.update(self.model.rows)
         # without a folder's labels (an .npy array, several inputs) no row can take a sum
         self.label.setVisible(self.model.labels is not None and bool(self.model.rows))

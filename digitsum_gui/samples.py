@@ -9,12 +9,18 @@ when its first run ends (the run's own messages would otherwise cover it at once
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QStatusBar, QWidget
 
+from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.dialogs import show_error
+
+if TYPE_CHECKING:
+    from digitsum_gui.window_state import WindowState
 
 
 class SampleImages(QObject):
@@ -22,23 +28,48 @@ class SampleImages(QObject):
 
     Parameters
     ----------
-    window : MainWindow
+    open_folder : callable
+        ``MainWindow.open_folder``: opens a folder, False when it could not.
+    status : QStatusBar
+        Where the copy's place is said.
+    state : WindowState
+        What is open, whether a run goes on.
     scratch_dir : Path
         Where the copy goes (``ModelStore.samples_dir``).
+    parent : QWidget
+        The window: an error box opens over it.
+
+    Attributes
+    ----------
+    action_specs, actions
+        Help > Sample Images (``sample_images``), as spec and ``QAction``. The window also
+        connects its empty hint's Try the Sample Images to ``open`` and its ``run_finished``
+        to ``say_after_run``.
     """
 
-    def __init__(self, window, scratch_dir: Path):
-        super().__init__(window)
-        self.window, self.scratch_dir = window, Path(scratch_dir)
+    def __init__(
+        self,
+        open_folder: Callable[[str | Path], bool],
+        status: QStatusBar,
+        state: WindowState,
+        scratch_dir: Path,
+        parent: QWidget,
+    ):
+        super().__init__(parent)
+        self.parent_widget, self.open_folder, self.status, self.state = parent, open_folder, status, state
+        self.scratch_dir = Path(scratch_dir)
         self.note = ""  # what the status bar says about the copy; "" once said after its run
         self._folder = ""  # the copy, as the window names what it opened
-        self.action = QAction("&Sample Images", window)
-        self.action.setStatusTip("Open a copy of the 24 sample images that come with the app, with their true sums")
-        self.action.triggered.connect(self.open)
-        first = next(iter(window.help_menu.actions()), None)  # above About
-        window.help_menu.insertAction(first, self.action)
-        window.results.hint.samples_requested.connect(self.open)
-        window.run_finished.connect(self._say_after_run)
+        self.action_specs = [
+            ActionSpec(
+                "sample_images",
+                "&Sample Images",
+                self.open,
+                tip="Open a copy of the 24 sample images that come with the app, with their true sums",
+            )
+        ]
+        self.actions = make_actions(self.action_specs, parent)
+        self.action = self.actions["sample_images"]
 
     def open(self) -> bool:
         """Copy the samples (keeping sums typed into an earlier copy) and open the copy."""
@@ -47,22 +78,22 @@ class SampleImages(QObject):
         try:
             folder = copy_samples(self.scratch_dir)
         except SamplesError as exc:
-            show_error(self.window, "Sample images not opened", str(exc))
+            show_error(self.parent_widget, "Sample images not opened", str(exc))
             return False
-        if not self.window.open_folder(folder):
+        if not self.open_folder(folder):
             return False
         self._folder = os.path.abspath(folder)
         self.note = f"Sample images: a copy in {folder} (sums typed there stay there; the app's own are never changed)"
-        said = self.window.status.currentMessage()  # "press Predict (F5)" where nothing runs by itself
-        self.window.status.showMessage(f"{said}. {self.note}" if said and not self.window.running else self.note)
+        said = self.status.currentMessage()  # "press Predict (F5)" where nothing runs by itself
+        self.status.showMessage(f"{said}. {self.note}" if said and not self.state.running else self.note)
         return True
 
-    def _say_after_run(self, cancelled: bool) -> None:
+    def say_after_run(self, cancelled: bool) -> None:
         """After the copy's run: the run's ending, then where the copy is."""
         if not self.note:
             return
-        if self.window.source != [self._folder]:
+        if self.state.source != [self._folder]:
             self.note = ""  # another folder was opened meanwhile
         elif not cancelled:  # (a run given up for the samples ends cancelled: the samples' own follows)
-            self.window.status.showMessage(f"{self.window.status.currentMessage()}. {self.note}")
+            self.status.showMessage(f"{self.status.currentMessage()}. {self.note}")
             self.note = ""

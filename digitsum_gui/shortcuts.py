@@ -12,21 +12,28 @@ Nothing here is a copy of a key kept elsewhere. The page is filled when it opens
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
     QHeaderView,
+    QMainWindow,
     QMenu,
+    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
+    QWidget,
 )
 
+from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.dialogs import fill_with_close_button
 from digitsum_gui.style import bold
+
+ShortcutRow = tuple[str, str, str]  # (keys, what it does, tip)
 
 _IGNORED = Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier  # Shift+Tab is Backtab
 
@@ -39,9 +46,9 @@ class Key:
     shown: str
     what: str
     place: str  # the group it is listed under: where the focus must be
-    keys: tuple
+    keys: tuple[Qt.Key, ...]
 
-    def matches(self, event) -> bool:
+    def matches(self, event: QKeyEvent) -> bool:
         """Whether a key event is this key (Shift and the keypad aside; no Ctrl, Alt or Meta)."""
         return event.key() in self.keys and not event.modifiers() & ~_IGNORED
 
@@ -79,20 +86,29 @@ CLEAR_FILTER = Key(
 KEYS = (TYPE_SUM, OPEN_CELL, LEAVE_TABLE, SAVE_SUM, SAVE_AND_LEAVE, CANCEL_EDIT, CLEAR_FILTER)
 
 
-def _text(action_or_button) -> str:
+def _text(action_or_button: QAction | QAbstractButton) -> str:
     return action_or_button.text().replace("&&", "\0").replace("&", "").replace("\0", "&").removesuffix("...")
 
 
-def _native(sequences) -> str:
+def _native(sequences: Iterable[QKeySequence]) -> str:
     return ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in sequences if not s.isEmpty())
 
 
-def shortcut_groups(window) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def shortcut_groups(window: QMainWindow, view: QTableView) -> list[tuple[str, list[ShortcutRow]]]:
     """``[(group, [(keys, what, tip), ...]), ...]``: the menus' actions with keys, menu by menu,
-    then the table's, the cell's and the filter's keys, then the buttons' Alt+letter."""
-    groups, listed = [], set()
+    then the table's, the cell's and the filter's keys, then the buttons' Alt+letter.
 
-    def add(group: str, rows: list) -> None:
+    Parameters
+    ----------
+    window : QMainWindow
+        Its menu bar's actions, and the buttons of its central widget.
+    view : QTableView
+        The table, whose own actions (``QWidget.actions()``) work where it has the focus.
+    """
+    groups: list[tuple[str, list[ShortcutRow]]] = []
+    listed: set[QAction] = set()
+
+    def add(group: str, rows: list[ShortcutRow]) -> None:
         for name, known in groups:
             if name == group:
                 known.extend(rows)
@@ -100,13 +116,11 @@ def shortcut_groups(window) -> list[tuple[str, list[tuple[str, str, str]]]]:
         if rows:
             groups.append((group, rows))
 
-    view = window.table_view
-
     def what(action: QAction) -> str:
         # a key of the table's own works where the table has the focus (not in the filter, say)
         return _text(action) + (" (in the table)" if view in action.associatedObjects() else "")
 
-    def from_menu(menu: QMenu) -> list:
+    def from_menu(menu: QMenu) -> list[ShortcutRow]:
         rows = []
         for action in menu.actions():
             if action.menu() is not None:
@@ -138,10 +152,17 @@ def shortcut_groups(window) -> list[tuple[str, list[tuple[str, str, str]]]]:
 
 
 class ShortcutsDialog(QDialog):
-    """A small window listing ``shortcut_groups(window)``: keys, and what each does."""
+    """A small window listing ``shortcut_groups``: keys, and what each does.
 
-    def __init__(self, window):
-        super().__init__(window)
+    Parameters
+    ----------
+    groups : list
+        ``shortcut_groups(...)``.
+    parent : QWidget
+    """
+
+    def __init__(self, groups: list[tuple[str, list[ShortcutRow]]], parent: QWidget):
+        super().__init__(parent)
         self.setWindowTitle("Keyboard Shortcuts")
         self.resize(620, 560)
         self.tree = QTreeWidget()
@@ -149,7 +170,7 @@ class ShortcutsDialog(QDialog):
         self.tree.setRootIsDecorated(False)
         self.tree.setWordWrap(True)  # a long line wraps in the window's width
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        for group, rows in shortcut_groups(window):
+        for group, rows in groups:
             head = QTreeWidgetItem(self.tree, [group])
             head.setFont(0, bold(head.font(0)))
             head.setFirstColumnSpanned(True)
@@ -169,20 +190,41 @@ class ShortcutsDialog(QDialog):
         ]
 
 
-def install_shortcuts_help(window) -> QAction:
-    """Help > Keyboard Shortcuts (before About), opening a ``ShortcutsDialog`` read afresh each time."""
-    action = QAction("&Keyboard Shortcuts", window)
-    action.setStatusTip("Every key the window answers to, and what it does")
+class ShortcutsHelp(QObject):
+    """Help > Keyboard Shortcuts (``keyboard_shortcuts``): a ``ShortcutsDialog`` read afresh each time it opens.
 
-    def show() -> None:
-        window.shortcuts_dialog = ShortcutsDialog(window)  # kept: tests read it
-        window.shortcuts_dialog.show()
+    Parameters
+    ----------
+    window : QMainWindow
+        Whose menus and buttons are listed; the dialog opens over it.
+    view : QTableView
+        The table, whose own keys are listed.
 
-    action.triggered.connect(show)
-    menu = window.help_menu
-    if menu.actions():
-        menu.insertAction(menu.actions()[0], action)
-    else:
-        menu.addAction(action)
-    window.shortcuts_action = action
-    return action
+    Attributes
+    ----------
+    action_specs, actions
+        The menu entry, as spec and ``QAction``.
+    dialog : ShortcutsDialog or None
+        The page last opened (tests read it).
+    """
+
+    def __init__(self, window: QMainWindow, view: QTableView):
+        super().__init__(window)
+        self.window, self.view = window, view
+        self.dialog: ShortcutsDialog | None = None
+        self.action_specs = [
+            ActionSpec(
+                "keyboard_shortcuts",
+                "&Keyboard Shortcuts",
+                self.show,
+                tip="Every key the window answers to, and what it does",
+            )
+        ]
+        self.actions = make_actions(self.action_specs, window)
+        self.action = self.actions["keyboard_shortcuts"]
+
+    def show(self) -> ShortcutsDialog:
+        """Open the page, listing the keys as they are now."""
+        self.dialog = ShortcutsDialog(shortcut_groups(self.window, self.view), self.window)
+        self.dialog.show()
+        return self.dialog

@@ -13,12 +13,17 @@ fields on its right. Those fields hold their width while their counts change
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
 
 from core.durations import format_duration
 from digitsum_gui.steady import SteadyLabel
+
+if TYPE_CHECKING:
+    from digitsum_gui.worker import ModelSummary
 
 MODEL_LABEL_MAX = 540  # px: a long run-folder name gives way to the message, not the other way round
 MESSAGE_LEFT = 6  # px: where QStatusBar draws its message from ...
@@ -39,7 +44,7 @@ class ElidedLabel(QLabel):
         hint = super().minimumSizeHint()
         return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("Model: \u2026") + 8), hint.height())
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = self.contentsRect()
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
@@ -57,7 +62,7 @@ class ElidedLabel(QLabel):
 class RunStatusBar(QStatusBar):
     """Permanent labels on the right, transient messages (``showMessage``) on the left."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.device_label = QLabel("Device: ...")
         self.model_label = ElidedLabel("Model: loading...")
@@ -102,17 +107,17 @@ class RunStatusBar(QStatusBar):
         # (the same maximum again changes nothing and asks for no new layout: this settles)
         label.setMaximumWidth(max(label.minimumSizeHint().width(), min(MODEL_LABEL_MAX, wanted)))
 
-    def event(self, event) -> bool:
+    def event(self, event: QEvent) -> bool:
         handled = super().event(event)
         if event.type() == QEvent.Type.LayoutRequest:  # a field changed its width: laid out again by now
             self._make_room()
         return handled
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._make_room()
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         """What ``QStatusBar`` paints, with the message elided to its room instead of cut off."""
         message = self.currentMessage()
         if not message:
@@ -145,7 +150,7 @@ class RunStatusBar(QStatusBar):
     def set_loading(self, path_text: str) -> None:
         self.model_label.setText(f"Model: loading {path_text}...")
 
-    def set_model(self, summary) -> None:
+    def set_model(self, summary: ModelSummary | None) -> None:
         """Show a ``worker.ModelSummary`` (or None: no model)."""
         if summary is None:
             self.model_label.setText("Model: none")

@@ -12,7 +12,7 @@ import re
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 _DIGIT = re.compile("[0-9]")
 
@@ -33,7 +33,7 @@ class SteadyLabel(QLabel):
     largest value, say). A text wider than those still shows whole: the label then grows.
     """
 
-    def __init__(self, text: str = "", parent=None):
+    def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
         self._held = 0  # px of text room held, whatever the text shown
 

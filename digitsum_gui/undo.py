@@ -13,11 +13,17 @@ because they changed on disk, starts it afresh.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from digitsum_gui.labels_status import where_saved
+
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels, LabelsSnapshot
+    from digitsum_gui.table.model import PredictionTableModel
 
 
 class TrueSumChange(QUndoCommand):
@@ -27,7 +33,9 @@ class TrueSumChange(QUndoCommand):
     has nothing to do.
     """
 
-    def __init__(self, stack: LabelsUndoStack, labels, before, after, text: str):
+    def __init__(
+        self, stack: LabelsUndoStack, labels: FolderLabels, before: LabelsSnapshot, after: LabelsSnapshot, text: str
+    ):
         super().__init__(text)
         self._stack, self.labels, self.before, self.after = stack, labels, before, after
         self._done = True
@@ -61,13 +69,13 @@ class LabelsUndoStack(QUndoStack):
     restored = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, model):
+    def __init__(self, model: PredictionTableModel):
         super().__init__(model)
         self.model = model
         self._depth = 0  # recordings open: a bulk clear holds one around each row's own
 
     @contextlib.contextmanager
-    def recording(self, text: str):
+    def recording(self, text: str) -> Iterator[None]:
         """Record what the block changes in the labels files as one undo step named ``text``.
 
         Nested recordings are part of the outermost one. Nothing is pushed when the files
@@ -87,7 +95,8 @@ class LabelsUndoStack(QUndoStack):
             if after.files != before.files:
                 self.push(TrueSumChange(self, labels, before, after, text))
 
-    def put_back(self, labels, snapshot, now, said: str) -> None:
+    def put_back(self, labels: FolderLabels, snapshot: LabelsSnapshot, now: LabelsSnapshot, said: str) -> None:
+        """Make ``labels``' files ``snapshot`` again (they are ``now``), and say so as ``said``."""
         from core.predict.prediction_csv import ExportError
 
         try:

@@ -66,9 +66,9 @@ class ModelSummary:
         return figures_tooltip(self.meta.get("metrics"), self.meta.get("digit_split"))
 
 
-def _failure_text(reason: str, exc: BaseException) -> str:
-    """``reason`` on the first line, the traceback below it (the window's 'details')."""
-    return f"{one_line(reason)}\n{''.join(traceback.format_exception(exc))}"
+def _failure(reason: str, exc: BaseException) -> tuple[str, str]:
+    """``(reason, details)``: ``reason`` in one line, and the traceback (the window's 'details')."""
+    return one_line(reason), "".join(traceback.format_exception(exc))
 
 
 class PredictWorker(QObject):
@@ -106,9 +106,9 @@ class PredictWorker(QObject):
         The next results, in input order: the first batch at once, then, with the next
         batch that comes ``UPDATE_INTERVAL_S`` or more after the last delivery, all rows
         since (and the rest at the end of the run). ``progress`` follows each delivery.
-    error(str)
-        Why a run could not start or stopped early: one line, then optional details
-        (a traceback) after a newline. Unreadable files are not errors: they are rows.
+    error(str reason, str details)
+        Why a run could not start or stopped early: one line, and details (a traceback)
+        or "". Unreadable files are not errors: they are rows.
     finished(bool cancelled)
         Always emitted once per ``run`` call, last.
     """
@@ -120,7 +120,7 @@ class PredictWorker(QObject):
     started = Signal(int)
     progress = Signal(int, int, float, float)
     rows = Signal(list)
-    error = Signal(str)
+    error = Signal(str, str)
     finished = Signal(bool)
 
     def __init__(
@@ -145,7 +145,7 @@ class PredictWorker(QObject):
         self._closing.set()
 
     @Slot(object)
-    def load_model(self, path) -> None:
+    def load_model(self, path: str | None) -> None:
         """Load ``path`` (None: the bundled default model); keep the old model on failure."""
         if self._closing.is_set():
             return
@@ -157,8 +157,7 @@ class PredictWorker(QObject):
             )
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
-            reason = str(exc) or type(exc).__name__
-            self.model_failed.emit(one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc)))
+            self.model_failed.emit(*_failure(f"Cannot load {shown}: {str(exc) or type(exc).__name__}", exc))
             return
         self._predictor = predictor
         if predictor.precision_note:
@@ -201,16 +200,16 @@ class PredictWorker(QObject):
             items = list_inputs(inputs, recursive=self.recursive, skipped=left_out)
         except InputError as exc:
             # core's reasons start with the input they are about: say it once, not twice
-            self.error.emit(f"Cannot open {exc}")
+            self.error.emit(f"Cannot open {exc}", "")
             return False
         except Exception as exc:  # a permission or I/O error deep in a tree
-            self.error.emit(_failure_text(f"Cannot open {shown}: {exc}", exc))
+            self.error.emit(*_failure(f"Cannot open {shown}: {exc}", exc))
             return False
         if not items:
-            self.error.emit(f"No images found in {shown}")
+            self.error.emit(f"No images found in {shown}", "")
             return False
         if self._predictor is None:
-            self.error.emit("No model is loaded: open one with File > Open Model...")
+            self.error.emit("No model is loaded: open one with File > Open Model...", "")
             return False
 
         from core.spec import SECOND_LOOK_BELOW
@@ -230,7 +229,7 @@ class PredictWorker(QObject):
         waiting: list = []  # rows not yet sent to the window
         sent_at = float("-inf")  # the first batch goes at once
 
-        def deliver():
+        def deliver() -> None:
             if waiting:
                 self.rows.emit(list(waiting))
                 waiting.clear()
@@ -248,7 +247,7 @@ class PredictWorker(QObject):
                 # next batch and cancels the decoding it had queued ahead
         except Exception as exc:  # the model failed (not a file: those are error rows)
             deliver()  # the rows before the failure stay
-            self.error.emit(_failure_text(f"Prediction stopped after {stats.done} of {total} rows: {exc}", exc))
+            self.error.emit(*_failure(f"Prediction stopped after {stats.done} of {total} rows: {exc}", exc))
             return False
         deliver()
         return stats.done < total

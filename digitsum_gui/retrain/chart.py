@@ -16,6 +16,7 @@ import math
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
 from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QWidget
 
 from core.train.events import ProgressEvent
 from digitsum_gui.style import ACC_COLOR, BEST_COLOR, STEP_COLOR, TRAIN_COLOR, VAL_LOSS_COLOR
@@ -54,7 +55,7 @@ class TrainingChart(QChartView):
     parent : QWidget, optional
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         chart = QChart()
         chart.setTitle("Training")
@@ -104,7 +105,7 @@ class TrainingChart(QChartView):
         self.follow_palette()
         self.reset()
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.follow_palette()

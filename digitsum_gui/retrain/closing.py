@@ -13,12 +13,12 @@ It is the one question that blocks (``exec``): a close event needs its answer be
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 STOP_AND_KEEP, DISCARD, KEEP_TRAINING = "stop", "discard", "keep"
 
 
-def ask_how_to_close(parent, title: str, what: str) -> str:
+def ask_how_to_close(parent: QWidget, title: str, what: str) -> str:
     """Ask what to do with the run going on; ``STOP_AND_KEEP``, ``DISCARD`` or ``KEEP_TRAINING``.
 
     ``what``: the sentence that says what is being closed ("Close the Retrain dialog?").

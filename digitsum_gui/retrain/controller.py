@@ -1,6 +1,6 @@
 """The models in the main window: Model > Retrain..., Model > Manage Models..., switching.
 
-``RetrainController`` attaches to a ``MainWindow`` and adds, without the window knowing
+``RetrainController`` works for a ``MainWindow`` and adds, without the window knowing
 the details:
 
 - Model > Retrain... (``TrainDialog``, on the open folder's labels from the window's
@@ -11,19 +11,32 @@ the details:
 - the close guard: closing the window while a model trains asks first: stop and keep the
   best epoch (then the window closes), discard the run, or keep training
   (``digitsum_gui.retrain.closing``).
+
+The window hands it what it needs (its state, settings, status bar, the open folder's labels,
+``set_model`` and ``predict``) and connects its ``model_changed`` to ``on_model_changed``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Slot
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QObject, QSettings, Slot
+from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from core.models.store import same_file
+from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.dialogs import open_box
 from digitsum_gui.model_store import ModelStore
+
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+    from core.models.store import StoredModel
+    from digitsum_gui.models_dialog import ModelsDialog
+    from digitsum_gui.retrain.dialog import TrainDialog
+    from digitsum_gui.window_state import WindowState
+    from digitsum_gui.worker import ModelSummary
 
 
 class RetrainController(QObject):
@@ -31,30 +44,62 @@ class RetrainController(QObject):
 
     Parameters
     ----------
-    window : MainWindow
+    window : QWidget
+        The main window: the dialogs open over it, and closing it while a model trains asks first.
     store : ModelStore
+    state : WindowState
+        The model in use, what is open and which model read the table's rows.
+    settings : QSettings
+        Where the Retrain form remembers its choices.
+    status : QStatusBar
+    labels : callable
+        The open folder's labels now (``LabelsController.labels``), or None.
+    set_model : callable
+        ``MainWindow.set_model(path, rerun=...)``.
+    predict : callable
+        ``MainWindow.predict()``: predict the open folder again.
+
+    Attributes
+    ----------
+    action_specs, actions
+        Model > Retrain... (``retrain``) and Model > Manage Models... (``manage_models``).
     """
 
-    def __init__(self, window, store: ModelStore):
+    def __init__(
+        self,
+        window: QWidget,
+        store: ModelStore,
+        state: WindowState,
+        settings: QSettings,
+        status: QStatusBar,
+        labels: Callable[[], FolderLabels | None],
+        set_model: Callable[..., None],
+        predict: Callable[[], bool],
+    ):
         super().__init__(window)
-        self.window = window
-        self.store = store
-        self.train_dialog = None
-        self.models_dialog = None
+        self.window, self.store, self.state, self.settings, self.status = window, store, state, settings, status
+        self._labels, self._set_model, self._predict = labels, set_model, predict
+        self.train_dialog: TrainDialog | None = None
+        self.models_dialog: ModelsDialog | None = None
         self._offer_repredict_for: Path | None = None
         self._question = None
 
-        self.retrain_action = QAction("&Retrain...", window)
-        self.retrain_action.setStatusTip("Train a better model on your corrections, in the background")
-        self.retrain_action.triggered.connect(self.show_retrain_dialog)
-        self.manage_action = QAction("Manage &Models...", window)
-        self.manage_action.setStatusTip("The models you trained: switch, show in the file manager, delete")
-        self.manage_action.triggered.connect(self.show_models_dialog)
-        menu, anchor = window.model_menu, window.model_info_action  # Retrain, Manage, ---, Model Info
-        menu.insertActions(anchor, [self.retrain_action, self.manage_action])
-        menu.insertSeparator(anchor)
-
-        window.model_changed.connect(self._on_model_changed)
+        self.action_specs = [
+            ActionSpec(
+                "retrain",
+                "&Retrain...",
+                self.show_retrain_dialog,
+                tip="Train a better model on your corrections, in the background",
+            ),
+            ActionSpec(
+                "manage_models",
+                "Manage &Models...",
+                self.show_models_dialog,
+                tip="The models you trained: switch, show in the file manager, delete",
+            ),
+        ]
+        self.actions = make_actions(self.action_specs, window)
+        self.retrain_action, self.manage_action = self.actions["retrain"], self.actions["manage_models"]
         window.installEventFilter(self)  # closing the window while a model trains asks first
 
     @property
@@ -62,27 +107,27 @@ class RetrainController(QObject):
         dialog = self.train_dialog
         return dialog is not None and dialog.run is not None and dialog.run.running
 
-    def eventFilter(self, watched, event) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close and self.training:
             if not self.train_dialog.ask_before_closing(self.window, "A model is training", "Quit digitsum?"):
                 if self.window in self.train_dialog.close_when_ended:
-                    self.window.status.showMessage("Stopping the training run: digitsum quits once its best is saved")
+                    self.status.showMessage("Stopping the training run: digitsum quits once its best is saved")
                 event.ignore()
                 return True  # the window stays open (its closeEvent does not run)
         return super().eventFilter(watched, event)
 
     # --- dialogs -------------------------------------------------------------------------------
-    def current_model(self):
+    def current_model(self) -> StoredModel | None:
         """The model in use as a ``core.models.store.StoredModel`` (None while none is loaded)."""
         from core.models.store import describe_model, is_in_store
 
-        summary = self.window.summary
+        summary = self.state.summary
         if summary is None:
             return None
         return describe_model(summary.path, in_store=is_in_store(self.store.runs_dir, summary.path))
 
     @Slot()
-    def show_retrain_dialog(self):
+    def show_retrain_dialog(self) -> TrainDialog:
         """Open Model > Retrain... (the same dialog again while a run is going on)."""
         from digitsum_gui.retrain.dialog import TrainDialog  # imports torch (core.devices): not at start-up
 
@@ -90,9 +135,8 @@ class RetrainController(QObject):
         if not self.training:
             if dialog is not None:
                 dialog.deleteLater()
-            labels = self.window.labels_controller.labels
             dialog = self.train_dialog = TrainDialog(
-                self.store, self.current_model(), labels, self.window, settings=self.window.settings
+                self.store, self.current_model(), self._labels(), self.window, settings=self.settings
             )
             dialog.model_switch_requested.connect(self.switch_model)
         dialog.show()
@@ -101,12 +145,12 @@ class RetrainController(QObject):
         return dialog
 
     @Slot()
-    def show_models_dialog(self):
+    def show_models_dialog(self) -> ModelsDialog:
         """Open Model > Manage Models..."""
         from digitsum_gui.models_dialog import ModelsDialog
 
         if self.models_dialog is None:
-            current = self.window.summary.path if self.window.summary is not None else None
+            current = self.state.summary.path if self.state.summary is not None else None
             self.models_dialog = ModelsDialog(self.store, current, self.window)
             self.models_dialog.model_switch_requested.connect(self.switch_model)
         else:
@@ -117,12 +161,13 @@ class RetrainController(QObject):
 
     # --- switching -----------------------------------------------------------------------------
     @Slot(Path)
-    def switch_model(self, path) -> None:
+    def switch_model(self, path: str | Path) -> None:
         """Load ``path``; once it is in use, offer to predict the open folder again."""
         self._offer_repredict_for = Path(path)
-        self.window.set_model(path, rerun=False)
+        self._set_model(path, rerun=False)
 
-    def _on_model_changed(self, summary) -> None:
+    def on_model_changed(self, summary: ModelSummary) -> None:
+        """A model is in use: the dialogs show it; the one ``switch_model`` asked for offers to predict again."""
         if self.models_dialog is not None:
             self.models_dialog.set_current(summary.path)
         if self.train_dialog is not None and not self.training:
@@ -131,23 +176,24 @@ class RetrainController(QObject):
         if (
             wanted is not None
             and same_file(summary.path, wanted)
-            and self.window.source
-            and not same_file(summary.path, self.window.rows_model)  # the rows are this model's already
+            and self.state.source
+            and not same_file(summary.path, self.state.rows_model)  # the rows are this model's already
         ):
             self.offer_repredict()
 
     def offer_repredict(self) -> None:
         """Ask (non-blocking) whether to predict the open folder again; ``repredict`` runs on Yes."""
-        shown = Path(self.window.source[0]).name
+        shown = Path(self.state.source[0]).name
         self._question = open_box(
             self.window,
             QMessageBox.Icon.Question,
             "Predict again?",
-            f"Now using {self.window.summary.name}. Predict {shown} again with it?",
+            f"Now using {self.state.summary.name}. Predict {shown} again with it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             on_yes=self.repredict,
         )
 
     @Slot()
     def repredict(self) -> bool:
-        return self.window.predict()
+        """Predict the open folder again (Yes to ``offer_repredict``)."""
+        return self._predict()

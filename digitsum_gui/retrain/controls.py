@@ -7,12 +7,16 @@ without a line here or in ``form.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
 from core.train.command import Control
 
+ControlValue = bool | int | float | str | None  # a TrainOptions field's value, by its type
 
-def make_control(kind: type, spec: Control, default, on_change) -> QWidget:
+
+def make_control(kind: type, spec: Control, default: ControlValue, on_change: Callable[..., object]) -> QWidget:
     """The widget for a ``TrainOptions`` field of type ``kind`` (``core.train.command.Control``)."""
     if kind is bool:
         widget = QCheckBox()
@@ -33,7 +37,7 @@ def make_control(kind: type, spec: Control, default, on_change) -> QWidget:
     return widget
 
 
-def control_value(widget: QWidget):
+def control_value(widget: QWidget) -> ControlValue:
     """What a ``make_control`` widget holds, as its field's value (empty text: None, the default)."""
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
@@ -42,7 +46,7 @@ def control_value(widget: QWidget):
     return widget.value()
 
 
-def set_control_value(widget: QWidget, value) -> None:
+def set_control_value(widget: QWidget, value: ControlValue) -> None:
     """Show ``value`` (the recipe's, say) in a ``make_control`` widget."""
     if isinstance(widget, QCheckBox):
         widget.setChecked(bool(value))

@@ -11,9 +11,10 @@ user's "Yes") asks the window to switch.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -46,6 +47,11 @@ from digitsum_gui.retrain.form import TrainForm
 from digitsum_gui.retrain.process import TrainingRun
 from digitsum_gui.retrain.progress import TrainingProgress, pct
 from digitsum_gui.style import fixed_font
+
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+    from core.models.store import StoredModel
+    from digitsum_gui.model_store import ModelStore
 
 # The child's error messages speak the command line's language; the dialog says it in its own.
 DIALOG_WORDS = (
@@ -91,7 +97,14 @@ class TrainDialog(QDialog):
 
     model_switch_requested = Signal(Path)
 
-    def __init__(self, store, current=None, folder_labels=None, parent=None, settings=None):
+    def __init__(
+        self,
+        store: ModelStore,
+        current: StoredModel | None = None,
+        folder_labels: FolderLabels | None = None,
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Retrain model")
         self.setModal(False)
@@ -198,7 +211,7 @@ class TrainDialog(QDialog):
         total, keep = sum(self.splitter.sizes()), self.form.data_box.sizeHint().height() + 8
         self.splitter.setSizes([min(self.splitter.sizes()[0], keep), max(total - keep, self.splitter.sizes()[1])])
 
-    def set_current(self, current) -> None:
+    def set_current(self, current: StoredModel | None) -> None:
         """The model in use changed: the next run fine-tunes and is compared against ``current``."""
         self.current = current
         self.form.set_current(current)
@@ -394,16 +407,15 @@ class TrainDialog(QDialog):
         self.outcome.setText(self.comparison_text() + " Switched to the new model.")
         self.model_switch_requested.emit(path)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, reason: str, details: str) -> None:
         self._set_running(False)
         self.panel.ended("Training failed; the model in use is unchanged.")
         if not self._close_waiting():
-            self._show_failure(message)
+            self._show_failure(reason, details)
 
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, reason: str, details: str = "") -> None:
         """Say it once: one box in the dialog's words (the child's output under Show Details),
         the log opened on what the child wrote (it is already there, not added again)."""
-        first, _, details = message.partition("\n")
         self.outcome.setText("The model in use is unchanged. The log below has the training's own output.")
         if self.log.toPlainText().strip():
             self.log_toggle.setChecked(True)
@@ -411,7 +423,7 @@ class TrainDialog(QDialog):
             self,
             QMessageBox.Icon.Warning,
             "Training failed",
-            in_dialog_words(first),
+            in_dialog_words(reason),
             informative="The model in use is unchanged.",
             details=details.strip(),
         )
@@ -428,7 +440,7 @@ class TrainDialog(QDialog):
             QTimer.singleShot(0, window.close)  # after this slot: the run is no longer running then
         return bool(waiting)
 
-    def ask_before_closing(self, window, title: str, what: str) -> bool:
+    def ask_before_closing(self, window: QWidget, title: str, what: str) -> bool:
         """The close guard of ``window`` (this dialog, or the main window): True when nothing is
         left running and it may close now (``digitsum_gui.retrain.closing``'s three answers).
 
@@ -446,7 +458,7 @@ class TrainDialog(QDialog):
                 self.close_when_ended.append(window)
         return False
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.ask_before_closing(self, "Training is running", "Close the Retrain dialog?"):
             event.ignore()
             return

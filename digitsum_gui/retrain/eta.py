@@ -16,6 +16,7 @@ Plain Python (no Qt): ``now`` is any monotonic clock, replaceable in tests.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from core.train.events import ProgressEvent
 
@@ -23,7 +24,7 @@ from core.train.events import ProgressEvent
 class TrainingClock:
     """Feed it the run's events (``add``); ask ``images_per_s()`` and ``seconds_left()`` any time."""
 
-    def __init__(self, now=time.monotonic):
+    def __init__(self, now: Callable[[], float] = time.monotonic):
         self.now = now
         self.reset()
 

@@ -7,8 +7,10 @@ show the exact command it would run.
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -40,6 +42,10 @@ from digitsum_gui.dialogs import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
 from digitsum_gui.style import problem_style
 
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+    from core.models.store import StoredModel
+
 # below this many validation images one image is over 1 point of accuracy: "better" means little
 MIN_USEFUL_VAL = 100
 
@@ -58,7 +64,12 @@ class TrainForm(QWidget):
     changed = Signal()
     options_type = TrainOptions  # its fields with control(...) metadata become the Schedule group's rows
 
-    def __init__(self, current=None, folder_labels=None, parent=None):
+    def __init__(
+        self,
+        current: StoredModel | None = None,
+        folder_labels: FolderLabels | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.current = current
         self.folder_labels = folder_labels
@@ -236,7 +247,7 @@ class TrainForm(QWidget):
         self.fine_tune.setText(f"Fine-tune the model in use ({shown})")
         self.fine_tune.setEnabled(self.current is not None)
 
-    def set_current(self, current) -> None:
+    def set_current(self, current: StoredModel | None) -> None:
         """The model in use changed (loaded, or switched to): fine-tuning starts from ``current``."""
         self.current = current
         self._show_current()
@@ -359,7 +370,7 @@ class TrainForm(QWidget):
         return True
 
     # --- results -------------------------------------------------------------------------------
-    def data_specs(self, stage_dir=None) -> list[str]:
+    def data_specs(self, stage_dir: str | os.PathLike | None = None) -> list[str]:
         """The ``--data`` specs.
 
         Corrections kept in a sidecar (a read-only folder) are trained from ``stage_dir``,
@@ -376,7 +387,7 @@ class TrainForm(QWidget):
             specs.append(f"synthetic:{self.synthetic_count.value()}")
         return specs
 
-    def stage(self, stage_dir) -> None:
+    def stage(self, stage_dir: str | os.PathLike) -> None:
         """Fill ``stage_dir`` with the open folder's labels where they live in a sidecar."""
         if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_sidecar:
             self.folder_labels.training_spec(stage_dir)
@@ -392,7 +403,7 @@ class TrainForm(QWidget):
     def val_image_count(self) -> int:
         return real_val_count(self.real_image_count()) + (self.val_size.value() if self.synthetic.isChecked() else 0)
 
-    def options(self, stage_dir=None) -> TrainOptions:
+    def options(self, stage_dir: str | os.PathLike | None = None) -> TrainOptions:
         """The run as chosen (``out`` and ``compare`` left for the dialog)."""
         fine = self.fine_tune.isChecked() and self.current is not None
         return self.options_type(

@@ -10,8 +10,8 @@ the tail of its stderr for the log and for error reports.
   (``stopped_early: true``). SIGTERM is the fallback where the file cannot be written.
 - ``cancel()`` kills the child and removes the run folder; ``cancel_and_wait()`` also waits
   for it to exit (closing a window or dialog while a run goes on).
-- A child that fails to start, crashes, or exits non-zero ends in ``failed(reason)`` with
-  its error event and stderr tail; a run folder with no model in it is removed.
+- A child that fails to start, crashes, or exits non-zero ends in ``failed(reason, details)``:
+  its error event, and its stderr tail; a run folder with no model in it is removed.
 
 Every run ends with exactly one of ``succeeded``, ``failed`` or ``cancelled``.
 """
@@ -66,8 +66,8 @@ class TrainingRun(QObject):
         Text the child wrote to stderr (and stdout lines that were not JSON).
     succeeded(dict)
         The child exited 0 after its ``done`` event, which is passed on.
-    failed(str)
-        Why the run ended without a model: one line, a blank line, the stderr tail.
+    failed(str reason, str details)
+        Why the run ended without a model, in one line, and the stderr tail (or "").
     cancelled()
         Cancelled by ``cancel()``; the run folder is gone.
     """
@@ -75,7 +75,7 @@ class TrainingRun(QObject):
     event = Signal(dict)
     log = Signal(str)
     succeeded = Signal(dict)
-    failed = Signal(str)
+    failed = Signal(str, str)
     cancelled = Signal()
 
     def __init__(self, argv: list[str], run_dir, parent=None):
@@ -218,7 +218,7 @@ class TrainingRun(QObject):
         if not (self.run_dir / "best.safetensors").is_file():
             self._remove_run_dir()  # nothing worth keeping; the store lists only finished runs
         tail = self.stderr_text()
-        self.failed.emit(f"{reason}\n\n{tail}" if tail else reason)
+        self.failed.emit(reason, tail)
 
     def _remove_run_dir(self) -> None:
         shutil.rmtree(self.run_dir, ignore_errors=True)

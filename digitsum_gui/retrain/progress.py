@@ -36,7 +36,8 @@ from digitsum_gui.style import fixed_font
 STEP_LOG_EVERY_S = 10.0  # a step line every few seconds: an hour's run stays within the log's 2,000 lines
 
 
-def pct(value) -> str:
+def pct(value: float | None) -> str:
+    """``value`` as a percentage with one decimal, or "not known"."""
     return f"{value:.1%}" if isinstance(value, (int, float)) else "not known"
 
 
@@ -44,7 +45,7 @@ def _number(value, spec: str) -> str:
     return format(value, spec) if isinstance(value, (int, float)) else "?"
 
 
-def log_line(event: ProgressEvent, epochs=None, steps_per_epoch=None) -> str:
+def log_line(event: ProgressEvent, epochs: int | None = None, steps_per_epoch: int | None = None) -> str:
     """One line of the Log panel for a progress event ("" for none: an error event's message
     is in the log already, from the child's stderr). ``epochs`` and ``steps_per_epoch`` come
     from the run's start event (a step event does not repeat them)."""
@@ -84,7 +85,7 @@ def log_line(event: ProgressEvent, epochs=None, steps_per_epoch=None) -> str:
 class TrainingProgress(QWidget):
     """Status line, progress bar, chart, log and outcome of one run at a time."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.status = QLabel("Not started.")
         self.status.setWordWrap(True)

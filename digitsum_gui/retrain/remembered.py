@@ -15,10 +15,15 @@ puts back only what still applies:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
 from digitsum_gui.retrain.controls import control_value, set_control_value
+
+if TYPE_CHECKING:
+    from digitsum_gui.retrain.form import TrainForm
 
 GROUP = "retrain"
 
@@ -35,7 +40,7 @@ def _as_list(value) -> list[str]:
     return [str(v) for v in value or [] if v]
 
 
-def save(form, settings: QSettings) -> None:
+def save(form: TrainForm, settings: QSettings) -> None:
     """Remember the choices ``form`` (a ``TrainForm``) shows now."""
     settings.beginGroup(GROUP)
     try:
@@ -58,7 +63,7 @@ def save(form, settings: QSettings) -> None:
         settings.endGroup()
 
 
-def restore(form, settings: QSettings) -> None:
+def restore(form: TrainForm, settings: QSettings) -> None:
     """Show the choices remembered in ``settings`` (none yet: the form stays as it is)."""
     settings.beginGroup(GROUP)
     try:

@@ -11,21 +11,27 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from core.inputs.listing import InputItem
+
 THUMBNAIL_CACHE = 2000  # pixmaps kept (~7 KB each): several screens of scrolling
 
 
-def array_to_image(image) -> QImage:
+def array_to_image(image: np.ndarray) -> QImage:
     """A uint8 (H, W) grey array as a QImage that owns its pixels (safe to hand to another thread)."""
     height, width = image.shape
     data = image.tobytes()  # a QImage made on a buffer does not copy it: .copy() does
     return QImage(data, width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
-def read_thumbnail(item) -> QImage | None:
+def read_thumbnail(item: InputItem) -> QImage | None:
     """``item`` as the model saw it, or None for a file that cannot be read."""
     from core.inputs.images import ImageReadError
     from core.inputs.listing import load_item  # the one reader: the thumbnail is what the model saw
@@ -49,7 +55,7 @@ class Thumbnails(QObject):
     ready = Signal(int)
     _read = Signal(int, int, object)  # generation, input index, QImage or None (from a reader)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._items: list = []
         self._pixmaps: OrderedDict[int, QPixmap | None] = OrderedDict()  # LRU by input index; None = unreadable
@@ -103,12 +109,12 @@ class Thumbnails(QObject):
         self._reading.clear()
         self._generation += 1  # a read under way now is not shown either
 
-    def _read_for_paint(self, generation: int, item, input_index: int) -> None:
+    def _read_for_paint(self, generation: int, item: InputItem, input_index: int) -> None:
         """On a reader's thread: skip inputs of an older folder, read, send the image back."""
         if generation == self._generation:
             self._read.emit(generation, input_index, read_thumbnail(item))
 
-    def _on_read(self, generation: int, input_index: int, image) -> None:
+    def _on_read(self, generation: int, input_index: int, image: QImage | None) -> None:
         if generation != self._generation:
             return
         self._reading.discard(input_index)

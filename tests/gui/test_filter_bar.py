@@ -76,8 +76,8 @@ def test_the_threshold_steps_by_1_percent_and_by_a_tenth_from_99_and_is_remember
 def test_esc_in_the_name_filter_empties_it_and_is_left_to_cancel_when_it_is_empty(qtbot, rows_window):
     window = rows_window(ROWS)
     edit = window.filter_bar.text_edit
-    window._stop = threading.Event()  # as if a run were going: Model > Cancel (Esc) is enabled
-    window._update_actions()
+    window.state.stop = threading.Event()  # as if a run were going: Model > Cancel (Esc) is enabled
+    window.update_actions()
     cancelled = []
     window.cancel_action.triggered.connect(lambda: cancelled.append(True))
     edit.setFocus()
@@ -88,7 +88,7 @@ def test_esc_in_the_name_filter_empties_it_and_is_left_to_cancel_when_it_is_empt
     assert cancelled == []  # the filter's Esc, not the run's
     qtbot.keyClick(edit, Qt.Key.Key_Escape)  # an empty filter leaves Esc to Cancel
     assert cancelled == [True]
-    window._stop = None
+    window.state.stop = None
 
 
 # --- issue #24 item 23: no jitter as rows come in ---------------------------------------------------------------

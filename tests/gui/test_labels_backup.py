@@ -41,7 +41,7 @@ def test_the_backup_is_the_file_as_each_opening_found_it_and_comes_back_after_a_
     original = labels_csv.read_bytes()
     open_with_rows(window, folder)
     restore = window.labels_backup.action
-    assert restore in window.file_menu.actions() and not restore.isEnabled()  # nothing changed, no backup
+    assert restore in window.menus["file"].actions() and not restore.isEnabled()  # nothing changed, no backup
 
     type_sum(window, 0, "30")
     type_sum(window, 1, "31")  # a second change: the backup stays the file as it was opened

@@ -108,8 +108,8 @@ def test_the_loupe_shows_the_image_at_3x(qtbot, make_window):
 
 def test_the_detail_pane_gives_way_to_a_narrow_window_and_the_view_menu_brings_it_back(qtbot, make_window, settings):
     window = make_window()
-    action = window.detail_action
-    assert action in window.view_menu.actions()
+    action = window.actions["detail_pane"]
+    assert action in window.menus["view"].actions()
     show_window_at(qtbot, window, 1366, 768)
     assert window.detail.isVisible() and action.isChecked()
     show_window_at(qtbot, window, 1024, 700)  # too narrow for the table up to the True sum and the pane
@@ -130,4 +130,4 @@ def test_the_detail_pane_gives_way_to_a_narrow_window_and_the_view_menu_brings_i
     window.close()
     again = make_window()
     show_window_at(qtbot, again, 1366, 768)
-    assert not again.detail.isVisible() and not again.detail_action.isChecked()
+    assert not again.detail.isVisible() and not again.actions["detail_pane"].isChecked()

@@ -280,10 +280,12 @@ def test_settings_are_remembered(qtbot, settings, baseline_model, synth_folder):
 
 def test_second_look_is_a_remembered_menu_setting_used_by_the_next_run(qtbot, settings, make_window, synth_folder):
     window = make_window(wait_for_model=True)
-    assert window.second_look_action.isChecked() and window.second_look_action in window.model_menu.actions()
+    assert (
+        window.actions["second_look"].isChecked() and window.actions["second_look"] in window.menus["model"].actions()
+    )
     run_folder(qtbot, window, synth_folder)
     assert window.worker._predictor.second_look_below > 0  # on by default
-    window.second_look_action.trigger()  # off
+    window.actions["second_look"].trigger()  # off
     assert settings.value("second_look", type=bool) is False and window.worker.second_look is False
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.predict_action.trigger()
@@ -291,7 +293,7 @@ def test_second_look_is_a_remembered_menu_setting_used_by_the_next_run(qtbot, se
     assert len(window.table_model.rows) == 40
     window.close()
     again = make_window()
-    assert not again.second_look_action.isChecked() and again.worker.second_look is False
+    assert not again.actions["second_look"].isChecked() and again.worker.second_look is False
 
 
 def test_folders_are_remembered_absolute_and_the_bundled_model_by_name(

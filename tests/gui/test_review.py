@@ -316,7 +316,7 @@ def test_ctrl_z_undoes_sums_typed_and_cleared_and_gives_labels_csv_back_byte_for
     assert read_labels_csv(path)[names[1]] == (typed, None)
     undo_key(qtbot, window, Qt.Key.Key_Y)
     assert names[0] not in read_labels_csv(path) and names[3] in read_labels_csv(path)
-    assert [a.text().replace("&", "") for a in window.review.edit_menu.actions()][:2] == [
+    assert [a.text().replace("&", "") for a in window.menus["edit"].actions()][:2] == [
         "Undo Clear True Sum of " + names[0],
         "Redo Clear 3 True Sums",
     ]

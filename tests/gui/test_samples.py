@@ -13,7 +13,7 @@ def test_sample_images_open_a_copy_and_a_sum_typed_there_leaves_the_installed_on
     store = ModelStore(tmp_path / "appdata")
     window = make_window(store=store)
     action = window.samples.action
-    assert action in window.help_menu.actions()
+    assert action in window.menus["help"].actions()
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         action.trigger()
     copy = store.samples_dir

@@ -7,10 +7,10 @@ from digitsum_gui.shortcuts import KEYS, ShortcutsDialog
 
 def test_the_shortcuts_page_lists_every_key_from_the_actions_that_own_them(qtbot, make_window):
     window = make_window()
-    help_menu = [a.text().replace("&", "") for a in window.help_menu.actions()]
+    help_menu = [a.text().replace("&", "") for a in window.menus["help"].actions()]
     assert help_menu[0] == "Keyboard Shortcuts"
-    window.shortcuts_action.trigger()
-    dialog = window.shortcuts_dialog
+    window.actions["keyboard_shortcuts"].trigger()
+    dialog = window.shortcuts_help.dialog
     assert isinstance(dialog, ShortcutsDialog) and dialog.isVisible()
     shown = dialog.rows()
     keys = {(keys, what.removesuffix(" (in the table)")) for _, keys, what in shown}
@@ -34,5 +34,5 @@ def test_the_shortcuts_page_lists_every_key_from_the_actions_that_own_them(qtbot
 
     # built when it opens, from the actions: a key changed there is the key shown
     window.review.next_action.setShortcut(QKeySequence("J"))
-    window.shortcuts_action.trigger()
-    assert ("Edit", "J", "Next Doubtful Row (in the table)") in window.shortcuts_dialog.rows()
+    window.actions["keyboard_shortcuts"].trigger()
+    assert ("Edit", "J", "Next Doubtful Row (in the table)") in window.shortcuts_help.dialog.rows()

@@ -48,8 +48,8 @@ def test_open_recent_with_a_missing_folder_keeps_the_rows_says_so_once_and_drops
     window.settings.setValue("recent_folders", [str(gone), str(synth_folder)])
     title = window.windowTitle()
 
-    window.recent_menu.aboutToShow.emit()
-    entry = next(a for a in window.recent_menu.actions() if a.text() == str(gone))
+    window.menus["recent"].aboutToShow.emit()
+    entry = next(a for a in window.menus["recent"].actions() if a.text() == str(gone))
     entry.trigger()
     assert window.windowTitle() == title and window.source == [str(synth_folder)]
     assert len(window.table_model.rows) == 40 and not window.running
@@ -67,11 +67,11 @@ def test_open_recent_with_a_missing_folder_keeps_the_rows_says_so_once_and_drops
 def test_a_folder_that_vanishes_before_listing_is_named_once(qtbot, make_window, tmp_path):
     window = make_window(wait_for_model=True)
     texts = []
-    window.worker.error.connect(texts.append)
+    window.worker.error.connect(lambda reason, details: texts.append((reason, details)))
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.source = [str(tmp_path / "nowhere")]  # it existed when opened; it is gone when listed
         window.predict()
-    assert texts == [f"Cannot open {tmp_path / 'nowhere'}: no such file or folder"]
+    assert texts == [(f"Cannot open {tmp_path / 'nowhere'}: no such file or folder", "")]
 
 
 def test_after_cancel_the_status_bar_shows_no_rate_or_eta(qtbot, make_window, synth_folder, digits_model):

@@ -173,7 +173,7 @@ def test_a_failed_run_keeps_the_model_in_use(qtbot, make_window):
     assert dialog.start()
     with qtbot.waitSignal(dialog.run.failed, timeout=TIMEOUT_MS) as failed:
         pass
-    assert "invalid int value: 'lots'" in failed.args[0]
+    assert "invalid int value: 'lots'" in failed.args[1]  # the details: the child's stderr
     assert window.summary.path == in_use and window.status.model_label.text() == shown
     assert window.retrain.store.models() == [] and not window.retrain.training
 

@@ -113,8 +113,8 @@ def test_bad_arguments_are_reported_and_nothing_switches(qtbot, tmp_path, baseli
     assert dialog.start()
     with qtbot.waitSignal(dialog.run.failed, timeout=RUN_TIMEOUT_MS) as failed:
         pass
-    message = failed.args[0]
-    assert "exited with code 2" in message and "invalid int value" in message
+    reason, details = failed.args
+    assert "exited with code 2" in reason and "invalid int value" in details
     assert "unchanged" in dialog.outcome.text() and "invalid int value" in dialog.log.toPlainText()
     assert not dialog.run_dir.exists()  # nothing worth keeping
     assert switched == [] and dialog.store.models() == []
