@@ -182,7 +182,8 @@ def iter_predictions(args, report: dict, before_run=None):
     """
     from core.devices import DistContext, distributed_setup, resolve_device, torchrun_world
     from core.inputs.listing import left_out_note, list_inputs
-    from core.predict.predictor import Predictor, RunStats, is_cpu
+    from core.predict.predictor import Predictor, is_cpu
+    from core.predict.rows import RunStats
     from core.train.events import progress_bar
 
     if not args.inputs:
@@ -327,7 +328,7 @@ def _summary(stats) -> None:
 
 def cmd_evaluate(args) -> int:
     from core.inputs.listing import InputError, read_truth
-    from core.predict.predictor import score
+    from core.predict.rows import score
 
     try:
         truth = read_truth(args.labels, args.inputs)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QToolTip
 
 from core.inputs.listing import list_inputs, read_labels_csv
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.corrections import (
     CORRECTED_BACKGROUND,
     CORRECTED_FOREGROUND,

@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.main_window import MainWindow
 from digitsum_gui.table_model import ERROR_BACKGROUND, Column
 

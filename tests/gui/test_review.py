@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from core.inputs.listing import read_labels_csv
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table_model import Column
 
