@@ -112,7 +112,7 @@ def rows_window(qtbot, make_window, settings, tmp_path):
     second. The folder (``window.source[0]``) holds no images, and ``labels`` (name -> sum), if
     given, as its labels.csv.
     """
-    from core.inputs.listing import write_labels_csv
+    from core.labels.labels_csv import write_labels_csv
     from digitsum_gui.model_store import ModelStore
 
     def make(rows, labels=None):

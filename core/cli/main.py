@@ -358,7 +358,8 @@ def _summary(stats) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core.inputs.listing import InputError, read_truth
+    from core.errors import InputError
+    from core.labels.labels_csv import read_truth
     from core.predict.rows import score
 
     try:

@@ -31,11 +31,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import reason
+from core.errors import InputError, reason
 from core.files import atomic_write_bytes, require_regular
 from core.inputs.arrays import array_format
-from core.inputs.listing import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
+from core.inputs.listing import display_name
+from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv, write_labels_csv
 from core.predict.prediction_csv import ExportError, atomic_text_file
+from core.spec import MAX_SUM
 
 try:
     import fcntl

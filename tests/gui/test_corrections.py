@@ -6,7 +6,8 @@ import shutil
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QToolTip
 
-from core.inputs.listing import list_inputs, read_labels_csv
+from core.inputs.listing import list_inputs
+from core.labels.labels_csv import read_labels_csv
 from core.predict.rows import PredictionRow
 from digitsum_gui.corrections import (
     CORRECTED_BACKGROUND,
