@@ -41,6 +41,7 @@ def main():
     from core.inputs.listing import list_inputs
     from core.predict.prediction_csv import write_predictions_csv
     from core.predict.predictor import Predictor
+    from core.predict.readers import LaunchedBatch
 
     items = list_inputs([folder])
     predictor = Predictor(None, device="cpu", batch_size=args.batch_size, workers=args.workers, processes=True)
@@ -59,11 +60,11 @@ def main():
 
         @staticmethod
         def launch(images):
-            return probs[: len(images)], digit_probs[: len(images)], None, images
+            return LaunchedBatch(probs[: len(images)], digit_probs[: len(images)], None, images)
 
         @staticmethod
         def collect(launched):
-            return launched[0], launched[1]
+            return launched.probs, launched.digit_probs
 
     predictor.reader = MadeUpGpu()
     predictor.second_look_below = 0  # the made-up rows are all doubtful

@@ -51,8 +51,10 @@ def timed(cmd: list[str], env: dict | None = None) -> float:
 
 def accuracy_check(folder: Path, model) -> dict:
     """Exact-sum accuracy of the model in fp32 and in the Predictor's automatic precision."""
-    from core.inputs.listing import list_inputs, read_labels_csv
-    from core.predict.predictor import Predictor, score
+    from core.inputs.listing import list_inputs
+    from core.labels.labels_csv import read_labels_csv
+    from core.predict.predictor import Predictor
+    from core.predict.rows import score
 
     truth = read_labels_csv(folder / "labels.csv")
     items = [i for i in list_inputs([folder]) if i.name in truth]

@@ -13,7 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.inputs.listing import list_inputs, read_labels_csv
+from core.inputs.listing import list_inputs
+from core.labels.labels_csv import read_labels_csv
 from core.predict.predictor import Predictor
 
 

@@ -42,7 +42,7 @@ def main():
     p.add_argument("--model", default=None)
     args = p.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from core.inputs.listing import read_labels_csv, write_labels_csv
+    from core.labels.labels_csv import read_labels_csv, write_labels_csv
 
     labels = read_labels_csv(Path(args.folder) / "labels.csv")
     names = sorted(labels)[: args.count]

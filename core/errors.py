@@ -41,6 +41,7 @@ class DigitsumError(Exception):
 class InputError(DigitsumError, ValueError):
     """An input that cannot be used at all; ``str()`` is a one-line reason.
 
-    Defined here, not in ``core.inputs.listing`` where most are raised, so ``core.inputs.arrays`` (which
-    ``core.inputs.listing`` and ``core.predict.prediction_csv`` import) can raise it without an import cycle.
+    Defined here, not in ``core.inputs.listing`` or ``core.labels.labels_csv`` where most are
+    raised, so ``core.inputs.arrays`` (which ``core.inputs.listing`` and
+    ``core.predict.prediction_csv`` import) can raise it without an import cycle.
     """

@@ -34,7 +34,7 @@ from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
 from digitsum_gui.style import bold, problem_style, scaled
 
 if TYPE_CHECKING:
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
 
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
 MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window

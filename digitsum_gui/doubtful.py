@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from core.spec import DOUBTFUL_BELOW
 
 if TYPE_CHECKING:
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
 
 LOW_CONFIDENCE = DOUBTFUL_BELOW  # the threshold a session starts with (core.spec: how it was chosen)
 

@@ -24,7 +24,7 @@ from digitsum_gui.dialogs import show_error, show_info
 from digitsum_gui.status_bar import plural
 
 if TYPE_CHECKING:
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
     from digitsum_gui.main_window import MainWindow
 
 # scope -> the word before "rows" in what the window says ("" for all of them)

@@ -55,7 +55,7 @@ from digitsum_gui.worker import PredictWorker
 
 if TYPE_CHECKING:
     from core.inputs.listing import InputItem
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
     from digitsum_gui.worker import ModelSummary
 
 BUNDLED_MODEL_SETTING = "bundled"  # settings' "model_path" for the bundled model, wherever it is installed

@@ -21,7 +21,7 @@ from digitsum_gui.row_tally import RowTally
 
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
     from digitsum_gui.table_model import PredictionTableModel
 
 

@@ -221,7 +221,7 @@ class PredictWorker(QObject):
         if left_out:
             note = left_out_note(left_out)
             self.note.emit(note[0].upper() + note[1:])
-        from core.predict.predictor import RunStats
+        from core.predict.rows import RunStats
 
         stats = RunStats(total)
         stats.started = time.time()  # measured from here, not from listing

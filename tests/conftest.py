@@ -107,12 +107,12 @@ def make_window(qtbot, settings, baseline_model):
 
 @pytest.fixture
 def rows_window(qtbot, make_window, settings, tmp_path):
-    """A factory of real MainWindows showing ``rows`` (``core.predict.predictor.PredictionRow``) as if a run
+    """A factory of real MainWindows showing ``rows`` (``core.predict.rows.PredictionRow``) as if a run
     had read them from a folder, without running the model: a review of hundreds of rows in a
     second. The folder (``window.source[0]``) holds no images, and ``labels`` (name -> sum), if
     given, as its labels.csv.
     """
-    from core.inputs.listing import write_labels_csv
+    from core.labels.labels_csv import write_labels_csv
     from digitsum_gui.model_store import ModelStore
 
     def make(rows, labels=None):

@@ -15,7 +15,7 @@ import time
 
 from helpers.clitools import child_env
 
-from core.inputs.listing import read_labels_csv, write_labels_csv
+from core.labels.labels_csv import read_labels_csv, write_labels_csv
 
 SAVER = """
 import json, os, sys, time
@@ -102,8 +102,8 @@ def test_a_sidecar_note_that_cannot_be_written_never_fails_the_saved_correction(
     """The sidecar's ``.folder`` note was written by hand, past ``atomic_path``: where it could not
     be (a folder of that name) the correction was saved but ``set`` raised IsADirectoryError, and
     the window said "not saved" and kept showing the old sum."""
-    from core.inputs.listing import read_labels_csv
     from core.labels.folder_labels import FolderLabels, folder_key
+    from core.labels.labels_csv import read_labels_csv
 
     folder, sidecars = tmp_path / "scans", tmp_path / "sidecars"
     folder.mkdir()

@@ -24,7 +24,7 @@ from helpers.hostile import failing_on
 
 from core.inputs.images import read_image
 from core.predict.prediction_csv import ExportError, write_predictions_csv
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 
 SAMPLES = ROOT / "resources" / "samples"
 ROWS = [PredictionRow("a.png", 3, 0.5)]

@@ -20,12 +20,17 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core import __version__
 from core.cli.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
 from core.errors import DigitsumError, reason, signal_exit_status
 from core.spec import LAYOUTS, SECOND_LOOK_BELOW
+
+if TYPE_CHECKING:  # named only: a command imports what it runs when it runs
+    from core.predict.rows import PredictionRow, RunStats
 
 
 class CommandError(DigitsumError):
@@ -171,97 +176,127 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def iter_predictions(args, report: dict, before_run=None):
-    """Yield result rows in input order; counts land in ``report["stats"]``.
+class PredictionRun:
+    """One ``predict`` or ``evaluate`` run over the command line's inputs: its rows, counts and failure.
 
-    A failure of the model mid-run (not of a file: those are error rows) ends the stream
-    early and is kept in ``report["failure"]``, so the caller can still write the rows
-    it had before it exits non-zero. Under torchrun each rank predicts a round-robin shard
-    and rank 0 alone yields the gathered rows. ``before_run(items)``, if given, is called
-    once the inputs are listed and before the model loads (to refuse an output early).
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command's arguments (``_add_predict_args``).
+    before_run : callable, optional
+        ``before_run(items)`` is called once the inputs are listed and before the model
+        loads (to refuse an output early).
+
+    Attributes
+    ----------
+    stats : core.predict.rows.RunStats or None
+        The run's counts, from when the model has loaded (None before).
+    failure : str or None
+        Why the model failed mid-run (not a file: those are error rows), once it has; the
+        rows before it were still given, so that the caller can write them before it exits
+        non-zero.
+    is_main : bool
+        False on a torchrun rank other than 0, once ``rows()`` has started: such a rank
+        predicts its shard and gives no rows.
     """
-    from core.devices import DistContext, distributed_setup, resolve_device, torchrun_world
-    from core.inputs.listing import left_out_note, list_inputs
-    from core.predict.predictor import Predictor, RunStats, is_cpu
-    from core.train.events import progress_bar
 
-    if not args.inputs:
-        raise CommandError("no INPUT given: name a folder, image files or an .npy array")
-    left_out: list[str] = []
-    items = list_inputs(args.inputs, recursive=args.recursive, skipped=left_out)
-    if not items:
-        raise CommandError("no images found in " + ", ".join(args.inputs))
-    if before_run is not None:
-        before_run(items)
-    if is_cpu(args.device) and torchrun_world() == 1:
-        ctx = DistContext("cpu")  # one process on the CPU: ONNX Runtime, and torch is never imported
-    else:
-        ctx = distributed_setup(resolve_device(args.device))
-    report["is_main"] = ctx.is_main
-    if left_out and ctx.is_main:
-        print(f"digitsum {args.command}: note: {left_out_note(left_out)}", file=sys.stderr)
-    try:
-        predictor = Predictor(
-            args.model,
-            device=ctx.device,
-            batch_size=args.batch_size,
-            workers=args.workers,
-            second_look_below=0.0 if args.no_second_look else SECOND_LOOK_BELOW,
-            threads=args.threads,
-            announce=lambda text: ctx.is_main and print(f"digitsum {args.command}: {text}", file=sys.stderr),
-        )
-        if predictor.precision_note and ctx.is_main:  # why the CPU is not on ONNX Runtime (torch runs the model)
-            print(f"digitsum {args.command}: note: {predictor.precision_note}", file=sys.stderr)
-        # torch's ~200,000 objects live as long as the process: out of the cycle collector's
-        # sight, so the rows' allocations no longer set off scans of them (rows build 4x faster).
-        # No collection first (the GUI does one, digitsum_gui/collector.py): this process ends
-        # with the run, and a full collection costs ~0.1 s.
-        gc.freeze()
-        shard = items[ctx.rank :: ctx.world]
-        stats = report["stats"] = RunStats(len(items))
-        quiet = getattr(args, "quiet", False) or not ctx.is_main
-        with progress_bar(len(shard), "img", quiet=quiet) as bar:
-            if not quiet:
-                # tqdm.write goes to stdout unless told: that is where the CSV goes
-                look = (
-                    f", second look below {predictor.second_look_below:g}"
-                    if predictor.second_look_below and predictor.info.reads_digits
-                    else ""
-                )
-                bar.write(
-                    f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}{look}): "
-                    f"{len(items)} inputs",
-                    file=sys.stderr,
-                )
-            mine = []
-            try:
-                for rows in predictor.predict(shard):
+    def __init__(self, args, before_run=None):
+        self.args, self.before_run = args, before_run
+        self.stats: RunStats | None = None
+        self.failure: str | None = None
+        self.is_main = True
+
+    def rows(self) -> Iterator[PredictionRow]:
+        """Yield result rows in input order (once per run).
+
+        A failure of the model mid-run ends the stream early and is kept in ``failure``.
+        Under torchrun each rank predicts a round-robin shard and rank 0 alone yields the
+        gathered rows.
+        """
+        from core.devices import DistContext, distributed_setup, resolve_device, torchrun_world
+        from core.inputs.listing import left_out_note, list_inputs
+        from core.predict.predictor import Predictor, is_cpu
+        from core.predict.rows import RunStats
+        from core.train.events import progress_bar
+
+        args = self.args
+        if not args.inputs:
+            raise CommandError("no INPUT given: name a folder, image files or an .npy array")
+        left_out: list[str] = []
+        items = list_inputs(args.inputs, recursive=args.recursive, skipped=left_out)
+        if not items:
+            raise CommandError("no images found in " + ", ".join(args.inputs))
+        if self.before_run is not None:
+            self.before_run(items)
+        if is_cpu(args.device) and torchrun_world() == 1:
+            ctx = DistContext("cpu")  # one process on the CPU: ONNX Runtime, and torch is never imported
+        else:
+            ctx = distributed_setup(resolve_device(args.device))
+        self.is_main = ctx.is_main
+        if left_out and ctx.is_main:
+            print(f"digitsum {args.command}: note: {left_out_note(left_out)}", file=sys.stderr)
+        try:
+            predictor = Predictor(
+                args.model,
+                device=ctx.device,
+                batch_size=args.batch_size,
+                workers=args.workers,
+                second_look_below=0.0 if args.no_second_look else SECOND_LOOK_BELOW,
+                threads=args.threads,
+                announce=lambda text: ctx.is_main and print(f"digitsum {args.command}: {text}", file=sys.stderr),
+            )
+            if predictor.precision_note and ctx.is_main:  # why the CPU is not on ONNX Runtime (torch runs the model)
+                print(f"digitsum {args.command}: note: {predictor.precision_note}", file=sys.stderr)
+            # torch's ~200,000 objects live as long as the process: out of the cycle collector's
+            # sight, so the rows' allocations no longer set off scans of them (rows build 4x faster).
+            # No collection first (the GUI does one, digitsum_gui/collector.py): this process ends
+            # with the run, and a full collection costs ~0.1 s.
+            gc.freeze()
+            shard = items[ctx.rank :: ctx.world]
+            stats = self.stats = RunStats(len(items))
+            quiet = getattr(args, "quiet", False) or not ctx.is_main
+            with progress_bar(len(shard), "img", quiet=quiet) as bar:
+                if not quiet:
+                    # tqdm.write goes to stdout unless told: that is where the CSV goes
+                    look = (
+                        f", second look below {predictor.second_look_below:g}"
+                        if predictor.second_look_below and predictor.info.reads_digits
+                        else ""
+                    )
+                    bar.write(
+                        f"{predictor.info.name} on {predictor.device_name} ({predictor.precision}{look}): "
+                        f"{len(items)} inputs",
+                        file=sys.stderr,
+                    )
+                mine = []
+                try:
+                    for rows in predictor.predict(shard):
+                        if ctx.world == 1:
+                            stats.add(rows)
+                            yield from rows  # written before the bar counts them: "4/200" means 4 rows are out
+                        else:
+                            mine.extend(rows)
+                        bar.update(len(rows))
+                except (
+                    Exception
+                ) as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
+                    why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
+                    self.failure = f"prediction stopped after {stats.done} rows: {why}"
                     if ctx.world == 1:
-                        stats.add(rows)
-                        yield from rows  # written before the bar counts them: "4/200" means 4 rows are out
-                    else:
-                        mine.extend(rows)
-                    bar.update(len(rows))
-            except (
-                Exception
-            ) as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
-                why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
-                report["failure"] = f"prediction stopped after {stats.done} rows: {why}"
-                if ctx.world == 1:
-                    return
-                raise
-        if ctx.world > 1:
-            import torch.distributed as dist
+                        return
+                    raise
+            if ctx.world > 1:
+                import torch.distributed as dist
 
-            gathered = [None] * ctx.world if ctx.is_main else None
-            dist.gather_object(mine, gathered, dst=0)
-            if ctx.is_main:  # shards were dealt round-robin: interleave them back into input order
-                for i in range(len(items)):
-                    row = gathered[i % ctx.world][i // ctx.world]
-                    stats.add([row])
-                    yield row
-    finally:
-        ctx.close()
+                gathered = [None] * ctx.world if ctx.is_main else None
+                dist.gather_object(mine, gathered, dst=0)
+                if ctx.is_main:  # shards were dealt round-robin: interleave them back into input order
+                    for i in range(len(items)):
+                        row = gathered[i % ctx.world][i // ctx.world]
+                        stats.add([row])
+                        yield row
+        finally:
+            ctx.close()
 
 
 def _run_inputs(args, items) -> list[str]:
@@ -272,11 +307,8 @@ def _run_inputs(args, items) -> list[str]:
 
 
 def cmd_predict(args) -> int:
-    from core.predict.prediction_csv import check_output_target, write_predictions_csv
-
-    report: dict = {}
-
     from core.files import descriptor_named
+    from core.predict.prediction_csv import check_output_target, write_predictions_csv
 
     if sys.stdout is None and (args.output == "-" or descriptor_named(args.output) == 1):
         raise CommandError("stdout is closed (>&-): name a CSV file with --output")
@@ -285,28 +317,28 @@ def cmd_predict(args) -> int:
         if args.output != "-":
             check_output_target(args.output, _run_inputs(args, items))
 
-    rows = iter_predictions(args, report, refuse_unsafe_output)
+    run = PredictionRun(args, refuse_unsafe_output)
+    rows = run.rows()
     first = next(rows, None)  # start the run: a rank other than 0 writes nothing
-    if not report.get("is_main", True):
+    if not run.is_main:
         for _ in rows:
             pass
         return 0
-    if first is None and "failure" in report:
-        raise CommandError(report["failure"])  # failed before its first row: an older CSV stays as it was
+    if first is None and run.failure:
+        raise CommandError(run.failure)  # failed before its first row: an older CSV stays as it was
     import itertools
 
     stream = itertools.chain([] if first is None else [first], rows)
     write_predictions_csv(stream, sys.stdout if args.output == "-" else args.output)
-    _summary(report["stats"])
-    if "failure" in report:
-        raise CommandError(report["failure"])
-    _refuse_nonfinite(report)
+    _summary(run.stats)
+    if run.failure:
+        raise CommandError(run.failure)
+    _refuse_nonfinite(run.stats)
     return 0
 
 
-def _refuse_nonfinite(report: dict) -> None:
+def _refuse_nonfinite(stats: RunStats | None) -> None:
     """NaN or infinite model outputs end the command with exit 1 (after the rows are written): the model is at fault."""
-    stats = report.get("stats")
     if stats is not None and stats.nonfinite:
         raise CommandError(
             f"the model gave NaN or infinite outputs for {stats.nonfinite} of "
@@ -326,20 +358,21 @@ def _summary(stats) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core.inputs.listing import InputError, read_truth
-    from core.predict.predictor import score
+    from core.errors import InputError
+    from core.labels.labels_csv import read_truth
+    from core.predict.rows import score
 
     try:
         truth = read_truth(args.labels, args.inputs)
     except (InputError, OSError) as exc:
         raise CommandError(str(exc)) from None
-    report: dict = {}
-    rows = list(iter_predictions(args, report))
-    if not report.get("is_main", True):
+    run = PredictionRun(args)
+    rows = list(run.rows())
+    if not run.is_main:
         return 0
-    if "failure" in report:
-        raise CommandError(report["failure"])
-    _refuse_nonfinite(report)  # a score over NaN rows would pass for a score of the model
+    if run.failure:
+        raise CommandError(run.failure)
+    _refuse_nonfinite(run.stats)  # a score over NaN rows would pass for a score of the model
     result = score(rows, truth)
     if result["count"] == 0:
         raise CommandError("no input matched a label: check that --labels names the same files")

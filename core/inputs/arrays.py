@@ -2,8 +2,8 @@
 
 A new format is one ``ArrayFormat`` entry in ``ARRAY_FORMATS`` and its ``load`` function,
 both here. Everything that handles array files asks this module: listing and reading inputs
-(``core.inputs.listing.list_inputs``, ``load_item``), labelled sets (``load_labelled``,
-``labelled_count``), evaluate's truth (``read_truth``), the Retrain form's file dialog and
+(``core.inputs.listing.list_inputs``, ``load_item``), labelled sets (``core.labels.labels_csv``:
+``load_labelled``, ``labelled_count``), evaluate's truth (``read_truth``), the Retrain form's file dialog and
 the guard that keeps a prediction CSV from replacing a labels file (``core.predict.prediction_csv``).
 
 Torch-free and Qt-free; imports neither ``core.inputs.listing`` nor ``core.predict.prediction_csv``,

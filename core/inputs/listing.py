@@ -1,40 +1,29 @@
-"""What the user points us at: folders, image files, arrays (``.npy``) and their labels.
+"""What the user points us at: folders, image files and arrays (``.npy``), listed and read.
 
 ``list_inputs`` turns command-line or GUI inputs into a flat, ordered list of ``InputItem``
 without reading any pixels; ``load_item`` reads one of them (through ``core.inputs.images``, the
-one preprocessing path). ``load_labelled`` reads a whole labelled set for training: a folder
-with ``labels.csv`` or an assignment-style ``dataN.npy`` with its ``labN.npy`` twin;
-``labelled_count`` counts one, ``read_truth`` reads evaluate's labels. The array formats
-themselves (names, reading, checks) are ``core.inputs.arrays``: this module never names one.
+one preprocessing path). ``display_name`` and ``named_file`` turn file names into the names
+rows show and back. The array formats themselves (names, reading, checks) are
+``core.inputs.arrays``: this module never names one. Labels files and labelled sets are
+``core.labels.labels_csv``, which reads its images through this module.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import re
-import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import InputError, one_line, reason
-from core.files import require_regular
-from core.inputs.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, open_array, read_array_labels
+from core.inputs.arrays import array_format, array_rows, open_array
 from core.inputs.images import ImageReadError, out_of_range, read_image, to_model_input
 from core.inputs.no_digits import no_digits_reason
-from core.predict.prediction_csv import ExportError, atomic_text_file, csv_line, escape_cell, unescape_cell
-from core.spec import MAX_SUM, NUM_DIGITS
 
-# labels.csv is read whole (100,000 rows are ~3 MB); a file far larger is no labels file
-LABELS_MAX_BYTES = 256 << 20
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm", ".ppm"})
-
-
-class SkippedFilesWarning(UserWarning):
-    """Labelled files left out of a set because they could not be read; ``str()`` is one line naming a few."""
 
 
 def skipped_names(skipped: list[str], shown: int = 3) -> str:
@@ -59,17 +48,6 @@ class InputItem:
     name: str
     path: Path
     index: int | None = None
-
-
-@dataclass
-class LabelledSet:
-    """Images with their labels, ready for training."""
-
-    images: np.ndarray  # uint8 (N, 40, 168)
-    sums: np.ndarray  # int64 (N,)
-    digits: np.ndarray  # int64 (N, 4), -1 where unknown
-    names: list[str]
-    skipped: list[str] = field(default_factory=list)  # "name: reason" for unreadable files
 
 
 def natural_key(text: str) -> list:
@@ -265,291 +243,3 @@ def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
     if reason:
         raise ImageReadError(reason)
     return image
-
-
-def _parse_digits(text: str, total: int, where: Callable[[], str]) -> str | None:
-    """The four digits of a labels row (None when empty); ``where()`` names the row in errors."""
-    text = text.strip()
-    if not text:
-        return None
-    if len(text) != 4 or not text.isascii() or not text.isdigit():
-        raise InputError(f"{where()}: digits must be four digits 0-9, got {text!r}")
-    if sum(map(int, text)) != total:
-        raise InputError(f"{where()}: digits {text} do not add up to sum {total}")
-    return text
-
-
-_LABELS_COLUMNS = ("filename", "sum", "digits")
-
-
-def labels_columns(header: list[str], name: str) -> tuple[int, int, int | None]:
-    """Where ``filename``, ``sum`` and ``digits`` stand in a labels file's header row.
-
-    The one reading of the header that reading and rewriting ``labels.csv`` share: names
-    are matched without case or surrounding spaces; ``digits`` may be missing.
-
-    Raises
-    ------
-    InputError
-        ``filename`` or ``sum`` missing, or one of the three named twice (which one would be
-        meant is anyone's guess).
-    """
-    names = [h.strip().lower() for h in header]
-    for column in _LABELS_COLUMNS:
-        if names.count(column) > 1:
-            raise InputError(f"{name}: the header names {column!r} {names.count(column)} times; keep one")
-    if "filename" not in names or "sum" not in names:
-        raise InputError(f"{name}: expected a header row 'filename,sum[,digits]'")
-    return names.index("filename"), names.index("sum"), names.index("digits") if "digits" in names else None
-
-
-def read_labels_csv(path: str | os.PathLike) -> dict[str, tuple[int, str | None]]:
-    """Read ``labels.csv``: header ``filename,sum`` and optionally ``digits``.
-
-    Returns
-    -------
-    dict
-        filename -> (sum, digits or None), in file order.
-
-    Raises
-    ------
-    InputError
-        Missing file or columns, a sum that is not an integer 0..36, bad digits, duplicates.
-    """
-    path = Path(path)
-    labels: dict[str, tuple[int, str | None]] = {}
-    try:
-        require_regular(path, LABELS_MAX_BYTES)  # a named pipe would wait forever
-        with open(path, encoding="utf-8-sig", newline="") as f:  # -sig: Excel writes a BOM
-            reader = csv.reader(f)
-            i_name, i_sum, i_digits = labels_columns(next(reader, []), path.name)
-
-            def where() -> str:  # made only for an error: 100,000 rows are read on the GUI thread
-                return f"{path.name} line {reader.line_num}"
-
-            for row in reader:
-                if not "".join(row).strip():  # a blank line, or only commas
-                    continue
-                if len(row) <= max(i_name, i_sum):
-                    raise InputError(f"{where()}: expected filename and sum")
-                name, total = unescape_cell(row[i_name].strip()), row[i_sum].strip()
-                if not name:
-                    raise InputError(f"{where()}: empty filename")
-                if not total.isdecimal() or int(total) > MAX_SUM:  # (what the former \d+ took)
-                    raise InputError(f"{where()}: sum must be an integer 0..{MAX_SUM}, got {total!r}")
-                total = int(total)
-                digits = None
-                if i_digits is not None and i_digits < len(row):
-                    digits = _parse_digits(row[i_digits], total, where)
-                if name in labels:
-                    raise InputError(f"{where()}: {name} is listed twice")
-                labels[name] = (total, digits)
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: not UTF-8 text") from None
-    except csv.Error as exc:
-        raise InputError(f"{path.name}: not a valid CSV file ({exc})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({reason(exc)})") from None
-    return labels
-
-
-def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str | None]]) -> None:
-    """Write ``labels.csv`` atomically: the user's file, changed only where ``labels`` says.
-
-    Where the file exists with a ``filename,sum`` header, every column of it is kept, unknown
-    ones (``writer``, ``note``...) included, in their order, and so is the order of its rows:
-    a row's ``sum`` and ``digits`` take their new values, a row whose file is no longer in
-    ``labels`` goes (its sum was cleared), files new to it follow at the end. Otherwise (no
-    file, or one that is not a labels file) it is written afresh: ``filename,sum``, and
-    ``digits`` where some digits are known. A name a spreadsheet would run as a formula
-    (``=HYPERLINK(...).png``) gets a leading ``'``, as in the prediction CSV, and
-    ``read_labels_csv`` takes it off again.
-
-    Raises
-    ------
-    core.predict.prediction_csv.ExportError
-        If the file cannot be written, or the labels file there cannot be read whole; an
-        existing file is left as it was.
-    """
-    header, rows = _labels_rows(path)
-    with_digits = any(digits for _, digits in labels.values())
-    if header is None:
-        header, rows = (["filename", "sum", "digits"] if with_digits else ["filename", "sum"]), []
-    if with_digits and labels_columns(header, Path(path).name)[2] is None:
-        header = [*header, "digits"]
-    i_name, i_sum, i_digits = labels_columns(header, Path(path).name)
-    written = set()
-    with atomic_text_file(path, encoding="utf-8") as f:
-        f.write(csv_line(header))
-        for row in rows:
-            name = unescape_cell(row[i_name].strip()) if i_name < len(row) else ""
-            if name not in labels or name in written:
-                continue  # cleared (or a blank line)
-            written.add(name)
-            f.write(csv_line(_labels_row(row, len(header), i_name, i_sum, i_digits, name, *labels[name])))
-        for name, (total, digits) in labels.items():
-            if name not in written:
-                f.write(csv_line(_labels_row([], len(header), i_name, i_sum, i_digits, name, total, digits)))
-
-
-def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
-    """An existing labels file's header and rows as text, or ``(None, [])`` where there is none to keep.
-
-    Raises
-    ------
-    core.predict.prediction_csv.ExportError
-        If a file is there but cannot be read whole: it is not replaced by a file of fewer rows.
-    """
-    try:
-        require_regular(path, LABELS_MAX_BYTES)
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        return None, []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ExportError(f"cannot update {path}: {reason(exc)}; it is left as it was") from None
-    header = rows[0] if rows else []
-    names = [h.strip().lower() for h in header]
-    if "filename" not in names or "sum" not in names:
-        return None, []
-    try:
-        labels_columns(header, Path(path).name)
-    except InputError as exc:  # a column named twice: which one to change is not ours to guess
-        raise ExportError(f"cannot update {path}: {exc}; it is left as it was") from None
-    return header, rows[1:]
-
-
-def _labels_row(row, width, i_name, i_sum, i_digits, name, total, digits) -> list[str]:
-    cells = list(row) + [""] * (width - len(row))
-    cells[i_name], cells[i_sum] = escape_cell(name), str(int(total))  # as the prediction CSV: no formula runs
-    if i_digits is not None:
-        cells[i_digits] = digits or ""
-    return cells
-
-
-def load_labelled(spec: str | os.PathLike) -> LabelledSet:
-    """Read a labelled set: a folder with ``labels.csv``, or an array ``dataN.npy`` with ``labN.npy``.
-
-    Files listed in ``labels.csv`` that cannot be read are left out, named in ``skipped`` and
-    reported with a ``SkippedFilesWarning`` (count and the first few names): a user's data is
-    never dropped in silence.
-
-    Raises
-    ------
-    InputError
-        If the spec is neither, its labels are bad, or no labelled image could be read.
-    """
-    path = Path(spec)
-    images: list[np.ndarray] = []
-    sums: list[int] = []
-    digits: list[list[int]] = []
-    names: list[str] = []
-    skipped: list[str] = []
-    if path.is_dir():
-        labels = read_labels_csv(path / "labels.csv") if (path / "labels.csv").is_file() else None
-        if labels is None:
-            raise InputError(f"{spec}: no labels.csv in this folder")
-        for name, (total, known) in labels.items():
-            rel = Path(name)
-            if rel.is_absolute() or ".." in rel.parts:  # a shared labels.csv must not read elsewhere
-                skipped.append(f"{name}: outside the data folder")
-                continue
-            try:
-                item = InputItem(name, named_file(path, name))
-                images.append(load_item(item, require_digits=False))  # the user's label decides
-            except ImageReadError as exc:
-                skipped.append(f"{name}: {exc}")
-                continue
-            sums.append(total)
-            digits.append([int(c) for c in known] if known else [-1] * NUM_DIGITS)
-            names.append(name)
-    elif path.is_file() and array_format(path):
-        n = array_rows(path)
-        twin = label_twin(path)
-        labels = read_array_labels(twin)
-        if len(labels) != n:
-            raise InputError(f"{path.name} has {n} images but {twin.name} has {len(labels)} sums")
-        for i in range(n):
-            item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
-            try:
-                images.append(load_item(item, require_digits=False))
-            except ImageReadError as exc:
-                skipped.append(f"{item.name}: {exc}")
-                continue
-            sums.append(int(labels[i]))
-            digits.append([-1] * NUM_DIGITS)
-            names.append(item.name)
-    elif path.exists():
-        raise InputError(f"{spec}: expected a folder with labels.csv or an {' or '.join(ARRAY_FORMATS)} data file")
-    else:
-        raise InputError(f"{spec}: no such file or folder")
-    if not images:
-        detail = f" (none of {len(skipped)} could be read: {skipped_names(skipped)})" if skipped else ""
-        raise InputError(f"{spec}: no readable labelled images{detail}")
-    if skipped:
-        total = len(skipped) + len(images)
-        warnings.warn(
-            SkippedFilesWarning(
-                f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
-                f"are left out: {skipped_names(skipped)}"
-            ),
-            stacklevel=2,
-        )
-    return LabelledSet(
-        images=np.stack(images),
-        sums=np.asarray(sums, dtype=np.int64),
-        digits=np.asarray(digits, dtype=np.int64).reshape(-1, 4),
-        names=names,
-        skipped=skipped,
-    )
-
-
-def labelled_count(spec: str | os.PathLike) -> int:
-    """Images a ``--data`` spec holds, without reading them: a folder's ``labels.csv`` rows or an array's rows.
-
-    0 when the spec cannot be read (a form counting as the user types; training says why).
-    """
-    path = Path(spec)
-    try:
-        if path.is_dir():
-            return len(read_labels_csv(path / "labels.csv"))
-        return array_rows(path)
-    except (InputError, OSError):
-        return 0
-
-
-def read_truth(labels: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -> dict[str, tuple[int, str | None]]:
-    """The true labels ``evaluate`` scores against, keyed like the prediction CSV's ``file`` column.
-
-    Parameters
-    ----------
-    labels : str or path
-        A ``labels.csv`` (filename -> sum and digits), or an array labels file (``lab0.npy``)
-        whose sums belong, row for row, to the one array input of the same format.
-    inputs : sequence of str or path
-        The inputs as given to ``list_inputs``.
-
-    Returns
-    -------
-    dict
-        file -> (sum, digits or None); array rows are ``NAME:INDEX`` with no digits.
-
-    Raises
-    ------
-    InputError
-        Bad labels, not exactly one array input for array labels, or row counts that differ.
-    """
-    labels_path = Path(labels)
-    fmt = array_format(labels_path)
-    if fmt is None:
-        return read_labels_csv(labels_path)
-    sums = read_array_labels(labels_path)
-    data = [os.fspath(given) for given in inputs if array_format(given) is fmt]
-    if len(data) != 1:
-        raise InputError(f"--labels LAB{fmt.suffix} needs exactly one data {fmt.suffix} input")
-    name = data[0]
-    images = array_rows(name)
-    if images != len(sums):  # as `train` does: a score on a subset would pass for the whole
-        raise InputError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
-    shown = display_name(name)  # as list_inputs names the rows: a name that is not UTF-8 still matches
-    return {f"{shown}:{i}": (int(s), None) for i, s in enumerate(sums)}

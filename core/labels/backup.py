@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from core.errors import DigitsumError, reason
+from core.errors import DigitsumError, InputError, reason
 from core.files import atomic_write_bytes, require_regular
-from core.inputs.listing import LABELS_MAX_BYTES, InputError, read_labels_csv
 from core.labels.folder_labels import FolderLabels, LabelsSnapshot, folder_key
+from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv
 
 NOTE_NAME = "backup.json"
 FILE_NAMES = ("labels.csv", "sidecar.csv")  # in the backup: the folder's labels.csv, the sidecar

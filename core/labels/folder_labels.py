@@ -30,12 +30,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import reason
+from core.errors import InputError, reason
 from core.files import atomic_write_bytes, require_regular
 from core.folder_lock import FolderLock
 from core.inputs.arrays import array_format
-from core.inputs.listing import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
+from core.inputs.listing import display_name
+from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv, write_labels_csv
 from core.predict.prediction_csv import ExportError, atomic_text_file
+from core.spec import MAX_SUM
 
 LABELS_NAME = "labels.csv"
 LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a process hung while holding it

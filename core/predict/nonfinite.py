@@ -18,7 +18,7 @@ def nonfinite_as_errors(rows: list, probs: np.ndarray, digit_probs: np.ndarray |
 
     Parameters
     ----------
-    rows : list of core.predict.predictor.PredictionRow
+    rows : list of core.predict.rows.PredictionRow
         One batch's rows; those without an error are the ones ``probs`` was read for, in order.
     probs : np.ndarray, (n, 37)
     digit_probs : np.ndarray (n, 4, 10) or None

@@ -1,7 +1,7 @@
 """The model run by torch: on CUDA, and on a CPU where ONNX Runtime cannot be used.
 
-``core.predict.predictor.Predictor`` hands each batch to a reader: this one, or ``OnnxReader`` on
-the CPU (``core.predict.predictor``). Float models are prepared once (``core.predict.torch_precision``): batch norm
+``core.predict.predictor.Predictor`` hands each batch to a reader (``core.predict.readers``):
+this one, or ``OnnxReader`` on the CPU. Float models are prepared once (``core.predict.torch_precision``): batch norm
 folded into the convolution before it, channels_last, and under bf16 the convolution weights
 stored in bf16 so that autocast does not cast them again for every batch.
 """
@@ -13,6 +13,7 @@ import torch
 
 from core.devices import autocast, describe_device, resolve_device
 from core.models.checkpoint import load_model
+from core.predict.readers import LaunchedBatch
 from core.predict.torch_precision import cpu_has_fast_bf16, prepare_for_inference
 
 
@@ -63,8 +64,8 @@ class TorchReader:
         torch.set_num_threads(self.intra_op_threads)
 
     @torch.inference_mode()
-    def launch(self, images):
-        """Start the model on uint8 (n, 40, 168) images; returns what ``collect`` needs.
+    def launch(self, images) -> LaunchedBatch:
+        """Start the model on uint8 (n, 40, 168) images; returns what ``collect`` and a second look need.
 
         On CUDA everything here is asynchronous: a pinned host copy, a non-blocking upload
         (uint8: a quarter of the bytes of float), the forward pass, and non-blocking copies
@@ -89,17 +90,17 @@ class TorchReader:
         probs = sum_log_probs[:n].float().exp()  # (n, 37)
         digit_probs = None if digit_logits is None else digit_logits[:n].float().softmax(-1)  # (n, 4, 10)
         if not self.cuda:
-            return probs, digit_probs, None, seen
+            return LaunchedBatch(probs, digit_probs, None, seen)
         probs = probs.to("cpu", non_blocking=True)  # pinned: the copy runs after the kernels, in order
         digit_probs = None if digit_probs is None else digit_probs.to("cpu", non_blocking=True)
         done = torch.cuda.Event()
         done.record()
-        return probs, digit_probs, done, seen
+        return LaunchedBatch(probs, digit_probs, done, seen)
 
     @staticmethod
-    def collect(launched):
+    def collect(launched: LaunchedBatch):
         """``(probs (n, 37), digit_probs (n, 4, 10) or None)`` as numpy, once they have arrived."""
-        probs, digit_probs, done, _ = launched
-        if done is not None:
-            done.synchronize()
+        if launched.arrived is not None:
+            launched.arrived.synchronize()
+        probs, digit_probs = launched.probs, launched.digit_probs
         return probs.numpy(), None if digit_probs is None else digit_probs.numpy()

@@ -503,7 +503,7 @@ def write_synthetic_folder(
     """
     from PIL import Image
 
-    from core.inputs.listing import write_labels_csv
+    from core.labels.labels_csv import write_labels_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

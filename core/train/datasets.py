@@ -97,7 +97,8 @@ class TrainData:
                 except ValueError:
                     raise DataSpecError(f"{spec}: expected synthetic:N with N an integer") from None
             else:
-                from core.inputs.listing import InputError, load_labelled
+                from core.errors import InputError
+                from core.labels.labels_csv import load_labelled
 
                 try:
                     real.append(load_labelled(spec))

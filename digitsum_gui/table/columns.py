@@ -66,7 +66,7 @@ def _never_editable(row, labels) -> bool:
 class ColumnSpec:
     """Everything the table and its view know about one column.
 
-    Rows are ``core.predict.predictor.PredictionRow``s, ``labels`` the open folder's
+    Rows are ``core.predict.rows.PredictionRow``s, ``labels`` the open folder's
     ``FolderLabels`` or None, ``item`` the row's ``InputItem`` or None, ``index`` its input index.
 
     Attributes

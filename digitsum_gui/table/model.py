@@ -1,7 +1,7 @@
 """The results table: a Qt adapter over a plain Python list of ``core`` prediction rows.
 
 ``PredictionTableModel`` owns two parallel lists, ``items`` (what was listed, from
-``core.inputs.listing.list_inputs``) and ``rows`` (``core.predict.predictor.PredictionRow``, appended batch by
+``core.inputs.listing.list_inputs``) and ``rows`` (``core.predict.rows.PredictionRow``, appended batch by
 batch in the same input order), so row ``i`` of the table is always file ``items[i]``. It
 creates no widget per row and no thumbnail until the view paints one, which keeps 100,000
 rows as cheap as 100. Thumbnails are ``digitsum_gui.table.thumbnails``'s: read by a thread of
@@ -75,7 +75,7 @@ class PredictionTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._items: list = []  # core.inputs.listing.InputItem, input order
-        self._rows: list = []  # core.predict.predictor.PredictionRow, same order, possibly fewer
+        self._rows: list = []  # core.predict.rows.PredictionRow, same order, possibly fewer
         self.thumbnails = Thumbnails(self)
         self.thumbnails.ready.connect(self._on_thumbnail_ready)
         self._order = DisplayOrder()  # which input each display row shows

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.inputs.listing import list_inputs
 from core.predict.prediction_csv import CSV_COLUMNS, read_predictions_csv, write_predictions_csv
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.export_dialog import ExportDialog
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from core.inputs.listing import InputItem
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.filter_bar import FilterBar
 from digitsum_gui.style import DOUBT_BACKGROUND
 from digitsum_gui.table.columns import Column

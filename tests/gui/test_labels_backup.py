@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from core.inputs.listing import list_inputs
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 

@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtGui import QColor, QPixmap
 
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.table.columns import Column
 
 RUN_TIMEOUT_MS = 60_000

@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.main_window import MainWindow
 from digitsum_gui.style import ERROR_BACKGROUND
 from digitsum_gui.table.columns import Column
@@ -76,7 +76,7 @@ def test_predicts_a_folder_like_the_cli_and_exports_the_same_bytes(qtbot, make_w
     dest = tmp_path / "gui.csv"
     assert window.export_csv(dest) == 40
     # the CLI's file, byte for byte, plus the corrected_sum column (the folder's labels.csv)
-    from core.inputs.listing import read_labels_csv
+    from core.labels.labels_csv import read_labels_csv
 
     labels = read_labels_csv(synth_folder / "labels.csv")
     gui_lines, cli_lines = dest.read_bytes().split(b"\n"), cli_csv.read_bytes().split(b"\n")

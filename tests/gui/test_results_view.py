@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.table.columns import Column
 
 # 60 rows, the least confident (5%) near the end of the input order

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
-from core.inputs.listing import read_labels_csv
-from core.predict.predictor import PredictionRow
+from core.labels.labels_csv import read_labels_csv
+from core.predict.rows import PredictionRow
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 

@@ -1,7 +1,7 @@
 """Help > Sample Images opens a copy in the data folder and says where (issue #24 item 18), with real widgets."""
 
-from core.inputs.listing import read_labels_csv
 from core.inputs.samples import SAMPLES
+from core.labels.labels_csv import read_labels_csv
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 

@@ -15,7 +15,8 @@ import pytest
 from helpers.clitools import one_line_error, run_cli
 
 from core.inputs.arrays import ARRAY_FORMATS, ArrayFormat, array_format, is_labels_name, label_twin
-from core.inputs.listing import InputError, labelled_count, list_inputs, load_item, load_labelled, read_truth
+from core.inputs.listing import InputError, list_inputs, load_item
+from core.labels.labels_csv import labelled_count, load_labelled, read_truth
 from core.predict.prediction_csv import ExportError, check_output_target
 
 

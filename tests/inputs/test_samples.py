@@ -2,8 +2,8 @@
 
 import os
 
-from core.inputs.listing import read_labels_csv
 from core.inputs.samples import SAMPLES, copy_samples
+from core.labels.labels_csv import read_labels_csv
 
 
 def test_the_copy_is_whole_keeps_the_sums_typed_into_it_and_the_installed_samples_stay(tmp_path):

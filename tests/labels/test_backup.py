@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from core.inputs.listing import read_labels_csv
 from core.labels.backup import BackupError, LabelsBackup
 from core.labels.folder_labels import FolderLabels
+from core.labels.labels_csv import read_labels_csv
 
 
 @pytest.fixture

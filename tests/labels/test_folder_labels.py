@@ -4,8 +4,8 @@ import shutil
 
 import numpy as np
 
-from core.inputs.listing import read_labels_csv
 from core.labels.folder_labels import FolderLabels, labels_of
+from core.labels.labels_csv import read_labels_csv
 
 
 def test_an_image_opened_alone_has_its_folders_labels_by_the_name_it_was_given(synth_folder, tmp_path, monkeypatch):

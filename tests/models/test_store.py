@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from core.inputs.listing import read_labels_csv, write_labels_csv
 from core.labels.folder_labels import FolderLabels, folder_key
+from core.labels.labels_csv import read_labels_csv, write_labels_csv
 from core.models.store import (
     StoreError,
     delete_run,

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from core.predict.prediction_csv import CSV_COLUMNS, ExportError, read_predictions_csv, write_predictions_csv
-from core.predict.predictor import PredictionRow as Row  # the rows prediction gives the writer
+from core.predict.rows import PredictionRow as Row  # the rows prediction gives the writer
 
 ROWS = [
     Row("img1.png", 17, 0.912345, "4973"),

@@ -13,7 +13,8 @@ import torch
 from core.devices import DeviceError
 from core.inputs.listing import InputItem, list_inputs, load_item
 from core.models.checkpoint import ModelFileError
-from core.predict.predictor import BatchQueue, PredictionRow, Predictor, RunStats, SlotDecoder, score
+from core.predict.pipeline import BatchQueue, SlotDecoder
+from core.predict.predictor import Predictor
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -163,24 +164,6 @@ def test_unusable_model_or_device(tmp_path):
         assert "\n" not in str(info.value)
     with pytest.raises(DeviceError):
         Predictor(None, device="tpu")
-
-
-def test_score_and_stats():
-    rows = [
-        PredictionRow("a.png", 10, 0.9, "1234"),
-        PredictionRow("b.png", 12, 0.5, "3333"),
-        PredictionRow("c.png", error="unreadable"),
-        PredictionRow("d.png", 5, 0.4, ""),
-    ]
-    truth = {"a.png": (10, "1234"), "b.png": (15, "3336"), "c.png": (3, None)}
-    result = score(rows, truth)
-    assert result["count"] == 2 and result["accuracy"] == 0.5 and result["mae"] == 1.5
-    assert result["errors"] == 1 and result["unlabelled"] == 1
-    assert result["digit_accuracy"] == 7 / 8
-    assert score([], {})["accuracy"] is None
-    stats = RunStats(total=4)
-    stats.add(rows)
-    assert (stats.done, stats.errors) == (4, 1) and stats.images_per_s > 0 and stats.eta == 0
 
 
 def test_a_second_look_larger_than_a_batch_is_read_a_batch_at_a_time(digits_model, synth_folder):

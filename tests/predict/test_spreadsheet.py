@@ -4,7 +4,7 @@ digits and the confidence as the app's table does, on real files."""
 import dataclasses
 
 from core.predict.prediction_csv import CSV_COLUMNS, read_predictions_csv, write_predictions_csv
-from core.predict.predictor import PredictionRow as Row  # the rows prediction gives the writer
+from core.predict.rows import PredictionRow as Row  # the rows prediction gives the writer
 from core.predict.spreadsheet import SPREADSHEET_COLUMNS, digits_text, format_probability
 
 ROWS = [

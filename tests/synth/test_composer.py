@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from helpers.clitools import ROOT
 from PIL import Image
 
-from core.inputs.listing import read_labels_csv
+from core.labels.labels_csv import read_labels_csv
 from core.synth import composer
 from core.synth.composer import (
     BUNDLED_BANK,

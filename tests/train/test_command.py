@@ -6,8 +6,8 @@ import shutil
 
 from helpers.clitools import events, run_cli
 
-from core.inputs.listing import read_labels_csv
 from core.labels.folder_labels import FolderLabels
+from core.labels.labels_csv import read_labels_csv
 from core.models.checkpoint import read_model_info
 
 

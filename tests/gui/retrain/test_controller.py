@@ -9,7 +9,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
-from core.inputs.listing import read_labels_csv, write_labels_csv
+from core.labels.labels_csv import read_labels_csv, write_labels_csv
 from core.predict.prediction_csv import read_predictions_csv
 from digitsum_gui.main_window import MainWindow
 from digitsum_gui.model_store import ModelStore

@@ -242,7 +242,7 @@ def labelled_folder(tmp_path, count):
     import shutil
 
     from core import RESOURCES
-    from core.inputs.listing import read_labels_csv, write_labels_csv
+    from core.labels.labels_csv import read_labels_csv, write_labels_csv
 
     folder = tmp_path / f"labelled-{count}"
     folder.mkdir()

@@ -18,7 +18,7 @@ def test_the_model_asks_each_column_spec_and_names_no_column(qtbot, monkeypatch)
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QFont
 
-    from core.predict.predictor import PredictionRow
+    from core.predict.rows import PredictionRow
     from digitsum_gui.table.columns import COLUMNS, Column
     from digitsum_gui.table.model import PredictionTableModel
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QTableView
 
 from core.inputs.listing import list_inputs
-from core.predict.predictor import PredictionRow
+from core.predict.rows import PredictionRow
 from digitsum_gui.style import DOUBT_BACKGROUND, ERROR_BACKGROUND
 from digitsum_gui.table.columns import Column, sort_key
 from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel

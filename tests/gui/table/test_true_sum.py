@@ -5,8 +5,9 @@ import shutil
 
 from PySide6.QtCore import Qt
 
-from core.inputs.listing import list_inputs, read_labels_csv
-from core.predict.predictor import PredictionRow
+from core.inputs.listing import list_inputs
+from core.labels.labels_csv import read_labels_csv
+from core.predict.rows import PredictionRow
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.style import (
     CORRECTED_BACKGROUND,

@@ -4,8 +4,8 @@ typed, refuses what is no sum beside the cell, and saves on Enter or Tab."""
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QToolTip
 
-from core.inputs.listing import read_labels_csv
-from core.predict.predictor import PredictionRow
+from core.labels.labels_csv import read_labels_csv
+from core.predict.rows import PredictionRow
 from digitsum_gui.table.columns import Column
 
 ROWS = [PredictionRow(f"img_{i}.png", 10 + i, 0.5, "") for i in range(4)]
