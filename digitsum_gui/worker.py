@@ -30,7 +30,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.errors import one_line
+from core.errors import exception_line, one_line
 
 # Each delivery of rows costs the window a repaint of the table and the progress bar
 # (~10-20 ms of its thread on a 2-core laptop); a GPU finishes a batch every few ms. Rows
@@ -157,8 +157,8 @@ class PredictWorker(QObject):
             )
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
-            reason = str(exc) or type(exc).__name__
-            self.model_failed.emit(one_line(f"Cannot load {shown}: {reason}"), "".join(traceback.format_exception(exc)))
+            said = one_line(f"Cannot load {shown}: {exception_line(exc)}")  # (a path may hold a line break)
+            self.model_failed.emit(said, "".join(traceback.format_exception(exc)))
             return
         self._predictor = predictor
         if predictor.precision_note:

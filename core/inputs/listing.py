@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError, one_line, reason
+from core.errors import InputError, exception_line, reason
 from core.files import require_regular
 from core.inputs.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, open_array, read_array_labels
 from core.inputs.images import ImageReadError, out_of_range, read_image, to_model_input
@@ -256,7 +256,7 @@ def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
             arr, scale = open_array(item.path)
             row = np.array(arr[item.index])  # copy: the result must not pin the memory map
         except Exception as exc:  # any failure of one row is that row's error, as for an image file
-            raise ImageReadError(f"cannot read row {item.index}: {one_line(exc)}") from None
+            raise ImageReadError(f"cannot read row {item.index}: {exception_line(exc)}") from None
         reason = out_of_range(row, scale)  # an inf or a 256 spoils its own row, not the file's scale
         if reason:
             raise ImageReadError(reason)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from core.errors import DigitsumError, reason
+from core.errors import DigitsumError, one_line, reason
 from core.files import atomic_path, descriptor_named, refuse_folder_spelling
 from core.inputs.arrays import is_labels_name
 
@@ -181,7 +181,7 @@ def _format_row(row: Any, extra: Mapping[str, Callable[[Any], Any]]) -> list[str
     get = functools.partial(row_field, row)
     total, confidence, error = get("predicted_sum"), get("confidence"), get("error")
     if error:
-        error = " ".join(error.splitlines())  # error stays one line
+        error = one_line(error)  # error stays one line
     cells = [
         escape_cell(str(get("file"))),
         "" if total is None else str(int(total)),

@@ -46,7 +46,7 @@ from core.cli.argtypes import (
     seconds_in,
 )
 from core.devices import auto_precision, autocast, distributed_setup, resolve_device
-from core.errors import DigitsumError, one_line, signal_exit_status
+from core.errors import DigitsumError, exception_line, signal_exit_status
 from core.models.checkpoint import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 from core.models.networks import build_model
 from core.models.store import STOP_NAME, run_folder_name
@@ -725,7 +725,7 @@ def _onnx_of(model_path: Path) -> dict:
     try:
         return {"onnx": str(export_onnx(model_path))}
     except (ExportError, OSError) as exc:
-        return {"onnx_error": one_line(exc)}
+        return {"onnx_error": exception_line(exc)}
 
 
 def run_cli(argv=None) -> int:
