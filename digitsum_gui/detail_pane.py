@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.predict.spreadsheet import format_probability
-from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
-from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
+from core.spec import DOUBTFUL_BELOW, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
+from digitsum_gui.doubtful import is_doubtful
 
 LOUPE_ZOOM = 3  # the zoom the loupe opens at, and the size of its window
 MIN_ZOOM, MAX_ZOOM = 1, 8  # 1x: the pixels as the model sees them; 8x: one stroke fills the window
@@ -44,7 +44,7 @@ class DetailPane(QWidget):
         self._pixmap: QPixmap | None = None
         self._reading = False  # the image of the row shown is still being read
         # the table's threshold (ResultsView keeps it so): the sum's "(doubtful)" and the red digits
-        self.doubtful_below = LOW_CONFIDENCE
+        self.doubtful_below = DOUBTFUL_BELOW
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from core.spec import DOUBTFUL_BELOW
-
-LOW_CONFIDENCE = DOUBTFUL_BELOW  # the threshold a session starts with (core.spec: how it was chosen)
+from core.spec import DOUBTFUL_BELOW  # the threshold a session starts with (how it was chosen: there)
 
 
-def is_doubtful(row, below: float = LOW_CONFIDENCE) -> bool:
+def is_doubtful(row, below: float = DOUBTFUL_BELOW) -> bool:
     """A row that needs a human look: unreadable, or a sum read with confidence below ``below``."""
     return bool(row.error) or (row.confidence is not None and row.confidence < below)
 
@@ -38,7 +36,7 @@ class DoubtfulThreshold(QObject):
 
     changed = Signal(float)
 
-    def __init__(self, below: float = LOW_CONFIDENCE, parent=None):
+    def __init__(self, below: float = DOUBTFUL_BELOW, parent=None):
         super().__init__(parent)
         self._below = below
 

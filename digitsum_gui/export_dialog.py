@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from digitsum_gui.doubtful import LOW_CONFIDENCE, format_threshold
+from core.spec import DOUBTFUL_BELOW
+from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.exporting import SCOPES, export_rows, scope_indices
 
 SPREADSHEET_NOTE = (
@@ -47,7 +48,7 @@ class ExportDialog(QDialog):
     parent : QWidget, optional
     """
 
-    def __init__(self, counts: dict[str, int], spreadsheet: bool, doubtful_below: float = LOW_CONFIDENCE, parent=None):
+    def __init__(self, counts: dict[str, int], spreadsheet: bool, doubtful_below: float = DOUBTFUL_BELOW, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export CSV")
         below = format_threshold(doubtful_below)
