@@ -135,7 +135,7 @@ def _mark(editor: QLineEdit, text: str) -> None:
 
 def save_true_sum(labels, row, value) -> str:
     """Validate ``value`` and save it as the true sum of ``row``; a one-line problem, or "" when saved."""
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     ok, total = parse_sum(value)
     if not ok:
@@ -144,7 +144,7 @@ def save_true_sum(labels, row, value) -> str:
         return ""
     try:
         labels.set(row.file, total)
-    except (ExportError, OSError, ValueError) as exc:
+    except (WriteError, OSError, ValueError) as exc:
         return f"The sum of {row.file} was not saved: {exc}"
     return ""
 

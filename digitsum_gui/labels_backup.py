@@ -134,8 +134,8 @@ class LabelsBackupController(QObject):
 
     def restore(self) -> bool:
         """Put the backup back now, as one undo step; says how it went."""
+        from core.files import WriteError
         from core.labels.backup import BackupError
-        from core.predict.prediction_csv import ExportError
 
         backup, labels = self.backup(), self.model.labels
         if backup is None:
@@ -146,7 +146,7 @@ class LabelsBackupController(QObject):
                 info = backup.info()
                 self._before_change(labels)
                 info = backup.restore(labels, info)
-            except (BackupError, ExportError) as exc:
+            except (BackupError, WriteError) as exc:
                 show_error(self.window, "Labels backup not restored", str(exc))
                 return False
         self.model.labels_restored()

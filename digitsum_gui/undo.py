@@ -88,11 +88,11 @@ class LabelsUndoStack(QUndoStack):
                 self.push(TrueSumChange(self, labels, before, after, text))
 
     def put_back(self, labels, snapshot, now, said: str) -> None:
-        from core.predict.prediction_csv import ExportError
+        from core.files import WriteError
 
         try:
             labels.restore(snapshot, now)
-        except ExportError as exc:
+        except WriteError as exc:
             self.failed.emit(f"{said} could not be saved: {exc}")
         else:
             self.restored.emit(f"{said} ({where_saved(labels)})")  # the sidecar by its full path and why

@@ -175,7 +175,7 @@ class LabelsBackup:
         Raises
         ------
         BackupError
-            If there is no usable backup; ``core.predict.prediction_csv.ExportError`` if a file cannot be written.
+            If there is no usable backup; ``core.files.WriteError`` if a file cannot be written.
         """
         info = info or self.info()
         if info is None:

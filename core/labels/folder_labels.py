@@ -32,10 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import reason
-from core.files import atomic_write_bytes, require_regular
+from core.files import WriteError, atomic_text_file, atomic_write_bytes, require_regular
 from core.inputs.arrays import array_format
 from core.inputs.listing import LABELS_MAX_BYTES, MAX_SUM, InputError, display_name, read_labels_csv, write_labels_csv
-from core.predict.prediction_csv import ExportError, atomic_text_file
 
 try:
     import fcntl
@@ -55,7 +54,7 @@ def _saving(folder: Path):
 
     Raises
     ------
-    core.predict.prediction_csv.ExportError
+    core.files.WriteError
         If another process has held the lock for ``LOCK_WAIT_S`` seconds.
     """
     try:
@@ -73,7 +72,7 @@ def _saving(folder: Path):
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise ExportError(f"cannot save to {folder}: another program holds its labels") from None
+                    raise WriteError(f"cannot save to {folder}: another program holds its labels") from None
                 time.sleep(0.005)
         yield
     finally:
@@ -199,7 +198,7 @@ class FolderLabels:
 
         Returns the file written. Digits already known are kept only while they still add
         up to the sum. Raises ``ValueError`` for a sum outside 0..36 and
-        ``core.predict.prediction_csv.ExportError`` when neither the folder nor the sidecar can be written
+        ``core.files.WriteError`` when neither the folder nor the sidecar can be written
         (nothing is changed then).
         """
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_SUM):
@@ -230,7 +229,7 @@ class FolderLabels:
                         _put(merged, name, entry)
                     write_labels_csv(self.labels_path, merged)
                     self._read_state[self.labels_path] = _file_state(self.labels_path)
-            except (ExportError, InputError):  # read-only folder, or a labels.csv now unreadable: the sidecar
+            except (WriteError, InputError):  # read-only folder, or a labels.csv now unreadable: the sidecar
                 self.uses_sidecar = True
             else:
                 self._file_labels = merged
@@ -251,7 +250,7 @@ class FolderLabels:
         # a note beside the hashed name says which folder it belongs to: written as every file is
         # (atomic_path), and only for people, so a note that cannot be written (a folder of that
         # name, a full disk) never turns the saved correction into an error
-        with contextlib.suppress(ExportError), atomic_text_file(self.sidecar_path.with_suffix(".folder")) as f:
+        with contextlib.suppress(WriteError), atomic_text_file(self.sidecar_path.with_suffix(".folder")) as f:
             f.write(str(self.folder) + "\n")
         return self.sidecar_path
 
@@ -303,7 +302,7 @@ class FolderLabels:
 
         Raises
         ------
-        core.predict.prediction_csv.ExportError
+        core.files.WriteError
             If a file cannot be written (the labels are read again: what is shown is what is on disk).
         """
         names = set(snapshot.labels) | set(now.labels)
@@ -404,7 +403,7 @@ def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
             else:
                 atomic_write_bytes(path, content)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
+        raise WriteError(f"cannot write {path}: {reason(exc)}") from exc
 
 
 def _put(labels: dict, name: str, entry) -> None:

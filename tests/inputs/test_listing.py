@@ -264,13 +264,13 @@ def test_labels_not_utf8_or_missing(tmp_path):
 def test_a_labels_header_that_names_a_column_twice_is_refused_to_read_and_to_rewrite(tmp_path):
     """``filename,sum,sum``: which sum is meant is anyone's guess; reading says so in one line,
     and a correction leaves the file as it was rather than change one of them."""
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     labels = tmp_path / "labels.csv"
     labels.write_text("filename,sum,Sum \na.png,3,4\n", encoding="utf-8")
     with pytest.raises(InputError, match="the header names 'sum' 2 times; keep one"):
         read_labels_csv(labels)
-    with pytest.raises(ExportError, match="it is left as it was"):
+    with pytest.raises(WriteError, match="it is left as it was"):
         write_labels_csv(labels, {"a.png": (5, None)})
     assert labels.read_text(encoding="utf-8") == "filename,sum,Sum \na.png,3,4\n"
 
@@ -456,12 +456,12 @@ def test_no_two_files_share_a_name_in_labels(tmp_path):
 
 def test_a_labels_file_that_cannot_be_read_whole_is_refused_and_kept(tmp_path, monkeypatch):
     import core.inputs.listing
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     path = tmp_path / "labels.csv"
     latin1 = "filename,sum,note\na.png,3,caf\xe9\n".encode("latin-1")
     path.write_bytes(latin1)
-    with pytest.raises(ExportError, match="cannot update .*labels.csv.*left as it was"):
+    with pytest.raises(WriteError, match="cannot update .*labels.csv.*left as it was"):
         write_labels_csv(path, {"a.png": (4, None)})
     assert path.read_bytes() == latin1
     path.write_text("filename,sum\n" + "a.png,3\n" * 40)

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from core.files import WriteError
 from core.inputs.listing import read_labels_csv, write_labels_csv
 from core.labels.folder_labels import FolderLabels, folder_key
 from core.models.store import (
@@ -15,7 +16,6 @@ from core.models.store import (
     next_run_folder,
     reserve_run_folder,
 )
-from core.predict.prediction_csv import ExportError
 from core.train.command import TrainOptions, child_argv, default_hyperparameters, display_command, train_args
 
 
@@ -59,7 +59,7 @@ def test_read_only_folder_uses_a_remembered_sidecar(folder, tmp_path, monkeypatc
 
     def refuse(path, labels):
         if path.parent == folder:
-            raise ExportError(f"cannot write {path}: Read-only file system")
+            raise WriteError(f"cannot write {path}: Read-only file system")
         return write(path, labels)
 
     import core.labels.folder_labels
