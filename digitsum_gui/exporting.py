@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex
 
-from digitsum_gui.dialogs import show_error, show_info
+from digitsum_gui.message_boxes import show_error, show_info
 from digitsum_gui.status_bar import plural
 
 # scope -> the word before "rows" in what the window says ("" for all of them)

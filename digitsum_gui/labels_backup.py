@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
-from digitsum_gui.dialogs import open_box, show_error, show_info
+from digitsum_gui.message_boxes import open_box, show_error, show_info
 from digitsum_gui.status_bar import plural
 
 

@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from digitsum_gui.corrections import TrueSumDelegate, accuracy_text, known_sum, truth_source, why_elsewhere
-from digitsum_gui.dialogs import open_box
+from digitsum_gui.message_boxes import open_box
 from digitsum_gui.row_tally import RowTally
 from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table_model import Column

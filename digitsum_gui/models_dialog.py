@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.accuracy_text import figures_tooltip, model_figures
-from digitsum_gui.dialogs import open_or_offer_copy, show_error
+from digitsum_gui.message_boxes import open_or_offer_copy, show_error
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")
 CREATED_COLUMN, MODEL_COLUMN, VAL_COLUMN, HELDOUT_COLUMN, IN_USE_COLUMN = 0, 1, 4, 5, 6

@@ -31,7 +31,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from digitsum_gui.corrections import where_saved
-from digitsum_gui.dialogs import open_box, open_or_offer_copy
+from digitsum_gui.message_boxes import open_box, open_or_offer_copy
 from digitsum_gui.review_progress import ReviewProgress
 from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
 from digitsum_gui.table_model import Column

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
-from digitsum_gui.dialogs import show_error
+from digitsum_gui.message_boxes import show_error
 
 
 class SampleImages(QObject):

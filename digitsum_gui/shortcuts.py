@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from digitsum_gui.dialogs import fill_with_close_button
+from digitsum_gui.info_dialogs import fill_with_close_button
 
 _IGNORED = Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier  # Shift+Tab is Backtab
 

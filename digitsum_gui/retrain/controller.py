@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
 from core.models.store import same_file
-from digitsum_gui.dialogs import open_box
+from digitsum_gui.message_boxes import open_box
 from digitsum_gui.model_store import ModelStore
 
 

@@ -36,7 +36,7 @@ from core.inputs.listing import labelled_count
 from core.spec import ARCHS, heads_of
 from core.train.command import TrainOptions, default_hyperparameters, form_controls
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
-from digitsum_gui.dialogs import show_error
+from digitsum_gui.message_boxes import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
 
 # below this many validation images one image is over 1 point of accuracy: "better" means little
