@@ -1,6 +1,6 @@
 """Typing the right sum in the table: the editor, and the texts that report the labels.
 
-The labels themselves (``labels.csv`` or a sidecar, saved at once) are
+The labels themselves (``labels.csv`` or a corrections file, saved at once) are
 ``core.labels.folder_labels.FolderLabels``; the table model's "True sum" column reads and writes
 them. This module holds the Qt pieces around it: the cell's editor (0..36, empty to forget
 a sum, anything else refused beside the cell, which stays open), what the cells show, and the
@@ -150,8 +150,8 @@ def save_true_sum(labels, row, value) -> str:
 
 
 def why_elsewhere(labels) -> str:
-    """Why true sums go to the sidecar rather than the folder's labels.csv (one phrase), or ""."""
-    if not labels.uses_sidecar:
+    """Why true sums go to a corrections file rather than the folder's labels.csv (one phrase), or ""."""
+    if not labels.uses_corrections_file:
         return ""
     if not labels.folder.is_dir():
         return f"the folder {labels.folder} went away"
@@ -161,8 +161,8 @@ def why_elsewhere(labels) -> str:
 
 
 def where_saved(labels) -> str:
-    """Where the last sum went, for a status line: ``labels.csv``, or the sidecar's full path and why."""
-    if not labels.uses_sidecar:
+    """Where the last sum went, for a status line: ``labels.csv``, or the corrections file's full path and why."""
+    if not labels.uses_corrections_file:
         return labels.saved_to.name
     return f"in {labels.saved_to}, as {why_elsewhere(labels)}"
 

@@ -92,7 +92,7 @@ class LabelsBackupController(QObject):
 
     def ask_restore(self) -> None:
         """Say what a restore would replace and ask (No is the default); Yes restores."""
-        from core.labels.backup import BackupError
+        from core.labels.backup import CORRECTIONS_COPY, LABELS_COPY, BackupError
 
         backup, labels = self.backup(), self.model.labels
         try:
@@ -110,7 +110,7 @@ class LabelsBackupController(QObject):
             return
         now = labels.snapshot()
         changes = []
-        for name, path in (("labels.csv", labels.labels_path), ("sidecar.csv", labels.sidecar_path)):
+        for name, path in ((LABELS_COPY, labels.labels_path), (CORRECTIONS_COPY, labels.corrections_path)):
             if name in info.files and info.files[name] != now.files[path]:
                 changes.append(f"{path} is replaced" if info.files[name] is not None else f"{path} is removed")
         taken = info.taken.strftime("%Y-%m-%d %H:%M")

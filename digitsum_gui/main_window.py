@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
     device, batch_size, workers
         Passed to ``core.predict.predictor.Predictor`` (None: its defaults, the same as the CLI's).
     store : ModelStore, optional
-        Trained models and sidecar corrections (default: the per-user data folder).
+        Trained models and corrections files (default: the per-user data folder).
 
     Signals
     -------

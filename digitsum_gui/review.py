@@ -373,4 +373,5 @@ class ReviewController(QObject):
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
         self._said = f"{said} ({where})"
         # longer where it went somewhere the person did not choose: they must be able to read it
-        self.window.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)
+        elsewhere = labels is not None and labels.uses_corrections_file
+        self.window.status.showMessage(self._said, 10000 if elsewhere else 4000)

@@ -95,6 +95,6 @@ class LabelsUndoStack(QUndoStack):
         except WriteError as exc:
             self.failed.emit(f"{said} could not be saved: {exc}")
         else:
-            self.restored.emit(f"{said} ({where_saved(labels)})")  # the sidecar by its full path and why
+            self.restored.emit(f"{said} ({where_saved(labels)})")  # a corrections file by its full path and why
         if self.model.labels is labels:
             self.model.labels_restored()

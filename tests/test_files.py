@@ -157,7 +157,7 @@ def test_a_labels_file_that_is_a_pipe_never_hangs_the_windows_undo(tmp_path):
     from core.labels.folder_labels import FolderLabels
 
     os.mkfifo(tmp_path / "labels.csv")
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     done = []
     thread = threading.Thread(target=lambda: done.append(labels.snapshot()), daemon=True)
     thread.start()

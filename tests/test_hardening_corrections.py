@@ -91,7 +91,7 @@ def test_class9_two_processes_saving_into_the_sidecar_lose_no_correction(tmp_pat
     FolderLabels(folder, sidecars).set("orig0.png", 0)  # the sidecar as a first session left it
     FolderLabels(folder, sidecars).set("orig1.png", 1)
     saved_to = _two_savers(folder, sidecars, tmp_path)
-    sidecar = FolderLabels(folder, sidecars).sidecar_path
+    sidecar = FolderLabels(folder, sidecars).corrections_path
     assert saved_to == [str(sidecar)] * 2
     want = {name: value for name, value in _expected().items() if not name.startswith("orig")}
     assert read_labels_csv(sidecar) == want  # 80 corrections, the two forgotten ones gone

@@ -361,12 +361,12 @@ class TrainForm(QWidget):
     def data_specs(self, stage_dir=None) -> list[str]:
         """The ``--data`` specs.
 
-        Corrections kept in a sidecar (a read-only folder) are trained from ``stage_dir``,
+        Corrections kept in a corrections file (a read-only folder) are trained from ``stage_dir``,
         which ``stage`` fills just before the run starts.
         """
         specs = []
         if self.this_folder.isChecked() and self.folder_labels is not None:
-            if stage_dir is not None and self.folder_labels.uses_sidecar:
+            if stage_dir is not None and self.folder_labels.uses_corrections_file:
                 specs.append(str(stage_dir))
             else:
                 specs.append(str(self.folder_labels.folder))
@@ -376,8 +376,8 @@ class TrainForm(QWidget):
         return specs
 
     def stage(self, stage_dir) -> None:
-        """Fill ``stage_dir`` with the open folder's labels where they live in a sidecar."""
-        if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_sidecar:
+        """Fill ``stage_dir`` with the open folder's labels where they live in a corrections file."""
+        if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_corrections_file:
             self.folder_labels.training_spec(stage_dir)
 
     def real_image_count(self) -> int:

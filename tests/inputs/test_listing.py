@@ -384,7 +384,7 @@ def test_writing_labels_keeps_the_users_columns_and_row_order(tmp_path):
     path = tmp_path / "labels.csv"
     original = "\ufeffFilename,writer,Sum,digits,note\nb.png,w7,18,9117,checked twice\na.png,w2,5,,\nc.png,w9,3,0102,\n"
     path.write_text(original, encoding="utf-8")
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     labels.set("a.png", 6)  # a correction typed in the app
     labels.set("c.png", None)  # a sum forgotten
     labels.set("d.png", 12)  # a file the labels did not have
@@ -407,7 +407,7 @@ def test_labels_named_like_formulas_are_escaped_in_the_file_and_read_back(tmp_pa
     names = ['=HYPERLINK("x").png', "@SUM(1+1).png", "+1.png", "plain.png", "'=quoted.png", "''@two.png", "'x.png"]
     for name in names:
         _digit_png(tmp_path / name)
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     for i, name in enumerate(names):
         labels.set(name, i)
     text = (tmp_path / "labels.csv").read_text(encoding="utf-8")
@@ -426,7 +426,7 @@ def test_a_label_typed_for_a_name_that_is_not_utf8_reads_its_file(tmp_path):
     _digit_png(tmp_path / raw)
     (item,) = list_inputs([tmp_path])
     assert item.name == "caf\\xe9.png"
-    FolderLabels(tmp_path, tmp_path / "sidecars").set(item.name, 11)
+    FolderLabels(tmp_path, tmp_path / "corrections").set(item.name, 11)
     labelled = load_labelled(tmp_path)
     assert labelled.names == ["caf\\xe9.png"] and labelled.skipped == [] and list(labelled.sums) == [11]
 
@@ -443,7 +443,7 @@ def test_no_two_files_share_a_name_in_labels(tmp_path):
     names = {item.path.name: item.name for item in items}
     assert len(set(names.values())) == len(files)
     assert names["plain\\n.png"] == "plain\\n.png"  # a backslash that reads as no escape stays
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     for i, raw in enumerate(files):
         labels.set(names[raw], 10 + i)
     labelled = load_labelled(tmp_path)
