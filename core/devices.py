@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.cpu import cpu_has_native_bf16
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, exception_line, one_line
 
 if TYPE_CHECKING:
     import torch
@@ -84,7 +84,7 @@ def gpu_status() -> tuple[list[tuple[str, str]], str]:
     try:
         available = torch.cuda.is_available()
     except Exception as exc:  # a broken driver raises here on some systems
-        return [], f"CUDA is not usable: {one_line(exc)}"
+        return [], f"CUDA is not usable: {exception_line(exc)}"
     if not available:
         return [], "no NVIDIA GPU or driver was found"
     return [(f"cuda:{i}", torch.cuda.get_device_name(i)) for i in range(torch.cuda.device_count())], ""
@@ -183,9 +183,9 @@ def distributed_setup(device: torch.device) -> DistContext:
                 store = _join_store(rank, world)
                 torch.distributed.init_process_group(backend, store=store, rank=rank, world_size=world)
         except (RuntimeError, ValueError) as exc:  # (torch's DistStoreError is a RuntimeError)
+            where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
             raise DeviceError(
-                f"could not join the torchrun job (rank {rank} of {world} at "
-                f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}): {one_line(exc)[:160]}"
+                f"could not join the torchrun job (rank {rank} of {world} at {where}): {exception_line(exc)[:160]}"
             ) from None
     return DistContext(device, rank, world)
 
@@ -217,7 +217,7 @@ def _join_store(rank: int, world: int):
     except (RuntimeError, ValueError) as exc:
         raise RuntimeError(
             f"not every rank joined within {JOIN_TIMEOUT_S} s; a job started by hand needs all {world} "
-            f"(if this is no torchrun job, unset WORLD_SIZE): {one_line(exc)[:80]}"
+            f"(if this is no torchrun job, unset WORLD_SIZE): {exception_line(exc)[:80]}"
         ) from None
     store.set_timeout(dist.default_pg_timeout)
     return store

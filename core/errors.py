@@ -10,19 +10,52 @@ reason. Each subclass also keeps the built-in base it always had (``ValueError``
 def one_line(text: object, limit: int | None = None) -> str:
     """``text`` with its whitespace (newlines too) folded to single spaces, cut to ``limit`` with "...".
 
-    How a reason from elsewhere (an exception's message, a tensor's ``str()``) becomes the one
-    line that an error, a CSV cell or a note may hold.
+    How text from elsewhere (a tensor's ``str()``, a value quoted from a file, a composed
+    message) becomes the one line that an error, a CSV cell or a note may hold; an exception
+    goes through ``exception_line``, which also names it when its message is empty.
     """
     line = " ".join(str(text).split())
     return line if limit is None or len(line) <= limit else line[: limit - 3] + "..."
 
 
+def exception_line(exc: BaseException, limit: int | None = None, *, first_line: bool = False) -> str:
+    """``exc``'s message as one line (``one_line``), or its type's name where it says nothing.
+
+    The one way an exception raised elsewhere (torch, ONNX Runtime, safetensors, numpy, PIL)
+    becomes the line that an error, a CSV cell or a note may hold. A bare ``EOFError()`` says
+    nothing, so its name stands in: a reason is never empty.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception to describe.
+    limit : int, optional
+        At most this many characters, the last three ``...`` (as ``one_line``).
+    first_line : bool
+        Only the message's first line: CUDA's and safetensors' errors follow theirs with lines
+        of advice ("CUDA kernel errors might be asynchronously reported...") that bury it.
+
+    Returns
+    -------
+    str
+        One line, never empty.
+    """
+    text = str(exc).strip()
+    if first_line:
+        text = (text.splitlines() or [""])[0]
+    return one_line(text, limit) or type(exc).__name__
+
+
 def reason(exc: BaseException) -> str:
     """Why ``exc`` happened, in one line: the OS's own words for an ``OSError`` ("Permission
-    denied", not "[Errno 13] Permission denied: '/long/path'"), else its message."""
+    denied", not "[Errno 13] Permission denied: '/long/path'"), else ``exception_line(exc)``.
+
+    For a message that names the file itself (``cannot write out.csv: Permission denied``):
+    the OS's text would name it a second time, with its whole path.
+    """
     if isinstance(exc, OSError) and exc.strerror:
         return one_line(exc.strerror)
-    return one_line(exc)
+    return exception_line(exc)
 
 
 def signal_exit_status(signum: int) -> int:

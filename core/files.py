@@ -13,12 +13,23 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+from core.errors import DigitsumError, reason
 
 NOT_REGULAR = "not a regular file (a device, pipe or socket): it is never replaced"
 FOLDER_SPELLING = "names a folder (a trailing / or /.), and there is none: write to the file's own name"
 TEMPORARY_SUFFIX = ".tmp"  # atomic_path writes .NAME.XXXXXXXX.tmp beside NAME
 STALE_AFTER_S = 3600  # a temporary file older than this was left by a writer that died
 _CLEANED: set[tuple[str, str]] = set()  # (folder, name) already cleared of stale temporaries
+
+
+class WriteError(DigitsumError, OSError):
+    """A file that could not be written, and is as it was; ``str()`` is a one-line reason.
+
+    What ``atomic_text_file`` raises: a labels file or a note that could not be saved. The
+    prediction CSV's ``core.predict.prediction_csv.ExportError`` is one.
+    """
 
 
 def require_regular(path: str | os.PathLike, max_bytes: int | None = None) -> None:
@@ -151,6 +162,38 @@ def atomic_write_bytes(dest: str | os.PathLike, content: bytes) -> None:
     """
     with atomic_path(dest) as tmp, open(tmp, "wb") as f:
         f.write(content)
+
+
+@contextlib.contextmanager
+def atomic_text_file(
+    dest: str | os.PathLike, encoding: str = "utf-8", error: type[WriteError] = WriteError
+) -> Iterator[IO[str]]:
+    """Open a temporary text file beside ``dest``; rename it onto ``dest`` if the block succeeds.
+
+    On any failure the temporary file is removed and ``dest`` is untouched (``atomic_path``).
+    Lines end as written (``newline=""``): a CSV writer's ``\\n`` stays ``\\n`` on Windows too.
+
+    Parameters
+    ----------
+    dest : str or path
+        The file to write.
+    encoding : str
+        Its encoding (``utf-8-sig`` writes a BOM first).
+    error : type
+        The ``WriteError`` subclass a failure is raised as (the prediction CSV's ``ExportError``).
+
+    Raises
+    ------
+    WriteError
+        (as ``error``) for an ``OSError`` or an encoding error: ``cannot write DEST: REASON``,
+        one line. Other exceptions, e.g. from the caller's row generator, come out unchanged.
+    """
+    dest = Path(dest)
+    try:
+        with atomic_path(dest) as tmp, open(tmp, "w", encoding=encoding, newline="") as f:
+            yield f  # (atomic_path syncs it to the disk before the rename)
+    except (OSError, UnicodeError) as exc:
+        raise error(f"cannot write {dest}: {reason(exc)}") from exc
 
 
 def _fsync(path: str) -> None:

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.predict.spreadsheet import format_probability
-from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
-from digitsum_gui.doubtful import LOW_CONFIDENCE, is_doubtful
+from core.spec import DOUBTFUL_BELOW, IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
+from digitsum_gui.doubtful import is_doubtful
 from digitsum_gui.style import bold, problem_style, scaled
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class DetailPane(QWidget):
         self._pixmap: QPixmap | None = None
         self._reading = False  # the image of the row shown is still being read
         # the table's threshold (ResultsView keeps it so): the sum's "(doubtful)" and the red digits
-        self.doubtful_below = LOW_CONFIDENCE
+        self.doubtful_below = DOUBTFUL_BELOW
 
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

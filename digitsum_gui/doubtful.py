@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from core.spec import DOUBTFUL_BELOW
+from core.spec import DOUBTFUL_BELOW  # the threshold a session starts with (how it was chosen: there)
 
 if TYPE_CHECKING:
     from core.predict.rows import PredictionRow
 
-LOW_CONFIDENCE = DOUBTFUL_BELOW  # the threshold a session starts with (core.spec: how it was chosen)
 
-
-def is_doubtful(row: PredictionRow, below: float = LOW_CONFIDENCE) -> bool:
+def is_doubtful(row: PredictionRow, below: float = DOUBTFUL_BELOW) -> bool:
     """A row that needs a human look: unreadable, or a sum read with confidence below ``below``."""
     return bool(row.error) or (row.confidence is not None and row.confidence < below)
 
@@ -43,7 +41,7 @@ class DoubtfulThreshold(QObject):
 
     changed = Signal(float)
 
-    def __init__(self, below: float = LOW_CONFIDENCE, parent: QObject | None = None):
+    def __init__(self, below: float = DOUBTFUL_BELOW, parent: QObject | None = None):
         super().__init__(parent)
         self._below = below
 

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitsum_gui.doubtful import LOW_CONFIDENCE, format_threshold
+from core.spec import DOUBTFUL_BELOW
+from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.exporting import SCOPES, export_rows, scope_indices
 
 SPREADSHEET_NOTE = (
@@ -56,7 +57,7 @@ class ExportDialog(QDialog):
         self,
         counts: dict[str, int],
         spreadsheet: bool,
-        doubtful_below: float = LOW_CONFIDENCE,
+        doubtful_below: float = DOUBTFUL_BELOW,
         parent: QWidget | None = None,
     ):
         super().__init__(parent)

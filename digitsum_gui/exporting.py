@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex
 
-from digitsum_gui.dialogs import show_error, show_info
+from digitsum_gui.message_boxes import show_error, show_info
 from digitsum_gui.status_bar import plural
 
 if TYPE_CHECKING:

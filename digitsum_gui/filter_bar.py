@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from digitsum_gui.doubtful import LOW_CONFIDENCE
+from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.shortcuts import CLEAR_FILTER
 from digitsum_gui.status_bar import plural
 from digitsum_gui.steady import SteadyLabel
@@ -78,7 +78,7 @@ class FilterBar(QWidget):
         self.errors_check = QCheckBox("Errors only")
         self.below_check = QCheckBox("Confidence below")
         self.below_spin = ThresholdSpinBox()
-        self.below_spin.set_fraction(LOW_CONFIDENCE)
+        self.below_spin.set_fraction(DOUBTFUL_BELOW)
         self.doubtful_button = QPushButton("&Doubtful first")  # Alt+D: the review starts without the mouse
         self.doubtful_button.setToolTip("Sort by confidence, lowest first (unreadable files on top)")
         self.count_label = SteadyLabel()
@@ -143,7 +143,7 @@ class FilterBar(QWidget):
 
     def restore_settings(self, settings: QSettings) -> None:
         """The doubtful threshold used last, a fraction (the filter itself starts off)."""
-        self.below_spin.set_fraction(settings.value("confidence_below", LOW_CONFIDENCE, type=float))
+        self.below_spin.set_fraction(settings.value("confidence_below", DOUBTFUL_BELOW, type=float))
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("confidence_below", self.below_spin.fraction())

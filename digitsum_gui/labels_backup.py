@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from digitsum_gui.actions import ActionSpec, make_actions
-from digitsum_gui.dialogs import open_box, show_error, show_info
+from digitsum_gui.message_boxes import open_box, show_error, show_info
 from digitsum_gui.status_bar import plural
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class LabelsBackupController(QObject):
 
     def ask_restore(self) -> None:
         """Say what a restore would replace and ask (No is the default); Yes restores."""
-        from core.labels.backup import BackupError
+        from core.labels.backup import CORRECTIONS_COPY, LABELS_COPY, BackupError
 
         backup, labels = self.backup(), self.model.labels
         try:
@@ -128,7 +128,7 @@ class LabelsBackupController(QObject):
             return
         now = labels.snapshot()
         changes = []
-        for name, path in (("labels.csv", labels.labels_path), ("sidecar.csv", labels.sidecar_path)):
+        for name, path in ((LABELS_COPY, labels.labels_path), (CORRECTIONS_COPY, labels.corrections_path)):
             if name in info.files and info.files[name] != now.files[path]:
                 changes.append(f"{path} is replaced" if info.files[name] is not None else f"{path} is removed")
         taken = info.taken.strftime("%Y-%m-%d %H:%M")
@@ -152,8 +152,8 @@ class LabelsBackupController(QObject):
 
     def restore(self) -> bool:
         """Put the backup back now, as one undo step; says how it went."""
+        from core.files import WriteError
         from core.labels.backup import BackupError
-        from core.predict.prediction_csv import ExportError
 
         backup, labels = self.backup(), self.model.labels
         if backup is None:
@@ -164,7 +164,7 @@ class LabelsBackupController(QObject):
                 info = backup.info()
                 self._before_change(labels)
                 info = backup.restore(labels, info)
-            except (BackupError, ExportError) as exc:
+            except (BackupError, WriteError) as exc:
                 show_error(self.parent_widget, "Labels backup not restored", str(exc))
                 return False
         self.model.labels_restored()

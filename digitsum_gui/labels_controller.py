@@ -3,7 +3,7 @@
 ``LabelsController`` works on a ``MainWindow``'s table model, view and status bar, and adds,
 without the window knowing the details:
 
-- the open folder's labels (``core.labels.folder_labels.FolderLabels``, ``labels.csv`` or a sidecar)
+- the open folder's labels (``core.labels.folder_labels.FolderLabels``, ``labels.csv`` or its corrections file)
   behind the table's editable "True sum" column, read again when the folder or its labels
   change on disk; for images opened one by one, those of the folder that holds them
   (``core.labels.folder_labels.labels_of``), so a sum typed for one is saved as it would be from its folder;
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QTableView, QWidget
 
-from digitsum_gui.dialogs import open_box
 from digitsum_gui.labels_status import accuracy_text, why_elsewhere
+from digitsum_gui.message_boxes import open_box
 from digitsum_gui.row_tally import RowTally
 from digitsum_gui.steady import SteadyLabel
 from digitsum_gui.table.columns import Column
@@ -76,7 +76,7 @@ class LabelsController(QObject):
         self.labels: FolderLabels | None = None
         self._labels_source: list[str] | None = None
         self._question = None
-        self._told_elsewhere = None  # the labels whose move to the sidecar has been said
+        self._told_elsewhere = None  # the labels whose move to a corrections file has been said
 
         self.accuracy_label = SteadyLabel()  # as wide as its count will get: the fields beside it stay put
         # (right, known) over the rows so far
@@ -114,7 +114,7 @@ class LabelsController(QObject):
         self.model.set_labels(self.labels)
         if self.labels is not None and self.labels.problem and source != self._labels_source:
             self.status.showMessage(
-                f"labels.csv not used ({self.labels.problem}); corrections go to {self.labels.sidecar_path}", 10000
+                f"labels.csv not used ({self.labels.problem}); corrections go to {self.labels.corrections_path}", 10000
             )
         self._labels_source = source
         self._update_accuracy()
@@ -136,10 +136,10 @@ class LabelsController(QObject):
             self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")
 
     def _say_if_elsewhere(self, *_args) -> None:
-        """The first sum of a folder that went to the sidecar: say where, and why, in a box
+        """The first sum of a folder that went to its corrections file: say where, and why, in a box
         (a status line alone goes unseen, and the person would look for the sums in labels.csv)."""
         labels = self.labels
-        if labels is None or not labels.uses_sidecar or self._told_elsewhere is labels:
+        if labels is None or not labels.uses_corrections_file or self._told_elsewhere is labels:
             return
         self._told_elsewhere = labels
         self._update_accuracy()  # its tooltip names the file
@@ -147,7 +147,7 @@ class LabelsController(QObject):
             self.parent_widget,
             QMessageBox.Icon.Information,
             "True sums saved elsewhere",
-            f"The true sums of this folder are saved to {labels.sidecar_path}, not to its labels.csv: "
+            f"The true sums of this folder are saved to {labels.corrections_path}, not to its labels.csv: "
             f"{why_elsewhere(labels)}.",
             informative="The app finds them there when the folder is opened again, and Retrain uses them.",
         )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 
 def why_elsewhere(labels) -> str:
-    """Why true sums go to the sidecar rather than the folder's labels.csv (one phrase), or ""."""
-    if not labels.uses_sidecar:
+    """Why true sums go to the corrections file rather than the folder's labels.csv (one phrase), or ""."""
+    if not labels.uses_corrections_file:
         return ""
     if not labels.folder.is_dir():
         return f"the folder {labels.folder} went away"
@@ -20,8 +20,8 @@ def why_elsewhere(labels) -> str:
 
 
 def where_saved(labels) -> str:
-    """Where the last sum went, for a status line: ``labels.csv``, or the sidecar's full path and why."""
-    if not labels.uses_sidecar:
+    """Where the last sum went, for a status line: ``labels.csv``, or the corrections file's full path and why."""
+    if not labels.uses_corrections_file:
         return labels.saved_to.name
     return f"in {labels.saved_to}, as {why_elsewhere(labels)}"
 

@@ -33,12 +33,13 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 from core.models.store import DEFAULT_MODEL, same_file
 from digitsum_gui.actions import joined_actions, make_actions, update_enabled
 from digitsum_gui.collector import collect_on_gui_thread
-from digitsum_gui.dialogs import MarkdownDialog, about_markdown, model_info_markdown, show_error
 from digitsum_gui.export_dialog import ask_export
 from digitsum_gui.exporting import export_rows
+from digitsum_gui.info_dialogs import MarkdownDialog, about_markdown, model_info_markdown
 from digitsum_gui.labels_backup import LabelsBackupController
 from digitsum_gui.labels_controller import LabelsController
 from digitsum_gui.menus import SubmenuSpec, install
+from digitsum_gui.message_boxes import show_error
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders, remember_folder
 from digitsum_gui.results_view import ResultsView
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
     device, batch_size, workers
         Passed to ``core.predict.predictor.Predictor`` (None: its defaults, the same as the CLI's).
     store : ModelStore, optional
-        Trained models and sidecar corrections (default: the per-user data folder).
+        Trained models and corrections files (default: the per-user data folder).
 
     Signals
     -------

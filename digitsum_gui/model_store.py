@@ -52,8 +52,8 @@ class ModelStore(QObject):
     Parameters
     ----------
     root : str or Path, optional
-        The data folder (default: ``app_data_dir()``); runs go to ``root/runs``, sidecar
-        corrections to ``root/corrections``, labels backups to ``root/backups``, the sample
+        The data folder (default: ``app_data_dir()``); runs go to ``root/runs``, the
+        corrections files of read-only folders to ``root/corrections``, labels backups to ``root/backups``, the sample
         images' copy to ``root/samples``.
 
     Signals

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.accuracy_text import figures_tooltip, model_figures
-from digitsum_gui.dialogs import open_or_offer_copy, show_error
+from digitsum_gui.message_boxes import open_or_offer_copy, show_error
 from digitsum_gui.style import bold
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")

@@ -34,8 +34,8 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QStatusBar, QTableView, QWidget
 
 from digitsum_gui.actions import ActionSpec, make_actions
-from digitsum_gui.dialogs import open_box, open_or_offer_copy
 from digitsum_gui.labels_status import where_saved
+from digitsum_gui.message_boxes import open_box, open_or_offer_copy
 from digitsum_gui.review_progress import ReviewProgress
 from digitsum_gui.shortcuts import CLEAR_FILTER, OPEN_CELL, TYPE_SUM
 from digitsum_gui.table.columns import Column
@@ -434,4 +434,4 @@ class ReviewController(QObject):
         said = f"True sum of {file} forgotten" if total is None else f"Saved: {file} is {total}"
         self._said = f"{said} ({where})"
         # longer where it went somewhere the person did not choose: they must be able to read it
-        self.status.showMessage(self._said, 10000 if labels is not None and labels.uses_sidecar else 4000)
+        self.status.showMessage(self._said, 10000 if labels is not None and labels.uses_corrections_file else 4000)

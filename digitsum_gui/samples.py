@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from digitsum_gui.actions import ActionSpec, make_actions
-from digitsum_gui.dialogs import show_error
+from digitsum_gui.message_boxes import show_error
 
 if TYPE_CHECKING:
     from digitsum_gui.window_state import WindowState

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitsum_gui.actions import ActionSpec, make_actions
-from digitsum_gui.dialogs import fill_with_close_button
+from digitsum_gui.info_dialogs import fill_with_close_button
 from digitsum_gui.style import bold
 
 ShortcutRow = tuple[str, str, str]  # (keys, what it does, tip)

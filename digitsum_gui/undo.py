@@ -97,13 +97,13 @@ class LabelsUndoStack(QUndoStack):
 
     def put_back(self, labels: FolderLabels, snapshot: LabelsSnapshot, now: LabelsSnapshot, said: str) -> None:
         """Make ``labels``' files ``snapshot`` again (they are ``now``), and say so as ``said``."""
-        from core.predict.prediction_csv import ExportError
+        from core.files import WriteError
 
         try:
             labels.restore(snapshot, now)
-        except ExportError as exc:
+        except WriteError as exc:
             self.failed.emit(f"{said} could not be saved: {exc}")
         else:
-            self.restored.emit(f"{said} ({where_saved(labels)})")  # the sidecar by its full path and why
+            self.restored.emit(f"{said} ({where_saved(labels)})")  # a corrections file by its full path and why
         if self.model.labels is labels:
             self.model.labels_restored()

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.errors import one_line
+from core.errors import exception_line, one_line
 
 # Each delivery of rows costs the window a repaint of the table and the progress bar
 # (~10-20 ms of its thread on a 2-core laptop); a GPU finishes a batch every few ms. Rows
@@ -157,7 +157,7 @@ class PredictWorker(QObject):
             )
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
             shown = path if path is not None else "the default model"
-            self.model_failed.emit(*_failure(f"Cannot load {shown}: {str(exc) or type(exc).__name__}", exc))
+            self.model_failed.emit(*_failure(f"Cannot load {shown}: {exception_line(exc)}", exc))
             return
         self._predictor = predictor
         if predictor.precision_note:

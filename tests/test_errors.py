@@ -46,3 +46,31 @@ def test_a_command_ended_by_a_signal_exits_as_a_shell_reports_it():
     from core.errors import signal_exit_status
 
     assert signal_exit_status(signal.SIGTERM) == 143 and signal_exit_status(signal.SIGINT) == 130
+
+
+def test_an_exception_is_one_line_and_never_empty():
+    from core.errors import exception_line
+
+    assert exception_line(RuntimeError("CUDA error: out of memory\n  at  kernel\n")) == (
+        "CUDA error: out of memory at kernel"
+    )
+    assert exception_line(EOFError()) == "EOFError" and exception_line(ValueError("  \n ")) == "ValueError"
+    assert exception_line(ValueError("x" * 50), 10) == "xxxxxxx..."
+
+
+def test_first_line_only_drops_the_advice_a_library_adds():
+    from core.errors import exception_line
+
+    cuda = RuntimeError("\nCUDA error: device-side assert\nCUDA kernel errors might be asynchronously reported")
+    assert exception_line(cuda, first_line=True) == "CUDA error: device-side assert"
+    assert exception_line(KeyError(), first_line=True) == "KeyError"
+
+
+def test_reason_gives_the_os_words_without_the_path():
+    import errno
+
+    from core.errors import reason
+
+    denied = PermissionError(errno.EACCES, "Permission denied", "/a/long/path/out.csv")
+    assert reason(denied) == "Permission denied"
+    assert reason(OSError("no errno here")) == "no errno here" and reason(TimeoutError()) == "TimeoutError"

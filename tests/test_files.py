@@ -1,4 +1,5 @@
-"""core.files.atomic_path, the one way files are written: the umask, read-only files, owners."""
+"""core.files.atomic_path, the one way files are written: the umask, read-only files, owners; and
+atomic_text_file over it, for the labels files and the prediction CSV."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers.hostile import AS_ROOT, NOBODY, as_ordinary_user
 
-from core.files import atomic_path, current_umask
+from core.files import WriteError, atomic_path, atomic_text_file, current_umask
 
 
 def write(path, text="new\n"):
@@ -156,7 +157,7 @@ def test_a_labels_file_that_is_a_pipe_never_hangs_the_windows_undo(tmp_path):
     from core.labels.folder_labels import FolderLabels
 
     os.mkfifo(tmp_path / "labels.csv")
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     done = []
     thread = threading.Thread(target=lambda: done.append(labels.snapshot()), daemon=True)
     thread.start()
@@ -214,3 +215,28 @@ def test_every_write_reaches_the_disk_before_its_rename(tmp_path, monkeypatch):
             f.write(b"weights")
         inode = os.stat(tmp).st_ino
     assert events == [("fsync", inode), ("replace", inode)]
+
+
+def test_a_text_file_is_written_whole_or_not_at_all(tmp_path):
+    dest = tmp_path / "labels.csv"
+    with atomic_text_file(dest) as f:
+        f.write("filename,sum\na.png,3\n")
+    assert dest.read_bytes() == b"filename,sum\na.png,3\n"  # \n as written, on every system
+    with pytest.raises(LookupError), atomic_text_file(dest) as f:  # the caller's own error, unchanged
+        f.write("half")
+        raise LookupError("a row generator's")
+    assert dest.read_bytes() == b"filename,sum\na.png,3\n" and [p.name for p in tmp_path.iterdir()] == [dest.name]
+
+
+def test_a_text_file_that_cannot_be_written_is_one_line_naming_it(tmp_path):
+    dest = tmp_path / "labels.csv"
+    with pytest.raises(WriteError) as info, atomic_text_file(dest, encoding="ascii") as f:
+        f.write("caf\u00e9.png,3\n")
+    assert str(info.value).startswith(f"cannot write {dest}: ") and "\n" not in str(info.value)
+    assert isinstance(info.value, OSError) and not dest.exists()
+
+    class CsvError(WriteError):
+        pass
+
+    with pytest.raises(CsvError, match="cannot write .*: Is a directory"), atomic_text_file(tmp_path, error=CsvError):
+        pass

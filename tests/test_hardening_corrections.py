@@ -21,8 +21,8 @@ SAVER = """
 import json, os, sys, time
 from core.labels.folder_labels import FolderLabels
 
-folder, sidecar_dir, prefix, go, count, forget = sys.argv[1:]
-labels = FolderLabels(folder, sidecar_dir)  # opened before anyone saves: a copy the other process makes stale
+folder, corrections_dir, prefix, go, count, forget = sys.argv[1:]
+labels = FolderLabels(folder, corrections_dir)  # opened before anyone saves: a copy the other process makes stale
 open(go + "." + prefix, "w").close()  # ready
 while not os.path.exists(go):
     time.sleep(0.001)
@@ -35,11 +35,11 @@ print(json.dumps(str(labels.saved_to)))
 ORIGINAL = {f"orig{i}.png": (i, None) for i in range(5)}
 
 
-def _two_savers(folder, sidecar_dir, tmp_path, count=40) -> list[str]:
+def _two_savers(folder, corrections_dir, tmp_path, count=40) -> list[str]:
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SAVER, str(folder), str(sidecar_dir), prefix, str(go), str(count), forget],
+            [sys.executable, "-c", SAVER, str(folder), str(corrections_dir), prefix, str(go), str(count), forget],
             env=child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -91,7 +91,7 @@ def test_class9_two_processes_saving_into_the_sidecar_lose_no_correction(tmp_pat
     FolderLabels(folder, sidecars).set("orig0.png", 0)  # the sidecar as a first session left it
     FolderLabels(folder, sidecars).set("orig1.png", 1)
     saved_to = _two_savers(folder, sidecars, tmp_path)
-    sidecar = FolderLabels(folder, sidecars).sidecar_path
+    sidecar = FolderLabels(folder, sidecars).corrections_path
     assert saved_to == [str(sidecar)] * 2
     want = {name: value for name, value in _expected().items() if not name.startswith("orig")}
     assert read_labels_csv(sidecar) == want  # 80 corrections, the two forgotten ones gone

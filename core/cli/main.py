@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from core import __version__
 from core.cli.argtypes import MAX_BATCH, MAX_SEED, MAX_WORKERS, device_spec, int_in
-from core.errors import DigitsumError, reason, signal_exit_status
+from core.errors import DigitsumError, exception_line, reason, signal_exit_status
 from core.spec import LAYOUTS, SECOND_LOOK_BELOW
 
 if TYPE_CHECKING:  # named only: a command imports what it runs when it runs
@@ -280,7 +280,7 @@ class PredictionRun:
                 except (
                     Exception
                 ) as exc:  # the model failed, not a file (out of memory is a MemoryError, not a RuntimeError)
-                    why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # CUDA errors run on for lines
+                    why = exception_line(exc, first_line=True)  # CUDA errors run on for lines
                     self.failure = f"prediction stopped after {stats.done} rows: {why}"
                     if ctx.world == 1:
                         return

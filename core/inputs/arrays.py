@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError, one_line
+from core.errors import InputError, exception_line
 from core.files import require_regular
 from core.inputs.images import value_scale
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, MAX_SUM
@@ -101,7 +101,7 @@ def array_rows(path: str | os.PathLike) -> int:
     try:
         arr = fmt.load(path, mmap=True)
     except Exception as exc:  # a mangled header raises anything (tokenize.TokenError, SyntaxError, ...)
-        raise InputError(f"{path}: not a readable {fmt.suffix} array ({one_line(exc)})") from None
+        raise InputError(f"{path}: not a readable {fmt.suffix} array ({exception_line(exc)})") from None
     if not isinstance(arr, np.ndarray):  # an .npz archive renamed to .npy
         raise InputError(f"{path}: not a single {fmt.suffix} array")
     if arr.ndim != 3 or arr.shape[1:] != (IMAGE_HEIGHT, IMAGE_WIDTH):
@@ -165,7 +165,7 @@ def read_array_labels(path: str | os.PathLike) -> np.ndarray:
     try:
         raw = fmt.load(path, mmap=False)
     except Exception as exc:  # as array_rows: a mangled file raises anything
-        raise InputError(f"{path.name}: not a readable {fmt.suffix} array ({one_line(exc)})") from None
+        raise InputError(f"{path.name}: not a readable {fmt.suffix} array ({exception_line(exc)})") from None
     if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "iuf":
         raise InputError(f"{path.name}: expected an array of sums")
     sums = raw.reshape(-1) if raw.ndim == 2 and raw.shape[1] == 1 else raw

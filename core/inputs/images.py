@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, exception_line, one_line, reason
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
 # Formats a user can reasonably mean by "an image"; the other ~40 Pillow plugins (EPS runs
@@ -65,8 +65,9 @@ def _reason(exc: BaseException) -> str:
         return "not enough memory to decode the image"
     if isinstance(exc, OSError) and exc.errno is not None and exc.strerror:
         # e.g. ELOOP from a symlink loop; str(exc) would repeat the path
-        return one_line(f"cannot open: {exc.strerror[:1].lower()}{exc.strerror[1:]}", REASON_LIMIT)
-    return one_line(f"unreadable image: {text or type(exc).__name__}", REASON_LIMIT)
+        why = reason(exc)
+        return one_line(f"cannot open: {why[:1].lower()}{why[1:]}", REASON_LIMIT)
+    return one_line(f"unreadable image: {exception_line(exc)}", REASON_LIMIT)
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

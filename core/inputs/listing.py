@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError, one_line, reason
+from core.errors import InputError, exception_line, reason
 from core.inputs.arrays import array_format, array_rows, open_array
 from core.inputs.images import ImageReadError, out_of_range, read_image, to_model_input
 from core.inputs.no_digits import no_digits_reason
@@ -234,7 +234,7 @@ def load_item(item: InputItem, require_digits: bool = True) -> np.ndarray:
             arr, scale = open_array(item.path)
             row = np.array(arr[item.index])  # copy: the result must not pin the memory map
         except Exception as exc:  # any failure of one row is that row's error, as for an image file
-            raise ImageReadError(f"cannot read row {item.index}: {one_line(exc)}") from None
+            raise ImageReadError(f"cannot read row {item.index}: {exception_line(exc)}") from None
         reason = out_of_range(row, scale)  # an inf or a 256 spoils its own row, not the file's scale
         if reason:
             raise ImageReadError(reason)

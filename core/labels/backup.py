@@ -1,12 +1,12 @@
 """A copy of a folder's labels as they were when it was opened: what File > Restore Labels Backup puts back.
 
 Before the first change to a folder's true sums after it is opened, ``LabelsBackup.take`` copies
-the files that hold them (the folder's ``labels.csv``, and the sidecar where the sums of a
-read-only folder go, ``core.labels.folder_labels``) into the user's data folder, one backup per image
-folder, named like the sidecar by a hash of the folder's path:
+the files that hold them (the folder's ``labels.csv``, and the corrections file where the sums
+of a read-only folder go, ``core.labels.folder_labels``) into the user's data folder, one backup
+per image folder, named like the corrections file by a hash of the folder's path:
 
     <data>/backups/<folder key>/labels.csv     the folder's labels.csv, byte for byte
-    <data>/backups/<folder key>/sidecar.csv    the sidecar, likewise
+    <data>/backups/<folder key>/sidecar.csv    the folder's corrections file, likewise
     <data>/backups/<folder key>/backup.json    the folder, when, each file's SHA-256 (null: there was none)
 
 Not beside ``labels.csv``: a read-only folder cannot hold one, and a data folder (read by
@@ -36,7 +36,10 @@ from core.labels.folder_labels import FolderLabels, LabelsSnapshot, folder_key
 from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv
 
 NOTE_NAME = "backup.json"
-FILE_NAMES = ("labels.csv", "sidecar.csv")  # in the backup: the folder's labels.csv, the sidecar
+# The copies' names in a backup folder: the folder's labels.csv, and its corrections file (named
+# sidecar.csv in backups already taken, so it keeps that name).
+LABELS_COPY, CORRECTIONS_COPY = "labels.csv", "sidecar.csv"
+FILE_NAMES = (LABELS_COPY, CORRECTIONS_COPY)
 
 
 class BackupError(DigitsumError, OSError):
@@ -49,9 +52,9 @@ class BackupInfo:
 
     folder: Path
     taken: datetime
-    files: dict  # "labels.csv" / "sidecar.csv" -> bytes, or None where there was no such file
+    files: dict  # LABELS_COPY / CORRECTIONS_COPY -> bytes, or None where there was no such file
     labels: dict  # filename -> (sum, digits), as FolderLabels merges them
-    typed: frozenset  # the names whose sums were in the sidecar (typed in this app)
+    typed: frozenset  # the names whose sums were in the corrections file (typed in this app)
 
     @property
     def sums(self) -> int:
@@ -98,7 +101,7 @@ class LabelsBackup:
             return False
         self.taken = True
         found = {}
-        for name, path in zip(FILE_NAMES, (labels.labels_path, labels.sidecar_path), strict=True):
+        for name, path in zip(FILE_NAMES, (labels.labels_path, labels.corrections_path), strict=True):
             try:  # a pipe named labels.csv would hold the window here, before every first change
                 require_regular(path, LABELS_MAX_BYTES)
                 found[name] = path.read_bytes()
@@ -160,7 +163,7 @@ class LabelsBackup:
             except InputError:
                 found = {}  # (a labels.csv the app could not read either: put back as it was, byte for byte)
             labels.update(found)
-            if name == "sidecar.csv":
+            if name == CORRECTIONS_COPY:
                 typed.update(found)
         return BackupInfo(self.folder, taken, files, labels, frozenset(typed))
 
@@ -175,12 +178,12 @@ class LabelsBackup:
         Raises
         ------
         BackupError
-            If there is no usable backup; ``core.predict.prediction_csv.ExportError`` if a file cannot be written.
+            If there is no usable backup; ``core.files.WriteError`` if a file cannot be written.
         """
         info = info or self.info()
         if info is None:
             raise BackupError(f"no backup of the labels of {self.folder} has been taken")
-        paths = dict(zip(FILE_NAMES, (labels.labels_path, labels.sidecar_path), strict=True))
+        paths = dict(zip(FILE_NAMES, (labels.labels_path, labels.corrections_path), strict=True))
         snapshot = LabelsSnapshot({paths[n]: c for n, c in info.files.items()}, dict(info.labels), info.typed)
         labels.restore(snapshot, labels.snapshot())
         return info

@@ -3,15 +3,16 @@
 A correction is saved at once. Where the folder is writable it goes into the folder's own
 ``labels.csv`` (docs/ARCHITECTURE.md's labels format; the labels already there are kept; the file is
 replaced atomically). Where it is not (a read-only share, a CD, someone else's folder), it
-goes to a sidecar file in a per-user folder, named by a hash of the folder's path, so the
-same folder finds its corrections again when it is reopened.
+goes to the folder's corrections file in a per-user folder, named by a hash of the folder's
+path (``<key>.csv``, with a ``<key>.folder`` note beside it that names the folder for people),
+so the same folder finds its corrections again when it is reopened.
 
-    labels = FolderLabels("scans/batch-7", sidecar_dir="~/.local/share/digitsum/corrections")
-    labels.set("img_0042.png", 17)      # -> scans/batch-7/labels.csv (or the sidecar)
+    labels = FolderLabels("scans/batch-7", corrections_dir="~/.local/share/digitsum/corrections")
+    labels.set("img_0042.png", 17)      # -> scans/batch-7/labels.csv (or the corrections file)
     labels.sum_of("img_0042.png")       # 17
     spec = labels.training_spec(run_dir / "data")   # what ``digitsum train --data`` reads
 
-Training reads a folder's ``labels.csv``; for sidecar corrections ``training_spec`` builds a
+Training reads a folder's ``labels.csv``; for a corrections file ``training_spec`` builds a
 small folder of links to the labelled images with the merged labels beside them.
 
 Two windows (or processes) may correct one folder at once. Each save therefore reads the
@@ -31,15 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InputError, reason
-from core.files import atomic_write_bytes, require_regular
+from core.files import WriteError, atomic_text_file, atomic_write_bytes, require_regular
 from core.folder_lock import FolderLock
 from core.inputs.arrays import array_format
 from core.inputs.listing import display_name
 from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv, write_labels_csv
-from core.predict.prediction_csv import ExportError, atomic_text_file
 from core.spec import MAX_SUM
 
 LABELS_NAME = "labels.csv"
+FOLDER_NOTE_SUFFIX = ".folder"  # beside a corrections file: the note naming its folder, for people
 LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a process hung while holding it
 
 
@@ -49,7 +50,7 @@ def _saving(folder: Path):
 
     Raises
     ------
-    core.predict.prediction_csv.ExportError
+    core.files.WriteError
         If another process has held the lock for ``LOCK_WAIT_S`` seconds.
     """
     try:
@@ -59,7 +60,7 @@ def _saving(folder: Path):
         return
     try:
         if not lock.acquire(wait_s=LOCK_WAIT_S):
-            raise ExportError(f"cannot save to {folder}: another program holds its labels")
+            raise WriteError(f"cannot save to {folder}: another program holds its labels")
         yield
     finally:
         lock.release()
@@ -80,14 +81,14 @@ def folder_key(folder: str | os.PathLike) -> str:
 
 
 class FolderLabels:
-    """Labels of one folder, merged from its ``labels.csv`` and its sidecar corrections.
+    """Labels of one folder, merged from its ``labels.csv`` and its corrections file.
 
     Parameters
     ----------
     folder : str or Path
         The image folder; table rows name files relative to it (``core.inputs.listing.list_inputs``).
-    sidecar_dir : str or Path
-        Per-user folder for the corrections of folders that cannot be written.
+    corrections_dir : str or Path
+        Per-user folder for the corrections files of folders whose ``labels.csv`` cannot be written.
     given : mapping of str to str, optional
         Names the caller uses for some files -> their names in the folder (image files opened
         one by one are named as given, e.g. by their full path; ``labels_of``). Every method
@@ -98,7 +99,7 @@ class FolderLabels:
     labels : dict
         filename -> (sum, digits or None): everything known, corrections winning.
     corrected : set of str
-        Files whose sum was typed in this app (this session, or earlier into a sidecar);
+        Files whose sum was typed in this app (this session, or earlier into its corrections file);
         ``typed(name)`` asks by any name.
     problem : str
         Why the folder's own ``labels.csv`` is not used (unreadable), else empty.
@@ -107,20 +108,20 @@ class FolderLabels:
         ``core.labels.backup`` takes its copy of the files as they were.
     """
 
-    def __init__(self, folder: str | os.PathLike, sidecar_dir: str | os.PathLike, given=None):
+    def __init__(self, folder: str | os.PathLike, corrections_dir: str | os.PathLike, given=None):
         self.folder = Path(folder).resolve()
         self.labels_path = self.folder / LABELS_NAME
-        self.sidecar_path = Path(sidecar_dir) / f"{folder_key(self.folder)}.csv"
+        self.corrections_path = Path(corrections_dir) / f"{folder_key(self.folder)}.csv"
         self._given = dict(given or {})
         self.before_change = None
         self._read()
 
     def _read(self) -> None:
-        """Read ``labels.csv`` and the sidecar (again); what was typed here stays marked as such."""
+        """Read ``labels.csv`` and the corrections file (again); what was typed here stays marked as such."""
         typed = getattr(self, "corrected", set())
         self.problem = ""
         # taken before reading: a change made meanwhile shows as a change
-        self._read_state = {path: _file_state(path) for path in (self.labels_path, self.sidecar_path)}
+        self._read_state = {path: _file_state(path) for path in (self.labels_path, self.corrections_path)}
         file_labels: dict = {}
         if self.labels_path.is_file():
             try:
@@ -128,21 +129,21 @@ class FolderLabels:
             except InputError as exc:
                 # never overwrite a file we could not read: the person's labels would be lost
                 self.problem = str(exc)
-        sidecar: dict = {}
-        if self.sidecar_path.is_file():
+        corrections: dict = {}
+        if self.corrections_path.is_file():
             try:
-                sidecar = read_labels_csv(self.sidecar_path)
+                corrections = read_labels_csv(self.corrections_path)
             except InputError:
-                sidecar = {}
+                corrections = {}
         self._file_labels = file_labels
-        self._sidecar = sidecar
-        self.labels = {**file_labels, **sidecar}
-        self.corrected = set(sidecar) | {n for n in typed if n in self.labels}
-        self.uses_sidecar = bool(sidecar) or bool(self.problem)
+        self._corrections = corrections
+        self.labels = {**file_labels, **corrections}
+        self.corrected = set(corrections) | {n for n in typed if n in self.labels}
+        self.uses_corrections_file = bool(corrections) or bool(self.problem)
 
     # --- reading -----------------------------------------------------------------------------
     def is_current(self) -> bool:
-        """True while neither ``labels.csv`` nor the sidecar has changed on disk since it was
+        """True while neither ``labels.csv`` nor the corrections file has changed on disk since it was
         read (or written here): reading them again would give the same labels."""
         return all(state == _file_state(path) for path, state in self._read_state.items())
 
@@ -163,9 +164,14 @@ class FolderLabels:
         return len(self.labels)
 
     @property
+    def folder_note_path(self) -> Path:
+        """The note beside the corrections file that names this folder: its own name is a hash."""
+        return self.corrections_path.with_suffix(FOLDER_NOTE_SUFFIX)
+
+    @property
     def saved_to(self) -> Path:
         """Where the next correction will be written."""
-        return self.sidecar_path if self.uses_sidecar else self.labels_path
+        return self.corrections_path if self.uses_corrections_file else self.labels_path
 
     def accuracy(self, predictions) -> tuple[int, int]:
         """(right, known): predictions ``(name, predicted_sum or None)`` against the known sums."""
@@ -184,7 +190,7 @@ class FolderLabels:
 
         Returns the file written. Digits already known are kept only while they still add
         up to the sum. Raises ``ValueError`` for a sum outside 0..36 and
-        ``core.predict.prediction_csv.ExportError`` when neither the folder nor the sidecar can be written
+        ``core.files.WriteError`` when neither the folder nor the corrections file can be written
         (nothing is changed then).
         """
         if total is not None and (isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_SUM):
@@ -207,7 +213,7 @@ class FolderLabels:
         """Save ``entries`` (name -> (sum, digits) or None), all in one write: ``set`` past its checks."""
         if self.before_change is not None:
             self.before_change(self)
-        if not self.uses_sidecar:
+        if not self.uses_corrections_file:
             try:
                 with _saving(self.folder):
                     merged = self._current(self.labels_path, self._file_labels)
@@ -215,30 +221,30 @@ class FolderLabels:
                         _put(merged, name, entry)
                     write_labels_csv(self.labels_path, merged)
                     self._read_state[self.labels_path] = _file_state(self.labels_path)
-            except (ExportError, InputError):  # read-only folder, or a labels.csv now unreadable: the sidecar
-                self.uses_sidecar = True
+            except (WriteError, InputError):  # read-only folder, or a labels.csv now unreadable: the corrections file
+                self.uses_corrections_file = True
             else:
                 self._file_labels = merged
                 self._commit(entries, self.labels_path)
                 return self.labels_path
-        self.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
-        with _saving(self.sidecar_path.parent):
+        self.corrections_path.parent.mkdir(parents=True, exist_ok=True)
+        with _saving(self.corrections_path.parent):
             try:
-                sidecar = self._current(self.sidecar_path, self._sidecar)
+                corrections = self._current(self.corrections_path, self._corrections)
             except InputError:
-                sidecar = dict(self._sidecar)  # (ours alone: never read as broken by us, so replace it)
+                corrections = dict(self._corrections)  # (ours alone: never read as broken by us, so replace it)
             for name, entry in entries.items():
-                _put(sidecar, name, entry)
-            write_labels_csv(self.sidecar_path, sidecar)
-            self._read_state[self.sidecar_path] = _file_state(self.sidecar_path)
-        self._sidecar = sidecar
-        self._commit(entries, self.sidecar_path)
+                _put(corrections, name, entry)
+            write_labels_csv(self.corrections_path, corrections)
+            self._read_state[self.corrections_path] = _file_state(self.corrections_path)
+        self._corrections = corrections
+        self._commit(entries, self.corrections_path)
         # a note beside the hashed name says which folder it belongs to: written as every file is
         # (atomic_path), and only for people, so a note that cannot be written (a folder of that
         # name, a full disk) never turns the saved correction into an error
-        with contextlib.suppress(ExportError), atomic_text_file(self.sidecar_path.with_suffix(".folder")) as f:
+        with contextlib.suppress(WriteError), atomic_text_file(self.folder_note_path) as f:
             f.write(str(self.folder) + "\n")
-        return self.sidecar_path
+        return self.corrections_path
 
     def _current(self, path: Path, known: dict) -> dict:
         """The labels in ``path`` now (a copy of ``known`` when it has not changed since we read or wrote it).
@@ -252,9 +258,9 @@ class FolderLabels:
             return {}
         theirs = read_labels_csv(path)
         for other, value in theirs.items():  # what others saved is now known here too
-            if path == self.sidecar_path:
+            if path == self.corrections_path:
                 self.corrected.add(other)
-            if other not in self._sidecar or path == self.sidecar_path:
+            if other not in self._corrections or path == self.corrections_path:
                 self.labels[other] = value
         return theirs
 
@@ -263,7 +269,7 @@ class FolderLabels:
             _put(self.labels, name, entry)
             if entry is None:
                 self.corrected.discard(name)
-                if name in self._file_labels and name not in self._sidecar:
+                if name in self._file_labels and name not in self._corrections:
                     self.labels[name] = self._file_labels[name]
             else:
                 self.corrected.add(name)
@@ -272,7 +278,7 @@ class FolderLabels:
     def snapshot(self) -> LabelsSnapshot:
         """The labels files as they are now, byte for byte, and what they say: what ``restore`` puts back."""
         return LabelsSnapshot(
-            {path: _read_bytes(path) for path in (self.labels_path, self.sidecar_path)},
+            {path: _read_bytes(path) for path in (self.labels_path, self.corrections_path)},
             dict(self.labels),
             frozenset(self.corrected),
         )
@@ -288,7 +294,7 @@ class FolderLabels:
 
         Raises
         ------
-        core.predict.prediction_csv.ExportError
+        core.files.WriteError
             If a file cannot be written (the labels are read again: what is shown is what is on disk).
         """
         names = set(snapshot.labels) | set(now.labels)
@@ -297,7 +303,7 @@ class FolderLabels:
             if all(_read_bytes(path) == content for path, content in now.files.items()):
                 for path, content in snapshot.files.items():
                     if content != now.files[path]:
-                        _put_back(path, content, note=path == self.sidecar_path)
+                        _put_back(path, content, note=path == self.corrections_path)
             else:
                 self._read()  # the others' corrections first
                 if changed:
@@ -307,7 +313,7 @@ class FolderLabels:
             # a sum put back is typed or not as it was then: an undone correction of a sum that
             # came with labels.csv is the folder's again
             for name in changed:
-                if name in snapshot.typed or name in self._sidecar:
+                if name in snapshot.typed or name in self._corrections:
                     self.corrected.add(name)
                 else:
                     self.corrected.discard(name)
@@ -316,10 +322,10 @@ class FolderLabels:
     def training_spec(self, stage_dir: str | os.PathLike) -> str:
         """A ``--data`` spec holding these labels: the folder itself, or a staged copy.
 
-        With corrections in a sidecar, ``stage_dir`` is filled with links (copies where the
+        With corrections in a corrections file, ``stage_dir`` is filled with links (copies where the
         system cannot link) to the labelled images and the merged ``labels.csv``.
         """
-        if not self.uses_sidecar:
+        if not self.uses_corrections_file:
             return str(self.folder)
         stage = Path(stage_dir)
         stage.mkdir(parents=True, exist_ok=True)
@@ -351,22 +357,22 @@ class LabelsSnapshot:
     typed: frozenset = frozenset()
 
 
-def labels_of(inputs, sidecar_dir: str | os.PathLike) -> FolderLabels | None:
+def labels_of(inputs, corrections_dir: str | os.PathLike) -> FolderLabels | None:
     """The labels behind what a window opened: one folder's, or those of the folder holding the
     image files opened (one, or several from one folder), by the names they are given; else None.
 
     A sum typed for an image opened alone goes where it would go had its folder been opened
-    (its ``labels.csv``, or the sidecar), so opening the folder later finds it.
+    (its ``labels.csv``, or its corrections file), so opening the folder later finds it.
     """
     paths = [Path(p) for p in inputs]
     if len(paths) == 1 and paths[0].is_dir():
-        return FolderLabels(paths[0], sidecar_dir)
+        return FolderLabels(paths[0], corrections_dir)
     if not paths or not all(p.is_file() and not array_format(p) for p in paths):
         return None  # several folders, arrays (their sums are their lab*.npy), nothing
     folders = {Path(os.path.abspath(p)).parent for p in paths}  # where its name is (not a link's target)
     if len(folders) != 1:
         return None
-    return FolderLabels(folders.pop(), sidecar_dir, {display_name(str(p)): display_name(p.name) for p in paths})
+    return FolderLabels(folders.pop(), corrections_dir, {display_name(str(p)): display_name(p.name) for p in paths})
 
 
 def _read_bytes(path: Path) -> bytes | None:
@@ -378,18 +384,18 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 def _put_back(path: Path, content: bytes | None, note: bool = False) -> None:
-    """Make ``path`` hold ``content`` again (None: remove it, and with ``note`` the sidecar's
-    ``.folder`` note beside it), atomically, under the lock of its folder."""
+    """Make ``path`` hold ``content`` again (None: remove it, and with ``note`` a corrections
+    file's ``.folder`` note beside it), atomically, under the lock of its folder."""
     try:
         with _saving(path.parent):
             if content is None:
                 path.unlink(missing_ok=True)
                 if note:
-                    path.with_suffix(".folder").unlink(missing_ok=True)
+                    path.with_suffix(FOLDER_NOTE_SUFFIX).unlink(missing_ok=True)
             else:
                 atomic_write_bytes(path, content)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
+        raise WriteError(f"cannot write {path}: {reason(exc)}") from exc
 
 
 def _put(labels: dict, name: str, entry) -> None:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.csv_cells import csv_line, escape_cell, unescape_cell
 from core.errors import InputError, reason
-from core.files import require_regular
+from core.files import WriteError, atomic_text_file, require_regular
 from core.inputs.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, read_array_labels
 from core.inputs.images import ImageReadError
 from core.inputs.listing import InputItem, display_name, load_item, named_file, skipped_names
-from core.predict.prediction_csv import ExportError, atomic_text_file, csv_line, escape_cell, unescape_cell
 from core.spec import MAX_SUM, NUM_DIGITS
 
 # labels.csv is read whole (100,000 rows are ~3 MB); a file far larger is no labels file
@@ -147,7 +147,7 @@ def write_labels_csv(path: str | os.PathLike, labels: dict[str, tuple[int, str |
 
     Raises
     ------
-    core.predict.prediction_csv.ExportError
+    core.files.WriteError
         If the file cannot be written, or the labels file there cannot be read whole; an
         existing file is left as it was.
     """
@@ -177,7 +177,7 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
 
     Raises
     ------
-    core.predict.prediction_csv.ExportError
+    core.files.WriteError
         If a file is there but cannot be read whole: it is not replaced by a file of fewer rows.
     """
     try:
@@ -187,7 +187,7 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
     except FileNotFoundError:
         return None, []
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ExportError(f"cannot update {path}: {reason(exc)}; it is left as it was") from None
+        raise WriteError(f"cannot update {path}: {reason(exc)}; it is left as it was") from None
     header = rows[0] if rows else []
     names = [h.strip().lower() for h in header]
     if "filename" not in names or "sum" not in names:
@@ -195,7 +195,7 @@ def _labels_rows(path) -> tuple[list[str] | None, list[list[str]]]:
     try:
         labels_columns(header, Path(path).name)
     except InputError as exc:  # a column named twice: which one to change is not ours to guess
-        raise ExportError(f"cannot update {path}: {exc}; it is left as it was") from None
+        raise WriteError(f"cannot update {path}: {exc}; it is left as it was") from None
     return header, rows[1:]
 
 

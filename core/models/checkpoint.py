@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from core import __version__
+from core.errors import exception_line
 from core.files import atomic_path
-from core.models.info import ModelFileError, ModelInfo, first_line, model_file, read_model_info
+from core.models.info import ModelFileError, ModelInfo, model_file, read_model_info
 from core.models.networks import DigitSumNet, ModelBuildError, build_model, model_config
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH
 
@@ -107,7 +108,8 @@ def load_model(path=None, device="cpu") -> tuple[DigitSumNet, ModelInfo]:
     try:
         state = load_file(str(info.path), device="cpu")
     except Exception as exc:
-        raise ModelFileError(f"{info.name}: cannot read weights ({first_line(exc)[:120]})") from None
+        why = exception_line(exc, first_line=True)[:120]
+        raise ModelFileError(f"{info.name}: cannot read weights ({why})") from None
     try:
         with torch.device("meta"):  # shapes only: every weight comes from the file, no random init to discard
             model = build_model(info.arch, info.head)
@@ -173,4 +175,5 @@ def load_checkpoint(path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({first_line(exc)[:160]})") from None
+        why = exception_line(exc, first_line=True)[:160]
+        raise ModelFileError(f"{Path(path).name}: not a usable training checkpoint ({why})") from None

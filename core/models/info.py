@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import DigitsumError, reason
+from core.errors import DigitsumError, exception_line, one_line, reason
 from core.files import require_regular
 from core.models.metadata import MetadataError, parse_metadata
 from core.models.store import DEFAULT_MODEL
@@ -24,7 +24,7 @@ class ModelFileError(DigitsumError, ValueError):
     """
 
     def __str__(self) -> str:
-        return " ".join(super().__str__().split())
+        return one_line(super().__str__())
 
 
 @dataclass
@@ -99,7 +99,8 @@ def read_model_info(path) -> ModelInfo:
         with safe_open(str(path), framework="numpy") as f:
             raw = (f.metadata() or {}).get("digitsum")
     except Exception as exc:  # safetensors raises its own error types for bad headers
-        raise ModelFileError(f"{path.name}: not a valid safetensors file ({first_line(exc)[:120]})") from None
+        why = exception_line(exc, first_line=True)[:120]
+        raise ModelFileError(f"{path.name}: not a valid safetensors file ({why})") from None
     if raw is None:
         raise ModelFileError(f"{path.name}: safetensors file without digitsum metadata")
     try:
@@ -115,8 +116,3 @@ def read_model_info(path) -> ModelInfo:
     ):
         raise ModelFileError(f"{path.name}: made for another input size or class count")
     return ModelInfo(path, meta)
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message, or its type's name when it has none (a bare ``EOFError``)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

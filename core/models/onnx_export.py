@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, exception_line
 from core.predict.onnx_model import FORMAT, INPUT, file_sha256
 
 CALIBRATION_IMAGES, CALIBRATION_SEED = 256, 20261126
@@ -218,7 +218,7 @@ def export_onnx(
         except ExportError:
             raise
         except Exception as exc:
-            raise ExportError(f"{model_path.name}: ONNX export failed: {one_line(exc)[:200]}") from None
+            raise ExportError(f"{model_path.name}: ONNX export failed: {exception_line(exc)[:200]}") from None
         for target in [dest] + ([Path(fallback)] if fallback else []):
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, exception_line
 from core.spec import NUM_DIGITS, NUM_SUMS
 
 FORMAT = "digitsum-onnx/1"
@@ -114,7 +114,8 @@ class OnnxModel:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise OnnxModelError(f"{Path(path).name}: ONNX Runtime cannot load it ({one_line(exc)[:160]})") from None
+            why = exception_line(exc)[:160]
+            raise OnnxModelError(f"{Path(path).name}: ONNX Runtime cannot load it ({why})") from None
         self.path = Path(path)
         self.meta = dict(self.session.get_modelmeta().custom_metadata_map)
         shape = self.session.get_outputs()[0].shape
@@ -180,4 +181,4 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
         made = export_onnx(model_path, onnx_path(model_path), announce=announce, sha256=sha256, fallback=cache)
         return OnnxModel(made, threads), ""
     except (ExportError, OnnxModelError, OSError) as exc:
-        return None, f"no int8 ONNX file, so torch runs the model: {one_line(exc)}"
+        return None, f"no int8 ONNX file, so torch runs the model: {exception_line(exc)}"

@@ -1,9 +1,10 @@
 """The prediction CSV: ``file,predicted_sum,confidence,digits,error``, UTF-8 with BOM.
 
 Spreadsheets are where these files end up, so text cells that Excel or LibreOffice would
-run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading ``'``; numbers are
-written as plain numbers. A file is written to a temporary file beside it and renamed into
-place, so a crash, a full disk or a cancelled run never leaves half a CSV behind.
+run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading ``'``
+(``core.csv_cells``, as in the labels files); numbers are written as plain numbers. A file is
+written to a temporary file beside it and renamed into place (``core.files.atomic_text_file``),
+so a crash, a full disk or a cancelled run never leaves half a CSV behind.
 
 What a CSV may replace (``check_output_target``): never an input of the same run, a labels
 file or a file that is not text (an image, a model, an array); never a disk or a socket.
@@ -12,62 +13,27 @@ Terminals, ``/dev/null``, named pipes and open descriptors (``/dev/stdout``) are
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from core.errors import DigitsumError, reason
-from core.files import atomic_path, descriptor_named, refuse_folder_spelling
+from core.csv_cells import csv_line, escape_cell, unescape_cell
+from core.errors import one_line, reason
+from core.files import WriteError, atomic_text_file, descriptor_named, refuse_folder_spelling
 from core.inputs.arrays import is_labels_name
 
 CSV_COLUMNS = ("file", "predicted_sum", "confidence", "digits", "error")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ExportError(DigitsumError, OSError):
-    """A CSV that could not be written; ``str()`` is a one-line reason."""
-
-
-def _reads_as_formula(text: str) -> bool:
-    """Whether ``text``, after any ``'`` that lead it, starts as a spreadsheet formula does."""
-    return text.lstrip("'").startswith(FORMULA_STARTS)
-
-
-def escape_cell(text: str) -> str:
-    """Prefix ``'`` to a text cell that a spreadsheet would take for a formula.
-
-    A text already led by ``'`` before a formula's first character (a file named ``'=x.png``)
-    gets one more, so that ``unescape_cell`` gives every text back as it was.
-    """
-    return "'" + text if _reads_as_formula(text) else text
-
-
-def unescape_cell(text: str) -> str:
-    """Undo ``escape_cell``: one leading ``'`` before a formula's first character goes."""
-    return text[1:] if text.startswith("'") and _reads_as_formula(text[1:]) else text
-
-
-@contextlib.contextmanager
-def atomic_text_file(dest: str | os.PathLike, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Open a temporary text file beside ``dest``; rename it onto ``dest`` if the block succeeds.
-
-    On any failure the temporary file is removed and ``dest`` is untouched. ``OSError`` (and
-    encoding errors) come out as ``ExportError`` with a one-line reason; other exceptions,
-    e.g. from the caller's row generator, come out unchanged.
-    """
-    dest = Path(dest)
-    try:
-        with atomic_path(dest) as tmp, open(tmp, "w", encoding=encoding, newline="") as f:
-            yield f  # (atomic_path syncs it to the disk before the rename)
-    except (OSError, UnicodeError) as exc:
-        raise ExportError(f"cannot write {dest}: {reason(exc)}") from exc
+class ExportError(WriteError):
+    """A prediction CSV that could not be written, or may not replace its destination; ``str()``
+    is a one-line reason. A ``core.files.WriteError``, so a ``DigitsumError`` and an ``OSError``."""
 
 
 def _is_labels_text(head: bytes) -> bool:
@@ -153,18 +119,6 @@ def check_output_target(dest: str | os.PathLike, inputs: Iterable[str | os.PathL
     return False
 
 
-def csv_line(cells: Iterable[Any]) -> str:
-    """One CSV record ending in ``\\n``, with cells holding CR or LF quoted.
-
-    The csv module quotes only the characters of its own line terminator, so a writer
-    ending lines in ``\\n`` leaves a bare CR in a file name unquoted and the row splits in
-    two for every reader. Writing with ``\\r\\n`` and swapping the ending avoids that.
-    """
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue()[:-2] + "\n"
-
-
 def _cell(value: Any) -> str:
     """A value from an extra column: text is escaped, numbers are not, None is empty."""
     if value is None:
@@ -181,7 +135,7 @@ def _format_row(row: Any, extra: Mapping[str, Callable[[Any], Any]]) -> list[str
     get = functools.partial(row_field, row)
     total, confidence, error = get("predicted_sum"), get("confidence"), get("error")
     if error:
-        error = " ".join(error.splitlines())  # error stays one line
+        error = one_line(error)  # error stays one line
     cells = [
         escape_cell(str(get("file"))),
         "" if total is None else str(int(total)),
@@ -240,7 +194,7 @@ def write_predictions_csv(
     extra = dict(extra_columns or {})
     if isinstance(dest, (str, os.PathLike)) and os.fspath(dest) != "-":
         if not check_output_target(dest):
-            with atomic_text_file(dest, encoding="utf-8-sig") as f:  # -sig writes the BOM
+            with atomic_text_file(dest, encoding="utf-8-sig", error=ExportError) as f:  # -sig writes the BOM
                 return _write_rows(f, rows, extra)
         try:  # a terminal, /dev/null, a pipe or a descriptor: into it, as a shell's `>` would
             fd = descriptor_named(dest)  # (into the descriptor itself: opened again, a `>> log` would be cut)

@@ -20,7 +20,7 @@ import random
 import numpy as np
 import torch
 
-from core.errors import one_line
+from core.errors import exception_line, one_line
 from core.models.checkpoint import ModelFileError
 from core.models.networks import ModelBuildError, build_model
 from core.spec import OPTIMIZERS, SCHEDULES, Recipe
@@ -110,7 +110,7 @@ def _checked_args(saved: dict, parser: argparse.ArgumentParser, keep: tuple[str,
             else:
                 ok = isinstance(value, str)
         except (argparse.ArgumentTypeError, ValueError) as exc:
-            raise ModelFileError(f"args.{dest}: {one_line(exc, 120)}") from None
+            raise ModelFileError(f"args.{dest}: {exception_line(exc, 120)}") from None
         if not ok:
             raise ModelFileError(f"args.{dest}: not a value of --{dest.replace('_', '-')}: {one_line(repr(value), 40)}")
     if args.get("optimizer") not in OPTIMIZERS or args.get("schedule") not in SCHEDULES:
@@ -201,5 +201,5 @@ def _check_rng(rng: dict) -> None:
         np.random.RandomState().set_state(numpy_state)
         random.Random().setstate(python_state)
     except Exception as exc:  # any damage: a KeyError, a TypeError, a ValueError, a RuntimeError from torch
-        reason = one_line(exc, 80) or type(exc).__name__
+        reason = exception_line(exc, 80)
         raise ModelFileError(f"rng: the saved random states cannot be restored ({reason})") from None

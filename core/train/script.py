@@ -34,7 +34,7 @@ import torch
 
 from core.cli.argtypes import seconds_in
 from core.devices import distributed_setup, resolve_device
-from core.errors import DigitsumError, one_line, signal_exit_status
+from core.errors import DigitsumError, exception_line, signal_exit_status
 from core.models.checkpoint import load_model
 from core.models.networks import build_model
 from core.models.store import STOP_NAME
@@ -223,7 +223,7 @@ def _onnx_of(model_path: Path) -> dict:
     try:
         return {"onnx": str(export_onnx(model_path))}
     except (ExportError, OSError) as exc:
-        return {"onnx_error": one_line(exc)}
+        return {"onnx_error": exception_line(exc)}
 
 
 def run_cli(argv=None) -> int:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
 from core.models.store import same_file
 from digitsum_gui.actions import ActionSpec, make_actions
-from digitsum_gui.dialogs import open_box
+from digitsum_gui.message_boxes import open_box
 from digitsum_gui.model_store import ModelStore
 
 if TYPE_CHECKING:

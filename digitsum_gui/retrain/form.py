@@ -38,7 +38,7 @@ from core.labels.labels_csv import labelled_count
 from core.spec import ARCHS, heads_of
 from core.train.command import TrainOptions, default_hyperparameters, form_controls
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
-from digitsum_gui.dialogs import show_error
+from digitsum_gui.message_boxes import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
 from digitsum_gui.style import problem_style
 
@@ -373,12 +373,12 @@ class TrainForm(QWidget):
     def data_specs(self, stage_dir: str | os.PathLike | None = None) -> list[str]:
         """The ``--data`` specs.
 
-        Corrections kept in a sidecar (a read-only folder) are trained from ``stage_dir``,
+        Corrections kept in a corrections file (a read-only folder) are trained from ``stage_dir``,
         which ``stage`` fills just before the run starts.
         """
         specs = []
         if self.this_folder.isChecked() and self.folder_labels is not None:
-            if stage_dir is not None and self.folder_labels.uses_sidecar:
+            if stage_dir is not None and self.folder_labels.uses_corrections_file:
                 specs.append(str(stage_dir))
             else:
                 specs.append(str(self.folder_labels.folder))
@@ -388,8 +388,8 @@ class TrainForm(QWidget):
         return specs
 
     def stage(self, stage_dir: str | os.PathLike) -> None:
-        """Fill ``stage_dir`` with the open folder's labels where they live in a sidecar."""
-        if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_sidecar:
+        """Fill ``stage_dir`` with the open folder's labels where they live in a corrections file."""
+        if self.this_folder.isChecked() and self.folder_labels is not None and self.folder_labels.uses_corrections_file:
             self.folder_labels.training_spec(stage_dir)
 
     def real_image_count(self) -> int:

@@ -304,7 +304,7 @@ class PredictionTableModel(QAbstractTableModel):
         not be written). One write, not one per row: 1,500 rows took ~5 s of rewriting labels.csv.
         """
         from core.errors import reason
-        from core.predict.prediction_csv import ExportError
+        from core.files import WriteError
 
         rows = [
             r
@@ -317,7 +317,7 @@ class PredictionTableModel(QAbstractTableModel):
         with self.undo_stack.recording(what):
             try:
                 self._labels.forget(self.row_at(r).file for r in rows)
-            except (ExportError, OSError) as exc:
+            except (WriteError, OSError) as exc:
                 self.labels_failed.emit(f"The true sums were not cleared: {reason(exc)}")
                 return 0
         self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(Column) - 1))

@@ -1,6 +1,6 @@
 """The "True sum" column: the sum a person gave for a row, what its cell shows, and saving one.
 
-The labels themselves (``labels.csv`` or a sidecar, saved at once) are
+The labels themselves (``labels.csv`` or the folder's corrections file, saved at once) are
 ``core.labels.folder_labels.FolderLabels``; this module reads and writes them for one row,
 and its functions are the column's ``ColumnSpec`` (``digitsum_gui.table.columns``). The
 cell's editor is ``digitsum_gui.table.true_sum_editor``. ``known_sum`` is also the CSV
@@ -116,7 +116,7 @@ def can_type_true_sum(row, labels) -> bool:
 
 def save_true_sum(row, labels, value) -> str:
     """Validate ``value`` and save it as the true sum of ``row``; a one-line problem, or "" when saved."""
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     ok, total = parse_sum(value)
     if not ok:
@@ -125,6 +125,6 @@ def save_true_sum(row, labels, value) -> str:
         return ""
     try:
         labels.set(row.file, total)
-    except (ExportError, OSError, ValueError) as exc:
+    except (WriteError, OSError, ValueError) as exc:
         return f"The sum of {row.file} was not saved: {exc}"
     return ""

@@ -403,7 +403,7 @@ def test_where_a_sum_went_is_said_and_the_next_row_message_does_not_hide_it(qtbo
     view = window.table_view
     view.setFocus()
     view.selectRow(proxy_row_of(window, rows[0].file))
-    sidecar = window.labels_controller.labels.sidecar_path
+    corrections_file = window.labels_controller.labels.corrections_path
     if how == "vanished":
         shutil.rmtree(folder)
     else:
@@ -416,14 +416,14 @@ def test_where_a_sum_went_is_said_and_the_next_row_message_does_not_hide_it(qtbo
     finally:
         if folder.exists():
             folder.chmod(0o755)
-    assert read_labels_csv(sidecar)[rows[0].file][0] == 7
+    assert read_labels_csv(corrections_file)[rows[0].file][0] == 7
     message = window.status.currentMessage()
-    assert f"Saved: {rows[0].file} is 7 (in {sidecar}, as the folder {folder}" in message
+    assert f"Saved: {rows[0].file} is 7 (in {corrections_file}, as the folder {folder}" in message
     assert ("went away" if how == "vanished" else "cannot be written") in message
     assert message.endswith("Every doubtful row shown has been reviewed")  # both, one after the other
     box = window.labels_controller._question
-    assert box.isVisible() and str(sidecar) in box.text()
-    assert str(sidecar) in window.labels_controller.accuracy_label.toolTip()
+    assert box.isVisible() and str(corrections_file) in box.text()
+    assert str(corrections_file) in window.labels_controller.accuracy_label.toolTip()
 
 
 # --- issue #24: review without fear (reviewed state, review keys, a hundred rows by keyboard) ---------

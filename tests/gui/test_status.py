@@ -151,7 +151,7 @@ def test_the_data_folder_names_digitsum_once_and_keeps_earlier_runs(qtbot, tmp_p
 
 
 def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qtbot):
-    from digitsum_gui.dialogs import model_info_markdown
+    from digitsum_gui.info_dialogs import model_info_markdown
 
     summary = bundled_summary()
     text = model_info_markdown(summary)

@@ -3,8 +3,9 @@
 A set of featureless images is built here as real files (PNG, JPEG, 16-bit, transparent,
 4000x4000 noise, ``.npy`` rows): blank, uniform, gradients, noise of several kinds, specks,
 stripes and near-empty images. The shipped model reads them through the real command line;
-no row may come out with a confident sum (>= 0.9, the doubtful threshold of the window and
-the second look). Ordinary digit images must pass the check untouched.
+no row may come out with a confident sum (>= 0.9, ``core.spec.SECOND_LOOK_BELOW``: so sure that
+not even the second look reads it again; the window's doubtful threshold is higher still).
+Ordinary digit images must pass the check untouched.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from PIL import Image, ImageFilter
 
 from core.inputs.images import to_model_input
 from core.inputs.no_digits import no_digits_reason
+from core.spec import SECOND_LOOK_BELOW
 
 SAMPLES = ROOT / "resources" / "samples"
-DOUBTFUL_BELOW = 0.9
+CONFIDENT = SECOND_LOOK_BELOW  # a row at least this sure is taken as read
 H, W = 40, 168
 
 
@@ -112,9 +114,9 @@ def test_class4_no_featureless_image_gets_a_confident_sum_and_digit_images_all_p
     _, rows = read_csv_bytes((tmp_path / "out.csv").read_bytes())
     featureless = [r for r in rows if not r["file"].startswith("synth_")]
     assert len(featureless) == len(names) + 4
-    confident = [r for r in featureless if r["confidence"] and float(r["confidence"]) >= DOUBTFUL_BELOW]
+    confident = [r for r in featureless if r["confidence"] and float(r["confidence"]) >= CONFIDENT]
     refused = [r for r in featureless if r["error"].startswith("no digits found")]
-    doubtful = [r for r in featureless if r["confidence"] and float(r["confidence"]) < DOUBTFUL_BELOW]
+    doubtful = [r for r in featureless if r["confidence"] and float(r["confidence"]) < CONFIDENT]
     print(
         f"\n{len(featureless)} featureless images: {len(confident)} confident, {len(refused)} 'no digits found', "
         f"{len(doubtful)} doubtful: {[(r['file'], r['confidence']) for r in doubtful]}"

@@ -50,10 +50,10 @@ def test_a_labels_csv_made_by_the_first_sum_is_removed_by_a_restore(tmp_path):
     assert not (folder / "labels.csv").exists() and len(labels) == 0
 
 
-def test_a_folder_whose_labels_go_to_the_sidecar_gets_the_sidecar_backed_up(tmp_path):
+def test_a_folder_whose_labels_go_to_its_corrections_file_gets_that_file_backed_up(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
-    unreadable = b"filename,sum\n\xff\xfe.png,3\n"  # not UTF-8: never rewritten, sums go to the sidecar
+    unreadable = b"filename,sum\n\xff\xfe.png,3\n"  # not UTF-8: never rewritten, sums go to the corrections file
     (folder / "labels.csv").write_bytes(unreadable)
     labels = FolderLabels(folder, tmp_path / "corrections")
     labels.set("a.png", 4)
@@ -62,7 +62,7 @@ def test_a_folder_whose_labels_go_to_the_sidecar_gets_the_sidecar_backed_up(tmp_
     labels.set("a.png", 9)
     assert read_labels_csv(backup.path / "sidecar.csv") == {"a.png": (4, None)}  # as it was before the 9
     backup.restore(labels)
-    assert labels.sum_of("a.png") == 4 and labels.typed("a.png")  # a sidecar's sums were typed
+    assert labels.sum_of("a.png") == 4 and labels.typed("a.png")  # a corrections file's sums were typed
     assert (folder / "labels.csv").read_bytes() == unreadable
 
 

@@ -3,6 +3,7 @@
 import shutil
 
 import numpy as np
+from helpers.clitools import python_json
 
 from core.labels.folder_labels import FolderLabels, labels_of
 from core.labels.labels_csv import read_labels_csv
@@ -36,3 +37,14 @@ def test_inputs_without_one_folders_labels_have_none(synth_folder, tmp_path):
     assert labels_of([arrays], corrections) is None  # an array's sums are its lab*.npy
     assert labels_of([], corrections) is None
     assert labels_of([synth_folder], corrections).folder == synth_folder.resolve()
+
+
+def test_the_labels_code_needs_nothing_of_the_prediction_csv():
+    """Labels are written with ``core.files.atomic_text_file`` and ``core.csv_cells`` and fail as
+    ``core.files.WriteError``: the prediction CSV's module and its ``ExportError`` are not theirs."""
+    code = (
+        "import json, sys\n"
+        "import core.labels.backup, core.labels.folder_labels\n"
+        "print(json.dumps('core.predict.prediction_csv' in sys.modules))\n"
+    )
+    assert python_json(code, timeout=120) is False

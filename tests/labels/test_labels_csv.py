@@ -58,13 +58,13 @@ def test_labels_not_utf8_or_missing(tmp_path):
 def test_a_labels_header_that_names_a_column_twice_is_refused_to_read_and_to_rewrite(tmp_path):
     """``filename,sum,sum``: which sum is meant is anyone's guess; reading says so in one line,
     and a correction leaves the file as it was rather than change one of them."""
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     labels = tmp_path / "labels.csv"
     labels.write_text("filename,sum,Sum \na.png,3,4\n", encoding="utf-8")
     with pytest.raises(InputError, match="the header names 'sum' 2 times; keep one"):
         read_labels_csv(labels)
-    with pytest.raises(ExportError, match="it is left as it was"):
+    with pytest.raises(WriteError, match="it is left as it was"):
         write_labels_csv(labels, {"a.png": (5, None)})
     assert labels.read_text(encoding="utf-8") == "filename,sum,Sum \na.png,3,4\n"
 
@@ -152,7 +152,7 @@ def test_writing_labels_keeps_the_users_columns_and_row_order(tmp_path):
     path = tmp_path / "labels.csv"
     original = "\ufeffFilename,writer,Sum,digits,note\nb.png,w7,18,9117,checked twice\na.png,w2,5,,\nc.png,w9,3,0102,\n"
     path.write_text(original, encoding="utf-8")
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     labels.set("a.png", 6)  # a correction typed in the app
     labels.set("c.png", None)  # a sum forgotten
     labels.set("d.png", 12)  # a file the labels did not have
@@ -171,7 +171,7 @@ def test_labels_named_like_formulas_are_escaped_in_the_file_and_read_back(tmp_pa
     names = ['=HYPERLINK("x").png', "@SUM(1+1).png", "+1.png", "plain.png", "'=quoted.png", "''@two.png", "'x.png"]
     for name in names:
         write_png(tmp_path / name)
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     for i, name in enumerate(names):
         labels.set(name, i)
     text = (tmp_path / "labels.csv").read_text(encoding="utf-8")
@@ -190,7 +190,7 @@ def test_a_label_typed_for_a_name_that_is_not_utf8_reads_its_file(tmp_path):
     write_png(tmp_path / raw)
     (item,) = list_inputs([tmp_path])
     assert item.name == "caf\\xe9.png"
-    FolderLabels(tmp_path, tmp_path / "sidecars").set(item.name, 11)
+    FolderLabels(tmp_path, tmp_path / "corrections").set(item.name, 11)
     labelled = load_labelled(tmp_path)
     assert labelled.names == ["caf\\xe9.png"] and labelled.skipped == [] and list(labelled.sums) == [11]
 
@@ -207,7 +207,7 @@ def test_no_two_files_share_a_name_in_labels(tmp_path):
     names = {item.path.name: item.name for item in items}
     assert len(set(names.values())) == len(files)
     assert names["plain\\n.png"] == "plain\\n.png"  # a backslash that reads as no escape stays
-    labels = FolderLabels(tmp_path, tmp_path / "sidecars")
+    labels = FolderLabels(tmp_path, tmp_path / "corrections")
     for i, raw in enumerate(files):
         labels.set(names[raw], 10 + i)
     labelled = load_labelled(tmp_path)
@@ -220,12 +220,12 @@ def test_no_two_files_share_a_name_in_labels(tmp_path):
 
 def test_a_labels_file_that_cannot_be_read_whole_is_refused_and_kept(tmp_path, monkeypatch):
     import core.labels.labels_csv
-    from core.predict.prediction_csv import ExportError
+    from core.files import WriteError
 
     path = tmp_path / "labels.csv"
     latin1 = "filename,sum,note\na.png,3,caf\xe9\n".encode("latin-1")
     path.write_bytes(latin1)
-    with pytest.raises(ExportError, match="cannot update .*labels.csv.*left as it was"):
+    with pytest.raises(WriteError, match="cannot update .*labels.csv.*left as it was"):
         write_labels_csv(path, {"a.png": (4, None)})
     assert path.read_bytes() == latin1
     path.write_text("filename,sum\n" + "a.png,3\n" * 40)

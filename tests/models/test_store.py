@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from core.files import WriteError
 from core.labels.folder_labels import FolderLabels, folder_key
 from core.labels.labels_csv import read_labels_csv, write_labels_csv
 from core.models.store import (
@@ -15,7 +16,6 @@ from core.models.store import (
     next_run_folder,
     reserve_run_folder,
 )
-from core.predict.prediction_csv import ExportError
 from core.train.command import TrainOptions, child_argv, default_hyperparameters, display_command, train_args
 
 
@@ -28,7 +28,7 @@ def folder(synth_folder, tmp_path):
 def test_correction_goes_to_labels_csv_keeping_the_others(folder, tmp_path):
     before = read_labels_csv(folder / "labels.csv")
     name, other = list(before)[:2]
-    labels = FolderLabels(folder, tmp_path / "sidecars")
+    labels = FolderLabels(folder, tmp_path / "corrections")
     new = (before[name][0] + 1) % 37
     assert labels.set(name, new) == folder / "labels.csv"
     after = read_labels_csv(folder / "labels.csv")
@@ -36,13 +36,13 @@ def test_correction_goes_to_labels_csv_keeping_the_others(folder, tmp_path):
     assert after[other] == before[other]
     assert len(after) == len(before)
     assert not list(folder.glob(".labels.csv.*"))  # no temporary file left behind
-    reopened = FolderLabels(folder, tmp_path / "sidecars")
+    reopened = FolderLabels(folder, tmp_path / "corrections")
     assert reopened.sum_of(name) == new
-    assert not (tmp_path / "sidecars").exists()
+    assert not (tmp_path / "corrections").exists()
 
 
 def test_forget_and_validation(folder, tmp_path):
-    labels = FolderLabels(folder, tmp_path / "sidecars")
+    labels = FolderLabels(folder, tmp_path / "corrections")
     name = next(iter(labels.labels))
     with pytest.raises(ValueError):
         labels.set(name, 37)
@@ -53,26 +53,26 @@ def test_forget_and_validation(folder, tmp_path):
     assert labels.sum_of(name) is None
 
 
-def test_read_only_folder_uses_a_remembered_sidecar(folder, tmp_path, monkeypatch):
+def test_read_only_folder_uses_a_remembered_corrections_file(folder, tmp_path, monkeypatch):
     original = read_labels_csv(folder / "labels.csv")
     raw = (folder / "labels.csv").read_bytes()
 
     def refuse(path, labels):
         if path.parent == folder:
-            raise ExportError(f"cannot write {path}: Read-only file system")
+            raise WriteError(f"cannot write {path}: Read-only file system")
         return write(path, labels)
 
     import core.labels.folder_labels
 
     write = core.labels.folder_labels.write_labels_csv
     monkeypatch.setattr(core.labels.folder_labels, "write_labels_csv", refuse)
-    labels = FolderLabels(folder, tmp_path / "sidecars")
+    labels = FolderLabels(folder, tmp_path / "corrections")
     name = next(iter(original))
     saved = labels.set(name, 36)
-    assert saved == tmp_path / "sidecars" / f"{folder_key(folder)}.csv"
+    assert saved == tmp_path / "corrections" / f"{folder_key(folder)}.csv"
     assert (folder / "labels.csv").read_bytes() == raw
-    reopened = FolderLabels(folder, tmp_path / "sidecars")
-    assert reopened.uses_sidecar and reopened.sum_of(name) == 36 and name in reopened.corrected
+    reopened = FolderLabels(folder, tmp_path / "corrections")
+    assert reopened.uses_corrections_file and reopened.sum_of(name) == 36 and name in reopened.corrected
     assert len(reopened) == len(original)
     # training reads a staged folder: links to the images and the merged labels
     spec = reopened.training_spec(tmp_path / "stage")
@@ -83,8 +83,8 @@ def test_read_only_folder_uses_a_remembered_sidecar(folder, tmp_path, monkeypatc
 
 def test_unreadable_labels_csv_is_never_overwritten(folder, tmp_path):
     (folder / "labels.csv").write_text("filename,sum\na.png,99\n", encoding="utf-8")
-    labels = FolderLabels(folder, tmp_path / "sidecars")
-    assert labels.problem and labels.uses_sidecar
+    labels = FolderLabels(folder, tmp_path / "corrections")
+    assert labels.problem and labels.uses_corrections_file
     labels.set("synth_00000.png", 5)
     assert (folder / "labels.csv").read_text(encoding="utf-8") == "filename,sum\na.png,99\n"
 
@@ -105,10 +105,10 @@ def test_labels_know_when_the_files_changed_on_disk(folder, tmp_path):
     assert not labels.is_current()
     assert FolderLabels(folder, tmp_path / "s").sum_of("extra.png") == 3
 
-    # a sidecar written by another window, then a correction here into labels.csv: still a change
+    # a corrections file written by another window, then a correction here into labels.csv: still a change
     labels = FolderLabels(folder, tmp_path / "s")
-    labels.sidecar_path.parent.mkdir(parents=True, exist_ok=True)
-    write_labels_csv(labels.sidecar_path, {"b.png": (5, None)})
+    labels.corrections_path.parent.mkdir(parents=True, exist_ok=True)
+    write_labels_csv(labels.corrections_path, {"b.png": (5, None)})
     labels.set("synth_00001.png", 8)
     assert not labels.is_current()
     assert FolderLabels(folder, tmp_path / "s").sum_of("b.png") == 5

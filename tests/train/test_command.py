@@ -13,7 +13,7 @@ from core.models.checkpoint import read_model_info
 
 def test_fine_tune_on_corrections_leaves_the_model_byte_identical(baseline_model, synth_folder, tmp_path):
     folder = shutil.copytree(synth_folder, tmp_path / "images")
-    labels = FolderLabels(folder, tmp_path / "sidecars")
+    labels = FolderLabels(folder, tmp_path / "corrections")
     name = next(iter(labels.labels))
     labels.set(name, 36)  # a correction, saved into the folder's labels.csv
     model = shutil.copy(baseline_model, tmp_path / "in-use.safetensors")
