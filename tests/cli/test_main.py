@@ -349,6 +349,7 @@ def test_predict_recursive_names_the_sub_folders_it_leaves_out(synth_folder, bas
 
 
 @pytest.mark.hardening("issue 6, case 1")
+@pytest.mark.usefixtures("baseline_onnx")
 def test_case01_bad_files_in_a_folder_are_error_rows_and_the_run_goes_on_in_seconds(tmp_path, baseline_model, capsys):
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -284,6 +284,7 @@ def test_case10_the_disk_failing_midway_keeps_the_previous_csv(tmp_path):
 
 
 @pytest.mark.hardening("issue 6, case 10")
+@pytest.mark.usefixtures("baseline_onnx")
 def test_case10_cli_output_onto_a_directory_or_under_a_file_fails_cleanly(tmp_path, baseline_model, capsys):
     """The rename fails for real (the destination is a directory); the parent is a file (ENOTDIR).
     Either way: exit 1 with one line, the directory and the previous CSV beside it untouched."""
