@@ -36,6 +36,19 @@ def baseline_model(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def baseline_onnx(baseline_model) -> None:
+    """``baseline_model``'s int8 ONNX file, made beside it unless a run made it already.
+
+    The first CPU run of a model makes that file (~30 s) and says so on stderr: a test that times
+    a run, or wants one line on stderr, asks for this first (``@pytest.mark.usefixtures``), so it
+    passes alone as it does after the tests that made the file.
+    """
+    from core.predict.onnx_model import open_onnx
+
+    open_onnx(baseline_model, threads=1)
+
+
 @pytest.fixture(scope="session")
 def digits_model(tmp_path_factory) -> Path:
     """A ResNet-50 digits model file, stored fp16, with its int8 ONNX file beside it: a copy of

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "resources" / "samples"  # the bundled sample images: 24 composed PNGs and their labels.csv
 # MNIST's training digits where the workplace keeps them; a user's machine has none (tests skip)
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist-train.npz"
 
@@ -129,3 +130,24 @@ def read_csv_bytes(data: bytes) -> tuple[list[str], list[dict]]:
 
 def sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# a training run that takes seconds: the baseline CNN, one epoch on the CPU (``--data`` and ``--out`` to add)
+TINY_TRAIN = ["--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-size", "16", "--device", "cpu"]
+
+
+def one_line(status: int, stdout: str, stderr: str, command: str) -> str:
+    """Of an in-process run (``cli_in_process``): assert exit 1, nothing on stdout and exactly one
+    line on stderr, ``digitsum COMMAND: error: ...``, without a traceback; return that line."""
+    lines = stderr.strip().splitlines()
+    assert status == 1 and len(lines) == 1 and stdout == "", (status, stdout, stderr)
+    assert lines[0].startswith(f"digitsum {command}: error: ") and "Traceback" not in stderr
+    return lines[0]
+
+
+def one_line_any_stdout(status: int, out: str, err: str, command: str) -> str:
+    """``one_line`` that does not look at stdout: exit 1 and one error line on stderr; return it."""
+    lines = err.strip().splitlines()
+    assert status == 1 and len(lines) == 1 and "Traceback" not in err, (status, err)
+    assert lines[0].startswith(f"digitsum {command}: error: "), lines[0]
+    return lines[0]

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from core.predict.predictor import Predictor
+from helpers.clitools import SAMPLES
 
 MODEL_SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors")
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -77,6 +78,11 @@ def marker_pickles(folder: Path, marker: Path) -> dict[str, Path]:
     files[".ckpt"].write_bytes(pickle.dumps(payload, protocol=4))
     files[".safetensors"].write_bytes(pickle.dumps(payload, protocol=5))
     return files
+
+
+def good_images(n: int) -> list[np.ndarray]:
+    """The first ``n`` bundled sample images (composed digits, 40x168, white on black)."""
+    return [np.asarray(Image.open(SAMPLES / f"synth_{i:05d}.png")) for i in range(n)]
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:

@@ -4,17 +4,26 @@ The claim is proved by registering a second format (``.npz`` holding one array) 
 only, with its load function defined here, and then using it through every path that takes
 an array: listing, reading rows, labelled sets, the Retrain form's count and file dialog,
 evaluate's truth and the guard that keeps a CSV from replacing a labels file.
+
+Also the hardening cases of ``.npy`` input: fuzzed headers give only typed one-line errors, and
+one bad value spoils only its own row, never the file's scale.
 """
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 import pytest
-from helpers.clitools import one_line_error, run_cli
+from helpers.clitools import SAMPLES, one_line_error, run_cli
+from helpers.hostile import mutate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
 from core.inputs.arrays import ARRAY_FORMATS, ArrayFormat, array_format, is_labels_name, label_twin
+from core.inputs.images import ImageReadError
 from core.inputs.listing import InputError, list_inputs, load_item
 from core.labels.labels_csv import labelled_count, load_labelled, read_truth
 from core.predict.prediction_csv import ExportError, check_output_target
@@ -169,3 +178,91 @@ def test_a_header_claiming_2_to_the_62_rows_is_one_line_without_numpys_warning(t
     proc = run_cli("predict", path, "--output", tmp_path / "out.csv")
     line = one_line_error(proc, "predict")
     assert line.endswith("data0.npy: not a readable .npy array (overflow encountered in scalar multiply)")
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+NPY_SEEDS = []
+
+
+for _arr in (
+    np.zeros((2, 40, 168), np.uint8),
+    np.linspace(0, 1, 2 * 40 * 168, dtype=np.float32).reshape(2, 40, 168),
+    np.full((1, 40, 168), 300, np.uint16),
+):
+    _buf = io.BytesIO()
+    np.save(_buf, _arr)
+    NPY_SEEDS.append(_buf.getvalue())
+
+
+@pytest.mark.hardening("issue 6, case 5")
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.sampled_from(range(len(NPY_SEEDS))),
+    edits=st.lists(st.tuples(st.integers(0, 160), st.integers(0, 255)), min_size=1, max_size=6),
+    cut=st.one_of(st.none(), st.integers(0, 30000)),
+)
+def test_case05_fuzzed_npy_arrays_raise_only_typed_one_line_errors(tmp_path, seed, edits, cut):
+    """The image reader's fuzzing is tests/inputs/test_images.py::test_fuzz_*; this is the other reader, .npy
+    (mutations in the header, where numpy's own parser raises anything)."""
+    path = tmp_path / "data0.npy"
+    path.write_bytes(mutate(NPY_SEEDS[seed], edits, cut))
+    try:
+        items = list_inputs([path])
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    for item in items[:3]:
+        try:
+            out = load_item(item)
+        except ImageReadError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert out.shape == (40, 168) and out.dtype == np.uint8
+
+
+def _samples(n: int) -> np.ndarray:
+    return np.stack([np.asarray(Image.open(SAMPLES / f"synth_{i:05d}.png")) for i in range(n)])  # uint8 (n, 40, 168)
+
+
+@pytest.mark.hardening("issue 14, class 3")
+def test_class3_one_outlier_spoils_only_its_own_row_and_never_the_files_scale(tmp_path, baseline_model):
+    """Real .npy files through one real `digitsum predict`: each poisoned file must give the clean
+    file's rows everywhere but on the poisoned rows, which are error rows naming the values."""
+    from helpers.clitools import read_csv_bytes
+
+    clean = _samples(12)
+    cases = {  # name: (array, row, value put at one pixel, the row's error)
+        "float01_inf.npy": (clean / 255.0, 3, np.inf, "image contains NaN or infinite values"),
+        "float01_two.npy": (clean / 255.0, 5, 2.0, "values from 0 to 2, outside this file's range 0..1"),
+        "float255_inf.npy": (clean.astype(np.float64), 3, np.inf, "image contains NaN or infinite values"),
+        "uint16_256.npy": (clean.astype(np.uint16), 7, 256, "values from 0 to 256, outside this file's range 0..255"),
+        "int16_negative.npy": (
+            clean.astype(np.int16),
+            2,
+            -1,
+            "values from -1 to 255, outside this file's range 0..255",
+        ),
+    }
+    np.save(tmp_path / "clean.npy", clean)
+    np.save(tmp_path / "uint16_full.npy", clean.astype(np.uint16) * 257)  # real 16-bit data stays 16-bit
+    for name, (arr, row, value, _) in cases.items():
+        arr = arr.copy()
+        arr[row, 20, 80] = value
+        np.save(tmp_path / name, arr)
+    names = ["clean.npy", "uint16_full.npy", *cases]
+    out = tmp_path / "out.csv"
+    proc = run_cli(
+        "predict", *[tmp_path / n for n in names], "--model", baseline_model, "--device", "cpu", "--output", out, "-q"
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = read_csv_bytes(out.read_bytes())[1]
+    by_file = {n: rows[12 * k : 12 * (k + 1)] for k, n in enumerate(names)}
+    reference = [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file["clean.npy"]]
+    assert all(r[2] == "" for r in reference)
+    assert [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file["uint16_full.npy"]] == reference
+    for name, (_, bad, _, reason) in cases.items():
+        got = [(r["predicted_sum"], r["confidence"], r["error"]) for r in by_file[name]]
+        assert got[bad] == ("", "", reason), (name, got[bad])
+        assert got[:bad] + got[bad + 1 :] == reference[:bad] + reference[bad + 1 :], name

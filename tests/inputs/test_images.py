@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.hostile import mutate
+from helpers.hostile import good_images, mutate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFile
 
 from core.inputs.images import MAX_PIXELS, ImageReadError, read_image, to_model_input, value_scale
+from core.inputs.listing import InputItem, list_inputs
+from core.predict.predictor import Predictor
 
 
 def digits_like(seed: int = 0) -> np.ndarray:
@@ -355,3 +359,101 @@ def test_fuzz_png_headers_with_valid_crcs(tmp_path, width, height, depth, color,
     path = tmp_path / "hdr.png"
     path.write_bytes(data)
     only_image_read_errors(path)
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.fixture(scope="module")
+def baseline_predictor(baseline_model):
+    return Predictor(baseline_model, device="cpu", batch_size=4, workers=2)
+
+
+@pytest.mark.hardening("issue 6, case 2")
+def test_case02_just_over_pillows_pixel_limit_is_an_error_row_not_a_warning_never_decoded(
+    tmp_path, baseline_predictor, monkeypatch
+):
+    width, height = 9460, 9459  # 89,482,140 pixels: just over Pillow's 89,478,485
+    assert Image.MAX_IMAGE_PIXELS < width * height < 2 * Image.MAX_IMAGE_PIXELS  # Pillow would only warn
+    over = tmp_path / "over.png"
+    over.write_bytes(png_claiming(width, height))
+    good = tmp_path / "good.png"
+    Image.fromarray(good_images(1)[0]).save(good)
+
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+
+    def spy_load(im):  # a spy, not a fake: records the call and decodes as before
+        decoded.append(im.size)
+        return real_load(im)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy_load)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ImageReadError, match=r"^image too large: 89482140 pixels$"):
+            read_image(over)
+        assert decoded == []  # refused from the header
+        read_image(good)
+        assert decoded and set(decoded) == {(168, 40)}  # the spy does see a real decode
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
+
+    rows = [r for batch in baseline_predictor.predict(list_inputs([tmp_path])) for r in batch]
+    assert [(r.file, r.ok) for r in rows] == [("good.png", True), ("over.png", False)]
+    assert rows[1].error == "image too large: 89482140 pixels" and rows[1].predicted_sum is None
+
+
+def variants(img: np.ndarray, folder: Path, stem: str) -> dict[str, tuple[Path, bool]]:
+    """``img`` (uint8 white on black) saved in the modes of case 3: name -> (path, pixel-exact twin)."""
+    out = {}
+
+    def save(name, im, exact=True, **kw):
+        path = folder / f"{stem}-{name}"
+        im.save(path, **kw)
+        out[name] = (path, exact)
+
+    save("plain.png", Image.fromarray(img))
+    save("i16.png", Image.fromarray(img.astype(np.uint16) * 257))  # 0..65535: scaled, not clipped
+    assert Image.open(folder / f"{stem}-i16.png").mode.startswith("I")
+    # palette: index 0 (red if the transparency were ignored) is transparent, 1..255 are greys
+    index = np.where(img == 0, 0, np.maximum(img, 1)).astype(np.uint8)
+    p = Image.frombytes("P", (img.shape[1], img.shape[0]), index.tobytes())
+    p.putpalette([255, 0, 0] + [v for g in range(1, 256) for v in (g, g, g)])
+    save("p-transparent.png", p, transparency=0)
+    white = np.full_like(img, 255)
+    save("rgba.png", Image.fromarray(np.dstack([white, white, white, img])))  # white pen on a clear canvas
+    save("la.png", Image.fromarray(np.dstack([white, img])))
+    save("cmyk.tif", Image.fromarray(img).convert("CMYK"))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view": stored sideways, as phones do
+    sideways = Image.fromarray(img).transpose(Image.Transpose.ROTATE_90)
+    save("exif-rotated.png", sideways, exif=exif)
+    save("exif-rotated.jpg", sideways, exact=False, exif=exif, quality=95)
+    save("80x336.png", Image.fromarray(img).resize((336, 80), Image.Resampling.NEAREST))
+    save("light-background.png", Image.fromarray(255 - img))
+    return out
+
+
+@pytest.mark.hardening("issue 6, case 3")
+def test_case03_every_mode_is_predicted_like_its_plain_twin(tmp_path, default_model):
+    made = {}
+    for i, img in enumerate(good_images(3)):
+        made[i] = variants(img, tmp_path, f"s{i}")
+        twin = read_image(made[i]["plain.png"][0])
+        for name, (path, exact) in made[i].items():
+            got = read_image(path)
+            if exact:
+                assert np.array_equal(got, twin), name
+            else:
+                assert np.abs(got.astype(int) - twin).mean() < 3, name
+
+    predictor = Predictor(default_model, device="cpu", batch_size=64)
+    items = [InputItem(p.name, p) for v in made.values() for p, _ in v.values()]
+    rows = {r.file: r for batch in predictor.predict(items) for r in batch}
+    assert len(rows) == sum(len(v) for v in made.values()) == 30 and all(r.ok for r in rows.values())
+    for i, v in made.items():
+        twin = rows[f"s{i}-plain.png"]
+        for name in v:
+            row = rows[f"s{i}-{name}"]
+            assert (row.predicted_sum, row.digits) == (twin.predicted_sum, twin.digits), (name, row, twin)
+            if v[name][1]:
+                assert row.confidence == pytest.approx(twin.confidence, abs=1e-4), name

@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.clitools import SAMPLES, one_line, run_cli
+from helpers.clitools import cli_in_process as cli
 from helpers.digit_images import REF, digits_like, write_png
+from helpers.hostile import encoded, good_images
 
 from core.inputs.arrays import label_twin, read_array_labels
 from core.inputs.images import ImageReadError
 from core.inputs.listing import InputError, InputItem, list_inputs, load_item, natural_key
+from core.predict.prediction_csv import read_predictions_csv
 
 
 def names(items):
@@ -239,3 +244,158 @@ def test_a_recursive_listing_leaves_out_bad_sub_folders_and_names_them(tmp_path)
     finally:
         os.chmod(tree / "locked", 0o755)
         shutil.rmtree(tree)
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.fixture
+def odd_folder(tmp_path):
+    """Good images under hostile names, symlinks (to a file, a folder loop, a file loop, nowhere)
+    and a named pipe. Returns (folder, names expected as predicted, names expected as error rows)."""
+    folder, outside = tmp_path / "odd", tmp_path / "outside"
+    (folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    png = encoded(good_images(1)[0], "PNG")
+    good = [
+        "ünïcödé 日本語.png",
+        "with  two spaces .png",
+        "-dash.png",
+        "=SUM(A1).png",
+        "+plus.png",
+        "@at.png",
+        "\ttab.png",
+        "\rcr.png",
+        "long-" + "x" * 240 + ".png",
+        "ü" * 120 + ".png",
+        "sub/deep.png",
+    ]
+    for name in good:
+        (folder / name).write_bytes(png)
+    assert max(len(os.fsencode(n)) for n in good) >= 240
+    # a name that is not UTF-8 (Latin-1 bytes from an old archive): shown with \xNN
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.png"), "wb") as f:
+        f.write(png)
+    good.append("caf\\xe9.png")
+    (outside / "target.png").write_bytes(png)
+    os.symlink(outside / "target.png", folder / "link-to-file.png")  # followed
+    good.append("link-to-file.png")
+    os.symlink(folder, folder / "sub" / "loop")  # a folder loop: entered once
+    os.symlink(folder / "loopB.png", folder / "loopA.png")  # a file loop
+    os.symlink(folder / "loopA.png", folder / "loopB.png")
+    os.symlink(folder / "gone.png", folder / "dangling.png")
+    os.mkfifo(folder / "pipe.png")  # never opened: it would wait for a writer forever
+    errors = {
+        "loopA.png": "too many levels of symbolic links",
+        "loopB.png": "too many levels of symbolic links",
+        "dangling.png": "file not found",
+    }
+    return folder, good, errors
+
+
+@pytest.mark.hardening("issue 6, case 4")
+def test_case04_odd_names_and_symlinks_through_the_cli(odd_folder, tmp_path, baseline_model, capsys, monkeypatch):
+    folder, good, errors = odd_folder
+    items = list_inputs([folder], recursive=True)
+    assert sorted(i.name for i in items) == sorted(good + list(errors))  # no pipe, nothing twice, no loop
+    out = tmp_path / "p.csv"
+    status, _, err = cli(capsys, "predict", folder, "--recursive", "--model", baseline_model, "--output", out, "-q")
+    assert status == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = read_predictions_csv(out)
+    assert [r["file"] for r in rows] == [i.name for i in items]  # a round trip of every name, in input order
+    for r in rows:
+        if r["file"] in errors:
+            assert errors[r["file"]] in r["error"] and r["predicted_sum"] == "", r
+            assert str(folder) not in r["error"]  # the row names the file; its reason does not repeat it
+        else:
+            assert r["error"] == "" and r["predicted_sum"].isdigit(), r
+    escaped = {r["file"] for r in read_predictions_csv(out, unescape=False) if r["file"].startswith("'")}
+    assert escaped == {"'" + n for n in ("-dash.png", "=SUM(A1).png", "+plus.png", "@at.png", "\ttab.png", "\rcr.png")}
+    assert f"{len(items)} inputs: {len(good)} predicted, 3 unreadable" in err
+
+    # the same names given one by one (after --, as any command needs for a leading -)
+    monkeypatch.chdir(folder)
+    status, _, err = cli(
+        capsys,
+        "predict",
+        "--model",
+        baseline_model,
+        "--output",
+        tmp_path / "q.csv",
+        "-q",
+        "--",
+        "-dash.png",
+        "=SUM(A1).png",
+        "sub/deep.png",
+    )
+    assert status == 0, err
+    assert [(r["file"], r["error"]) for r in read_predictions_csv(tmp_path / "q.csv")] == [
+        ("-dash.png", ""),
+        ("=SUM(A1).png", ""),
+        ("sub/deep.png", ""),
+    ]
+
+    # a folder with no images says so, in one line
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.txt").write_text("x")
+    line = one_line(*cli(capsys, "predict", tmp_path / "nothing", "--model", baseline_model), "predict")
+    assert "no images found in" in line
+
+
+@pytest.mark.hardening("issue 6, case 4")
+def test_case04_a_named_pipe_given_directly_is_an_error_row_not_a_hang(odd_folder):
+    folder, _, _ = odd_folder
+    fifo = folder / "pipe.png"
+    result = []
+    reader = threading.Thread(target=lambda: result.append(_try_load(InputItem("pipe.png", fifo))), daemon=True)
+    reader.start()
+    reader.join(20)
+    if reader.is_alive():  # the regression: release the blocked reader, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading a named pipe blocked")
+    assert result == ["not a regular file (a pipe, socket or device)"]
+
+
+def _try_load(item):
+    try:
+        load_item(item)
+    except ImageReadError as exc:
+        return str(exc)
+    return "read"
+
+
+@pytest.mark.hardening("issue 14, class 10")
+def test_class10_a_tree_1500_folders_deep_is_walked_without_recursion(tmp_path, baseline_model):
+    """A real tree 1,500 folders deep (a 3,000-character path) through a real `digitsum predict
+    --recursive`: the images at its top, middle and bottom are all found, in order, with their paths."""
+    from helpers.clitools import read_csv_bytes
+
+    root = tmp_path / "deep"
+    depth = 1500
+    png = (SAMPLES / "synth_00000.png").read_bytes()
+    levels = {1: "top.png", 750: "middle.png", depth: "bottom.png"}
+    folder = root
+    try:
+        for level in range(1, depth + 1):
+            folder = folder / "d"
+            folder.mkdir(parents=level == 1)
+            if level in levels:
+                (folder / levels[level]).write_bytes(png)
+        out = tmp_path / "deep.csv"
+        proc = run_cli(
+            "predict", root, "--recursive", "--model", baseline_model, "--device", "cpu", "--output", out, "-q"
+        )
+        assert proc.returncode == 0 and "RecursionError" not in proc.stderr, proc.stderr[-2000:]
+        rows = read_csv_bytes(out.read_bytes())[1]
+        # natural order by path parts: a folder "d" sorts before the file "top.png" beside it
+        assert [r["file"] for r in rows] == ["d/" * level + name for level, name in reversed(levels.items())]
+        assert all(r["error"] == "" and r["predicted_sum"].isdigit() for r in rows)
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses: remove the tree bottom-up here
+        while folder != tmp_path:
+            for child in folder.iterdir() if folder.is_dir() else ():
+                child.unlink()
+            if folder.is_dir():
+                folder.rmdir()
+            folder = folder.parent

@@ -94,6 +94,7 @@ def write_featureless_folder(folder) -> list[str]:
     return names
 
 
+@pytest.mark.hardening("issue 14, class 4")
 def test_class4_no_featureless_image_gets_a_confident_sum_and_digit_images_all_pass(tmp_path, default_model):
     folder = tmp_path / "featureless"
     names = write_featureless_folder(folder)
@@ -156,6 +157,7 @@ def composed():
     return np.concatenate([compose_numpy(bank, 600, seed=41)[0], compose_numpy(bank, 200, seed=42, layout="grid")[0]])
 
 
+@pytest.mark.hardening("issue 14, class 4")
 def test_class4_digit_images_in_every_usual_condition_pass_the_check(composed):
     """No false alarm: composed images as they are, as JPEGs on paper, blurred, dim, on grey, small, noisy."""
     rng = np.random.default_rng(3)

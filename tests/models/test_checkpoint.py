@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers.clitools import SAMPLES, run_cli, sha256
+from helpers.clitools import cli_in_process as cli
+from helpers.model_files import rewritten
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
@@ -274,3 +277,58 @@ def test_metadata_of_another_model_is_refused(tmp_path, baseline_state):
 
 def test_a_missing_file_is_refused(tmp_path):
     assert "no such model file" in refused(tmp_path / "nope.safetensors")
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.mark.hardening("issue 14, class 5")
+def test_class5_weights_that_make_the_network_non_finite_are_refused_at_load(
+    tmp_path, baseline_model, digits_model, capsys
+):
+    def negative_variance(t):
+        t["backbone.1.running_var"] = -t["backbone.1.running_var"]
+
+    def overflowing(t):  # finite weights whose products overflow float32
+        t["head.4.weight"] = torch.full_like(t["head.4.weight"], 3e38)
+
+    cases = {
+        "negative variance": (
+            rewritten(digits_model, tmp_path / "negvar.safetensors", negative_variance),
+            "backbone.1.running_var holds negative batch-norm variances: the network would give NaN",
+        ),
+        "overflow": (
+            rewritten(baseline_model, tmp_path / "overflow.safetensors", overflowing),
+            "the network gives NaN or infinite outputs with these weights",
+        ),
+    }
+    for what, (path, reason) in cases.items():
+        with pytest.raises(ModelFileError, match=reason):
+            load_model(path)
+        status, out, err = cli(capsys, "predict", SAMPLES, "--model", path, "--output", tmp_path / "o.csv")
+        assert status == 1 and err.strip() == f"digitsum predict: error: {path.name}: {reason}", (what, err)
+        assert not (tmp_path / "o.csv").exists()
+    # a real process, and --init (only read, never written)
+    path = cases["overflow"][0]
+    before = sha256(path)
+    proc = run_cli(
+        "train",
+        "--data",
+        "synthetic:16",
+        "--arch",
+        "baseline",
+        "--init",
+        path,
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "run",
+    )
+    assert (
+        proc.returncode == 1
+        and proc.stderr.strip()
+        == f"digitsum train: error: {path.name}: the network gives NaN or infinite outputs with these weights"
+    )
+    assert sha256(path) == before and not (tmp_path / "run" / "best.safetensors").exists()

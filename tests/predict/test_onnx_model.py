@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers.clitools import ROOT, child_env, read_csv_bytes
+from helpers.clitools import ROOT, child_env, read_csv_bytes, run_cli
 
 from core.predict import onnx_model
 from core.predict.predictor import Predictor
@@ -98,3 +98,38 @@ def test_a_stale_or_damaged_onnx_file_is_never_used(tmp_path, default_model, mon
     assert onnx_model.open_onnx(model, threads=1, build=False) == (None, "")
     beside.write_bytes(b"not an onnx file")
     assert onnx_model.open_onnx(model, threads=1, build=False) == (None, "")
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.mark.hardening("issue 14, class 6")
+def test_class6_a_damaged_onnx_file_is_never_used_and_is_made_again(baseline_model, tmp_path):
+    from core.inputs.listing import list_inputs
+    from core.predict.onnx_model import OnnxModel, file_sha256, onnx_path
+    from core.predict.predictor import Predictor
+
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(baseline_model.read_bytes())
+    beside = onnx_path(model)
+    damaged = {
+        "empty": b"",
+        "text": b"not an onnx file",
+        "a model file": baseline_model.read_bytes(),
+        "truncated": None,  # the first half of a good one
+    }
+    for what, data in damaged.items():
+        if data is None:
+            data = beside.read_bytes()[: beside.stat().st_size // 2]
+        beside.write_bytes(data)
+        if what == "truncated":  # once as a user meets it, in a process of its own
+            proc = run_cli("predict", SAMPLES, "--model", model, "--device", "cpu", "-q")
+            assert proc.returncode == 0, (what, proc.stderr)
+            _, rows = read_csv_bytes(proc.stdout.encode("utf-8"))
+            assert len(rows) == 24 and all(r["predicted_sum"].isdigit() for r in rows), what
+        else:  # the same code path in this process: a child's torch import costs ~5 s a case
+            predictor = Predictor(model, device="cpu")
+            assert predictor.precision == "int8", what
+            rows = [row for batch in predictor.predict(list_inputs([SAMPLES])) for row in batch]
+            assert len(rows) == 24 and all(r.ok for r in rows), what
+        assert OnnxModel(beside, threads=1).meta["model_sha256"] == file_sha256(model), what

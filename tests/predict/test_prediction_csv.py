@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import resource
+import shutil
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
+from helpers.clitools import SAMPLES, child_env, one_line, read_csv_bytes, sha256
+from helpers.clitools import cli_in_process as cli
 
 from core.predict.prediction_csv import CSV_COLUMNS, ExportError, read_predictions_csv, write_predictions_csv
+from core.predict.rows import PredictionRow
 from core.predict.rows import PredictionRow as Row  # the rows prediction gives the writer
 
 ROWS = [
@@ -203,3 +215,198 @@ def test_an_output_naming_an_open_descriptor_is_written_into_it_never_over_its_f
     text = log.read_text(encoding="utf-8")
     assert text.startswith("my log line\n") and text.count("img1.png,17") == 2
     assert os.stat(log).st_ino == inode and sorted(os.listdir(tmp_path)) == ["log.txt"]
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+def rows_for(n: int) -> list[PredictionRow]:
+    return [PredictionRow(f"img{i}.png", i % 37, 0.5) for i in range(n)]
+
+
+@pytest.mark.hardening("issue 6, case 10")
+@pytest.mark.skipif(
+    subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0
+    if shutil.which("unshare")
+    else True,
+    reason="needs unshare (user and mount namespaces)",
+)
+def test_case10_a_read_only_filesystem_keeps_the_previous_csv(tmp_path):
+    """A real read-only mount (tmpfs remounted ro in a private mount namespace): chmod would not
+    stop root, who runs these tests. The previous CSV must be byte-identical, no temporary left."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    script = (
+        "import hashlib, json, os, sys\n"
+        "from core.predict.prediction_csv import ExportError, write_predictions_csv\n"
+        "from core.predict.rows import PredictionRow\n"
+        "dest = sys.argv[1]\n"
+        "before = hashlib.sha256(open(dest, 'rb').read()).hexdigest()\n"
+        "try:\n"
+        "    write_predictions_csv([PredictionRow('a.png', 3, 0.5)], dest)\n"
+        "    error = None\n"
+        "except ExportError as exc:\n"
+        "    error = str(exc)\n"
+        "after = hashlib.sha256(open(dest, 'rb').read()).hexdigest()\n"
+        "print(json.dumps({'error': error, 'same': before == after, 'files': os.listdir(os.path.dirname(dest))}))\n"
+    )
+    shell = (
+        f'mount -t tmpfs tmpfs "{mount}" && printf "old,csv\\n" > "{mount}/sums.csv" && '
+        f'mount -o remount,ro "{mount}" && exec "{sys.executable}" -c "$0" "{mount}/sums.csv"'
+    )
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", shell, script], capture_output=True, text=True, env=child_env(), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["error"] and "Read-only file system" in result["error"] and "\n" not in result["error"]
+    assert result["same"] and result["files"] == ["sums.csv"]
+
+
+@pytest.mark.hardening("issue 6, case 10")
+def test_case10_the_disk_failing_midway_keeps_the_previous_csv(tmp_path):
+    """A real write failure in the middle of the file: a 4 KiB file-size limit (RLIMIT_FSIZE) makes
+    write(2) fail with EFBIG once the temporary file reaches it, as a full disk fails with ENOSPC."""
+    dest = tmp_path / "sums.csv"
+    write_predictions_csv(rows_for(3), dest)
+    before = dest.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death by SIGXFSZ
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    try:
+        with pytest.raises(ExportError) as info:
+            write_predictions_csv(rows_for(5000), dest)  # ~100 KB: fails after the first 4 KiB
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert "File too large" in str(info.value) and "\n" not in str(info.value)
+    assert dest.read_bytes() == before and os.listdir(tmp_path) == ["sums.csv"]
+
+
+@pytest.mark.hardening("issue 6, case 10")
+@pytest.mark.usefixtures("baseline_onnx")
+def test_case10_cli_output_onto_a_directory_or_under_a_file_fails_cleanly(tmp_path, baseline_model, capsys):
+    """The rename fails for real (the destination is a directory); the parent is a file (ENOTDIR).
+    Either way: exit 1 with one line, the directory and the previous CSV beside it untouched."""
+    (tmp_path / "previous.csv").write_bytes(b"\xef\xbb\xbfold\n")
+    (tmp_path / "taken.csv").mkdir()
+    (tmp_path / "taken.csv" / "inside.txt").write_text("keep")
+    (tmp_path / "afile").write_text("x")
+    line = one_line(
+        *cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", tmp_path / "taken.csv"), "predict"
+    )
+    assert "cannot write" in line and "directory" in line.lower()
+    line = one_line(
+        *cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", tmp_path / "afile" / "out.csv"),
+        "predict",
+    )
+    assert "cannot write" in line and "Not a directory" in line
+    assert sorted(os.listdir(tmp_path)) == ["afile", "previous.csv", "taken.csv"]
+    assert os.listdir(tmp_path / "taken.csv") == ["inside.txt"]
+    assert (tmp_path / "previous.csv").read_bytes() == b"\xef\xbb\xbfold\n"
+
+
+def refused(capsys, *args) -> str:
+    """Run ``digitsum ARGS`` in this process; assert exit 1 with one line, no CSV; return the line."""
+    status, out, err = cli(capsys, *args)
+    lines = err.strip().splitlines()
+    assert status == 1 and out == "" and len(lines) == 1 and "Traceback" not in err, (status, err)
+    assert lines[0].startswith("digitsum predict: error: cannot write "), lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def imgs(tmp_path) -> Path:
+    """A copy of the bundled samples: 24 PNGs and their labels.csv."""
+    return Path(shutil.copytree(SAMPLES, tmp_path / "imgs"))
+
+
+@pytest.mark.hardening("issue 14, class 1")
+def test_class1_an_output_never_replaces_an_input_a_labels_file_or_a_file_that_is_not_text(
+    imgs, tmp_path, baseline_model, capsys
+):
+    model = tmp_path / "model.safetensors"
+    shutil.copy(baseline_model, model)
+    np_labels = tmp_path / "lab0.npy"
+    np_labels.write_bytes(b"\x93NUMPY fake")
+    outside_png = tmp_path / "photo.png"
+    shutil.copy(imgs / "synth_00003.png", outside_png)
+    link = tmp_path / "link.csv"
+    link.symlink_to(imgs / "synth_00001.png")
+    guarded = [imgs / "synth_00000.png", imgs / "labels.csv", model, np_labels, outside_png, imgs / "synth_00001.png"]
+    before = {p: sha256(p) for p in guarded}
+    run = ["predict", imgs, "--model", model, "-q", "--output"]
+    assert "it is an input of this run" in refused(capsys, *run, imgs / "synth_00000.png")
+    assert "it is an input of this run" in refused(capsys, *run, imgs / ".." / "imgs" / "synth_00000.png")
+    assert "it is an input of this run" in refused(capsys, *run, link)  # a link to an input
+    assert "it is an input of this run" in refused(capsys, *run, model)
+    assert "labels file" in refused(capsys, *run, imgs / "labels.csv")
+    assert "labels file" in refused(capsys, *run, np_labels)
+    assert "not a CSV" in refused(capsys, *run, outside_png)
+    # a labels file by its content, whatever its name
+    truth = tmp_path / "truth.csv"
+    truth.write_text("filename,sum\na.png,3\n")
+    assert "labels file" in refused(capsys, *run, truth)
+    assert truth.read_text() == "filename,sum\na.png,3\n"
+    assert {p: sha256(p) for p in guarded} == before and link.is_symlink()
+    assert not [p for p in tmp_path.rglob(".*.tmp")]
+    # an old CSV of predictions is replaced as before, and a link to one is written through
+    old = tmp_path / "sums.csv"
+    old.write_text("file,predicted_sum\nx.png,1\n")
+    alias = tmp_path / "latest.csv"
+    alias.symlink_to(old)
+    status, _, err = cli(capsys, *run, alias)
+    assert status == 0, err
+    assert alias.is_symlink() and len(read_csv_bytes(old.read_bytes())[1]) == 24
+
+
+@pytest.mark.hardening("issue 14, class 1")
+def test_class1_the_guis_export_writer_follows_the_same_rules(imgs):
+    """``write_predictions_csv`` is what the window's Export calls: labels and images stay."""
+    for dest, reason in [(imgs / "labels.csv", "labels file"), (imgs / "synth_00002.png", "not a CSV")]:
+        before = sha256(dest)
+        with pytest.raises(ExportError, match=reason):
+            write_predictions_csv(ROWS, dest)
+        assert sha256(dest) == before
+
+
+@pytest.mark.hardening("issue 14, class 1")
+def test_class1_devices_and_pipes_are_written_through_disks_and_sockets_refused(tmp_path, baseline_model, capsys):
+    # a character device: a private twin of /dev/null (major 1, minor 3)
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    status, _, err = cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", null)
+    assert status == 0, err
+    assert stat.S_ISCHR(os.lstat(null).st_mode) and os.lstat(null).st_rdev == os.makedev(1, 3)
+
+    # a named pipe with a reader: the reader gets the whole CSV, the pipe stays a pipe
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    status, _, err = cli(capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", fifo)
+    reader.join(30)
+    assert status == 0, err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and len(read_csv_bytes(got[0])[1]) == 24
+
+    # a block device (a loop disk's node) and a socket: refused, never opened, still there
+    disk = tmp_path / "disk"
+    os.mknod(disk, stat.S_IFBLK | 0o600, os.makedev(7, 0))
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        for dest in (disk, tmp_path / "sock"):
+            assert "not a regular file" in refused(
+                capsys, "predict", SAMPLES, "--model", baseline_model, "-q", "--output", dest
+            )
+    finally:
+        server.close()
+    assert stat.S_ISBLK(os.lstat(disk).st_mode) and stat.S_ISSOCK(os.lstat(tmp_path / "sock").st_mode)
+
+    # models and labels go through the same atomic writer, which never replaces a device node
+    from core.models.checkpoint import load_model, save_model
+
+    with pytest.raises(OSError, match="not a regular file"):
+        save_model(null, load_model(baseline_model)[0])
+    assert stat.S_ISCHR(os.lstat(null).st_mode)

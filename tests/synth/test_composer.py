@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers.clitools import ROOT
+from helpers.clitools import ROOT, TINY_TRAIN, run_cli
+from helpers.clitools import cli_in_process as in_process
+from helpers.clitools import one_line_any_stdout as one_line
 from PIL import Image
 
 from core.labels.labels_csv import read_labels_csv
@@ -428,3 +431,34 @@ def test_composing_in_chunks_gives_the_same_images_with_bounded_memory(bank):
     images, digits = compose_numpy(bank, 1100, seed=4)
     np.testing.assert_array_equal(np.concatenate([c[0] for c in chunks]), images)
     np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), digits)
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+BANKS = {
+    "label 12": (np.arange(60) % 13, "digit labels must be 0..9, got 10 at index 10 (12 of 60 outside)"),
+    "label -1": (-(np.arange(60) % 3), "digit labels must be 0..9, got -1 at index 1 (40 of 60 outside)"),
+    "label 0.5": (np.arange(60) % 10 + 0.5, "digit labels must be whole numbers 0..9, got dtype float64"),
+    "no digits": (np.zeros(0, np.int64), "the digit bank holds no digits"),
+}
+
+
+@pytest.mark.hardening("issue 14, class 8")
+@pytest.mark.parametrize("case", BANKS)
+def test_class8_a_digit_bank_with_bad_labels_or_no_digits_gives_one_line(case, tmp_path, capsys):
+    from core.train.script import run_cli as train
+
+    labels, reason = BANKS[case]
+    digits = np.random.default_rng(0).integers(0, 255, (len(labels), 28, 28), dtype=np.uint8)
+    bank = tmp_path / "bank.npz"
+    np.savez(bank, x=digits, y=labels)
+    line = one_line(*in_process(capsys, "synth", tmp_path / "out", "--count", 3, "--mnist", bank), "synth")
+    assert line == f"digitsum synth: error: {bank}: {reason}"
+    status = train(["--data", "synthetic:16", "--mnist", str(bank), *TINY_TRAIN, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and err == [f"digitsum train: error: synthetic data: {bank}: {reason}"]
+    assert sorted(os.listdir(tmp_path)) == ["bank.npz", "run"] and not (tmp_path / "run" / "best.safetensors").exists()
+    if case == "label 12":  # and once as a real process
+        proc = run_cli("synth", tmp_path / "out", "--count", 3, "--mnist", bank)
+        assert proc.returncode == 1 and proc.stderr.strip() == f"digitsum synth: error: {bank}: {reason}"

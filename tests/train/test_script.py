@@ -8,16 +8,19 @@ cost), which is safe because the run gives back the signal handlers it takes.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from helpers.clitools import child_env, events, run_cli, run_torchrun, sha256
+from helpers.hostile import marker_pickles
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -195,7 +198,7 @@ def test_train_on_an_assignment_npy_pair(capsys, synth_folder, tmp_path):
 
 @pytest.mark.parametrize(
     "case", ["missing data", "no data", "bad mnist", "resume without checkpoint", "unreadable checkpoint"]
-)  # bad values of flags: test_hardening_arguments.py (exit 2)
+)  # bad values of flags: tests/cli/test_argtypes.py (exit 2)
 def test_runs_that_cannot_start_fail_in_one_line(case, capsys, tmp_path):
     (tmp_path / "empty-run").mkdir()
     (tmp_path / "bad-run").mkdir()
@@ -548,3 +551,187 @@ def test_a_run_resumes_from_another_working_folder(capsys, tmp_path, synth_folde
     )
     assert status == 0, err
     assert [e["epoch"] for e in evs if e["event"] == "epoch"] == [2]
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.mark.hardening("issue 6, case 6")
+def test_case06_pickles_given_to_init_are_refused_and_never_run(tmp_path, capsys):
+    from core.train.script import run_cli as train_cli
+
+    marker = tmp_path / "MARKER"
+    for suffix, path in marker_pickles(tmp_path / "models", marker).items():
+        before = sha256(path)
+        status = train_cli(
+            [
+                "--data",
+                "synthetic:16",
+                "--val-size",
+                "8",
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                *BASELINE,
+                "--init",
+                str(path),
+                "--out",
+                str(tmp_path / f"run{suffix}"),
+            ]
+        )
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert status == 1 and len(lines) == 1 and lines[0].startswith("digitsum train: error: "), err
+        assert path.name in lines[0] and "never unpickles" in lines[0]
+        assert not marker.exists(), suffix
+        assert sha256(path) == before  # --init only reads
+        assert not (tmp_path / f"run{suffix}" / "best.safetensors").exists()
+
+
+def _kill_while_saving(out: Path, args: list[str]) -> tuple[list[dict], list[str]]:
+    """Train in a child; after its first whole epoch, SIGKILL it in the middle of a checkpoint save
+    (its temporary file holds some bytes, not all). Returns (events printed, temporary files left)."""
+    cmd = [sys.executable, "-m", "core", "train", *args, "--epochs", "60", "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    evs = []
+    try:
+        for line in proc.stdout:  # the first checkpoint is written before the first epoch event
+            evs.append(json.loads(line))
+            if evs[-1]["event"] in ("epoch", "done", "error"):
+                break
+        assert evs[-1]["event"] == "epoch", evs
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any(n.startswith(".checkpoint.pt.") and _size(out / n) > 0 for n in os.listdir(out)):
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.001)
+        proc.wait(timeout=60)
+        rest = proc.stdout.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
+    evs += events(rest)
+    return evs, sorted(n for n in os.listdir(out) if n.endswith(".tmp"))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed into place meanwhile
+        return 0
+
+
+@pytest.mark.hardening("issue 6, case 16")
+def test_case16_sigkill_during_a_checkpoint_save_then_resume(tmp_path):
+    args = [
+        "--data",
+        "synthetic:64",
+        "--val-size",
+        "32",
+        "--batch-size",
+        "16",
+        "--device",
+        "cpu",
+        "--progress",
+        "json",
+        "--seed",
+        "5",
+        *BASELINE,
+    ]
+    for attempt in range(3):  # the kill must land inside the save; a lost race is retried
+        out = tmp_path / f"run{attempt}"
+        evs, stale = _kill_while_saving(out, args)
+        if stale:
+            break
+    assert stale and all(n.startswith(".checkpoint.pt.") for n in stale), stale
+    assert 0 < (out / stale[0]).stat().st_size < (out / "checkpoint.pt").stat().st_size  # cut mid-write
+    # the last complete checkpoint is intact: the epoch whose event was printed
+    ckpt = load_checkpoint(out / "checkpoint.pt")
+    done_epochs = [e["epoch"] for e in evs if e["event"] == "epoch"]
+    k = ckpt["epoch"]
+    assert k == done_epochs[-1] >= 1
+    load_model(out / "best.safetensors")
+
+    # resume to epoch k+1 and, beside it, a run that was never interrupted
+    ref = tmp_path / "straight"
+    resume = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "--resume",
+            str(out),
+            "--epochs",
+            str(k + 1),
+            "--device",
+            "cpu",
+            "--progress",
+            "json",
+        ],
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    straight = subprocess.run(
+        [sys.executable, "-m", "core", "train", *args, "--epochs", str(k + 1), "--out", str(ref)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    r_out, r_err = resume.communicate(timeout=300)
+    assert resume.returncode == 0 and straight.returncode == 0, (r_err, straight.stderr)
+    assert not [n for n in os.listdir(out) if n.endswith(".tmp")]  # stale temporaries cleaned
+    start = events(r_out)[0]
+    assert start["event"] == "start" and start["start_epoch"] == k
+    resumed, reference = load_checkpoint(out / "checkpoint.pt"), load_checkpoint(ref / "checkpoint.pt")
+    assert resumed["epoch"] == reference["epoch"] == k + 1
+    for key in reference["model"]:
+        assert torch.equal(resumed["model"][key], reference["model"][key]), key
+    assert torch.equal(resumed["rng"]["torch"], reference["rng"]["torch"])
+    assert (
+        resumed["rng"]["numpy"] == reference["rng"]["numpy"] and resumed["rng"]["python"] == reference["rng"]["python"]
+    )
+    for a, b in zip(resumed["optimizer"]["state"].values(), reference["optimizer"]["state"].values(), strict=True):
+        assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+
+
+@pytest.mark.hardening("issue 6, case 16")
+def test_case16_resume_also_cleans_a_model_save_cut_short(tmp_path, capsys):
+    from core.train.script import run_cli as train_cli
+
+    out = tmp_path / "run"
+    assert (
+        train_cli(
+            [
+                "--data",
+                "synthetic:32",
+                "--val-size",
+                "16",
+                "--batch-size",
+                "16",
+                "--device",
+                "cpu",
+                "--epochs",
+                "1",
+                "--progress",
+                "json",
+                *BASELINE,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    # what atomic_path leaves when killed inside save_model: mkstemp's name, part of the bytes
+    stale = out / ".best.safetensors.x1y2z3ab.tmp"
+    stale.write_bytes((out / "best.safetensors").read_bytes()[:1000])
+    assert train_cli(["--resume", str(out), "--epochs", "2", "--device", "cpu", "--progress", "json"]) == 0
+    capsys.readouterr()
+    assert not stale.exists()

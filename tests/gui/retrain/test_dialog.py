@@ -1,8 +1,16 @@
 """The Retrain dialog with real child processes: failures, Cancel, Stop early, Manage models."""
 
 import dataclasses
+import functools
+import os
+import resource
+import shutil
+import signal
+import sys
+from pathlib import Path
 
 import pytest
+from helpers.clitools import sha256
 
 pytest.importorskip("PySide6")
 
@@ -636,3 +644,85 @@ def test_closing_during_a_run_offers_stop_and_keep_discard_and_keep_training(
     answer_when_asked("Discard Run", seen)
     assert dialog.close() and not dialog.run.running
     assert not dialog.run_dir.exists() and len(seen) == 3
+
+
+# ================================================================ hardening cases (docs/RELIABILITY.md)
+
+
+@pytest.fixture
+def make_window(make_window):
+    """conftest's factory, returning only once the model is loaded."""
+    return functools.partial(make_window, wait_for_model=True)
+
+
+def store_snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.hardening("issue 6, case 14")
+@pytest.mark.parametrize("how", ["abort", "exit 1", "missing"])
+def test_case14_a_failed_training_child_is_reported_and_changes_nothing(
+    how, qtbot, make_window, tmp_path, baseline_model, monkeypatch, request
+):
+    from core.models.store import describe_model
+    from digitsum_gui.model_store import ModelStore
+    from digitsum_gui.retrain.dialog import TrainDialog
+
+    QStandardPaths.setTestModeEnabled(True)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    window = make_window()
+    store = ModelStore(tmp_path / "data")
+    earlier = store.runs_dir / "20240101-000000-baseline-sum"  # a finished run already in the store
+    earlier.mkdir(parents=True)
+    shutil.copy(baseline_model, earlier / "best.safetensors")
+    before, model_sha = store_snapshot(store.root), sha256(baseline_model)
+
+    dialog = TrainDialog(store, describe_model(window.summary.path, in_store=False), None)
+    qtbot.addWidget(dialog)
+    dialog.model_switch_requested.connect(window.set_model)
+    form = dialog.form
+    form.synthetic.setChecked(True)
+    form.synthetic_count.setValue(512)
+    form.val_size.setValue(32)
+    form.controls["batch_size"].setValue(16)
+    form.controls["epochs"].setValue(2)
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+    if how == "exit 1":  # a real failure inside `digitsum train`: the chosen MNIST file is gone
+        form.mnist.setText(str(tmp_path / "no-such-mnist.npz"))
+    if how == "abort":  # the child's folder is the store's runs/: no core file there from this test
+        core_limit = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, core_limit[1]))  # inherited by the child
+        request.addfinalizer(lambda: resource.setrlimit(resource.RLIMIT_CORE, core_limit))
+    if how == "missing":  # the interpreter the child would run is gone (a removed virtual env)
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "venv-gone" / "python"))
+    switched = []
+    dialog.model_switch_requested.connect(switched.append)
+
+    assert dialog.start(confirm_long_cpu_run=False)
+    if how == "abort":  # the child dies the way os.abort() kills it, in the middle of training
+        with qtbot.waitSignal(
+            dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "start"
+        ):
+            pass
+        os.kill(dialog.run.process.processId(), signal.SIGABRT)
+    qtbot.waitUntil(lambda: dialog.run is not None and not dialog.run.running, timeout=RUN_TIMEOUT_MS)
+
+    expected = {
+        "abort": "The training process crashed.",
+        "exit 1": "Training failed: ",
+        "missing": "Training could not start",
+    }[how]
+    failure = [b for b in dialog.findChildren(QMessageBox) if b.isVisible() and b.windowTitle() == "Training failed"]
+    assert len(failure) == 1 and failure[0].text().startswith(expected), failure[0].text() if failure else None
+    if how == "exit 1":
+        assert "no-such-mnist.npz" in failure[0].text()
+    assert "The model in use is unchanged." in dialog.outcome.text()
+    assert dialog.status.text() == "Training failed; the model in use is unchanged."
+    assert dialog.start_button.isEnabled() and not dialog.stop_button.isEnabled()
+    # nothing changed: the model in use, its file, the store (the failed run's folder is gone)
+    assert switched == [] and window.summary.path == baseline_model and sha256(baseline_model) == model_sha
+    assert window.settings.value("model_path") == str(baseline_model)
+    assert store_snapshot(store.root) == before
+    assert [m.path for m in store.models()] == [earlier / "best.safetensors"]
+    for box in dialog.findChildren(QMessageBox):
+        box.close()

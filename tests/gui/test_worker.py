@@ -1,7 +1,7 @@
-"""Issue 6, hardening, in the GUI: real windows, real model files, real training child processes.
+"""digitsum_gui.worker in a real window: bad files, no images, a refused model, Cancel and a model
+failing mid-run, with real model files, on the worker's own thread.
 
-Case 12 (closing the window mid-run, in a child process) is tests/gui/test_close.py; the core and
-command-line cases are test_hardening.py.
+Closing the window mid-run (in a child process) is tests/gui/test_close.py.
 """
 
 from __future__ import annotations
@@ -9,17 +9,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import os
-import resource
 import shutil
-import signal
-import sys
-from pathlib import Path
 
 import pytest
-from helpers.clitools import sha256
 from helpers.hostile import failing_on, marker_pickles, write_bad_files
-from PySide6.QtCore import QStandardPaths, QThread
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from digitsum_gui.main_window import MainWindow
@@ -48,9 +42,7 @@ def close_boxes(window) -> None:
         box.close()
 
 
-# ---------------------------------------------------------------- 1 and 4 in the window
-
-
+@pytest.mark.hardening("issue 6, case 1")
 def test_case01_bad_files_are_error_rows_in_the_window(qtbot, make_window, synth_folder, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -71,6 +63,7 @@ def test_case01_bad_files_are_error_rows_in_the_window(qtbot, make_window, synth
     assert visible_boxes(window) == []  # bad files are rows, not error boxes
 
 
+@pytest.mark.hardening("issue 6, case 4")
 def test_case04_a_folder_without_images_says_so(qtbot, make_window, tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("x")
@@ -80,9 +73,7 @@ def test_case04_a_folder_without_images_says_so(qtbot, make_window, tmp_path):
     assert window.table_model.rows == [] and window.predict_action.isEnabled()
 
 
-# ---------------------------------------------------------------- 6: Open Model... with a live pickle
-
-
+@pytest.mark.hardening("issue 6, case 6")
 def test_case06_open_model_refuses_pickles_and_never_runs_them(
     qtbot, make_window, synth_folder, tmp_path, baseline_model, monkeypatch
 ):
@@ -111,9 +102,7 @@ def test_case06_open_model_refuses_pickles_and_never_runs_them(
     assert not marker.exists()
 
 
-# ---------------------------------------------------------------- 11: cancel mid-batch
-
-
+@pytest.mark.hardening("issue 6, case 11")
 def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(
     qtbot, make_window, synth_folder, digits_model, tmp_path
 ):
@@ -151,9 +140,7 @@ def test_case11_cancel_mid_run_keeps_whole_rows_and_the_worker_thread_ends(
     assert thread.isFinished()
 
 
-# ---------------------------------------------------------------- 13: the model fails mid-run
-
-
+@pytest.mark.hardening("issue 6, case 13")
 def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_controls_come_back(
     qtbot, settings, baseline_model, synth_folder, monkeypatch
 ):
@@ -185,78 +172,3 @@ def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_contro
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.predict_action.trigger()
     assert len(window.table_model.rows) == 40 and visible_boxes(window) == []
-
-
-# ---------------------------------------------------------------- 14: the training child fails
-
-
-def store_snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.mark.parametrize("how", ["abort", "exit 1", "missing"])
-def test_case14_a_failed_training_child_is_reported_and_changes_nothing(
-    how, qtbot, make_window, tmp_path, baseline_model, monkeypatch, request
-):
-    from core.models.store import describe_model
-    from digitsum_gui.model_store import ModelStore
-    from digitsum_gui.retrain.dialog import TrainDialog
-
-    QStandardPaths.setTestModeEnabled(True)
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    window = make_window()
-    store = ModelStore(tmp_path / "data")
-    earlier = store.runs_dir / "20240101-000000-baseline-sum"  # a finished run already in the store
-    earlier.mkdir(parents=True)
-    shutil.copy(baseline_model, earlier / "best.safetensors")
-    before, model_sha = store_snapshot(store.root), sha256(baseline_model)
-
-    dialog = TrainDialog(store, describe_model(window.summary.path, in_store=False), None)
-    qtbot.addWidget(dialog)
-    dialog.model_switch_requested.connect(window.set_model)
-    form = dialog.form
-    form.synthetic.setChecked(True)
-    form.synthetic_count.setValue(512)
-    form.val_size.setValue(32)
-    form.controls["batch_size"].setValue(16)
-    form.controls["epochs"].setValue(2)
-    form.device.setCurrentIndex(form.device.findData("cpu"))
-    if how == "exit 1":  # a real failure inside `digitsum train`: the chosen MNIST file is gone
-        form.mnist.setText(str(tmp_path / "no-such-mnist.npz"))
-    if how == "abort":  # the child's folder is the store's runs/: no core file there from this test
-        core_limit = resource.getrlimit(resource.RLIMIT_CORE)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, core_limit[1]))  # inherited by the child
-        request.addfinalizer(lambda: resource.setrlimit(resource.RLIMIT_CORE, core_limit))
-    if how == "missing":  # the interpreter the child would run is gone (a removed virtual env)
-        monkeypatch.setattr(sys, "executable", str(tmp_path / "venv-gone" / "python"))
-    switched = []
-    dialog.model_switch_requested.connect(switched.append)
-
-    assert dialog.start(confirm_long_cpu_run=False)
-    if how == "abort":  # the child dies the way os.abort() kills it, in the middle of training
-        with qtbot.waitSignal(
-            dialog.run.event, timeout=RUN_TIMEOUT_MS, check_params_cb=lambda e: e["event"] == "start"
-        ):
-            pass
-        os.kill(dialog.run.process.processId(), signal.SIGABRT)
-    qtbot.waitUntil(lambda: dialog.run is not None and not dialog.run.running, timeout=RUN_TIMEOUT_MS)
-
-    expected = {
-        "abort": "The training process crashed.",
-        "exit 1": "Training failed: ",
-        "missing": "Training could not start",
-    }[how]
-    failure = [b for b in dialog.findChildren(QMessageBox) if b.isVisible() and b.windowTitle() == "Training failed"]
-    assert len(failure) == 1 and failure[0].text().startswith(expected), failure[0].text() if failure else None
-    if how == "exit 1":
-        assert "no-such-mnist.npz" in failure[0].text()
-    assert "The model in use is unchanged." in dialog.outcome.text()
-    assert dialog.status.text() == "Training failed; the model in use is unchanged."
-    assert dialog.start_button.isEnabled() and not dialog.stop_button.isEnabled()
-    # nothing changed: the model in use, its file, the store (the failed run's folder is gone)
-    assert switched == [] and window.summary.path == baseline_model and sha256(baseline_model) == model_sha
-    assert window.settings.value("model_path") == str(baseline_model)
-    assert store_snapshot(store.root) == before
-    assert [m.path for m in store.models()] == [earlier / "best.safetensors"]
-    for box in dialog.findChildren(QMessageBox):
-        box.close()

@@ -1,4 +1,4 @@
-"""Issue 14, class 2: every argument is checked before any work, the way argparse reports it.
+"""core.cli.argtypes: every argument is checked before any work, the way argparse reports it.
 
 Each bad value must end the command with exit status 2 and an argparse-style line naming the
 flag and the range allowed, before a file is read or written. The whole matrix runs in this
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
-from helpers.clitools import ROOT, one_line_error, run_cli, sha256
+from helpers.clitools import ROOT, run_cli, sha256
 
 SAMPLES = ROOT / "resources" / "samples"
+
 
 # (command, flag, bad value, what the error must say about the range)
 BAD = [
@@ -73,6 +73,7 @@ def _command(command: str, flag: str, value: str, tmp_path) -> list[str]:
     return [*base, f"{flag}={value}"]  # "=": a value starting with '-' stays a value
 
 
+@pytest.mark.hardening("issue 14, class 2")
 @pytest.mark.parametrize(("command", "flag", "value", "allowed"), BAD, ids=[f"{c} {f} {v}" for c, f, v, _ in BAD])
 def test_class2_a_bad_value_is_an_argparse_error_naming_the_flag_and_range(
     command, flag, value, allowed, tmp_path, capsys, monkeypatch
@@ -90,6 +91,7 @@ def test_class2_a_bad_value_is_an_argparse_error_naming_the_flag_and_range(
     assert os.listdir(tmp_path) == []  # nothing written: no CSV, no run folder, no images
 
 
+@pytest.mark.hardening("issue 14, class 2")
 def test_class2_bad_values_in_real_processes_write_nothing(tmp_path):
     old = tmp_path / "old.csv"
     old.write_text("file,predicted_sum\nx.png,3\n")
@@ -104,58 +106,3 @@ def test_class2_bad_values_in_real_processes_write_nothing(tmp_path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith(f"digitsum {args[0]}: error: argument ")
     assert sha256(old) == before and sorted(os.listdir(tmp_path)) == ["old.csv"]
-
-
-def test_class2_counts_beyond_memory_or_disk_are_one_line_before_any_work(tmp_path):
-    """``synth --count`` is checked against the disk and ``--val-size`` against memory, in one line,
-    before a folder is made (they used to compose for minutes, then end in a traceback)."""
-    proc = run_cli("synth", tmp_path / "s", "--count", str(10**12))
-    line = one_line_error(proc, "synth")
-    assert "--count: 1,000,000,000,000 files need about" in line and "GB of disk" in line
-    proc = run_cli("train", "--data", "synthetic:64", "--val-size", str(10**12), "--out", tmp_path / "run")
-    line = one_line_error(proc, "train")
-    assert "--val-size: 1,000,000,000,000 images need about" in line and "GB of memory" in line
-    assert os.listdir(tmp_path) == ["run"] and os.listdir(tmp_path / "run") == ["progress.jsonl"]  # its error event
-
-
-def test_class2_val_fraction_1_with_labelled_files_only_says_there_is_nothing_to_train_on(tmp_path, capsys):
-    from core.train.script import run_cli as train
-
-    rng = np.random.default_rng(0)
-    np.save(tmp_path / "data0.npy", rng.integers(0, 255, (12, 40, 168), dtype=np.uint8))
-    np.save(tmp_path / "lab0.npy", rng.integers(0, 37, 12))
-    status = train(
-        [
-            "--data",
-            str(tmp_path / "data0.npy"),
-            "--arch",
-            "baseline",
-            "--val-fraction",
-            "1",
-            "--device",
-            "cpu",
-            "--out",
-            str(tmp_path / "run"),
-        ]
-    )
-    err = capsys.readouterr().err
-    assert status == 1 and err.strip().splitlines() == [
-        "digitsum train: error: no training images: --val-fraction 1 keeps all 12 labelled images for validation; "
-        "lower it or add synthetic:N data"
-    ]
-
-
-def test_class2_a_nearly_full_disk_is_said_in_units_that_show_it(tmp_path, monkeypatch):
-    """``synth --count 3`` onto a full 1 MB disk said 'need about 0.0 GB of disk; 0.0 GB is free there'."""
-    import collections
-    import shutil
-
-    from core.errors import InputError
-    from core.limits import require_disk
-
-    usage = collections.namedtuple("usage", "total used free")
-    monkeypatch.setattr(shutil, "disk_usage", lambda place: usage(1 << 20, (1 << 20) - 2048, 2048))
-    with pytest.raises(InputError) as caught:
-        require_disk("--count", tmp_path / "out", 3, 1400)
-    said = str(caught.value)
-    assert "0.0 GB" not in said and "KB of disk" in said and "2 KB is free there" in said, said
