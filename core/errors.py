@@ -78,3 +78,11 @@ class InputError(DigitsumError, ValueError):
     raised, so ``core.inputs.arrays`` (which ``core.inputs.listing`` and
     ``core.predict.prediction_csv`` import) can raise it without an import cycle.
     """
+
+
+class TrainingError(DigitsumError, RuntimeError):
+    """A training run that cannot go on (bad data, non-finite loss, unreadable --init or --resume).
+
+    Here beside the base rather than in ``core.train``: the run's steps in several modules of
+    ``core.train`` raise it, and the CLI catches it as any ``DigitsumError``.
+    """

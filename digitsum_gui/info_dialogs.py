@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 from core import RESOURCES, __version__
-from digitsum_gui.accuracy_text import COMPARE_NOTE, model_figures
+from digitsum_gui.model_figures import COMPARE_NOTE, model_figures
 
 MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 

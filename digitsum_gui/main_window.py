@@ -45,7 +45,7 @@ from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders,
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
-from digitsum_gui.samples import SampleImages
+from digitsum_gui.sample_images import SampleImages
 from digitsum_gui.shortcuts import ShortcutsHelp
 from digitsum_gui.status_bar import RunStatusBar, plural
 from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel

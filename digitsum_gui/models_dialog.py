@@ -4,7 +4,7 @@ Lists the store's runs (newest first), then the bundled default model and the mo
 when it is a file from elsewhere. Switch to one, reveal its folder in the file manager, or
 delete a run (never the model in use, never a file outside the store).
 
-Accuracy figures say what they were measured on (``digitsum_gui.accuracy_text``): a run's own
+Accuracy figures say what they were measured on (``digitsum_gui.model_figures``): a run's own
 validation images and a held-out set are different columns, each with its image count and
 interval, so a validation figure on 100 images is never read as a rival of a held-out one
 on 10,000. Two models are compared on the same images in the Retrain dialog.
@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
-from digitsum_gui.accuracy_text import figures_tooltip, model_figures
 from digitsum_gui.message_boxes import open_or_offer_copy, show_error
+from digitsum_gui.model_figures import figures_tooltip, model_figures
 from digitsum_gui.style import bold
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")

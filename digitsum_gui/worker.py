@@ -53,15 +53,15 @@ class ModelSummary:
     def accuracy_text(self) -> str:
         """The most telling figure the file records, saying what it was measured on
         (``held-out digits 98.9% of 10,000``, ``val 100.0% of 100 (±3.7)``), else empty.
-        See ``digitsum_gui.accuracy_text``: a validation figure is never passed off as a held-out one."""
-        from digitsum_gui.accuracy_text import best_figure_text
+        See ``digitsum_gui.model_figures``: a validation figure is never passed off as a held-out one."""
+        from digitsum_gui.model_figures import best_figure_text
 
         return best_figure_text(self.meta.get("metrics"))
 
     @property
     def accuracy_tooltip(self) -> str:
         """Every figure the file records, one a line, each with its kind, count and set."""
-        from digitsum_gui.accuracy_text import figures_tooltip
+        from digitsum_gui.model_figures import figures_tooltip
 
         return figures_tooltip(self.meta.get("metrics"), self.meta.get("digit_split"))
 

@@ -44,3 +44,23 @@ def test_no_code_cites_a_design_file_the_repository_lacks():
         if p != Path(__file__).resolve() and "DESIGN.md" in p.read_text(encoding="utf-8")
     ]
     assert cited == []
+
+
+def test_the_package_table_names_every_module_of_every_package():
+    """One row per package: its modules as they are, none missing, none gone."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Packages: one row each") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| `") and line.count("|") >= 4]
+    packages = {}
+    for cells in rows:
+        folder = re.match(r"\s*`([^`]+)/`", cells[1])[1]
+        if folder != "tests":
+            packages[folder] = set(re.findall(r"`([a-z_]+)`", cells[3]))
+    assert {"core", "core/train", "digitsum_gui", "digitsum_gui/table"} <= set(packages)
+    python_packages = {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "core").rglob("__init__.py")}
+    python_packages |= {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "digitsum_gui").rglob("__init__.py")}
+    assert set(packages) == python_packages
+    for folder, named in packages.items():
+        actual = {p.stem for p in (ROOT / folder).glob("*.py") if p.stem not in ("__init__", "__main__")}
+        assert named == actual, folder

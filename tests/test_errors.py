@@ -31,9 +31,9 @@ def test_every_core_error_is_a_digitsum_error():
 
 
 def test_built_in_bases_are_kept():
+    from core.errors import TrainingError
     from core.inputs.listing import InputError
     from core.predict.prediction_csv import ExportError
-    from core.train.errors import TrainingError
 
     assert issubclass(InputError, ValueError) and issubclass(ExportError, OSError)
     assert issubclass(TrainingError, RuntimeError)

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from core.devices import autocast
-from core.train.checkpoints import CheckpointSaver
-from core.train.errors import TrainingError
+from core.errors import TrainingError
 from core.train.events import EpochEvent, Metrics
+from core.train.saver import CheckpointSaver
 from core.train.state import TrainingState
 
 
@@ -36,7 +36,7 @@ def run_epochs(state: TrainingState, data, args, ctx, reporter, stop, saver: Che
 
     Raises
     ------
-    core.train.errors.TrainingError
+    core.errors.TrainingError
         A non-finite loss; the last model saved is kept.
     """
     for epoch in range(start_epoch, args.epochs):
@@ -75,7 +75,7 @@ def train_one_epoch(state: TrainingState, data, epoch: int, args, ctx, reporter,
 
     Raises
     ------
-    core.train.errors.TrainingError
+    core.errors.TrainingError
         A non-finite loss.
     """
     state.step_model.train()

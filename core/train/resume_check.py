@@ -185,7 +185,7 @@ def _check_scheduler(state: dict) -> None:
 
 
 def saved_rng_states(rng: dict) -> tuple[tuple, tuple]:
-    """numpy's and Python's random states from a checkpoint's ``rng`` (``core.train.checkpoints.rng_state``)."""
+    """numpy's and Python's random states from a checkpoint's ``rng`` (``core.train.saver.rng_state``)."""
     saved = json.loads(rng["numpy"])
     # checkpoints written before the position was kept hold the 624 keys alone
     keys, pos, has_gauss, gauss = saved if len(saved) == 4 else (saved, 624, 0, 0.0)

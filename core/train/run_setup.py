@@ -15,14 +15,14 @@ import shlex
 import sys
 from pathlib import Path
 
+from core.errors import TrainingError
 from core.models.checkpoint import ModelFileError, load_checkpoint
 from core.models.store import MODEL_NAME, run_folder_name
 from core.spec import MODELS, Recipe, heads_of
 from core.train.args import get_args_parser
-from core.train.checkpoints import CHECKPOINT_NAME
-from core.train.errors import TrainingError
 from core.train.resume_check import check_checkpoint
 from core.train.run_folder import RunFolderError, claim_run_folder
+from core.train.saver import CHECKPOINT_NAME
 
 # The flags --resume takes from this command, not from the checkpoint: this machine's and this session's.
 MACHINE_CHOICES = ("resume", "progress", "device", "threads", "precision", "compile", "time_limit", "onnx")
@@ -39,7 +39,7 @@ def prepare_run(args: argparse.Namespace, ctx) -> tuple[argparse.Namespace, dict
 
     Raises
     ------
-    core.train.errors.TrainingError
+    core.errors.TrainingError
         No recipe for the model, a folder that is not free, a checkpoint that cannot be resumed.
     """
     if args.resume:

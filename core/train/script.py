@@ -34,21 +34,20 @@ import torch
 
 from core.cli.argtypes import seconds_in
 from core.devices import distributed_setup, resolve_device
-from core.errors import DigitsumError, exception_line, signal_exit_status
+from core.errors import DigitsumError, TrainingError, exception_line, signal_exit_status
 from core.models.checkpoint import load_model
 from core.models.networks import build_model
 from core.models.store import STOP_NAME
 from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT
 from core.train.args import get_args_parser
-from core.train.checkpoints import CheckpointSaver, restore_checkpoint
 from core.train.data_checks import load_training_data
-from core.train.errors import TrainingError
 from core.train.events import DoneEvent, ProgressReporter, StartEvent
 from core.train.loop import evaluate, run_epochs
 from core.train.optimizer import make_optimizer, make_schedule
 from core.train.precision import choose_precision
 from core.train.run_folder import release_run_folders
 from core.train.run_setup import prepare_run
+from core.train.saver import CheckpointSaver, restore_checkpoint
 from core.train.state import TrainingState, moving_average
 from core.train.stopping import StopFlag
 

@@ -39,8 +39,8 @@ from core.train.command import (
     train_args,
 )
 from core.train.events import DoneEvent, ProgressEvent
-from digitsum_gui.accuracy_text import interval_margin
 from digitsum_gui.message_boxes import open_box
+from digitsum_gui.model_figures import interval_margin
 from digitsum_gui.retrain import remembered
 from digitsum_gui.retrain.closing import DISCARD, STOP_AND_KEEP, ask_how_to_close
 from digitsum_gui.retrain.form import TrainForm

@@ -176,7 +176,7 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
     ],
 )
 def test_a_validation_figure_says_whose_handwriting_it_was_measured_on(digit_split, whose):
-    from digitsum_gui.accuracy_text import figures_tooltip
+    from digitsum_gui.model_figures import figures_tooltip
     from digitsum_gui.worker import ModelSummary
 
     meta = {"metrics": {"val_acc": 0.97, "val_images": 1000}, "digit_split": digit_split}

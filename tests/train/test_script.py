@@ -293,7 +293,7 @@ def test_resume_continues_exactly(seeded_runs, capsys, tmp_path):
 def test_rng_state_round_trip_and_older_checkpoints():
     import random
 
-    from core.train.checkpoints import rng_state, set_rng_state
+    from core.train.saver import rng_state, set_rng_state
 
     np.random.standard_normal()  # leaves a cached gaussian in numpy's state: that must come back too
     state = rng_state()
