@@ -15,7 +15,7 @@ import html
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -50,16 +50,22 @@ class DetailPane(QWidget):
         self._reading = False  # the image of the row shown is still being read
         # the table's threshold (ResultsView keeps it so): the sum's "(doubtful)" and the red digits
         self.doubtful_below = DOUBTFUL_BELOW
-
-        self.file_label = QLabel()
-        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.file_label.setFont(bold(self.file_label.font()))
-
         self.zoom = LOUPE_ZOOM
+        self._build_loupe()
+        self._build_title_row()
+        sum_font = self._build_sum_label()
+        self._build_digits(scaled(sum_font, 0.9))
+        self._build_texts()
+        self._lay_out()
+        self._show_zoom()
+        self.show_row(None, None)
+
+    # --- building -----------------------------------------------------------------------------
+    def _build_loupe(self) -> None:
+        """The loupe's window: a fixed size whatever the zoom. The image in it is as large as its
+        zoom makes it, centred while smaller than the window, scrollable once larger."""
         self.image_label = QLabel()
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # The loupe's window: a fixed size whatever the zoom. The image in it is as large as its
-        # zoom makes it, centred while smaller than the window, scrollable once larger.
         self.loupe = QScrollArea()
         self.loupe.setFrameShape(QFrame.Shape.StyledPanel)
         self.loupe.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -68,6 +74,13 @@ class DetailPane(QWidget):
         self.loupe.setFixedSize(IMAGE_WIDTH * LOUPE_ZOOM + LOUPE_FRAME, IMAGE_HEIGHT * LOUPE_ZOOM + LOUPE_FRAME)
         self.loupe.viewport().installEventFilter(self)  # Ctrl+wheel zooms
         self.loupe.setToolTip("Ctrl+wheel zooms in and out")
+
+    def _build_title_row(self) -> None:
+        """The file's name and the zoom (its - and + buttons) on one line: the text under the
+        image keeps its room."""
+        self.file_label = QLabel()
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label.setFont(bold(self.file_label.font()))
         self.zoom_out_button, self.zoom_in_button = QToolButton(), QToolButton()
         self.zoom_out_button.setText("\u2212")
         self.zoom_out_button.setToolTip("Zoom out (Ctrl+wheel over the image)")
@@ -75,7 +88,6 @@ class DetailPane(QWidget):
         self.zoom_in_button.setToolTip("Zoom in (Ctrl+wheel over the image; the scroll bars move a zoomed image)")
         self.zoom_label = QLabel()
         self.zoom_label.setToolTip("How many screen pixels show each pixel of the image, each way")
-        # the file's name and the zoom on one line: the text under the image keeps its room
         self.title_row = QWidget()
         row = QHBoxLayout(self.title_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -85,18 +97,21 @@ class DetailPane(QWidget):
         self.zoom_out_button.clicked.connect(lambda: self.set_zoom(self.zoom - 1))
         self.zoom_in_button.clicked.connect(lambda: self.set_zoom(self.zoom + 1))
 
+    def _build_sum_label(self) -> QFont:
+        """The predicted sum, large and bold; returns its font (the digits' is a little smaller)."""
         self.sum_label = QLabel()
         big = bold(scaled(self.sum_label.font(), 1.8))
         self.sum_label.setFont(big)
         self.sum_label.setWordWrap(True)
+        return big
 
-        # Four digit cells: the digit large, its probability small under it.
-        digits_box = QWidget()
-        grid = QGridLayout(digits_box)
+    def _build_digits(self, digit_font: QFont) -> None:
+        """Four digit cells: the digit large, its probability small under it."""
+        self.digits_box = QWidget()
+        grid = QGridLayout(self.digits_box)
         grid.setContentsMargins(0, 0, 0, 0)
         self.digit_labels: list[QLabel] = []
         self.digit_conf_labels: list[QLabel] = []
-        digit_font = scaled(big, 0.9)
         for k in range(NUM_DIGITS):
             d, c = QLabel(), QLabel()
             d.setFont(digit_font)
@@ -106,9 +121,10 @@ class DetailPane(QWidget):
             grid.addWidget(c, 1, k)
             self.digit_labels.append(d)
             self.digit_conf_labels.append(c)
-        self.digits_box = digits_box
         self.digits_caption = QLabel("Digits read, left to right:")
 
+    def _build_texts(self) -> None:
+        """The likeliest sums, the true sum, a file's error, and what the empty pane says."""
         self.top3_caption = QLabel("Most likely sums:")
         self.top3_label = QLabel()
         self.top3_label.setTextFormat(Qt.TextFormat.RichText)
@@ -125,6 +141,8 @@ class DetailPane(QWidget):
         self.placeholder = QLabel("Select a row to see it here.")
         self.placeholder.setEnabled(False)
 
+    def _lay_out(self) -> None:
+        """One column, as wide as the loupe: texts wrap or are cut, they never widen the pane."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)  # narrow: every pixel of the pane is one the table does not get
         for widget in (
@@ -147,8 +165,6 @@ class DetailPane(QWidget):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, widget.sizePolicy().verticalPolicy())
         margins = layout.contentsMargins()
         self.setFixedWidth(self.loupe.width() + margins.left() + margins.right())
-        self._show_zoom()
-        self.show_row(None, None)
 
     # --- zoom ---------------------------------------------------------------------------------
     def set_zoom(self, zoom: int) -> None:

@@ -117,10 +117,28 @@ class TrainDialog(QDialog):
         self._question = None  # an open question box (tests read it)
 
         self.settings = settings
-        self.form = TrainForm(current, folder_labels, self)
-        if settings is not None:  # the choices of last time; from here on, every change is remembered
-            remembered.restore(self.form, settings)
+        self._build_form(folder_labels)
+        self._build_command()
+        self._build_panel()
+        self._build_buttons()
+        self._lay_out()
+        self._connect()
+        self._set_running(False)
+        self.use_button.setVisible(False)
+        self.update_command()
+        self._fit_screen()
+
+    # --- building ------------------------------------------------------------------------------
+    def _build_form(self, folder_labels: FolderLabels | None) -> None:
+        """The choices, as they were last time where there are settings; from here on, every
+        change is remembered."""
+        self.form = TrainForm(self.current, folder_labels, self)
+        if self.settings is not None:
+            remembered.restore(self.form, self.settings)
             self.form.changed.connect(self._remember_choices)
+
+    def _build_command(self) -> None:
+        """The exact command the dialog runs, read-only, and a button to copy it."""
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
         self.command.setFont(fixed_font())
@@ -129,10 +147,16 @@ class TrainDialog(QDialog):
         self.command.setToolTip("The exact command this dialog runs; it works the same in a terminal")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the command: it runs the same training in a terminal")
+
+    def _build_panel(self) -> None:
+        """The run's progress: its status line, progress bar, chart, log and outcome."""
         self.panel = TrainingProgress()
         # short names for what tests and the rest of the dialog reach for
         self.status, self.progress, self.chart = self.panel.status, self.panel.progress, self.panel.chart
         self.log, self.log_toggle, self.outcome = self.panel.log, self.panel.log_toggle, self.panel.outcome
+
+    def _build_buttons(self) -> None:
+        """Start, Stop early, Cancel run, Use new model and Close."""
         self.start_button = QPushButton("Start training")
         self.start_button.setDefault(True)
         self.stop_button = QPushButton("Stop early")
@@ -142,20 +166,13 @@ class TrainDialog(QDialog):
         self.use_button = QPushButton("Use new model")
         self.close_button = QPushButton("Close")
 
-        # The choices, above the run's progress, get the height they ask for; they scroll only on
-        # a screen too short for them (a 768 px laptop at 1.5x). The chart shows once a run starts
-        # and then takes their room (a splitter): an empty chart is no use to anyone.
-        settings = QWidget()
-        top = QVBoxLayout(settings)
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.form)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Command:"), 0, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.command, 1)
-        row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
-        top.addLayout(row)
+    def _lay_out(self) -> None:
+        """The choices, above the run's progress, get the height they ask for; they scroll only on
+        a screen too short for them (a 768 px laptop at 1.5x). The chart shows once a run starts
+        and then takes their room (a splitter): an empty chart is no use to anyone."""
+        choices = self._choices()
         self.settings_area = QScrollArea()
-        self.settings_area.setWidget(settings)
+        self.settings_area.setWidget(choices)
         self.settings_area.setWidgetResizable(True)
         self.settings_area.setFrameShape(QFrame.Shape.NoFrame)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -173,6 +190,21 @@ class TrainDialog(QDialog):
         row.addWidget(self.close_button)
         layout.addLayout(row)
 
+    def _choices(self) -> QWidget:
+        """The form, and the command under it."""
+        choices = QWidget()
+        top = QVBoxLayout(choices)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.form)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Command:"), 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.command, 1)
+        row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        top.addLayout(row)
+        return choices
+
+    def _connect(self) -> None:
+        """Every edit of the form shows its command; the buttons do what they say."""
         self.form.changed.connect(self.update_command)
         self.copy_button.clicked.connect(self.copy_command)
         self.start_button.clicked.connect(self.start)
@@ -180,10 +212,6 @@ class TrainDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.use_button.clicked.connect(self.offer_new_model)
         self.close_button.clicked.connect(self.close)
-        self._set_running(False)
-        self.use_button.setVisible(False)
-        self.update_command()
-        self._fit_screen()
 
     def _fit_screen(self) -> None:
         """As tall as the choices and the progress line under them need (the chart waits for a

@@ -85,8 +85,19 @@ class TrainForm(QWidget):
 
     # --- building ------------------------------------------------------------------------------
     def _data_group(self) -> QGroupBox:
+        """Training data: the open folder's labels, other labelled data, synthetic images, and a
+        note on how many images that makes."""
         box = QGroupBox("Training data")
         form = QVBoxLayout(box)
+        form.addWidget(self._this_folder_check())
+        form.addLayout(self._other_data_row())
+        form.addLayout(self._synthetic_row())
+        form.addWidget(self._data_note_label())
+        self._connect_data_group()
+        return box
+
+    def _this_folder_check(self) -> QCheckBox:
+        """Train on the open folder's true sums: ticked when it has some, disabled when none."""
         n = len(self.folder_labels) if self.folder_labels is not None else 0
         where = (
             f"{n} labelled images in {self.folder_labels.folder.name}"
@@ -100,8 +111,10 @@ class TrainForm(QWidget):
         )
         self.this_folder.setEnabled(n > 0)
         self.this_folder.setChecked(n > 0)
-        form.addWidget(self.this_folder)
+        return self.this_folder
 
+    def _other_data_row(self) -> QHBoxLayout:
+        """Other labelled folders and arrays: their list, and buttons to add and remove them."""
         others = QHBoxLayout()
         self.other_data = QListWidget()
         self.other_data.setMaximumHeight(64)
@@ -119,8 +132,10 @@ class TrainForm(QWidget):
             buttons.addWidget(b)
         others.addWidget(self.other_data, 1)
         others.addLayout(buttons)
-        form.addLayout(others)
+        return others
 
+    def _synthetic_row(self) -> QHBoxLayout:
+        """Synthetic images: whether, how many per epoch, whose digits, how many to validate on."""
         synth = QHBoxLayout()
         self.synthetic = QCheckBox("Synthetic images composed from MNIST digits:")
         self.synthetic.setToolTip(
@@ -157,13 +172,18 @@ class TrainForm(QWidget):
         )
         for w in (self.synthetic, self.synthetic_count, self.mnist, self.mnist_browse, self.val_size):
             synth.addWidget(w, 1 if w is self.mnist else 0)
-        form.addLayout(synth)
+        return synth
+
+    def _data_note_label(self) -> QLabel:
+        """How many images the data chosen makes, or why a run could not start (``_on_changed``)."""
         self.data_note = QLabel()
         self.data_note.setWordWrap(True)
         # room for two lines at any width: a wrapped label's height is not always asked again
         self.data_note.setMinimumHeight(self.data_note.fontMetrics().lineSpacing() * 2 + 4)
-        form.addWidget(self.data_note)
+        return self.data_note
 
+    def _connect_data_group(self) -> None:
+        """The buttons open their file dialogs; every edit updates the note and the command."""
         self.add_folder.clicked.connect(self._choose_folder)
         self.add_npy.clicked.connect(self._choose_npy)
         self.remove_data.clicked.connect(self._remove_selected)
@@ -173,7 +193,6 @@ class TrainForm(QWidget):
         for w in (self.synthetic_count, self.val_size):
             w.valueChanged.connect(self._on_changed)
         self.mnist.textChanged.connect(self._on_changed)
-        return box
 
     def _model_group(self) -> QGroupBox:
         box = QGroupBox("Start from")
