@@ -9,6 +9,9 @@ The corrections loop is two controllers: the true sums are ``LabelsController``
 (``labels_controller``; their backup ``labels_backup``), Model > Retrain... and
 Model > Manage Models... are ``digitsum_gui.retrain``'s ``RetrainController`` (``retrain``).
 
+Running the model is ``RunController`` (``run_controller``): the window builds the worker and
+its thread and hands them to it.
+
 The window's state between events is a plain ``WindowState`` (``window_state``); its actions
 are ``ActionSpec`` lists (its own in ``window_actions``, the rest from the controllers, which
 are handed what they work on, not the window), placed in the menus and the toolbar by
@@ -22,7 +25,6 @@ by name, ``table_model.rows`` for the results.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,9 +47,10 @@ from digitsum_gui.recent import fill_recent_menu, forget_folder, recent_folders,
 from digitsum_gui.results_view import ResultsView
 from digitsum_gui.retrain.controller import RetrainController
 from digitsum_gui.review import ReviewController
+from digitsum_gui.run_controller import RunController
 from digitsum_gui.sample_images import SampleImages
 from digitsum_gui.shortcuts import ShortcutsHelp
-from digitsum_gui.status_bar import RunStatusBar, plural
+from digitsum_gui.status_bar import RunStatusBar
 from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
 from digitsum_gui.table.model import PredictionTableModel
 from digitsum_gui.window_actions import window_action_specs
@@ -55,8 +58,6 @@ from digitsum_gui.window_state import WindowState
 from digitsum_gui.worker import PredictWorker
 
 if TYPE_CHECKING:
-    from core.inputs.listing import InputItem
-    from core.predict.rows import PredictionRow
     from digitsum_gui.worker import ModelSummary
 
 BUNDLED_MODEL_SETTING = "bundled"  # settings' "model_path" for the bundled model, wherever it is installed
@@ -105,7 +106,6 @@ class MainWindow(QMainWindow):
     run_finished = Signal(bool)
     opened = Signal()
     _request_load = Signal(object)
-    _request_run = Signal(list, object)
 
     def __init__(
         self,
@@ -134,32 +134,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_parts(store if store is not None else ModelStore(parent=self))  # default: the per-user data folder
         self._restore_settings()
-
-        self._thread = QThread(self)
-        self._thread.setObjectName("digitsum-predict")
-        self.worker = PredictWorker(
-            device=device, batch_size=batch_size, workers=workers, second_look=self.actions["second_look"].isChecked()
-        )
-        self.worker.moveToThread(self._thread)
-        self._request_load.connect(self.worker.load_model)
-        self._request_run.connect(self.worker.run)
-        # Bound methods of this window: Qt queues them onto the GUI thread.
-        self.worker.model_loaded.connect(self._on_model_loaded)
-        self.worker.model_failed.connect(self._on_model_failed)
-        self.worker.note.connect(self._on_worker_note)  # a bound method: queued to this (the GUI) thread
-        self.worker.listed.connect(self._on_listed)
-        self.worker.started.connect(self.status.run_started)
-        self.worker.rows.connect(self._on_rows)
-        self.worker.progress.connect(self.status.run_progress)
-        self.worker.error.connect(self._on_run_error)
-        self.worker.finished.connect(self._on_run_finished)
-        self._thread.start()
-
-        if model_path is None:
-            remembered = self.settings.value("model_path", "", type=str)
-            if remembered and not is_bundled_setting(remembered) and Path(remembered).is_file():
-                model_path, self.state.model_from_settings = remembered, True
-        self.set_model(model_path)
+        self._start_worker(device, batch_size, workers)
+        self.set_model(self._first_model(model_path))
         self.update_actions()
 
     # --- building ------------------------------------------------------------------------
@@ -214,6 +190,41 @@ class MainWindow(QMainWindow):
         # the actions that scripts and the hardening tests name
         self.open_action, self.open_model_action = own["open"], own["open_model"]
         self.predict_action, self.cancel_action, self.export_action = own["predict"], own["cancel"], own["export"]
+
+    def _start_worker(self, device: str, batch_size: int | None, workers: int | None) -> None:
+        """The predict worker on its thread, for the window's life; its runs go through ``run_controller``."""
+        self._thread = QThread(self)
+        self._thread.setObjectName("digitsum-predict")
+        self.worker = PredictWorker(
+            device=device, batch_size=batch_size, workers=workers, second_look=self.actions["second_look"].isChecked()
+        )
+        self.worker.moveToThread(self._thread)
+        self._request_load.connect(self.worker.load_model)
+        # Bound methods of this window: Qt queues them onto the GUI thread.
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.note.connect(self._on_worker_note)  # a bound method: queued to this (the GUI) thread
+        self.run_controller = RunController(
+            self.worker,
+            self.table_model,
+            self.status,
+            self.state,
+            self.actions["auto_predict"].isChecked,
+            self.results.select_first_if_none,
+            self.update_actions,
+            self,
+        )
+        self.run_controller.finished.connect(self.run_finished)
+        self._thread.start()
+
+    def _first_model(self, model_path: str | Path | None) -> str | Path | None:
+        """``model_path``, else the model remembered in the settings if it is still there (None:
+        the bundled model)."""
+        if model_path is None:
+            remembered = self.settings.value("model_path", "", type=str)
+            if remembered and not is_bundled_setting(remembered) and Path(remembered).is_file():
+                model_path, self.state.model_from_settings = remembered, True
+        return model_path
 
     def set_second_look(self, on: bool) -> None:
         """Model > Second Look at Doubtful Rows: remembered, and used from the next run on."""
@@ -303,9 +314,7 @@ class MainWindow(QMainWindow):
             still = f"\n\nStill showing {self.windowTitle().removesuffix(' - digitsum')}." if self.state.source else ""
             show_error(self, "Cannot open", f"Cannot open {missing[0]}: no such file or folder.{still}")
             return False
-        if self.running:
-            self.cancel()
-            self.state.discard_rows = True  # until the next run lists its own items
+        self.run_controller.give_up()  # a run going on: its rows no longer belong in the table
         self.state.source = [str(p) for p in paths]
         self.results.set_empty(False)
         source = self.state.source
@@ -328,23 +337,11 @@ class MainWindow(QMainWindow):
 
         Returns False if nothing is open.
         """
-        if not self.state.source:
-            return False
-        if self.running:
-            self.cancel()
-            self.state.pending_run = True
-            return True
-        self.state.stop = threading.Event()
-        self.status.showMessage("Reading the folder..." if self.state.summary else "Waiting for the model to load...")
-        self._request_run.emit(list(self.state.source), self.state.stop)
-        self.update_actions()
-        return True
+        return self.run_controller.predict()
 
     def cancel(self) -> None:
         """Stop the current run after its current batch (rows so far stay)."""
-        if self.state.stop is not None:
-            self.state.stop.set()
-            self.status.showMessage("Cancelling after this batch...")
+        self.run_controller.cancel()
 
     def set_model(self, path: str | os.PathLike | None, rerun: bool = True) -> None:
         """Load another model (None: the bundled one) in the background; keep the current one on failure.
@@ -353,8 +350,7 @@ class MainWindow(QMainWindow):
         ``model_failed``; after a change the open folder is predicted again (with auto-predict
         on and ``rerun``; the model store asks the user first, so it passes False).
         """
-        self.cancel()
-        self.state.rerun_after_load = rerun and bool(self.table_model.rows)
+        self.run_controller.model_loading(rerun)
         self.status.set_loading(Path(path).name if path else "the default model")
         self._request_load.emit(None if path is None else str(path))
 
@@ -380,8 +376,7 @@ class MainWindow(QMainWindow):
         if self._thread is None:
             return
         self.worker.shutdown()
-        if self.state.stop is not None:
-            self.state.stop.set()
+        self.run_controller.stop()
         self._thread.quit()
         self._thread.wait()  # at most one batch or one model load: never leave it running
         self._thread = None
@@ -418,9 +413,7 @@ class MainWindow(QMainWindow):
         self.status.set_model(summary)
         self.status.showMessage(f"Model {summary.name} loaded on {summary.device_name}", 5000)
         self.model_changed.emit(summary)
-        if self.state.rerun_after_load and self.state.source and self.actions["auto_predict"].isChecked():
-            self.state.rerun_after_load = False
-            self.predict()
+        self.run_controller.model_loaded()
 
     def _on_model_failed(self, reason: str, details: str) -> None:
         self.status.set_model(self.state.summary)
@@ -432,57 +425,6 @@ class MainWindow(QMainWindow):
         keep = f"\n\nStill using {self.state.summary.name}." if self.state.summary else ""
         show_error(self, "Model not loaded", reason + keep, details)
         self.model_failed.emit(reason)
-
-    def _on_listed(self, items: list[InputItem]) -> None:
-        self.state.discard_rows = False
-        # the worker loads a model before it lists (its requests run in order): this run reads with it
-        self.state.rows_model = self.state.summary.path if self.state.summary is not None else None
-        self.table_model.set_items(items)
-
-    def _on_rows(self, rows: list[PredictionRow]) -> None:
-        if self.state.discard_rows:
-            return
-        first = self.table_model.rowCount() == 0
-        self.table_model.append_rows(rows)
-        if first:  # after this batch's paint, not in it: one long stall becomes two short ones
-            QTimer.singleShot(0, self.results.select_first_if_none)
-
-    def _on_run_error(self, reason: str, details: str) -> None:
-        show_error(self, "digitsum", reason, details)
-
-    def _on_run_finished(self, cancelled: bool) -> None:
-        self.state.stop = None
-        rows = self.table_model.rows
-        total = len(self.table_model.items)
-        errors = sum(1 for r in rows if r.error)
-        if self.state.discard_rows:
-            pass  # a run given up for another folder: nothing to report about it
-        elif cancelled:
-            self.status.run_finished(f"Cancelled: {len(rows):,} of {plural(total, 'row')} done")
-        elif gone := self._gone_sources():
-            # the folder itself went (a USB stick pulled, a share dropped): not the images' fault
-            self.status.run_finished(
-                f"{gone} went away during the run: {len(rows) - errors:,} of {plural(total, 'row')} read"
-            )
-        elif rows:
-            unread = f", {errors:,} unreadable" if errors else ""
-            self.status.run_finished(f"Done: {plural(len(rows), 'row')}{unread}")
-        else:
-            self.status.run_finished("")
-        self.update_actions()
-        self.run_finished.emit(cancelled)
-        if self.state.pending_run:
-            self.state.pending_run = False
-            self.predict()
-
-    def _gone_sources(self) -> str:
-        """``Folder NAME`` (or ``File NAME``) for an input that is no longer there or no longer
-        readable, else ""."""
-        for source in self.state.source:
-            path = Path(source)
-            if not path.exists() or not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
-                return f"{'File' if path.suffix else 'Folder'} {path.name}"
-        return ""
 
     def update_actions(self, *_args: object) -> None:
         """Enable Predict, Cancel and Export as the state says (their specs' ``enabled_when``)."""
