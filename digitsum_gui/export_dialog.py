@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.doubtful import format_threshold
-from digitsum_gui.exporting import SCOPES, export_rows, scope_indices
+from digitsum_gui.exporting import SCOPES
 
 SPREADSHEET_NOTE = (
     "Adds confidence_text (as the table shows it: >99.99%), digits_text (0 4 5 9: a spreadsheet "
@@ -35,7 +35,7 @@ SPREADSHEET_NOTE = (
 )
 
 if TYPE_CHECKING:
-    from digitsum_gui.main_window import MainWindow
+    from digitsum_gui.exporting import Exporter
 
 
 class ExportDialog(QDialog):
@@ -102,21 +102,27 @@ class ExportDialog(QDialog):
         return self.spreadsheet_box.isChecked()
 
 
-def ask_export(window: MainWindow) -> ExportDialog:
-    """Open the dialog (window-modal, returns at once); on Export..., ask where, then ``export_rows``."""
-    counts = {scope: len(scope_indices(window, scope)) for scope in SCOPES}
-    spreadsheet = window.settings.value("export_spreadsheet", True, type=bool)
-    dialog = ExportDialog(counts, spreadsheet, window.table_model.doubtful.below, window)
-    dialog.accepted.connect(lambda: _export(window, dialog.scope(), dialog.spreadsheet()))
+def ask_export(exporter: Exporter, source: list[str]) -> ExportDialog:
+    """Open the dialog (window-modal, returns at once); on Export..., ask where, then export.
+
+    ``source`` is what the table shows (the open folder or files): the CSV is named after it.
+    """
+    counts = {scope: len(exporter.scope_indices(scope)) for scope in SCOPES}
+    spreadsheet = exporter.settings.value("export_spreadsheet", True, type=bool)
+    dialog = ExportDialog(counts, spreadsheet, exporter.model.doubtful.below, exporter.parent)
+    dialog.accepted.connect(lambda: _export(exporter, source, dialog.scope(), dialog.spreadsheet()))
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()
     return dialog
 
 
-def _export(window: MainWindow, scope: str, spreadsheet: bool) -> int | None:
-    window.settings.setValue("export_spreadsheet", spreadsheet)
-    base = Path(window.source[0]) if window.source else Path.home() / "digitsum"
-    folder = Path(window.settings.value("export_dir", str(base.parent), type=str))
+def _export(exporter: Exporter, source: list[str], scope: str, spreadsheet: bool) -> int | None:
+    settings = exporter.settings
+    settings.setValue("export_spreadsheet", spreadsheet)
+    base = Path(source[0]) if source else Path.home() / "digitsum"
+    folder = Path(settings.value("export_dir", str(base.parent), type=str))
     name = f"{base.stem}-sums.csv" if scope == "all" else f"{base.stem}-{scope}-sums.csv"
-    dest, _ = QFileDialog.getSaveFileName(window, "Export CSV", str(folder / name), "CSV files (*.csv);;All files (*)")
-    return export_rows(window, dest, scope, spreadsheet) if dest else None
+    dest, _ = QFileDialog.getSaveFileName(
+        exporter.parent, "Export CSV", str(folder / name), "CSV files (*.csv);;All files (*)"
+    )
+    return exporter.export_rows(dest, scope, spreadsheet) if dest else None

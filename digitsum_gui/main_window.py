@@ -36,7 +36,7 @@ from core.models.store import DEFAULT_MODEL, same_file
 from digitsum_gui.actions import joined_actions, make_actions, update_enabled
 from digitsum_gui.collector import collect_on_gui_thread
 from digitsum_gui.export_dialog import ask_export
-from digitsum_gui.exporting import export_rows
+from digitsum_gui.exporting import Exporter
 from digitsum_gui.info_dialogs import MarkdownDialog, about_markdown, model_info_markdown
 from digitsum_gui.labels_backup import LabelsBackupController
 from digitsum_gui.labels_controller import LabelsController
@@ -156,6 +156,9 @@ class MainWindow(QMainWindow):
         self.labels_controller = LabelsController(model, view, status, state, store.corrections_dir, self)
         self.export_columns.update(self.labels_controller.export_columns)
         self.spreadsheet_columns.update(self.labels_controller.spreadsheet_columns)
+        self.exporter = Exporter(
+            model, self.proxy, view, self.export_columns, self.spreadsheet_columns, status, self.settings, state, self
+        )
         # after the labels controller: it hooks the labels that one reads
         self.labels_backup = LabelsBackupController(model, status, store.backups_dir, self)
         self.opened.connect(self.labels_backup.new_round)
@@ -355,8 +358,8 @@ class MainWindow(QMainWindow):
         self._request_load.emit(None if path is None else str(path))
 
     def export_csv(self, dest: str | os.PathLike, scope: str = "all", spreadsheet: bool = False) -> int | None:
-        """``exporting.export_rows``: the rows in ``scope`` to ``dest``; the number written, or None."""
-        return export_rows(self, dest, scope, spreadsheet)
+        """``Exporter.export_rows``: the rows in ``scope`` to ``dest``; the number written, or None."""
+        return self.exporter.export_rows(dest, scope, spreadsheet)
 
     def recent_folders(self) -> list[str]:
         """File > Open Recent's folders, the latest first."""
@@ -398,7 +401,7 @@ class MainWindow(QMainWindow):
 
     def ask_export(self) -> None:
         """File > Export CSV...: the export dialog (``export_dialog.ask_export``)."""
-        ask_export(self)
+        ask_export(self.exporter, self.source)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_worker_note(self, text: str) -> None:

@@ -118,13 +118,11 @@ def test_spreadsheet_columns_read_as_the_table_and_leave_the_contract_columns_al
 def test_the_dialog_counts_100000_rows_selected_with_ctrl_a_at_once(qtbot, make_window, tmp_path):
     import time
 
-    from digitsum_gui.exporting import scope_indices
-
     window = make_window(store=ModelStore(tmp_path / "appdata"))
     window.table_model.set_rows([PredictionRow(f"img{i}.png", i % 37, 0.5 + (i % 50) / 100) for i in range(100_000)])
     window.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
     window.table_view.selectAll()
     start = time.perf_counter()
-    counts = {scope: len(scope_indices(window, scope)) for scope in ("all", "shown", "selected", "doubtful")}
+    counts = {scope: len(window.exporter.scope_indices(scope)) for scope in ("all", "shown", "selected", "doubtful")}
     assert time.perf_counter() - start < 1.0  # selectedRows() took 12 s, mapToSource row by row 1 s
     assert counts == {"all": 100_000, "shown": 100_000, "selected": 100_000, "doubtful": 96_000}
