@@ -28,7 +28,8 @@ import json, sys, tempfile, time
 import numpy as np
 from core.inputs.listing import list_inputs
 from core.predict.predictor import Predictor
-from core.synth.composer import compose_numpy, load_bank
+from core.synth.bank import load_bank
+from core.synth.composer import compose_numpy
 
 model, precision, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 images, _ = compose_numpy(load_bank().subset("holdout"), 1024, seed=3)

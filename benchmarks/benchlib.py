@@ -20,7 +20,8 @@ def png_folder(count: int, folder: str | os.PathLike | None = None, seed: int = 
     labels = folder / "labels.csv"
     if labels.is_file() and sum(1 for _ in folder.glob("*.png")) == count:
         return folder
-    from core.synth.composer import load_bank, write_synthetic_folder
+    from core.synth.bank import load_bank
+    from core.synth.folder import write_synthetic_folder
 
     if folder.exists():
         shutil.rmtree(folder)

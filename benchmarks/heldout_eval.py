@@ -23,7 +23,8 @@ import torch
 
 from core.devices import resolve_device
 from core.models.checkpoint import load_model
-from core.synth.composer import DigitBank, compose_numpy, load_bank
+from core.synth.bank import DigitBank, load_bank
+from core.synth.composer import compose_numpy
 
 
 def main():

@@ -9,7 +9,7 @@ the same readings, so both figures come from the same images and the same first 
 Prints exact-sum accuracy off and on, the share of rows read again, and for each confidence
 threshold how many of the wrong sums lie below it and how many rows a person would review.
 ``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
-split by writer (``core.synth.composer.split_indices``): digits the shipped model never trained on,
+split by writer (``core.synth.bank.split_indices``): digits the shipped model never trained on,
 by writers it did see.
 """
 
@@ -26,7 +26,8 @@ import torch
 from core.predict.predictor import Predictor
 from core.predict.second_look import SECOND_LOOK_BELOW, look_again
 from core.spec import LAYOUTS
-from core.synth.composer import compose_numpy, load_bank, split_indices
+from core.synth.bank import load_bank, split_indices
+from core.synth.composer import compose_numpy
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
 

@@ -34,7 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.networks import MNIST_MEAN, MNIST_STD, DigitsHead, log_sum_distribution
-from core.synth.composer import Composer, compose_numpy, load_bank
+from core.synth.bank import load_bank
+from core.synth.composer import Composer, compose_numpy
 from core.train.datasets import without_strangers
 
 SHARES = (0.02, 0.03, 0.05)  # of the rows, ranked most doubtful first

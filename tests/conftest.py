@@ -74,7 +74,8 @@ def default_model() -> Path:
 @pytest.fixture(scope="session")
 def synth_folder(tmp_path_factory) -> Path:
     """40 composed PNGs with labels.csv (bundled digit bank, seed 3)."""
-    from core.synth.composer import load_bank, write_synthetic_folder
+    from core.synth.bank import load_bank
+    from core.synth.folder import write_synthetic_folder
 
     return write_synthetic_folder(tmp_path_factory.mktemp("synth"), 40, load_bank(), seed=3)
 

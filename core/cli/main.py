@@ -399,7 +399,7 @@ def _refuse_used_folder(folder: str, force: bool, count: int) -> None:
     two commands started into one new folder, the second is refused instead of mixing its
     images and sums with the first's.
     """
-    from core.synth.composer import synth_names
+    from core.synth.folder import synth_names
     from core.train.run_folder import lock_folder, refuse_foreign_entries
 
     if os.path.exists(folder) and not os.path.isdir(folder):
@@ -428,7 +428,8 @@ def _refuse_used_folder(folder: str, force: bool, count: int) -> None:
 
 def cmd_synth(args) -> int:
     from core.limits import require_disk
-    from core.synth.composer import INDEX_SPLIT_NOTE, SYNTH_PNG_BYTES, load_bank, write_synthetic_folder
+    from core.synth.bank import INDEX_SPLIT_NOTE, load_bank
+    from core.synth.folder import SYNTH_PNG_BYTES, write_synthetic_folder
     from core.train.events import progress_bar
 
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):

@@ -106,7 +106,8 @@ def export_fp32(model: nn.Module, dest: Path) -> None:
 
 def calibration_images(count: int = CALIBRATION_IMAGES, seed: int = CALIBRATION_SEED) -> np.ndarray:
     """uint8 (count, 40, 168) composed from the bundled bank's training writers."""
-    from core.synth.composer import compose_numpy, load_bank
+    from core.synth.bank import load_bank
+    from core.synth.composer import compose_numpy
 
     images, _ = compose_numpy(load_bank().subset("train"), count, seed)
     return images

@@ -25,7 +25,7 @@ def load_training_data(args, ctx) -> TrainData:
     Raises
     ------
     core.train.datasets.DataSpecError
-        A digit bank that cannot train anything (``core.synth.composer.load_bank`` says why), or no
+        A digit bank that cannot train anything (``core.synth.bank.load_bank`` says why), or no
         training images.
     """
     with warnings.catch_warnings(record=True) as caught:

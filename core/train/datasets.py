@@ -5,7 +5,7 @@ found by name), or ``synthetic:N``: N images composed afresh every epoch from th
 training digits, on the device itself so a GPU never waits for a DataLoader.
 
 Validation is fixed by seed: real data is split by file; synthetic validation images are
-composed from the digits of writers set aside (``core.synth.composer.writer_split``; by MNIST index
+composed from the digits of writers set aside (``core.synth.bank.writer_split``; by MNIST index
 where the source has no writer IDs) or from another bank (``--val-digits``), so no hand
 appears in both training and validation images; MNIST's test writers train in neither.
 """
@@ -21,7 +21,8 @@ import torch
 from core.errors import DigitsumError
 from core.limits import require_memory
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
-from core.synth.composer import INDEX_SPLIT_NOTE, BankError, Composer, DigitBank, load_bank, split_indices, writer_split
+from core.synth.bank import INDEX_SPLIT_NOTE, BankError, DigitBank, load_bank, split_indices, writer_split
+from core.synth.composer import Composer
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
 MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
@@ -84,77 +85,72 @@ class TrainData:
         val_digits=None,
     ):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
-        self.synthetic_per_epoch = 0
         self.composer = None
         self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
         self.digit_split: str | None = None  # how composed digits were split: "writer", "index" or None (none)
-        fingerprint = []
-        real = []
-        for spec in specs:
-            if spec.startswith("synthetic:"):
-                try:
-                    self.synthetic_per_epoch += int(spec.split(":", 1)[1])
-                except ValueError:
-                    raise DataSpecError(f"{spec}: expected synthetic:N with N an integer") from None
-            else:
-                from core.errors import InputError
-                from core.labels.labels_csv import load_labelled
-
-                try:
-                    real.append(load_labelled(spec))
-                except (InputError, OSError) as exc:
-                    raise DataSpecError(f"{spec}: {exc}") from None
-                fingerprint.append(f"{spec}#{len(real[-1].sums)}")
-        if not specs:
-            raise DataSpecError("no training data: give --data FOLDER, --data FILE.npy or --data synthetic:N")
-
+        self.synthetic_per_epoch, real, fingerprint = _read_specs(specs)
         val_parts = []
+        self.real_train = None
         if real:
-            images = np.concatenate([r.images for r in real])
-            sums = np.concatenate([r.sums for r in real]).astype(np.int64)
-            digits = np.concatenate([r.digits for r in real]).astype(np.int64)
-            fingerprint.append(hashlib.sha256(images.tobytes() + sums.tobytes()).hexdigest()[:16])
-            order = np.random.default_rng(seed).permutation(len(sums))
-            n_val = real_val_count(len(sums), val_fraction)
-            val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-            self.real_train = self._to_device(images[train_idx], sums[train_idx], digits[train_idx])
-            if n_val:
-                val_parts.append(self._to_device(images[val_idx], sums[val_idx], digits[val_idx]))
-        else:
-            self.real_train = None
-
+            self.real_train, real_val, digest = self._split_real(real, val_fraction)
+            fingerprint.append(digest)
+            if real_val is not None:
+                val_parts.append(real_val)
         if self.synthetic_per_epoch:
-            try:
-                bank = load_bank(mnist)
-                source = mnist or "bundled bank"
-                fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{bank_digest(bank)}")
-                if val_digits:
-                    train_bank, val_bank = without_strangers(bank), load_bank(val_digits)
-                    val_layouts = LAYOUTS
-                    self.digit_split = "writer"  # (a bank of other writers: checked just below)
-                    fingerprint.append(f"validation from {val_digits}#{bank_digest(val_bank)}")
-                else:
-                    train_bank, val_bank = split_bank(bank)
-                    val_layouts = ("synth",)
-                    self.digit_split = bank.split_by
-                    if bank.split_by == "index":
-                        self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
-                if val_digits and (bank.writer is None or val_bank.writer is None):
-                    raise BankError("--val-digits needs writer IDs in both banks, to check that no writer is in both")
-                if val_digits and np.isin(val_bank.writer, train_bank.writer).any():
-                    raise BankError(f"{val_digits} shares writers with the training digits: choose digits by others")
-            except BankError as exc:
-                raise DataSpecError(f"synthetic data: {exc}") from None
+            train_bank, val_bank, val_layouts = self._synthetic_banks(mnist, val_digits, fingerprint)
             self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
-            # the validation images are composed at once, as float32 on the device
-            require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
-            g = torch.Generator(self.device).manual_seed(seed + 7919)
-            for i, layout in enumerate(val_layouts):  # an equal share of the images in each layout
-                count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
-                images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
-                val_parts.append(Batch(images, digits.sum(1), digits))
+            val_parts += self._composed_validation(val_bank, val_layouts, val_synthetic)
         self.val = _concat(val_parts) if val_parts else None
         self.fingerprint = "; ".join(fingerprint)
+
+    def _split_real(self, real, val_fraction: float) -> tuple[Batch, Batch | None, str]:
+        """The labelled sets as training and validation batches on the device (seeded, by file), and their digest."""
+        images = np.concatenate([r.images for r in real])
+        sums = np.concatenate([r.sums for r in real]).astype(np.int64)
+        digits = np.concatenate([r.digits for r in real]).astype(np.int64)
+        digest = hashlib.sha256(images.tobytes() + sums.tobytes()).hexdigest()[:16]
+        order = np.random.default_rng(self.seed).permutation(len(sums))
+        n_val = real_val_count(len(sums), val_fraction)
+        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        train = self._to_device(images[train_idx], sums[train_idx], digits[train_idx])
+        val = self._to_device(images[val_idx], sums[val_idx], digits[val_idx]) if n_val else None
+        return train, val, digest
+
+    def _synthetic_banks(self, mnist, val_digits, fingerprint: list[str]) -> tuple[DigitBank, DigitBank, tuple]:
+        """The training and validation digit banks, and the layouts validation is composed in.
+
+        Adds both banks to ``fingerprint``, sets :attr:`digit_split` and notes a split by index.
+        A bank that cannot serve is one ``DataSpecError`` line.
+        """
+        try:
+            bank = load_bank(mnist)
+            source = mnist or "bundled bank"
+            fingerprint.append(f"synthetic:{self.synthetic_per_epoch} from {source}#{bank_digest(bank)}")
+            if val_digits:
+                train_bank, val_bank = without_strangers(bank), load_bank(val_digits)
+                self.digit_split = "writer"  # (a bank of other writers: checked just below)
+                fingerprint.append(f"validation from {val_digits}#{bank_digest(val_bank)}")
+                _refuse_shared_writers(val_digits, bank, train_bank, val_bank)
+                return train_bank, val_bank, LAYOUTS
+            train_bank, val_bank = split_bank(bank)
+            self.digit_split = bank.split_by
+            if bank.split_by == "index":
+                self.notes.append(INDEX_SPLIT_NOTE.format(source=source))
+            return train_bank, val_bank, ("synth",)
+        except BankError as exc:
+            raise DataSpecError(f"synthetic data: {exc}") from None
+
+    def _composed_validation(self, val_bank: DigitBank, val_layouts, val_synthetic: int) -> list[Batch]:
+        """``val_synthetic`` images composed once from ``val_bank``, an equal share in each layout."""
+        # the validation images are composed at once, as float32 on the device
+        require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
+        g = torch.Generator(self.device).manual_seed(self.seed + 7919)
+        parts = []
+        for i, layout in enumerate(val_layouts):
+            count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
+            images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
+            parts.append(Batch(images, digits.sum(1), digits))
+        return parts
 
     def _to_device(self, images, sums, digits) -> Batch:
         x = torch.from_numpy(images).to(self.device).unsqueeze(1)  # uint8 (N, 1, 40, 168): 4x less memory
@@ -209,12 +205,59 @@ class TrainData:
             yield Batch(images, self.val.sums[sl], self.val.digits[sl])
 
 
+def _read_specs(specs) -> tuple[int, list, list[str]]:
+    """Read ``--data`` specs: composed images per epoch, the labelled sets, and their fingerprint entries.
+
+    Raises
+    ------
+    DataSpecError
+        No spec, a ``synthetic:N`` whose N is no integer, or a labelled set that cannot be read.
+    """
+    synthetic_per_epoch, real, fingerprint = 0, [], []
+    for spec in specs:
+        if spec.startswith("synthetic:"):
+            synthetic_per_epoch += _synthetic_count(spec)
+        else:
+            real.append(_read_labelled(spec))
+            fingerprint.append(f"{spec}#{len(real[-1].sums)}")
+    if not specs:
+        raise DataSpecError("no training data: give --data FOLDER, --data FILE.npy or --data synthetic:N")
+    return synthetic_per_epoch, real, fingerprint
+
+
+def _synthetic_count(spec: str) -> int:
+    """N of ``synthetic:N``."""
+    try:
+        return int(spec.split(":", 1)[1])
+    except ValueError:
+        raise DataSpecError(f"{spec}: expected synthetic:N with N an integer") from None
+
+
+def _read_labelled(spec: str):
+    """The labelled images of a folder or ``.npy`` spec (``core.labels.labels_csv.load_labelled``)."""
+    from core.errors import InputError
+    from core.labels.labels_csv import load_labelled
+
+    try:
+        return load_labelled(spec)
+    except (InputError, OSError) as exc:
+        raise DataSpecError(f"{spec}: {exc}") from None
+
+
+def _refuse_shared_writers(val_digits: str, bank: DigitBank, train_bank: DigitBank, val_bank: DigitBank) -> None:
+    """``--val-digits`` must be by other writers than the training digits, and both banks must say whose."""
+    if bank.writer is None or val_bank.writer is None:
+        raise BankError("--val-digits needs writer IDs in both banks, to check that no writer is in both")
+    if np.isin(val_bank.writer, train_bank.writer).any():
+        raise BankError(f"{val_digits} shares writers with the training digits: choose digits by others")
+
+
 def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[DigitBank, DigitBank]:
     """Training and validation digits: by writer where the bank knows its writers, else by index.
 
     Digits by MNIST's test writers (``stranger``) are left out first: they are for held-out
     figures only, and no model trains on them. Of the rest, the validation side of
-    :func:`core.synth.composer.writer_split` (by index without writer IDs) validates and every other
+    :func:`core.synth.bank.writer_split` (by index without writer IDs) validates and every other
     writer trains (the training writers' old held-out share too: held-out figures now come
     from the strangers). A smaller bank without that side is split by a seeded share of its
     writers (or digits), so no writer (or digit) is in both training and validation images.

@@ -77,7 +77,8 @@ def test_synth_writes_pngs_and_labels(synthed):
         name, total, digits = line.split(",")
         assert name in names and len(digits) == 4 and sum(map(int, digits)) == int(total)
     # exactly the seeded composition: the same seed and count give the same files
-    from core.synth.composer import compose_numpy, load_bank
+    from core.synth.bank import load_bank
+    from core.synth.composer import compose_numpy
 
     images, digits = compose_numpy(load_bank().subset("holdout"), 12, seed=1)  # synth's default for the bundled bank
     for i, name in enumerate(names):

@@ -151,7 +151,8 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def composed():
-    from core.synth.composer import compose_numpy, load_bank
+    from core.synth.bank import load_bank
+    from core.synth.composer import compose_numpy
 
     bank = load_bank().subset("holdout")
     return np.concatenate([compose_numpy(bank, 600, seed=41)[0], compose_numpy(bank, 200, seed=42, layout="grid")[0]])

@@ -15,7 +15,8 @@ from core.models.checkpoint import load_model
 from core.models.onnx_export import export_onnx
 from core.predict import onnx_model
 from core.predict.predictor import Predictor
-from core.synth.composer import compose_numpy, load_bank
+from core.synth.bank import load_bank
+from core.synth.composer import compose_numpy
 
 pytest.importorskip("onnx", reason="making ONNX files needs the onnx extra")
 

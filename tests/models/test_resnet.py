@@ -54,7 +54,8 @@ def test_same_weights_give_torchvisions_outputs(train):
 
 def test_predicting_does_not_import_torchvision(tmp_path):
     """`digitsum predict` with the default model leaves torchvision and torch._dynamo unloaded (1.3 s of start-up)."""
-    from core.synth.composer import load_bank, write_synthetic_folder
+    from core.synth.bank import load_bank
+    from core.synth.folder import write_synthetic_folder
 
     folder = write_synthetic_folder(tmp_path / "in", 6, load_bank(), seed=5)
     code = (

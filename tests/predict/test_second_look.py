@@ -9,7 +9,8 @@ import torch
 from core.inputs.listing import list_inputs
 from core.predict.predictor import Predictor
 from core.predict.second_look import SECOND_LOOK_BELOW, SHIFTS, look_again, shifted_copies
-from core.synth.composer import compose_numpy, load_bank
+from core.synth.bank import load_bank
+from core.synth.composer import compose_numpy
 
 
 def flatten(batches):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from helpers.clitools import SHARED_MNIST
 
-from core.synth.composer import (
+from core.synth.bank import (
     HOLDOUT_WRITERS,
     VAL_WRITERS,
     BankError,

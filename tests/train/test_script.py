@@ -499,7 +499,7 @@ def test_the_running_average_is_validated_saved_and_resumed(capsys, tmp_path):
 
 
 def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
-    from core.synth.composer import load_bank
+    from core.synth.bank import load_bank
 
     held = load_bank().subset("holdout")  # the bundled strangers: validation only
     np.savez(tmp_path / "select.npz", x=held.x, y=held.y, writer=held.writer, stranger=True)
