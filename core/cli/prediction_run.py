@@ -174,15 +174,18 @@ class PredictionRun:
             self._note(predictor.precision_note)
         return predictor
 
-    def _predicted_alone(self, predictor: Predictor, items: list[InputItem], total: int) -> Iterator[PredictionRow]:
-        """One process: each batch's rows, counted and given as they come; a model failure ends them."""
-        with self._progress_bar(predictor, len(items), total, shown=True) as bar:
+    def _predicted_alone(self, predictor: Predictor, shard: list[InputItem], total: int) -> Iterator[PredictionRow]:
+        """One process (its shard is every input): each batch's rows, counted and given as they come.
+
+        A model failure ends them, kept in ``failure``.
+        """
+        with self._progress_bar(predictor, len(shard), total, shown=True) as bar:
             try:
-                for rows in predictor.predict(items):
+                for rows in predictor.predict(shard):
                     self.stats.add(rows)
                     yield from rows  # written before the bar counts them: "4/200" means 4 rows are out
                     bar.update(len(rows))
-            except Exception as exc:  # the model failed, not a file (out of memory is a MemoryError)
+            except Exception as exc:  # the model failed, not a file (out of memory: a MemoryError, not a RuntimeError)
                 self._stopped_by(exc)
 
     def _predicted_shard(
@@ -195,7 +198,7 @@ class PredictionRun:
                 for rows in predictor.predict(shard):
                     mine.extend(rows)
                     bar.update(len(rows))
-            except Exception as exc:  # the model failed, not a file (out of memory is a MemoryError)
+            except Exception as exc:  # the model failed, not a file (out of memory: a MemoryError, not a RuntimeError)
                 self._stopped_by(exc)
                 raise
         return mine
@@ -225,10 +228,12 @@ class PredictionRun:
             yield bar
 
     def _stopped_by(self, exc: Exception) -> None:
+        """Keep why the model failed, in one line, with how many rows came before."""
         why = exception_line(exc, first_line=True)  # CUDA errors run on for lines
         self.failure = f"prediction stopped after {self.stats.done} rows: {why}"
 
     def _note(self, text: str, prefix: str = "note: ") -> None:
+        """A line on stderr in the command's name (stdout may be the CSV)."""
         print(f"digitsum {self.args.command}: {prefix}{text}", file=sys.stderr)
 
 
