@@ -227,7 +227,7 @@ def _join_store(rank: int, world: int):
 def _signals_end_the_process():
     """SIGTERM and SIGHUP end the process at once while it waits for the job's other ranks.
 
-    The CLI's handlers (``core.cli.main``) unwind like Ctrl-C, but a Python handler runs only
+    The CLI's handlers (``core.cli.termination``) unwind like Ctrl-C, but a Python handler runs only
     between bytecodes, and the rendezvous waits inside C++: a stray or half-started job
     ignored SIGTERM and needed SIGKILL. Nothing is written yet at this point, so nothing
     needs unwinding.

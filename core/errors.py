@@ -86,3 +86,11 @@ class TrainingError(DigitsumError, RuntimeError):
     Here beside the base rather than in ``core.train``: the run's steps in several modules of
     ``core.train`` raise it, and the CLI catches it as any ``DigitsumError``.
     """
+
+
+class CommandError(DigitsumError):
+    """A reason why a ``digitsum`` command cannot run at all (exit status 1).
+
+    Here beside the base rather than in ``core.cli``: the run and each command, in modules of
+    their own, raise it, and ``core.cli.main`` catches it as any ``DigitsumError``.
+    """

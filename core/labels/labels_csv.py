@@ -220,67 +220,97 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
         If the spec is neither, its labels are bad, or no labelled image could be read.
     """
     path = Path(spec)
-    images: list[np.ndarray] = []
-    sums: list[int] = []
-    digits: list[list[int]] = []
-    names: list[str] = []
-    skipped: list[str] = []
     if path.is_dir():
-        labels = read_labels_csv(path / "labels.csv") if (path / "labels.csv").is_file() else None
-        if labels is None:
-            raise InputError(f"{spec}: no labels.csv in this folder")
-        for name, (total, known) in labels.items():
-            rel = Path(name)
-            if rel.is_absolute() or ".." in rel.parts:  # a shared labels.csv must not read elsewhere
-                skipped.append(f"{name}: outside the data folder")
-                continue
-            try:
-                item = InputItem(name, named_file(path, name))
-                images.append(load_item(item, require_digits=False))  # the user's label decides
-            except ImageReadError as exc:
-                skipped.append(f"{name}: {exc}")
-                continue
-            sums.append(total)
-            digits.append([int(c) for c in known] if known else [-1] * NUM_DIGITS)
-            names.append(name)
+        found = _read_labelled_folder(path, spec)
     elif path.is_file() and array_format(path):
-        n = array_rows(path)
-        twin = label_twin(path)
-        labels = read_array_labels(twin)
-        if len(labels) != n:
-            raise InputError(f"{path.name} has {n} images but {twin.name} has {len(labels)} sums")
-        for i in range(n):
-            item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
-            try:
-                images.append(load_item(item, require_digits=False))
-            except ImageReadError as exc:
-                skipped.append(f"{item.name}: {exc}")
-                continue
-            sums.append(int(labels[i]))
-            digits.append([-1] * NUM_DIGITS)
-            names.append(item.name)
+        found = _read_labelled_array(path, spec)
     elif path.exists():
         raise InputError(f"{spec}: expected a folder with labels.csv or an {' or '.join(ARRAY_FORMATS)} data file")
     else:
         raise InputError(f"{spec}: no such file or folder")
-    if not images:
+    skipped = found.skipped
+    if not found.images:
         detail = f" (none of {len(skipped)} could be read: {skipped_names(skipped)})" if skipped else ""
         raise InputError(f"{spec}: no readable labelled images{detail}")
     if skipped:
-        total = len(skipped) + len(images)
-        warnings.warn(
-            SkippedFilesWarning(
-                f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
-                f"are left out: {skipped_names(skipped)}"
-            ),
-            stacklevel=2,
+        _warn_skipped(spec, skipped, len(skipped) + len(found.images))
+    return found.labelled_set()
+
+
+@dataclass
+class _LabelledFound:
+    """A labelled set as it is read, item by item: what ``load_labelled`` stacks into a ``LabelledSet``."""
+
+    images: list[np.ndarray] = field(default_factory=list)
+    sums: list[int] = field(default_factory=list)
+    digits: list[list[int]] = field(default_factory=list)  # -1 where unknown
+    names: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "name: reason"
+
+    def add(self, image: np.ndarray, total: int, digits: list[int], name: str) -> None:
+        self.images.append(image)
+        self.sums.append(total)
+        self.digits.append(digits)
+        self.names.append(name)
+
+    def labelled_set(self) -> LabelledSet:
+        return LabelledSet(
+            images=np.stack(self.images),
+            sums=np.asarray(self.sums, dtype=np.int64),
+            digits=np.asarray(self.digits, dtype=np.int64).reshape(-1, 4),
+            names=self.names,
+            skipped=self.skipped,
         )
-    return LabelledSet(
-        images=np.stack(images),
-        sums=np.asarray(sums, dtype=np.int64),
-        digits=np.asarray(digits, dtype=np.int64).reshape(-1, 4),
-        names=names,
-        skipped=skipped,
+
+
+def _read_labelled_folder(path: Path, spec: str | os.PathLike) -> _LabelledFound:
+    """The images ``labels.csv`` names in folder ``path``, with their sums and digits; unreadable ones skipped."""
+    labels = read_labels_csv(path / "labels.csv") if (path / "labels.csv").is_file() else None
+    if labels is None:
+        raise InputError(f"{spec}: no labels.csv in this folder")
+    found = _LabelledFound()
+    for name, (total, known) in labels.items():
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts:  # a shared labels.csv must not read elsewhere
+            found.skipped.append(f"{name}: outside the data folder")
+            continue
+        try:
+            item = InputItem(name, named_file(path, name))
+            image = load_item(item, require_digits=False)  # the user's label decides
+        except ImageReadError as exc:
+            found.skipped.append(f"{name}: {exc}")
+            continue
+        found.add(image, total, [int(c) for c in known] if known else [-1] * NUM_DIGITS, name)
+    return found
+
+
+def _read_labelled_array(path: Path, spec: str | os.PathLike) -> _LabelledFound:
+    """The rows of array ``path`` with the sums of its labels twin (no digits); unreadable rows skipped."""
+    n = array_rows(path)
+    twin = label_twin(path)
+    labels = read_array_labels(twin)
+    if len(labels) != n:
+        raise InputError(f"{path.name} has {n} images but {twin.name} has {len(labels)} sums")
+    found = _LabelledFound()
+    for i in range(n):
+        item = InputItem(f"{os.fspath(spec)}:{i}", path, i)
+        try:
+            image = load_item(item, require_digits=False)
+        except ImageReadError as exc:
+            found.skipped.append(f"{item.name}: {exc}")
+            continue
+        found.add(image, int(labels[i]), [-1] * NUM_DIGITS, item.name)
+    return found
+
+
+def _warn_skipped(spec: str | os.PathLike, skipped: list[str], total: int) -> None:
+    """Say which labelled files were left out, as a ``SkippedFilesWarning`` at ``load_labelled``'s caller."""
+    warnings.warn(
+        SkippedFilesWarning(
+            f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
+            f"are left out: {skipped_names(skipped)}"
+        ),
+        stacklevel=3,  # this function, load_labelled, its caller
     )
 
 
