@@ -11,6 +11,7 @@ import json
 import shlex
 import sys
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
@@ -18,6 +19,11 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from core import RESOURCES, __version__
 from digitsum_gui.model_figures import COMPARE_NOTE, model_figures
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from digitsum_gui.worker import ModelSummary
 
 MODEL_CARD = RESOURCES / "models" / "MODEL_CARD.md"  # in a wheel too (core.RESOURCES: importlib.resources)
 
@@ -29,7 +35,7 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def about_markdown(summary) -> str:
+def about_markdown(summary: ModelSummary | None) -> str:
     """Versions, device and the model card, as Markdown."""
     lines = [
         f"# digitsum {__version__}",
@@ -49,7 +55,7 @@ def about_markdown(summary) -> str:
     return "\n".join(lines)
 
 
-def model_info_markdown(summary) -> str:
+def model_info_markdown(summary: ModelSummary | None) -> str:
     """What the model file says about itself, as Markdown."""
     if summary is None:
         return "# No model loaded\n\nOpen one with File > Open Model..."
@@ -88,7 +94,7 @@ def model_info_markdown(summary) -> str:
     return "\n".join(lines)
 
 
-def planned_epochs(command) -> int | None:
+def planned_epochs(command: object) -> int | None:
     """The ``--epochs N`` of a ``digitsum train`` command line, or None."""
     try:
         words = shlex.split(str(command or ""))
@@ -114,7 +120,7 @@ def epochs_text(meta: dict) -> str:
 class MarkdownDialog(QDialog):
     """A resizable read-only text window with a Close button."""
 
-    def __init__(self, title: str, markdown: str, parent=None):
+    def __init__(self, title: str, markdown: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(640, 560)
@@ -124,7 +130,7 @@ class MarkdownDialog(QDialog):
         fill_with_close_button(self, self.browser)
 
 
-def fill_with_close_button(dialog: QDialog, content) -> None:
+def fill_with_close_button(dialog: QDialog, content: QWidget) -> None:
     """Lay out a read-only window: ``content`` over a Close button; the window deletes itself when closed."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dialog.reject)

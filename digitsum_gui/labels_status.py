@@ -7,8 +7,13 @@ here; the labels are ``core.labels.folder_labels.FolderLabels``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def why_elsewhere(labels) -> str:
+if TYPE_CHECKING:
+    from core.labels.folder_labels import FolderLabels
+
+
+def why_elsewhere(labels: FolderLabels) -> str:
     """Why true sums go to the corrections file rather than the folder's labels.csv (one phrase), or ""."""
     if not labels.uses_corrections_file:
         return ""
@@ -19,14 +24,14 @@ def why_elsewhere(labels) -> str:
     return f"the folder {labels.folder} cannot be written"
 
 
-def where_saved(labels) -> str:
+def where_saved(labels: FolderLabels) -> str:
     """Where the last sum went, for a status line: ``labels.csv``, or the corrections file's full path and why."""
     if not labels.uses_corrections_file:
         return labels.saved_to.name
     return f"in {labels.saved_to}, as {why_elsewhere(labels)}"
 
 
-def accuracy_text(labels, right: int, known: int) -> str:
+def accuracy_text(labels: FolderLabels | None, right: int, known: int) -> str:
     """``Right: 23/24 labelled (95.8%)`` for the status bar, or empty with no folder open.
 
     ``right`` and ``known`` are counted by ``labels.accuracy``.

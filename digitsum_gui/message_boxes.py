@@ -10,13 +10,21 @@ with ``QMessageBox.question``. The read-only windows (About, Model info) are
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from os import PathLike
+
+    from PySide6.QtWidgets import QWidget
+
 
 def message_box(
-    parent,
+    parent: QWidget | None,
     icon: QMessageBox.Icon,
     title: str,
     text: str,
@@ -24,7 +32,7 @@ def message_box(
     *,
     informative: str = "",
     details: str = "",
-    on_yes=None,
+    on_yes: Callable[[], object] | None = None,
     default: QMessageBox.StandardButton | None = None,
 ) -> QMessageBox:
     """A message box, not yet shown, that deletes itself when closed; ``on_yes`` runs on Yes.
@@ -45,7 +53,7 @@ def message_box(
 
 
 def open_box(
-    parent,
+    parent: QWidget | None,
     icon: QMessageBox.Icon,
     title: str,
     text: str,
@@ -61,18 +69,18 @@ def open_box(
     return box
 
 
-def show_error(parent, title: str, reason: str, details: str = "") -> QMessageBox:
+def show_error(parent: QWidget | None, title: str, reason: str, details: str = "") -> QMessageBox:
     """A warning with a one-line ``reason`` and, if given, expandable ``details``."""
     details = details if details and details.strip() != reason.strip() else ""
     return open_box(parent, QMessageBox.Icon.Warning, title, reason, details=details)
 
 
-def show_info(parent, title: str, text: str) -> QMessageBox:
+def show_info(parent: QWidget | None, title: str, text: str) -> QMessageBox:
     """An information box that does not block."""
     return open_box(parent, QMessageBox.Icon.Information, title, text)
 
 
-def open_or_offer_copy(parent, path, what: str) -> bool:
+def open_or_offer_copy(parent: QWidget | None, path: str | PathLike[str], what: str) -> bool:
     """Open ``path`` (a file or folder) with the system's application for it.
 
     Where nothing opens it (no desktop launcher, as on many minimal Linux systems) the user

@@ -74,7 +74,7 @@ def interval_margin(accuracy: float, n: int) -> float:
     return max(accuracy - low, high - accuracy)
 
 
-def _images_in(description) -> int | None:
+def _images_in(description: object) -> int | None:
     """``10000`` from ``"10,000 images: ..."``; None when the text names no count."""
     match = re.search(r"(\d[\d,]*)\s+images", str(description or ""))
     return int(match.group(1).replace(",", "")) if match else None

@@ -14,6 +14,8 @@ widened (View > Detail Pane widens it, as far as the screen allows).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPersistentModelIndex, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -33,6 +35,9 @@ from digitsum_gui.table.legend import doubtful_text, make_legend
 from digitsum_gui.table.model import PredictionTableModel
 from digitsum_gui.table.true_sum import TYPED, truth_source
 from digitsum_gui.table.view import HEADER_STATE_VERSION, make_table_view
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QModelIndex
 
 FILE_MIN = 140  # how far the File column gives way for the True sum (a pane shown on a narrow window)
 DETAIL_GAP = 2  # px between the table (its margin: 4 more) and the detail pane
@@ -206,7 +211,7 @@ class ResultsView(QWidget):
         settings.setValue("detail_pane", self.detail_wanted)
         self.filter_bar.save_settings(settings)
 
-    def _show_current(self, current=None, _previous=None) -> None:
+    def _show_current(self, current: QModelIndex | None = None, _previous: QModelIndex | None = None) -> None:
         if current is None or not current.isValid():
             self._detail_input = None
             self.detail.show_row(None, None)

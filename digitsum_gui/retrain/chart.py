@@ -208,5 +208,5 @@ def _mix(a: QColor, b: QColor, share: float) -> QColor:
     )
 
 
-def _finite(value) -> bool:
+def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")

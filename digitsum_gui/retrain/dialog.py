@@ -68,7 +68,7 @@ def in_dialog_words(text: str) -> str:
     return text
 
 
-def _margin(accuracy, images) -> str:
+def _margin(accuracy: object, images: object) -> str:
     """`` (±3.7)``: the 95% interval of an accuracy on ``images`` images, in points."""
     if not isinstance(accuracy, (int, float)) or not isinstance(images, int) or images <= 0:
         return ""

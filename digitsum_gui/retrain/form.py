@@ -281,7 +281,7 @@ class TrainForm(QWidget):
         else:
             self._start_changed()
 
-    def _start_changed(self, _checked=None) -> None:
+    def _start_changed(self, _checked: bool | None = None) -> None:
         fine = self.fine_tune.isChecked()
         if fine and self.current is not None:  # a fine-tuned model keeps its network
             self.arch.setCurrentText(self.current.arch)

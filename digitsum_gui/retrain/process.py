@@ -23,6 +23,7 @@ import json
 import shutil
 import signal
 from collections import deque
+from os import PathLike
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
@@ -78,7 +79,7 @@ class TrainingRun(QObject):
     failed = Signal(str, str)
     cancelled = Signal()
 
-    def __init__(self, argv: list[str], run_dir, parent=None):
+    def __init__(self, argv: list[str], run_dir: str | PathLike[str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.argv = list(argv)
         self.run_dir = Path(run_dir)

@@ -41,7 +41,7 @@ def pct(value: float | None) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) else "not known"
 
 
-def _number(value, spec: str) -> str:
+def _number(value: object, spec: str) -> str:
     return format(value, spec) if isinstance(value, (int, float)) else "?"
 
 

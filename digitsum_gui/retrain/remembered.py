@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 GROUP = "retrain"
 
 
-def _schedule_key(form) -> str:
+def _schedule_key(form: TrainForm) -> str:
     """What the schedule was chosen for: ``resnet50/digits/fine-tune``."""
     start = "fine-tune" if form.fine_tune.isChecked() else "scratch"
     return f"{form.arch.currentText()}/{form.head.currentText()}/{start}"
 
 
-def _as_list(value) -> list[str]:
+def _as_list(value: str | list[object] | None) -> list[str]:
     if isinstance(value, str):  # an INI file with one entry reads back as a string (none: "")
         return [value] if value else []
     return [str(v) for v in value or [] if v]
@@ -73,7 +73,7 @@ def restore(form: TrainForm, settings: QSettings) -> None:
         settings.endGroup()
 
 
-def _restore(form, s: QSettings) -> None:
+def _restore(form: TrainForm, s: QSettings) -> None:
     # the starting point and network first: they fill the schedule with their recipe's values
     if s.value("start", type=str) == "scratch":
         form.scratch.setChecked(True)

@@ -15,12 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QFont
 
 from core.predict.spreadsheet import confidence_text, format_probability  # one format: the table's and the export's
 from digitsum_gui.table import true_sum
+
+if TYPE_CHECKING:
+    from core.inputs.listing import InputItem
+    from core.labels.folder_labels import FolderLabels
+    from core.predict.rows import PredictionRow
 
 
 class Column(IntEnum):
@@ -40,25 +45,25 @@ def error_first(tooltip: Callable[[Any, Any, Any], str | None]) -> Callable[[Any
     """A cell's tooltip that gives an unreadable file's error first, as every cell of its row does,
     and ``tooltip(row, item, labels)`` for the other rows."""
 
-    def tip(row, item, labels) -> str | None:
+    def tip(row: PredictionRow, item: InputItem | None, labels: FolderLabels | None) -> str | None:
         return f"{row.file}: {row.error}" if row.error else tooltip(row, item, labels)
 
     return tip
 
 
-def _no_tooltip(row, item, labels) -> None:
+def _no_tooltip(row: PredictionRow, item: InputItem | None, labels: FolderLabels | None) -> None:
     return None
 
 
-def _plain_font(row, labels) -> QFont | None:
+def _plain_font(row: PredictionRow, labels: FolderLabels | None) -> QFont | None:
     return None  # the view's own
 
 
-def _no_value(row, labels) -> None:
+def _no_value(row: PredictionRow, labels: FolderLabels | None) -> None:
     return None
 
 
-def _never_editable(row, labels) -> bool:
+def _never_editable(row: PredictionRow, labels: FolderLabels | None) -> bool:
     return False
 
 
@@ -118,11 +123,11 @@ class ColumnSpec:
     shows_labels: bool = False
 
 
-def _top3(row, item, labels) -> str | None:
+def _top3(row: PredictionRow, item: InputItem | None, labels: FolderLabels | None) -> str | None:
     return "Most likely sums: " + ", ".join(f"{s} ({format_probability(p)})" for s, p in row.top3) if row.top3 else None
 
 
-def _path(row, item, labels) -> str:
+def _path(row: PredictionRow, item: InputItem | None, labels: FolderLabels | None) -> str:
     return str(item.path) if item is not None else row.file
 
 
@@ -176,6 +181,6 @@ COLUMNS = {
 }
 
 
-def sort_key(row, index: int, column: int, labels=None):
+def sort_key(row: PredictionRow, index: int, column: int, labels: FolderLabels | None = None) -> Any:
     """What ``column`` sorts by (``labels``: the folder's, for the True sum column)."""
     return COLUMNS[Column(column)].sort_key(row, index, labels)

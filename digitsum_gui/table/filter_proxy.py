@@ -6,7 +6,7 @@ says why: a Python ``lessThan`` is far too slow for 100,000 rows).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from digitsum_gui.doubtful import is_doubtful
 from digitsum_gui.table.model import SortRole
@@ -20,7 +20,7 @@ class PredictionFilterProxyModel(QSortFilterProxyModel):
     confidence is below it, and error rows (they have none: the most doubtful of all).
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._text = ""
         self._errors_only = False

@@ -15,6 +15,8 @@ order beside the input order; ``digitsum_gui.table.filter_proxy`` filters.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPixmap
 
@@ -25,6 +27,15 @@ from digitsum_gui.table.row_colours import row_colours
 from digitsum_gui.table.thumbnails import Thumbnails
 from digitsum_gui.table.true_sum import known_sum
 from digitsum_gui.undo import LabelsUndoStack
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from PySide6.QtCore import QObject
+
+    from core.inputs.listing import InputItem
+    from core.labels.folder_labels import FolderLabels
+    from core.predict.rows import PredictionRow
 
 MANY_ROWS = 256  # appended while sorted: from this many on, one layout change beats inserts one by one
 
@@ -72,7 +83,7 @@ class PredictionTableModel(QAbstractTableModel):
     rows_appended = Signal(int)  # how many rows one ``append_rows`` added (after all their inserts)
     thumbnail_ready = Signal(int)  # input index whose thumbnail ``thumbnail_when_ready`` has read
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._items: list = []  # core.inputs.listing.InputItem, input order
         self._rows: list = []  # core.predict.rows.PredictionRow, same order, possibly fewer
@@ -119,11 +130,11 @@ class PredictionTableModel(QAbstractTableModel):
         i = self.input_index(row)
         return self._items[i] if i < len(self._items) else None
 
-    def set_items(self, items) -> None:
+    def set_items(self, items: Iterable[InputItem]) -> None:
         """Start over for a new run over ``items`` (no rows yet)."""
         self.set_rows([], items)
 
-    def set_rows(self, rows, items=None) -> None:
+    def set_rows(self, rows: Iterable[PredictionRow], items: Iterable[InputItem] | None = None) -> None:
         """Replace everything: ``rows`` and optionally the ``items`` behind them (in input order)."""
         self.beginResetModel()
         self._rows = list(rows)
@@ -132,7 +143,7 @@ class PredictionTableModel(QAbstractTableModel):
         self._order.resort(self._keys())
         self.endResetModel()
 
-    def append_rows(self, rows) -> None:
+    def append_rows(self, rows: Sequence[PredictionRow]) -> None:
         """Add a batch of rows (the next inputs in input order); while sorted, they go into place.
 
         Qt's proxy and view pay a pass over all rows for every insert and for every layout
@@ -170,7 +181,7 @@ class PredictionTableModel(QAbstractTableModel):
     def labels(self):
         return self._labels
 
-    def set_labels(self, labels) -> None:
+    def set_labels(self, labels: FolderLabels | None) -> None:
         """Show (and edit) the true sums of ``labels`` (a ``FolderLabels``, or None)."""
         if labels is not self._labels:  # another folder's, or read again: the old steps do not apply
             self.undo_stack.clear()
@@ -221,7 +232,7 @@ class PredictionTableModel(QAbstractTableModel):
             self.dataChanged.emit(cell, cell, [Qt.ItemDataRole.DecorationRole])
         self.thumbnail_ready.emit(input_index)
 
-    def _key(self, row, index: int, column: int | None = None):
+    def _key(self, row: PredictionRow, index: int, column: int | None = None):
         """What ``row`` (input ``index``) sorts by in ``column`` (None: the column sorted by now)."""
         column = self._order.column if column is None else column
         return COLUMNS[Column(column)].sort_key(row, index, self._labels)
@@ -245,7 +256,7 @@ class PredictionTableModel(QAbstractTableModel):
 
         self._relayout(reorder)
 
-    def _relayout(self, reorder) -> None:
+    def _relayout(self, reorder: Callable[[], object]) -> None:
         """Run ``reorder()`` (a new display order, same rows) as one layout change; persistent
         indexes (selection, current row) stay on their inputs."""
         self.layoutAboutToBeChanged.emit()
@@ -277,7 +288,7 @@ class PredictionTableModel(QAbstractTableModel):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
-    def setData(self, index: _INDEX, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+    def setData(self, index: _INDEX, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:
         """Save an edit at once through its column's ``ColumnSpec.save``: for the True sum, a sum
         0..36 (None, "" or -1 forgets it) into the folder's labels. One undo step each."""
         if role != Qt.ItemDataRole.EditRole or not index.isValid():

@@ -6,13 +6,23 @@ folder's labels.csv), then doubtful; the colours themselves are ``digitsum_gui.s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor
 
 from digitsum_gui import style
 from digitsum_gui.table.true_sum import truth_colours
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def row_colours(row, labels, doubtful) -> tuple[QColor, QColor] | None:
+    from core.labels.folder_labels import FolderLabels
+    from core.predict.rows import PredictionRow
+
+
+def row_colours(
+    row: PredictionRow, labels: FolderLabels | None, doubtful: Callable[[PredictionRow], bool]
+) -> tuple[QColor, QColor] | None:
     """(background, foreground) of every cell of ``row``, or None for the view's own.
 
     Parameters

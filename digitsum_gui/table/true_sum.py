@@ -13,16 +13,23 @@ rows nobody corrected never read as corrections.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor, QFont
 
 from core.spec import MAX_SUM  # torch-free: the GUI's start-up stays light
 from digitsum_gui import style
 
+if TYPE_CHECKING:
+    from core.inputs.listing import InputItem
+    from core.labels.folder_labels import FolderLabels
+    from core.predict.rows import PredictionRow
+
 NO_SUM = -1  # what older callers pass to forget the sum of this file
 TYPED, FROM_FOLDER = "typed", "labels.csv"  # truth_source; also the export's true_sum_from cells
 
 
-def parse_sum(value) -> tuple[bool, int | None]:
+def parse_sum(value: object) -> tuple[bool, int | None]:
     """``(ok, sum or None)`` for what an editor or a caller hands to ``setData``.
 
     Accepts an int 0..36, a string of digits 0..36 (typed or pasted), ``None``, ``""`` or
@@ -40,25 +47,25 @@ def parse_sum(value) -> tuple[bool, int | None]:
     return True, value
 
 
-def known_sum(labels, row) -> int | None:
+def known_sum(labels: FolderLabels | None, row: PredictionRow) -> int | None:
     """The sum a person gave for ``row`` (labels.csv or typed), or None (also with no labels)."""
     return None if labels is None else labels.sum_of(row.file)
 
 
-def truth_source(labels, row) -> str:
+def truth_source(labels: FolderLabels | None, row: PredictionRow) -> str:
     """``TYPED`` for a sum typed in this app, ``FROM_FOLDER`` for one from the folder's labels.csv, "" for none."""
     if known_sum(labels, row) is None:
         return ""
     return TYPED if labels.typed(row.file) else FROM_FOLDER
 
 
-def is_corrected(labels, row) -> bool:
+def is_corrected(labels: FolderLabels | None, row: PredictionRow) -> bool:
     """True when the known sum of ``row`` differs from what the model read."""
     truth = known_sum(labels, row)
     return truth is not None and truth != row.predicted_sum
 
 
-def truth_colours(labels, row) -> tuple[QColor, QColor] | None:
+def truth_colours(labels: FolderLabels | None, row: PredictionRow) -> tuple[QColor, QColor] | None:
     """(background, foreground) of a row whose known sum differs from the model's, by where
     the sum came from; None for the others."""
     if not is_corrected(labels, row):
@@ -68,18 +75,18 @@ def truth_colours(labels, row) -> tuple[QColor, QColor] | None:
     return style.FROM_FOLDER_BACKGROUND, style.FROM_FOLDER_FOREGROUND
 
 
-def true_sum_text(row, labels) -> str:
+def true_sum_text(row: PredictionRow, labels: FolderLabels | None) -> str:
     """The cell's text: the known sum, or empty."""
     truth = known_sum(labels, row)
     return "" if truth is None else str(truth)
 
 
-def true_sum_font(row, labels) -> QFont | None:
+def true_sum_font(row: PredictionRow, labels: FolderLabels | None) -> QFont | None:
     """Bold where the known sum differs from the model's (the legend says so), else the view's font."""
     return style.bold() if is_corrected(labels, row) else None
 
 
-def true_sum_tooltip(row, item, labels) -> str:
+def true_sum_tooltip(row: PredictionRow, item: InputItem | None, labels: FolderLabels | None) -> str:
     """What the cell says on hover: how to type a sum, or where the known one came from.
 
     With no folder open, that comes before an unreadable file's error (every other cell
@@ -102,19 +109,19 @@ def true_sum_tooltip(row, item, labels) -> str:
     return f"From the folder's labels.csv: the true sum is {truth}, the model read {read}"
 
 
-def true_sum_sort_key(row, index: int, labels) -> int:
+def true_sum_sort_key(row: PredictionRow, index: int, labels: FolderLabels | None) -> int:
     """Unknown sums first (as -1), like the predicted-sum column's errors."""
     truth = known_sum(labels, row)
     return -1 if truth is None else truth
 
 
-def can_type_true_sum(row, labels) -> bool:
+def can_type_true_sum(row: PredictionRow, labels: FolderLabels | None) -> bool:
     """Whether the cell takes a typed sum: a folder's labels are open and the image could be read
     (an unreadable image cannot be trained on)."""
     return labels is not None and not row.error
 
 
-def save_true_sum(row, labels, value) -> str:
+def save_true_sum(row: PredictionRow, labels: FolderLabels, value: object) -> str:
     """Validate ``value`` and save it as the true sum of ``row``; a one-line problem, or "" when saved."""
     from core.files import WriteError
 

@@ -7,6 +7,8 @@ refused beside the cell, which stays open); the saving itself is the column's
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QPoint, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QLineEdit, QStyledItemDelegate, QToolTip
@@ -15,6 +17,10 @@ from core.spec import MAX_SUM  # torch-free: the GUI's start-up stays light
 from digitsum_gui import style
 from digitsum_gui.shortcuts import SAVE_AND_LEAVE, SAVE_SUM
 from digitsum_gui.table.true_sum import parse_sum
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex
+    from PySide6.QtWidgets import QStyleOptionViewItem, QWidget
 
 
 class TrueSumDelegate(QStyledItemDelegate):
@@ -44,12 +50,14 @@ class TrueSumDelegate(QStyledItemDelegate):
     entered = Signal()
     refused = Signal(str)
 
-    def __init__(self, sum_column: int, parent=None):
+    def __init__(self, sum_column: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.sum_column = sum_column
         self._saved = False  # whether the last commit was saved
 
-    def createEditor(self, parent, option, index):
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QLineEdit:
         editor = QLineEdit(parent)
         # digits only, a few more than a sum has: 99 stays 99 and is refused, never saved as 9
         editor.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,3}"), editor))
@@ -60,18 +68,20 @@ class TrueSumDelegate(QStyledItemDelegate):
         editor.textChanged.connect(lambda text: _mark(editor, text))
         return editor
 
-    def setEditorData(self, editor, index) -> None:
+    def setEditorData(self, editor: QLineEdit, index: QModelIndex | QPersistentModelIndex) -> None:
         value = index.data(Qt.ItemDataRole.EditRole)
         if value is None:  # nothing known yet: start from what the model read
             value = index.siblingAtColumn(self.sum_column).data(Qt.ItemDataRole.DisplayRole)
         editor.setText("" if value is None else str(value))
         editor.selectAll()  # typing replaces it; Enter keeps it
 
-    def setModelData(self, editor, model, index) -> None:
+    def setModelData(
+        self, editor: QLineEdit, model: QAbstractItemModel, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         # (the view commits too, when another row is clicked: a number out of range is said then)
         self._saved = not self._refuse(editor) and model.setData(index, editor.text().strip(), Qt.ItemDataRole.EditRole)
 
-    def _refuse(self, editor) -> bool:
+    def _refuse(self, editor: QLineEdit) -> bool:
         """True, having said why beside the cell and through ``refused``, when its text is no sum."""
         text = editor.text().strip()
         if parse_sum(text)[0]:
@@ -81,7 +91,7 @@ class TrueSumDelegate(QStyledItemDelegate):
         self.refused.emit(why)
         return True
 
-    def eventFilter(self, editor, event) -> bool:
+    def eventFilter(self, editor: QLineEdit, event: QEvent) -> bool:
         kind = event.type()
         if kind == QEvent.Type.KeyPress and (SAVE_SUM.matches(event) or SAVE_AND_LEAVE.matches(event)):
             if self._refuse(editor):
