@@ -22,6 +22,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import DigitsumError
 
 try:
     import fcntl
@@ -81,3 +85,85 @@ class FolderLock:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor drops its flock
             self._fd = None
+
+
+# ---- a command's claim on the folder it writes into: held for the process, one rule for links
+
+
+class FolderClaimError(DigitsumError, ValueError):
+    """A folder a command may not write into; ``str()`` is a one-line reason."""
+
+
+_claims: dict[str, FolderLock] = {}  # folder -> the lock this process holds on it
+
+
+def claim_folder(folder: Path) -> bool:
+    """Take the exclusive lock on ``folder`` for this process; False if another process holds it.
+
+    Runs claim their folder with it, and ``digitsum synth`` its output folder: two commands
+    never write into one folder at once. Released by ``release_folders`` or the end of the
+    process.
+    """
+    key = os.path.realpath(folder)
+    if key in _claims:
+        return True
+    lock = FolderLock(folder)
+    try:
+        held = lock.acquire()
+    except OSError:  # a file system that refuses the lock: never take another run's folder on trust
+        held = False
+    if not held:
+        lock.release()
+        return False
+    _claims[key] = lock
+    return True
+
+
+def release_folders(folder: str | os.PathLike | None = None) -> None:
+    """Give up this process's claim on ``folder`` (None: on every folder it holds)."""
+    keys = list(_claims) if folder is None else [os.path.realpath(folder)]
+    for key in keys:
+        lock = _claims.pop(key, None)
+        if lock is not None:
+            lock.release()
+
+
+def refuse_foreign_entries(
+    folder: Path, writes: Callable[[str], bool], any_link: bool = False, who: str = "digitsum", whose: str = "the files"
+) -> None:
+    """Refuse ``folder`` where a command would write by name through a link, or onto a pipe,
+    device, socket or folder: the one rule for what a command writes into a folder of its own.
+
+    Parameters
+    ----------
+    folder : Path
+        A run folder (``claim_run_folder``) or ``digitsum synth``'s output folder.
+    writes : callable
+        Whether the command writes a file of this name (``synth``: its images and
+        ``labels.csv``; a training run: its models, checkpoints and logs).
+    any_link : bool
+        Refuse a link of any name (a training run also writes temporary files by name).
+    who, whose : str
+        The command and its files, as the message names them.
+
+    Raises
+    ------
+    FolderClaimError
+        Naming the first such entry; nothing has been written.
+    """
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return  # (an unlistable folder: the first write says why)
+    for entry in entries:
+        if entry.is_symlink() and (any_link or writes(entry.name)):
+            raise FolderClaimError(
+                f"{folder} holds a symbolic link ({entry.name}); {who} never writes through one, which would "
+                f"change the file it points at: copy {whose} into a folder of their own"
+            )
+        if writes(entry.name) and not entry.is_file(follow_symlinks=False):
+            raise FolderClaimError(
+                f"{folder / entry.name} is not a regular file (a folder, pipe, device or socket), and {who} "
+                "writes a file of that name there: remove it, or choose another folder"
+            )

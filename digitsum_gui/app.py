@@ -18,7 +18,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from core import __version__
-from core.cli.argtypes import MAX_BATCH, device_spec, int_in
+from core.argtypes import MAX_BATCH, device_spec, int_in
 from digitsum_gui import desktop
 
 ICON = desktop.ICON

@@ -26,7 +26,7 @@ from digitsum_gui.status_bar import plural
 if TYPE_CHECKING:
     from core.labels.backup import LabelsBackup
     from core.labels.folder_labels import FolderLabels
-    from digitsum_gui.table_model import PredictionTableModel
+    from digitsum_gui.table.model import PredictionTableModel
 
 
 class LabelsBackupController(QObject):

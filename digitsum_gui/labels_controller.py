@@ -38,7 +38,7 @@ from digitsum_gui.table.true_sum_editor import TrueSumDelegate
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels
     from core.predict.rows import PredictionRow
-    from digitsum_gui.table_model import PredictionTableModel
+    from digitsum_gui.table.model import PredictionTableModel
     from digitsum_gui.window_state import WindowState
 
 

@@ -22,7 +22,7 @@ from digitsum_gui.row_tally import RowTally
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels
     from core.predict.rows import PredictionRow
-    from digitsum_gui.table_model import PredictionTableModel
+    from digitsum_gui.table.model import PredictionTableModel
 
 
 def review_counts(

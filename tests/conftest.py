@@ -54,8 +54,8 @@ def digits_model(tmp_path_factory) -> Path:
     """A ResNet-50 digits model file, stored fp16, with its int8 ONNX file beside it: a copy of
     the shipped default's two files, so a test may write beside it. (Making an ONNX file for a
     fresh one would cost ~25 s; test_onnxexport covers that.)"""
+    from core.models.onnx_file import onnx_path
     from core.models.store import DEFAULT_MODEL
-    from core.predict.onnx_model import onnx_path
 
     path = tmp_path_factory.mktemp("models") / "digits.safetensors"
     shutil.copyfile(DEFAULT_MODEL, path)

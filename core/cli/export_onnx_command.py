@@ -35,7 +35,7 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     """
     from core.models.info import read_model_info
     from core.models.onnx_export import export_onnx
-    from core.predict.onnx_model import onnx_path
+    from core.models.onnx_file import onnx_path
 
     read_model_info(args.model)  # a file that is no model: one line before the exporter loads
     dest = args.output or onnx_path(args.model, int8=not args.fp32)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from core.cli.argtypes import MAX_BATCH, MAX_WORKERS, device_spec, int_in
+from core.argtypes import MAX_BATCH, MAX_WORKERS, device_spec, int_in
 from core.errors import CommandError, exception_line
 from core.spec import SECOND_LOOK_BELOW
 
@@ -218,7 +218,7 @@ class PredictionRun:
     @contextlib.contextmanager
     def _progress_bar(self, predictor: Predictor, count: int, total: int, shown: bool):
         """The bar over ``count`` images, headed by what runs them (unless quiet, or not rank 0)."""
-        from core.train.events import progress_bar
+        from core.progress_bar import progress_bar
 
         quiet = getattr(self.args, "quiet", False) or not shown
         with progress_bar(count, "img", quiet=quiet) as bar:

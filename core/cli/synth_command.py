@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.cli.argtypes import MAX_SEED, int_in
+from core.argtypes import MAX_SEED, int_in
 from core.errors import CommandError, reason
 from core.spec import LAYOUTS
 
@@ -55,9 +55,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         An output that is a file, a folder in use or not empty (without ``--force``).
     """
     from core.limits import require_disk
+    from core.progress_bar import progress_bar
     from core.synth.bank import INDEX_SPLIT_NOTE, load_bank
     from core.synth.folder import SYNTH_PNG_BYTES, write_synthetic_folder
-    from core.train.events import progress_bar
 
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         raise CommandError(f"{args.out_dir}: a file, not a folder")
@@ -79,12 +79,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def _refuse_used_folder(folder: str, force: bool, count: int) -> None:
     """``synth`` writes synth_NNNNN.png and labels.csv: into a new or empty folder, or with --force.
 
-    The folder is made and locked first (``core.train.run_folder.lock_folder``), then looked into: of
+    The folder is made and locked first (``core.folder_lock.claim_folder``), then looked into: of
     two commands started into one new folder, the second is refused instead of mixing its
     images and sums with the first's.
     """
+    from core.folder_lock import claim_folder, refuse_foreign_entries
     from core.synth.folder import synth_names
-    from core.train.run_folder import lock_folder, refuse_foreign_entries
 
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise CommandError(f"{folder}: a file, not a folder")
@@ -92,7 +92,7 @@ def _refuse_used_folder(folder: str, force: bool, count: int) -> None:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"{folder}: cannot create the folder ({reason(exc)})") from None
-    if not lock_folder(Path(folder)):
+    if not claim_folder(Path(folder)):
         raise CommandError(f"{folder}: another digitsum command is writing into this folder now; choose another")
     if force:  # a link named synth_00000.png would take the image; a pipe would take it forever
         refuse_foreign_entries(Path(folder), writes=synth_names(count))

@@ -20,7 +20,7 @@ from pathlib import Path
 from core import RESOURCES
 from core.errors import DigitsumError, reason
 from core.files import atomic_path
-from core.labels.folder_labels import LABELS_NAME
+from core.labels.labels_csv import LABELS_NAME
 
 SAMPLES = RESOURCES / "samples"
 

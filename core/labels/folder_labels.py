@@ -36,10 +36,9 @@ from core.files import WriteError, atomic_text_file, atomic_write_bytes, require
 from core.folder_lock import FolderLock
 from core.inputs.arrays import array_format
 from core.inputs.listing import display_name
-from core.labels.labels_csv import LABELS_MAX_BYTES, read_labels_csv, write_labels_csv
+from core.labels.labels_csv import LABELS_MAX_BYTES, LABELS_NAME, read_labels_csv, write_labels_csv
 from core.spec import MAX_SUM
 
-LABELS_NAME = "labels.csv"
 FOLDER_NOTE_SUFFIX = ".folder"  # beside a corrections file: the note naming its folder, for people
 LOCK_WAIT_S = 10.0  # a save holds the lock for milliseconds; longer means a process hung while holding it
 

@@ -29,6 +29,7 @@ from core.inputs.listing import InputItem, display_name, load_item, named_file, 
 from core.spec import MAX_SUM, NUM_DIGITS
 
 # labels.csv is read whole (100,000 rows are ~3 MB); a file far larger is no labels file
+LABELS_NAME = "labels.csv"  # a folder's labels file, read by everything that reads labelled folders
 LABELS_MAX_BYTES = 256 << 20
 
 
@@ -265,7 +266,7 @@ class _LabelledFound:
 
 def _read_labelled_folder(path: Path, spec: str | os.PathLike) -> _LabelledFound:
     """The images ``labels.csv`` names in folder ``path``, with their sums and digits; unreadable ones skipped."""
-    labels = read_labels_csv(path / "labels.csv") if (path / "labels.csv").is_file() else None
+    labels = read_labels_csv(path / LABELS_NAME) if (path / LABELS_NAME).is_file() else None
     if labels is None:
         raise InputError(f"{spec}: no labels.csv in this folder")
     found = _LabelledFound()
@@ -322,7 +323,7 @@ def labelled_count(spec: str | os.PathLike) -> int:
     path = Path(spec)
     try:
         if path.is_dir():
-            return len(read_labels_csv(path / "labels.csv"))
+            return len(read_labels_csv(path / LABELS_NAME))
         return array_rows(path)
     except (InputError, OSError):
         return 0

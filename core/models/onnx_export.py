@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.errors import DigitsumError, exception_line
-from core.predict.onnx_model import FORMAT, INPUT, file_sha256
+from core.models.onnx_file import FORMAT, INPUT, file_sha256
 
 CALIBRATION_IMAGES, CALIBRATION_SEED = 256, 20261126
 OPSET = 18
@@ -175,7 +175,7 @@ def export_onnx(
     model_path : str or Path
         A ``.safetensors`` model file.
     dest : str or Path, optional
-        Where to write (default: ``core.predict.onnx_model.onnx_path(model_path, int8)``).
+        Where to write (default: ``core.models.onnx_file.onnx_path(model_path, int8)``).
     int8 : bool
         Quantize (the file prediction uses on a CPU); False keeps fp32.
     announce : callable, optional
@@ -194,7 +194,7 @@ def export_onnx(
     """
     from core.files import atomic_path
     from core.models.checkpoint import load_model
-    from core.predict.onnx_model import onnx_path
+    from core.models.onnx_file import onnx_path
 
     model_path = Path(model_path)
     dest = Path(dest) if dest else onnx_path(model_path, int8)

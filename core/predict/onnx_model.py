@@ -20,18 +20,13 @@ version of the model is stale and never used.
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import DigitsumError, exception_line
+from core.models.onnx_file import FORMAT, INPUT, cache_path, model_sha256, onnx_path
 from core.spec import NUM_DIGITS, NUM_SUMS
-
-FORMAT = "digitsum-onnx/1"
-INPUT = "images"  # uint8 (n, 40, 168)
 
 
 class OnnxModelError(DigitsumError, RuntimeError):
@@ -46,30 +41,6 @@ def onnxruntime_available() -> bool:
     except (ImportError, OSError):  # (OSError: a shared library it needs is missing)
         return False
     return True
-
-
-def file_sha256(path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def onnx_path(model_path, int8: bool = True) -> Path:
-    """``model.safetensors`` -> ``model.int8.onnx`` (``model.onnx`` for fp32)."""
-    model_path = Path(model_path)
-    return model_path.with_name(model_path.stem + (".int8.onnx" if int8 else ".onnx"))
-
-
-def cache_path(sha256: str) -> Path:
-    """Where the ONNX file of a model whose folder is not writable is kept (XDG cache, LOCALAPPDATA)."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "digitsum" / "onnx" / f"{sha256}.int8.onnx"
 
 
 def sum_distribution(digit_probs: np.ndarray) -> np.ndarray:
@@ -133,22 +104,6 @@ class OnnxModel:
         if self.reads_digits:
             return sum_distribution(out), out
         return out, None
-
-
-@functools.lru_cache(maxsize=8)
-def _sha256_of(path: str, identity: tuple) -> str:
-    return file_sha256(path)
-
-
-def model_sha256(model_path) -> str:
-    """The SHA-256 of a model file, remembered while the process runs for the same file unchanged.
-
-    "Unchanged": the same device, inode, size and change time (ctime moves with every write,
-    ``cp -p`` and ``touch -d`` included, which mtime does not).
-    """
-    path = os.path.abspath(model_path)
-    st = os.stat(path)
-    return _sha256_of(path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
 
 
 def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tuple[OnnxModel | None, str]:

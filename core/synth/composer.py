@@ -15,8 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.models.networks import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
-from core.spec import LAYOUTS
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS, NUM_DIGITS
 from core.synth.bank import DigitBank
 from core.synth.placement import grid_layout, ink_extents, synth_layout, touch_layout, uniform, wide_layout
 

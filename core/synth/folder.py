@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from core.labels.labels_csv import LABELS_NAME
 from core.synth.bank import DigitBank
 from core.synth.composer import compose_chunks
 
@@ -22,7 +23,7 @@ def synth_names(count: int) -> Callable[[str], bool]:
 
     def writes(name: str) -> bool:
         match = pattern.fullmatch(name)
-        return name == "labels.csv" or (match is not None and int(match[1]) < count)
+        return name == LABELS_NAME or (match is not None and int(match[1]) < count)
 
     return writes
 
@@ -52,5 +53,5 @@ def write_synthetic_folder(
             i += 1
             if progress is not None:
                 progress(1)
-    write_labels_csv(out / "labels.csv", labels)
+    write_labels_csv(out / LABELS_NAME, labels)
     return out

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from core.models.networks import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
+from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, NUM_DIGITS
 
 # Grid: its own rules, chosen before any model was scored on it. 8 px of jitter across lets two
 # wide neighbours touch (cells are 42 px, a 1.25x digit's ink up to ~25 px); 7 px up or down

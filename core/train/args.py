@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.argtypes import (
+from core.argtypes import (
     MAX_BATCH,
     MAX_SEED,
     MAX_WORKERS,

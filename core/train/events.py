@@ -13,6 +13,8 @@ import sys
 import time
 from typing import Literal, TypedDict
 
+from core.progress_bar import progress_bar
+
 
 class Metrics(TypedDict, total=False):
     """A validation pass (``core.train.loop.evaluate``), and in ``done`` the best epoch's."""
@@ -91,31 +93,6 @@ class ErrorEvent(TypedDict, total=False):
 
 ProgressEvent = StartEvent | StepEvent | EpochEvent | DoneEvent | ErrorEvent
 EVENT_TYPES = {"start": StartEvent, "step": StepEvent, "epoch": EpochEvent, "done": DoneEvent, "error": ErrorEvent}
-
-
-BAR_ENV = "DIGITSUM_PROGRESS_BAR"  # "1": draw bars on a pipe or file too
-
-
-def progress_bar(total: int, unit: str, quiet: bool = False, initial: int = 0):
-    """The tqdm bar of every long command-line job, on stderr, drawn only on a terminal.
-
-    Redirected to a file (``2>log``), a bar is a stream of carriage returns, so there it is
-    off; the lines written through it (``bar.write(..., file=sys.stderr)``) and the summary
-    after it still go out. ``DIGITSUM_PROGRESS_BAR=1`` draws it anyway (a program that reads
-    the bar through a pipe); ``quiet`` turns it off everywhere.
-    """
-    import os
-
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit=unit,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        disable=quiet or not (sys.stderr.isatty() or os.environ.get(BAR_ENV) == "1"),
-    )
 
 
 class ProgressReporter:

@@ -17,7 +17,7 @@ folder (``touch RUN/STOP``; what the GUI does, as it works on every OS).
 
 ``main`` is the run, step by step; each step's workings are in a module of its own: the flags
 (``args``), the settings and folder (``run_setup``), the optimizer (``optimizer``), the saves
-(``checkpoints``), the loop (``loop``), stopping (``stopping``).
+(``saver``), the loop (``loop``), stopping (``stopping``).
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.cli.argtypes import seconds_in
+from core.argtypes import seconds_in
 from core.devices import distributed_setup, resolve_device
 from core.errors import DigitsumError, TrainingError, exception_line, signal_exit_status
+from core.folder_lock import release_folders
 from core.models.checkpoint import load_model
 from core.models.networks import build_model
 from core.models.store import STOP_NAME
@@ -45,7 +46,6 @@ from core.train.events import DoneEvent, ProgressReporter, StartEvent
 from core.train.loop import evaluate, run_epochs
 from core.train.optimizer import make_optimizer, make_schedule
 from core.train.precision import choose_precision
-from core.train.run_folder import release_run_folders
 from core.train.run_setup import prepare_run
 from core.train.saver import CheckpointSaver, restore_checkpoint
 from core.train.state import TrainingState, moving_average
@@ -92,7 +92,7 @@ def main(args) -> DoneEvent:
         raise
     finally:
         stop.uninstall()
-        release_run_folders()
+        release_folders()
         if ctx is not None:
             ctx.close()
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from core.devices import gpu_status
 from core.errors import InputError
 from core.inputs.arrays import ARRAY_FORMATS, label_twin
-from core.labels.labels_csv import labelled_count
+from core.labels.labels_csv import LABELS_NAME, labelled_count
 from core.spec import ARCHS, heads_of
 from core.train.command import TrainOptions, default_hyperparameters, form_controls
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
@@ -367,7 +367,7 @@ class TrainForm(QWidget):
         ``quiet``) one without labels."""
         path = Path(spec)
         problem = ""
-        if path.is_dir() and not (path / "labels.csv").is_file():
+        if path.is_dir() and not (path / LABELS_NAME).is_file():
             problem = f"{path} has no labels.csv (header filename,sum)."
         elif path.is_file():
             try:

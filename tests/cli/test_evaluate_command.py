@@ -8,13 +8,12 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers.clitools import ROOT, TINY_TRAIN, read_csv_bytes, run_cli
+from helpers.clitools import SAMPLES, TINY_TRAIN, read_csv_bytes, run_cli
 from helpers.clitools import cli_in_process as in_process
 from helpers.clitools import one_line_any_stdout as one_line
 from PIL import Image
 
 HEADER = ["file", "predicted_sum", "confidence", "digits", "error"]
-SAMPLES = ROOT / "resources" / "samples"
 
 
 def test_evaluate_and_npy_input(synthed, baseline_model, predicted, tmp_path):

@@ -26,7 +26,7 @@ from helpers.clitools import (
 
 @pytest.mark.parametrize(
     "case", ["no model", "foreign model", "no input", "missing input", "empty folder", "no labels", "no digit bank"]
-)  # bad flag values: tests/cli/test_argtypes.py
+)  # bad flag values: tests/test_argtypes.py
 def test_commands_that_cannot_run_exit_1_with_one_line(case, tmp_path, synth_folder, baseline_model, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "model.pt").write_bytes(b"\x80\x04\x95" + b"\0" * 20)  # a pickle header

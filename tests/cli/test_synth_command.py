@@ -8,10 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers.clitools import ROOT, run_cli, sha256
+from helpers.clitools import SAMPLES, run_cli, sha256
 from PIL import Image
-
-SAMPLES = ROOT / "resources" / "samples"
 
 
 def test_synth_writes_pngs_and_labels(synthed):

@@ -11,6 +11,7 @@ import pytest
 import torch
 from helpers.clitools import run_cli
 
+from core.models import onnx_file
 from core.models.checkpoint import load_model
 from core.models.onnx_export import export_onnx
 from core.predict import onnx_model
@@ -56,7 +57,7 @@ def test_export_onnx_writes_int8_and_fp32_files_that_carry_the_card(baseline_mod
         assert proc.returncode == 0, proc.stderr
         assert proc.stderr.startswith(f"wrote {tmp_path / name} (")
         session = onnx_model.OnnxModel(tmp_path / name, threads=1)
-        assert session.meta["model_sha256"] == onnx_model.file_sha256(model)
+        assert session.meta["model_sha256"] == onnx_file.file_sha256(model)
         assert json.loads(session.meta["digitsum"])["metrics"] == {"val_acc": 0.05}
         probs, digit_probs = session(images)
         assert digit_probs is None and probs.shape == (32, 37)
@@ -84,8 +85,8 @@ def test_a_model_in_a_folder_it_cannot_write_gets_its_onnx_file_in_the_cache(bas
     os.chmod(shared, 0o555)
     try:
         cached = Predictor(shared / "m.safetensors", device="cpu")
-        sha256 = onnx_model.file_sha256(shared / "m.safetensors")
-        assert cached.precision == "int8" and onnx_model.cache_path(sha256).is_file()
+        sha256 = onnx_file.file_sha256(shared / "m.safetensors")
+        assert cached.precision == "int8" and onnx_file.cache_path(sha256).is_file()
         assert not (shared / "m.int8.onnx").exists()
     finally:
         os.chmod(shared, 0o755)
@@ -100,7 +101,7 @@ def test_training_with_onnx_leaves_the_cpu_file_beside_the_model(tmp_path):
     done = json.loads(proc.stdout.strip().splitlines()[-1])
     assert done["event"] == "done" and done["onnx"] == str(tmp_path / "run" / "best.int8.onnx")
     model = onnx_model.OnnxModel(done["onnx"], threads=1)
-    assert model.meta["model_sha256"] == onnx_model.file_sha256(tmp_path / "run" / "best.safetensors")
+    assert model.meta["model_sha256"] == onnx_file.file_sha256(tmp_path / "run" / "best.safetensors")
 
 
 def test_the_grey_stem_reads_as_the_three_channel_model_does():

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from helpers.clitools import ROOT, child_env, read_csv_bytes, run_cli
 
+from core.models import onnx_file
 from core.predict import onnx_model
 from core.predict.predictor import Predictor
 
@@ -76,10 +77,10 @@ def test_without_onnxruntime_torch_predicts_with_a_note(tmp_path):
 
 
 def test_the_shipped_onnx_file_is_made_from_the_shipped_model(default_model):
-    shipped = onnx_model.onnx_path(default_model)
+    shipped = onnx_file.onnx_path(default_model)
     model = onnx_model.OnnxModel(shipped, threads=1)
-    assert model.meta["format"] == onnx_model.FORMAT and model.precision == "int8"
-    assert model.meta["model_sha256"] == onnx_model.file_sha256(default_model)
+    assert model.meta["format"] == onnx_file.FORMAT and model.precision == "int8"
+    assert model.meta["model_sha256"] == onnx_file.file_sha256(default_model)
     assert json.loads(model.meta["digitsum"])["metrics"] == Predictor(default_model, device="cpu").info.meta["metrics"]
     assert model.reads_digits
 
@@ -88,8 +89,8 @@ def test_a_stale_or_damaged_onnx_file_is_never_used(tmp_path, default_model, mon
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     model = tmp_path / "m.safetensors"
     shutil.copy(default_model, model)
-    beside = onnx_model.onnx_path(model)
-    shutil.copy(onnx_model.onnx_path(default_model), beside)
+    beside = onnx_file.onnx_path(model)
+    shutil.copy(onnx_file.onnx_path(default_model), beside)
     found, note = onnx_model.open_onnx(model, threads=1, build=False)
     assert found is not None and note == ""  # the same model, byte for byte: its file fits
     with open(model, "r+b") as f:  # another version of the model: same size, other bytes
@@ -106,7 +107,8 @@ def test_a_stale_or_damaged_onnx_file_is_never_used(tmp_path, default_model, mon
 @pytest.mark.hardening("issue 14, class 6")
 def test_class6_a_damaged_onnx_file_is_never_used_and_is_made_again(baseline_model, tmp_path):
     from core.inputs.listing import list_inputs
-    from core.predict.onnx_model import OnnxModel, file_sha256, onnx_path
+    from core.models.onnx_file import file_sha256, onnx_path
+    from core.predict.onnx_model import OnnxModel
     from core.predict.predictor import Predictor
 
     model = tmp_path / "m.safetensors"

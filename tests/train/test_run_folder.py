@@ -16,7 +16,8 @@ import pytest
 from helpers.clitools import child_env, events, run_cli, sha256
 from helpers.clitools import cli_in_process as cli
 
-TINY_TRAIN = [
+# seconds of training on 64 composed images, no epochs or --out yet (each test adds its own)
+TINY_RUN = [
     "--data",
     "synthetic:64",
     "--arch",
@@ -52,7 +53,7 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
         "-m",
         "core",
         "train",
-        *TINY_TRAIN,
+        *TINY_RUN,
         "--epochs",
         "50",
         "--progress",
@@ -66,7 +67,7 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
         files = {p.name: sha256(p) for p in run.iterdir() if p.is_file()}
         # a second run into the live run's folder, by --out or by --resume: refused, nothing touched
         for args in (["--out", run], ["--resume", run]):
-            status = train([*TINY_TRAIN, "--epochs", "1", *map(str, args)])
+            status = train([*TINY_RUN, "--epochs", "1", *map(str, args)])
             err = capsys.readouterr().err.strip().splitlines()
             assert status == 1 and len(err) == 1, err
             assert "another training run is writing into this folder now" in err[0]
@@ -86,7 +87,7 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
 
     # the finished run's folder: --out into it is refused (exit 1, one line), every file unchanged
     files = {p.name: sha256(p) for p in run.iterdir()}
-    status = train([*TINY_TRAIN, "--epochs", "1", "--out", str(run)])
+    status = train([*TINY_RUN, "--epochs", "1", "--out", str(run)])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 1 and err == [
         f"digitsum train: error: --out {run} already holds a training run "
@@ -97,7 +98,8 @@ def test_class7_train_never_writes_into_a_live_or_finished_run_and_a_signal_stop
 
 @pytest.mark.hardening("issue 14, class 7")
 def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
-    from core.train.run_folder import claim_run_folder, release_run_folders
+    from core.folder_lock import release_folders
+    from core.train.run_folder import claim_run_folder
 
     taken = tmp_path / "runs" / "20250101-120000-baseline-sum"
     taken.mkdir(parents=True)
@@ -111,7 +113,7 @@ def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
         assert claim_run_folder(failed, resumed=False, default_name=False) == failed
         assert os.listdir(failed) == []
     finally:
-        release_run_folders()
+        release_folders()
     assert (taken / "best.safetensors").read_bytes() == b"a model"
 
 
@@ -121,7 +123,8 @@ def test_class7_a_default_run_folder_that_is_taken_gives_a_fresh_one(tmp_path):
     [("config.json", '{"mine": 1}\n'), ("progress.jsonl", "my own notes\n"), ("config.json", "not json")],
 )
 def test_class7_train_out_never_replaces_a_users_own_config_or_log(tmp_path, name, text):
-    from core.train.run_folder import RunFolderError, claim_run_folder, release_run_folders
+    from core.folder_lock import release_folders
+    from core.train.run_folder import RunFolderError, claim_run_folder
 
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -132,7 +135,7 @@ def test_class7_train_out_never_replaces_a_users_own_config_or_log(tmp_path, nam
         # a default name moves on to the next free one
         assert claim_run_folder(mine, resumed=False, default_name=True) == tmp_path / "mine-2"
     finally:
-        release_run_folders()
+        release_folders()
     assert (mine / name).read_text() == text
 
 
@@ -205,11 +208,12 @@ def test_class7_synth_force_never_writes_through_a_link_or_into_a_pipe(tmp_path,
 @pytest.mark.hardening("issue 14, class 7")
 def test_class7_a_run_file_that_is_a_pipe_is_named_not_called_missing(tmp_path):
     """``--resume R`` whose checkpoint.pt is a named pipe said 'no checkpoint.pt there'."""
-    from core.train.run_folder import RunFolderError, claim_run_folder, release_run_folders
+    from core.folder_lock import release_folders
+    from core.train.run_folder import RunFolderError, claim_run_folder
 
     run = tmp_path / "run"
     run.mkdir()
     os.mkfifo(run / "checkpoint.pt")
     with pytest.raises(RunFolderError, match=r"checkpoint\.pt is not a regular file \(a folder, pipe"):
         claim_run_folder(run, resumed=True, default_name=False)
-    release_run_folders()
+    release_folders()

@@ -198,7 +198,7 @@ def test_train_on_an_assignment_npy_pair(capsys, synth_folder, tmp_path):
 
 @pytest.mark.parametrize(
     "case", ["missing data", "no data", "bad mnist", "resume without checkpoint", "unreadable checkpoint"]
-)  # bad values of flags: tests/cli/test_argtypes.py (exit 2)
+)  # bad values of flags: tests/test_argtypes.py (exit 2)
 def test_runs_that_cannot_start_fail_in_one_line(case, capsys, tmp_path):
     (tmp_path / "empty-run").mkdir()
     (tmp_path / "bad-run").mkdir()

@@ -223,7 +223,7 @@ def test_switching_back_to_the_model_the_rows_came_from_does_not_ask_to_predict_
     qtbot, make_window, folder, baseline_model, tmp_path
 ):
     """Issue #24 item 24: "Predict again?" came after every switch, the way back included."""
-    from core.predict.onnx_model import onnx_path
+    from core.models.onnx_file import onnx_path
 
     window = make_window()
     open_and_wait(qtbot, window, folder)

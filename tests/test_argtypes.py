@@ -1,4 +1,4 @@
-"""core.cli.argtypes: every argument is checked before any work, the way argparse reports it.
+"""core.argtypes: every argument is checked before any work, the way argparse reports it.
 
 Each bad value must end the command with exit status 2 and an argparse-style line naming the
 flag and the range allowed, before a file is read or written. The whole matrix runs in this
