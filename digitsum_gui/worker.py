@@ -247,7 +247,9 @@ class PredictWorker(QObject):
                 # next batch and cancels the decoding it had queued ahead
         except Exception as exc:  # the model failed (not a file: those are error rows)
             deliver()  # the rows before the failure stay
-            self.error.emit(*_failure(f"Prediction stopped after {stats.done} of {total} rows: {exc}", exc))
+            # as the command line says it: the first line (CUDA errors run on), the type if no message
+            why = exception_line(exc, first_line=True)
+            self.error.emit(*_failure(f"Prediction stopped after {stats.done} of {total} rows: {why}", exc))
             return False
         deliver()
         return stats.done < total

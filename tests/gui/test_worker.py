@@ -172,3 +172,34 @@ def test_case13_the_model_failing_mid_run_is_shown_on_the_main_thread_and_contro
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         window.predict_action.trigger()
     assert len(window.table_model.rows) == 40 and visible_boxes(window) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (MemoryError(), "MemoryError"),
+        (RuntimeError("CUDA error: unknown\nCompile with TORCH_USE_CUDA_DSA"), "CUDA error: unknown"),
+    ],
+    ids=["no message", "lines of advice"],
+)
+def test_a_failure_is_said_as_the_command_line_says_it(
+    qtbot, settings, baseline_model, synth_folder, monkeypatch, error, said
+):
+    """The box's line is the exception's first line, or its type where it has no message (as
+    ``digitsum predict`` prints it); the whole traceback stays under Details."""
+    from core.inputs.images import read_image
+
+    monkeypatch.setattr(
+        "core.predict.predictor.Predictor", failing_on(read_image(synth_folder / "synth_00008.png"), error)
+    )
+    window = MainWindow(settings=settings, model_path=baseline_model, device="cpu", batch_size=8)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.model_changed, timeout=RUN_TIMEOUT_MS):
+        pass
+    assert run_folder(qtbot, window, synth_folder) is False
+    (box,) = [b for b in visible_boxes(window) if "Prediction stopped" in b.text()]
+    assert box.text() == f"Prediction stopped after 8 of 40 rows: {said}"
+    assert type(error).__name__ in box.detailedText()
+    close_boxes(window)
+    window.close()
