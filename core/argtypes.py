@@ -100,3 +100,15 @@ def seconds_in(text: str) -> float:
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"a time limit must be longer than 0, got {text!r}")
     return seconds
+
+
+def add_device_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--batch-size`` as prediction takes them: the same words in
+    ``digitsum predict``/``evaluate`` and in the app's ``digitsum-gui``."""
+    parser.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument(
+        "--batch-size",
+        type=int_in(1, MAX_BATCH),
+        default=None,
+        help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)",
+    )

@@ -18,7 +18,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from core import __version__
-from core.argtypes import MAX_BATCH, device_spec, int_in
+from core.argtypes import add_device_arguments
 from digitsum_gui import desktop
 
 ICON = desktop.ICON
@@ -33,13 +33,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", default=None, help="model file (default: the last one used, else the bundled resources/models model)"
     )
-    parser.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
-    parser.add_argument(
-        "--batch-size",
-        type=int_in(1, MAX_BATCH),
-        default=None,
-        help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)",
-    )
+    add_device_arguments(parser)
     parser.add_argument("--version", action="version", version=f"digitsum {__version__}")
     entry = parser.add_mutually_exclusive_group()
     entry.add_argument(

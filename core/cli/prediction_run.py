@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from core.argtypes import MAX_BATCH, MAX_WORKERS, device_spec, int_in
+from core.argtypes import MAX_WORKERS, add_device_arguments, int_in
 from core.errors import CommandError, exception_line
 from core.spec import SECOND_LOOK_BELOW
 
@@ -45,13 +45,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         "file's range, NaN or infinity is an error row of its own",
     )
     p.add_argument("--model", default=None, help="model file (default: the bundled resources/models model)")
-    p.add_argument("--device", default="auto", type=device_spec, help="auto, cpu, cuda or cuda:N (default: auto)")
-    p.add_argument(
-        "--batch-size",
-        type=int_in(1, MAX_BATCH),
-        default=None,
-        help=f"images per forward pass, 1 to {MAX_BATCH} (default: 64 CPU, 1024 CUDA)",
-    )
+    add_device_arguments(p)
     p.add_argument(
         "--workers",
         type=int_in(1, MAX_WORKERS),

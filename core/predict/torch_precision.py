@@ -15,24 +15,20 @@ import platform
 import torch
 from torch import nn
 
+from core.cpu import cpu_has_native_bf16
 from core.models.resnet import Bottleneck, ResNet50
 
 
 @functools.lru_cache(maxsize=1)
 def cpu_has_fast_bf16() -> bool:
-    """True where this CPU multiplies bf16 natively (AVX512-BF16 or AMX) and oneDNN uses it.
+    """True where this CPU multiplies bf16 natively (``core.cpu.cpu_has_native_bf16``) and oneDNN uses it.
 
     oneDNN also runs bf16 on plain AVX-512 by emulation, which is slower than fp32: only
-    native support counts. Read from /proc/cpuinfo (Linux); elsewhere we stay with fp32.
+    native support counts; elsewhere we stay with fp32.
     """
     if platform.machine().lower() not in ("x86_64", "amd64") or not torch.backends.mkldnn.is_available():
         return False
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return cpu_has_native_bf16() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 @torch.no_grad()
