@@ -119,6 +119,19 @@ def _add_model_args(g) -> None:
         "--init", default=None, metavar="MODEL", help="fine-tune from this model file; it is only read (default: none)"
     )
     g.add_argument(
+        "--distill",
+        default=None,
+        metavar="MODEL",
+        help="also learn this digits model's digit distributions where it reads the labels right, so a "
+        "fine-tune keeps what it read before; usually the --init model (default: none)",
+    )
+    g.add_argument(
+        "--distill-weight",
+        type=float_in(0),
+        default=1.0,
+        help="weight of --distill's term beside the labels' (default: 1.0)",
+    )
+    g.add_argument(
         "--compare",
         default=None,
         metavar="MODEL",

@@ -92,6 +92,8 @@ def train_one_epoch(state: TrainingState, data, epoch: int, args, ctx, reporter,
         with autocast(ctx.device, args.precision):
             sum_log_probs, digit_logits = state.step_model(x)
         loss = compute_loss(sum_log_probs, digit_logits, batch.sums, batch.digits)
+        if state.teacher is not None:  # --distill: and what the teacher reads right, as it reads it
+            loss = loss + args.distill_weight * state.teacher.loss(x, digit_logits, batch.sums, batch.digits)
         # backward, step, schedule, average
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()

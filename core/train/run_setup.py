@@ -26,7 +26,7 @@ from core.train.saver import CHECKPOINT_NAME
 
 # The flags --resume takes from this command, not from the checkpoint: this machine's and this session's.
 MACHINE_CHOICES = ("resume", "progress", "device", "threads", "precision", "compile", "time_limit", "onnx")
-PATH_FLAGS = ("mnist", "val_digits", "init", "compare")  # made absolute, as --data's files are
+PATH_FLAGS = ("mnist", "val_digits", "init", "distill", "compare")  # made absolute, as --data's files are
 
 
 def prepare_run(args: argparse.Namespace, ctx) -> tuple[argparse.Namespace, dict | None]:

@@ -42,6 +42,7 @@ from core.models.store import STOP_NAME
 from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT
 from core.train.args import get_args_parser
 from core.train.data_checks import load_training_data
+from core.train.distill import load_teacher
 from core.train.events import DoneEvent, ProgressReporter, StartEvent
 from core.train.loop import evaluate, run_epochs
 from core.train.optimizer import make_optimizer, make_schedule
@@ -74,6 +75,7 @@ def main(args) -> DoneEvent:
         optimizer = make_optimizer(model, args)
         state = TrainingState(model, optimizer, make_schedule(optimizer, args, steps * args.epochs))
         state.ema = moving_average(model, args.ema)
+        state.teacher = load_teacher(args, ctx)
         # restore (--resume): weights, optimizer, schedule, the best so far, the random streams
         saver = CheckpointSaver(run, _model_meta(args, data, init_saw_val), writes=ctx.is_main)
         start_epoch = 0

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from core.train.distill import Teacher
+
 
 @dataclass
 class TrainingState:
@@ -20,13 +22,14 @@ class TrainingState:
     ``model`` is the network itself, whose weights the optimizer steps and a checkpoint holds;
     ``step_model`` is the same network as the steps call it (wrapped for DDP, compiled; the
     model itself until ``script`` sets it). ``ema`` is the running average of ``--ema``, None
-    without it.
+    without it. ``teacher`` is the frozen model of ``--distill`` (``core.train.distill``), None without it.
     """
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     ema: AveragedModel | None = None
+    teacher: Teacher | None = None
     step_model: torch.nn.Module | None = None
 
     def __post_init__(self):
