@@ -300,7 +300,7 @@ class ModelsDialog(QDialog):
                 return False
         try:
             self.store.delete(m.path, self.current)
-        except (StoreError, OSError) as exc:
+        except StoreError as exc:
             show_error(self, "Cannot delete", str(exc))
             return False
         return True

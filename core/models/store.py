@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core import RESOURCES
-from core.errors import DigitsumError
+from core.errors import DigitsumError, reason
 
 DEFAULT_MODEL = RESOURCES / "models" / "digitsum-resnet50.safetensors"  # the bundled default model
 MODEL_NAME = "best.safetensors"
@@ -167,14 +167,23 @@ def list_models(root: str | os.PathLike, extra: tuple = ()) -> list[StoredModel]
 
 
 def delete_run(root: str | os.PathLike, model_path: str | os.PathLike, in_use: str | os.PathLike | None) -> None:
-    """Delete the run folder of ``model_path``; refuses the model in use and anything outside ``root``."""
+    """Delete the run folder of ``model_path``; refuses the model in use and anything outside ``root``.
+
+    Raises
+    ------
+    StoreError
+        Refused, or the folder could not be removed (one line, the OS's reason).
+    """
     model_path, root = Path(model_path), Path(root)
     if same_file(model_path, in_use):
         raise StoreError(f"{model_path.parent.name} is the model in use: switch to another one first")
     folder = model_path.parent.resolve()
     if folder.parent != root.resolve():
         raise StoreError(f"{model_path} is not a run of this model store; it is left alone")
-    shutil.rmtree(folder)
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:  # (a file the user cannot remove: some of the folder may be gone already)
+        raise StoreError(f"cannot delete {folder.name}: {reason(exc)}") from None
 
 
 def is_in_store(root: str | os.PathLike, path: str | os.PathLike) -> bool:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.durations import format_duration
+from core.errors import reason
 from core.models.store import next_run_folder, same_file
 from core.train.command import (
     LONG_CPU_RUN_S,
@@ -296,7 +297,7 @@ class TrainDialog(QDialog):
         try:
             self.form.stage(self.run_dir / "data")
         except OSError as exc:
-            self._show_failure(f"Cannot prepare the training data: {exc}")
+            self._show_failure(f"Cannot prepare the training data: {reason(exc)}")
             return False
         args = self.planned_args(self.run_dir)
         self.command.setPlainText(display_command(args))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QColor, QFont
 
+from core.errors import reason
 from core.spec import MAX_SUM  # torch-free: the GUI's start-up stays light
 from digitsum_gui import style
 
@@ -133,5 +134,5 @@ def save_true_sum(row: PredictionRow, labels: FolderLabels, value: object) -> st
     try:
         labels.set(row.file, total)
     except (WriteError, OSError, ValueError) as exc:
-        return f"The sum of {row.file} was not saved: {exc}"
+        return f"The sum of {row.file} was not saved: {reason(exc)}"
     return ""

@@ -1,9 +1,13 @@
 """Qt-free parts of the corrections loop: folder labels, the model store, the train command."""
 
+import os
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+from helpers.hostile import as_ordinary_user
 
 from core.files import WriteError
 from core.labels.folder_labels import FolderLabels, folder_key
@@ -180,3 +184,26 @@ def test_train_command_is_what_the_cli_takes():
         default_hyperparameters("resnet50", "digits", fine_tune=True)["lr"]
         < default_hyperparameters("resnet50", "digits", fine_tune=False)["lr"]
     )
+
+
+def test_a_run_folder_that_cannot_be_removed_is_one_line_and_stays(baseline_model):
+    """The OS's refusal becomes a StoreError the Manage Models box shows as is (root: as nobody)."""
+    root = Path(tempfile.mkdtemp(prefix="digitsum-store-"))  # outside root's 0700 pytest folders
+    try:
+        run = reserve_run_folder(root, "baseline", "sum", when=1_700_000_000)
+        shutil.copy(baseline_model, run / "best.safetensors")
+        os.chmod(run, 0o755)
+        os.chmod(root, 0o555)  # no entry of the store can be removed by an ordinary user
+
+        def attempt() -> str:
+            try:
+                delete_run(root, run / "best.safetensors", in_use=None)
+            except StoreError as exc:
+                return str(exc)
+            return "deleted"
+
+        assert as_ordinary_user(attempt) == f"cannot delete {run.name}: Permission denied"
+        assert (run / "best.safetensors").is_file()
+    finally:
+        os.chmod(root, 0o755)
+        shutil.rmtree(root)

@@ -61,3 +61,32 @@ def test_a_sum_from_labels_csv_is_not_called_a_correction_until_the_user_types_o
     window.table_model.undo_stack.undo()  # the folder's own sum again: its colour and words again
     assert looks(0)[:2] == (FROM_FOLDER_BACKGROUND, FROM_FOLDER_FOREGROUND)
     assert looks(0)[2].startswith("From the folder's labels.csv")
+
+
+def test_a_sum_that_cannot_be_saved_says_why_in_one_line():
+    """Neither the folder nor the corrections folder writable (root: as nobody): one line, the OS's reason."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from helpers.hostile import as_ordinary_user
+
+    from core.labels.folder_labels import FolderLabels
+    from digitsum_gui.table.true_sum import save_true_sum
+
+    base = Path(tempfile.mkdtemp(prefix="digitsum-ro-"))  # outside root's 0700 pytest folders
+    folder, corrections = base / "scans", base / "corrections"
+    try:
+        folder.mkdir(), corrections.mkdir()
+        for path in (base, folder, corrections):
+            os.chmod(path, 0o555)
+
+        def attempt() -> str:
+            return save_true_sum(PredictionRow("a.png", 5, 0.5), FolderLabels(folder, corrections), "7")
+
+        said = as_ordinary_user(attempt)
+        assert said.startswith("The sum of a.png was not saved: cannot write ") and said.endswith(": Permission denied")
+        assert "\n" not in said and "Errno" not in said
+    finally:
+        os.chmod(base, 0o755)
+        shutil.rmtree(base, ignore_errors=True)
