@@ -36,7 +36,7 @@ CALIBRATION_IMAGES, CALIBRATION_SEED = 256, 20261126
 OPSET = 18
 
 
-class ExportError(DigitsumError, RuntimeError):
+class OnnxExportError(DigitsumError, RuntimeError):
     """The ONNX file could not be made; ``str()`` is a one-line reason."""
 
 
@@ -189,7 +189,7 @@ def export_onnx(
 
     Raises
     ------
-    ExportError
+    OnnxExportError
         With a one-line reason: a missing package, or a step that failed.
     """
     from core.files import atomic_path
@@ -202,7 +202,7 @@ def export_onnx(
         import onnx  # noqa: F401  (the exporter and the quantizer both need it)
         import onnxscript  # noqa: F401
     except ImportError as exc:
-        raise ExportError(f"making an ONNX file needs {exc.name}: pip install 'digitsum[onnx]'") from None
+        raise OnnxExportError(f"making an ONNX file needs {exc.name}: pip install 'digitsum[onnx]'") from None
     sha256 = sha256 or file_sha256(model_path)
     model, info = load_model(model_path, "cpu")  # a broken model is its own error, before any note
     if announce is not None:
@@ -216,10 +216,10 @@ def export_onnx(
                 made = Path(tmp) / "int8.onnx"
                 quantize(fp32, made, calibration_images())
             _stamp(made, model_path, sha256, info, "int8" if int8 else "fp32")
-        except ExportError:
+        except OnnxExportError:
             raise
         except Exception as exc:
-            raise ExportError(f"{model_path.name}: ONNX export failed: {exception_line(exc)[:200]}") from None
+            raise OnnxExportError(f"{model_path.name}: ONNX export failed: {exception_line(exc)[:200]}") from None
         for target in [dest] + ([Path(fallback)] if fallback else []):
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -129,11 +129,11 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
                 return model, ""
     if not build:
         return None, ""
-    from core.models.onnx_export import ExportError, export_onnx  # torch and onnx: only when a file must be made
+    from core.models.onnx_export import OnnxExportError, export_onnx  # torch and onnx: only when a file must be made
 
     try:  # beside the model; where that cannot be written (a shared or read-only folder), the cache
         cache = cache_path(sha256)
         made = export_onnx(model_path, onnx_path(model_path), announce=announce, sha256=sha256, fallback=cache)
         return OnnxModel(made, threads), ""
-    except (ExportError, OnnxModelError, OSError) as exc:
+    except (OnnxExportError, OnnxModelError, OSError) as exc:
         return None, f"no int8 ONNX file, so torch runs the model: {exception_line(exc)}"

@@ -219,11 +219,11 @@ def _finish(args, saver: CheckpointSaver, stop: StopFlag, reporter, ctx, stopped
 
 def _onnx_of(model_path: Path) -> dict:
     """``{"onnx": its int8 ONNX file}``, or ``{"onnx_error": why not}``: the model stands either way."""
-    from core.models.onnx_export import ExportError, export_onnx
+    from core.models.onnx_export import OnnxExportError, export_onnx
 
     try:
         return {"onnx": str(export_onnx(model_path))}
-    except (ExportError, OSError) as exc:
+    except (OnnxExportError, OSError) as exc:
         return {"onnx_error": exception_line(exc)}
 
 
