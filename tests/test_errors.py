@@ -26,8 +26,16 @@ def core_error_classes() -> list[type]:
 def test_every_core_error_is_a_digitsum_error():
     classes = core_error_classes()
     names = {cls.__name__ for cls in classes}
-    expected = {"InputError", "ModelFileError", "ExportError", "OnnxExportError"}
-    assert expected | {"DeviceError", "TrainingError", "CommandError"} <= names
+    expected = {
+        "InputError",
+        "ModelFileError",
+        "ExportError",
+        "OnnxExportError",
+        "DeviceError",
+        "TrainingError",
+        "CommandError",
+    }
+    assert expected <= names
     assert [cls.__name__ for cls in classes if not issubclass(cls, DigitsumError)] == []
 
 
