@@ -42,6 +42,7 @@ class Batch:
     images: torch.Tensor  # (B, 1, 40, 168) float in [0, 1]
     sums: torch.Tensor  # (B,) int64
     digits: torch.Tensor  # (B, 4) int64, -1 where unknown
+    groups: torch.Tensor | None = None  # (B,) int64: validation only, the index into TrainData.val_groups
 
 
 class TrainData:
@@ -88,6 +89,7 @@ class TrainData:
         self.composer = None
         self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
         self.digit_split: str | None = None  # how composed digits were split: "writer", "index" or None (none)
+        self.val_groups: list[str] = []  # what each part of validation is: "labelled" or a layout (core.spec.LAYOUTS)
         self.synthetic_per_epoch, real, fingerprint = _read_specs(specs)
         val_parts = []
         self.real_train = None
@@ -95,7 +97,7 @@ class TrainData:
             self.real_train, real_val, digest = self._split_real(real, val_fraction)
             fingerprint.append(digest)
             if real_val is not None:
-                val_parts.append(real_val)
+                val_parts.append(self._val_group(real_val, "labelled"))
         if self.synthetic_per_epoch:
             train_bank, val_bank, val_layouts = self._synthetic_banks(mnist, val_digits, fingerprint)
             self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
@@ -149,8 +151,14 @@ class TrainData:
         for i, layout in enumerate(val_layouts):
             count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
             images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
-            parts.append(Batch(images, digits.sum(1), digits))
+            parts.append(self._val_group(Batch(images, digits.sum(1), digits), layout))
         return parts
+
+    def _val_group(self, part: Batch, name: str) -> Batch:
+        """``part`` of the validation set, tagged as group ``name`` (its accuracy is reported apart)."""
+        part.groups = torch.full_like(part.sums, len(self.val_groups))
+        self.val_groups.append(name)
+        return part
 
     def _to_device(self, images, sums, digits) -> Batch:
         x = torch.from_numpy(images).to(self.device).unsqueeze(1)  # uint8 (N, 1, 40, 168): 4x less memory
@@ -202,7 +210,7 @@ class TrainData:
             sl = slice(start, min(n, start + batch_size))
             images = self.val.images[sl]
             images = images.float() / 255.0 if images.dtype == torch.uint8 else images
-            yield Batch(images, self.val.sums[sl], self.val.digits[sl])
+            yield Batch(images, self.val.sums[sl], self.val.digits[sl], self.val.groups[sl])
 
 
 def _read_specs(specs) -> tuple[int, list, list[str]]:
@@ -300,4 +308,9 @@ def without_strangers(bank: DigitBank) -> DigitBank:
 
 def _concat(parts) -> Batch:
     as_float = [p.images.float() / 255.0 if p.images.dtype == torch.uint8 else p.images for p in parts]
-    return Batch(torch.cat(as_float), torch.cat([p.sums for p in parts]), torch.cat([p.digits for p in parts]))
+    return Batch(
+        torch.cat(as_float),
+        torch.cat([p.sums for p in parts]),
+        torch.cat([p.digits for p in parts]),
+        torch.cat([p.groups for p in parts]),
+    )

@@ -23,6 +23,7 @@ class Metrics(TypedDict, total=False):
     val_acc: float
     val_images: int
     val_digit_acc: float  # only where digits are known
+    val_acc_by_part: dict[str, float]  # each part of a mixed validation set: a layout of composed images, "labelled"
     epoch: int  # in ``done``: the best epoch
     train_loss: float
     partial: bool  # in ``done``: the best epoch was cut short by a stop
@@ -185,6 +186,8 @@ class ProgressReporter:
         if self._bar is not None:
             self._bar.n = done
             text = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float))
+            if "val_acc_by_part" in event:  # val_acc by layout: the curve to watch when a fine-tune may forget one
+                text += " (" + ", ".join(f"{k} {v:.4f}" for k, v in event["val_acc_by_part"].items()) + ")"
             self._bar.write(f"epoch {event['epoch']}/{event['epochs']}: {text}", file=sys.stderr)
 
     def done(self, event: DoneEvent) -> None:

@@ -141,22 +141,32 @@ def compute_loss(sum_log_probs, digit_logits, sums, digits):
 
 @torch.inference_mode()
 def evaluate(model, data, args, ctx) -> Metrics:
-    """Loss, exact-sum accuracy and per-digit accuracy on this run's validation set."""
+    """Loss, exact-sum accuracy and per-digit accuracy on this run's validation set, and the accuracy of each of
+    its parts (``data.val_groups``: the layouts of composed validation, labelled images) where it has several."""
     model.eval()
     counts = torch.zeros(5, device=ctx.device, dtype=torch.float64)  # n, loss sum, correct, digits right, digits known
+    parts = len(data.val_groups)
+    by_part = torch.zeros(2, parts, device=ctx.device, dtype=torch.float64)  # images, correct
     for batch in data.val_batches(args.batch_size * 2):
         with autocast(ctx.device, args.precision):
             sum_log_probs, digit_logits = model(batch.images.contiguous(memory_format=torch.channels_last))
+        right = sum_log_probs.argmax(1) == batch.sums
         counts[0] += len(batch.sums)
         counts[1] += compute_loss(sum_log_probs, digit_logits, batch.sums, batch.digits).double() * len(batch.sums)
-        counts[2] += (sum_log_probs.argmax(1) == batch.sums).sum()
+        counts[2] += right.sum()
+        by_part[0] += torch.bincount(batch.groups, minlength=parts)
+        by_part[1] += torch.bincount(batch.groups, weights=right.double(), minlength=parts)
         if digit_logits is not None:
             known = batch.digits >= 0
             counts[3] += ((digit_logits.argmax(-1) == batch.digits) & known).sum()
             counts[4] += known.sum()
-    counts = ctx.all_reduce_sum(counts)
+    counts, by_part = ctx.all_reduce_sum(counts), ctx.all_reduce_sum(by_part)
     n = max(counts[0].item(), 1)
     out = Metrics(val_loss=counts[1].item() / n, val_acc=counts[2].item() / n, val_images=int(counts[0].item()))
     if counts[4] > 0:
         out["val_digit_acc"] = counts[3].item() / counts[4].item()
+    if parts > 1:  # (one part: val_acc says it)
+        out["val_acc_by_part"] = {
+            name: right / max(seen, 1) for name, (seen, right) in zip(data.val_groups, by_part.T.tolist(), strict=True)
+        }
     return out

@@ -510,6 +510,13 @@ def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
     assert evs[0]["val_images"] == 32
     _, info = load_model(tmp_path / "r" / "best.safetensors")
     assert info.meta["digit_split"] == "writer" and "validation from" in info.meta["data"]
+    # each layout's accuracy apart (11, 11 and 10 of the 32 images), val_acc their weighted mean
+    epoch = next(e for e in evs if e["event"] == "epoch")
+    by_part = epoch["val_acc_by_part"]
+    assert list(by_part) == ["synth", "grid", "touch"] and all(0 <= a <= 1 for a in by_part.values())
+    weighted = (11 * by_part["synth"] + 11 * by_part["grid"] + 10 * by_part["touch"]) / 32
+    assert epoch["val_acc"] == pytest.approx(weighted)
+    assert info.meta["metrics"]["val_acc_by_part"] == by_part
 
 
 def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(monkeypatch, capsys):
