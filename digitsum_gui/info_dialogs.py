@@ -86,7 +86,10 @@ def model_info_markdown(summary: ModelSummary | None) -> str:
     if metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
         for key, value in metrics.items():
-            shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+            if isinstance(value, dict):  # val_acc_by_part
+                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items())
+            else:
+                shown = f"{value:.4f}" if isinstance(value, float) else str(value)
             lines.append(f"| {key} | {shown} |")
     if meta.get("command"):
         lines += ["", "## Training command", "", f"    {meta.pop('command')}"]

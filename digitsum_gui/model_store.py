@@ -95,9 +95,12 @@ class ModelStore(QObject):
         return list_models(self.runs_dir, tuple(extra))
 
     def delete(self, model_path: str | os.PathLike, in_use: str | os.PathLike | None) -> None:
-        """Delete a run (raises ``core.models.store.StoreError`` for the model in use or a foreign file)."""
-        delete_run(self.runs_dir, model_path, in_use)
-        self.changed.emit()
+        """Delete a run (raises ``core.models.store.StoreError`` for the model in use, a foreign file, a folder
+        that could not be removed)."""
+        try:
+            delete_run(self.runs_dir, model_path, in_use)
+        finally:  # a removal that failed halfway may have taken the model file already: the lists look again
+            self.changed.emit()
 
     def notify_changed(self) -> None:
         self.changed.emit()

@@ -14,7 +14,7 @@ import math
 
 from core.errors import DigitsumError
 
-MAX_DEPTH = 32  # nesting of lists and mappings (ours: 2); deeper JSON is an attack, not a model
+MAX_DEPTH = 32  # nesting of lists and mappings (ours: 3); deeper JSON is an attack, not a model
 # figures the readers format as numbers (``ModelInfo.metric``, the window's tables)
 NUMBER_METRICS = (
     "val_acc",

@@ -31,7 +31,7 @@ STOP_NAME = "STOP"
 
 
 class StoreError(DigitsumError, ValueError):
-    """A store operation that is refused; ``str()`` is a one-line reason."""
+    """A store operation that is refused or failed; ``str()`` is a one-line reason."""
 
 
 @dataclass

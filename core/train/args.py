@@ -127,7 +127,7 @@ def _add_model_args(g) -> None:
     )
     g.add_argument(
         "--distill-weight",
-        type=float_in(0),
+        type=float_in(0, low_open=True),
         default=1.0,
         help="weight of --distill's term beside the labels' (default: 1.0)",
     )

@@ -42,7 +42,7 @@ class Batch:
     images: torch.Tensor  # (B, 1, 40, 168) float in [0, 1]
     sums: torch.Tensor  # (B,) int64
     digits: torch.Tensor  # (B, 4) int64, -1 where unknown
-    groups: torch.Tensor | None = None  # (B,) int64: validation only, the index into TrainData.val_groups
+    groups: torch.Tensor | None = None  # (B,) int64, validation's: which of TrainData.val_groups each image is
 
 
 class TrainData:
@@ -89,20 +89,20 @@ class TrainData:
         self.composer = None
         self.notes: list[str] = []  # one-line remarks for the user (e.g. a split by index)
         self.digit_split: str | None = None  # how composed digits were split: "writer", "index" or None (none)
-        self.val_groups: list[str] = []  # what each part of validation is: "labelled" or a layout (core.spec.LAYOUTS)
         self.synthetic_per_epoch, real, fingerprint = _read_specs(specs)
-        val_parts = []
+        val_parts = []  # (name, Batch): "labelled", or the layout of composed images
         self.real_train = None
         if real:
             self.real_train, real_val, digest = self._split_real(real, val_fraction)
             fingerprint.append(digest)
             if real_val is not None:
-                val_parts.append(self._val_group(real_val, "labelled"))
+                val_parts.append(("labelled", real_val))
         if self.synthetic_per_epoch:
             train_bank, val_bank, val_layouts = self._synthetic_banks(mnist, val_digits, fingerprint)
             self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
             val_parts += self._composed_validation(val_bank, val_layouts, val_synthetic)
-        self.val = _concat(val_parts) if val_parts else None
+        self.val = _concat([part for _, part in val_parts]) if val_parts else None
+        self.val_groups = [name for name, _ in val_parts]
         self.fingerprint = "; ".join(fingerprint)
 
     def _split_real(self, real, val_fraction: float) -> tuple[Batch, Batch | None, str]:
@@ -142,23 +142,19 @@ class TrainData:
         except BankError as exc:
             raise DataSpecError(f"synthetic data: {exc}") from None
 
-    def _composed_validation(self, val_bank: DigitBank, val_layouts, val_synthetic: int) -> list[Batch]:
-        """``val_synthetic`` images composed once from ``val_bank``, an equal share in each layout."""
+    def _composed_validation(self, val_bank: DigitBank, val_layouts, val_synthetic: int) -> list[tuple[str, Batch]]:
+        """``val_synthetic`` images composed once from ``val_bank``, an equal share in each layout (named)."""
         # the validation images are composed at once, as float32 on the device
         require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
         g = torch.Generator(self.device).manual_seed(self.seed + 7919)
         parts = []
         for i, layout in enumerate(val_layouts):
             count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
+            if not count:  # (--val-size 2 across three layouts)
+                continue
             images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
-            parts.append(self._val_group(Batch(images, digits.sum(1), digits), layout))
+            parts.append((layout, Batch(images, digits.sum(1), digits)))
         return parts
-
-    def _val_group(self, part: Batch, name: str) -> Batch:
-        """``part`` of the validation set, tagged as group ``name`` (its accuracy is reported apart)."""
-        part.groups = torch.full_like(part.sums, len(self.val_groups))
-        self.val_groups.append(name)
-        return part
 
     def _to_device(self, images, sums, digits) -> Batch:
         x = torch.from_numpy(images).to(self.device).unsqueeze(1)  # uint8 (N, 1, 40, 168): 4x less memory
@@ -307,10 +303,11 @@ def without_strangers(bank: DigitBank) -> DigitBank:
 
 
 def _concat(parts) -> Batch:
+    """The validation parts as one batch, each image's ``groups`` the index of its part."""
     as_float = [p.images.float() / 255.0 if p.images.dtype == torch.uint8 else p.images for p in parts]
     return Batch(
         torch.cat(as_float),
         torch.cat([p.sums for p in parts]),
         torch.cat([p.digits for p in parts]),
-        torch.cat([p.groups for p in parts]),
+        torch.cat([torch.full_like(p.sums, i) for i, p in enumerate(parts)]),
     )

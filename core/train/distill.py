@@ -1,6 +1,6 @@
 """``--distill MODEL``: keep what a model already reads while it learns something new.
 
-    teacher = load_teacher(args.distill, args, ctx)
+    teacher = load_teacher(args, ctx)   # args.distill: the model file
     loss = loss + args.distill_weight * teacher.loss(x, digit_logits, batch.sums, batch.digits)
 
 A fine-tune aimed at one weakness (touching neighbours) trades away a little of everything else:
@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from core.devices import autocast
 from core.errors import TrainingError
 from core.models.checkpoint import ModelFileError, load_model
+from core.models.info import ModelInfo
 
 TEMPERATURE = 2.0  # softens both distributions, so the teacher's second choices teach too (Hinton et al. 2015)
 
@@ -30,12 +31,15 @@ class Teacher:
     ----------
     model : torch.nn.Module
         A digits-head network, in eval mode (its own batch-norm statistics), on the run's device.
+    info : core.models.info.ModelInfo
+        Its file's description (name, metadata).
     precision : str
         The run's precision, for the teacher's forward pass too.
     """
 
-    def __init__(self, model: torch.nn.Module, precision: str):
+    def __init__(self, model: torch.nn.Module, info: ModelInfo, precision: str):
         self.model = model.eval().requires_grad_(False)
+        self.info = info
         self.precision = precision
 
     def loss(
@@ -61,7 +65,7 @@ class Teacher:
         right = teacher_sum_log_probs.argmax(1) == sums
         right &= ((teacher_logits.argmax(-1) == digits) | (digits < 0)).all(1)
         if not right.any():
-            return digit_logits.sum() * 0.0  # (keeps the graph: every rank's backward stays the same shape)
+            return digit_logits.sum() * 0.0  # (a zero with the graph: backward takes it alone too)
         student = F.log_softmax(digit_logits[right].float() / TEMPERATURE, dim=-1)
         target = F.log_softmax(teacher_logits[right].float() / TEMPERATURE, dim=-1)
         kl = F.kl_div(student, target, log_target=True, reduction="none").sum(-1)  # (rows, 4)
@@ -81,9 +85,9 @@ def load_teacher(args, ctx) -> Teacher | None:
     if args.head != "digits":
         raise TrainingError(f"--distill teaches digit distributions; a {args.arch}/{args.head} model has none")
     try:
-        model, info = load_model(args.distill, "cpu")
+        model, info = load_model(args.distill, ctx.device)
     except ModelFileError as exc:
         raise TrainingError(f"--distill: {exc}") from None
     if info.head != "digits":
         raise TrainingError(f"--distill {info.name} is a {info.arch}/{info.head} model; it must read digits")
-    return Teacher(model.to(ctx.device).to(memory_format=torch.channels_last), args.precision)
+    return Teacher(model.to(memory_format=torch.channels_last), info, args.precision)

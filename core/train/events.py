@@ -187,7 +187,7 @@ class ProgressReporter:
             self._bar.n = done
             text = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float))
             if "val_acc_by_part" in event:  # val_acc by layout: the curve to watch when a fine-tune may forget one
-                text += " (" + ", ".join(f"{k} {v:.4f}" for k, v in event["val_acc_by_part"].items()) + ")"
+                text += ", val_acc by part: " + ", ".join(f"{k} {v:.4f}" for k, v in event["val_acc_by_part"].items())
             self._bar.write(f"epoch {event['epoch']}/{event['epochs']}: {text}", file=sys.stderr)
 
     def done(self, event: DoneEvent) -> None:

@@ -145,7 +145,7 @@ def evaluate(model, data, args, ctx) -> Metrics:
     its parts (``data.val_groups``: the layouts of composed validation, labelled images) where it has several."""
     model.eval()
     counts = torch.zeros(5, device=ctx.device, dtype=torch.float64)  # n, loss sum, correct, digits right, digits known
-    parts = len(data.val_groups)
+    parts = len(data.val_groups) if len(data.val_groups) > 1 else 0  # (one part: val_acc says it)
     by_part = torch.zeros(2, parts, device=ctx.device, dtype=torch.float64)  # images, correct
     for batch in data.val_batches(args.batch_size * 2):
         with autocast(ctx.device, args.precision):
@@ -154,19 +154,19 @@ def evaluate(model, data, args, ctx) -> Metrics:
         counts[0] += len(batch.sums)
         counts[1] += compute_loss(sum_log_probs, digit_logits, batch.sums, batch.digits).double() * len(batch.sums)
         counts[2] += right.sum()
-        by_part[0] += torch.bincount(batch.groups, minlength=parts)
-        by_part[1] += torch.bincount(batch.groups, weights=right.double(), minlength=parts)
+        if parts:
+            by_part[0] += torch.bincount(batch.groups, minlength=parts)
+            by_part[1] += torch.bincount(batch.groups, weights=right.double(), minlength=parts)
         if digit_logits is not None:
             known = batch.digits >= 0
             counts[3] += ((digit_logits.argmax(-1) == batch.digits) & known).sum()
             counts[4] += known.sum()
-    counts, by_part = ctx.all_reduce_sum(counts), ctx.all_reduce_sum(by_part)
+    counts = ctx.all_reduce_sum(counts)
     n = max(counts[0].item(), 1)
     out = Metrics(val_loss=counts[1].item() / n, val_acc=counts[2].item() / n, val_images=int(counts[0].item()))
     if counts[4] > 0:
         out["val_digit_acc"] = counts[3].item() / counts[4].item()
-    if parts > 1:  # (one part: val_acc says it)
-        out["val_acc_by_part"] = {
-            name: right / max(seen, 1) for name, (seen, right) in zip(data.val_groups, by_part.T.tolist(), strict=True)
-        }
+    if parts:
+        seen, right = ctx.all_reduce_sum(by_part).tolist()
+        out["val_acc_by_part"] = {name: r / n for name, n, r in zip(data.val_groups, seen, right, strict=True)}
     return out

@@ -67,7 +67,7 @@ def main(args) -> DoneEvent:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
         # model, in the run's precision
-        model, init_saw_val = _make_model(args, data, ctx)
+        model, saw_val = _make_model(args, data, ctx)
         if args.precision == "auto":
             args.precision = choose_precision(model, ctx)
         # optimizer, schedule, moving average
@@ -76,8 +76,10 @@ def main(args) -> DoneEvent:
         state = TrainingState(model, optimizer, make_schedule(optimizer, args, steps * args.epochs))
         state.ema = moving_average(model, args.ema)
         state.teacher = load_teacher(args, ctx)
+        if state.teacher is not None:
+            saw_val |= _saw_validation_writers("--distill", state.teacher.info, data, args, ctx)
         # restore (--resume): weights, optimizer, schedule, the best so far, the random streams
-        saver = CheckpointSaver(run, _model_meta(args, data, init_saw_val), writes=ctx.is_main)
+        saver = CheckpointSaver(run, _model_meta(args, data, saw_val), writes=ctx.is_main)
         start_epoch = 0
         if checkpoint is not None:
             start_epoch, saver.best = restore_checkpoint(checkpoint, state)
@@ -136,19 +138,26 @@ def _make_model(args, data, ctx) -> tuple[torch.nn.Module, bool]:
         raise TrainingError(
             f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
         )
-    # the shipped model (and anything tuned from it) trained on digits chosen by index, every
-    # training writer's included: fine-tuning cannot make it unsee this run's validation writers
-    # (MNIST's test writers, --val-digits, were never trained on by any model of this project)
-    init_split = init_info.meta.get("digit_split")
-    init_saw_val = data.digit_split == "writer" and not args.val_digits and init_split != "writer"
-    if init_saw_val and ctx.is_main:
+    init_saw_val = _saw_validation_writers("--init", init_info, data, args, ctx)
+    return model.to(ctx.device).to(memory_format=torch.channels_last), init_saw_val
+
+
+def _saw_validation_writers(flag: str, info, data, args, ctx) -> bool:
+    """Whether the model of ``flag`` (``--init``, ``--distill``) has seen this run's validation writers; said once.
+
+    The shipped model (and anything tuned from it) trained on digits chosen by index, every
+    training writer's included: a run that starts from it or learns from it cannot make it unsee
+    them (MNIST's test writers, ``--val-digits``, were never trained on by any model of this project).
+    """
+    saw = data.digit_split == "writer" and not args.val_digits and info.meta.get("digit_split") != "writer"
+    if saw and ctx.is_main:
         print(
-            f"digitsum train: note: --init {init_info.name} was not trained with digits split by writer: "
+            f"digitsum train: note: {flag} {info.name} was not trained with digits split by writer: "
             "it has seen this run's validation writers, so its validation figures overstate a stranger's "
             "hand (--val-digits with MNIST's test writers does not)",
             file=sys.stderr,
         )
-    return model.to(ctx.device).to(memory_format=torch.channels_last), init_saw_val
+    return saw
 
 
 def _model_meta(args, data, init_saw_val: bool) -> dict:

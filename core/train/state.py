@@ -1,4 +1,5 @@
-"""What a run trains and saves: the model, its optimizer and schedule, and the weights' moving average.
+"""What a run trains and saves (the model, its optimizer and schedule, the weights' moving average) and the
+frozen teacher of ``--distill`` it learns from.
 
 state = TrainingState(model, optimizer, scheduler, ema)
 state.step_model = torch.compile(ctx.wrap(model))   # what the training steps call
@@ -17,7 +18,7 @@ from core.train.distill import Teacher
 
 @dataclass
 class TrainingState:
-    """The objects a training step changes, and the views of them the loop needs.
+    """The objects a training step changes, the views of them the loop needs, and the teacher it reads.
 
     ``model`` is the network itself, whose weights the optimizer steps and a checkpoint holds;
     ``step_model`` is the same network as the steps call it (wrapped for DDP, compiled; the

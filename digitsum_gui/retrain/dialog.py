@@ -297,7 +297,8 @@ class TrainDialog(QDialog):
         try:
             self.form.stage(self.run_dir / "data")
         except OSError as exc:
-            self._show_failure(f"Cannot prepare the training data: {reason(exc)}")
+            where = exc.filename or self.run_dir
+            self._show_failure(f"Cannot prepare the training data: {where}: {reason(exc)}")
             return False
         args = self.planned_args(self.run_dir)
         self.command.setPlainText(display_command(args))

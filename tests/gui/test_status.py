@@ -164,6 +164,9 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
     )
     assert text.index("writers it never saw") < text.index("validation (")  # the stranger figure leads
     assert f"{metrics['val_acc']:.1%} of {metrics['val_images']:,} images" in text
+    # a mixed validation set's parts, one row of figures
+    summary.meta["metrics"] = {**metrics, "val_acc_by_part": {"synth": 0.991234, "grid": 0.98, "touch": 0.95}}
+    assert "| val_acc_by_part | synth 0.9912, grid 0.9800, touch 0.9500 |" in model_info_markdown(summary)
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,8 @@ def _one_thread(one_torch_thread):
 @pytest.fixture(scope="module")
 def teacher_and_batch(digits_model):
     """The shipped model as a teacher, four images, and its own readings of them as labels."""
-    model, _ = load_model(digits_model)
-    teacher = Teacher(model, "fp32")
+    model, info = load_model(digits_model)
+    teacher = Teacher(model, info, "fp32")
     x = torch.rand(4, 1, 40, 168, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         sum_log_probs, digit_logits = model(x)
@@ -68,6 +68,9 @@ def test_distill_trains_and_reads_the_teacher_only(digits_model, capsys, tmp_pat
     assert evs[-1]["event"] == "done" and sha256(digits_model) == before
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert "--distill" in info.meta["command"]
+    # the shipped model learned from every training writer: as a teacher too, it has seen the validation writers
+    assert "--distill digits.safetensors was not trained with digits split by writer" in err
+    assert info.meta["digit_split"] == "writer, from an --init that was not"
 
 
 def test_a_teacher_that_reads_no_digits_is_refused_in_one_line(baseline_model, digits_model, capsys, tmp_path):
@@ -81,3 +84,6 @@ def test_a_teacher_that_reads_no_digits_is_refused_in_one_line(baseline_model, d
     status = train_cli([*RESNET_TINY, "--distill", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "c")])
     err = capsys.readouterr().err
     assert status == 1 and len(err.strip().splitlines()) == 1 and err.startswith("digitsum train: error: --distill: ")
+    with pytest.raises(SystemExit):  # a weight of 0 would run the teacher for nothing
+        train_cli([*RESNET_TINY, "--distill", str(digits_model), "--distill-weight", "0"])
+    assert "--distill-weight: must be a finite number > 0" in capsys.readouterr().err

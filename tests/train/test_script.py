@@ -517,6 +517,12 @@ def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
     weighted = (11 * by_part["synth"] + 11 * by_part["grid"] + 10 * by_part["touch"]) / 32
     assert epoch["val_acc"] == pytest.approx(weighted)
     assert info.meta["metrics"]["val_acc_by_part"] == by_part
+    # a layout with no validation image (2 images, three layouts) is left out, not composed nor reported as 0
+    status, evs, err = train(
+        capsys, *TINY, *BASELINE, "--val-digits", tmp_path / "select.npz", "--val-size", "2", "--out", tmp_path / "r2"
+    )
+    assert status == 0, err
+    assert list(next(e for e in evs if e["event"] == "epoch")["val_acc_by_part"]) == ["synth", "grid"]
 
 
 def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(monkeypatch, capsys):
