@@ -86,15 +86,18 @@ def model_info_markdown(summary: ModelSummary | None) -> str:
     if metrics:
         lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
         for key, value in metrics.items():
-            if isinstance(value, dict):  # val_acc_by_part
-                shown = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items())
-            else:
-                shown = f"{value:.4f}" if isinstance(value, float) else str(value)
-            lines.append(f"| {key} | {shown} |")
+            lines.append(f"| {key} | {_metric_text(value)} |")
     if meta.get("command"):
         lines += ["", "## Training command", "", f"    {meta.pop('command')}"]
     lines += ["", "## All metadata", "", "```", json.dumps(summary.meta, indent=2, default=str), "```"]
     return "\n".join(lines)
+
+
+def _metric_text(value: object) -> str:
+    """A metric as Model Info's table shows it: a figure to 4 places, a mapping (``val_acc_by_part``) as its pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_metric_text(v)}" for k, v in value.items())
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def planned_epochs(command: object) -> int | None:

@@ -167,6 +167,6 @@ def evaluate(model, data, args, ctx) -> Metrics:
     if counts[4] > 0:
         out["val_digit_acc"] = counts[3].item() / counts[4].item()
     if parts:
-        seen, right = ctx.all_reduce_sum(by_part).tolist()
-        out["val_acc_by_part"] = {name: r / n for name, n, r in zip(data.val_groups, seen, right, strict=True)}
+        images, correct = ctx.all_reduce_sum(by_part).tolist()
+        out["val_acc_by_part"] = {g: c / i for g, i, c in zip(data.val_groups, images, correct, strict=True)}
     return out

@@ -160,7 +160,7 @@ def _saw_validation_writers(flag: str, info, data, args, ctx) -> bool:
     return saw
 
 
-def _model_meta(args, data, init_saw_val: bool) -> dict:
+def _model_meta(args, data, saw_val: bool) -> dict:
     """What the model file says of the run that made it (``core.models.checkpoint.save_model``'s metadata)."""
     return {
         "command": getattr(args, "command", None),
@@ -168,8 +168,8 @@ def _model_meta(args, data, init_saw_val: bool) -> dict:
         "seed": args.seed,
         "init": args.init,
         "train_images_per_epoch": data.train_size,
-        # "writer": validation and held-out writers never trained on, by this run or its --init
-        "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if init_saw_val else data.digit_split,
+        # "writer": validation and held-out writers never trained on, by this run, its --init or its --distill
+        "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if saw_val else data.digit_split,
     }
 
 
