@@ -33,6 +33,13 @@ def test_training_knows_exactly_the_registered_models():
             model.recipe
         )
         assert resolve_recipe(parser.parse_args(["--arch", arch, "--head", head, "--lr", "0.25"])).lr == 0.25
+        # from a model that works (--init): the fine-tuning recipe, as the Retrain dialog's (a given flag still wins)
+        tuned = resolve_recipe(parser.parse_args(["--arch", arch, "--head", head, "--init", "m.safetensors"]))
+        assert (tuned.lr, tuned.epochs) == (model.recipe.lr / 10, min(3, model.recipe.epochs))
+        assert tuned.batch_size == model.recipe.batch_size
+        given = ["--arch", arch, "--head", head, "--init", "m.safetensors", "--lr", "0.25", "--epochs", "9"]
+        chosen = resolve_recipe(parser.parse_args(given))
+        assert (chosen.lr, chosen.epochs) == (0.25, 9)
     assert resolve_recipe(parser.parse_args(["--arch", "baseline"])).head == "sum"  # its first head
 
 

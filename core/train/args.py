@@ -141,7 +141,12 @@ def _add_model_args(g) -> None:
 
 
 def _add_schedule_args(g) -> None:
-    g.add_argument("--epochs", type=int_in(1), default=None, help=f"epochs (default: {recipe_defaults('epochs')})")
+    g.add_argument(
+        "--epochs",
+        type=int_in(1),
+        default=None,
+        help=f"epochs (default: {recipe_defaults('epochs')}; with --init at most 3)",
+    )
     g.add_argument(
         "--batch-size",
         type=int_in(1, MAX_BATCH),
@@ -152,7 +157,7 @@ def _add_schedule_args(g) -> None:
         "--lr",
         type=float_in(0, low_open=True),
         default=None,
-        help=f"peak learning rate (default: {recipe_defaults('lr')})",
+        help=f"peak learning rate (default: {recipe_defaults('lr')}; with --init a tenth of it)",
     )
     g.add_argument(
         "--weight-decay",

@@ -56,16 +56,19 @@ def prepare_run(args: argparse.Namespace, ctx) -> tuple[argparse.Namespace, dict
 
 
 def resolve_recipe(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill the flags left at None from the recipe of the chosen model (``core.spec.MODELS``)."""
+    """Fill the flags left at None from the recipe of the chosen model (``core.spec.MODELS``); with ``--init``,
+    from its fine-tuning recipe (``Recipe.for_fine_tuning``: a tenth of the learning rate, at most three
+    epochs), as the Retrain dialog does: the from-scratch rate would undo the model it starts from."""
     if args.head is None:
         heads = heads_of(args.arch)
         args.head = heads[0] if heads else "digits"  # an unknown arch is refused just below, by name
     model = MODELS.get((args.arch, args.head))
     if model is None:
         raise TrainingError(f"no recipe for {args.arch}/{args.head}; the baseline CNN has only the sum head")
+    recipe = model.recipe.for_fine_tuning() if args.init else model.recipe
     for name in Recipe.FLAGS:
         if getattr(args, name) is None:
-            setattr(args, name, getattr(model.recipe, name))
+            setattr(args, name, getattr(recipe, name))
     if args.epochs < 1 or args.batch_size < 1:
         raise TrainingError("--epochs and --batch-size must be at least 1")
     args.optimizer, args.schedule = model.recipe.optimizer, model.recipe.schedule
