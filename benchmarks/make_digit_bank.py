@@ -9,8 +9,14 @@ model card's stranger figures were measured on; and seeded samples of the traini
 digits (validation and training sides of ``core.synth.bank.writer_split``), for what the Retrain
 dialog and ``digitsum train`` compose without ``--mnist`` (``core.train.datasets.split_bank`` never
 lets them use a stranger's digit). Each digit keeps its MNIST index (a test digit: 60,000 + its
-row in the public test file) and writer ID. Digits from MNIST (LeCun, Cortes, Burges; CC BY-SA 3.0), writers
-from QMNIST (Yadav and Bottou; BSD): see resources/DATA_NOTICE.md.
+row in the public test file) and writer ID. Digits from MNIST (LeCun, Cortes, Burges; CC BY-SA
+3.0), writers from QMNIST (Yadav and Bottou; BSD): see resources/DATA_NOTICE.md.
+
+    python benchmarks/make_digit_bank.py ../shared/data/mnist-train.npz ../shared/data/mnist-test-public.npz \
+        --selection .data/strangers-select.npz
+
+writes instead the *selection* half, every digit of it: the ``--val-digits`` of a fine-tune and
+the bank of every selection figure in the model card (SELECTION.npz there).
 """
 
 import argparse
@@ -21,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from core.synth.bank import BUNDLED_BANK, load_bank, stranger_half, writer_split
+from core.synth.bank import BUNDLED_BANK, DigitBank, load_bank, stranger_half, writer_split
 
 MNIST_TRAIN_SIZE = 60000  # test digits are indexed after the training digits
 
@@ -33,10 +39,14 @@ def main():
     p.add_argument("--val", type=int, default=2000, help="validation writers' digits to keep (default: 2000)")
     p.add_argument("--train", type=int, default=6000, help="training writers' digits to keep (default: 6000)")
     p.add_argument("--out", default=str(BUNDLED_BANK), help="where to write (default: the bundled bank)")
+    p.add_argument("--selection", metavar="PATH", help="write the selection half's digits to PATH instead")
     args = p.parse_args()
     bank, test = load_bank(args.mnist), load_bank(args.strangers)
     if bank.writer is None or test.writer is None:
         sys.exit("both banks need their writer IDs (NAME-writers.npz beside each)")
+    if args.selection:
+        _save_selection(test.take(stranger_half(test.writer) == "select"), args.selection)
+        return
     report = test.take(stranger_half(test.writer) == "report")
     side = writer_split(bank.writer)
     rng = np.random.default_rng(0)
@@ -61,6 +71,13 @@ def main():
         f"wrote {len(report.y) + len(own.y)} digits to {args.out}: {len(report.y)} by "
         f"{len(np.unique(report.writer))} stranger writers (report half), {len(own.y)} by training writers"
     )
+
+
+def _save_selection(select: DigitBank, path: str) -> None:
+    """The selection half as a bank of its own: all strangers, indexed by their row in the public test file."""
+    y, writer = select.y.astype(np.uint8), select.writer.astype(np.int16)
+    np.savez_compressed(path, x=select.x, y=y, writer=writer, index=select.index, stranger=True)
+    print(f"wrote {len(y)} digits by {len(np.unique(writer))} stranger writers (selection half) to {path}")
 
 
 if __name__ == "__main__":
