@@ -33,8 +33,10 @@ SECOND_LOOK_BELOW = 0.9
 DOUBTFUL_BELOW = 0.98
 # A model file's ``digit_split`` (core/train/script.py): how the digits of its composed images were
 # split between training and validation: by "writer", by "index", or by writer in a run that
-# started from a model that was not (so the validation writers are not new to it).
+# started from (or learned from, --distill) a model that was not: the validation writers are
+# then not new to it.
 WRITER_SPLIT_FROM_UNSPLIT_INIT = "writer, from an --init that was not"
+WRITER_SPLIT_FROM_UNSPLIT_TEACHER = "writer, from a --distill model that was not"
 
 
 # What ``Recipe.optimizer`` and ``Recipe.schedule`` may name (core.train.optimizer builds them).

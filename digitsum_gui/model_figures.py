@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT
+from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT, WRITER_SPLIT_FROM_UNSPLIT_TEACHER
 
 # (metrics key, description key, count key, short name, long name), the most telling first
 KINDS = (
@@ -46,6 +46,9 @@ VALIDATION_WRITERS = {
     "writer": "its composed images by writers it never trained on",
     WRITER_SPLIT_FROM_UNSPLIT_INIT: (
         "its composed images by writers it never trained on, but the model it started from did"
+    ),
+    WRITER_SPLIT_FROM_UNSPLIT_TEACHER: (
+        "its composed images by writers it never trained on, but the model it learned from (--distill) did"
     ),
     "index": "its composed images of digits it never trained on, by writers it did",
 }

@@ -39,7 +39,7 @@ from core.folder_lock import release_folders
 from core.models.checkpoint import load_model
 from core.models.networks import build_model
 from core.models.store import STOP_NAME
-from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT
+from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT, WRITER_SPLIT_FROM_UNSPLIT_TEACHER
 from core.train.args import get_args_parser
 from core.train.data_checks import load_training_data
 from core.train.distill import load_teacher
@@ -67,7 +67,7 @@ def main(args) -> DoneEvent:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
         # model, in the run's precision
-        model, saw_val = _make_model(args, data, ctx)
+        model, init_saw_val = _make_model(args, data, ctx)
         if args.precision == "auto":
             args.precision = choose_precision(model, ctx)
         # optimizer, schedule, moving average
@@ -76,10 +76,11 @@ def main(args) -> DoneEvent:
         state = TrainingState(model, optimizer, make_schedule(optimizer, args, steps * args.epochs))
         state.ema = moving_average(model, args.ema)
         state.teacher = load_teacher(args, ctx)
-        if state.teacher is not None:
-            saw_val |= _saw_validation_writers("--distill", state.teacher.info, data, args, ctx)
+        teacher_saw_val = state.teacher is not None and _saw_validation_writers(
+            "--distill", state.teacher.info, data, args, ctx
+        )
         # restore (--resume): weights, optimizer, schedule, the best so far, the random streams
-        saver = CheckpointSaver(run, _model_meta(args, data, saw_val), writes=ctx.is_main)
+        saver = CheckpointSaver(run, _model_meta(args, data, init_saw_val, teacher_saw_val), writes=ctx.is_main)
         start_epoch = 0
         if checkpoint is not None:
             start_epoch, saver.best = restore_checkpoint(checkpoint, state)
@@ -160,8 +161,14 @@ def _saw_validation_writers(flag: str, info, data, args, ctx) -> bool:
     return saw
 
 
-def _model_meta(args, data, saw_val: bool) -> dict:
+def _model_meta(args, data, init_saw_val: bool, teacher_saw_val: bool) -> dict:
     """What the model file says of the run that made it (``core.models.checkpoint.save_model``'s metadata)."""
+    if init_saw_val:
+        digit_split = WRITER_SPLIT_FROM_UNSPLIT_INIT
+    elif teacher_saw_val:
+        digit_split = WRITER_SPLIT_FROM_UNSPLIT_TEACHER
+    else:
+        digit_split = data.digit_split
     return {
         "command": getattr(args, "command", None),
         "data": data.fingerprint,
@@ -169,7 +176,7 @@ def _model_meta(args, data, saw_val: bool) -> dict:
         "init": args.init,
         "train_images_per_epoch": data.train_size,
         # "writer": validation and held-out writers never trained on, by this run, its --init or its --distill
-        "digit_split": WRITER_SPLIT_FROM_UNSPLIT_INIT if saw_val else data.digit_split,
+        "digit_split": digit_split,
     }
 
 

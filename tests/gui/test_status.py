@@ -174,6 +174,7 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
     [
         ("writer", "; its composed images by writers it never trained on): "),
         ("writer, from an --init that was not", "never trained on, but the model it started from did): "),
+        ("writer, from a --distill model that was not", "but the model it learned from (--distill) did): "),
         ("index", "; its composed images of digits it never trained on, by writers it did): "),
         (None, "used to pick its best epoch): "),  # no composed digits, or a file from before the split
     ],
