@@ -8,7 +8,7 @@
 #
 # Data (../shared does not travel to the device; carry .data/gpu):
 #   mkdir -p .data/gpu && cp ../shared/data/mnist-train*.npz ../shared/data/mnist-test-public*.npz .data/gpu/
-# The default recipe, on the device (about 8 minutes of a 10-minute call on an H100):
+# The default recipe, on the device (about 7 minutes of a 10-minute call on an H100):
 #   bash benchmarks/gpu_train_default.sh
 # From scratch, writer-disjoint, no teacher:
 #   INIT= LR=2e-3 AUGMENT=0.5 EMA= bash benchmarks/gpu_train_default.sh
@@ -22,7 +22,7 @@ MNIST=${MNIST:-$DATA/mnist-train.npz}                # the training writers (wri
 STRANGERS=${STRANGERS:-$DATA/mnist-test-public.npz}  # the public test writers (writers file beside it)
 SHIPPED=resources/models/digitsum-resnet50.safetensors
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
-TRAIN_SECONDS=${TRAIN_SECONDS:-300}  # sizes the epochs from the probe; the run takes ~1.3x (validation, saves)
+TRAIN_SECONDS=${TRAIN_SECONDS:-240}  # sizes the epochs from the probe; the run takes ~1.3x (validation, saves)
 DEVICE=${DEVICE:-cuda}
 BS=${BS:-512}
 EPOCHS=${EPOCHS:-6}
