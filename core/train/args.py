@@ -132,6 +132,12 @@ def _add_model_args(g) -> None:
         help="weight of --distill's term beside the labels' (default: 1.0)",
     )
     g.add_argument(
+        "--freeze-bn",
+        action="store_true",
+        help="keep the batch-norm statistics of --init (or --pretrained) as they are: its layers normalise with "
+        "them while training too, and only their scale and shift learn (default: off)",
+    )
+    g.add_argument(
         "--compare",
         default=None,
         metavar="MODEL",
