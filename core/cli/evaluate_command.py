@@ -27,7 +27,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         Labels that cannot be read or match no input, a model that failed or gave NaN.
     """
     from core.errors import InputError
-    from core.labels.labels_csv import read_truth
+    from core.labels.labelled_set import read_truth
     from core.predict.rows import score
 
     try:

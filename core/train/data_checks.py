@@ -3,7 +3,7 @@
 ``core.train.datasets.TrainData`` builds the data; this adds what a run must refuse or report
 before it trains on it:
 
-- labelled files that could not be read (``core.labels.labels_csv.SkippedFilesWarning``): one note per
+- labelled files that could not be read (``core.labels.labelled_set.SkippedFilesWarning``): one note per
   data set with the count and the first few names;
 - no training images at all (``--val-fraction 1`` with labelled files only).
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import warnings
 
-from core.labels.labels_csv import SkippedFilesWarning
+from core.labels.labelled_set import SkippedFilesWarning
 from core.train.datasets import DataSpecError, TrainData
 
 

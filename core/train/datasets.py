@@ -238,9 +238,9 @@ def _synthetic_count(spec: str) -> int:
 
 
 def _read_labelled(spec: str):
-    """The labelled images of a folder or ``.npy`` spec (``core.labels.labels_csv.load_labelled``)."""
+    """The labelled images of a folder or ``.npy`` spec (``core.labels.labelled_set.load_labelled``)."""
     from core.errors import InputError
-    from core.labels.labels_csv import load_labelled
+    from core.labels.labelled_set import load_labelled
 
     try:
         return load_labelled(spec)

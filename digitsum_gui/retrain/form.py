@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from core.devices import gpu_status
 from core.errors import InputError
 from core.inputs.arrays import ARRAY_FORMATS, label_twin
-from core.labels.labels_csv import LABELS_NAME, labelled_count
+from core.labels.labelled_set import labelled_count
+from core.labels.labels_csv import LABELS_NAME
 from core.spec import ARCHS, heads_of
 from core.train.command import TrainOptions, default_hyperparameters, form_controls
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count

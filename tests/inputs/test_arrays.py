@@ -25,7 +25,7 @@ from PIL import Image
 from core.inputs.arrays import ARRAY_FORMATS, ArrayFormat, array_format, is_labels_name, label_twin
 from core.inputs.images import ImageReadError
 from core.inputs.listing import InputError, list_inputs, load_item
-from core.labels.labels_csv import labelled_count, load_labelled, read_truth
+from core.labels.labelled_set import labelled_count, load_labelled, read_truth
 from core.predict.prediction_csv import ExportError, check_output_target
 
 
