@@ -3,10 +3,10 @@
     python benchmarks/make_digit_bank.py ../shared/data/mnist-train.npz ../shared/data/mnist-test-public.npz
 
 The bank holds every digit of the *report* half of MNIST's public test writers
-(``core.synth.bank.stranger_half``; writers no training digit comes from), marked ``stranger``, so
+(``core.synth.splits.stranger_half``; writers no training digit comes from), marked ``stranger``, so
 that ``digitsum synth OUT --count 10000 --seed 1`` from a fresh clone writes the images the
 model card's stranger figures were measured on; and seeded samples of the training writers'
-digits (validation and training sides of ``core.synth.bank.writer_split``), for what the Retrain
+digits (validation and training sides of ``core.synth.splits.writer_split``), for what the Retrain
 dialog and ``digitsum train`` compose without ``--mnist`` (``core.train.datasets.split_bank`` never
 lets them use a stranger's digit). Each digit keeps its MNIST index (a test digit: 60,000 + its
 row in the public test file) and writer ID. Digits from MNIST (LeCun, Cortes, Burges; CC BY-SA
@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from core.synth.bank import BUNDLED_BANK, DigitBank, load_bank, stranger_half, writer_split
+from core.synth.bank import BUNDLED_BANK, DigitBank, load_bank
+from core.synth.splits import stranger_half, writer_split
 
 MNIST_TRAIN_SIZE = 60000  # test digits are indexed after the training digits
 

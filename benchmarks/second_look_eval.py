@@ -11,7 +11,7 @@ threshold how many of the wrong sums lie below it and how many rows a person wou
 how many of the wrong sums the least confident 3% of rows hold. ``--below 0.999`` reads more
 rows again: how the second look's threshold moves that share.
 ``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
-split by writer (``core.synth.bank.split_indices``): digits the shipped model never trained on,
+split by writer (``core.synth.splits.split_indices``): digits the shipped model never trained on,
 by writers it did see.
 """
 
@@ -28,8 +28,9 @@ import torch
 from core.predict.predictor import Predictor
 from core.predict.second_look import SECOND_LOOK_BELOW, look_again
 from core.spec import LAYOUTS
-from core.synth.bank import load_bank, split_indices
+from core.synth.bank import load_bank
 from core.synth.composer import compose_numpy
+from core.synth.splits import split_indices
 
 THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
 FLAGGED_SHARE = 0.03  # issue #22's target: 90% of the wrong sums among at most 3% of the rows

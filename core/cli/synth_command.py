@@ -56,8 +56,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     """
     from core.limits import require_disk
     from core.progress_bar import progress_bar
-    from core.synth.bank import INDEX_SPLIT_NOTE, load_bank
+    from core.synth.bank import load_bank
     from core.synth.folder import SYNTH_PNG_BYTES, write_synthetic_folder
+    from core.synth.splits import INDEX_SPLIT_NOTE
 
     if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
         raise CommandError(f"{args.out_dir}: a file, not a folder")

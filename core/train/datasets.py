@@ -5,7 +5,7 @@ found by name), or ``synthetic:N``: N images composed afresh every epoch from th
 training digits, on the device itself so a GPU never waits for a DataLoader.
 
 Validation is fixed by seed: real data is split by file; synthetic validation images are
-composed from the digits of writers set aside (``core.synth.bank.writer_split``; by MNIST index
+composed from the digits of writers set aside (``core.synth.splits.writer_split``; by MNIST index
 where the source has no writer IDs) or from another bank (``--val-digits``), so no hand
 appears in both training and validation images; MNIST's test writers train in neither.
 """
@@ -21,8 +21,9 @@ import torch
 from core.errors import DigitsumError
 from core.limits import require_memory
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
-from core.synth.bank import INDEX_SPLIT_NOTE, BankError, DigitBank, load_bank, split_indices, writer_split
+from core.synth.bank import BankError, DigitBank, load_bank
 from core.synth.composer import Composer
+from core.synth.splits import INDEX_SPLIT_NOTE, split_indices, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
 MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
@@ -261,7 +262,7 @@ def split_bank(bank: DigitBank, val_share: float = 0.2, seed: int = 0) -> tuple[
 
     Digits by MNIST's test writers (``stranger``) are left out first: they are for held-out
     figures only, and no model trains on them. Of the rest, the validation side of
-    :func:`core.synth.bank.writer_split` (by index without writer IDs) validates and every other
+    :func:`core.synth.splits.writer_split` (by index without writer IDs) validates and every other
     writer trains (the training writers' old held-out share too: held-out figures now come
     from the strangers). A smaller bank without that side is split by a seeded share of its
     writers (or digits), so no writer (or digit) is in both training and validation images.

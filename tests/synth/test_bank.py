@@ -12,7 +12,8 @@ from helpers.clitools import TINY_TRAIN, run_cli
 from helpers.clitools import cli_in_process as in_process
 from helpers.clitools import one_line_any_stdout as one_line
 
-from core.synth.bank import BUNDLED_BANK, BankError, load_bank, split_indices
+from core.synth.bank import BUNDLED_BANK, BankError, load_bank
+from core.synth.splits import split_indices
 
 # --- digit banks -----------------------------------------------------------------------
 

@@ -9,17 +9,8 @@ import pytest
 import torch
 from helpers.clitools import SHARED_MNIST
 
-from core.synth.bank import (
-    HOLDOUT_WRITERS,
-    VAL_WRITERS,
-    BankError,
-    DigitBank,
-    load_bank,
-    split_indices,
-    stranger_half,
-    writer_split,
-    writers_beside,
-)
+from core.synth.bank import BankError, DigitBank, load_bank, writers_beside
+from core.synth.splits import HOLDOUT_WRITERS, VAL_WRITERS, split_indices, stranger_half, writer_split
 from core.train.datasets import DataSpecError, TrainData, split_bank
 
 
