@@ -134,6 +134,9 @@ def sha256(path) -> str:
 
 # a training run that takes seconds: the baseline CNN, one epoch on the CPU (``--data`` and ``--out`` to add)
 TINY_TRAIN = ["--arch", "baseline", "--head", "sum", "--epochs", "1", "--batch-size", "16", "--device", "cpu"]
+# a ResNet-50 digits run small enough for a test: 16 composed images, one epoch, JSON progress
+RESNET_TINY = ["--data", "synthetic:16", "--epochs", "1", "--device", "cpu", "--progress", "json",
+               "--batch-size", "8", "--val-size", "8"]  # fmt: skip
 
 
 def one_line(status: int, stdout: str, stderr: str, command: str) -> str:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers.clitools import events, sha256
+from helpers.clitools import RESNET_TINY, events, sha256
 
 from core.models.checkpoint import load_model
 from core.train.distill import Teacher
 from core.train.script import run_cli as train_cli
-
-RESNET_TINY = ["--data", "synthetic:16", "--epochs", "1", "--device", "cpu", "--progress", "json",
-               "--batch-size", "8", "--val-size", "8"]  # fmt: skip
 
 
 @pytest.fixture(scope="module", autouse=True)
