@@ -138,6 +138,14 @@ def _add_model_args(g) -> None:
         "them while training too, and only their scale and shift learn (default: off)",
     )
     g.add_argument(
+        "--frozen-stages",
+        type=int_in(0, 4),
+        default=0,
+        metavar="N",
+        help="keep the stem and the first N of ResNet-50's four stages as --init (or --pretrained) has them, "
+        "weights and batch-norm statistics; the rest learns, and steps skip their backward pass (default: 0)",
+    )
+    g.add_argument(
         "--compare",
         default=None,
         metavar="MODEL",

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from core.devices import autocast
 from core.errors import TrainingError
 from core.train.events import EpochEvent, Metrics
+from core.train.freezing import set_training_mode
 from core.train.saver import CheckpointSaver
 from core.train.state import TrainingState
 
@@ -78,9 +79,7 @@ def train_one_epoch(state: TrainingState, data, epoch: int, args, ctx, reporter,
     core.errors.TrainingError
         A non-finite loss.
     """
-    state.step_model.train()
-    if args.freeze_bn:
-        freeze_batch_norm_statistics(state.step_model)
+    set_training_mode(state.model, args)  # the model's own modules: step_model wraps the same ones
     total, seen, t0 = torch.zeros((), device=ctx.device), 0, time.time()
     bad = torch.zeros((), dtype=torch.bool, device=ctx.device)
     any_rank_stops = False
@@ -129,18 +128,6 @@ def train_one_epoch(state: TrainingState, data, epoch: int, args, ctx, reporter,
         raise TrainingError(f"non-finite loss in epoch {epoch + 1}; try a lower --lr; the last good model is kept")
     train_loss = ctx.all_reduce_mean(total / max(seen, 1))
     return EpochResult(train_loss, seen * ctx.world / (time.time() - t0), completed, steps_done)
-
-
-def freeze_batch_norm_statistics(model: torch.nn.Module) -> None:
-    """``--freeze-bn``: put ``model``'s batch-norm layers in eval mode, so that they normalise with the statistics
-    the model started with and leave them unchanged; their scale and shift still learn.
-
-    A fine-tune's small batches of a new mixture of layouts would otherwise pull the running statistics
-    towards that mixture, and the images the model already read well are then normalised otherwise.
-    """
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.eval()
 
 
 def compute_loss(sum_log_probs, digit_logits, sums, digits):

@@ -71,8 +71,9 @@ def resolve_recipe(args: argparse.Namespace) -> argparse.Namespace:
             setattr(args, name, getattr(recipe, name))
     if args.epochs < 1 or args.batch_size < 1:
         raise TrainingError("--epochs and --batch-size must be at least 1")
-    if args.freeze_bn and not (args.init or args.pretrained):
-        raise TrainingError("--freeze-bn keeps the batch-norm statistics of --init or --pretrained; give one of them")
+    for flag, given in (("--freeze-bn", args.freeze_bn), ("--frozen-stages", args.frozen_stages)):
+        if given and not (args.init or args.pretrained):
+            raise TrainingError(f"{flag} keeps what --init or --pretrained learned; give one of them")
     args.optimizer, args.schedule = model.recipe.optimizer, model.recipe.schedule
     return args
 

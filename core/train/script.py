@@ -44,6 +44,7 @@ from core.train.args import get_args_parser
 from core.train.data_checks import load_training_data
 from core.train.distill import load_teacher
 from core.train.events import DoneEvent, ProgressReporter, StartEvent
+from core.train.freezing import freeze_stages
 from core.train.loop import evaluate, run_epochs
 from core.train.optimizer import make_optimizer, make_schedule
 from core.train.precision import choose_precision
@@ -68,6 +69,7 @@ def main(args) -> DoneEvent:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
         # model, in the run's precision
         model, init_saw_val = _make_model(args, data, ctx)
+        freeze_stages(model, args.frozen_stages)
         if args.precision == "auto":
             args.precision = choose_precision(model, ctx)
         # optimizer, schedule, moving average
