@@ -17,6 +17,7 @@ changed held-out set needs without a new model.
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,14 @@ SET = (
     "trained on), second look on"
 )
 
+# a path's folders, absolute or relative: those of the machine that trained it, meaningless anywhere else
+FOLDERS = re.compile(r"(?<![\w#])(?:\.{0,2}/)?(?:[\w.-]+/)+(?=[\w.-])")
+
+
+def without_folders(text: str) -> str:
+    """``text`` with every path cut to its file name: ``--out /home/me/runs/ft`` -> ``--out ft``."""
+    return FOLDERS.sub("", text)
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -39,6 +48,7 @@ def main():
         p.add_argument(f"--{layout}", required=True, help=f"digitsum evaluate --json on the {layout} layout")
     p.add_argument("--out", default=str(DEFAULT_MODEL), help="where to write (default: the bundled model)")
     p.add_argument("--init-note", default=None, help="what the model started from, in words (default: as recorded)")
+    p.add_argument("--hardware", default=None, help="what it trained on, in words (default: as recorded)")
     args = p.parse_args()
     model, info = load_model(args.model, "cpu")
     metrics = {k: v for k, v in info.meta.get("metrics", {}).items() if not k.startswith("heldout")}
@@ -51,8 +61,12 @@ def main():
         metrics[key] = SET.format(count=figures["count"], layout="" if layout == "synth" else f" --layout {layout}")
     meta = {k: v for k, v in info.meta.items() if k not in ("format", "created", "version")}
     meta["metrics"] = metrics
-    if args.init_note:
-        meta["init"] = args.init_note
+    for key, given in (("init", args.init_note), ("hardware", args.hardware)):
+        if given:
+            meta[key] = given
+    for key in ("command", "data", "init"):
+        if isinstance(meta.get(key), str):
+            meta[key] = without_folders(meta[key])
     save_model(args.out, model, meta, half=True)
     print(f"wrote {args.out}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k.endswith("_acc")))
 
