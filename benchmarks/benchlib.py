@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -76,3 +78,8 @@ def load_average() -> float:
         return round(os.getloadavg()[0], 2)
     except OSError:
         return -1.0
+
+
+def least_confident(score: np.ndarray, share: float) -> np.ndarray:
+    """The rows a person reviewing ``share`` of them would see: those with the lowest ``score`` (ties: the first)."""
+    return np.argsort(score, kind="stable")[: round(share * len(score))]

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import torch
+from benchlib import least_confident
 
 from core.predict.predictor import Predictor
 from core.predict.second_look import SECOND_LOOK_BELOW, look_again
@@ -52,7 +53,7 @@ def review_table(confidence: np.ndarray, wrong: np.ndarray) -> list[dict]:
 
 def caught_among_least_confident(confidence: np.ndarray, wrong: np.ndarray, share: float = FLAGGED_SHARE) -> dict:
     """The wrong sums among the ``share`` of rows read least confidently: what flagging that many rows finds."""
-    flagged = np.argsort(confidence, kind="stable")[: int(share * len(wrong))]
+    flagged = least_confident(confidence, share)
     return {"rows": len(flagged), "wrong_caught": int(wrong[flagged].sum()), "wrong": int(wrong.sum())}
 
 

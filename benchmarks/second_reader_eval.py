@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import torch
 import torch.nn.functional as F
+from benchlib import least_confident
 from torch import nn
 
 from core.models.networks import MNIST_MEAN, MNIST_STD, DigitsHead, log_sum_distribution
@@ -96,7 +97,7 @@ def train(args) -> None:
 
 def caught(score: np.ndarray, wrong: np.ndarray, share: float) -> float:
     """The share of the wrong rows among the ``share`` of rows with the lowest ``score``."""
-    flagged = np.argsort(score, kind="stable")[: round(share * len(score))]
+    flagged = least_confident(score, share)
     return float(wrong[flagged].sum() / max(1, wrong.sum()))
 
 
