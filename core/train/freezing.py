@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from core.errors import TrainingError
+from core.models.resnet import LAYERS
 
 STEM_MODULES = 4  # ResNet-50's conv1, bn1, relu, maxpool, before layer1
 
@@ -24,13 +25,13 @@ def resnet_stages(model: torch.nn.Module) -> list[torch.nn.Module]:
     core.errors.TrainingError
         ``model`` is not a ResNet-50 (the baseline CNN has no stages).
     """
-    if getattr(model, "arch", None) != "resnet50":
+    if model.arch != "resnet50":
         raise TrainingError("--frozen-stages is for the resnet50 models; the baseline CNN has no stages")
     # the digits head reads the trunk's feature map (backbone: the trunk less avgpool and fc); the sum head
     # is the whole trunk, fc and all
     trunk = model.backbone if model.head_kind == "digits" else model.head
     children = list(trunk.children())
-    return [torch.nn.Sequential(*children[:STEM_MODULES]), *children[STEM_MODULES : STEM_MODULES + 4]]
+    return [torch.nn.Sequential(*children[:STEM_MODULES]), *children[STEM_MODULES : STEM_MODULES + len(LAYERS)]]
 
 
 def frozen_modules(model: torch.nn.Module, stages: int) -> list[torch.nn.Module]:
