@@ -25,9 +25,19 @@ from core.synth.placement import grid_layout, ink_extents, synth_layout, touch_l
 # digit (sigma 2 or alpha 60 turn strokes into ripples or melt loops shut).
 ELASTIC_ALPHA, ELASTIC_SIGMA = 34.0, 4.0
 ELASTIC_RADIUS = 12  # 3 sigma: the Gaussian's taps beyond it weigh < 1%
+# The stronger of the two training blurs: a Gaussian of sigma 1 px on the 40x168 image (PIL's
+# GaussianBlur(1)), to 3 sigma.
+BLUR_SIGMA, BLUR_RADIUS = 1.0, 3
 # Share of augmented images also laid out by `wide_layout`; the other half keep ours, so that
 # training still sees our layout (the held-out figure's) as often as a wider one.
 WIDE_LAYOUT_SHARE = 0.5
+
+
+def gaussian_taps(sigma: float, radius: int, device) -> torch.Tensor:
+    """The (2 * radius + 1,) taps of a normalised Gaussian of standard deviation ``sigma``."""
+    taps = torch.arange(-radius, radius + 1, device=device, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    return kernel / kernel.sum()
 
 
 def gaussian_matrix(size: int, sigma: float, radius: int, device) -> torch.Tensor:
@@ -36,11 +46,15 @@ def gaussian_matrix(size: int, sigma: float, radius: int, device) -> torch.Tenso
     Row ``i`` holds the taps centred on ``i`` (``|i - j| <= radius``), so ``K @ X @ K.T`` is the
     separable blur of ``X`` with zero padding, exactly what ``conv2d`` with ``padding=radius`` computes.
     """
-    taps = torch.arange(-radius, radius + 1, device=device, dtype=torch.float32)
-    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
-    kernel = kernel / kernel.sum()  # (2r+1,)
+    kernel = gaussian_taps(sigma, radius, device)
     offset = torch.arange(size, device=device).view(1, -1) - torch.arange(size, device=device).view(-1, 1)  # j - i
     return torch.where(offset.abs() <= radius, kernel[(offset + radius).clamp(0, 2 * radius)], 0.0)
+
+
+def _separable_blur(img: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """``img`` (n, 1, H, W) blurred by the symmetric 1-D kernel ``taps`` along both axes, zero padding."""
+    r = taps.numel() // 2
+    return F.conv2d(F.conv2d(img, taps.view(1, 1, 1, -1), padding=(0, r)), taps.view(1, 1, -1, 1), padding=(r, 0))
 
 
 def _where_images(chosen: torch.Tensor, layout: tuple, otherwise: tuple) -> tuple:
@@ -188,10 +202,15 @@ class Composer:
 
     def _photometric(self, img, g):
         n = img.shape[0]
-        blur_kernel = torch.tensor([1.0, 2.0, 1.0], device=self.device)
-        blur_kernel = (blur_kernel[:, None] * blur_kernel[None, :] / 16).view(1, 1, 3, 3)
-        blurred = F.conv2d(img, blur_kernel, padding=1)
-        img = torch.where(self._rand(g, n, 1, 1, 1) < 0.3, blurred, img)
+        # 30% blurred: half lightly (3x3 binomial, sigma ~0.7), half as a scan or a phone blurs
+        # (Gaussian sigma 1, what the robustness check's blur applies), from one draw per image
+        # so that the rest of a seeded run's random stream is what it was with one blur
+        light = torch.tensor([1.0, 2.0, 1.0], device=self.device) / 4
+        strong = gaussian_taps(BLUR_SIGMA, BLUR_RADIUS, self.device)
+        blur = self._rand(g, n, 1, 1, 1)
+        img = torch.where(
+            blur < 0.15, _separable_blur(img, light), torch.where(blur < 0.3, _separable_blur(img, strong), img)
+        )
         gamma = torch.exp(self._rand(g, n, 1, 1, 1, lo=-0.3, hi=0.3))
         img = img.clamp(min=0).pow(gamma)
         contrast = self._rand(g, n, 1, 1, 1, lo=0.7, hi=1.0)

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers.clitools import ROOT
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from core.labels.labels_csv import read_labels_csv
 from core.synth import composer
@@ -100,6 +100,20 @@ def test_augment_share_leaves_the_rest_plain(bank):
     assert 0.3 * full < half < 0.7 * full
     with pytest.raises(ValueError, match="share between 0 and 1"):
         Composer(bank, "cpu", augment=1.5)
+
+
+def test_stronger_training_blur_is_pils_gaussian_blur_of_radius_1(bank):
+    """Half the blurred training images are blurred as users' scans are, and as the robustness check blurs."""
+    images, _ = compose_numpy(bank, 8, seed=1)
+    batch = torch.from_numpy(images).float()[:, None]
+    strong = composer.gaussian_taps(composer.BLUR_SIGMA, composer.BLUR_RADIUS, "cpu")
+    ours = composer._separable_blur(batch, strong)[:, 0]
+    pil = np.stack([np.asarray(Image.fromarray(x).filter(ImageFilter.GaussianBlur(1))) for x in images]).astype(float)
+    inside = (slice(None), slice(3, -3), slice(3, -3))  # PIL repeats the edge pixels where we pad with black
+    # to 3 grey levels of 255: PIL approximates the Gaussian by box blurs
+    assert np.abs(ours.numpy() - pil)[inside].max() <= 3
+    light = composer._separable_blur(batch, torch.tensor([1.0, 2.0, 1.0]) / 4)[:, 0]
+    assert np.abs(light.numpy() - pil)[inside].max() > 20  # the light blur alone is not this one
 
 
 # --- augmentation for new writers, and the independent grid layout --------------------------
