@@ -498,6 +498,28 @@ def test_the_running_average_is_validated_saved_and_resumed(capsys, tmp_path):
     assert status == 1 and "ema: weights do not match" in err
 
 
+def test_an_init_that_saw_every_training_writer_is_recorded_even_when_validating_on_strangers(
+    baseline_model, capsys, tmp_path
+):
+    """A run from such a model validates fairly on MNIST's test writers (no note), but its model
+    file still says where its weights come from, so that a later run from it is warned."""
+    from core.synth.bank import load_bank
+
+    held = load_bank().subset("holdout")
+    np.savez(tmp_path / "select.npz", x=held.x, y=held.y, writer=held.writer, stranger=True)
+    status, _, err = train(
+        capsys, *TINY, *BASELINE, "--init", baseline_model, "--val-digits", tmp_path / "select.npz",
+        "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert status == 0, err
+    assert "has seen this run's validation writers" not in err
+    _, info = load_model(tmp_path / "run" / "best.safetensors")
+    assert info.meta["digit_split"] == "writer, from an --init that was not"
+    status, _, err = train(capsys, *TINY, *BASELINE, "--init", tmp_path / "run" / "best.safetensors",
+                           "--out", tmp_path / "again")  # fmt: skip
+    assert status == 0 and err.count("has seen this run's validation writers") == 1
+
+
 def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
     from core.synth.bank import load_bank
 
