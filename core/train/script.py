@@ -68,7 +68,7 @@ def main(args) -> DoneEvent:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
         # model, in the run's precision
-        model, init_saw_val = _make_model(args, data, ctx)
+        model, init_unsplit = _make_model(args, data, ctx)
         freeze_stages(model, args.frozen_stages)
         if args.precision == "auto":
             args.precision = choose_precision(model, ctx)
@@ -78,11 +78,11 @@ def main(args) -> DoneEvent:
         state = TrainingState(model, optimizer, make_schedule(optimizer, args, steps * args.epochs))
         state.ema = moving_average(model, args.ema)
         state.teacher = load_teacher(args, ctx)
-        teacher_saw_val = state.teacher is not None and _saw_validation_writers(
+        teacher_unsplit = state.teacher is not None and _learned_from_every_training_writer(
             "--distill", state.teacher.info, data, args, ctx
         )
         # restore (--resume): weights, optimizer, schedule, the best so far, the random streams
-        saver = CheckpointSaver(run, _model_meta(args, data, init_saw_val, teacher_saw_val), writes=ctx.is_main)
+        saver = CheckpointSaver(run, _model_meta(args, data, init_unsplit, teacher_unsplit), writes=ctx.is_main)
         start_epoch = 0
         if checkpoint is not None:
             start_epoch, saver.best = restore_checkpoint(checkpoint, state)
@@ -130,7 +130,7 @@ def _set_up_run(args, ctx, reporter, stop) -> tuple:
 def _make_model(args, data, ctx) -> tuple[torch.nn.Module, bool]:
     """The network, built or read from ``--init``, on the run's device.
 
-    Returns ``(model, init_saw_val)``: whether an ``--init`` has seen this run's validation writers
+    Returns ``(model, init_unsplit)``: whether an ``--init`` learned from every training writer
     (trained on digits that were not split by writer).
     """
     if not args.init:
@@ -141,12 +141,12 @@ def _make_model(args, data, ctx) -> tuple[torch.nn.Module, bool]:
         raise TrainingError(
             f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
         )
-    init_saw_val = _saw_validation_writers("--init", init_info, data, args, ctx)
-    return model.to(ctx.device).to(memory_format=torch.channels_last), init_saw_val
+    init_unsplit = _learned_from_every_training_writer("--init", init_info, data, args, ctx)
+    return model.to(ctx.device).to(memory_format=torch.channels_last), init_unsplit
 
 
-def _saw_validation_writers(flag: str, info, data, args, ctx) -> bool:
-    """Whether the model of ``flag`` (``--init``, ``--distill``) has seen the training writers' validation side.
+def _learned_from_every_training_writer(flag: str, info, data, args, ctx) -> bool:
+    """Whether the model of ``flag`` (``--init``, ``--distill``) learned from every training writer's digits.
 
     The November 2026 default trained on digits chosen by index, every training writer's
     included: a run that starts from it or learns from it cannot make it unsee them, and its
@@ -166,11 +166,11 @@ def _saw_validation_writers(flag: str, info, data, args, ctx) -> bool:
     return unsplit
 
 
-def _model_meta(args, data, init_saw_val: bool, teacher_saw_val: bool) -> dict:
+def _model_meta(args, data, init_unsplit: bool, teacher_unsplit: bool) -> dict:
     """What the model file says of the run that made it (``core.models.checkpoint.save_model``'s metadata)."""
-    if init_saw_val:
+    if init_unsplit:
         digit_split = WRITER_SPLIT_FROM_UNSPLIT_INIT
-    elif teacher_saw_val:
+    elif teacher_unsplit:
         digit_split = WRITER_SPLIT_FROM_UNSPLIT_TEACHER
     else:
         digit_split = data.digit_split

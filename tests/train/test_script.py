@@ -498,15 +498,20 @@ def test_the_running_average_is_validated_saved_and_resumed(capsys, tmp_path):
     assert status == 1 and "ema: weights do not match" in err
 
 
+def _stranger_digits(path):
+    """The bundled bank's strangers as a ``--val-digits`` file: validation only, no model trained on them."""
+    from core.synth.bank import load_bank
+
+    held = load_bank().subset("holdout")
+    np.savez(path, x=held.x, y=held.y, writer=held.writer, stranger=True)
+
+
 def test_an_init_that_saw_every_training_writer_is_recorded_even_when_validating_on_strangers(
     baseline_model, capsys, tmp_path
 ):
     """A run from such a model validates fairly on MNIST's test writers (no note), but its model
     file still says where its weights come from, so that a later run from it is warned."""
-    from core.synth.bank import load_bank
-
-    held = load_bank().subset("holdout")
-    np.savez(tmp_path / "select.npz", x=held.x, y=held.y, writer=held.writer, stranger=True)
+    _stranger_digits(tmp_path / "select.npz")
     status, _, err = train(
         capsys, *TINY, *BASELINE, "--init", baseline_model, "--val-digits", tmp_path / "select.npz",
         "--out", tmp_path / "run",
@@ -521,10 +526,7 @@ def test_an_init_that_saw_every_training_writer_is_recorded_even_when_validating
 
 
 def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
-    from core.synth.bank import load_bank
-
-    held = load_bank().subset("holdout")  # the bundled strangers: validation only
-    np.savez(tmp_path / "select.npz", x=held.x, y=held.y, writer=held.writer, stranger=True)
+    _stranger_digits(tmp_path / "select.npz")
     status, evs, err = train(
         capsys, *TINY, *BASELINE, "--val-digits", tmp_path / "select.npz", "--touch", "0.5", "--out", tmp_path / "r"
     )
