@@ -1,4 +1,4 @@
-"""Accuracy of a model on degraded copies of a labelled folder: noise, JPEG, blur, 2x, inverted, RGB, 16-bit.
+"""Accuracy of a model on degraded copies of a labelled folder: noise, JPEG, blur, 2x, inverted, RGB, 16-bit, RGBA.
 
     digitsum synth /tmp/heldout --count 10000 --seed 1          # held-out writers (bundled bank)
     python benchmarks/robustness_eval.py /tmp/heldout --count 1000 [--model M]
@@ -32,6 +32,8 @@ VARIANTS = {
     ),
     # 16-bit greyscale over the full 0..65535 range: the reader must scale it down, not clip it
     "16-bit greyscale": lambda im, rng: Image.fromarray(np.asarray(im, np.uint16) * 257),
+    # drawn on a transparent canvas: black ink whose opacity is the stroke, nothing elsewhere
+    "RGBA (ink on transparent)": lambda im, rng: Image.merge("RGBA", [Image.new("L", im.size, 0)] * 3 + [im]),
 }
 
 
