@@ -8,7 +8,9 @@ Reads every image once with the second look off, then applies it (``core.predict
 the same readings, so both figures come from the same images and the same first reading.
 Prints exact-sum accuracy off and on, the share of rows read again, for each confidence
 threshold how many of the wrong sums lie below it and how many rows a person would review, and
-how many of the wrong sums the least confident 3% of rows hold. ``--below 0.999`` reads more
+how many of the wrong sums the least confident 3% of rows hold, and the highest threshold (in the
+app's steps of 0.1%) that flags at most 3% of rows: on the selection half, in synth and grid,
+the lower of the two is ``core.spec.DOUBTFUL_BELOW``. ``--below 0.999`` reads more
 rows again: how the second look's threshold moves that share.
 ``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
 split by writer (``core.synth.splits.split_indices``): digits the shipped model never trained on,
@@ -17,6 +19,7 @@ by writers it did see.
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -28,12 +31,12 @@ from benchlib import least_confident
 
 from core.predict.predictor import Predictor
 from core.predict.second_look import SECOND_LOOK_BELOW, look_again
-from core.spec import LAYOUTS
+from core.spec import DOUBTFUL_BELOW, LAYOUTS
 from core.synth.bank import load_bank
 from core.synth.composer import compose_numpy
 from core.synth.splits import split_indices
 
-THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999)
+THRESHOLDS = tuple(sorted({0.5, 0.8, 0.9, 0.95, DOUBTFUL_BELOW, 0.99, 0.995, 0.999}))
 FLAGGED_SHARE = 0.03  # issue #22's target: 90% of the wrong sums among at most 3% of the rows
 
 
@@ -55,6 +58,15 @@ def caught_among_least_confident(confidence: np.ndarray, wrong: np.ndarray, shar
     """The wrong sums among the ``share`` of rows read least confidently: what flagging that many rows finds."""
     flagged = least_confident(confidence, share)
     return {"rows": len(flagged), "wrong_caught": int(wrong[flagged].sum()), "wrong": int(wrong.sum())}
+
+
+def threshold_flagging(confidence: np.ndarray, share: float = FLAGGED_SHARE, step: float = 0.001) -> float:
+    """The highest threshold, in ``step``s (the app's filter shows 0.1%), below which at most ``share`` of rows lie."""
+    allowed = int(share * len(confidence))
+    if allowed >= len(confidence):
+        return 1.0
+    edge = float(np.sort(confidence)[allowed])  # at most `allowed` rows lie below it
+    return round(math.floor(round(edge / step, 6)) * step, 6)
 
 
 def main():
@@ -113,6 +125,7 @@ def main():
         result[f"accuracy_{name}"] = round(1 - float(wrong.mean()), 5)
         result[f"review_{name}"] = review_table(probs.max(1), wrong)
         result[f"least_confident_3pct_{name}"] = caught_among_least_confident(probs.max(1), wrong)
+        result[f"threshold_flagging_3pct_{name}"] = threshold_flagging(probs.max(1))
     if args.save:
         np.savez_compressed(
             args.save,
