@@ -8,8 +8,8 @@ Reads every image once with the second look off, then applies it (``core.predict
 the same readings, so both figures come from the same images and the same first reading.
 Prints exact-sum accuracy off and on, the share of rows read again, for each confidence
 threshold how many of the wrong sums lie below it and how many rows a person would review, and
-how many of the wrong sums the least confident 3% of rows hold, and the highest threshold (in the
-app's steps of 0.1%) that flags at most 3% of rows: on the selection half, in synth and grid,
+how many of the wrong sums the least confident 3% of rows hold, and the highest threshold (on the
+app's filter steps) that flags at most 3% of rows: on the selection half, in synth and grid,
 the lower of the two is ``core.spec.DOUBTFUL_BELOW``. ``--below 0.999`` reads more
 rows again: how the second look's threshold moves that share.
 ``--digits index-holdout`` composes from the 3,000 digits set aside by index before the
@@ -60,12 +60,14 @@ def caught_among_least_confident(confidence: np.ndarray, wrong: np.ndarray, shar
     return {"rows": len(flagged), "wrong_caught": int(wrong[flagged].sum()), "wrong": int(wrong.sum())}
 
 
-def threshold_flagging(confidence: np.ndarray, share: float = FLAGGED_SHARE, step: float = 0.001) -> float:
-    """The highest threshold, in ``step``s (the app's filter shows 0.1%), below which at most ``share`` of rows lie."""
+def threshold_flagging(confidence: np.ndarray, share: float = FLAGGED_SHARE) -> float:
+    """The highest threshold on the app's filter steps (1%, and 0.1% from 99% up, as
+    ``digitsum_gui.filter_bar.ThresholdSpinBox`` steps) below which at most ``share`` of rows lie."""
     allowed = int(share * len(confidence))
     if allowed >= len(confidence):
         return 1.0
     edge = float(np.sort(confidence)[allowed])  # at most `allowed` rows lie below it
+    step = 0.001 if edge >= 0.99 else 0.01
     return round(math.floor(round(edge / step, 6)) * step, 6)
 
 

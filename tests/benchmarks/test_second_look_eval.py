@@ -16,11 +16,13 @@ def test_the_threshold_flags_at_most_the_share_and_the_next_step_up_flags_more()
     rng = np.random.default_rng(0)
     confidence = 1 - rng.beta(0.3, 8, 5000)  # most rows sure, a tail of doubtful ones
     below = threshold_flagging(confidence, share=0.03)
-    assert abs(below * 1000 - round(below * 1000)) < 1e-6  # in the app's steps of 0.1%
+    assert below < 0.99 and abs(below * 100 - round(below * 100)) < 1e-6  # in the filter's 1% steps
     assert (confidence < below).sum() <= 150
-    assert (confidence < below + 0.001).sum() > 150
+    assert (confidence < below + 0.01).sum() > 150
 
 
-def test_a_threshold_on_a_step_itself_is_kept():
-    confidence = np.array([0.5, 0.6, 0.7, 0.97] + [0.99] * 96)  # the 4th least confident row sits on 0.970
+def test_from_99_percent_up_the_threshold_steps_by_a_tenth():
+    confidence = np.array([0.5, 0.6, 0.7, 0.9968] + [0.999] * 96)  # the 4th least confident row: 99.68%
+    assert threshold_flagging(confidence, share=0.03) == 0.996
+    confidence[3] = 0.97  # on a step itself: kept
     assert threshold_flagging(confidence, share=0.03) == 0.97
