@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from core.predict.rows import PredictionRow
+from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.detail_pane import LOUPE_ZOOM, MAX_ZOOM, MIN_ZOOM, DetailPane
 
 
@@ -79,10 +80,11 @@ def test_a_wheel_without_ctrl_does_not_zoom(pane):
 def test_the_digits_it_hesitated_over_follow_the_doubtful_threshold(qtbot, rows_window):
     """The filter bar's threshold is the one every "is this doubtful" reads: the pane's red
     digits too, not only its "(doubtful)" after the sum."""
-    window = rows_window([PredictionRow("a.png", 8, 0.97, "1232", digit_confidence=(0.999, 0.99, 0.97, 0.999))])
+    low = DOUBTFUL_BELOW - 0.01  # below the default threshold
+    window = rows_window([PredictionRow("a.png", 8, low, "1232", digit_confidence=(0.999, 0.99, low, 0.999))])
     window.table_view.selectRow(0)
     red = [bool(c.styleSheet()) for c in window.detail.digit_conf_labels]
-    assert red == [False, False, True, False] and "(doubtful)" in window.detail.sum_label.text()  # below 98%
+    assert red == [False, False, True, False] and "(doubtful)" in window.detail.sum_label.text()
 
     window.filter_bar.below_spin.set_fraction(0.995)
     red = [bool(c.styleSheet()) for c in window.detail.digit_conf_labels]

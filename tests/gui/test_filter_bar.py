@@ -8,14 +8,17 @@ from PySide6.QtWidgets import QLabel
 
 from core.inputs.listing import InputItem
 from core.predict.rows import PredictionRow
+from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.filter_bar import FilterBar
 from digitsum_gui.style import DOUBT_BACKGROUND
 from digitsum_gui.table.columns import Column
 from digitsum_gui.table.filter_proxy import PredictionFilterProxyModel
 from digitsum_gui.table.model import PredictionTableModel
 
-# confidences 97%, 98.6%, 99.2%, 99.7%: doubtful below 98% is one row, below 99.5% three
-ROWS = [PredictionRow(f"img_{i}.png", i, c, "") for i, c in enumerate((0.97, 0.986, 0.992, 0.997))]
+# confidences a point below the default threshold, 98.6%, 99.2%, 99.7%: doubtful by default is one
+# row, below 99.5% three
+ROWS = [PredictionRow(f"img_{i}.png", i, c, "") for i, c in enumerate((DOUBTFUL_BELOW - 0.01, 0.986, 0.992, 0.997))]
+DEFAULT_TEXT = f"{100 * DOUBTFUL_BELOW:g}%"  # the spin box's "96%", "98.5%"
 
 
 def coloured(window) -> list[str]:
@@ -32,8 +35,8 @@ def test_the_doubtful_threshold_is_in_percent_and_moves_the_colours_the_legend_a
     threshold: the legend, the row colours and Next Doubtful follow it."""
     window = rows_window(ROWS)
     spin, legend = window.filter_bar.below_spin, window.results.legend.findChild(QLabel, "doubtful")
-    assert spin.text() == "98%" and legend.text() == "Doubtful: below 98%"  # core.spec.DOUBTFUL_BELOW
-    assert window.proxy.index(0, Column.CONFIDENCE).data() == "97.00%"  # the table's own unit
+    assert spin.text() == DEFAULT_TEXT and legend.text() == f"Doubtful: below {DEFAULT_TEXT}"
+    assert window.proxy.index(0, Column.CONFIDENCE).data() == f"{100 * DOUBTFUL_BELOW - 1:.2f}%"  # the table's unit
     assert coloured(window) == ["img_0.png"]
     assert window.review.progress.text() == "Reviewed 0 of 1 doubtful"
 
@@ -60,6 +63,7 @@ def test_the_threshold_steps_by_1_percent_and_by_a_tenth_from_99_and_is_remember
     window = make_window()
     spin = window.filter_bar.below_spin
     assert spin.minimum() == 50 and spin.maximum() == 99.9 and spin.suffix() == "%"
+    spin.set_fraction(0.98)
     for expected in ("99%", "99.1%", "99.2%"):
         spin.stepBy(1)
         assert spin.text() == expected

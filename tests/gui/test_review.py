@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from core.labels.labels_csv import read_labels_csv
 from core.predict.rows import PredictionRow
+from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 
@@ -218,7 +219,7 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     assert legend.isVisible()
     styles = {label.text(): label.styleSheet() for label in legend.findChildren(type(window.status.device_label))}
     assert ERROR_BACKGROUND.name() in styles["Unreadable"]
-    assert DOUBT_BACKGROUND.name() in styles["Doubtful: below 98%"]  # core.spec.DOUBTFUL_BELOW
+    assert DOUBT_BACKGROUND.name() in styles[f"Doubtful: below {100 * DOUBTFUL_BELOW:g}%"]
     assert CORRECTED_BACKGROUND.name() in styles["Corrected by you"]
     assert FROM_FOLDER_BACKGROUND.name() in styles["labels.csv differs"]
     layout = legend.layout()
@@ -552,7 +553,7 @@ def test_a_review_of_100_doubtful_rows_with_the_keyboard_alone_with_undo_of_a_bu
     expected = [
         proxy.source_row(r).file
         for r in range(proxy.rowCount())
-        if not proxy.source_row(r).error and proxy.source_row(r).confidence < 0.98
+        if not proxy.source_row(r).error and proxy.source_row(r).confidence < DOUBTFUL_BELOW
     ]
     assert len(expected) >= 100
     assert view.currentIndex().row() == 0  # the least confident row (an unreadable one): not a row to review

@@ -69,7 +69,7 @@ def test_data_roles(qtbot, model_and_proxy, synth_folder):
     assert model.data(bad) == ""
     assert model.data(model.index(3, Column.ERROR)).startswith("not an image")
     assert model.data(bad, Qt.ItemDataRole.BackgroundRole) == ERROR_BACKGROUND
-    assert model.data(ok, Qt.ItemDataRole.BackgroundRole) == DOUBT_BACKGROUND  # 0.50 < 0.98
+    assert model.data(ok, Qt.ItemDataRole.BackgroundRole) == DOUBT_BACKGROUND  # 0.50: below DOUBTFUL_BELOW
     assert model.data(model.index(4, Column.SUM), Qt.ItemDataRole.BackgroundRole) is None  # 0.98: confident
     assert model.data(QModelIndex()) is None
     assert model.data(model.index(0, Column.FILE), Qt.ItemDataRole.UserRole + 99) is None
