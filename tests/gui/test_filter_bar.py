@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel
 from core.inputs.listing import InputItem
 from core.predict.rows import PredictionRow
 from core.spec import DOUBTFUL_BELOW
+from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.filter_bar import FilterBar
 from digitsum_gui.style import DOUBT_BACKGROUND
 from digitsum_gui.table.columns import Column
@@ -18,7 +19,7 @@ from digitsum_gui.table.model import PredictionTableModel
 # confidences a point below the default threshold, 98.6%, 99.2%, 99.7%: doubtful by default is one
 # row, below 99.5% three
 ROWS = [PredictionRow(f"img_{i}.png", i, c, "") for i, c in enumerate((DOUBTFUL_BELOW - 0.01, 0.986, 0.992, 0.997))]
-DEFAULT_TEXT = f"{100 * DOUBTFUL_BELOW:g}%"  # the spin box's "96%", "98.5%"
+DEFAULT_TEXT = format_threshold(DOUBTFUL_BELOW)  # the spin box's "96%"
 
 
 def coloured(window) -> list[str]:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 from core.labels.labels_csv import read_labels_csv
 from core.predict.rows import PredictionRow
 from core.spec import DOUBTFUL_BELOW
+from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 
@@ -219,7 +220,7 @@ def test_the_legend_shows_the_row_colours_the_table_uses(qtbot, window):
     assert legend.isVisible()
     styles = {label.text(): label.styleSheet() for label in legend.findChildren(type(window.status.device_label))}
     assert ERROR_BACKGROUND.name() in styles["Unreadable"]
-    assert DOUBT_BACKGROUND.name() in styles[f"Doubtful: below {100 * DOUBTFUL_BELOW:g}%"]
+    assert DOUBT_BACKGROUND.name() in styles[f"Doubtful: below {format_threshold(DOUBTFUL_BELOW)}"]
     assert CORRECTED_BACKGROUND.name() in styles["Corrected by you"]
     assert FROM_FOLDER_BACKGROUND.name() in styles["labels.csv differs"]
     layout = legend.layout()
