@@ -10,18 +10,19 @@ import torch
 from core.devices import auto_precision, autocast
 
 
-def choose_precision(model, ctx) -> str:
+def choose_precision(model, ctx, images: int = 16) -> str:
     """``--precision auto``: bf16 where the device computes it natively, unless it measures slower here.
 
-    On a CPU the two are timed on one training step of 16 images each (after one untimed step
-    each), so a CPU whose flags promise bf16 but whose torch build or load makes it slower keeps
-    fp32, and the run says so in one line. The model's weights are not changed (no optimizer step).
+    On a CPU the two are timed on one training step of ``images`` images each (after one untimed
+    step each), so a CPU whose flags promise bf16 but whose torch build or load makes it slower
+    keeps fp32, and the run says so in one line. The model's weights are not changed (no optimizer
+    step).
     """
     precision = auto_precision(ctx.device)
     if precision != "bf16" or ctx.device.type != "cpu" or ctx.world > 1:
         return precision  # (torchrun: ranks timing on one shared CPU could choose differently)
     g = torch.Generator().manual_seed(0)  # the run's own random streams stay as seeded
-    x = torch.rand(16, 1, 40, 168, generator=g).contiguous(memory_format=torch.channels_last)
+    x = torch.rand(images, 1, 40, 168, generator=g).contiguous(memory_format=torch.channels_last)
     seconds = {}
     was_training = model.training
     model.eval()  # batch-norm statistics stay the model's, not the noise's
@@ -37,8 +38,8 @@ def choose_precision(model, ctx) -> str:
     if seconds["bf16"] >= seconds["fp32"]:
         if ctx.is_main:
             print(
-                f"digitsum train: note: bf16 measured slower than fp32 on this CPU ({16 / seconds['bf16']:.0f} "
-                f"against {16 / seconds['fp32']:.0f} images/s): training in fp32",
+                f"digitsum train: note: bf16 measured slower than fp32 on this CPU ({images / seconds['bf16']:.0f} "
+                f"against {images / seconds['fp32']:.0f} images/s): training in fp32",
                 file=sys.stderr,
             )
         return "fp32"
