@@ -116,16 +116,13 @@ def test_spreadsheet_columns_read_as_the_table_and_leave_the_contract_columns_al
     assert sources[typed] == "typed" and {sources[f] for f in sources if f != typed} == {"labels.csv"}
 
 
-def test_the_dialog_counts_100000_rows_selected_with_ctrl_a_at_once(qtbot, make_window, tmp_path):
-    import time
-
+def test_the_dialog_counts_100000_rows_selected_with_ctrl_a(qtbot, make_window, tmp_path):
+    """How fast it counts is benchmarks/bench_export_scopes.py's; what it counts is checked here."""
     window = make_window(store=ModelStore(tmp_path / "appdata"))
     rows = [PredictionRow(f"img{i}.png", i % 37, 0.5 + (i % 50) / 100) for i in range(100_000)]
     window.table_model.set_rows(rows)
     window.table_view.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
     window.table_view.selectAll()
-    start = time.perf_counter()
     counts = {scope: len(window.exporter.scope_indices(scope)) for scope in ("all", "shown", "selected", "doubtful")}
-    assert time.perf_counter() - start < 1.0  # selectedRows() took 12 s, mapToSource row by row 1 s
-    doubtful = sum(r.confidence < DOUBTFUL_BELOW for r in rows)  # 96,000 at 98%
+    doubtful = sum(r.confidence < DOUBTFUL_BELOW for r in rows)
     assert counts == {"all": 100_000, "shown": 100_000, "selected": 100_000, "doubtful": doubtful}
