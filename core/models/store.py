@@ -121,7 +121,9 @@ def describe_model(path: str | os.PathLike, in_store: bool = True) -> StoredMode
         created = datetime.fromtimestamp(Path(path).stat().st_mtime).astimezone()
     epochs = meta.get("epochs_trained")
     return StoredModel(
-        path=Path(path),
+        # absolute: a Retrain run's child works in the store's folder, and --init, --distill and
+        # --compare name this file
+        path=Path(path).absolute(),
         arch=info.arch,
         head=info.head,
         created=created,

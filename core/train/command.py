@@ -60,6 +60,9 @@ class TrainOptions:
     arch: str = "resnet50"
     head: str = "digits"
     init: str | None = None  # fine-tune from this model file (only read)
+    distill: str | None = None  # also learn this digits model's distributions (``keeping_what_it_reads``)
+    freeze_bn: bool = False
+    frozen_stages: int | None = None
     epochs: int | None = field(
         default=None,
         metadata=control(
@@ -103,6 +106,18 @@ class TrainOptions:
 # named as a flag of the recipe (core.spec.Recipe.FLAGS). Every other option the form offers
 # starts at its field's default.
 RECIPE_OPTIONS = tuple(f.name for f in fields(TrainOptions) if f.name in Recipe.FLAGS)
+
+
+def keeping_what_it_reads(model: str) -> dict:
+    """The options that make a fine-tune from ``model`` keep what it reads while it learns.
+
+    The recipe of every default-model fine-tune since the eighth (the model card): the network
+    also learns ``model``'s digit distributions where ``model`` reads the labels right, keeps its
+    batch-norm statistics, and keeps its stem and first two stages as they are. Fine-tunes
+    without it gained on the layouts they were taught and lost on everything else. ``model`` must
+    have the digits head (``--distill`` reads its digits).
+    """
+    return {"distill": model, "freeze_bn": True, "frozen_stages": 2}
 
 
 def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Control, object]]:

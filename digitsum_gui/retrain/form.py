@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +38,7 @@ from core.inputs.arrays import ARRAY_FORMATS, label_twin
 from core.labels.labelled_set import labelled_count
 from core.labels.labels_csv import LABELS_NAME
 from core.spec import ARCHS, heads_of
-from core.train.command import TrainOptions, default_hyperparameters, form_controls
+from core.train.command import TrainOptions, default_hyperparameters, form_controls, keeping_what_it_reads
 from core.train.datasets import MIN_REAL_FOR_VAL, real_val_count
 from digitsum_gui.message_boxes import show_error
 from digitsum_gui.retrain.controls import control_value, make_control, set_control_value
@@ -208,9 +209,18 @@ class TrainForm(QWidget):
             "Start from ImageNet weights (ResNet-50) or random ones (baseline): needs far more "
             "images and time, best on a GPU"
         )
+        self.keep_reading = QCheckBox("Keep what it reads: learn from it too")
+        self.keep_reading.setToolTip(
+            "While it learns your images, the new model also learns the digits the model in use "
+            "reads right, and keeps its first layers and batch-norm statistics as they are "
+            "(--distill, --freeze-bn, --frozen-stages 2). Without it a fine-tune tends to read "
+            "other handwriting worse. Only for a model with the digits head."
+        )
+        self.keep_reading.setChecked(True)
         self._show_current()
         (self.fine_tune if self.current is not None else self.scratch).setChecked(True)
         form.addRow(self.fine_tune)
+        form.addRow(self._indented(self.keep_reading))
         form.addRow(self.scratch)
         self.arch = QComboBox()
         self.arch.addItems(list(ARCHS))
@@ -238,6 +248,7 @@ class TrainForm(QWidget):
         form.addRow("Device:", self.device)
         form.addRow(self.device_note)
         self.fine_tune.toggled.connect(self._start_changed)
+        self.keep_reading.toggled.connect(self._on_changed)
         self.arch.currentTextChanged.connect(self._arch_changed)
         self.head.currentTextChanged.connect(lambda _: self._fill_defaults())
         self.device.currentIndexChanged.connect(self._on_changed)
@@ -258,7 +269,23 @@ class TrainForm(QWidget):
         self.extra.textChanged.connect(self._on_changed)
         return box
 
+    def _indented(self, widget: QWidget) -> QWidget:
+        """``widget`` under the radio button before it, lined up with its text: its sub-choice."""
+        style, metric = self.style(), QStyle.PixelMetric
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        indent = style.pixelMetric(metric.PM_ExclusiveIndicatorWidth) + style.pixelMetric(
+            metric.PM_RadioButtonLabelSpacing
+        )
+        layout.setContentsMargins(indent, 0, 0, 0)
+        layout.addWidget(widget)
+        return row
+
     # --- behaviour -----------------------------------------------------------------------------
+    def keeps_reading(self) -> bool:
+        """Whether the run keeps what the model in use reads (a fine-tune of a digits model, ticked)."""
+        return self.keep_reading.isEnabled() and self.keep_reading.isChecked()
+
     def _show_current(self) -> None:
         name = self.current.label if self.current is not None else "no model in use"
         # a long run name is shortened in the middle (its time and network stay readable), not
@@ -266,6 +293,12 @@ class TrainForm(QWidget):
         shown = self.fine_tune.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, 300)
         self.fine_tune.setText(f"Fine-tune the model in use ({shown})")
         self.fine_tune.setEnabled(self.current is not None)
+        self._enable_keep_reading()
+
+    def _enable_keep_reading(self) -> None:
+        # --distill reads the digits the model in use reads: the sum head has none
+        digits = self.current is not None and self.current.head == "digits"
+        self.keep_reading.setEnabled(digits and self.fine_tune.isChecked())
 
     def set_current(self, current: StoredModel | None) -> None:
         """The model in use changed (loaded, or switched to): fine-tuning starts from ``current``."""
@@ -289,6 +322,7 @@ class TrainForm(QWidget):
             self.head.setCurrentText(self.current.head)
         self.arch.setEnabled(not fine)
         self.head.setEnabled(not fine)
+        self._enable_keep_reading()
         self._fill_defaults()
 
     def _arch_changed(self, arch: str) -> None:
@@ -426,6 +460,7 @@ class TrainForm(QWidget):
     def options(self, stage_dir: str | os.PathLike | None = None) -> TrainOptions:
         """The run as chosen (``out`` and ``compare`` left for the dialog)."""
         fine = self.fine_tune.isChecked() and self.current is not None
+        keeping = keeping_what_it_reads(str(self.current.path)) if fine and self.keeps_reading() else {}
         return self.options_type(
             data=self.data_specs(stage_dir),
             mnist=(self.mnist.text().strip() or None) if self.synthetic.isChecked() else None,
@@ -435,6 +470,7 @@ class TrainForm(QWidget):
             device=self.device.currentData(),
             val_size=self.val_size.value() if self.synthetic.isChecked() else None,
             extra=self.extra_args(),
+            **keeping,
             **{name: control_value(widget) for name, widget in self.controls.items()},
         )
 

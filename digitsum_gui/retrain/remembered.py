@@ -2,7 +2,8 @@
 
 The window's ``QSettings`` (tests give it a scratch file) keeps them under ``retrain/``:
 the data (this folder's labels, the other folders and arrays, the synthetic images), the
-starting point, network, head and device, the schedule, and the extra flags. ``restore``
+starting point (and whether a fine-tune keeps what it reads), network, head and device, the
+schedule, and the extra flags. ``restore``
 puts back only what still applies:
 
 - a folder or array that has gone, or lost its labels, is left out without a word;
@@ -51,6 +52,7 @@ def save(form: TrainForm, settings: QSettings) -> None:
         settings.setValue("mnist", form.mnist.text())
         settings.setValue("val_size", form.val_size.value())
         settings.setValue("start", "fine-tune" if form.fine_tune.isChecked() else "scratch")
+        settings.setValue("keep_reading", form.keep_reading.isChecked())
         settings.setValue("arch", form.arch.currentText())
         settings.setValue("head", form.head.currentText())
         settings.setValue("device", form.device.currentData())
@@ -81,6 +83,7 @@ def _restore(form: TrainForm, s: QSettings) -> None:
         form.head.setCurrentText(s.value("head", form.head.currentText(), type=str))
     elif form.fine_tune.isEnabled():
         form.fine_tune.setChecked(True)
+    form.keep_reading.setChecked(s.value("keep_reading", True, type=bool))
     if s.value("schedule_for", "", type=str) == _schedule_key(form):
         for name, widget in form.controls.items():
             key = f"schedule/{name}"

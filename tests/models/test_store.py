@@ -15,6 +15,7 @@ from core.labels.labels_csv import read_labels_csv, write_labels_csv
 from core.models.store import (
     StoreError,
     delete_run,
+    describe_model,
     list_models,
     model_display_name,
     next_run_folder,
@@ -207,3 +208,10 @@ def test_a_run_folder_that_cannot_be_removed_is_one_line_and_stays(baseline_mode
     finally:
         os.chmod(root, 0o755)
         shutil.rmtree(root)
+
+
+def test_a_model_named_by_a_relative_path_is_described_by_its_absolute_one(baseline_model, monkeypatch):
+    """A Retrain run's child works in the store's folder: --init and --compare must name the file from anywhere."""
+    monkeypatch.chdir(baseline_model.parent.parent)
+    described = describe_model(Path(baseline_model.parent.name) / baseline_model.name, in_store=False)
+    assert described.path == baseline_model and described.path.is_absolute()

@@ -100,3 +100,17 @@ def test_resuming_a_stopped_run_does_not_stop_at_once(baseline_model, tmp_path):
     assert proc.returncode == 0 and done["event"] == "done", proc.stderr
     assert done["stopped_early"] is False and done["metrics"]["epoch"] >= 1
     assert not (out / "STOP").exists()
+
+
+def test_keeping_what_it_reads_is_flags_digitsum_train_takes():
+    """The Retrain form's "keep what it reads": --distill the model, --freeze-bn, --frozen-stages 2."""
+    from core.train.args import get_args_parser
+    from core.train.command import TrainOptions, keeping_what_it_reads, train_args
+
+    opts = TrainOptions(data=["synthetic:64"], init="in use.safetensors", **keeping_what_it_reads("in use.safetensors"))
+    args = train_args(opts)
+    assert args[args.index("--distill") + 1] == "in use.safetensors"
+    parsed = get_args_parser().parse_args(args)
+    assert (parsed.distill, parsed.freeze_bn, parsed.frozen_stages) == ("in use.safetensors", True, 2)
+    plain = get_args_parser().parse_args(train_args(TrainOptions(data=["synthetic:64"], init="m.safetensors")))
+    assert (plain.distill, plain.freeze_bn, plain.frozen_stages) == (None, False, 0)

@@ -94,6 +94,29 @@ def test_a_new_option_is_a_field_with_a_control(qtbot, tmp_path, baseline_model)
     assert args[-8:] == ["--warmup-steps", "50", "--label-smoothing", "0.1", "--ema", "--onnx", "--progress", "json"]
 
 
+def test_a_fine_tune_keeps_what_the_model_in_use_reads_unless_told_not_to(qtbot, default_model, baseline_model):
+    """Ticked by default: the recipe of the default model's own fine-tunes. Only a digits model
+    can teach its digits; a new model has nothing to keep."""
+    form = TrainForm(describe_model(default_model, in_store=False))
+    qtbot.addWidget(form)
+    keeping = ["--distill", str(default_model), "--freeze-bn", "--frozen-stages", "2"]
+    args = train_args(form.options())
+    assert form.fine_tune.isChecked() and form.keep_reading.isEnabled() and form.keep_reading.isChecked()
+    assert args[args.index("--init") : args.index("--init") + 7] == ["--init", str(default_model), *keeping]
+    changes = []
+    form.changed.connect(lambda: changes.append(1))
+    form.keep_reading.setChecked(False)
+    assert changes and "--distill" not in train_args(form.options())  # the dialog's command follows
+    form.keep_reading.setChecked(True)
+    form.scratch.setChecked(True)
+    assert not form.keep_reading.isEnabled() and "--distill" not in train_args(form.options())
+    form.fine_tune.setChecked(True)
+    assert "--freeze-bn" in train_args(form.options())
+    form.set_current(describe_model(baseline_model, in_store=False))  # the sum head has no digits to teach
+    assert form.fine_tune.isChecked() and not form.keep_reading.isEnabled()
+    assert not {"--distill", "--freeze-bn", "--frozen-stages"} & set(train_args(form.options()))
+
+
 @pytest.mark.parametrize(
     "annotation, default, why",
     [

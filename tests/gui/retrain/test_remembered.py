@@ -53,6 +53,7 @@ def test_the_dialog_opens_with_the_choices_of_last_time(open_dialog, tmp_path):
     form.mnist.setText(str(tmp_path / "mnist.npz"))
     form.device.setCurrentIndex(form.device.findData("cpu"))
     form.extra.setText("--seed 3")
+    form.keep_reading.setChecked(False)
     chosen = dialog.planned_args(tmp_path / "run")
     assert dialog.command.toPlainText() != fresh
     dialog.close()
@@ -67,7 +68,7 @@ def test_the_dialog_opens_with_the_choices_of_last_time(open_dialog, tmp_path):
     assert [form.other_data.item(i).text() for i in range(form.other_data.count())] == [str(kept)]  # quietly
     assert form.synthetic.isChecked() and (form.synthetic_count.value(), form.val_size.value()) == (512, 96)
     assert form.mnist.text() == str(tmp_path / "mnist.npz") and form.extra.text() == "--seed 3"
-    assert form.device.currentData() == "cpu"
+    assert form.device.currentData() == "cpu" and not form.keep_reading.isChecked()
     gone_at = chosen.index(str(gone))
     assert again.planned_args(tmp_path / "run") == chosen[: gone_at - 1] + chosen[gone_at + 1 :]  # the same run
 
