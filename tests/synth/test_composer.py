@@ -103,7 +103,7 @@ def test_augment_share_leaves_the_rest_plain(bank):
 
 
 def test_stronger_training_blur_is_pils_gaussian_blur_of_radius_1(bank):
-    """The strong training blur is what users' scans get, and what the robustness check applies."""
+    """Half the blurred training images are blurred as users' scans are, and as the robustness check blurs."""
     images, _ = compose_numpy(bank, 8, seed=1)
     batch = torch.from_numpy(images).float()[:, None]
     strong = composer.gaussian_taps(composer.BLUR_SIGMA, composer.BLUR_RADIUS, "cpu")
