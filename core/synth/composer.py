@@ -51,6 +51,12 @@ def gaussian_matrix(size: int, sigma: float, radius: int, device) -> torch.Tenso
     return torch.where(offset.abs() <= radius, kernel[(offset + radius).clamp(0, 2 * radius)], 0.0)
 
 
+def gaussian_blur(img: torch.Tensor) -> torch.Tensor:
+    """``img`` (n, 1, H, W) blurred as a scan or a phone blurs: the stronger training blur, a
+    Gaussian of ``BLUR_SIGMA`` px (PIL's ``GaussianBlur(1)``, what the robustness check applies)."""
+    return _separable_blur(img, gaussian_taps(BLUR_SIGMA, BLUR_RADIUS, img.device))
+
+
 def _separable_blur(img: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     """``img`` (n, 1, H, W) blurred by the symmetric 1-D kernel ``taps`` along both axes, zero padding."""
     r = taps.numel() // 2
@@ -206,11 +212,8 @@ class Composer:
         # (Gaussian sigma 1, what the robustness check's blur applies), from one draw per image
         # so that the rest of a seeded run's random stream is what it was with one blur
         light = torch.tensor([1.0, 2.0, 1.0], device=self.device) / 4
-        strong = gaussian_taps(BLUR_SIGMA, BLUR_RADIUS, self.device)
         blur = self._rand(g, n, 1, 1, 1)
-        img = torch.where(
-            blur < 0.15, _separable_blur(img, light), torch.where(blur < 0.3, _separable_blur(img, strong), img)
-        )
+        img = torch.where(blur < 0.15, _separable_blur(img, light), torch.where(blur < 0.3, gaussian_blur(img), img))
         gamma = torch.exp(self._rand(g, n, 1, 1, 1, lo=-0.3, hi=0.3))
         img = img.clamp(min=0).pow(gamma)
         contrast = self._rand(g, n, 1, 1, 1, lo=0.7, hi=1.0)

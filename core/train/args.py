@@ -93,6 +93,13 @@ def _add_data_args(g) -> None:
         "aside (default: the --mnist bank's validation writers)",
     )
     g.add_argument(
+        "--val-blurred",
+        action="store_true",
+        help="validate on blurred images too: a further equal share of the composed validation images, in ours "
+        "layout, blurred by a Gaussian of sigma 1 px (the robustness check's blur), so that the epoch kept does not "
+        "read blurred images worse unseen (default: off)",
+    )
+    g.add_argument(
         "--val-fraction",
         type=float_in(0, 1),
         default=VAL_FRACTION,

@@ -42,6 +42,7 @@ def load_training_data(args, ctx) -> TrainData:
             args.augment,
             touch=args.touch,
             val_digits=args.val_digits,
+            val_blurred=args.val_blurred,
         )
     notes = list(data.notes)
     for w in caught:

@@ -22,7 +22,7 @@ from core.errors import DigitsumError
 from core.limits import require_memory
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
 from core.synth.bank import BankError, DigitBank, load_bank
-from core.synth.composer import Composer
+from core.synth.composer import Composer, gaussian_blur
 from core.synth.splits import INDEX_SPLIT_NOTE, split_indices, writer_split
 
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
@@ -70,6 +70,9 @@ class TrainData:
         A digit bank (e.g. the selection half of MNIST's test writers) to compose the validation
         images from, all of its digits, a third in each layout (``core.spec.LAYOUTS``); the
         training bank then trains with all of its writers.
+    val_blurred : bool
+        Also validate on blurred images: a further equal share of the composed validation images,
+        ours layout, blurred as ``core.synth.composer.gaussian_blur`` blurs (the part "blurred").
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class TrainData:
         augment=1.0,
         touch=0.0,
         val_digits=None,
+        val_blurred=False,
     ):
         self.device, self.seed, self.rank, self.world = torch.device(device), seed, rank, world
         self.composer = None
@@ -101,7 +105,7 @@ class TrainData:
         if self.synthetic_per_epoch:
             train_bank, val_bank, val_layouts = self._synthetic_banks(mnist, val_digits, fingerprint)
             self.composer = Composer(train_bank, self.device, augment=augment, touch=touch)
-            val_parts += self._composed_validation(val_bank, val_layouts, val_synthetic)
+            val_parts += self._composed_validation(val_bank, val_layouts, val_synthetic, val_blurred)
         self.val = _concat([part for _, part in val_parts]) if val_parts else None
         self.val_groups = [name for name, _ in val_parts]
         self.fingerprint = "; ".join(fingerprint)
@@ -143,18 +147,25 @@ class TrainData:
         except BankError as exc:
             raise DataSpecError(f"synthetic data: {exc}") from None
 
-    def _composed_validation(self, val_bank: DigitBank, val_layouts, val_synthetic: int) -> list[tuple[str, Batch]]:
-        """``val_synthetic`` images composed once from ``val_bank``, an equal share in each layout (named)."""
+    def _composed_validation(
+        self, val_bank: DigitBank, val_layouts, val_synthetic: int, blurred: bool = False
+    ) -> list[tuple[str, Batch]]:
+        """``val_synthetic`` images composed once from ``val_bank``, an equal share in each layout
+        and, if ``blurred``, in ours layout blurred (named by layout, or "blurred")."""
         # the validation images are composed at once, as float32 on the device
         require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
         g = torch.Generator(self.device).manual_seed(self.seed + 7919)
+        names = (*val_layouts, "blurred") if blurred else tuple(val_layouts)
         parts = []
-        for i, layout in enumerate(val_layouts):
-            count = val_synthetic // len(val_layouts) + (i < val_synthetic % len(val_layouts))
+        for i, name in enumerate(names):
+            count = val_synthetic // len(names) + (i < val_synthetic % len(names))
             if not count:  # (--val-size 2 across three layouts)
                 continue
+            layout = "synth" if name == "blurred" else name
             images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
-            parts.append((layout, Batch(images, digits.sum(1), digits)))
+            if name == "blurred":  # quantised again, as a blurred PNG would be
+                images = torch.round(gaussian_blur(images).clamp(0, 1) * 255) / 255
+            parts.append((name, Batch(images, digits.sum(1), digits)))
         return parts
 
     def _to_device(self, images, sums, digits) -> Batch:

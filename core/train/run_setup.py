@@ -130,6 +130,7 @@ def _note_synthetic_only_flags(args: argparse.Namespace) -> None:
             ("--augment", args.augment != 1.0),
             ("--touch", args.touch),
             ("--val-digits", args.val_digits),
+            ("--val-blurred", args.val_blurred),
         )
         if given
     ]

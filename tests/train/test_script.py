@@ -547,6 +547,13 @@ def test_validation_from_other_digits_covers_every_layout(capsys, tmp_path):
     )
     assert status == 0, err
     assert list(next(e for e in evs if e["event"] == "epoch")["val_acc_by_part"]) == ["synth", "grid"]
+    # --val-blurred: a fourth part, ours layout blurred (tests/train/test_datasets.py)
+    status, evs, err = train(
+        capsys, *TINY, *BASELINE, "--val-digits", tmp_path / "select.npz", "--val-blurred", "--out", tmp_path / "r3"
+    )
+    assert status == 0, err
+    epoch = next(e for e in evs if e["event"] == "epoch")
+    assert list(epoch["val_acc_by_part"]) == ["synth", "grid", "touch", "blurred"] and epoch["val_images"] == 32
 
 
 def test_measuring_the_precision_leaves_the_model_and_the_random_streams_alone(monkeypatch, capsys):
