@@ -3,8 +3,7 @@
 The window's ``QSettings`` (tests give it a scratch file) keeps them under ``retrain/``:
 the data (this folder's labels, the other folders and arrays, the synthetic images), the
 starting point (and whether a fine-tune keeps what it reads), network, head and device, the
-schedule, and the extra flags. ``restore``
-puts back only what still applies:
+schedule, and the extra flags. ``restore`` puts back only what still applies:
 
 - a folder or array that has gone, or lost its labels, is left out without a word;
 - "this folder's labels" only when the open folder has some; fine-tuning only with a model
