@@ -283,8 +283,16 @@ class TrainForm(QWidget):
 
     # --- behaviour -----------------------------------------------------------------------------
     def keeps_reading(self) -> bool:
-        """Whether the run keeps what the model in use reads (a fine-tune of a digits model, ticked)."""
-        return self.keep_reading.isEnabled() and self.keep_reading.isChecked()
+        """Whether the run keeps what the model in use reads (a fine-tune of a digits model, ticked).
+
+        From the choices, not from the box's enabled state: the dialog disables the whole form
+        while a run goes on.
+        """
+        return self._may_keep_reading() and self.keep_reading.isChecked()
+
+    def _may_keep_reading(self) -> bool:
+        # --distill reads the digits the model in use reads: the sum head has none
+        return self.fine_tune.isChecked() and self.current is not None and self.current.head == "digits"
 
     def _show_current(self) -> None:
         name = self.current.label if self.current is not None else "no model in use"
@@ -296,9 +304,7 @@ class TrainForm(QWidget):
         self._enable_keep_reading()
 
     def _enable_keep_reading(self) -> None:
-        # --distill reads the digits the model in use reads: the sum head has none
-        digits = self.current is not None and self.current.head == "digits"
-        self.keep_reading.setEnabled(digits and self.fine_tune.isChecked())
+        self.keep_reading.setEnabled(self._may_keep_reading())
 
     def set_current(self, current: StoredModel | None) -> None:
         """The model in use changed (loaded, or switched to): fine-tuning starts from ``current``."""
@@ -460,7 +466,7 @@ class TrainForm(QWidget):
     def options(self, stage_dir: str | os.PathLike | None = None) -> TrainOptions:
         """The run as chosen (``out`` and ``compare`` left for the dialog)."""
         fine = self.fine_tune.isChecked() and self.current is not None
-        keeping = keeping_what_it_reads(str(self.current.path)) if fine and self.keeps_reading() else {}
+        keeping = keeping_what_it_reads(str(self.current.path)) if self.keeps_reading() else {}
         return self.options_type(
             data=self.data_specs(stage_dir),
             mnist=(self.mnist.text().strip() or None) if self.synthetic.isChecked() else None,
