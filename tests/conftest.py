@@ -11,15 +11,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_qttest_left_behind():
-    """pytest-qt turns on QStandardPaths' test mode, whose data folders live in ~/.qttest: a
-    suite that made that folder takes it away again (one the user already had stays)."""
-    qttest = Path.home() / ".qttest"
-    existed = qttest.exists()
-    yield
-    if not existed:
-        shutil.rmtree(qttest, ignore_errors=True)
+# pytest-qt turns on QStandardPaths' test mode, whose data folders live in ~/.qttest: a suite that
+# made that folder takes it away again (one the user already had stays). Done by the process that
+# runs the whole session, pytest-xdist's controller when the suite runs in workers (`-n 2`), so no
+# worker takes the folder from under another that is still writing settings there.
+QTTEST = Path.home() / ".qttest"
+_QTTEST_EXISTED = pytest.StashKey[bool]()
+
+
+def _runs_the_whole_session(config) -> bool:
+    return not hasattr(config, "workerinput")  # set on pytest-xdist's workers only
+
+
+def pytest_sessionstart(session):
+    if _runs_the_whole_session(session.config):
+        session.config.stash[_QTTEST_EXISTED] = QTTEST.exists()
+
+
+def pytest_sessionfinish(session):
+    if _runs_the_whole_session(session.config) and not session.config.stash.get(_QTTEST_EXISTED, True):
+        shutil.rmtree(QTTEST, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

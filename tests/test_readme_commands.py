@@ -13,5 +13,5 @@ def test_readme_opens_with_the_app_and_test_commands_that_ci_runs():
     assert readme.index(app) < readme.index("\n## ")  # before any section: the first thing read
     # python3, not python3.11: a stock Ubuntu 24.04 or Debian 13 has only its own python3
     assert app.startswith("python3 -m venv .venv && ") and app.endswith("digitsum-gui resources/samples")
-    assert tests.startswith("python3 -m venv .venv && ") and tests.endswith("python -m pytest -q")
+    assert tests.startswith("python3 -m venv .venv && ") and tests.endswith("python -m pytest -q -n 2")
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
