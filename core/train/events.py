@@ -185,7 +185,11 @@ class ProgressReporter:
         self._emit("epoch", EpochEvent(**event, step=done, total_steps=self.total_steps, eta=self._eta(done)))
         if self._bar is not None:
             self._bar.n = done
-            text = ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float))
+            # the learning rate in significant digits, as the Retrain log shows it: a fine-tune's
+            # 5e-05 printed to four decimals read "lr 0.0000"
+            text = ", ".join(
+                f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float)
+            )
             if "val_acc_by_part" in event:  # val_acc by layout: the curve to watch when a fine-tune may forget one
                 text += ", val_acc by part: " + ", ".join(f"{k} {v:.4f}" for k, v in event["val_acc_by_part"].items())
             self._bar.write(f"epoch {event['epoch']}/{event['epochs']}: {text}", file=sys.stderr)

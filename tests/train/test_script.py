@@ -170,11 +170,14 @@ def test_train_on_a_labelled_folder_with_a_progress_bar(capsys, synth_folder, tm
             str(tmp_path / "run"),
             "--augment",
             "0.5",
+            "--lr",
+            "5e-5",
         ]
     )
     out, err = capsys.readouterr()
     assert status == 0, err
     assert out == "" and "epoch 1/1" in err and "best model:" in err
+    assert ", lr 5e-05, " in err  # a fine-tune's learning rate, not "lr 0.0000"
     assert err.startswith("digitsum train: note: --augment applies to synthetic:N images only; this run has none\n")
     _, info = load_model(tmp_path / "run" / "best.safetensors")
     assert info.metric("val_images") == 4  # 10% of 40 files held out, by file
