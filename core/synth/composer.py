@@ -57,6 +57,11 @@ def gaussian_blur(img: torch.Tensor) -> torch.Tensor:
     return _separable_blur(img, gaussian_taps(BLUR_SIGMA, BLUR_RADIUS, img.device))
 
 
+def quantise_like_png(img: torch.Tensor) -> torch.Tensor:
+    """``img`` in [0, 1] clamped and rounded to steps of 1/255, as an 8-bit PNG stores it."""
+    return torch.round(img.clamp(0, 1) * 255) / 255
+
+
 def _separable_blur(img: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     """``img`` (n, 1, H, W) blurred by the symmetric 1-D kernel ``taps`` along both axes, zero padding."""
     r = taps.numel() // 2
@@ -158,7 +163,7 @@ class Composer:
         if self.augment:
             altered = self._photometric(images, g)
             images = altered if chosen is None else torch.where(chosen.view(-1, 1, 1, 1), altered, images)
-        return torch.round(images.clamp(0, 1) * 255) / 255, digits
+        return quantise_like_png(images), digits
 
     def _place(self, src, lin, box, cx, cy):
         """Draw each digit ``src`` (4n, 1, 28, 28), mapped by ``lin``, into its ``box`` at (cx, cy); merge by max."""

@@ -22,9 +22,11 @@ from core.errors import DigitsumError
 from core.limits import require_memory
 from core.spec import IMAGE_HEIGHT, IMAGE_WIDTH, LAYOUTS
 from core.synth.bank import BankError, DigitBank, load_bank
-from core.synth.composer import Composer, gaussian_blur
+from core.synth.composer import Composer, gaussian_blur, quantise_like_png
 from core.synth.splits import INDEX_SPLIT_NOTE, split_indices, writer_split
 
+# the composed validation images' random stream: the run's seed plus this, apart from training's
+VAL_STREAM_OFFSET = 7919
 VAL_FRACTION = 0.1  # share of the labelled images kept for validation (digitsum train --val-fraction)
 MIN_REAL_FOR_VAL = 10  # below this many labelled images none is kept: a split of 9 would validate on 1
 
@@ -154,7 +156,7 @@ class TrainData:
         and, if ``blurred``, in ours layout blurred (named by layout, or "blurred")."""
         # the validation images are composed at once, as float32 on the device
         require_memory("--val-size", val_synthetic, 4 * IMAGE_HEIGHT * IMAGE_WIDTH)
-        g = torch.Generator(self.device).manual_seed(self.seed + 7919)
+        g = torch.Generator(self.device).manual_seed(self.seed + VAL_STREAM_OFFSET)
         names = (*val_layouts, "blurred") if blurred else tuple(val_layouts)
         parts = []
         for i, name in enumerate(names):
@@ -164,7 +166,7 @@ class TrainData:
             layout = "synth" if name == "blurred" else name
             images, digits = Composer(val_bank, self.device, layout=layout).compose(count, g)
             if name == "blurred":  # quantised again, as a blurred PNG would be
-                images = torch.round(gaussian_blur(images).clamp(0, 1) * 255) / 255
+                images = quantise_like_png(gaussian_blur(images))
             parts.append((name, Batch(images, digits.sum(1), digits)))
         return parts
 
