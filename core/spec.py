@@ -27,6 +27,9 @@ LAYOUTS = ("synth", "grid", "touch")
 # Confidence under which a row is read again from shifted copies (core.predict.second_look;
 # benchmarks/RESULTS.md: why 0.9). Here, not there, so the GUI can say it without torch.
 SECOND_LOOK_BELOW = 0.9
+# The same for crowded rows, whose four digits fill under half the width (core.predict.second_look:
+# they are also read from stretched copies; chosen on the selection half of MNIST's test writers).
+CROWDED_LOOK_BELOW = 0.99
 # Confidence under which the app marks a row doubtful, for a person to review: the highest on the
 # filter's steps that flags at most 3% of the default model's rows on the selection half of
 # MNIST's test writers, in synth and grid (benchmarks/second_look_eval.py), and reported on the

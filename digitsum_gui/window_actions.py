@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QStyle
 
-from core.spec import SECOND_LOOK_BELOW
+from core.spec import CROWDED_LOOK_BELOW, SECOND_LOOK_BELOW
 from digitsum_gui.actions import ActionSpec
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def window_action_specs(window: MainWindow) -> list[ActionSpec]:
             "second_look",
             "&Second Look at Doubtful Rows",
             window.set_second_look,
-            tip=f"Read rows below {SECOND_LOOK_BELOW:.0%} confidence again from shifted copies "
+            tip=f"Read rows below {SECOND_LOOK_BELOW:.0%} confidence again from shifted copies, and rows whose "
+            f"digits crowd into under half the width below {CROWDED_LOOK_BELOW:.0%} from stretched ones too "
             "(a few percent slower; takes effect at the next Predict)",
             checkable=True,
             checked=settings.value("second_look", True, type=bool),

@@ -85,7 +85,8 @@ class PredictWorker(QObject):
     recursive : bool
         List images in sub-folders too.
     second_look : bool
-        Read doubtful rows again from shifted copies (``core.predict.second_look``); an attribute
+        Read doubtful rows again from shifted (crowded rows also stretched) copies
+        (``core.predict.second_look``); an attribute
         the window sets when its menu item is toggled, used from the next run on.
 
     Signals

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.argtypes import MAX_WORKERS, add_device_arguments, int_in
 from core.errors import CommandError, exception_line
-from core.spec import SECOND_LOOK_BELOW
+from core.spec import CROWDED_LOOK_BELOW, SECOND_LOOK_BELOW
 
 if TYPE_CHECKING:  # named only: a command imports what it runs when it runs
     from core.devices import DistContext
@@ -62,8 +62,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-second-look",
         action="store_true",
-        help=f"do not read doubtful rows (confidence below {SECOND_LOOK_BELOW:g}) again from shifted copies "
-        "(default: they are read again, which costs a few percent of the time)",
+        help=f"do not read doubtful rows (confidence below {SECOND_LOOK_BELOW:g}, or {CROWDED_LOOK_BELOW:g} where "
+        "the digits crowd into under half the width) again from shifted and stretched copies (default: they are "
+        "read again, which costs a few percent of the time on most folders)",
     )
 
 

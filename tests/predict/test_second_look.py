@@ -1,4 +1,5 @@
-"""core.predict.second_look: doubtful rows read again from shifted copies; sure rows untouched."""
+"""core.predict.second_look: doubtful rows read again from shifted (and crowded rows from stretched)
+copies; sure rows untouched."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import torch
 
 from core.inputs.listing import list_inputs
 from core.predict.predictor import Predictor
-from core.predict.second_look import SECOND_LOOK_BELOW, SHIFTS, look_again, shifted_copies
+from core.predict.second_look import (
+    CROWDED_INK_WIDTH,
+    CROWDED_STRETCH_TO,
+    SHIFTS,
+    ink_spans,
+    look_again,
+    shifted_copies,
+    stretched_copies,
+)
+from core.spec import CROWDED_LOOK_BELOW, SECOND_LOOK_BELOW
 from core.synth.bank import load_bank
 from core.synth.composer import compose_numpy
 
@@ -28,6 +38,21 @@ def composed():
     return images, digits
 
 
+@pytest.fixture(scope="module")
+def touching():
+    """Touching neighbours: most, not all, of these rows are crowded."""
+    images, _ = compose_numpy(load_bank().subset("holdout"), 40, seed=3, layout="touch")
+    start, stop = ink_spans(images)
+    crowded = stop - start < CROWDED_INK_WIDTH
+    assert 0 < crowded.sum() < len(images)
+    return images, crowded
+
+
+def readings_of_copies(predictor, copies, count):
+    """The readings of ``count`` images' copies, copy by copy."""
+    return [predictor.classify(part) for part in copies.reshape(-1, count, *copies.shape[1:])]
+
+
 def test_shifted_copies_move_each_pixel_and_fill_black():
     images = torch.zeros((2, 40, 168), dtype=torch.uint8)
     images[0, 20, 80] = 200
@@ -42,10 +67,35 @@ def test_shifted_copies_move_each_pixel_and_fill_black():
         assert corner.sum() == (100 if inside else 0)
 
 
+def test_ink_spans_find_the_first_and_last_inked_column():
+    images = np.zeros((3, 40, 168), np.uint8)
+    images[0, 10:30, 40] = images[0, 5, 79] = 255
+    images[1, :, 100:] = 200
+    images[2, :, 50] = 40  # not above the ink level
+    start, stop = ink_spans(images)
+    assert start.tolist() == [40, 100, 0] and stop.tolist() == [80, 168, 0]
+    assert [a.tolist() for a in ink_spans(torch.from_numpy(images))] == [start.tolist(), stop.tolist()]
+
+
+def test_stretched_copies_widen_narrow_ink_about_its_centre_and_keep_the_rest():
+    images = np.zeros((4, 40, 168), np.uint8)
+    images[0, 8:32, 40:80] = 255  # 40 px wide, centred on column 60
+    images[1, 8:32, 140:] = 255  # against the right edge: moved inward to stay in the frame
+    images[2, 8:32, 20 : 20 + CROWDED_STRETCH_TO] = 255  # wide enough already
+    out = stretched_copies(images)  # images[3] is blank
+    start, stop = ink_spans(out)
+    assert (start[:2].tolist(), stop[:2].tolist()) == ([8, 168 - CROWDED_STRETCH_TO], [8 + CROWDED_STRETCH_TO, 168])
+    assert out[0, 8:32, 8 : 8 + CROWDED_STRETCH_TO].min() == 255 and out[0, :8].max() == out[0, 32:].max() == 0
+    np.testing.assert_array_equal(out[2:], images[2:])
+    assert out.dtype == np.uint8 and out.shape == images.shape
+
+
 def test_doubtful_rows_become_the_mean_of_the_copies(digits_model, composed):
-    """An untrained model is unsure of every row: each becomes the mean of five readings."""
+    """Below a threshold above 1 every row is doubtful: each becomes the mean of five readings."""
     predictor = Predictor(digits_model, device="cpu", precision="fp32", second_look_below=0.0)
     images = composed[0][:6]
+    start, stop = ink_spans(images)
+    assert (stop - start >= CROWDED_INK_WIDTH).all()  # the synth layout: none crowded
     once = predictor.classify(images)  # second look off
     probs, digit_probs = look_again(predictor.classify, torch.from_numpy(images), *once, below=1.01)
     views = [once] + [
@@ -58,6 +108,45 @@ def test_doubtful_rows_become_the_mean_of_the_copies(digits_model, composed):
     assert not np.allclose(probs, once[0])  # the copies were read differently
     predictor.second_look_below = 1.01
     np.testing.assert_allclose(predictor.classify(images)[0], probs, rtol=1e-4, atol=1e-6)
+
+
+def test_crowded_rows_are_also_read_stretched(digits_model, touching):
+    """A crowded row becomes the mean of ten readings: itself, its shifted copies, its stretched
+    copy and that copy's shifted copies; the other doubtful rows the mean of five."""
+    predictor = Predictor(digits_model, device="cpu", precision="fp32", second_look_below=0.0)
+    images, crowded = touching
+    once = predictor.classify(images)
+    probs, digit_probs = look_again(predictor.classify, torch.from_numpy(images), *once, below=1.01)
+    stretched = stretched_copies(images)
+    five = [once] + readings_of_copies(predictor, shifted_copies(images), len(images))
+    ten = five + [predictor.classify(stretched)] + readings_of_copies(predictor, shifted_copies(stretched), len(images))
+    for k in (0, 1):  # sums, then digits
+        expected = np.where(
+            crowded.reshape(-1, *[1] * (once[k].ndim - 1)),
+            np.mean([v[k] for v in ten], 0),
+            np.mean([v[k] for v in five], 0),
+        )
+        np.testing.assert_allclose((probs, digit_probs)[k], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_crowded_rows_are_read_again_below_a_higher_threshold(default_model, touching):
+    predictor = Predictor(default_model, device="cpu", precision="fp32", second_look_below=0.0)
+    images, crowded = touching
+    probs, digit_probs = predictor.classify(images)
+    conf = probs.max(1)
+    below = 0.5
+    assert (crowded & (conf >= below) & (conf < CROWDED_LOOK_BELOW)).any()  # rows only the crowded rule reads again
+    calls = []
+
+    def counting(x):
+        calls.append(len(x))
+        return predictor.classify(x)
+
+    new_probs, _ = look_again(counting, images, probs, digit_probs, below=below)
+    stretched = crowded & (conf < CROWDED_LOOK_BELOW)
+    doubtful = (conf < below) | stretched
+    assert calls == [len(SHIFTS) * doubtful.sum(), (len(SHIFTS) + 1) * stretched.sum()]
+    np.testing.assert_array_equal(new_probs[~doubtful], probs[~doubtful])
 
 
 def test_sure_rows_are_left_exactly_as_read(default_model, composed):
