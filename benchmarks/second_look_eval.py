@@ -6,7 +6,8 @@
 
 Reads every image once with the second look off, then applies it (``core.predict.second_look``) to
 the same readings, so both figures come from the same images and the same first reading.
-Prints exact-sum accuracy off and on, the share of rows read again, for each confidence
+Prints exact-sum accuracy off and on, the share of rows read again and the copies read per
+image (the second look's extra model work), for each confidence
 threshold how many of the wrong sums lie below it and how many rows a person would review, and
 how many of the wrong sums the least confident 3% of rows hold, and the highest threshold (on the
 app's filter steps) that flags at most 3% of rows: on the selection half, in synth and grid,
@@ -101,13 +102,18 @@ def main():
     images, digits = compose_numpy(bank, args.count, args.seed, **kwargs)
     sums = digits.sum(1)
     predictor = Predictor(args.model, device=args.device, second_look_below=0.0)
-    off_p, on_p, on_digits, read_again = [], [], [], 0
+    off_p, on_p, on_digits, read_again, copies_read = [], [], [], 0, []
+
+    def read_copies(copies):
+        copies_read.append(len(copies))
+        return predictor.classify(copies)
+
     for s in range(0, len(images), 256):
         batch = images[s : s + 256]
         probs, digit_probs = predictor.classify(batch)  # second look off
         off_p.append(probs)
-        read_again += int((probs.max(1) < args.below).sum())
-        again = look_again(predictor.classify, torch.from_numpy(batch), probs, digit_probs, args.below)
+        again = look_again(read_copies, torch.from_numpy(batch), probs, digit_probs, args.below)
+        read_again += int((again[0] != probs).any(1).sum())  # doubtful rows, and crowded ones below a higher bar
         on_p.append(again[0])
         on_digits.append(again[1])
     result = {
@@ -121,6 +127,7 @@ def main():
         "second_look_below": args.below,
         "device": predictor.device_name,
         "rows_read_again": read_again / len(sums),
+        "extra_model_work": sum(copies_read) / len(sums),  # copies read, per image
     }
     for name, probs in (("off", np.concatenate(off_p)), ("on", np.concatenate(on_p))):
         wrong = probs.argmax(1) != sums

@@ -28,7 +28,7 @@ LAYOUTS = ("synth", "grid", "touch")
 # benchmarks/RESULTS.md: why 0.9). Here, not there, so the GUI can say it without torch.
 SECOND_LOOK_BELOW = 0.9
 # The same for crowded rows, whose four digits fill under half the width (core.predict.second_look:
-# they are also read from stretched copies; chosen on the selection half of MNIST's test writers).
+# they are read again from a stretched copy; chosen on the selection half of MNIST's test writers).
 CROWDED_LOOK_BELOW = 0.99
 # Confidence under which the app marks a row doubtful, for a person to review: the highest on the
 # filter's steps that flags at most 3% of the default model's rows on the selection half of

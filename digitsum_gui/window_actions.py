@@ -85,7 +85,7 @@ def window_action_specs(window: MainWindow) -> list[ActionSpec]:
             "&Second Look at Doubtful Rows",
             window.set_second_look,
             tip=f"Read rows below {SECOND_LOOK_BELOW:.0%} confidence again from shifted copies, and rows whose "
-            f"digits crowd into under half the width below {CROWDED_LOOK_BELOW:.0%} from stretched ones too "
+            f"digits crowd into under half the width below {CROWDED_LOOK_BELOW:.0%} from a stretched one "
             "(a few percent slower; takes effect at the next Predict)",
             checkable=True,
             checked=settings.value("second_look", True, type=bool),

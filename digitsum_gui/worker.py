@@ -85,7 +85,7 @@ class PredictWorker(QObject):
     recursive : bool
         List images in sub-folders too.
     second_look : bool
-        Read doubtful rows again from shifted (crowded rows also stretched) copies
+        Read doubtful rows again from shifted copies, crowded ones from a stretched one
         (``core.predict.second_look``); an attribute
         the window sets when its menu item is toggled, used from the next run on.
 

@@ -62,9 +62,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-second-look",
         action="store_true",
-        help=f"do not read doubtful rows (confidence below {SECOND_LOOK_BELOW:g}, or {CROWDED_LOOK_BELOW:g} where "
-        "the digits crowd into under half the width) again from shifted and stretched copies (default: they are "
-        "read again, which costs a few percent of the time on most folders)",
+        help=f"do not read doubtful rows (confidence below {SECOND_LOOK_BELOW:g}) again from shifted copies, "
+        f"or rows whose digits crowd into under half the width (below {CROWDED_LOOK_BELOW:g}) from a stretched "
+        "copy (default: they are read again, which costs a few percent of the time)",
     )
 
 

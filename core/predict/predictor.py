@@ -135,9 +135,9 @@ class Predictor:
         worker: its event loop then keeps the CPU it needs to stay responsive on a small
         machine), else 0.
     second_look_below : float, optional
-        Rows read with a confidence below this are read again from shifted copies, crowded rows
-        also from stretched ones (``core.predict.second_look``); 0 turns that off. An attribute:
-        may change between runs.
+        Rows read with a confidence below this are read again from shifted copies (crowded rows
+        from a stretched one, below a higher bar: ``core.predict.second_look``); 0 turns that off.
+        An attribute: may change between runs.
     threads : int, optional
         CPU: the model's threads in all (default: the cores this process may use).
     announce : callable, optional

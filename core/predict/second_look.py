@@ -1,4 +1,4 @@
-"""A second look at doubtful rows: read them again from shifted copies and average the readings.
+"""A second look at doubtful rows: read them again from shifted (or stretched) copies and average.
 
 A model trained on one composer's images is sensitive to where digits sit: on handwriting and
 layouts it never saw, a copy of the image moved by two pixels is sometimes read differently.
@@ -8,14 +8,15 @@ column drops exactly on the rows a person should look at.
 
 Crowded rows, whose ink spans less than ``CROWDED_INK_WIDTH`` pixels (four digits touching or
 overlapping in half the width, where the composer that taught the model spreads them over
-most of it), are also read from a copy whose inked columns are stretched to
-``CROWDED_STRETCH_TO`` pixels, and from its shifted copies: the digits then sit about as far
-apart as the model learned them. They are read again below ``CROWDED_LOOK_BELOW``, since on
-such rows the model is wrong more often when it is fairly sure.
+most of it), are read again from one copy whose inked columns are stretched to
+``CROWDED_STRETCH_TO`` pixels instead: the digits then sit about as far apart as the model
+learned them, and the two readings are averaged. (Shifted copies of a crowded row add little,
+and four of them would outvote the stretched one.) They are read again below
+``CROWDED_LOOK_BELOW``, since on such rows the model is wrong more often when it is fairly sure.
 
-Only rows below those thresholds pay for it (``len(SHIFTS)`` more images each, twice that plus
-one for a crowded row), and only for models that read digits; a row the model is sure of is
-left exactly as it was read.
+Only rows below those thresholds pay for it (``len(SHIFTS)`` more images each, one for a
+crowded row), and only for models that read digits; a row the model is sure of is left
+exactly as it was read.
 
     from core.predict.predictor import Predictor
     Predictor(second_look_below=0)  # off; digitsum predict --no-second-look, or the GUI's Model menu
@@ -34,8 +35,8 @@ from core.spec import CROWDED_LOOK_BELOW, SECOND_LOOK_BELOW
 SHIFTS = ((-2, 0), (2, 0), (0, -2), (0, 2))
 # A column holds ink where a pixel is brighter than this (the reader makes digits white on black).
 INK_LEVEL = 40
-# Chosen on the selection half of MNIST's test writers (5,000 images per layout, int8, benchmarks/
-# RESULTS.md "Crowded rows"): touching neighbours' doubtful rows span 59-83 px, synth's 103-134 px
+# Chosen on the selection half of MNIST's test writers (5,000 images per layout, int8; the model
+# card's "The second look"): touching neighbours' doubtful rows span 59-83 px, synth's 103-134 px
 # and grid's 132-151 px, so only crowded rows are stretched; 105 px is the narrow end of synth's.
 CROWDED_INK_WIDTH = 90
 CROWDED_STRETCH_TO = 105
@@ -135,10 +136,9 @@ def look_again(
 ):
     """Replace the readings of doubtful rows by the average over their copies.
 
-    A row is doubtful below ``below``, or, if it is crowded (its ink narrower than
-    ``CROWDED_INK_WIDTH``), below ``CROWDED_LOOK_BELOW`` where that is higher. A doubtful row is
-    read again from its shifted copies; a crowded one also from a stretched copy and its shifted
-    copies.
+    A row below ``below`` is read again from its shifted copies; a crowded row (its ink
+    narrower than ``CROWDED_INK_WIDTH``) below ``CROWDED_LOOK_BELOW``, or ``below`` where that
+    is higher, from its stretched copy instead.
 
     Parameters
     ----------
@@ -165,28 +165,23 @@ def look_again(
     confidence = probs.max(1)
     candidates = np.flatnonzero(confidence < max(below, CROWDED_LOOK_BELOW))
     start, stop = ink_spans(images[candidates])
-    crowded = candidates[(stop > start) & (stop - start < CROWDED_INK_WIDTH)]  # a blank image is not crowded
-    doubtful = np.union1d(candidates[confidence[candidates] < below], crowded)
-    if not len(doubtful):
+    is_crowded = (stop > start) & (stop - start < CROWDED_INK_WIDTH)  # a blank image is not crowded
+    crowded, shifted = candidates[is_crowded], candidates[~is_crowded & (confidence[candidates] < below)]
+    if not len(crowded) and not len(shifted):
         return probs, digit_probs
-    shifted_probs, shifted_digits = classify(shifted_copies(images[doubtful]))
-    sums = probs[doubtful] + _per_image_sum(shifted_probs, len(doubtful))
-    digit_sums = digit_probs[doubtful] + _per_image_sum(shifted_digits, len(doubtful))
-    views = np.full(len(doubtful), len(SHIFTS) + 1)
-    if len(crowded):
-        # the few crowded rows are stretched on the CPU, then go where the images are
-        stretched = stretched_copies(_numpy(images[crowded]))
-        copies = np.concatenate([stretched, shifted_copies(stretched)])
-        if not isinstance(images, np.ndarray):
-            copies = images.new_tensor(copies)
-        stretched_probs, stretched_digits = classify(copies)
-        rows = np.searchsorted(doubtful, crowded)
-        sums[rows] += _per_image_sum(stretched_probs, len(crowded))
-        digit_sums[rows] += _per_image_sum(stretched_digits, len(crowded))
-        views[rows] += len(SHIFTS) + 1
     probs, digit_probs = probs.copy(), digit_probs.copy()
-    probs[doubtful] = sums / views[:, None]
-    digit_probs[doubtful] = digit_sums / views[:, None, None]
+
+    def average_with(rows, copies):
+        copy_probs, copy_digits = classify(copies)
+        views = len(copies) // len(rows) + 1
+        probs[rows] = (probs[rows] + _per_image_sum(copy_probs, len(rows))) / views
+        digit_probs[rows] = (digit_probs[rows] + _per_image_sum(copy_digits, len(rows))) / views
+
+    if len(shifted):
+        average_with(shifted, shifted_copies(images[shifted]))
+    if len(crowded):  # the few crowded rows are stretched on the CPU, then go where the images are
+        stretched = stretched_copies(_numpy(images[crowded]))
+        average_with(crowded, stretched if isinstance(images, np.ndarray) else images.new_tensor(stretched))
     return probs, digit_probs
 
 
