@@ -98,10 +98,7 @@ def test_doubtful_rows_become_the_mean_of_the_copies(digits_model, composed):
     assert (stop - start >= CROWDED_INK_WIDTH).all()  # the synth layout: none crowded
     once = predictor.classify(images)  # second look off
     probs, digit_probs = look_again(predictor.classify, torch.from_numpy(images), *once, below=1.01)
-    views = [once] + [
-        predictor.classify(shifted_copies(torch.from_numpy(images))[k * 6 : (k + 1) * 6].numpy())
-        for k in range(len(SHIFTS))
-    ]
+    views = [once] + readings_of_copies(predictor, shifted_copies(images), len(images))
     np.testing.assert_allclose(probs, np.mean([v[0] for v in views], 0), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(digit_probs, np.mean([v[1] for v in views], 0), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
