@@ -154,9 +154,16 @@ class PredictWorker(QObject):
             from core.predict.predictor import Predictor  # a model load takes up to seconds: never in the GUI thread
 
             predictor = Predictor(
-                path, device=self.device, batch_size=self.batch_size, workers=self.workers, announce=self.note.emit
+                path,
+                device=self.device,
+                batch_size=self.batch_size,
+                workers=self.workers,
+                announce=self.note.emit,
+                cancel=self._closing,  # a window closed while a model's ONNX file is made stops that
             )
         except Exception as exc:  # ModelFileError, DeviceError, out of memory, ...: all keep the old model
+            if self._closing.is_set():
+                return  # (the window is going: nobody to tell)
             shown = path if path is not None else "the default model"
             self.model_failed.emit(*_failure(f"Cannot load {shown}: {exception_line(exc)}", exc))
             return

@@ -29,15 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import DigitsumError, exception_line
-from core.models.onnx_file import FORMAT, INPUT, file_sha256
+from core.errors import exception_line
+from core.models.onnx_file import FORMAT, INPUT, OnnxExportError, file_sha256
 
 CALIBRATION_IMAGES, CALIBRATION_SEED = 256, 20261126
 OPSET = 18
-
-
-class OnnxExportError(DigitsumError, RuntimeError):
-    """The ONNX file could not be made; ``str()`` is a one-line reason."""
 
 
 class _Readings(nn.Module):

@@ -13,8 +13,14 @@ import os
 import sys
 from pathlib import Path
 
+from core.errors import DigitsumError
+
 FORMAT = "digitsum-onnx/1"
 INPUT = "images"  # uint8 (n, 40, 168)
+
+
+class OnnxExportError(DigitsumError, RuntimeError):
+    """The ONNX file could not be made; ``str()`` is a one-line reason."""
 
 
 def file_sha256(path) -> str:

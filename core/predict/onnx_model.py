@@ -20,12 +20,13 @@ version of the model is stale and never used.
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from core.errors import DigitsumError, exception_line
-from core.models.onnx_file import FORMAT, INPUT, cache_path, model_sha256, onnx_path
+from core.models.onnx_file import FORMAT, INPUT, OnnxExportError, cache_path, model_sha256, onnx_path
 from core.spec import NUM_DIGITS, NUM_SUMS
 
 
@@ -106,14 +107,17 @@ class OnnxModel:
         return out, None
 
 
-def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tuple[OnnxModel | None, str]:
+def open_onnx(
+    model_path, threads: int, build: bool = True, announce=None, cancel: threading.Event | None = None
+) -> tuple[OnnxModel | None, str]:
     """``(the int8 ONNX model of a model file, "")``, or ``(None, why not)``.
 
     Looks beside the model, then in the cache (see the module's docstring); a file made from
     another version of the model, or one ONNX Runtime cannot load, is passed over. With
-    ``build`` a missing one is made (``core.models.onnx_export``: torch and ``onnx`` needed, ~30 s,
-    once per model file) beside the model where that folder can be written, else in the
-    cache; ``announce(text)`` is told first.
+    ``build`` a missing one is made (``core.models.onnx_build``: in a child process with torch
+    and ``onnx``, ~30 s, once per model file) beside the model where that folder can be
+    written, else in the cache; ``announce(text)`` is told once the model has loaded. Setting
+    ``cancel`` (from another thread) stops the making: ``OnnxBuildCancelled`` is raised.
     """
     model_path = Path(model_path)
     if not onnxruntime_available():
@@ -129,11 +133,10 @@ def open_onnx(model_path, threads: int, build: bool = True, announce=None) -> tu
                 return model, ""
     if not build:
         return None, ""
-    from core.models.onnx_export import OnnxExportError, export_onnx  # torch and onnx: only when a file must be made
+    from core.models.onnx_build import build_onnx_file
 
     try:  # beside the model; where that cannot be written (a shared or read-only folder), the cache
-        cache = cache_path(sha256)
-        made = export_onnx(model_path, onnx_path(model_path), announce=announce, sha256=sha256, fallback=cache)
+        made = build_onnx_file(model_path, onnx_path(model_path), sha256, cache_path(sha256), announce, cancel)
         return OnnxModel(made, threads), ""
     except (OnnxExportError, OnnxModelError, OSError) as exc:
         return None, f"no int8 ONNX file, so torch runs the model: {exception_line(exc)}"

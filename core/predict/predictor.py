@@ -142,6 +142,9 @@ class Predictor:
         CPU: the model's threads in all (default: the cores this process may use).
     announce : callable, optional
         Told, as one line, of a long step before it starts (making a model's ONNX file).
+    cancel : threading.Event, optional
+        Set from another thread to stop making a model's ONNX file (a window closing
+        meanwhile): ``core.models.onnx_build.OnnxBuildCancelled`` is raised within 0.1 s.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class Predictor:
         second_look_below: float = SECOND_LOOK_BELOW,
         threads: int | None = None,
         announce: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be auto, fp32, bf16 or int8, not {precision!r}")
@@ -177,7 +181,7 @@ class Predictor:
             ways = max(1, min(streams or 4, threads))
             # ONNX Runtime's threads are started with its session and inherit this priority
             model, self.precision_note = _in_thread(
-                lambda: open_onnx(path, max(1, threads // ways), announce=announce),
+                lambda: open_onnx(path, max(1, threads // ways), announce=announce, cancel=cancel),
                 nice if nice is not None else (0 if on_main_thread else 10),
             )
             if model is not None:

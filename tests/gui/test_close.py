@@ -1,10 +1,12 @@
-"""Closing the window in the middle of a run: the worker stops, its thread is joined, exit 0.
+"""Closing the window in the middle of a run, or while a new model's ONNX file is made: the
+worker stops, its thread is joined, exit 0.
 
 Runs in a child process because what can go wrong ("QThread: Destroyed while thread is still
 running", a crash at interpreter exit) only shows when a real application shuts down.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +56,51 @@ def test_closing_during_a_run_exits_cleanly(tmp_path, synth_folder, digits_model
     assert "Traceback" not in proc.stderr
     fields = dict(part.split("=") for part in proc.stdout.split()[-3:])
     assert 0 < int(fields["rows"]) < int(fields["total"]) == 40  # it really was mid-run
+
+
+CLOSE_WHILE_MAKING = r"""
+import sys
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from digitsum_gui.main_window import MainWindow
+
+model, ini = sys.argv[1:3]
+app = QApplication([])
+window = MainWindow(settings=QSettings(ini, QSettings.Format.IniFormat), model_path=model)
+window.show()
+
+def close_once_making():  # the worker's note "making ...int8.onnx" is in the status bar: close then
+    if window.status.currentMessage().startswith("making "):
+        print("closing while making", flush=True)
+        window.close()
+    else:
+        QTimer.singleShot(50, close_once_making)
+
+QTimer.singleShot(0, close_once_making)
+sys.exit(app.exec())
+"""
+
+
+def test_closing_while_a_models_onnx_file_is_made_stops_making_it(tmp_path, baseline_model):
+    """The first use of a model on the CPU makes its int8 ONNX file (~20-30 s, in a child process:
+    core.models.onnx_build); closing the window meanwhile kills that child instead of waiting."""
+    model = tmp_path / "new" / baseline_model.name
+    model.parent.mkdir()
+    shutil.copyfile(baseline_model, model)  # no ONNX file beside it, and an empty cache below
+    script = tmp_path / "close_while_making.py"
+    script.write_text(CLOSE_WHILE_MAKING)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.run(
+        [sys.executable, str(script), str(model), str(tmp_path / "s.ini")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "closing while making"
+    assert "Traceback" not in proc.stderr and "Destroyed while thread" not in proc.stderr
+    # no ONNX file anywhere: the export was stopped, not waited for (it would have written one)
+    assert sorted(p.name for p in model.parent.iterdir()) == [model.name]
+    assert list(tmp_path.rglob("*.onnx")) == []

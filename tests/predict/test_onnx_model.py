@@ -129,7 +129,7 @@ def test_class6_a_damaged_onnx_file_is_never_used_and_is_made_again(baseline_mod
             assert proc.returncode == 0, (what, proc.stderr)
             _, rows = read_csv_bytes(proc.stdout.encode("utf-8"))
             assert len(rows) == 24 and all(r["predicted_sum"].isdigit() for r in rows), what
-        else:  # the same code path in this process: a child's torch import costs ~5 s a case
+        else:  # the same code path from this process (the file is made in a child either way)
             predictor = Predictor(model, device="cpu")
             assert predictor.precision == "int8", what
             rows = [row for batch in predictor.predict(list_inputs([SAMPLES])) for row in batch]
