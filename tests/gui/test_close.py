@@ -39,21 +39,27 @@ sys.exit(status)
 """
 
 
-def test_closing_during_a_run_exits_cleanly(tmp_path, synth_folder, digits_model):
-    script = tmp_path / "close_mid_run.py"
-    script.write_text(SCRIPT)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+def run_window(tmp_path, script: str, *args, **env) -> subprocess.CompletedProcess:
+    """``script`` run by this Python offscreen with ``args`` and a fresh settings file last; it
+    must exit 0 with no traceback and no thread left running."""
+    path = tmp_path / "window_script.py"
+    path.write_text(script)
     proc = subprocess.run(
-        [sys.executable, str(script), str(synth_folder), str(digits_model), str(tmp_path / "s.ini")],
+        [sys.executable, str(path), *map(str, args), str(tmp_path / "s.ini")],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen", **env),
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Destroyed while thread" not in proc.stderr
     assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_closing_during_a_run_exits_cleanly(tmp_path, synth_folder, digits_model):
+    proc = run_window(tmp_path, SCRIPT, synth_folder, digits_model)
     fields = dict(part.split("=") for part in proc.stdout.split()[-3:])
     assert 0 < int(fields["rows"]) < int(fields["total"]) == 40  # it really was mid-run
 
@@ -87,20 +93,8 @@ def test_closing_while_a_models_onnx_file_is_made_stops_making_it(tmp_path, base
     model = tmp_path / "new" / baseline_model.name
     model.parent.mkdir()
     shutil.copyfile(baseline_model, model)  # no ONNX file beside it, and an empty cache below
-    script = tmp_path / "close_while_making.py"
-    script.write_text(CLOSE_WHILE_MAKING)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.run(
-        [sys.executable, str(script), str(model), str(tmp_path / "s.ini")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = run_window(tmp_path, CLOSE_WHILE_MAKING, model, XDG_CACHE_HOME=str(tmp_path / "cache"))
     assert proc.stdout.strip() == "closing while making"
-    assert "Traceback" not in proc.stderr and "Destroyed while thread" not in proc.stderr
     # no ONNX file anywhere: the export was stopped, not waited for (it would have written one)
     assert sorted(p.name for p in model.parent.iterdir()) == [model.name]
     assert list(tmp_path.rglob("*.onnx")) == []
