@@ -14,6 +14,7 @@ or its one-line reason on stderr, and exits 1.
 
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import sys
@@ -61,7 +62,14 @@ def build_onnx_file(
     """
     command = [sys.executable, "-m", __name__, str(model_path), str(dest), sha256]
     command += [str(fallback)] if fallback else []
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(  # (UTF-8 both ways: a model's name may be any text, on any OS's console encoding)
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+        errors="replace",
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+    )
     lines: queue.Queue[str | None] = queue.Queue()  # stdout, read in a thread so a cancel is seen at once
     errors: list[str] = []
     threading.Thread(target=_read_into, args=(child.stdout, lines.put), daemon=True).start()

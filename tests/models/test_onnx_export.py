@@ -67,12 +67,15 @@ def test_export_onnx_writes_int8_and_fp32_files_that_carry_the_card(baseline_mod
 
 
 def test_a_new_model_gets_its_onnx_file_on_first_use_on_a_cpu(baseline_model, tmp_path):
-    (tmp_path / "m.safetensors").write_bytes(baseline_model.read_bytes())
+    """Made by a child process (core.models.onnx_build), whose note and path come back whole
+    whatever the model is called."""
+    model = tmp_path / "mödel – ü.safetensors"
+    model.write_bytes(baseline_model.read_bytes())
     told = []
-    first = Predictor(tmp_path / "m.safetensors", device="cpu", announce=told.append)
-    assert first.precision == "int8" and (tmp_path / "m.int8.onnx").is_file()
-    assert told == ["making m.int8.onnx, the model's int8 ONNX file (once, ~30 s)"]
-    again = Predictor(tmp_path / "m.safetensors", device="cpu", announce=told.append)
+    first = Predictor(model, device="cpu", announce=told.append)
+    assert first.precision == "int8" and (tmp_path / "mödel – ü.int8.onnx").is_file()
+    assert told == ["making mödel – ü.int8.onnx, the model's int8 ONNX file (once, ~30 s)"]
+    again = Predictor(model, device="cpu", announce=told.append)
     assert again.precision == "int8" and len(told) == 1  # made once
 
 
