@@ -1,4 +1,4 @@
-"""A second look at doubtful rows: read them again from shifted (or stretched) copies and average.
+"""A second look at doubtful rows: read them again from shifted copies and average (or from a stretched one).
 
 A model trained on one composer's images is sensitive to where digits sit: on handwriting and
 layouts it never saw, a copy of the image moved by two pixels is sometimes read differently.
@@ -10,9 +10,10 @@ Crowded rows, whose ink spans less than ``CROWDED_INK_WIDTH`` pixels (four digit
 overlapping in half the width, where the composer that taught the model spreads them over
 most of it), are read again from one copy whose inked columns are stretched to
 ``CROWDED_STRETCH_TO`` pixels instead: the digits then sit about as far apart as the model
-learned them, and the two readings are averaged. (Shifted copies of a crowded row add little,
-and four of them would outvote the stretched one.) They are read again below
-``CROWDED_LOOK_BELOW``, since on such rows the model is wrong more often when it is fairly sure.
+learned them, and that reading replaces the first. (Averaged with the first, which is the
+worse of the two on such rows, it ranked fewer wrong sums among the least confident rows; the
+shifted copies of a crowded row add little.) They are read again below ``CROWDED_LOOK_BELOW``,
+since on such rows the model is wrong more often when it is fairly sure.
 
 Only rows below those thresholds pay for it (``len(SHIFTS)`` more images each, one for a
 crowded row), and only for models that read digits; a row the model is sure of is left
@@ -134,7 +135,8 @@ def look_again(
     digit_probs: np.ndarray | None,
     below: float = SECOND_LOOK_BELOW,
 ):
-    """Replace the readings of doubtful rows by the average over their copies.
+    """Replace the readings of doubtful rows by the average over their copies (crowded rows:
+    by the reading of their stretched copy).
 
     A row below ``below`` is read again from its shifted copies; a crowded row (its ink
     narrower than ``CROWDED_INK_WIDTH``) below ``CROWDED_LOOK_BELOW``, or ``below`` where that
@@ -157,8 +159,9 @@ def look_again(
     -------
     probs, digit_probs : np.ndarray
         The same arrays where no row was doubtful, else copies with the doubtful rows replaced
-        by the mean over the original and its copies (a mixture of their distributions:
-        disagreement spreads the probability, so it lowers the confidence).
+        by the mean over the original and its shifted copies (a mixture of their distributions:
+        disagreement spreads the probability, so it lowers the confidence), the crowded ones by
+        their stretched copy's reading.
     """
     if digit_probs is None or below <= 0 or not len(probs):
         return probs, digit_probs
@@ -170,18 +173,16 @@ def look_again(
     if not len(crowded) and not len(shifted):
         return probs, digit_probs
     probs, digit_probs = probs.copy(), digit_probs.copy()
-
-    def average_with(rows, copies):
-        copy_probs, copy_digits = classify(copies)
-        views = len(copies) // len(rows) + 1
-        probs[rows] = (probs[rows] + _per_image_sum(copy_probs, len(rows))) / views
-        digit_probs[rows] = (digit_probs[rows] + _per_image_sum(copy_digits, len(rows))) / views
-
     if len(shifted):
-        average_with(shifted, shifted_copies(images[shifted]))
+        copy_probs, copy_digits = classify(shifted_copies(images[shifted]))
+        views = len(SHIFTS) + 1
+        probs[shifted] = (probs[shifted] + _per_image_sum(copy_probs, len(shifted))) / views
+        digit_probs[shifted] = (digit_probs[shifted] + _per_image_sum(copy_digits, len(shifted))) / views
     if len(crowded):  # the few crowded rows are stretched on the CPU, then go where the images are
         stretched = stretched_copies(_numpy(images[crowded]))
-        average_with(crowded, stretched if isinstance(images, np.ndarray) else images.new_tensor(stretched))
+        probs[crowded], digit_probs[crowded] = classify(
+            stretched if isinstance(images, np.ndarray) else images.new_tensor(stretched)
+        )
     return probs, digit_probs
 
 
