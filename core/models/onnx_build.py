@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from core.errors import DigitsumError, one_line
+from core.errors import DigitsumError, exception_line, one_line
 from core.models.onnx_file import OnnxExportError
 
 POLL_S = 0.1  # how soon a cancel is noticed
@@ -116,7 +116,6 @@ def _next_line(lines: queue.Queue, cancel: threading.Event | None, dest) -> str 
 
 def main(argv: list[str] | None = None) -> int:
     """The child: make the file and print its path; or print the one-line reason and return 1."""
-    from core.errors import exception_line
     from core.models.onnx_export import export_onnx  # (torch: in the child only)
 
     model_path, dest, sha256, *fallback = sys.argv[1:] if argv is None else argv
