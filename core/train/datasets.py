@@ -181,35 +181,40 @@ class TrainData:
 
     def steps_per_epoch(self, batch_size: int) -> int:
         """Batches per epoch and rank, exactly as many as :meth:`epoch` yields (at least 1 for the schedule)."""
+        return max(1, -(-self._rank_share()[1] // batch_size))
+
+    def _rank_share(self) -> tuple[int, int]:
+        """This rank's labelled images per epoch, and all its images per epoch."""
         real = len(self.real_train.sums) // self.world if self.real_train is not None else 0
-        synth = self.synthetic_per_epoch // self.world
-        return max(1, -(-real // batch_size) + -(-synth // batch_size))
+        return real, real + self.synthetic_per_epoch // self.world
 
     def epoch(self, epoch: int, batch_size: int):
-        """Yield this rank's batches for ``epoch``: real and composed batches, interleaved.
+        """Yield this rank's batches for ``epoch``: labelled and composed images mixed within each batch.
 
-        Every rank yields the same number of batches (DDP needs that); the order depends
-        only on (seed, epoch, rank), so a resumed run sees exactly the data it would have.
+        Each batch holds the two kinds in the epoch's proportions (to within one image), so no
+        step learns from one kind alone: a run on a folder of corrections and composed images
+        would otherwise take steps of corrections alone, whose loss is far lower, and its
+        gradients and the loss curve would swing between the two. Every rank yields the same
+        number of batches (DDP needs that); the order depends only on (seed, epoch, rank), so a
+        resumed run sees exactly the data it would have.
         """
-        g_cpu = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch * 101 + self.rank)
         g_dev = torch.Generator(self.device).manual_seed(self.seed * 1_000_003 + epoch * 101 + self.rank)
-        plan = []  # ("real", index tensor) or ("synth", count)
-        if self.real_train is not None:
-            n = len(self.real_train.sums)
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + epoch))
-            mine = perm[self.rank :: self.world][: n // self.world]
-            plan += [("real", chunk) for chunk in mine.split(batch_size)]
-        synth = self.synthetic_per_epoch // self.world
-        plan += [("synth", min(batch_size, synth - s)) for s in range(0, synth, batch_size)]
-        for i in torch.randperm(len(plan), generator=g_cpu).tolist():
-            kind, what = plan[i]
-            if kind == "real":
-                idx = what.to(self.device)
-                r = self.real_train
-                yield Batch(r.images[idx].float() / 255.0, r.sums[idx], r.digits[idx])
-            else:
-                images, digits = self.composer.compose(what, g_dev)
-                yield Batch(images, digits.sum(1), digits)
+        real, total = self._rank_share()
+        if real:
+            perm = torch.randperm(len(self.real_train.sums), generator=torch.Generator().manual_seed(self.seed + epoch))
+            mine = perm[self.rank :: self.world][:real].to(self.device)
+        for start in range(0, total, batch_size):
+            end = min(total, start + batch_size)
+            # the labelled images among slots [start, end) of the epoch, spread evenly over it
+            first, last = start * real // total, end * real // total
+            parts = []
+            if last > first:
+                r, idx = self.real_train, mine[first:last]
+                parts.append(Batch(r.images[idx].float() / 255.0, r.sums[idx], r.digits[idx]))
+            if (end - start) - (last - first):
+                images, digits = self.composer.compose((end - start) - (last - first), g_dev)
+                parts.append(Batch(images, digits.sum(1), digits))
+            yield parts[0] if len(parts) == 1 else _concat(parts, groups=False)
 
     def val_batches(self, batch_size: int):
         """This rank's share of the fixed validation set."""
@@ -316,12 +321,12 @@ def without_strangers(bank: DigitBank) -> DigitBank:
     return bank.take(~bank.stranger)
 
 
-def _concat(parts) -> Batch:
-    """The validation parts as one batch, each image's ``groups`` the index of its part."""
+def _concat(parts, groups: bool = True) -> Batch:
+    """The parts as one float batch; with ``groups`` (validation's) each image's ``groups`` is the index of its part."""
     as_float = [p.images.float() / 255.0 if p.images.dtype == torch.uint8 else p.images for p in parts]
     return Batch(
         torch.cat(as_float),
         torch.cat([p.sums for p in parts]),
         torch.cat([p.digits for p in parts]),
-        torch.cat([torch.full_like(p.sums, i) for i, p in enumerate(parts)]),
+        torch.cat([torch.full_like(p.sums, i) for i, p in enumerate(parts)]) if groups else None,
     )

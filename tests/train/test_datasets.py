@@ -1,5 +1,6 @@
 """Training data: the validation parts a run is scored on."""
 
+import numpy as np
 import torch
 
 from core.synth.bank import load_bank
@@ -23,3 +24,42 @@ def test_the_blurred_validation_part_is_ours_layout_blurred_by_the_robustness_ch
     assert torch.equal(data.val.images[groups == 1], blurred)
     # blurred: edges softer than the same images sharp
     assert blurred.diff(dim=-1).abs().mean() < 0.8 * then.diff(dim=-1).abs().mean()
+
+
+def _labelled_array(folder, n: int) -> str:
+    """An array spec of ``n`` distinct images (row i is filled with i) whose sums are i % 37."""
+    images = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None], (n, 40, 168)).copy()
+    np.save(folder / "data0.npy", images)
+    np.save(folder / "lab0.npy", np.arange(n) % 37)
+    return str(folder / "data0.npy")
+
+
+def test_each_training_batch_mixes_labelled_and_composed_images_in_the_epochs_proportions(tmp_path):
+    """30 labelled images (27 train) and 81 composed ones, batches of 12: every batch holds
+    labelled and composed images in the epoch's 1:3, every labelled image once per epoch, as many
+    batches as ``steps_per_epoch`` says, and the same batches again for the same epoch."""
+    data = TrainData([_labelled_array(tmp_path, 30), "synthetic:81"], None, "cpu", seed=3, val_synthetic=10)
+    assert len(data.real_train.sums) == 27
+
+    def epoch(e):
+        return list(data.epoch(e, 12))
+
+    batches = epoch(1)
+    assert len(batches) == data.steps_per_epoch(12) == 9  # ceil(108 / 12)
+    labelled = [(b.digits[:, 0] < 0) for b in batches]  # composed images know their digits
+    assert [int(m.sum()) for m in labelled] == [3] * 9
+    seen = torch.cat([b.images[m][:, 0, 0, 0] for b, m in zip(batches, labelled, strict=True)])
+    assert sorted((seen * 255).round().long().tolist()) == sorted(data.real_train.images[:, 0, 0, 0].tolist())
+    assert all(b.images.dtype == torch.float32 and b.groups is None for b in batches)
+    again = epoch(1)
+    assert all(torch.equal(a.images, b.images) for a, b in zip(batches, again, strict=True))
+    assert not torch.equal(epoch(2)[0].images, batches[0].images)
+
+
+def test_an_epoch_of_one_kind_alone_is_whole_batches_of_it_the_last_one_short(tmp_path):
+    """Labelled images alone (27 to train on), or composed ones alone (25)."""
+    real = TrainData([_labelled_array(tmp_path, 30)], None, "cpu", seed=0)
+    assert [len(b.sums) for b in real.epoch(0, 10)] == [10, 10, 7] and real.steps_per_epoch(10) == 3
+    composed = TrainData(["synthetic:25"], None, "cpu", seed=0, val_synthetic=10)
+    sizes = [len(b.sums) for b in composed.epoch(0, 10)]
+    assert sizes == [10, 10, 5] and composed.steps_per_epoch(10) == 3
