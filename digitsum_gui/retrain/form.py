@@ -145,6 +145,9 @@ class TrainForm(QWidget):
             "They give a run images to validate on, and keep a fine-tuned model from "
             "forgetting what it knew while it learns your corrections."
         )
+        # ticked from the start: a folder of corrections alone leaves too few images to tell a
+        # better model from a worse one, and a fine-tune on them alone forgets other hands
+        self.synthetic.setChecked(True)
         self.synthetic_count = QSpinBox()
         # any count the command takes; a value typed out of range becomes the nearest one, visibly
         self.synthetic_count.setRange(1, 10_000_000)

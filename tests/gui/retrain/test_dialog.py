@@ -245,7 +245,8 @@ def test_stop_early_keeps_a_usable_model(qtbot, tmp_path, baseline_model, monkey
 
 
 def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_model):
-    """24 labelled images alone leave 2 to validate on: the form says so and suggests synthetic ones."""
+    """Synthetic images are ticked from the start; 24 labelled images alone leave 2 to validate
+    on: the form says so and suggests synthetic ones."""
     import shutil
 
     from core import RESOURCES
@@ -256,7 +257,9 @@ def test_the_data_note_says_how_many_images_validate(qtbot, tmp_path, baseline_m
     shutil.copytree(RESOURCES / "samples", folder)
     form = TrainForm(describe_model(baseline_model, in_store=False), FolderLabels(folder, tmp_path / "side"))
     qtbot.addWidget(form)
-    assert form.this_folder.isChecked() and not form.synthetic.isChecked()
+    assert form.this_folder.isChecked() and form.synthetic.isChecked()
+    assert form.data_note.text() == "2,022 training images per epoch, 1,002 for validation."
+    form.synthetic.setChecked(False)
     assert "only 2 to validate on" in form.data_note.text()
     form.synthetic.setChecked(True)
     form.val_size.setValue(64)
@@ -293,7 +296,8 @@ def test_start_is_disabled_with_the_reason_when_nothing_can_validate(qtbot, tmp_
     qtbot.addWidget(dialog)
     dialog.show()
     form = dialog.form
-    assert form.this_folder.isChecked() and not form.synthetic.isChecked()
+    assert form.this_folder.isChecked() and form.synthetic.isChecked() and dialog.start_button.isEnabled()
+    form.synthetic.setChecked(False)
     assert not dialog.start_button.isEnabled()
     assert "needs images to validate on" in form.data_note.text() and "synthetic:N" not in form.data_note.text()
     assert dialog.start_button.toolTip() == form.data_note.text()  # the reason, where the button is
@@ -317,6 +321,7 @@ def test_a_failed_run_is_said_once_in_the_dialogs_words(qtbot, tmp_path, baselin
     dialog.show()
     form = dialog.form
     form.device.setCurrentIndex(form.device.findData("cpu"))
+    form.synthetic.setChecked(False)
     form.extra.setText("--val-fraction 0")  # the child then has nothing to validate on
     assert dialog.start_button.isEnabled() and dialog.start(confirm_long_cpu_run=False)
     with qtbot.waitSignal(dialog.run.failed, timeout=RUN_TIMEOUT_MS):

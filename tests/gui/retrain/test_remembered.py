@@ -47,7 +47,7 @@ def test_the_dialog_opens_with_the_choices_of_last_time(open_dialog, tmp_path):
     form.controls["batch_size"].setValue(48)
     form.controls["lr"].setValue(0.002)
     assert form.add_data(str(kept)) and form.add_data(str(gone))
-    form.synthetic.setChecked(True)
+    form.synthetic.setChecked(False)  # (ticked on first opening)
     form.synthetic_count.setValue(512)
     form.val_size.setValue(96)
     form.mnist.setText(str(tmp_path / "mnist.npz"))
@@ -66,7 +66,7 @@ def test_the_dialog_opens_with_the_choices_of_last_time(open_dialog, tmp_path):
     assert [form.controls[name].value() for name in ("epochs", "batch_size")] == [7, 48]
     assert form.controls["lr"].value() == pytest.approx(0.002)
     assert [form.other_data.item(i).text() for i in range(form.other_data.count())] == [str(kept)]  # quietly
-    assert form.synthetic.isChecked() and (form.synthetic_count.value(), form.val_size.value()) == (512, 96)
+    assert not form.synthetic.isChecked() and (form.synthetic_count.value(), form.val_size.value()) == (512, 96)
     assert form.mnist.text() == str(tmp_path / "mnist.npz") and form.extra.text() == "--seed 3"
     assert form.device.currentData() == "cpu" and not form.keep_reading.isChecked()
     gone_at = chosen.index(str(gone))
