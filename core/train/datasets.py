@@ -207,12 +207,13 @@ class TrainData:
             end = min(total, start + batch_size)
             # the labelled images among slots [start, end) of the epoch, spread evenly over it
             first, last = start * real // total, end * real // total
+            composed = (end - start) - (last - first)
             parts = []
             if last > first:
                 r, idx = self.real_train, mine[first:last]
                 parts.append(Batch(r.images[idx].float() / 255.0, r.sums[idx], r.digits[idx]))
-            if (end - start) - (last - first):
-                images, digits = self.composer.compose((end - start) - (last - first), g_dev)
+            if composed:
+                images, digits = self.composer.compose(composed, g_dev)
                 parts.append(Batch(images, digits.sum(1), digits))
             yield parts[0] if len(parts) == 1 else _concat(parts, groups=False)
 
