@@ -29,13 +29,17 @@ def test_training_knows_exactly_the_registered_models():
     assert tuple(arch.choices) == spec.ARCHS and arch.default == spec.ARCHS[0]
     for (arch, head), model in spec.MODELS.items():  # each trains with its own recipe unless a flag says otherwise
         args = resolve_recipe(parser.parse_args(["--arch", arch, "--head", head]))
-        assert {f.name: getattr(args, f.name) for f in dataclasses.fields(spec.Recipe)} == dataclasses.asdict(
-            model.recipe
-        )
+        run_settings = {f.name for f in dataclasses.fields(spec.Recipe)} - {"fine_tune_lr"}  # (not a run's setting)
+        assert {name: getattr(args, name) for name in run_settings} == {
+            name: getattr(model.recipe, name) for name in run_settings
+        }
         assert resolve_recipe(parser.parse_args(["--arch", arch, "--head", head, "--lr", "0.25"])).lr == 0.25
         # from a model that works (--init): the fine-tuning recipe, as the Retrain dialog's (a given flag still wins)
         tuned = resolve_recipe(parser.parse_args(["--arch", arch, "--head", head, "--init", "m.safetensors"]))
-        assert (tuned.lr, tuned.epochs) == (model.recipe.lr / 10, min(3, model.recipe.epochs))
+        assert (tuned.lr, tuned.epochs) == (
+            model.recipe.fine_tune_lr or model.recipe.lr / 10,
+            min(3, model.recipe.epochs),
+        )
         assert tuned.batch_size == model.recipe.batch_size
         given = ["--arch", arch, "--head", head, "--init", "m.safetensors", "--lr", "0.25", "--epochs", "9"]
         chosen = resolve_recipe(parser.parse_args(given))
@@ -59,7 +63,8 @@ def test_a_recipe_names_a_known_optimizer_and_schedule():
     with pytest.raises(ValueError, match="optimizer"):
         spec.Recipe(lr=1e-3, batch_size=8, epochs=1, weight_decay=0.0, optimizer="sgd", schedule="constant")
     fine = spec.MODELS["resnet50", "digits"].recipe.for_fine_tuning()
-    assert (fine.lr, fine.epochs, fine.batch_size) == (2e-4, 3, 128)
+    assert (fine.lr, fine.epochs, fine.batch_size) == (5e-5, 3, 128)  # its own fine-tunes' rate
+    assert spec.MODELS["baseline", "sum"].recipe.for_fine_tuning().lr == pytest.approx(1e-4)  # a tenth
 
 
 def test_the_default_head_comes_first():

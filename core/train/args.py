@@ -26,12 +26,13 @@ from core.spec import ARCHS, HEADS, MODELS, heads_of
 from core.train.datasets import VAL_FRACTION
 
 
-def recipe_defaults(name: str) -> str:
-    """Each model's recipe value of ``name``, for a help text: ``128 for resnet50/digits, 64 for resnet50/sum and
-    baseline/sum``."""
+def recipe_defaults(name: str, fine_tuning: bool = False) -> str:
+    """Each model's recipe value of ``name`` (``fine_tuning``: its fine-tuning recipe's), for a help text:
+    ``128 for resnet50/digits, 64 for resnet50/sum and baseline/sum``."""
     models_by_value: dict[object, list[str]] = {}
     for (arch, head), model in MODELS.items():
-        models_by_value.setdefault(getattr(model.recipe, name), []).append(f"{arch}/{head}")
+        recipe = model.recipe.for_fine_tuning() if fine_tuning else model.recipe
+        models_by_value.setdefault(getattr(recipe, name), []).append(f"{arch}/{head}")
     return ", ".join(f"{value:g} for {' and '.join(models)}" for value, models in models_by_value.items())
 
 
@@ -178,7 +179,7 @@ def _add_schedule_args(g) -> None:
         "--lr",
         type=float_in(0, low_open=True),
         default=None,
-        help=f"peak learning rate (default: {recipe_defaults('lr')}; with --init a tenth of it)",
+        help=f"peak learning rate (default: {recipe_defaults('lr')}; with --init {recipe_defaults('lr', True)})",
     )
     g.add_argument(
         "--weight-decay",

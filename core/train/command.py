@@ -88,7 +88,7 @@ class TrainOptions:
         metadata=control(
             "Learning rate:",
             "How large each step's change to the weights is. The value offered is the recipe's "
-            "(a tenth of it to fine-tune); lower it if the loss turns into NaN.",
+            "(a lower one to fine-tune); lower it if the loss turns into NaN.",
             minimum=1e-6,
             maximum=1.0,
             decimals=6,
@@ -152,7 +152,7 @@ def form_controls(options_type: type = TrainOptions) -> list[tuple[str, type, Co
 
 def default_hyperparameters(arch: str, head: str, fine_tune: bool) -> dict:
     """The ``RECIPE_OPTIONS`` to offer: the recipe's, gentler when fine-tuning
-    (``core.spec.Recipe.for_fine_tuning``: a tenth of the learning rate, a few epochs)."""
+    (``core.spec.Recipe.for_fine_tuning``: a lower learning rate, a few epochs)."""
     if (arch, head) not in MODELS:
         raise ValueError(f"no recipe for {arch}/{head}")
     recipe = MODELS[arch, head].recipe

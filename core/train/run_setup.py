@@ -57,7 +57,7 @@ def prepare_run(args: argparse.Namespace, ctx) -> tuple[argparse.Namespace, dict
 
 def resolve_recipe(args: argparse.Namespace) -> argparse.Namespace:
     """Fill the flags left at None from the recipe of the chosen model (``core.spec.MODELS``); with ``--init``,
-    from its fine-tuning recipe (``Recipe.for_fine_tuning``: a tenth of the learning rate, at most three
+    from its fine-tuning recipe (``Recipe.for_fine_tuning``: a lower learning rate, at most three
     epochs), as the Retrain dialog does: the from-scratch rate would undo the model it starts from."""
     if args.head is None:
         heads = heads_of(args.arch)

@@ -204,8 +204,8 @@ class TrainForm(QWidget):
         form = QFormLayout(box)
         self.fine_tune = QRadioButton()
         self.fine_tune.setToolTip(
-            "Start from the model in use and adapt it to this data: a few epochs at a tenth "
-            "of the learning rate. The model in use itself is never changed."
+            "Start from the model in use and adapt it to this data: a few epochs at a low "
+            "learning rate. The model in use itself is never changed."
         )
         self.scratch = QRadioButton("A new model from scratch")
         self.scratch.setToolTip(
