@@ -72,7 +72,7 @@ def data_spec(text: str) -> str:
         count = text.split(":", 1)[1]
         if not count.isascii() or not count.isdigit() or int(count) < 1:
             raise argparse.ArgumentTypeError(f"synthetic:N needs N, a whole number of images >= 1, got {text!r}")
-        if int(count) > MAX_PER_EPOCH:  # composed batch by batch, but planned per epoch
+        if int(count) > MAX_PER_EPOCH:  # (days of training: a typing mistake)
             raise argparse.ArgumentTypeError(
                 f"synthetic:N takes at most {MAX_PER_EPOCH:,} images per epoch, got {text!r}"
             )

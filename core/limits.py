@@ -14,8 +14,8 @@ import shutil
 
 from core.errors import InputError
 
-# composed images per epoch (``synthetic:N``): made batch by batch, but the epoch's plan has
-# one entry per batch; a hundred million images is days of training on any machine
+# composed images per epoch (``synthetic:N``): made batch by batch; a hundred million images is
+# days of training on any machine, and a larger N is a typing mistake
 MAX_PER_EPOCH = 100_000_000
 
 

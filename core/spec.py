@@ -78,7 +78,8 @@ class Recipe:
         ``fine_tune_lr`` (by default a tenth of the learning rate) and at most three epochs
         adapt it to new images (a person's corrections) without forgetting what it knew.
         """
-        return replace(self, lr=self.fine_tune_lr or self.lr / 10, epochs=min(3, self.epochs))
+        lr = self.lr / 10 if self.fine_tune_lr is None else self.fine_tune_lr
+        return replace(self, lr=lr, epochs=min(3, self.epochs))
 
 
 @dataclass(frozen=True, kw_only=True)

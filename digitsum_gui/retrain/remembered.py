@@ -9,8 +9,9 @@ schedule, and the extra flags. ``restore`` puts back only what still applies:
 - "this folder's labels" only when the open folder has some; fine-tuning only with a model
   in use (fine-tuning keeps its network, so the network chosen is put back for a new model
   only); a device only where it is still there;
-- the schedule only for the network, head and starting point it was chosen for: another one
-  starts from its own recipe (``core.train.command.default_hyperparameters``), as a fresh form does.
+- the schedule only for the network, head and starting point it was chosen for, and only while
+  their recipe (``core.train.command.default_hyperparameters``) is the one it was chosen from:
+  another one, or a recipe changed since, starts from the recipe's values, as a fresh form does.
 """
 
 from __future__ import annotations
@@ -20,18 +21,26 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QSpinBox
 
+from core.train.command import default_hyperparameters
 from digitsum_gui.retrain.controls import control_value, set_control_value
 
 if TYPE_CHECKING:
     from digitsum_gui.retrain.form import TrainForm
 
 GROUP = "retrain"
+# Whether composed images are ticked. Named anew when their default became "ticked": the old key
+# holds what a fresh form showed then (unticked) as much as what a user chose.
+SYNTHETIC_KEY = "synthetic_images"
 
 
 def _schedule_key(form: TrainForm) -> str:
-    """What the schedule was chosen for: ``resnet50/digits/fine-tune``."""
-    start = "fine-tune" if form.fine_tune.isChecked() else "scratch"
-    return f"{form.arch.currentText()}/{form.head.currentText()}/{start}"
+    """What the schedule was chosen for, and from: ``resnet50/digits/fine-tune epochs=3,batch_size=128,lr=5e-05``."""
+    arch, head, fine = form.arch.currentText(), form.head.currentText(), form.fine_tune.isChecked()
+    try:
+        recipe = ",".join(f"{name}={value}" for name, value in default_hyperparameters(arch, head, fine).items())
+    except ValueError:  # (no recipe for a network and head the form is between)
+        recipe = ""
+    return f"{arch}/{head}/{'fine-tune' if fine else 'scratch'} {recipe}"
 
 
 def _as_list(value: str | list[object] | None) -> list[str]:
@@ -46,7 +55,7 @@ def save(form: TrainForm, settings: QSettings) -> None:
     try:
         settings.setValue("this_folder", form.this_folder.isChecked())
         settings.setValue("other_data", [form.other_data.item(i).text() for i in range(form.other_data.count())])
-        settings.setValue("synthetic", form.synthetic.isChecked())
+        settings.setValue(SYNTHETIC_KEY, form.synthetic.isChecked())
         settings.setValue("synthetic_count", form.synthetic_count.value())
         settings.setValue("mnist", form.mnist.text())
         settings.setValue("val_size", form.val_size.value())
@@ -104,7 +113,7 @@ def _restore(form: TrainForm, s: QSettings) -> None:
         form.this_folder.setChecked(s.value("this_folder", True, type=bool))
     for spec in _as_list(s.value("other_data", [])):
         form.add_data(spec, quiet=True)
-    form.synthetic.setChecked(s.value("synthetic", form.synthetic.isChecked(), type=bool))
+    form.synthetic.setChecked(s.value(SYNTHETIC_KEY, form.synthetic.isChecked(), type=bool))
     form.synthetic_count.setValue(s.value("synthetic_count", form.synthetic_count.value(), type=int))
     form.mnist.setText(s.value("mnist", "", type=str))
     form.val_size.setValue(s.value("val_size", form.val_size.value(), type=int))

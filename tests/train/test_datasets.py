@@ -1,6 +1,7 @@
 """Training data: the validation parts a run is scored on."""
 
 import numpy as np
+import pytest
 import torch
 
 from core.synth.bank import load_bank
@@ -63,3 +64,24 @@ def test_an_epoch_of_one_kind_alone_is_whole_batches_of_it_the_last_one_short(tm
     composed = TrainData(["synthetic:25"], None, "cpu", seed=0, val_synthetic=10)
     sizes = [len(b.sums) for b in composed.epoch(0, 10)]
     assert sizes == [10, 10, 5] and composed.steps_per_epoch(10) == 3
+
+
+@pytest.mark.parametrize(("labelled", "composed", "batch", "world"), [(23, 50, 16, 1), (23, 50, 16, 2), (5, 7, 64, 2)])
+def test_every_rank_yields_steps_per_epoch_batches_each_within_one_image_of_the_epochs_proportion(
+    tmp_path, labelled, composed, batch, world
+):
+    """Uneven shares, a short last batch, one batch larger than the epoch, two ranks: the same
+    number of batches on every rank, as ``steps_per_epoch`` says, each rank its own labelled images."""
+    spec = _labelled_array(tmp_path, labelled + labelled // 9)  # (a tenth, rounded, validates)
+    seen = []
+    for rank in range(world):
+        data = TrainData([spec, f"synthetic:{composed}"], None, "cpu", seed=1, val_synthetic=8, rank=rank, world=world)
+        real, total = len(data.real_train.sums) // world, len(data.real_train.sums) // world + composed // world
+        batches = list(data.epoch(0, batch))
+        assert len(batches) == data.steps_per_epoch(batch) == -(-total // batch)
+        for b in batches:
+            assert abs(int((b.digits[:, 0] < 0).sum()) - len(b.sums) * real / total) < 1
+        mine = torch.cat([(b.images[b.digits[:, 0] < 0][:, 0, 0, 0] * 255).round().long() for b in batches])
+        assert len(mine) == real
+        seen += mine.tolist()
+    assert len(seen) == len(set(seen))  # no labelled image on two ranks

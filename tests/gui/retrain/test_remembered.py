@@ -89,3 +89,27 @@ def test_a_schedule_is_put_back_only_for_the_network_it_was_chosen_for(open_dial
 
     no_model = open_dialog(current=None)  # nothing to fine-tune: a new model, with its own recipe
     assert no_model.form.scratch.isChecked() and no_model.form.controls["epochs"].value() == scratch_epochs
+
+
+def test_what_an_older_version_remembered_gives_way_to_a_default_changed_since(open_dialog, tmp_path):
+    """A schedule remembered from another recipe (an older one's key names none) and the old
+    "synthetic" key, which held the old unticked default as much as a choice, are not put back."""
+    from core.train.command import default_hyperparameters
+
+    old = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for key, value in {
+        "start": "fine-tune",
+        "schedule_for": "baseline/sum/fine-tune",
+        "schedule/epochs": 9,
+        "schedule/lr": 0.0002,
+        "synthetic": False,
+        "synthetic_count": 512,
+    }.items():
+        old.setValue(f"retrain/{key}", value)
+    old.sync()
+    dialog = open_dialog()
+    form = dialog.form
+    recipe = default_hyperparameters("baseline", "sum", fine_tune=True)  # the model in use is a baseline/sum
+    assert form.fine_tune.isChecked() and form.controls["epochs"].value() == recipe["epochs"] != 9
+    assert form.controls["lr"].value() == pytest.approx(recipe["lr"])
+    assert form.synthetic.isChecked() and form.synthetic_count.value() == 512  # the count: a choice still
