@@ -5,7 +5,8 @@ before it trains on it:
 
 - labelled files that could not be read (``core.labels.labelled_set.SkippedFilesWarning``): one note per
   data set with the count and the first few names;
-- no training images at all (``--val-fraction 1`` with labelled files only).
+- no training images at all (``--val-fraction 1`` with labelled files only), or too few to give
+  every process of a ``torchrun`` at least one.
 
     data = load_training_data(args, ctx)  # in core.train.script.main, after seeding
 """
@@ -25,8 +26,8 @@ def load_training_data(args, ctx) -> TrainData:
     Raises
     ------
     core.train.datasets.DataSpecError
-        A digit bank that cannot train anything (``core.synth.bank.load_bank`` says why), or no
-        training images.
+        A digit bank that cannot train anything (``core.synth.bank.load_bank`` says why), no
+        training images, or none for some process.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SkippedFilesWarning)
@@ -57,5 +58,10 @@ def load_training_data(args, ctx) -> TrainData:
         raise DataSpecError(
             f"no training images: --val-fraction {args.val_fraction:g} keeps all {held} labelled "
             "images for validation; lower it or add synthetic:N data"
+        )
+    if data.rank_share()[1] == 0:  # every rank finds the same: they all stop here
+        raise DataSpecError(
+            f"only {data.train_size} training image{'s' * (data.train_size != 1)} for {ctx.world} processes: "
+            "each process needs at least one; add data or start fewer processes"
         )
     return data

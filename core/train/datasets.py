@@ -181,10 +181,10 @@ class TrainData:
 
     def steps_per_epoch(self, batch_size: int) -> int:
         """Batches per epoch and rank, exactly as many as :meth:`epoch` yields (at least 1 for the schedule)."""
-        return max(1, -(-self._rank_share()[1] // batch_size))
+        return max(1, -(-self.rank_share()[1] // batch_size))
 
-    def _rank_share(self) -> tuple[int, int]:
-        """This rank's labelled images per epoch, and all its images per epoch."""
+    def rank_share(self) -> tuple[int, int]:
+        """This rank's labelled images per epoch, and all its images per epoch (the same on every rank)."""
         real = len(self.real_train.sums) // self.world if self.real_train is not None else 0
         return real, real + self.synthetic_per_epoch // self.world
 
@@ -199,7 +199,7 @@ class TrainData:
         resumed run sees exactly the data it would have.
         """
         g_dev = torch.Generator(self.device).manual_seed(self.seed * 1_000_003 + epoch * 101 + self.rank)
-        real, total = self._rank_share()
+        real, total = self.rank_share()
         if real:
             perm = torch.randperm(len(self.real_train.sums), generator=torch.Generator().manual_seed(self.seed + epoch))
             mine = perm[self.rank :: self.world][:real].to(self.device)

@@ -66,3 +66,24 @@ def test_class8_unreadable_labelled_files_are_counted_and_named_and_all_gone_is_
     assert lines[0].endswith(
         "no readable labelled images (none of 2 could be read: cut.png (truncated image file), empty.png (empty file))"
     )
+
+
+def test_too_few_training_images_for_the_processes_is_one_line_on_every_rank(tmp_path):
+    """synthetic:1 under two processes: each rank's share is no image, so every rank refuses
+    (a rank that trained on nothing would only look like training)."""
+    from types import SimpleNamespace
+
+    from core.train.args import get_args_parser
+    from core.train.data_checks import load_training_data
+    from core.train.datasets import DataSpecError
+
+    args = get_args_parser().parse_args(["--data", "synthetic:1", "--val-size", "4"])
+    for rank in (0, 1):
+        ctx = SimpleNamespace(device="cpu", rank=rank, world=2, is_main=rank == 0)
+        with pytest.raises(DataSpecError) as refused:
+            load_training_data(args, ctx)
+        assert str(refused.value) == (
+            "only 1 training image for 2 processes: each process needs at least one; add data or start fewer processes"
+        )
+    one = SimpleNamespace(device="cpu", rank=0, world=1, is_main=True)
+    assert load_training_data(args, one).rank_share() == (0, 1)
