@@ -211,11 +211,11 @@ class TrainData:
             parts = []
             if last > first:
                 r, idx = self.real_train, mine[first:last]
-                parts.append(Batch(r.images[idx].float() / 255.0, r.sums[idx], r.digits[idx]))
+                parts.append(Batch(r.images[idx], r.sums[idx], r.digits[idx]))  # uint8: _concat makes it float
             if composed:
                 images, digits = self.composer.compose(composed, g_dev)
                 parts.append(Batch(images, digits.sum(1), digits))
-            yield parts[0] if len(parts) == 1 else _concat(parts, groups=False)
+            yield _concat(parts, groups=False)
 
     def val_batches(self, batch_size: int):
         """This rank's share of the fixed validation set."""
