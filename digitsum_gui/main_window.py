@@ -32,6 +32,7 @@ from PySide6.QtCore import QSettings, QThread, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
+from core.inputs.samples import is_installed_samples
 from core.models.store import DEFAULT_MODEL, same_file
 from digitsum_gui.actions import joined_actions, make_actions, update_enabled
 from digitsum_gui.collector import collect_on_gui_thread
@@ -299,7 +300,10 @@ class MainWindow(QMainWindow):
 
         A folder that is not there (a recent one since moved or deleted) changes nothing on
         screen: the window says so once and drops it from File > Open Recent. Returns False then.
+        The installed sample images open as their copy (``SampleImages``).
         """
+        if is_installed_samples(folder):  # (`digitsum-gui resources/samples`): its copy, as Help > Sample Images
+            return self.samples.open()
         folder = os.path.abspath(folder)  # remembered: a relative path breaks from anywhere else
         if not Path(folder).exists():
             forget_folder(self.settings, folder)

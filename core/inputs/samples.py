@@ -36,6 +36,14 @@ def _same_bytes(a: Path, b: Path) -> bool:
         return False
 
 
+def is_installed_samples(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is the installed ``resources/samples`` folder itself (by any name or link)."""
+    try:
+        return os.path.samefile(path, SAMPLES)
+    except OSError:  # either is not there
+        return False
+
+
 def copy_samples(dest: str | os.PathLike, source: str | os.PathLike = SAMPLES) -> Path:
     """Copy the sample images and their ``labels.csv`` into ``dest`` (made if needed); return it.
 

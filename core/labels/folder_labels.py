@@ -36,6 +36,7 @@ from core.files import WriteError, atomic_text_file, atomic_write_bytes, require
 from core.folder_lock import FolderLock
 from core.inputs.arrays import array_format
 from core.inputs.listing import display_name
+from core.inputs.samples import is_installed_samples
 from core.labels.labels_csv import LABELS_MAX_BYTES, LABELS_NAME, read_labels_csv, write_labels_csv
 from core.spec import MAX_SUM
 
@@ -138,7 +139,8 @@ class FolderLabels:
         self._corrections = corrections
         self.labels = {**file_labels, **corrections}
         self.corrected = set(corrections) | {n for n in typed if n in self.labels}
-        self.uses_corrections_file = bool(corrections) or bool(self.problem)
+        # the installed samples' labels.csv is the app's, never a person's: see core.inputs.samples
+        self.uses_corrections_file = bool(corrections) or bool(self.problem) or is_installed_samples(self.folder)
 
     # --- reading -----------------------------------------------------------------------------
     def is_current(self) -> bool:

@@ -26,3 +26,14 @@ def test_sample_images_open_a_copy_and_a_sum_typed_there_leaves_the_installed_on
     assert proxy.setData(proxy.index(0, Column.TRUE_SUM), "36")
     assert read_labels_csv(copy / "labels.csv")[name] == (36, None)
     assert (SAMPLES / "labels.csv").read_bytes() == installed
+
+
+def test_the_installed_samples_opened_by_name_open_as_their_copy(qtbot, make_window, tmp_path):
+    """`digitsum-gui resources/samples` (README's first command) and File > Open of that folder
+    go through ``open_folder``: the window shows the copy and says where it is."""
+    store = ModelStore(tmp_path / "appdata")
+    window = make_window(store=store)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
+        assert window.open_folder(SAMPLES)
+    assert window.source == [str(store.samples_dir)] and len(window.table_model.rows) == 24
+    assert f"a copy in {store.samples_dir}" in window.status.currentMessage()

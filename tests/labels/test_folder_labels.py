@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from helpers.clitools import child_env, python_json
 
+from core.inputs.samples import SAMPLES
 from core.labels.folder_labels import FolderLabels, labels_of
 from core.labels.labels_csv import read_labels_csv, write_labels_csv
 
@@ -31,6 +32,22 @@ def test_an_image_opened_alone_has_its_folders_labels_by_the_name_it_was_given(s
 
     two = labels_of([image, folder / "synth_00004.png"], tmp_path / "corrections")  # several from one folder
     assert two.sum_of(str(folder / "synth_00004.png")) == before["synth_00004.png"][0]
+
+
+def test_a_sum_typed_for_an_installed_sample_goes_to_the_corrections_file(tmp_path):
+    """The installed samples' labels.csv is never written, however they were opened (here one
+    image alone, by a name through a link to the folder)."""
+    installed = (SAMPLES / "labels.csv").read_bytes()
+    (tmp_path / "link").symlink_to(SAMPLES)
+    name = sorted(SAMPLES.glob("*.png"))[0].name
+    try:
+        labels = labels_of([tmp_path / "link" / name], tmp_path / "corrections")
+        written = labels.set(str(tmp_path / "link" / name), 36)
+        assert written == labels.corrections_path and written.parent == tmp_path / "corrections"
+        assert labels.sum_of(name) == 36 and FolderLabels(SAMPLES, tmp_path / "corrections").sum_of(name) == 36
+        assert (SAMPLES / "labels.csv").read_bytes() == installed
+    finally:  # (on a failure: the checkout's own file put back)
+        (SAMPLES / "labels.csv").write_bytes(installed)
 
 
 def test_inputs_without_one_folders_labels_have_none(synth_folder, tmp_path):
