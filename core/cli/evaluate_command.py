@@ -27,24 +27,33 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         Labels that cannot be read or match no input, a model that failed or gave NaN.
     """
     from core.errors import InputError
-    from core.labels.labelled_set import read_truth
+    from core.labels.labelled_set import read_truth, truth_of_inputs
     from core.predict.rows import score
 
     try:
         truth = read_truth(args.labels, args.inputs)
     except (InputError, OSError) as exc:
         raise CommandError(str(exc)) from None
-    run = PredictionRun(args)
+    matched: list = []  # (the inputs' labels by row name, labels naming no input), once listed
+
+    def match_labels(items) -> None:  # before the model loads: an ambiguous match is refused at once
+        try:
+            matched[:] = truth_of_inputs(truth, items, args.labels)
+        except InputError as exc:
+            raise CommandError(str(exc)) from None
+
+    run = PredictionRun(args, before_run=match_labels)
     rows = list(run.rows())
     if not run.is_main:
         return 0
     if run.failure:
         raise CommandError(run.failure)
     refuse_nonfinite(run.stats)  # a score over NaN rows would pass for a score of the model
-    result = score(rows, truth)
+    inputs_truth, without_input = matched
+    result = score(rows, inputs_truth)
     if result["count"] == 0:
         raise CommandError("no input matched a label: check that --labels names the same files")
-    result["labels_without_input"] = len(truth.keys() - {r.file for r in rows})  # not scored: said, not dropped
+    result["labels_without_input"] = without_input  # not scored: said, not dropped
     if args.json:
         print(json.dumps(result))
     else:

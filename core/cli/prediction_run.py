@@ -105,7 +105,7 @@ class PredictionRun:
         Under torchrun each rank predicts a round-robin shard and rank 0 alone yields the
         gathered rows.
         """
-        from core.inputs.listing import left_out_note
+        from core.inputs.listing import left_out_note, shared_names_note
         from core.predict.rows import RunStats
 
         items, left_out = self._listed_inputs()
@@ -114,6 +114,8 @@ class PredictionRun:
         ctx = self._start_processes()
         if left_out and ctx.is_main:
             self._note(left_out_note(left_out))
+        if ctx.is_main and (shared := shared_names_note(items)):
+            self._note(shared)
         try:
             predictor = self._load_predictor(ctx)
             _freeze_loaded_objects()

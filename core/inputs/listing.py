@@ -37,6 +37,23 @@ def left_out_note(left_out: list[str]) -> str:
     return f"left out {len(left_out)} sub-folder{'s' * (len(left_out) != 1)}: {skipped_names(left_out)}"
 
 
+def shared_names_note(items: Sequence[InputItem]) -> str:
+    """One line where inputs of different folders have rows of one name (``a/x.png``, ``b/x.png``:
+    both ``x.png``), which a CSV's ``file`` column cannot tell apart; else ``""``."""
+    seen: dict[str, Path] = {}
+    shared = []
+    for item in items:
+        if item.name in seen and seen[item.name] != item.path:
+            shared.append(item.name)
+        seen.setdefault(item.name, item.path)
+    if not shared:
+        return ""
+    return (
+        f"{len(shared)} row{'s' * (len(shared) != 1)} named as another input's ({shared[0]}, ...): "
+        "the file column cannot tell them apart (predict one folder at a time)"
+    )
+
+
 @dataclass(frozen=True)
 class InputItem:
     """One image to read: a file, or row ``index`` of an array file (``core.inputs.arrays``).
@@ -61,7 +78,8 @@ def _relative_key(rel: str) -> tuple:
 
 
 def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
-    """Image files under ``root`` as relative POSIX paths; symlinked folders inside it are entered once.
+    """Image files under ``root`` as relative POSIX paths; symlinked folders inside it are entered once,
+    after the real folders, so that a file reached both ways is named by its real place.
 
     Plain strings and ``scandir``'s cached entry types, no ``Path`` per file: a GPU reads a
     folder of 100,000 images in a few seconds, and listing it must not take as long. The walk
@@ -85,8 +103,22 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
         with os.scandir(folder) as entries:
             return list(entries)
 
+    def enter(folder: str, prefix: str) -> None:
+        try:
+            inner = listing(folder)
+        except OSError as exc:
+            skipped.append(f"{display_name(prefix)}: {reason(exc)}")
+            return
+        if inner is not None:
+            stack.append((iter(inner), prefix))
+
     stack = [(iter(listing(os.fspath(root))), "")]
-    while stack:
+    links: list[tuple[str, str]] = []  # links to folders in the tree, entered after every real folder
+    while stack or links:
+        if not stack:  # a folder is named by its real place, whatever order scandir gives
+            links.sort(key=lambda link: _relative_key(link[1]))
+            enter(*links.pop(0))
+            continue
         entries, prefix = stack[-1]
         entry = next(entries, None)
         if entry is None:
@@ -103,17 +135,12 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
         if is_dir:
             if not recursive:
                 continue
-            shown = display_name(prefix + name + "/")
-            if entry.is_symlink() and not os.path.join(os.path.realpath(entry.path), "").startswith(inside):
-                skipped.append(f"{shown}: a link out of the folder")
-                continue
-            try:
-                inner = listing(entry.path)
-            except OSError as exc:
-                skipped.append(f"{shown}: {reason(exc)}")
-                continue
-            if inner is not None:
-                stack.append((iter(inner), prefix + name + "/"))
+            if not entry.is_symlink():
+                enter(entry.path, prefix + name + "/")
+            elif os.path.join(os.path.realpath(entry.path), "").startswith(inside):
+                links.append((entry.path, prefix + name + "/"))
+            else:
+                skipped.append(f"{display_name(prefix + name + '/')}: a link out of the folder")
         elif (is_file or broken) and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
             # a broken link named like an image is listed: its error row says why, nothing
             # vanishes silently (pipes and devices named .png are never opened)

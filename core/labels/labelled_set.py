@@ -3,14 +3,15 @@
 ``load_labelled`` reads a whole labelled set for training: a folder with ``labels.csv``
 (``core.labels.labels_csv``) or an assignment-style ``dataN.npy`` with its ``labN.npy`` twin
 (``core.inputs.arrays``); ``labelled_count`` counts one without reading it, ``read_truth`` reads
-``evaluate``'s labels. Images are read through ``core.inputs.listing``: this module imports the
-inputs, never the reverse.
+``evaluate``'s labels and ``truth_of_inputs`` finds each listed input's. Images are read through
+``core.inputs.listing``: this module imports the inputs, never the reverse.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,3 +197,49 @@ def read_truth(labels: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -
         raise InputError(f"{Path(name).name} has {images} images but {labels_path.name} has {len(sums)} sums")
     shown = display_name(name)  # as list_inputs names the rows: a name that is not UTF-8 still matches
     return {f"{shown}:{i}": (int(s), None) for i, s in enumerate(sums)}
+
+
+def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.PathLike) -> tuple[dict, int]:
+    """The true labels of the listed inputs, keyed by their rows' ``file`` names, and how many
+    of ``truth``'s labels name no input.
+
+    A name in a labels file is the path of an image relative to the file's own folder (where a
+    data folder keeps its ``labels.csv``, so images given one by one still find theirs); failing
+    that, the name the image's row shows (labels kept elsewhere). An image in one folder is thus
+    never scored against another folder's label of the same name.
+
+    Raises
+    ------
+    InputError
+        If one label would score two inputs (two folders holding files of one name): their rows
+        could not be told apart.
+    """
+    here = Path(os.path.abspath(labels)).parent
+    names = Counter(item.name for item in items)
+    matched: dict[str, InputItem] = {}  # the label's name -> the input it scores
+    out = {}
+    for item in items:
+        key = _label_name(item, here, truth)
+        if key is None:
+            continue
+        if key in matched or names[item.name] > 1:
+            both = [i for i in items if i.name == item.name or i is matched.get(key)][:2]
+            first, second = (display_name(os.fspath(i.path)) for i in both)
+            raise InputError(
+                f"{key} in {display_name(os.fspath(labels))} would score both {first} and {second}: "
+                "evaluate them one at a time"
+            )
+        matched[key] = item
+        out[item.name] = truth[key]
+    return out, len(truth) - len(matched)
+
+
+def _label_name(item: InputItem, here: Path, truth: dict) -> str | None:
+    """The name ``item`` has in ``truth``: relative to the labels' folder ``here``, else its row's name."""
+    if item.index is None:  # (an array row is named NAME.npy:INDEX alone)
+        relative = os.path.relpath(os.path.abspath(item.path), here)
+        if not relative.startswith(os.pardir):
+            relative = display_name(relative.replace(os.sep, "/"))
+            if relative in truth:
+                return relative
+    return item.name if item.name in truth else None

@@ -94,3 +94,33 @@ def test_class8_evaluate_refuses_labels_of_another_length_as_train_does(tmp_path
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["count"] == 24 and result["labels_without_input"] == 2
+
+
+def test_a_labels_csv_names_images_from_its_own_folder(tmp_path, capsys):
+    """Images given one by one find their folder's labels; labels kept elsewhere match the
+    rows' names; two folders holding files of one name are refused (before the model loads:
+    here there is none) rather than scored against one folder's labels."""
+    folder = shutil.copytree(SAMPLES, tmp_path / "imgs")
+    model = SAMPLES.parent / "models" / "digitsum-resnet50.safetensors"
+
+    def evaluate(*inputs, labels, model=model):
+        return in_process(capsys, "evaluate", *inputs, "--labels", labels, "--model", model, "--json", "-q")
+
+    status, out, err = evaluate(folder / "synth_00000.png", folder / "synth_00001.png", labels=folder / "labels.csv")
+    assert status == 0, err
+    assert json.loads(out)["count"] == 2 and json.loads(out)["labels_without_input"] == 22
+    shutil.copy(folder / "labels.csv", tmp_path / "truth.csv")
+    status, out, err = evaluate(folder, labels=tmp_path / "truth.csv")
+    assert status == 0 and json.loads(out)["count"] == 24, err
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(folder / "synth_00001.png", other / "synth_00000.png")  # another image of the same name
+    for labels in (folder / "labels.csv", tmp_path / "truth.csv"):
+        line = one_line(*evaluate(folder, other, labels=labels, model=tmp_path / "none.safetensors"), "evaluate")
+        assert line.endswith(
+            f"synth_00000.png in {labels} would score both {folder / 'synth_00000.png'} and "
+            f"{other / 'synth_00000.png'}: evaluate them one at a time"
+        )
+    status, _, err = in_process(capsys, "predict", folder, other, "--model", model, "-q", "-o", tmp_path / "p.csv")
+    assert status == 0 and "1 row named as another input's (synth_00000.png, ...)" in err

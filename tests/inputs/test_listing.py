@@ -17,7 +17,7 @@ from helpers.hostile import encoded, good_images
 
 from core.inputs.arrays import label_twin, read_array_labels
 from core.inputs.images import ImageReadError
-from core.inputs.listing import InputError, InputItem, list_inputs, load_item, natural_key
+from core.inputs.listing import InputError, InputItem, list_inputs, load_item, natural_key, shared_names_note
 from core.predict.prediction_csv import read_predictions_csv
 
 
@@ -64,6 +64,30 @@ def test_symlink_loop_and_duplicate_links_are_entered_once(tmp_path):
     got = names(list_inputs([root], recursive=True, skipped=skipped))
     assert len(got) == 2 and got[0] == "a.png" and got[1].endswith("/b.png")
     assert skipped == [f"{root}/out/: a link out of the folder"]
+
+
+def test_a_folder_reached_by_links_too_is_named_by_its_real_place(tmp_path):
+    """Whatever order the file system lists entries in (links named before and after it, a link
+    deeper in the tree), so that a labels.csv naming the real place finds the rows."""
+    root = tmp_path / "root"
+    write_png(root / "m" / "x.png")
+    write_png(root / "a" / "y.png")
+    for link in ("b", "zz", "a/deep"):
+        os.symlink(root / "m", root / link)
+    os.symlink(root / "a", root / "alias")
+    assert names(list_inputs([root], recursive=True)) == ["a/y.png", "m/x.png"]
+
+
+def test_rows_of_one_name_from_two_inputs_are_noted(tmp_path):
+    for folder in ("a", "b"):
+        write_png(tmp_path / folder / "x.png")
+    write_png(tmp_path / "a" / "y.png")
+    assert shared_names_note(list_inputs([tmp_path / "a"])) == ""
+    assert shared_names_note(list_inputs([tmp_path / "a", tmp_path / "a" / "y.png"])) == ""  # (named as given)
+    assert shared_names_note(list_inputs([tmp_path / "a", tmp_path / "b"])) == (
+        "1 row named as another input's (x.png, ...): "
+        "the file column cannot tell them apart (predict one folder at a time)"
+    )
 
 
 def test_empty_folder_is_not_an_error(tmp_path):
