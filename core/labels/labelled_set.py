@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, reason
 from core.inputs.arrays import ARRAY_FORMATS, array_format, array_rows, label_twin, read_array_labels
 from core.inputs.images import ImageReadError
 from core.inputs.listing import InputItem, display_name, load_item, named_file, skipped_names
@@ -51,21 +51,31 @@ def load_labelled(spec: str | os.PathLike) -> LabelledSet:
     Raises
     ------
     InputError
-        If the spec is neither, its labels are bad, or no labelled image could be read.
+        If the spec is neither, its labels are bad, or no labelled image could be read: one line
+        that starts with ``spec``.
     """
-    path = Path(spec)
+    try:
+        return _load_labelled(Path(spec), spec)
+    except (InputError, OSError) as exc:
+        text = str(exc) if isinstance(exc, InputError) else reason(exc)
+        for named in (f"{os.fspath(spec)}: ", f"{Path(spec).name}: "):  # a reason that names it already
+            text = text.removeprefix(named)
+        raise InputError(f"{os.fspath(spec)}: {text}") from None
+
+
+def _load_labelled(path: Path, spec: str | os.PathLike) -> LabelledSet:
     if path.is_dir():
-        found = _read_labelled_folder(path, spec)
+        found = _read_labelled_folder(path)
     elif path.is_file() and array_format(path):
         found = _read_labelled_array(path, spec)
     elif path.exists():
-        raise InputError(f"{spec}: expected a folder with labels.csv or an {' or '.join(ARRAY_FORMATS)} data file")
+        raise InputError(f"expected a folder with labels.csv or an {' or '.join(ARRAY_FORMATS)} data file")
     else:
-        raise InputError(f"{spec}: no such file or folder")
+        raise InputError("no such file or folder")
     skipped = found.skipped
     if not found.images:
         detail = f" (none of {len(skipped)} could be read: {skipped_names(skipped)})" if skipped else ""
-        raise InputError(f"{spec}: no readable labelled images{detail}")
+        raise InputError(f"no readable labelled images{detail}")
     if skipped:
         _warn_skipped(spec, skipped, len(skipped) + len(found.images))
     return found.labelled_set()
@@ -97,11 +107,11 @@ class _LabelledFound:
         )
 
 
-def _read_labelled_folder(path: Path, spec: str | os.PathLike) -> _LabelledFound:
+def _read_labelled_folder(path: Path) -> _LabelledFound:
     """The images ``labels.csv`` names in folder ``path``, with their sums and digits; unreadable ones skipped."""
     labels = read_labels_csv(path / LABELS_NAME) if (path / LABELS_NAME).is_file() else None
     if labels is None:
-        raise InputError(f"{spec}: no labels.csv in this folder")
+        raise InputError("no labels.csv in this folder")
     found = _LabelledFound()
     for name, (total, known) in labels.items():
         rel = Path(name)
@@ -144,7 +154,7 @@ def _warn_skipped(spec: str | os.PathLike, skipped: list[str], total: int) -> No
             f"{spec}: {len(skipped)} of {total} labelled files could not be read and "
             f"are left out: {skipped_names(skipped)}"
         ),
-        stacklevel=3,  # this function, load_labelled, its caller
+        stacklevel=4,  # this function, _load_labelled, load_labelled, its caller
     )
 
 

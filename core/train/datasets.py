@@ -264,8 +264,8 @@ def _read_labelled(spec: str):
 
     try:
         return load_labelled(spec)
-    except (InputError, OSError) as exc:
-        raise DataSpecError(f"{spec}: {exc}") from None
+    except InputError as exc:  # (one line that names the spec)
+        raise DataSpecError(str(exc)) from None
 
 
 def _refuse_shared_writers(val_digits: str, bank: DigitBank, train_bank: DigitBank, val_bank: DigitBank) -> None:
