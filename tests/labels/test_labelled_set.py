@@ -56,14 +56,18 @@ def test_load_labelled_npy_length_mismatch(tmp_path):
         load_labelled(tmp_path / "data0.npy")
 
 
-def test_load_labelled_bad_specs(tmp_path):
-    with pytest.raises(InputError, match="no labels.csv"):
-        load_labelled(tmp_path)
-    with pytest.raises(InputError, match="no such"):
-        load_labelled(tmp_path / "absent")
+def test_load_labelled_bad_specs_are_one_line_naming_the_spec_once(tmp_path):
+    np.save(tmp_path / "f64.npy", np.zeros((3, 40, 168)))  # not named like data0.npy
     (tmp_path / "x.txt").write_text("x")
-    with pytest.raises(InputError, match="expected a folder"):
-        load_labelled(tmp_path / "x.txt")
+    for spec, why in (
+        (tmp_path, "no labels.csv in this folder"),
+        (tmp_path / "absent", "no such file or folder"),
+        (tmp_path / "x.txt", "expected a folder with labels.csv or an .npy data file"),
+        (tmp_path / "f64.npy", "cannot find its labels: expected a name like data0.npy with lab0.npy beside it"),
+    ):
+        with pytest.raises(InputError) as refused:
+            load_labelled(spec)
+        assert str(refused.value) == f"{spec}: {why}"
     (tmp_path / "bad.png").write_text("nope")
     write_labels_csv(tmp_path / "labels.csv", {"bad.png": (1, None)})
     with pytest.raises(InputError, match="no readable"):
