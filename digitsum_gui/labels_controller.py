@@ -130,10 +130,28 @@ class LabelsController(QObject):
         rows = self.model.rows
         right, known = self._tally.update(rows) if self.labels is not None else (0, 0)
         most = max(len(rows), len(self.model.items))  # every row listed, labelled and right
-        self.accuracy_label.hold_width_for(accuracy_text(self.labels, most, most), accuracy_text(self.labels, 0, 0))
-        self.accuracy_label.setText(accuracy_text(self.labels, right, known))
+        by = self._read_by()
+        self.accuracy_label.hold_width_for(
+            accuracy_text(self.labels, most, most) + by, accuracy_text(self.labels, 0, 0) + by
+        )
+        self.accuracy_label.setText(accuracy_text(self.labels, right, known) + by)
         if self.labels is not None:
             self.accuracy_label.setToolTip(f"Known sums are saved to {self.labels.saved_to}")
+
+    def _read_by(self) -> str:
+        """`` by MODEL`` where the rows were read by another model than the one in use (switched to
+        without predicting again): the accuracy is that model's, not the one the status bar names."""
+        from core.models.store import model_display_name, same_file
+
+        read_by, summary = self.state.rows_model, self.state.summary
+        if read_by is None or summary is None or same_file(read_by, summary.path):
+            return ""
+        return f" by {model_display_name(read_by)}"
+
+    @Slot()
+    def model_changed(self, *_args) -> None:
+        """Another model is in use: the accuracy says whose it is."""
+        self._update_accuracy()
 
     def _say_if_elsewhere(self, *_args) -> None:
         """The first sum of a folder that went to its corrections file: say where, and why, in a box

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.inputs.samples import is_installed_samples
+
 if TYPE_CHECKING:
     from core.labels.folder_labels import FolderLabels
 
@@ -21,6 +23,8 @@ def why_elsewhere(labels: FolderLabels) -> str:
         return f"the folder {labels.folder} went away"
     if labels.problem:
         return f"its labels.csv cannot be read ({labels.problem})"
+    if is_installed_samples(labels.folder):
+        return "the app's own sample images are never changed"
     return f"the folder {labels.folder} cannot be written"
 
 

@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
             self.predict,
         )
         self.model_changed.connect(self.retrain.on_model_changed)
+        self.model_changed.connect(self.labels_controller.model_changed)
         # after the labels controller: it uses the true sums' editor that one sets
         self.review = ReviewController(view, self.proxy, model, status, self.filter_bar, self.results.legend, self)
         self.shortcuts_help = ShortcutsHelp(self, view)  # Help > Keyboard Shortcuts: the keys of all of the above

@@ -254,7 +254,7 @@ class ReviewController(QObject):
                     say(self.progress.text())
                 self._go_to(r)
                 return True
-        say("Every doubtful row shown has been reviewed")
+        say("Every doubtful row shown has been reviewed" if self.progress.counts[1] else "No doubtful rows to review")
         return False
 
     def previous_doubtful(self) -> bool:

@@ -87,7 +87,8 @@ class ReviewProgress(QObject):
         # without a folder's labels (an .npy array, several inputs) no row can take a sum
         self.label.setVisible(self.model.labels is not None and bool(self.model.rows))
         below = format_threshold(self.model.doubtful.below)
-        self.label.setText(f"Reviewed {reviewed:,} of {doubtful:,} doubtful" if doubtful else "No doubtful rows")
+        text = f"Reviewed {reviewed:,} of {doubtful:,} doubtful" if doubtful else "No doubtful rows to review"
+        self.label.setText(text)
         self.label.setToolTip(
             f"Rows read below {below} that have a true sum: typed, accepted with Space, or from labels.csv. "
             "N goes to the next one without; the sums stay in labels.csv, so the review resumes there."

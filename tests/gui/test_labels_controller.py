@@ -5,8 +5,11 @@ import shutil
 from PySide6.QtCore import Qt
 
 from core.inputs.listing import list_inputs
+from core.inputs.samples import SAMPLES
+from core.labels.folder_labels import labels_of
 from core.labels.labels_csv import read_labels_csv
 from core.predict.rows import PredictionRow
+from digitsum_gui.labels_status import where_saved
 from digitsum_gui.model_store import ModelStore
 from digitsum_gui.table.columns import Column
 
@@ -33,3 +36,8 @@ def test_a_sum_typed_for_an_image_opened_alone_is_saved_beside_it(qtbot, make_wi
     window.table_model.set_rows([PredictionRow(i.name, 3, 0.5) for i in list_inputs([folder])])
     row = next(r for r in range(window.proxy.rowCount()) if window.proxy.source_row(r).file == "synth_00005.png")
     assert window.proxy.index(row, Column.TRUE_SUM).data() == "36"
+
+
+def test_a_sum_for_an_installed_sample_says_why_it_went_to_the_corrections_file(tmp_path):
+    labels = labels_of([sorted(SAMPLES.glob("*.png"))[0]], tmp_path / "corrections")
+    assert where_saved(labels) == f"in {labels.corrections_path}, as the app's own sample images are never changed"

@@ -603,3 +603,14 @@ def test_a_review_of_100_doubtful_rows_with_the_keyboard_alone_with_undo_of_a_bu
         qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert labels_path.read_bytes() == reviewed  # every sum back, byte for byte
     assert window.review.progress.text() == f"Reviewed {len(expected)} of {len(expected)} doubtful"
+
+
+def test_with_only_unreadable_rows_doubtful_nothing_is_left_to_review(qtbot, rows_window):
+    """An unreadable file is doubtful (the filter and the export count it) but cannot take a sum:
+    the legend and Next Doubtful say there is nothing to review, not that nothing is doubtful."""
+    rows = [PredictionRow("a.png", 7, 0.999, "1222"), PredictionRow("b.png", error="not an image")]
+    window = rows_window(rows, labels={})
+    assert window.review.progress.text() == "No doubtful rows to review"
+    window.table_view.setFocus()
+    qtbot.keyClick(window.table_view, Qt.Key.Key_N)
+    assert window.status.currentMessage() == "No doubtful rows to review"

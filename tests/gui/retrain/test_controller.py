@@ -238,8 +238,11 @@ def test_switching_back_to_the_model_the_rows_came_from_does_not_ask_to_predict_
         window.retrain.switch_model(other)
     assert len(questions()) == 1  # the rows are the first model's: predict them with this one?
     questions()[0].button(QMessageBox.StandardButton.No).click()  # keep the rows
+    accuracy = window.labels_controller.accuracy_label
+    assert accuracy.text().startswith("Right: ") and accuracy.text().endswith(f") by {baseline_model.name}")
 
     with qtbot.waitSignal(window.model_changed, timeout=TIMEOUT_MS):
         window.retrain.switch_model(baseline_model)  # back to the model the rows were read with
     assert questions() == []
     assert window.summary.path == baseline_model and window.rows_model == baseline_model
+    assert accuracy.text().startswith("Right: ") and accuracy.text().endswith("%)")
