@@ -8,6 +8,7 @@ which asks before replacing one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,9 +121,20 @@ def _export(exporter: Exporter, source: list[str], scope: str, spreadsheet: bool
     settings = exporter.settings
     settings.setValue("export_spreadsheet", spreadsheet)
     base = Path(source[0]) if source else Path.home() / "digitsum"
-    folder = Path(settings.value("export_dir", str(base.parent), type=str))
+    folder = Path(settings.value("export_dir", str(_findable(base.parent)), type=str))
     name = f"{base.stem}-sums.csv" if scope == "all" else f"{base.stem}-{scope}-sums.csv"
     dest, _ = QFileDialog.getSaveFileName(
         exporter.parent, "Export CSV", str(folder / name), "CSV files (*.csv);;All files (*)"
     )
     return exporter.export_rows(dest, scope, spreadsheet) if dest else None
+
+
+def _findable(folder: Path) -> Path:
+    """``folder``, or the home folder where ``folder`` is inside a hidden one (the sample images'
+    copy in ``~/.local/share/digitsum``): no place a person would look for the CSV."""
+    home = Path.home()
+    try:
+        inside = Path(os.path.abspath(folder)).relative_to(home)
+    except ValueError:
+        return folder
+    return home if any(part.startswith(".") for part in inside.parts) else folder

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 from core import RESOURCES, __version__
+from core.models.store import DEFAULT_MODEL, same_file
 from digitsum_gui.model_figures import COMPARE_NOTE, model_figures
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def model_info_markdown(summary: ModelSummary | None) -> str:
         return "# No model loaded\n\nOpen one with File > Open Model..."
     meta = dict(summary.meta)
     metrics = meta.pop("metrics", None) or {}
+    is_bundled = same_file(summary.path, DEFAULT_MODEL)
     lines = [
         f"# {summary.name}",
         f"`{summary.path}`",
@@ -80,7 +82,12 @@ def model_info_markdown(summary: ModelSummary | None) -> str:
     if epochs := epochs_text(summary.meta):
         lines.append(f"- Epochs: {epochs}")
     if figures := model_figures(metrics, meta.get("digit_split")):
-        lines += ["", "## Accuracy", ""] + [f"- {f.long_text()}" for f in figures]
+        # written into the file when it was made: the app that reads it (its second look) may
+        # have changed since; the bundled model's card has the figures as this version reads
+        made = f" ({summary.meta['created']})" if summary.meta.get("created") else ""
+        card = "; Help > About shows its card, with the figures as this version reads" if is_bundled else ""
+        lines += ["", "## Accuracy", "", f"As measured when the model was made{made}{card}:", ""]
+        lines += [f"- {f.long_text()}" for f in figures]
         if len(figures) > 1:
             lines.append("\n" + COMPARE_NOTE)
     if metrics:

@@ -126,3 +126,24 @@ def test_the_dialog_counts_100000_rows_selected_with_ctrl_a(qtbot, make_window, 
     counts = {scope: len(window.exporter.scope_indices(scope)) for scope in ("all", "shown", "selected", "doubtful")}
     doubtful = sum(r.confidence < DOUBTFUL_BELOW for r in rows)
     assert counts == {"all": 100_000, "shown": 100_000, "selected": 100_000, "doubtful": doubtful}
+
+
+def test_the_csv_is_proposed_where_a_person_finds_it(window, monkeypatch, tmp_path):
+    """Beside the open folder; for a folder inside a hidden one (the sample images' copy in
+    ~/.local/share/digitsum), the home folder instead; then wherever the last CSV went."""
+    from digitsum_gui.export_dialog import _export
+
+    proposed = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (proposed.append(a[2]), ("", ""))[1])
+    monkeypatch.setenv("HOME", str(tmp_path))
+    hidden = tmp_path / ".local" / "share" / "digitsum" / "samples"
+    for source, expected in (
+        (tmp_path / "images", tmp_path / "images-sums.csv"),
+        (hidden, tmp_path / "samples-sums.csv"),
+        (tmp_path / ".cache" / "x" / "images", tmp_path / "images-sums.csv"),
+    ):
+        _export(window.exporter, [str(source)], "all", False)
+        assert proposed[-1] == str(expected)
+    window.settings.setValue("export_dir", str(hidden))  # chosen by the person once: theirs
+    _export(window.exporter, [str(tmp_path / "images")], "all", False)
+    assert proposed[-1] == str(hidden / "images-sums.csv")

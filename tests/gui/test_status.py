@@ -163,6 +163,11 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
         f"{metrics['heldout_writers_acc']:.1%} of 10,000 images" in text
     )
     assert text.index("writers it never saw") < text.index("validation (")  # the stranger figure leads
+    # figures of their day: the card has them as this version reads (its second look has changed since)
+    assert (
+        f"As measured when the model was made ({summary.meta['created']}); Help > About shows its card, "
+        "with the figures as this version reads:" in text
+    )
     assert f"{metrics['val_acc']:.1%} of {metrics['val_images']:,} images" in text
     # a mixed validation set's parts, one row of figures
     summary.meta["metrics"] = {**metrics, "val_acc_by_part": {"synth": 0.991234, "grid": 0.98, "touch": 0.95}}
