@@ -37,6 +37,7 @@ from core.devices import distributed_setup, resolve_device
 from core.errors import DigitsumError, TrainingError, exception_line, signal_exit_status
 from core.folder_lock import release_folders
 from core.models.checkpoint import load_model
+from core.models.info import ModelInfo
 from core.models.networks import build_model
 from core.models.store import STOP_NAME
 from core.spec import WRITER_SPLIT_FROM_UNSPLIT_INIT, WRITER_SPLIT_FROM_UNSPLIT_TEACHER
@@ -68,7 +69,7 @@ def main(args) -> DoneEvent:
         if data.val is None:
             raise TrainingError("no validation images: give more labelled files or add synthetic:N data")
         # model, in the run's precision
-        model, init_unsplit = _make_model(args, data, ctx)
+        model, init_info = _make_model(args, data, ctx)
         freeze_stages(model, args.frozen_stages)
         if args.precision == "auto":
             args.precision = choose_precision(model, ctx)
@@ -78,11 +79,15 @@ def main(args) -> DoneEvent:
         state = TrainingState(model, optimizer, make_schedule(optimizer, args, steps * args.epochs))
         state.ema = moving_average(model, args.ema)
         state.teacher = load_teacher(args, ctx)
-        teacher_unsplit = state.teacher is not None and _learned_from_every_training_writer(
-            "--distill", state.teacher.info, data, args, ctx
-        )
+        teacher_info = state.teacher.info if state.teacher is not None else None
+        unsplit = {  # the models of --init and --distill that have seen every training writer's digits
+            flag: info
+            for flag, info in (("--init", init_info), ("--distill", teacher_info))
+            if info is not None and _learned_from_every_training_writer(info, data)
+        }
+        _say_validation_overstates(unsplit, args, ctx)
         # restore (--resume): weights, optimizer, schedule, the best so far, the random streams
-        saver = CheckpointSaver(run, _model_meta(args, data, init_unsplit, teacher_unsplit), writes=ctx.is_main)
+        saver = CheckpointSaver(run, _model_meta(args, data, unsplit), writes=ctx.is_main)
         start_epoch = 0
         if checkpoint is not None:
             start_epoch, saver.best = restore_checkpoint(checkpoint, state)
@@ -127,50 +132,50 @@ def _set_up_run(args, ctx, reporter, stop) -> tuple:
     return args, checkpoint, run
 
 
-def _make_model(args, data, ctx) -> tuple[torch.nn.Module, bool]:
-    """The network, built or read from ``--init``, on the run's device.
-
-    Returns ``(model, init_unsplit)``: whether an ``--init`` learned from every training writer
-    (trained on digits that were not split by writer).
-    """
+def _make_model(args, data, ctx) -> tuple[torch.nn.Module, ModelInfo | None]:
+    """The network, built or read from ``--init``, on the run's device, and what ``--init``'s
+    file says of itself (None without ``--init``)."""
     if not args.init:
         model = build_model(args.arch, args.head, pretrained=args.pretrained)
-        return model.to(ctx.device).to(memory_format=torch.channels_last), False
+        return model.to(ctx.device).to(memory_format=torch.channels_last), None
     model, init_info = load_model(args.init, "cpu")
     if (init_info.arch, init_info.head) != (args.arch, args.head):
         raise TrainingError(
             f"--init {init_info.name} is a {init_info.arch}/{init_info.head} model, not {args.arch}/{args.head}"
         )
-    init_unsplit = _learned_from_every_training_writer("--init", init_info, data, args, ctx)
-    return model.to(ctx.device).to(memory_format=torch.channels_last), init_unsplit
+    return model.to(ctx.device).to(memory_format=torch.channels_last), init_info
 
 
-def _learned_from_every_training_writer(flag: str, info, data, args, ctx) -> bool:
-    """Whether the model of ``flag`` (``--init``, ``--distill``) learned from every training writer's digits.
+def _learned_from_every_training_writer(info, data) -> bool:
+    """Whether the model ``info`` (of ``--init`` or ``--distill``) learned from every training writer's digits.
 
     The November 2026 default trained on digits chosen by index, every training writer's
     included: a run that starts from it or learns from it cannot make it unsee them, and its
     model file says so even when this run validates on MNIST's test writers (``--val-digits``,
     never trained on by any model of this project), so that a later run from it is warned too.
-    Said once, where this run's own validation figures are the ones it overstates.
     """
-    unsplit = data.digit_split == "writer" and info.meta.get("digit_split") != "writer"
-    saw = unsplit and not args.val_digits
-    if saw and ctx.is_main:
-        print(
-            f"digitsum train: note: {flag} {info.name} was not trained with digits split by writer: "
-            "it has seen this run's validation writers, so its validation figures overstate a stranger's "
-            "hand (--val-digits with MNIST's test writers does not)",
-            file=sys.stderr,
-        )
-    return unsplit
+    return data.digit_split == "writer" and info.meta.get("digit_split") != "writer"
 
 
-def _model_meta(args, data, init_unsplit: bool, teacher_unsplit: bool) -> dict:
+def _say_validation_overstates(unsplit: dict, args, ctx) -> None:
+    """Say once, naming each flag, where this run's own validation figures are overstated by a
+    model that has seen its validation writers (``unsplit``: flag -> its model's ``ModelInfo``)."""
+    if not unsplit or args.val_digits or not ctx.is_main:
+        return
+    named = " and ".join(f"{flag} {info.name}" for flag, info in unsplit.items())
+    print(
+        f"digitsum train: note: {named} {'was' if len(unsplit) == 1 else 'were'} not trained with digits "
+        "split by writer: it has seen this run's validation writers, so its validation figures overstate a "
+        "stranger's hand (--val-digits with MNIST's test writers does not)",
+        file=sys.stderr,
+    )
+
+
+def _model_meta(args, data, unsplit: dict) -> dict:
     """What the model file says of the run that made it (``core.models.checkpoint.save_model``'s metadata)."""
-    if init_unsplit:
+    if "--init" in unsplit:
         digit_split = WRITER_SPLIT_FROM_UNSPLIT_INIT
-    elif teacher_unsplit:
+    elif "--distill" in unsplit:
         digit_split = WRITER_SPLIT_FROM_UNSPLIT_TEACHER
     else:
         digit_split = data.digit_split
