@@ -85,6 +85,8 @@ def figure_cells(meta: dict | None) -> tuple[str, str]:
     """The validation and held-out cells of a model: ``98.6% of 4,000 (±0.4)``, ``held-out digits 98.9% of ...``."""
     figures = model_figures((meta or {}).get("metrics"))
     val = next((f.value_text(always_margin=True) for f in figures if f.key == "val_acc"), "\u2014")
+    if ((meta or {}).get("metrics") or {}).get("partial"):  # a run stopped in its first epoch kept what it had
+        val += ", epoch cut short"
     held = next((f"{f.name} {f.value_text(always_margin=True)}" for f in figures if f.key != "val_acc"), "\u2014")
     return val, held
 

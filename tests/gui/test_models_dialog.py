@@ -52,3 +52,13 @@ def test_every_column_shows_without_scrolling_sideways(qtbot, dialog, width):
                 assert table.rowHeight(row) >= 2 * table.fontMetrics().lineSpacing() + 4
                 wrapped.add(column)
     assert bool(wrapped) == (width < 1000)  # on one line wherever there is room for it
+
+
+def test_a_model_kept_from_an_epoch_cut_short_says_so_beside_its_figure():
+    from digitsum_gui.models_dialog import figure_cells
+
+    metrics = {"val_acc": 0.5, "val_images": 2}
+    whole, _ = figure_cells({"metrics": metrics})
+    cut, _ = figure_cells({"metrics": {**metrics, "partial": True}})
+    assert cut == whole + ", epoch cut short" and "cut short" not in whole
+    assert figure_cells({"metrics": None}) == ("\u2014", "\u2014")
