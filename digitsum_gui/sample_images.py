@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 
 from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.message_boxes import show_error
+from digitsum_gui.models_dialog import home_relative
 
 if TYPE_CHECKING:
     from digitsum_gui.window_state import WindowState
@@ -83,7 +84,8 @@ class SampleImages(QObject):
         if not self.open_folder(folder):
             return False
         self._folder = os.path.abspath(folder)
-        self.note = f"Sample images: a copy in {folder} (sums typed there stay there; the app's own are never changed)"
+        # short: beside it the status bar's model name and figure give way to it while it shows
+        self.note = f"Sample images: a copy in {home_relative(folder)}, yours to change"
         said = self.status.currentMessage()  # "press Predict (F5)" where nothing runs by itself
         self.status.showMessage(f"{said}. {self.note}" if said and not self.state.running else self.note)
         return True
