@@ -85,7 +85,7 @@ class SampleImages(QObject):
             return False
         self._folder = os.path.abspath(folder)
         # short: beside it the status bar's model name and figure give way to it while it shows
-        self.note = f"Sample images: a copy in {home_relative(folder)}, yours to change"
+        self.note = f"Sample images: a copy in {home_relative(folder)}"
         said = self.status.currentMessage()  # "press Predict (F5)" where nothing runs by itself
         self.status.showMessage(f"{said}. {self.note}" if said and not self.state.running else self.note)
         return True
