@@ -66,7 +66,8 @@ def accuracy_check(folder: Path, model) -> dict:
         rows = [r for batch in p.predict(items) for r in batch]
         rate = len(rows) / (time.perf_counter() - t0)
         key = "fp32" if precision == "fp32" else f"auto={p.precision}"
-        out[key] = {"accuracy": score(rows, truth)["accuracy"], "in_process_images_per_s": round(rate, 1)}
+        accuracy = score(rows, [truth.get(r.file) for r in rows])["accuracy"]
+        out[key] = {"accuracy": accuracy, "in_process_images_per_s": round(rate, 1)}
         preds[key] = [r.predicted_sum for r in rows]
     a, b = preds.values()
     auto_key = list(out)[1]

@@ -8,7 +8,6 @@ which asks before replacing one.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from core.spec import DOUBTFUL_BELOW
 from digitsum_gui.doubtful import format_threshold
 from digitsum_gui.exporting import SCOPES
+from digitsum_gui.paths import findable_folder
 
 SPREADSHEET_NOTE = (
     "Adds confidence_text (as the table shows it: >99.99%), digits_text (0 4 5 9: a spreadsheet "
@@ -103,38 +103,28 @@ class ExportDialog(QDialog):
         return self.spreadsheet_box.isChecked()
 
 
-def ask_export(exporter: Exporter, source: list[str]) -> ExportDialog:
+def ask_export(exporter: Exporter, source: list[str], app_data: Path) -> ExportDialog:
     """Open the dialog (window-modal, returns at once); on Export..., ask where, then export.
 
-    ``source`` is what the table shows (the open folder or files): the CSV is named after it.
+    ``source`` is what the table shows (the open folder or files): the CSV is named after it
+    and proposed beside it, unless it lies in ``app_data``, the app's own data folder.
     """
     counts = {scope: len(exporter.scope_indices(scope)) for scope in SCOPES}
     spreadsheet = exporter.settings.value("export_spreadsheet", True, type=bool)
     dialog = ExportDialog(counts, spreadsheet, exporter.model.doubtful.below, exporter.parent)
-    dialog.accepted.connect(lambda: _export(exporter, source, dialog.scope(), dialog.spreadsheet()))
+    dialog.accepted.connect(lambda: _export(exporter, source, dialog.scope(), dialog.spreadsheet(), app_data))
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()
     return dialog
 
 
-def _export(exporter: Exporter, source: list[str], scope: str, spreadsheet: bool) -> int | None:
+def _export(exporter: Exporter, source: list[str], scope: str, spreadsheet: bool, app_data: Path) -> int | None:
     settings = exporter.settings
     settings.setValue("export_spreadsheet", spreadsheet)
     base = Path(source[0]) if source else Path.home() / "digitsum"
-    folder = Path(settings.value("export_dir", str(_findable(base.parent)), type=str))
+    folder = Path(settings.value("export_dir", str(findable_folder(base.parent, app_data)), type=str))
     name = f"{base.stem}-sums.csv" if scope == "all" else f"{base.stem}-{scope}-sums.csv"
     dest, _ = QFileDialog.getSaveFileName(
         exporter.parent, "Export CSV", str(folder / name), "CSV files (*.csv);;All files (*)"
     )
     return exporter.export_rows(dest, scope, spreadsheet) if dest else None
-
-
-def _findable(folder: Path) -> Path:
-    """``folder``, or the home folder where ``folder`` is inside a hidden one (the sample images'
-    copy in ``~/.local/share/digitsum``): no place a person would look for the CSV."""
-    home = Path.home()
-    try:
-        inside = Path(os.path.abspath(folder)).relative_to(home)
-    except ValueError:
-        return folder
-    return home if any(part.startswith(".") for part in inside.parts) else folder

@@ -84,9 +84,8 @@ def model_info_markdown(summary: ModelSummary | None) -> str:
     if figures := model_figures(metrics, meta.get("digit_split")):
         # written into the file when it was made: the app that reads it (its second look) may
         # have changed since; the bundled model's card has the figures as this version reads
-        made = f" ({summary.meta['created']})" if summary.meta.get("created") else ""
         card = "; Help > About shows its card, with the figures as this version reads" if is_bundled else ""
-        lines += ["", "## Accuracy", "", f"As measured when the model was made{made}{card}:", ""]
+        lines += ["", "## Accuracy", "", f"As measured when the model was made (Created, above){card}:", ""]
         lines += [f"- {f.long_text()}" for f in figures]
         if len(figures) > 1:
             lines.append("\n" + COMPARE_NOTE)

@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.labels_backup = LabelsBackupController(model, status, store.backups_dir, self)
         self.opened.connect(self.labels_backup.new_round)
         self.samples = SampleImages(self.open_folder, status, state, store.samples_dir, self)
+        self.app_data = store.root  # where the app keeps its own files (the samples' copy): no place for an export
         self.results.hint.samples_requested.connect(self.samples.open)
         self.run_finished.connect(self.samples.say_after_run)
         self.retrain = RetrainController(
@@ -406,7 +407,7 @@ class MainWindow(QMainWindow):
 
     def ask_export(self) -> None:
         """File > Export CSV...: the export dialog (``export_dialog.ask_export``)."""
-        ask_export(self.exporter, self.source)
+        ask_export(self.exporter, self.source, self.app_data)
 
     # --- worker results (GUI thread) ---------------------------------------------------------
     def _on_worker_note(self, text: str) -> None:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from core.models.store import DEFAULT_MODEL, StoreError, same_file
 from digitsum_gui.message_boxes import open_or_offer_copy, show_error
 from digitsum_gui.model_figures import figures_tooltip, model_figures
+from digitsum_gui.paths import home_relative
 from digitsum_gui.style import bold
 
 COLUMNS = ("Created", "Model", "Network", "Training\nimages", "Validation\n(own images)", "Held-out", "In use")
@@ -62,14 +63,6 @@ NOTE = (
 if TYPE_CHECKING:
     from core.models.store import StoredModel
     from digitsum_gui.model_store import ModelStore
-
-
-def home_relative(path: Path) -> str:
-    """``~/.local/share/digitsum/runs``: shorter, and the same on every account."""
-    try:
-        return str(Path("~") / Path(path).relative_to(Path.home()))
-    except ValueError:
-        return str(path)
 
 
 def two_line_width(text: str, metrics: QFontMetrics) -> int:

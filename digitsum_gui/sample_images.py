@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStatusBar, QWidget
 
 from digitsum_gui.actions import ActionSpec, make_actions
 from digitsum_gui.message_boxes import show_error
-from digitsum_gui.models_dialog import home_relative
+from digitsum_gui.paths import home_relative
 
 if TYPE_CHECKING:
     from digitsum_gui.window_state import WindowState

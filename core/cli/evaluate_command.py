@@ -34,7 +34,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         truth = read_truth(args.labels, args.inputs)
     except (InputError, OSError) as exc:
         raise CommandError(str(exc)) from None
-    matched: list = []  # (the inputs' labels by row name, labels naming no input), once listed
+    matched: list = []  # (each input's label or None, labels naming no input), once listed
 
     def match_labels(items) -> None:  # before the model loads: an ambiguous match is refused at once
         try:

@@ -10,6 +10,7 @@ rows show and back. The array formats themselves (names, reading, checks) are
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ def shared_names_note(items: Sequence[InputItem]) -> str:
         return ""
     return (
         f"{len(shared)} row{'s' * (len(shared) != 1)} named as another input's ({shared[0]}, ...): "
-        "the file column cannot tell them apart (predict one folder at a time)"
+        "the file column cannot tell them apart (one folder at a time keeps them apart)"
     )
 
 
@@ -113,11 +114,11 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
             stack.append((iter(inner), prefix))
 
     stack = [(iter(listing(os.fspath(root))), "")]
-    links: list[tuple[str, str]] = []  # links to folders in the tree, entered after every real folder
+    links: list[tuple[tuple, str, str]] = []  # (heap) links to folders in the tree, entered after every real folder
     while stack or links:
         if not stack:  # a folder is named by its real place, whatever order scandir gives
-            links.sort(key=lambda link: _relative_key(link[1]))
-            enter(*links.pop(0))
+            _, folder, prefix = heapq.heappop(links)
+            enter(folder, prefix)
             continue
         entries, prefix = stack[-1]
         entry = next(entries, None)
@@ -138,7 +139,7 @@ def _scan_folder(root: Path, recursive: bool, skipped: list[str]) -> list[str]:
             if not entry.is_symlink():
                 enter(entry.path, prefix + name + "/")
             elif os.path.join(os.path.realpath(entry.path), "").startswith(inside):
-                links.append((entry.path, prefix + name + "/"))
+                heapq.heappush(links, (_relative_key(prefix + name + "/"), entry.path, prefix + name + "/"))
             else:
                 skipped.append(f"{display_name(prefix + name + '/')}: a link out of the folder")
         elif (is_file or broken) and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:

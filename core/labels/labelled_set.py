@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,9 +208,9 @@ def read_truth(labels: str | os.PathLike, inputs: Sequence[str | os.PathLike]) -
     return {f"{shown}:{i}": (int(s), None) for i, s in enumerate(sums)}
 
 
-def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.PathLike) -> tuple[dict, int]:
-    """The true labels of the listed inputs, keyed by their rows' ``file`` names, and how many
-    of ``truth``'s labels name no input.
+def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.PathLike) -> tuple[list, int]:
+    """The true label of each listed input (None where it has none), in the inputs' order, and
+    how many of ``truth``'s labels name no input.
 
     A name in a labels file is the path of an image relative to the file's own folder (where a
     data folder keeps its ``labels.csv``, so images given one by one still find theirs); failing
@@ -221,35 +220,39 @@ def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.Pa
     Raises
     ------
     InputError
-        If one label would score two inputs (two folders holding files of one name): their rows
-        could not be told apart.
+        If one label would score two different files (two folders holding files of one name,
+        labels kept elsewhere): which of them it belongs to cannot be told.
     """
-    here = Path(os.path.abspath(labels)).parent
-    names = Counter(item.name for item in items)
-    matched: dict[str, InputItem] = {}  # the label's name -> the input it scores
-    out = {}
+    here = os.path.abspath(os.path.dirname(os.path.abspath(labels)))
+    scored: dict[str, InputItem] = {}  # the label's name -> the first input it scores
+    out = []
     for item in items:
         key = _label_name(item, here, truth)
-        if key is None:
-            continue
-        if key in matched or names[item.name] > 1:
-            both = [i for i in items if i.name == item.name or i is matched.get(key)][:2]
-            first, second = (display_name(os.fspath(i.path)) for i in both)
+        if key is not None and key in scored and not _same_file(scored[key].path, item.path):
+            first, second = (display_name(os.fspath(i.path)) for i in (scored[key], item))
             raise InputError(
                 f"{key} in {display_name(os.fspath(labels))} would score both {first} and {second}: "
                 "evaluate them one at a time"
             )
-        matched[key] = item
-        out[item.name] = truth[key]
-    return out, len(truth) - len(matched)
+        if key is not None:
+            scored.setdefault(key, item)
+        out.append(None if key is None else truth[key])
+    return out, len(truth) - len(scored)
 
 
-def _label_name(item: InputItem, here: Path, truth: dict) -> str | None:
+def _label_name(item: InputItem, here: str, truth: dict) -> str | None:
     """The name ``item`` has in ``truth``: relative to the labels' folder ``here``, else its row's name."""
     if item.index is None:  # (an array row is named NAME.npy:INDEX alone)
-        relative = os.path.relpath(os.path.abspath(item.path), here)
-        if not relative.startswith(os.pardir):
-            relative = display_name(relative.replace(os.sep, "/"))
+        path = Path(os.path.abspath(item.path))
+        if path.is_relative_to(here):  # (never across Windows drives)
+            relative = display_name(path.relative_to(here).as_posix())
             if relative in truth:
                 return relative
     return item.name if item.name in truth else None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)

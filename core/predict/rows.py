@@ -108,18 +108,19 @@ class RunStats:
         return (self.total - self.done) / rate if self.done and rate > 0 else None
 
 
-def score(rows: Sequence[PredictionRow], truth: dict) -> dict:
-    """Accuracy of predicted sums (and digits where known) against ``{file: (sum, digits)}``.
+def score(rows: Sequence[PredictionRow], truths: Sequence) -> dict:
+    """Accuracy of predicted sums (and digits where known) against each row's ``(sum, digits)``,
+    or None where the row has no label (``truths`` in the rows' order).
 
     Returns a dict with ``count``, ``accuracy`` (exact sum), ``mae``, ``errors`` (unreadable
     files), ``unlabelled`` and, when digits are known, ``digit_accuracy``.
     """
     n = correct = abs_err = errors = unlabelled = digit_ok = digit_n = 0
-    for r in rows:
-        if r.file not in truth:
+    for r, truth in zip(rows, truths, strict=True):
+        if truth is None:
             unlabelled += 1
             continue
-        true_sum, true_digits = truth[r.file]
+        true_sum, true_digits = truth
         if r.error:
             errors += 1
             continue

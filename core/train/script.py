@@ -165,8 +165,9 @@ def _say_validation_overstates(unsplit: dict, args, ctx) -> None:
     named = " and ".join(f"{flag} {info.name}" for flag, info in unsplit.items())
     print(
         f"digitsum train: note: {named} {'was' if len(unsplit) == 1 else 'were'} not trained with digits "
-        "split by writer: it has seen this run's validation writers, so its validation figures overstate a "
-        "stranger's hand (--val-digits with MNIST's test writers does not)",
+        f"split by writer: {'it has' if len(unsplit) == 1 else 'they have'} seen this run's validation "
+        "writers, so this run's validation figures overstate a stranger's hand (--val-digits with MNIST's "
+        "test writers does not)",
         file=sys.stderr,
     )
 

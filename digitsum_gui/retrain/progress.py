@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from core.durations import format_duration
 from core.train.events import EpochEvent, ProgressEvent, StepEvent
-from digitsum_gui.models_dialog import home_relative
+from digitsum_gui.paths import home_relative
 from digitsum_gui.retrain.chart import TrainingChart
 from digitsum_gui.retrain.eta import TrainingClock
 from digitsum_gui.status_bar import plural

@@ -122,5 +122,12 @@ def test_a_labels_csv_names_images_from_its_own_folder(tmp_path, capsys):
             f"synth_00000.png in {labels} would score both {folder / 'synth_00000.png'} and "
             f"{other / 'synth_00000.png'}: evaluate them one at a time"
         )
+    # labels kept above both folders name each file by its own path: both score, each its own label
+    with open(tmp_path / "truth.csv", "a", encoding="utf-8") as f:
+        f.write("other/synth_00000.png,0\n")
+    status, out, err = evaluate(folder, other, labels=tmp_path / "truth.csv")
+    assert status == 0 and json.loads(out)["count"] == 25 and json.loads(out)["accuracy"] < 1, err
+    status, out, err = evaluate(folder, folder / "synth_00001.png", labels=folder / "labels.csv")  # one file twice
+    assert status == 0 and json.loads(out)["count"] == 25, err
     status, _, err = in_process(capsys, "predict", folder, other, "--model", model, "-q", "-o", tmp_path / "p.csv")
     assert status == 0 and "1 row named as another input's (synth_00000.png, ...)" in err

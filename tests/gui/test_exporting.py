@@ -2,6 +2,7 @@
 as the table does, with the prediction CSV's own columns kept exactly as ``digitsum predict`` writes them."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -129,21 +130,20 @@ def test_the_dialog_counts_100000_rows_selected_with_ctrl_a(qtbot, make_window, 
 
 
 def test_the_csv_is_proposed_where_a_person_finds_it(window, monkeypatch, tmp_path):
-    """Beside the open folder; for a folder inside a hidden one (the sample images' copy in
-    ~/.local/share/digitsum), the home folder instead; then wherever the last CSV went."""
+    """Beside the open folder; for a folder inside the app's own data folder (the sample images'
+    copy), the home folder instead; then wherever the last CSV went."""
     from digitsum_gui.export_dialog import _export
 
     proposed = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (proposed.append(a[2]), ("", ""))[1])
-    monkeypatch.setenv("HOME", str(tmp_path))
-    hidden = tmp_path / ".local" / "share" / "digitsum" / "samples"
+    samples = window.app_data / "samples"
     for source, expected in (
         (tmp_path / "images", tmp_path / "images-sums.csv"),
-        (hidden, tmp_path / "samples-sums.csv"),
-        (tmp_path / ".cache" / "x" / "images", tmp_path / "images-sums.csv"),
+        (samples, Path.home() / "samples-sums.csv"),
+        (tmp_path / ".hidden" / "images", tmp_path / ".hidden" / "images-sums.csv"),  # chosen: theirs
     ):
-        _export(window.exporter, [str(source)], "all", False)
+        _export(window.exporter, [str(source)], "all", False, window.app_data)
         assert proposed[-1] == str(expected)
-    window.settings.setValue("export_dir", str(hidden))  # chosen by the person once: theirs
-    _export(window.exporter, [str(tmp_path / "images")], "all", False)
-    assert proposed[-1] == str(hidden / "images-sums.csv")
+    window.settings.setValue("export_dir", str(samples))  # the last CSV went there, by the person's choice
+    _export(window.exporter, [str(tmp_path / "images")], "all", False, window.app_data)
+    assert proposed[-1] == str(samples / "images-sums.csv")

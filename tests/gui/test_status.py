@@ -165,7 +165,7 @@ def test_model_info_says_best_epoch_of_planned_epochs_and_what_each_figure_is(qt
     assert text.index("writers it never saw") < text.index("validation (")  # the stranger figure leads
     # figures of their day: the card has them as this version reads (its second look has changed since)
     assert (
-        f"As measured when the model was made ({summary.meta['created']}); Help > About shows its card, "
+        "As measured when the model was made (Created, above); Help > About shows its card, "
         "with the figures as this version reads:" in text
     )
     assert f"{metrics['val_acc']:.1%} of {metrics['val_images']:,} images" in text

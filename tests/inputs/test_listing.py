@@ -86,7 +86,7 @@ def test_rows_of_one_name_from_two_inputs_are_noted(tmp_path):
     assert shared_names_note(list_inputs([tmp_path / "a", tmp_path / "a" / "y.png"])) == ""  # (named as given)
     assert shared_names_note(list_inputs([tmp_path / "a", tmp_path / "b"])) == (
         "1 row named as another input's (x.png, ...): "
-        "the file column cannot tell them apart (predict one folder at a time)"
+        "the file column cannot tell them apart (one folder at a time keeps them apart)"
     )
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from helpers.clitools import child_env, python_json
 
-from core.inputs.samples import SAMPLES
 from core.labels.folder_labels import FolderLabels, labels_of
 from core.labels.labels_csv import read_labels_csv, write_labels_csv
 
@@ -34,20 +33,22 @@ def test_an_image_opened_alone_has_its_folders_labels_by_the_name_it_was_given(s
     assert two.sum_of(str(folder / "synth_00004.png")) == before["synth_00004.png"][0]
 
 
-def test_a_sum_typed_for_an_installed_sample_goes_to_the_corrections_file(tmp_path):
+def test_a_sum_typed_for_an_installed_sample_goes_to_the_corrections_file(tmp_path, monkeypatch):
     """The installed samples' labels.csv is never written, however they were opened (here one
-    image alone, by a name through a link to the folder)."""
-    installed = (SAMPLES / "labels.csv").read_bytes()
-    (tmp_path / "link").symlink_to(SAMPLES)
-    name = sorted(SAMPLES.glob("*.png"))[0].name
-    try:
-        labels = labels_of([tmp_path / "link" / name], tmp_path / "corrections")
-        written = labels.set(str(tmp_path / "link" / name), 36)
-        assert written == labels.corrections_path and written.parent == tmp_path / "corrections"
-        assert labels.sum_of(name) == 36 and FolderLabels(SAMPLES, tmp_path / "corrections").sum_of(name) == 36
-        assert (SAMPLES / "labels.csv").read_bytes() == installed
-    finally:  # (on a failure: the checkout's own file put back)
-        (SAMPLES / "labels.csv").write_bytes(installed)
+    image alone, by a name through a link to the folder). The installation is a copy here, so
+    that a failure never writes into the checkout's own."""
+    from core.inputs import samples
+
+    installed = shutil.copytree(samples.SAMPLES, tmp_path / "installed")
+    monkeypatch.setattr(samples, "SAMPLES", installed)
+    before = (installed / "labels.csv").read_bytes()
+    (tmp_path / "link").symlink_to(installed)
+    name = sorted(installed.glob("*.png"))[0].name
+    labels = labels_of([tmp_path / "link" / name], tmp_path / "corrections")
+    written = labels.set(str(tmp_path / "link" / name), 36)
+    assert written == labels.corrections_path and written.parent == tmp_path / "corrections"
+    assert labels.sum_of(name) == 36 and FolderLabels(installed, tmp_path / "corrections").sum_of(name) == 36
+    assert (installed / "labels.csv").read_bytes() == before
 
 
 def test_inputs_without_one_folders_labels_have_none(synth_folder, tmp_path):

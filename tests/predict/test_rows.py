@@ -17,11 +17,11 @@ def test_score_and_stats():
         PredictionRow("d.png", 5, 0.4, ""),
     ]
     truth = {"a.png": (10, "1234"), "b.png": (15, "3336"), "c.png": (3, None)}
-    result = score(rows, truth)
+    result = score(rows, [truth.get(r.file) for r in rows])
     assert result["count"] == 2 and result["accuracy"] == 0.5 and result["mae"] == 1.5
     assert result["errors"] == 1 and result["unlabelled"] == 1
     assert result["digit_accuracy"] == 7 / 8
-    assert score([], {})["accuracy"] is None
+    assert score([], [])["accuracy"] is None
     stats = RunStats(total=4)
     stats.add(rows)
     assert (stats.done, stats.errors) == (4, 1) and stats.images_per_s > 0 and stats.eta == 0
