@@ -223,7 +223,7 @@ def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.Pa
         If one label would score two different files (two folders holding files of one name,
         labels kept elsewhere): which of them it belongs to cannot be told.
     """
-    here = os.path.abspath(os.path.dirname(os.path.abspath(labels)))
+    here = os.path.dirname(os.path.abspath(labels))
     scored: dict[str, InputItem] = {}  # the label's name -> the first input it scores
     out = []
     for item in items:
