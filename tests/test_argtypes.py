@@ -106,3 +106,25 @@ def test_class2_bad_values_in_real_processes_write_nothing(tmp_path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith(f"digitsum {args[0]}: error: argument ")
     assert sha256(old) == before and sorted(os.listdir(tmp_path)) == ["old.csv"]
+
+
+def test_a_train_command_line_refused_with_progress_json_gives_its_error_event_too(capsys):
+    """A tool that reads the events (``--progress json``) learns why, as the person reading stderr does."""
+    import json
+
+    from core.cli.main import main
+
+    for words in (["--progress", "json"], ["--progress=json"], []):
+        with pytest.raises(SystemExit) as info:
+            main(["train", *words, "--data", "synthetic:16", "--epochs", "0"])
+        out, err = capsys.readouterr()
+        why = "argument --epochs: must be a whole number >= 1, got '0'"
+        assert info.value.code == 2 and err.strip().endswith(f"digitsum train: error: {why}")
+        if words:
+            event = json.loads(out)
+            assert event["event"] == "error" and event["message"] == why
+        else:
+            assert out == ""
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--progress", "json", "--help"])
+    assert info.value.code == 0 and '"event"' not in capsys.readouterr().out  # help is no refusal

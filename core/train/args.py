@@ -41,9 +41,20 @@ def default_heads() -> str:
     return ", ".join(f"{heads_of(arch)[0]} for {arch}" for arch in ARCHS)
 
 
-def get_args_parser(add_help=True) -> argparse.ArgumentParser:
+class TrainArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, keeping the reason it refused the command line (``refusal``): a
+    ``--progress json`` caller gets it as an ``error`` event too (``core.train.script.run_cli``)."""
+
+    refusal = ""
+
+    def error(self, message: str):
+        self.refusal = message
+        super().error(message)
+
+
+def get_args_parser(add_help=True) -> TrainArgumentParser:
     """The parser of ``digitsum train`` (``python -m core.train``); its ``prog`` is set by the caller."""
-    p = argparse.ArgumentParser(description="Train a digitsum model", add_help=add_help)
+    p = TrainArgumentParser(description="Train a digitsum model", add_help=add_help)
     _add_data_args(p.add_argument_group("data", "what the run trains and validates on"))
     _add_model_args(p.add_argument_group("model", "the network and where its weights start"))
     _add_schedule_args(p.add_argument_group("schedule", "how long and how fast it trains"))

@@ -259,7 +259,12 @@ def run_cli(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = get_args_parser()
     parser.prog = "digitsum train"  # not "__main__.py" in usage lines and errors
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, or refused: argparse has printed why on stderr
+        if parser.refusal and _wants_json(argv):  # a tool reading the events learns why too
+            ProgressReporter("json").error(parser.refusal)
+        raise
     if not args.resume:
         args.command = "digitsum train " + shlex.join(argv)  # goes into the model's metadata
     try:
@@ -280,6 +285,12 @@ def run_cli(argv=None) -> int:
         )
         return signal_exit_status(signal.Signals[result["stopped_by"]])
     return 0
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether ``argv`` asks for ``--progress json``, told without parsing it (parsing has failed)."""
+    pairs = zip(argv, argv[1:], strict=False)
+    return "--progress=json" in argv or any(a == "--progress" and b == "json" for a, b in pairs)
 
 
 if __name__ == "__main__":
