@@ -145,7 +145,9 @@ def test_bad_arguments_are_reported_and_nothing_switches(qtbot, tmp_path, baseli
     with qtbot.waitSignal(dialog.run.failed, timeout=RUN_TIMEOUT_MS) as failed:
         pass
     reason, details = failed.args
-    assert "exited with code 2" in reason and "invalid int value" in details
+    # the child's error event says why (argparse refused it): the reason is that line, not an exit code
+    assert reason == "Training failed: argument --epochs: invalid int value: 'notanumber'"
+    assert "invalid int value" in details
     assert "unchanged" in dialog.outcome.text() and "invalid int value" in dialog.log.toPlainText()
     assert not dialog.run_dir.exists()  # nothing worth keeping
     assert switched == [] and dialog.store.models() == []
