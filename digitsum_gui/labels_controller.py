@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QTableView, QWidget
 
+from core.models.store import model_display_name, same_file
 from digitsum_gui.labels_status import accuracy_text, why_elsewhere
 from digitsum_gui.message_boxes import open_box
 from digitsum_gui.row_tally import RowTally
@@ -141,8 +142,6 @@ class LabelsController(QObject):
     def _read_by(self) -> str:
         """`` by MODEL`` where the rows were read by another model than the one in use (switched to
         without predicting again): the accuracy is that model's, not the one the status bar names."""
-        from core.models.store import model_display_name, same_file
-
         read_by, summary = self.state.rows_model, self.state.summary
         if read_by is None or summary is None or same_file(read_by, summary.path):
             return ""

@@ -22,6 +22,7 @@ from core.inputs.arrays import ARRAY_FORMATS, array_format, array_rows, label_tw
 from core.inputs.images import ImageReadError
 from core.inputs.listing import InputItem, display_name, load_item, named_file, skipped_names
 from core.labels.labels_csv import LABELS_NAME, read_labels_csv
+from core.models.store import same_file
 from core.spec import NUM_DIGITS
 
 
@@ -228,7 +229,7 @@ def truth_of_inputs(truth: dict, items: Sequence[InputItem], labels: str | os.Pa
     out = []
     for item in items:
         key = _label_name(item, here, truth)
-        if key is not None and key in scored and not _same_file(scored[key].path, item.path):
+        if key is not None and key in scored and not same_file(scored[key].path, item.path):
             first, second = (display_name(os.fspath(i.path)) for i in (scored[key], item))
             raise InputError(
                 f"{key} in {display_name(os.fspath(labels))} would score both {first} and {second}: "
@@ -249,10 +250,3 @@ def _label_name(item: InputItem, here: str, truth: dict) -> str | None:
             if relative in truth:
                 return relative
     return item.name if item.name in truth else None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
